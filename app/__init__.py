@@ -1,0 +1,1 @@
+"""Stroom: BPMN processes for early warning of rent arrears and eviction prevention."""

@@ -1,0 +1,41 @@
+"""Who is acting: a person, a partner system's API token, or the system itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "user", "token" or "system"
+    id: int | None
+    name: str
+    organisation_id: int | None = None
+    organisation_key: str | None = None
+    municipality: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def actor(self) -> str:
+        """How the principal appears in history and audit lines."""
+        return f"{self.kind}:{self.name}"
+
+    @property
+    def is_system(self) -> bool:
+        """The installation itself (CLI, worker, an operator token without organisation)."""
+        return self.organisation_id is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_system or bool(self.roles & set(roles))
+
+
+SYSTEM = Principal("system", None, "systeem")
+
+
+def cli_principal() -> Principal:
+    return Principal("system", None, "cli")

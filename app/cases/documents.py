@@ -1,0 +1,70 @@
+"""The document store: files of a case (signed consent forms, scanned agreements).
+
+Bytes live on disk under instance/documents/, named by their sha256, so the same file is
+stored once; the table holds what they are and to which case they belong. Files are only
+read through the case's access check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.cases.models import Document
+from app.config import INSTANCE_DIR
+from app.engine.errors import InvalidInput
+
+MAX_BYTES = 10 * 1024 * 1024
+ALLOWED = {
+    "application/pdf": b"%PDF",
+    "image/png": b"\x89PNG",
+    "image/jpeg": b"\xff\xd8\xff",
+}
+STORE = INSTANCE_DIR / "documents"
+
+
+def store(
+    session: Session,
+    instance_id: str,
+    name: str,
+    content_type: str,
+    content: bytes,
+    category: str,
+    uploaded_by: str,
+    folder: Path | None = None,
+) -> Document:
+    if not content:
+        raise InvalidInput("leeg bestand", {"bestand": ["het bestand is leeg"]})
+    if len(content) > MAX_BYTES:
+        raise InvalidInput("bestand te groot", {"bestand": ["hoogstens 10 MB"]})
+    magic = ALLOWED.get(content_type)
+    if magic is None or not content.startswith(magic):
+        raise InvalidInput(
+            "soort bestand niet toegestaan", {"bestand": ["alleen PDF, PNG of JPEG"]}
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    folder = folder or STORE
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / digest
+    if not path.exists():
+        path.write_bytes(content)
+    row = Document(
+        instance_id=instance_id,
+        name=Path(name).name[:300] or "document",
+        content_type=content_type,
+        size=len(content),
+        sha256=digest,
+        category=category[:100],
+        uploaded_by=uploaded_by,
+        uploaded_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def read(row: Document, folder: Path | None = None) -> bytes:
+    return ((folder or STORE) / row.sha256).read_bytes()

@@ -1,0 +1,71 @@
+"""Cases: which organisation plays which party in an instance, and its documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime
+
+
+class PartyBinding(Base):
+    """Per process and municipality: the group that plays a party (e.g. in Haarlem the
+    party `wijkteam` of process `haarlem_preventie` is group `haarlem-swt`). The reporting
+    party (the corporation) is bound per case, from the partner who reported."""
+
+    __tablename__ = "party_binding"
+    __table_args__ = (UniqueConstraint("process_key", "municipality", "party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    municipality: Mapped[str] = mapped_column(String(100))
+    party: Mapped[str] = mapped_column(String(100))
+    group_key: Mapped[str] = mapped_column(String(200))
+
+
+class InstanceParty(Base):
+    """The organisation and group that play a party in one case."""
+
+    __tablename__ = "instance_party"
+    __table_args__ = (Index("ix_instance_party_organisation", "organisation_id", "instance_id"),)
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    party: Mapped[str] = mapped_column(String(100), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    group_key: Mapped[str] = mapped_column(String(200))
+
+
+class Document(Base):
+    """A file belonging to a case (a signed consent form, a scanned agreement). The bytes
+    live in the document store (app/cases/documents.py), addressed by their hash."""
+
+    __tablename__ = "document"
+    __table_args__ = (Index("ix_document_instance", "instance_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(100))
+    uploaded_by: Mapped[str | None] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessSetting(Base):
+    """A municipality's own value for a term of a process (default: the catalogue's)."""
+
+    __tablename__ = "process_setting"
+    __table_args__ = (UniqueConstraint("process_key", "municipality", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    municipality: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,130 @@
+"""Starting a case: the instance, and which organisation plays which party in it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Group, Organisation
+from app.auth.principal import Principal
+from app.cases.models import PartyBinding
+from app.engine import service
+from app.engine.errors import InvalidInput
+from app.engine.models import ProcessInstance
+from app.engine.runtime import Execution, version_catalogue
+from app.privacy.access import check_writable
+
+
+def default_group(session: Session, organisation_id: int) -> Group | None:
+    """An organisation's team for work addressed to the organisation as a whole: the group
+    whose key is the organisation's key, else its first group."""
+    org = session.get(Organisation, organisation_id)
+    groups = session.scalars(
+        select(Group).where(Group.organisation_id == organisation_id).order_by(Group.id)
+    ).all()
+    for group in groups:
+        if org is not None and group.key == org.key:
+            return group
+    return groups[0] if groups else None
+
+
+def bind_parties(
+    session: Session,
+    process_key: str,
+    catalogue: Any,
+    municipality: str | None,
+    reporter: Principal | None,
+    explicit: dict[str, str] | None = None,
+) -> dict[str, tuple[int, str]]:
+    """party -> (organisation id, group key) for a new case: the municipality's standing
+    bindings, the reporting partner as the reporting party, then explicit group keys."""
+    parties: dict[str, tuple[int, str]] = {}
+    if catalogue is None:
+        return parties
+    if municipality:
+        for binding in session.scalars(
+            select(PartyBinding).where(
+                PartyBinding.process_key == process_key, PartyBinding.municipality == municipality
+            )
+        ):
+            group = session.scalar(select(Group).where(Group.key == binding.group_key))
+            if group is not None:
+                parties[binding.party] = (group.organisation_id, group.key)
+    reporting = catalogue.reporting_party
+    if reporting and reporter is not None and reporter.organisation_id is not None:
+        group = default_group(session, reporter.organisation_id)
+        if group is None:
+            raise InvalidInput(
+                "uw organisatie heeft geen team",
+                {"organisatie": ["leg eerst een groep aan voor de organisatie van de melder"]},
+            )
+        parties[reporting] = (reporter.organisation_id, group.key)
+    for party, group_key in (explicit or {}).items():
+        if party not in catalogue.parties:
+            raise InvalidInput(
+                "onbekende partij",
+                {
+                    f"parties.{party}": [
+                        f"het proces kent de partijen {', '.join(catalogue.parties)}"
+                    ]
+                },
+            )
+        group = session.scalar(select(Group).where(Group.key == group_key))
+        if group is None:
+            raise InvalidInput(
+                "onbekende groep", {f"parties.{party}": [f"groep {group_key!r} bestaat niet"]}
+            )
+        parties[party] = (group.organisation_id, group.key)
+    return parties
+
+
+def start_case(
+    session: Session,
+    principal: Principal,
+    process_key: str,
+    *,
+    business_key: str | None = None,
+    data: dict[str, Any] | None = None,
+    municipality: str | None = None,
+    parties: dict[str, str] | None = None,
+    check_rights: bool = True,
+    version: Any = None,
+    bound: dict[str, tuple[int, str]] | None = None,
+    instance_id: str | None = None,
+) -> ProcessInstance:
+    """Start a case. `check_rights=False` is for the intake, which validated the partner's
+    signal against the catalogue itself and adds fields of its own (melddatum, ...); it also
+    hands in the version and the party bindings it looked up once for a whole batch."""
+    version = version or service.latest_version(session, process_key)
+    catalogue = version_catalogue(session, version.id)
+    values = service.check_data(data)
+    municipality = municipality or principal.municipality
+    if check_rights and catalogue is not None and not principal.is_system:
+        reporting = catalogue.reporting_party
+        first_phase = next(iter(catalogue.phases), None)
+        check_writable(catalogue, reporting, first_phase, values, principal)
+    if bound is None:
+        bound = bind_parties(
+            session,
+            process_key,
+            catalogue,
+            municipality,
+            None if principal.is_system else principal,
+            parties,
+        )
+
+    execution = Execution.create(
+        session,
+        version,
+        business_key,
+        values,
+        principal.actor,
+        parties=bound,
+        municipality=municipality,
+        instance_id=instance_id,
+    )
+
+    execution.run_engine()
+    return execution.save()

@@ -1,0 +1,94 @@
+"""Settings, read once from the environment (prefix STROOM_)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"STROOM_{name}", default)
+
+
+def _secret_key() -> str:
+    """An explicit key wins; otherwise one generated once and kept in instance/ (dev only)."""
+    explicit = os.environ.get("STROOM_SECRET_KEY")
+    if explicit:
+        return explicit
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(
+        default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'stroom.db'}")
+    )
+    bpmn_dir: Path = field(default_factory=lambda: Path(_env("BPMN_DIR", str(ROOT / "bpmn"))))
+    forms_dir: Path = field(default_factory=lambda: Path(_env("FORMS_DIR", str(ROOT / "forms"))))
+    # Service-task jobs: a failing handler is retried this many times, waiting
+    # backoff * 2**(attempt-1) seconds, before it becomes an incident.
+    job_retries: int = field(default_factory=lambda: int(_env("JOB_RETRIES", "3")))
+    job_backoff_seconds: float = field(
+        default_factory=lambda: float(_env("JOB_BACKOFF_SECONDS", "10"))
+    )
+    # A claimed job whose worker died becomes claimable again after this lease.
+    job_lease_seconds: float = field(
+        default_factory=lambda: float(_env("JOB_LEASE_SECONDS", "300"))
+    )
+    tick_seconds: float = field(default_factory=lambda: float(_env("TICK_SECONDS", "2")))
+    # Roles whose users must log in with a second factor (TOTP).
+    totp_roles: frozenset[str] = field(
+        default_factory=lambda: frozenset(
+            r.strip()
+            for r in _env("TOTP_ROLES", "beheerder,privacyfunctionaris").split(",")
+            if r.strip()
+        )
+    )
+    # Secure cookies work on http://localhost and 127.0.0.1 too (browsers treat them as
+    # secure contexts); switch off only behind a plain-http proxy you trust.
+    cookie_secure: bool = field(default_factory=lambda: _env("COOKIE_SECURE", "1") != "0")
+    session_hours: float = field(default_factory=lambda: float(_env("SESSION_HOURS", "8")))
+    # OpenID Connect: set the issuer's metadata URL and a client to enable it.
+    oidc_metadata_url: str | None = field(
+        default_factory=lambda: _env("OIDC_METADATA_URL", "") or None
+    )
+    oidc_client_id: str | None = field(default_factory=lambda: _env("OIDC_CLIENT_ID", "") or None)
+    oidc_client_secret: str | None = field(
+        default_factory=lambda: _env("OIDC_CLIENT_SECRET", "") or None
+    )
+    oidc_name: str = field(default_factory=lambda: _env("OIDC_NAME", "uw organisatie"))
+    # Claims that carry the organisation key, the group keys and the role names.
+    oidc_claim_organisation: str = field(
+        default_factory=lambda: _env("OIDC_CLAIM_ORGANISATION", "organisation")
+    )
+    oidc_claim_groups: str = field(default_factory=lambda: _env("OIDC_CLAIM_GROUPS", "groups"))
+    oidc_claim_roles: str = field(default_factory=lambda: _env("OIDC_CLAIM_ROLES", "roles"))
+    # API tokens: requests per minute per token (Flask-Limiter syntax), and where the
+    # counters live (memory:// per process; redis://... to share them between processes).
+    api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT", "600 per minute"))
+    rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))
+
+    batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "50")))
+    timezone: str = "Europe/Amsterdam"
+
+    @property
+    def secret_key(self) -> str:
+        return _secret_key()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

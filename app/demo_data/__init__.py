@@ -1,0 +1,1 @@
+"""Demo data for `stroom demo`: fictional organisations, people and cases."""

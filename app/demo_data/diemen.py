@@ -1,0 +1,369 @@
+"""Demo data for Diemen's work process (Bijlage 3): party bindings, Eigen Haard's route to
+the central reporting point, and cases in several states.
+
+Runs after app.demo_data.common.load (the organisations and users) and after the diagrams
+are deployed. Idempotent: bindings and the route are made once, and the cases are reported
+only if Eigen Haard's demo references are not in the signal store yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.auth.models import Organisation
+from app.auth.principal import Principal
+from app.cases.models import PartyBinding
+from app.config import Settings
+from app.db import Database
+from app.engine import service as engine
+from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
+from app.intake.models import IntakeRoute, Signal
+from app.intake.service import prepare, receive
+
+PROCESS = "diemen_werkproces"
+MUNICIPALITY = "diemen"
+PARTNER = "eigen-haard"
+BINDINGS = {
+    "uitvoerder": "diemen-uitvoerder",
+    "gemeente": "diemen-gemeente",
+    "plangroep": "plangroep",
+    "vrijwilligers": "humanitas-diemen",
+}
+REFERENCE_PATTERN = r"EH-[0-9]{4}-[0-9]{6}"
+ACTOR = "system:demo"
+
+
+def _signal(
+    reference: str, name: str, street: str, number: str, postcode: str, **rest: Any
+) -> dict[str, Any]:
+    return {
+        "referentie": reference,
+        "naam": name,
+        "straat": street,
+        "huisnummer": number,
+        "postcode": postcode,
+        "woonplaats": "Diemen",
+        **rest,
+    }
+
+
+def _consent(field: str, evidence: str) -> dict[str, Any]:
+    return {field: True, f"bewijs_{field}": evidence}
+
+
+NO_SETTLEMENT = ("schuldregeling_onderzoeken", {"schuldregeling_mogelijk": False})
+
+Steps = list[tuple[str, dict[str, Any]]]
+
+
+def _cases(today: str) -> list[tuple[dict[str, Any], Steps, str]]:
+    """(signal, [(task, data), ...] completed in order by the demo, the state it leaves)."""
+    return [
+        (
+            _signal(
+                "EH-2026-000901",
+                "R. Visser",
+                "Ouddiemerlaan",
+                "210",
+                "1111 AB",
+                geboortedatum="1990-04-17",
+                huur="698,00",
+                huurachterstand="1396,00",
+                minderjarige_kinderen="0",
+            ),
+            [],
+            "nieuwe melding: de Uitvoerder onderzoekt een schuldregeling",
+        ),
+        (
+            _signal(
+                "EH-2026-000902",
+                "S. el Idrissi",
+                "Arent Krijtsstraat",
+                "18",
+                "1111 AJ",
+                geboortedatum="1983-09-02",
+                huur="805,40",
+                huurachterstand="2416,20",
+                minderjarige_kinderen="2",
+            ),
+            [
+                NO_SETTLEMENT,
+                (
+                    "mogelijkheden_onderzoeken",
+                    {
+                        "zelfstandig_mogelijk": True,
+                        "netwerk_mogelijk": True,
+                        "vrijwilligers_mogelijk": False,
+                    },
+                ),
+                (
+                    "toestemming_zelfstandig_vragen",
+                    {
+                        "voorstel_aanpak": (
+                            "Huur weer zelf betalen per automatische incasso op de 1e; "
+                            "achterstand in tien termijnen"
+                        ),
+                        **_consent("toestemming_zelfstandig", "TF-2026-0901"),
+                    },
+                ),
+            ],
+            "schriftelijke toestemming gegeven: Eigen Haard stemt de aanpak af",
+        ),
+        (
+            _signal(
+                "EH-2026-000903",
+                "M. de Boer",
+                "Wildenborch",
+                "31",
+                "1112 XB",
+                geboortedatum="1962-12-08",
+                huur="742,10",
+                huurachterstand="2226,30",
+                minderjarige_kinderen="0",
+            ),
+            [
+                NO_SETTLEMENT,
+                (
+                    "mogelijkheden_onderzoeken",
+                    {
+                        "zelfstandig_mogelijk": False,
+                        "netwerk_mogelijk": False,
+                        "vrijwilligers_mogelijk": False,
+                    },
+                ),
+                ("inkomen_vaststellen", {"inkomen": "Ander inkomen"}),
+                (
+                    "toestemming_budgetbeheer_vragen",
+                    {
+                        "motivering_budgetbeheer": "Geen netwerk; vrijwillige hulp niet passend",
+                        **_consent("toestemming_budgetbeheer", "TF-2026-0903"),
+                    },
+                ),
+            ],
+            "budgetbeheer bij Plangroep: wacht op goedkeuring van de gemeente",
+        ),
+        (
+            _signal(
+                "EH-2026-000904",
+                "K. Osei",
+                "Kruidenhof",
+                "52",
+                "1111 KX",
+                geboortedatum="1995-01-21",
+                huur="689,90",
+                huurachterstand="1379,80",
+                minderjarige_kinderen="1",
+            ),
+            [
+                NO_SETTLEMENT,
+                (
+                    "mogelijkheden_onderzoeken",
+                    {
+                        "zelfstandig_mogelijk": False,
+                        "netwerk_mogelijk": False,
+                        "vrijwilligers_mogelijk": True,
+                    },
+                ),
+                (
+                    "toestemming_vrijwilligers_vragen",
+                    {
+                        "voorstel_aanpak": "Maandelijkse ondersteuning door een vrijwilliger van "
+                        "Humanitas bij het budget",
+                        **_consent("toestemming_vrijwilligers", "TF-2026-0904"),
+                    },
+                ),
+                (
+                    "afstemmen_vrijwilligers",
+                    {"akkoord_partner": True, "toelichting_partner": "Geen eerdere regelingen"},
+                ),
+                (
+                    "doorgeleiden_vrijwilliger",
+                    {
+                        "datum_doorverwijzing": today,
+                        "kenmerk_doorverwijzing": "HUM-2026-0009",
+                        "eindresultaat": "Vervolghulp en/of verwijzing",
+                    },
+                ),
+            ],
+            "doorgeleid naar Humanitas: de vrijwilliger start de ondersteuning",
+        ),
+        (
+            _signal(
+                "EH-2026-000905",
+                "L. Pranoto",
+                "Prinses Irenelaan",
+                "9",
+                "1111 GV",
+                geboortedatum="1988-05-30",
+                huur="716,00",
+                huurachterstand="2864,00",
+                minderjarige_kinderen="3",
+            ),
+            [
+                NO_SETTLEMENT,
+                (
+                    "mogelijkheden_onderzoeken",
+                    {
+                        "zelfstandig_mogelijk": False,
+                        "netwerk_mogelijk": False,
+                        "vrijwilligers_mogelijk": False,
+                    },
+                ),
+                ("inkomen_vaststellen", {"inkomen": "Pw"}),
+                ("toestemming_uitkering_vragen", {"toestemming_huur_via_uitkering": False}),
+                (
+                    "uitzetting_beoordelen",
+                    {
+                        "uitzetting_dreigt": True,
+                        "gezin_met_minderjarigen": True,
+                        "eindresultaat": "Niet opgepakt: andere reden",
+                    },
+                ),
+                (
+                    "zorgmelding_doen",
+                    {
+                        "datum_zorgmelding": today,
+                        "kenmerk_zorgmelding": "ZM-2026-0007",
+                        "zorgmelding_toelichting": "Gezin met drie kinderen; "
+                        "dagvaarding aangekondigd",
+                    },
+                ),
+            ],
+            "zorgmelding gedaan: de Uitvoerder informeert de huurder",
+        ),
+        (
+            _signal(
+                "EH-2026-000906",
+                "T. Smit",
+                "Burgemeester Bickerstraat",
+                "77",
+                "1111 BC",
+                geboortedatum="1976-10-11",
+                huur="655,00",
+                huurachterstand="1310,00",
+            ),
+            [
+                ("schuldregeling_onderzoeken", {"schuldregeling_mogelijk": True}),
+                (
+                    "schuldregeling_treffen",
+                    {
+                        "kenmerk_schuldregeling": "SR-2026-0042",
+                        "eindresultaat": "Vervolghulp en/of verwijzing financieel",
+                    },
+                ),
+            ],
+            "afgesloten: schuldregeling, de huurder betaalt de huur weer zelf",
+        ),
+    ]
+
+
+def load(db: Database, settings: Settings) -> list[str]:
+    lines: list[str] = []
+    cases = _cases(clock.local(clock.now()).date().isoformat())
+    with db.transaction() as session:
+        if not _deployed(session):
+            return [f"{PROCESS}: niet gedeployed; geen demogegevens voor Diemen"]
+        partner = session.scalar(select(Organisation).where(Organisation.key == PARTNER))
+        if partner is None:
+            return [f"{PROCESS}: organisatie {PARTNER} ontbreekt (eerst de gewone demo laden)"]
+        lines += _bindings(session)
+        lines += _route(session, partner.id)
+        done = set(
+            session.scalars(
+                select(Signal.reference).where(
+                    Signal.organisation_id == partner.id,
+                    Signal.reference.in_([s["referentie"] for s, _steps, _d in cases]),
+                )
+            )
+        )
+    principal = Principal(
+        "token",
+        None,
+        PARTNER,
+        organisation_id=partner.id,
+        organisation_key=PARTNER,
+        municipality=MUNICIPALITY,
+        roles=frozenset({"partnersysteem"}),
+        groups=frozenset({PARTNER}),
+    )
+    for signal, steps, description in cases:
+        if signal["referentie"] in done:
+            continue
+        with db.transaction() as session:
+            intake = prepare(session, principal, settings.secret_key, MUNICIPALITY)
+            result = receive(session, intake, [(1, signal)], "demo")[0]
+            if result.instance_id is None:
+                lines.append(f"{PROCESS}: melding {signal['referentie']} {result.status}")
+                continue
+            for element, data in steps:
+                _complete(session, result.instance_id, element, data)
+            key = session.get(ProcessInstance, result.instance_id).business_key
+        lines.append(f"{PROCESS}: casus {key} ({signal['referentie']}): {description}")
+    return lines
+
+
+def _deployed(session: Session) -> bool:
+    return (
+        session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == PROCESS))
+        is not None
+    )
+
+
+def _bindings(session: Session) -> list[str]:
+    lines = []
+    for party, group in BINDINGS.items():
+        exists = session.scalar(
+            select(PartyBinding.id).where(
+                PartyBinding.process_key == PROCESS,
+                PartyBinding.municipality == MUNICIPALITY,
+                PartyBinding.party == party,
+            )
+        )
+        if exists is None:
+            session.add(
+                PartyBinding(
+                    process_key=PROCESS, municipality=MUNICIPALITY, party=party, group_key=group
+                )
+            )
+            lines.append(f"{PROCESS}: partij {party} is team {group}")
+    session.flush()
+    return lines
+
+
+def _route(session: Session, organisation_id: int) -> list[str]:
+    exists = session.scalar(
+        select(IntakeRoute.id).where(
+            IntakeRoute.organisation_id == organisation_id,
+            IntakeRoute.municipality == MUNICIPALITY,
+        )
+    )
+    if exists is not None:
+        return []
+    session.add(
+        IntakeRoute(
+            organisation_id=organisation_id,
+            municipality=MUNICIPALITY,
+            process_key=PROCESS,
+            reference_pattern=REFERENCE_PATTERN,
+            settings={},
+        )
+    )
+    session.flush()
+    return [f"{PROCESS}: meldroute {PARTNER} -> centraal meldpunt Diemen"]
+
+
+def _complete(session: Session, instance_id: str, element: str, data: dict[str, Any]) -> None:
+    task = session.scalar(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance_id,
+            HumanTask.element_id == element,
+            HumanTask.status == TaskStatus.OPEN.value,
+        )
+    )
+    if task is None:
+        raise RuntimeError(f"demo Diemen: geen open taak {element!r}")
+    engine.complete_task(session, task.id, data, ACTOR)

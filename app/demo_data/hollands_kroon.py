@@ -1,0 +1,260 @@
+"""Demo data for Hollands Kroon: vroegsignalering by all fixed-cost partners.
+
+Runs after app.demo_data.common.load (which creates the organisations). Binds the
+debt-services team to party `sdv`, gives every fixed-cost partner (housing corporations,
+health insurer, water and energy company) an intake route, and sends signals through the real
+intake so that the cases, their signals and the partner feedback look as in production. Six
+cases in different states; everything is fictional. Idempotent: existing bindings, routes and
+demo signals are left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app import clock
+from app.auth.models import Organisation
+from app.auth.principal import Principal
+from app.cases.models import PartyBinding
+from app.config import Settings
+from app.db import Database
+from app.engine import service
+from app.engine.errors import NotFound
+from app.engine.models import HumanTask, TaskStatus
+from app.intake.models import IntakeRoute, Signal
+from app.intake.service import prepare, receive
+
+PROCESS = "hollands_kroon_vroegsignalering"
+MUNICIPALITY = "hollands-kroon"
+SDV_TEAM = "hk-schulddienstverlening"
+PARTNERS = ("wooncompagnie", "beter-wonen", "zorgverzekeraar-nh", "waterbedrijf-nh", "energie-nh")
+ACTOR = "demo"
+
+
+def _address(street: str, number: str, postcode: str, town: str) -> dict[str, str]:
+    return {"straat": street, "huisnummer": number, "postcode": postcode, "woonplaats": town}
+
+
+# (partner, signal, steps): each step completes the case's open task with this data.
+CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
+    # 1. New this month: rent and water arrears of one household, one case, to be judged.
+    (
+        "wooncompagnie",
+        {
+            "referentie": "WC-DEMO-001",
+            "soort_vaste_lasten": "Huur",
+            "naam": "E. Dekker",
+            "telefoon": "0612000001",
+            "achterstand_bedrag": "1310,00",
+            **_address("Kanaalweg", "12", "1761 AB", "Anna Paulowna"),
+        },
+        [],
+    ),
+    (
+        "waterbedrijf-nh",
+        {
+            "referentie": "WB-DEMO-001",
+            "soort_vaste_lasten": "Water",
+            "naam": "E. Dekker",
+            "achterstand_bedrag": "92,40",
+            **_address("Kanaalweg", "12", "1761 AB", "Anna Paulowna"),
+        },
+        [],
+    ),
+    # 2. Picked up; a letter did not reach the resident: the next attempt is planned.
+    (
+        "zorgverzekeraar-nh",
+        {
+            "referentie": "ZV-DEMO-002",
+            "soort_vaste_lasten": "Zorg",
+            "naam": "F. de Wit",
+            "email": "f.dewit@example.nl",
+            "achterstand_bedrag": "455,00",
+            **_address("Dorpsstraat", "4", "1771 AC", "Wieringerwerf"),
+        },
+        [
+            {"signaal_status": "Opgepakt"},
+            {
+                "contact_soort": "Brief",
+                "contact_dagdeel": "Ochtend",
+                "contact_bereikt": False,
+            },
+        ],
+    ),
+    # 3. Reached at a home visit; the personal conversation is still to be recorded.
+    (
+        "energie-nh",
+        {
+            "referentie": "EN-DEMO-003",
+            "soort_vaste_lasten": "Energie",
+            "naam": "G. Mulder",
+            "telefoon": "0612000003",
+            "achterstand_bedrag": "287,15",
+            **_address("Zuiderweg", "40", "1774 AD", "Slootdorp"),
+        },
+        [
+            {"signaal_status": "Opgepakt"},
+            {
+                "contact_soort": "Huisbezoek",
+                "contact_dagdeel": "Middag",
+                "contact_bereikt": True,
+                "reactie_inwoner": "Wil een persoonlijk gesprek",
+            },
+        ],
+    ),
+    # 4. Reached by phone, wants no help: no file, only the refusal (passed to the corporation).
+    (
+        "beter-wonen",
+        {
+            "referentie": "BW-DEMO-004",
+            "soort_vaste_lasten": "Huur",
+            "naam": "H. Jonker",
+            "telefoon": "0612000004",
+            "achterstand_bedrag": "990,00",
+            **_address("Middenweg", "3", "1761 BC", "Anna Paulowna"),
+        },
+        [
+            {"signaal_status": "Opgepakt"},
+            {
+                "contact_soort": "Telefoon",
+                "contact_dagdeel": "Ochtend",
+                "contact_bereikt": True,
+                "reactie_inwoner": "Wil geen hulp",
+            },
+        ],
+    ),
+    # 5. Consent form signed at the home visit: to be registered with the regular SDV.
+    (
+        "wooncompagnie",
+        {
+            "referentie": "WC-DEMO-005",
+            "soort_vaste_lasten": "Huur",
+            "naam": "I. Schouten",
+            "telefoon": "0612000005",
+            "achterstand_bedrag": "1875,00",
+            **_address("Havenstraat", "7", "1779 AA", "Den Oever"),
+        },
+        [
+            {"signaal_status": "Opgepakt"},
+            {
+                "contact_soort": "Huisbezoek",
+                "contact_dagdeel": "Ochtend",
+                "contact_bereikt": True,
+                "reactie_inwoner": "Wil een persoonlijk gesprek",
+            },
+            {"toestemming_hulp": True, "bewijs_toestemming_hulp": "TF-DEMO-005"},
+        ],
+    ),
+    # 6. Not picked up for another reason: the corporation learns only that.
+    (
+        "beter-wonen",
+        {
+            "referentie": "BW-DEMO-006",
+            "soort_vaste_lasten": "Huur",
+            "naam": "J. Vos",
+            "achterstand_bedrag": "640,00",
+            **_address("Molenweg", "21", "1775 BD", "Middenmeer"),
+        },
+        [
+            {
+                "signaal_status": "Niet opgepakt: andere reden",
+                "reden_niet_opgepakt": "Huur is inmiddels betaald volgens de inwoner",
+            }
+        ],
+    ),
+]
+DATE_FIELDS = {"contactpoging": "contact_datum", "persoonlijk_gesprek": "gesprek_datum"}
+
+
+def load(db: Database, settings: Settings) -> list[str]:
+    lines: list[str] = []
+    with db.transaction() as session:
+        try:
+            service.latest_version(session, PROCESS)
+        except NotFound:
+            return [f"{PROCESS}: niet gedeployed, geen demogegevens voor Hollands Kroon"]
+        orgs: dict[str, int] = dict(
+            session.execute(
+                select(Organisation.key, Organisation.id).where(
+                    Organisation.key.in_([*PARTNERS, SDV_TEAM])
+                )
+            ).all()
+        )
+        missing = [key for key in (*PARTNERS, SDV_TEAM) if key not in orgs]
+        if missing:
+            return [f"{PROCESS}: organisaties ontbreken ({', '.join(missing)}); eerst common"]
+        if not session.scalar(
+            select(PartyBinding.id).where(
+                PartyBinding.process_key == PROCESS,
+                PartyBinding.municipality == MUNICIPALITY,
+                PartyBinding.party == "sdv",
+            )
+        ):
+            session.add(
+                PartyBinding(
+                    process_key=PROCESS, municipality=MUNICIPALITY, party="sdv", group_key=SDV_TEAM
+                )
+            )
+            lines.append(f"partijbinding {PROCESS}: sdv -> {SDV_TEAM}")
+        for key in PARTNERS:
+            if not session.scalar(
+                select(IntakeRoute.id).where(
+                    IntakeRoute.organisation_id == orgs[key],
+                    IntakeRoute.municipality == MUNICIPALITY,
+                )
+            ):
+                session.add(
+                    IntakeRoute(
+                        organisation_id=orgs[key],
+                        municipality=MUNICIPALITY,
+                        process_key=PROCESS,
+                        reference_pattern=None,
+                        settings={},
+                    )
+                )
+                lines.append(f"meldroute {key} -> {PROCESS}")
+    for partner_key, values, steps in CASES:
+        org_id = orgs[partner_key]
+        with db.transaction() as session:
+            known = session.scalar(
+                select(Signal.id).where(
+                    Signal.organisation_id == org_id, Signal.reference == values["referentie"]
+                )
+            )
+            if known:
+                continue
+            principal = Principal(
+                "token",
+                None,
+                partner_key,
+                organisation_id=org_id,
+                organisation_key=partner_key,
+                municipality=MUNICIPALITY,
+                roles=frozenset({"partnersysteem"}),
+                groups=frozenset({partner_key}),
+            )
+            intake = prepare(session, principal, settings.secret_key, MUNICIPALITY)
+            [result] = receive(session, intake, [(1, values)], "api")
+        if result.instance_id is None:
+            lines.append(f"signaal {values['referentie']}: {result.status}")
+            continue
+        for data in steps:
+            _complete_open_task(db, result.instance_id, data)
+        lines.append(f"casus Hollands Kroon: signaal {values['referentie']} ({result.status})")
+    return lines
+
+
+def _complete_open_task(db: Database, instance_id: str, data: dict[str, Any]) -> None:
+    today = clock.local(clock.now()).date().isoformat()
+    with db.transaction() as session:
+        task = session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN.value
+            )
+        ).one()
+        values = dict(data)
+        if task.element_id in DATE_FIELDS:
+            values.setdefault(DATE_FIELDS[task.element_id], today)
+        service.complete_task(session, task.id, values, ACTOR)

@@ -1,0 +1,368 @@
+"""Demo of Weert's Vroegsignalering huurschulden: party bindings, the corporations' intake
+routes (with their collection rhythm) and six cases in several states.
+
+The cases are told as a short history over the last three monthly overviews: the signals of
+the 30th come in through the intake, the enrichment runs, the SDV selects, the return
+overview goes out before the 10th, AMW gets its list on the 11th. The history is replayed on a
+virtual clock (only this loader's own jobs and timers are run, so other demo data is left
+alone) and stops at the real "now": whatever lies in the future stays open, so the states are
+always consistent with today's date. The tenants are FICTIONAL test people of the embedded
+registers. Run after app.demo_data.common.load; idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app import clock
+from app.auth.principal import SYSTEM
+from app.calendar.atw import default_calendar
+from app.clock import AMSTERDAM, VirtualClock
+from app.config import Settings
+from app.db import Database
+from app.engine import jobs
+from app.engine import service as engine
+from app.engine.errors import NotFound
+from app.engine.models import (
+    HumanTask,
+    Job,
+    JobStatus,
+    ProcessInstance,
+    TaskStatus,
+    Timer,
+    WaitStatus,
+)
+from app.engine.runtime import Execution
+from app.intake import service as intake
+from app.processes import weert
+
+PROCESS = weert.PROCESS
+WORKER = "demo-weert"
+
+# What the corporations know of their tenants (art. 12.2), for test people of the register.
+TENANTS: dict[str, dict[str, Any]] = {
+    "el_amrani": dict(
+        voorletters="Y.",
+        achternaam="El Amrani",
+        geboortedatum="1997-02-11",
+        straat="Hoogstraat",
+        huisnummer="3",
+        postcode="9999 XB",
+        woonplaats="Teststad",
+        telefoon="0612345603",
+        maanden_achterstand=2,
+    ),
+    "haddou": dict(
+        voorletters="S.",
+        achternaam="Haddou",
+        geboortedatum="1990-05-14",
+        straat="Kievitstraat",
+        huisnummer="8",
+        postcode="9999 XC",
+        woonplaats="Teststad",
+        telefoon="0612345604",
+        maanden_achterstand=2,
+    ),
+    "jansen": dict(
+        voorletters="P.J.",
+        achternaam="Jansen",
+        geboortedatum="1981-04-12",
+        straat="Fluitekruidlaan",
+        huisnummer="12",
+        postcode="9999 XA",
+        woonplaats="Teststad",
+        telefoon="0612345601",
+        maanden_achterstand=3,
+    ),
+    "tesfamariam": dict(
+        voorletters="H.",
+        achternaam="Tesfamariam",
+        geboortedatum="1992-03-15",
+        straat="Lindelaan",
+        huisnummer="41",
+        toevoeging="2",
+        postcode="9999 XE",
+        woonplaats="Teststad",
+        maanden_achterstand=4,
+    ),
+    "rahimi": dict(  # the BRP knows only year and month of birth: identified by hand
+        voorletters="A.",
+        achternaam="Rahimi",
+        geboortedatum="1990-07-01",
+        straat="Populierenlaan",
+        huisnummer="2",
+        postcode="9999 XL",
+        woonplaats="Teststad",
+        maanden_achterstand=2,
+    ),
+    "vermeulen": dict(
+        voorletters="C.",
+        achternaam="Vermeulen",
+        geboortedatum="1945-05-05",
+        straat="Rozenstraat",
+        huisnummer="30",
+        postcode="9999 XN",
+        woonplaats="Teststad",
+        telefoon="0612345614",
+        maanden_achterstand=2,
+    ),
+}
+
+
+def load(db: Database, settings: Settings) -> list[str]:
+    lines: list[str] = []
+    with db.transaction() as session:
+        try:
+            engine.latest_version(session, PROCESS)
+        except NotFound:
+            return [f"{PROCESS} is niet gedeployed: geen voorbeeldcasussen voor Weert"]
+        lines += weert.set_up(session)
+        exists = session.scalar(
+            select(ProcessInstance.id).where(ProcessInstance.definition_key == PROCESS).limit(1)
+        )
+    if exists:
+        return lines
+    real = clock.get_clock()
+    story = _Story(db, settings, real.now())
+    virtual = VirtualClock(story.start)
+    clock.set_clock(virtual)
+    try:
+        story.play(virtual)
+    finally:
+        clock.set_clock(real)
+    lines += story.lines()
+    return lines
+
+
+@dataclass
+class _Story:
+    db: Database
+    settings: Settings
+    until: datetime
+    cases: dict[str, str] = field(default_factory=dict)  # tenant -> instance id
+    steps: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # The last three reporting days (the 30th, or the working day before) up to today.
+        today = clock.local(self.until).date()
+        days: list[date] = []
+        year, month = today.year, today.month
+        while len(days) < 3:
+            day = weert.reporting_day(weert.ROUTE_SETTINGS["wonen-limburg"], year, month)
+            if datetime.combine(day, time(10), AMSTERDAM) <= self.until:
+                days.append(day)
+            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        oldest, previous, latest = sorted(days)
+        self.start = datetime.combine(oldest, time(9), AMSTERDAM)
+        # Two months ago: one tenant through AMW to a regular SDV registration, one with a
+        # benefit through the conversation and the rent withheld; both finished.
+        self._month(oldest, {"el_amrani": "amw", "haddou": "gemeente"}, finish=True)
+        # Last month: AMW's first contact and the municipality's conversation are open.
+        self._month(previous, {"jansen": "amw", "tesfamariam": "gemeente"}, finish=False)
+        # This month: a tenant the administration identifies by hand, and a selection to do.
+        self._intake(latest, ["rahimi", "vermeulen"])
+
+    # -- the history ---------------------------------------------------------------------------
+
+    def _at(self, day: date, hour: int, action: Callable[[], None]) -> None:
+        self.steps.append((datetime.combine(day, time(hour), AMSTERDAM), len(self.steps), action))
+
+    def _intake(self, day: date, tenants: list[str]) -> None:
+        period = f"{day:%Y-%m}"
+        self._at(day, 10, lambda: self._signals(tenants, period))
+
+    def _month(self, day: date, options: dict[str, str], finish: bool) -> None:
+        cal = default_calendar()
+        self._intake(day, list(options))
+        select_day = cal.add_working_days(day, 2)
+        for tenant, option in options.items():
+            self._at(
+                select_day,
+                11,
+                lambda t=tenant, o=option: self._complete(t, "analyse_selectie", {"optie": o}),
+            )
+        next_month = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+        send_day = cal.previous_working_day(next_month.replace(day=10))
+        self._at(send_day, 15, lambda p=f"{day:%Y-%m}": self._return(p))
+        list_day = cal.add_working_days(next_month.replace(day=11), 0)
+        self._at(list_day, 9, self._timers)
+        talk_day = cal.add_working_days(send_day, 5)
+        for tenant, option in options.items():
+            if option == "gemeente" and finish:
+                self._at(
+                    talk_day,
+                    10,
+                    lambda t=tenant: self._complete(
+                        t, "huur_inhouden", {"huur_inhouding_gestart": True}
+                    ),
+                )
+                self._at(
+                    talk_day,
+                    14,
+                    lambda t=tenant: self._complete(
+                        t,
+                        "gesprek_voeren",
+                        {
+                            "gesprek_gevoerd": True,
+                            "zrm_afgenomen": True,
+                            "vervolg_sdv": "regulier_sdv",
+                        },
+                    ),
+                )
+            if option == "amw" and finish:
+                contact = cal.add_working_days(list_day, 3)
+                self._at(
+                    contact,
+                    10,
+                    lambda t=tenant, d=contact: self._complete(
+                        t,
+                        "amw_contact_opnemen",
+                        {
+                            "amw_contact_gelegd": True,
+                            "amw_contactpogingen": 1,
+                            "amw_contact_datum": d.isoformat(),
+                        },
+                    ),
+                )
+                situation = cal.add_working_days(contact, 10)
+                self._at(
+                    situation,
+                    10,
+                    lambda t=tenant: self._complete(
+                        t,
+                        "psychosociale_situatie",
+                        {"schuldregeling_nodig": True, "psychosociale_begeleiding": True},
+                    ),
+                )
+                registered = cal.add_working_days(situation, 2)
+                self._at(
+                    registered,
+                    10,
+                    lambda t=tenant, d=registered: self._complete(
+                        t,
+                        "reguliere_aanmelding_sdv",
+                        {
+                            "sdv_aanmelding_datum": d.isoformat(),
+                            "sdv_registratienummer": "SDV-DEMO-0001",
+                        },
+                    ),
+                )
+
+    def play(self, virtual: VirtualClock) -> None:
+        for moment, _n, action in sorted(self.steps, key=lambda s: (s[0], s[1])):
+            if moment > self.until:
+                break  # the future: what is open stays open
+            virtual.set(moment)
+            action()
+            self._run_jobs()
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _signals(self, tenants: list[str], period: str) -> None:
+        prefix = weert.REFERENCE_PREFIX["wonen-limburg"]
+        rows = [
+            (n, {"referentie": f"{prefix}-{period}-{n:04d}", **TENANTS[t]})
+            for n, t in enumerate(tenants, start=1)
+        ]
+        with self.db.transaction() as session:
+            principal = weert.partner_principal(session, "wonen-limburg")
+            prepared = intake.prepare(session, principal, self.settings.secret_key, "weert")
+            results = intake.receive(session, prepared, rows, "bestand")
+        for tenant, result in zip(tenants, results, strict=True):
+            if result.instance_id:
+                self.cases[tenant] = result.instance_id
+
+    def _complete(self, tenant: str, element: str, data: dict[str, Any]) -> None:
+        with self.db.transaction() as session:
+            task_id = session.scalar(
+                select(HumanTask.id).where(
+                    HumanTask.instance_id == self.cases.get(tenant, ""),
+                    HumanTask.element_id == element,
+                    HumanTask.status == TaskStatus.OPEN.value,
+                )
+            )
+            if task_id is not None:
+                engine.complete_task(session, task_id, data, SYSTEM.actor)
+
+    def _return(self, period: str) -> None:
+        with self.db.session() as session:
+            principal = weert.team_principal(session, "weert-administratie", "weert.admin")
+        weert.send_return_overview(
+            self.db, principal, "wonen-limburg", period, self.settings.secret_key
+        )
+
+    def _timers(self) -> None:
+        """Fire this loader's due timers (AMW's list on the 11th), and no one else's."""
+        now = clock.now()
+        with self.db.transaction() as session:
+            due = session.scalars(
+                select(Timer.instance_id).where(
+                    Timer.instance_id.in_(list(self.cases.values())),
+                    Timer.status == WaitStatus.WAITING.value,
+                    Timer.due_at <= now,
+                )
+            ).all()
+            for instance_id in sorted(set(due)):
+                execution = Execution.open(session, instance_id, "timer")
+                execution.run_engine()
+                execution.save()
+
+    def _run_jobs(self) -> None:
+        """Run the enrichment of this loader's cases (as a worker would), and no one else's."""
+        for _ in range(20):
+            claims = []
+            with self.db.transaction() as session:
+                rows = session.execute(
+                    select(Job, ProcessInstance.business_key)
+                    .join(ProcessInstance, ProcessInstance.id == Job.instance_id)
+                    .where(
+                        Job.instance_id.in_(list(self.cases.values())),
+                        Job.status == JobStatus.PENDING.value,
+                    )
+                ).all()
+                for job, business_key in rows:
+                    job.locked_by = WORKER
+                    job.locked_until = clock.now() + timedelta(minutes=5)
+                    job.attempts += 1
+                    claims.append(
+                        jobs.JobClaim(
+                            job.id,
+                            job.topic,
+                            dict(job.inputs or {}),
+                            job.instance_id,
+                            business_key,
+                            job.attempts,
+                        )
+                    )
+            if not claims:
+                return
+            for claim in claims:
+                outputs, error = jobs.execute(claim, self.settings)
+                if error is None and outputs is not None:
+                    jobs.complete_job(self.db, claim, outputs, WORKER)
+                else:
+                    jobs.fail_job(self.db, claim, error or "", WORKER, self.settings)
+
+    def lines(self) -> list[str]:
+        out = []
+        with self.db.session() as session:
+            for tenant, instance_id in self.cases.items():
+                row = session.get(ProcessInstance, instance_id)
+                if row is None:
+                    continue
+                open_tasks = session.scalars(
+                    select(HumanTask.element_id).where(
+                        HumanTask.instance_id == instance_id,
+                        HumanTask.status == TaskStatus.OPEN.value,
+                    )
+                ).all()
+                out.append(
+                    f"casus {row.business_key} ({tenant}): {row.status}, fase {row.phase}"
+                    + (f", open: {', '.join(sorted(open_tasks))}" if open_tasks else "")
+                )
+        return out

@@ -1,0 +1,212 @@
+"""Engine commands: deploy, start, instances, incidents, message, worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.cli import Env, echo_json, handle_errors, parse_json, pass_env
+from app.engine import queries, service
+from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSchema
+
+
+def register(main: click.Group) -> None:
+    for command in (deploy, start, instances, incidents, message, worker):
+        main.add_command(command)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="Map met formulieren.")
+@pass_env
+@handle_errors
+def deploy(env: Env, paths: tuple[str, ...], forms_dir: str | None) -> None:
+    """Valideer diagrammen en sla gewijzigde processen op als nieuwe versie (standaard bpmn/)."""
+    from app.engine.deploy import deploy as do_deploy
+
+    targets = list(paths) or [str(env.settings.bpmn_dir)]
+    with env.db.transaction() as session:
+        result = do_deploy(
+            session, targets, Path(forms_dir) if forms_dir else env.settings.forms_dir, actor="cli"
+        )
+    for key, number in result.created:
+        click.echo(f"nieuw: {key} versie {number}")
+    for key, number in result.unchanged:
+        click.echo(f"ongewijzigd: {key} versie {number}")
+
+
+@click.command()
+@click.argument("process")
+@click.option("--key", "business_key", help="Business key (bijv. zaaknummer).")
+@click.option("--data", help="Startgegevens als JSON-object.")
+@pass_env
+@handle_errors
+def start(env: Env, process: str, business_key: str | None, data: str | None) -> None:
+    """Start een instantie van PROCESS."""
+    with env.db.transaction() as session:
+        row = service.start_instance(
+            session, process, business_key=business_key, data=parse_json(data), actor="cli"
+        )
+        click.echo(f"{row.id} {row.status}")
+
+
+@click.group()
+def instances() -> None:
+    """Procesinstanties."""
+
+
+@instances.command("list")
+@click.option("--process")
+@click.option("--status")
+@click.option("--key", "business_key")
+@click.option("--limit", type=int, default=50)
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+@handle_errors
+def instances_list(
+    env: Env,
+    process: str | None,
+    status: str | None,
+    business_key: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    with env.db.session() as session:
+        page = queries.list_instances(
+            session, process=process, status=status, business_key=business_key, limit=limit
+        )
+        rows = InstanceSchema(many=True).dump(page.items)
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['id']}  {r['process']} v{r['version']}  {r['status']:<10} "
+            f"{r['business_key'] or '-'}  {r['started_at']}"
+        )
+
+
+@instances.command("show")
+@click.argument("instance_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+@handle_errors
+def instances_show(env: Env, instance_id: str, as_json: bool) -> None:
+    with env.db.session() as session:
+        data = InstanceDetailSchema().dump(
+            queries.instance_details(session, queries.get_instance(session, instance_id))
+        )
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(
+        f"{data['id']} {data['process']} v{data['version']} {data['status']} "
+        f"key={data['business_key']}"
+    )
+    for t in data["tasks"]:
+        click.echo(
+            f"  taak {t['id']} {t['name']} groepen={','.join(t['candidate_groups'])} "
+            f"toegewezen={t['assignee'] or '-'} deadline={t['due_at'] or '-'}"
+        )
+    for t in data["timers"]:
+        if t["status"] == "waiting":
+            click.echo(f"  timer {t['element_id']} {t['due_at']}")
+    for j in data["jobs"]:
+        click.echo(f"  job {j['id']} {j['topic']} {j['status']} pogingen={j['attempts']}")
+    for i in data["incidents"]:
+        click.echo(f"  incident {i['id']} {i['status']} {i['element_id']}: {i['message']}")
+    for e in data["history"]:
+        click.echo(f"  {e['at']} {e['kind']} {e['element_id'] or ''} {e['actor'] or ''}")
+
+
+def _instance_action(name: str, func: object, help_text: str) -> None:
+    @instances.command(name, help=help_text)
+    @click.argument("instance_id")
+    @click.option("--reason", required=True, help="Reden (komt in de geschiedenis).")
+    @pass_env
+    @handle_errors
+    def command(env: Env, instance_id: str, reason: str) -> None:
+        with env.db.transaction() as session:
+            row = func(session, instance_id, "cli", reason)  # type: ignore[operator]
+            click.echo(f"{row.id} {row.status}")
+
+
+_instance_action("cancel", service.cancel_instance, "Breek een instantie af.")
+_instance_action("suspend", service.suspend_instance, "Schort een instantie op.")
+_instance_action("resume", service.resume_instance, "Hervat een opgeschorte instantie.")
+
+
+@click.group()
+def incidents() -> None:
+    """Incidenten: mislukte jobs, scripts en expressies."""
+
+
+@incidents.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Ook opgeloste incidenten.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+def incidents_list(env: Env, show_all: bool, as_json: bool) -> None:
+    from sqlalchemy import select
+
+    from app.engine.models import Incident
+
+    with env.db.session() as session:
+        query = select(Incident).order_by(Incident.id)
+        if not show_all:
+            query = query.where(Incident.status == "open")
+        rows = IncidentSchema(many=True).dump(session.scalars(query).all())
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']} {r['status']} {r['instance_id']} {r['element_id']}: {r['message']}")
+
+
+@incidents.command("retry")
+@click.argument("incident_id", type=int)
+@click.option("--reason", required=True)
+@pass_env
+@handle_errors
+def incidents_retry(env: Env, incident_id: int, reason: str) -> None:
+    """Probeer opnieuw vanaf de plek van het incident."""
+    with env.db.transaction() as session:
+        row = service.retry_incident(session, incident_id, "cli", reason)
+        click.echo(f"{row.id} {row.status}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--key", "correlation_key", required=True, help="Correlatiesleutel.")
+@click.option("--data", help="Berichtgegevens als JSON-object.")
+@pass_env
+@handle_errors
+def message(env: Env, name: str, correlation_key: str, data: str | None) -> None:
+    """Lever bericht NAME af bij de instantie die erop wacht."""
+    with env.db.transaction() as session:
+        row = service.deliver_message(session, name, correlation_key, parse_json(data), "cli")
+        click.echo(f"{row.id} {row.status}")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Eén ronde: alles wat nu klaarstaat, dan stoppen.")
+@click.option("--topic", "topics", multiple=True, help="Alleen jobs van deze topics.")
+@pass_env
+@handle_errors
+def worker(env: Env, once: bool, topics: tuple[str, ...]) -> None:
+    """Vuur timers af en voer service-taken uit."""
+    import logging
+
+    from app.engine.worker import SchedulerBusy, Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    w = Worker(env.db, env.settings, topics=list(topics) or None)
+    try:
+        if once:
+            click.echo(f"verwerkt: {w.tick()}")
+            w.release_lease()
+        else:
+            click.echo(f"worker {w.worker_id} gestart (tick {env.settings.tick_seconds}s)")
+            w.run_forever()
+    except SchedulerBusy as exc:
+        raise click.ClickException(str(exc)) from exc

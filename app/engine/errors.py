@@ -1,0 +1,56 @@
+"""Errors the engine raises for callers (CLI, API, UI) to turn into clear answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class EngineError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotFound(EngineError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(EngineError):
+    """Somebody else got there first, or the object is not in a state that allows this."""
+
+    status = 409
+    code = "conflict"
+
+
+class InvalidInput(EngineError):
+    status = 422
+    code = "invalid_input"
+
+
+@dataclass
+class Problem:
+    file: str
+    element: str | None
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}"
+        if self.element:
+            where += f" [{self.element}]"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class DeploymentError(Exception):
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)

@@ -1,0 +1,38 @@
+"""History events as people read them (Dutch)."""
+
+from __future__ import annotations
+
+LABELS = {
+    "instance_started": "zaak gestart",
+    "instance_completed": "zaak afgerond",
+    "instance_cancelled": "zaak afgebroken",
+    "instance_suspended": "zaak opgeschort",
+    "instance_resumed": "zaak hervat",
+    "task_created": "taak klaargezet",
+    "task_claimed": "taak geclaimd",
+    "task_unclaimed": "taak vrijgegeven",
+    "task_assigned": "taak toegewezen",
+    "task_completed": "taak afgerond",
+    "task_cancelled": "taak vervallen",
+    "timer_scheduled": "termijn gezet",
+    "timer_fired": "termijn verstreken",
+    "timer_cancelled": "termijn vervallen",
+    "job_created": "opdracht aan register",
+    "job_completed": "antwoord van register",
+    "job_failed": "register gaf een fout",
+    "job_cancelled": "opdracht vervallen",
+    "message_awaited": "wacht op bericht",
+    "message_received": "bericht ontvangen",
+    "message_cancelled": "wachten op bericht vervallen",
+    "incident_raised": "storing",
+    "incident_resolved": "storing opgelost",
+    "signaal_toegevoegd": "melding toegevoegd",
+    "toestemming_gegeven": "toestemming gegeven",
+    "toestemming_geweigerd": "toestemming geweigerd",
+    "toestemming_ingetrokken": "toestemming ingetrokken",
+    "gegevens_gewist": "persoonsgegevens gewist",
+}
+
+
+def label(kind: str) -> str:
+    return LABELS.get(kind, kind.replace("_", " "))

@@ -1,0 +1,217 @@
+"""External service tasks: claim a due job, run its handler outside any transaction, then
+complete the task or record the failure (retry with exponential backoff, then an incident).
+
+A claim is a short transaction that leases the job (`locked_until`); the handler runs without
+holding a database lock, so a slow registry never blocks people. A worker that dies loses its
+lease and the job becomes claimable again. Completion locks the instance and checks the lease
+is still ours, so a job is applied at most once.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import handlers
+from app import clock
+from app.config import Settings
+from app.db import Database
+from app.engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
+from app.engine.runtime import Execution, _extensions, describe_error
+from app.engine.sandbox import SandboxError, check_data_value
+
+
+@dataclass(frozen=True)
+class JobClaim:
+    id: int
+    topic: str
+    inputs: dict[str, Any]
+    instance_id: str
+    business_key: str | None
+    attempt: int
+
+
+def claim_jobs(
+    db: Database, worker_id: str, settings: Settings, limit: int, topics: list[str] | None = None
+) -> list[JobClaim]:
+    with db.transaction() as session:
+        now = clock.now()
+        query = (
+            select(Job, ProcessInstance.business_key)
+            .join(ProcessInstance, ProcessInstance.id == Job.instance_id)
+            .where(
+                Job.status == JobStatus.PENDING.value,
+                Job.next_attempt_at <= now,
+                or_(Job.locked_until.is_(None), Job.locked_until < now),
+                ProcessInstance.status.not_in(
+                    [InstanceStatus.SUSPENDED.value, *InstanceStatus.ended()]
+                ),
+            )
+            .order_by(Job.next_attempt_at, Job.id)
+            .limit(limit)
+        )
+        if topics:
+            query = query.where(Job.topic.in_(topics))
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=Job)
+        claims = []
+        for job, business_key in session.execute(query).all():
+            job.locked_by = worker_id
+            job.locked_until = now + timedelta(seconds=settings.job_lease_seconds)
+            job.attempts += 1
+            claims.append(
+                JobClaim(
+                    job.id,
+                    job.topic,
+                    dict(job.inputs or {}),
+                    job.instance_id,
+                    business_key,
+                    job.attempts,
+                )
+            )
+        return claims
+
+
+def execute(claim: JobClaim, settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
+    """Run the handler; (outputs, None) on success, (None, error text) on failure."""
+    handler = handlers.get(claim.topic)
+    if handler is None:
+        return None, f"geen handler voor topic {claim.topic!r}"
+    inputs = {k: v for k, v in claim.inputs.items() if k in handler.inputs}
+    ctx = handlers.HandlerContext(
+        claim.id, claim.instance_id, claim.business_key, claim.attempt, settings
+    )
+    try:
+        result = handler.func(inputs, ctx) or {}
+        if not isinstance(result, dict):
+            raise handlers.HandlerError(f"handler gaf {type(result).__name__}, geen dict")
+        undeclared = sorted(set(result) - set(handler.outputs))
+        if undeclared:
+            raise handlers.HandlerError(f"handler gaf niet-gedeclareerde uitvoer {undeclared}")
+        for key, value in result.items():
+            check_data_value(key, value)
+        json.dumps(result, default=str)
+        return result, None
+    except handlers.HandlerError as exc:
+        return None, str(exc)
+    except SandboxError as exc:
+        return None, f"ongeldige uitvoer: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then an incident
+        return None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+
+
+def _locked_job(session: Session, claim: JobClaim, worker_id: str) -> Job | None:
+    job = session.execute(
+        select(Job).where(Job.id == claim.id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if job is None or job.status != JobStatus.PENDING.value or job.locked_by != worker_id:
+        return None  # lease lost: somebody else owns this job now
+    return job
+
+
+def complete_job(db: Database, claim: JobClaim, outputs: dict[str, Any], worker_id: str) -> bool:
+    with db.transaction() as session:
+        execution = Execution.open(session, claim.instance_id, f"worker:{worker_id}")
+        job = _locked_job(session, claim, worker_id)
+        if job is None:
+            return False
+        if execution.row.status in (InstanceStatus.SUSPENDED.value, *InstanceStatus.ended()):
+            job.locked_by = job.locked_until = None
+            job.attempts -= 1
+            return False
+        task = execution.task(job.spiff_task_id)
+        if not task.has_state(TaskState.STARTED):
+            job.status = JobStatus.CANCELLED.value
+            return False
+        mapping = _extensions(task).get("outputs") or []
+        try:
+            if mapping:
+                env = execution.workflow.script_engine.environment
+                for name, expr in mapping:
+                    task.data[name] = env.evaluate(expr, outputs)
+            else:
+                task.data.update(outputs)
+        except Exception as exc:  # noqa: BLE001
+            job.status = JobStatus.INCIDENT.value
+            job.last_error = describe_error(exc)
+            execution.raise_incident(
+                "job", f"uitvoermapping mislukt: {describe_error(exc)}", task=task, job_id=job.id
+            )
+            execution.save()
+            return False
+        execution.record(
+            "job_completed",
+            job.element_id,
+            job.spiff_task_id,
+            {"job": job.id, "attempt": job.attempts, "outputs": sorted(outputs)},
+        )
+        task.complete()
+        execution.run_engine()
+        execution.save()
+        return True
+
+
+def fail_job(db: Database, claim: JobClaim, error: str, worker_id: str, settings: Settings) -> str:
+    """Record a failure; returns 'retry' or 'incident' (or 'lost' if the lease is gone)."""
+    with db.transaction() as session:
+        execution = Execution.open(session, claim.instance_id, f"worker:{worker_id}")
+        job = _locked_job(session, claim, worker_id)
+        if job is None:
+            return "lost"
+        job.last_error = error[:8000]
+        job.locked_by = job.locked_until = None
+        first_line = error.split("\n", 1)[0]
+        if job.attempts > settings.job_retries:
+            job.status = JobStatus.INCIDENT.value
+            task = execution.task(job.spiff_task_id)
+            execution.record(
+                "job_failed",
+                job.element_id,
+                job.spiff_task_id,
+                {"job": job.id, "attempt": job.attempts, "error": first_line[:500]},
+            )
+            execution.raise_incident(
+                "job", f"{job.topic}: {first_line}", task=task, job_id=job.id, details=error
+            )
+            execution.save()
+            return "incident"
+        delay = settings.job_backoff_seconds * 2 ** (job.attempts - 1)
+        job.next_attempt_at = execution.now + timedelta(seconds=delay)
+        execution.record(
+            "job_failed",
+            job.element_id,
+            job.spiff_task_id,
+            {
+                "job": job.id,
+                "attempt": job.attempts,
+                "error": first_line[:500],
+                "retry_at": job.next_attempt_at.isoformat(),
+            },
+        )
+        execution.save()
+        return "retry"
+
+
+def run_due_jobs(
+    db: Database,
+    settings: Settings,
+    worker_id: str,
+    limit: int | None = None,
+    topics: list[str] | None = None,
+) -> int:
+    claims = claim_jobs(db, worker_id, settings, limit or settings.batch_size, topics)
+    for claim in claims:
+        outputs, error = execute(claim, settings)
+        if error is None:
+            assert outputs is not None
+            complete_job(db, claim, outputs, worker_id)
+        else:
+            fail_job(db, claim, error, worker_id, settings)
+    return len(claims)

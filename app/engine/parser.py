@@ -1,0 +1,303 @@
+"""SpiffWorkflow's CamundaParser, extended with the Camunda 7 attributes we execute.
+
+Everything we read from `camunda:*` attributes is stored in the task spec's `extensions` dict,
+which SpiffWorkflow already serialises with the spec, so no custom spec classes or converters
+are needed:
+
+    extensions = {
+        "properties": {...},                 # camunda:properties (Extension properties tab)
+        "candidate_groups": "expr",          # user tasks; default: the lane as a group key
+        "candidate_users": "expr", "assignee": "expr",
+        "due_date": "expr", "follow_up_date": "expr", "priority": "expr",
+        "form": "file or id",                # camunda:formRef or camunda:formKey
+        "topic": "name",                     # camunda:type="external" service tasks
+        "inputs": [[name, expr], ...], "outputs": [[name, expr], ...],
+        "correlation_key": "expr",           # message catch events and receive tasks
+    }
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.util import first, full_tag
+from SpiffWorkflow.bpmn.specs.defaults import (
+    ExclusiveGateway,
+    InclusiveGateway,
+    ReceiveTask,
+    ServiceTask,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+)
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CallActivityParser,
+    CamundaTaskParser,
+    ScriptTaskParser,
+    SubWorkflowParser,
+    UserTaskParser,
+)
+
+from app.engine.expressions import plain_expression, timer_expression, value_expression
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+FORM_KEY_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:", "embedded:app:forms/")
+
+
+def group_key(label: str) -> str:
+    """A lane label as a stable group key: 'Sociaal Wijkteam' -> 'sociaal-wijkteam'."""
+    text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class _ExtensionsMixin:
+    """Collects camunda:* attributes of any flow node into `extensions`."""
+
+    node: Any
+    lane: str | None
+
+    def _camunda(self, name: str, node: Any = None) -> str | None:
+        return (self.node if node is None else node).get(f"{{{CAMUNDA_NS}}}{name}")
+
+    def _cxpath(self, path: str) -> list[Any]:
+        return self.node.xpath(
+            path,
+            namespaces={
+                "bpmn": self.node.nsmap.get(None) or "http://www.omg.org/spec/BPMN/20100524/MODEL",
+                "camunda": CAMUNDA_NS,
+            },
+        )
+
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        ext: dict[str, Any] = {"line": self.node.sourceline}
+        props = {
+            p.get("name"): p.get("value")
+            for p in self._cxpath("./bpmn:extensionElements/camunda:properties/camunda:property")
+        }
+        ext["properties"] = props
+        inputs, outputs = self._io_mapping()
+        if inputs:
+            ext["inputs"] = inputs
+        if outputs:
+            ext["outputs"] = outputs
+        tag = self.node.tag.rsplit("}", 1)[-1]
+        if tag == "userTask":
+            self._user_task_extensions(ext)
+        if self._camunda("type") == "external":
+            ext["topic"] = self._camunda("topic")
+        if "correlationKey" in props:
+            ext["correlation_key"] = plain_expression(props["correlationKey"])
+        return ext
+
+    def _user_task_extensions(self, ext: dict[str, Any]) -> None:
+        groups = self._camunda("candidateGroups")
+        if groups:
+            ext["candidate_groups"] = value_expression(groups)
+        elif self.lane:
+            ext["candidate_groups"] = repr(group_key(self.lane))
+        for attr, key in (("candidateUsers", "candidate_users"), ("assignee", "assignee")):
+            value = self._camunda(attr)
+            if value:
+                ext[key] = value_expression(value)
+        for attr, key in (("dueDate", "due_date"), ("followUpDate", "follow_up_date")):
+            value = self._camunda(attr)
+            if value:
+                ext[key] = plain_expression(value)
+        priority = self._camunda("priority")
+        if priority:
+            ext["priority"] = plain_expression(priority)
+        form = self._camunda("formRef") or self._camunda("formKey")
+        if form:
+            for prefix in FORM_KEY_PREFIXES:
+                if form.startswith(prefix):
+                    form = form[len(prefix) :]
+            ext["form"] = form
+
+    def _io_mapping(self) -> tuple[list[list[str]], list[list[str]]]:
+        inputs: list[list[str]] = []
+        outputs: list[list[str]] = []
+        base = "./bpmn:extensionElements/camunda:inputOutput/"
+        for kind, target in (("inputParameter", inputs), ("outputParameter", outputs)):
+            for param in self._cxpath(base + f"camunda:{kind}"):
+                target.append([param.get("name"), _parameter_expression(param)])
+        return inputs, outputs
+
+
+def _parameter_expression(param: Any) -> str:
+    """A camunda:inputParameter/outputParameter as a Python expression."""
+    script = first(param.xpath("./camunda:script", namespaces={"camunda": CAMUNDA_NS}))
+    if script is not None:
+        return (script.text or "").strip()
+    lst = first(param.xpath("./camunda:list", namespaces={"camunda": CAMUNDA_NS}))
+    if lst is not None:
+        items = [value_expression(v.text or "") for v in lst]
+        return "[" + ", ".join(i for i in items if i) + "]"
+    mapping = first(param.xpath("./camunda:map", namespaces={"camunda": CAMUNDA_NS}))
+    if mapping is not None:
+        pairs = [f"{e.get('key')!r}: {value_expression(e.text or '')}" for e in mapping]
+        return "{" + ", ".join(pairs) + "}"
+    text = param.text or ""
+    return value_expression(text) if text.strip() else "None"
+
+
+class _EventMixin(_ExtensionsMixin):
+    """Plain BPMN messages (payload merged into task data; correlation done by the host) and
+    timer definitions normalised to Python expressions."""
+
+    def parse_message_event(self, message_event: Any) -> MessageEventDefinition:
+        message_ref = message_event.get("messageRef")
+        if message_ref:
+            name = self.process_parser.parser.messages.get(message_ref)  # type: ignore[attr-defined]
+            if name is None:
+                self.raise_validation_exception(  # type: ignore[attr-defined]
+                    f"message {message_ref!r} is not defined"
+                )
+        else:
+            name = message_event.getparent().get("name")
+        if not name:
+            self.raise_validation_exception(  # type: ignore[attr-defined]
+                "a message event needs a messageRef to a named bpmn:message"
+            )
+        return MessageEventDefinition(name, [], description="Message")
+
+    def parse_timer_event(self, event: Any) -> Any:
+        name = self.node.get("name", self.node.get("id"))
+        description = self.get_event_description(event)  # type: ignore[attr-defined]
+        for tag, cls in (
+            ("timeDate", TimeDateEventDefinition),
+            ("timeDuration", DurationTimerEventDefinition),
+            ("timeCycle", CycleTimerEventDefinition),
+        ):
+            found = first(self.xpath(f".//bpmn:{tag}"))  # type: ignore[attr-defined]
+            if found is not None:
+                if not (found.text or "").strip():
+                    self.raise_validation_exception(  # type: ignore[attr-defined]
+                        f"timer {tag} is empty"
+                    )
+                definition = cls(name, timer_expression(found.text), description=description)
+                return definition
+        self.raise_validation_exception("timer without timeDate, timeDuration or timeCycle")  # type: ignore[attr-defined]
+
+
+class StroomTaskParser(_ExtensionsMixin, CamundaTaskParser):
+    pass
+
+
+class StroomUserTaskParser(_ExtensionsMixin, UserTaskParser):
+    pass
+
+
+class StroomScriptTaskParser(_ExtensionsMixin, ScriptTaskParser):
+    pass
+
+
+class StroomSubWorkflowParser(_ExtensionsMixin, SubWorkflowParser):
+    pass
+
+
+class StroomCallActivityParser(_ExtensionsMixin, CallActivityParser):
+    pass
+
+
+class StroomServiceTaskParser(_ExtensionsMixin, TaskParser):
+    pass
+
+
+class StroomGatewayParser(_ExtensionsMixin, ConditionalGatewayParser):
+    def parse_condition(self, sequence_flow: Any) -> str | None:
+        return plain_expression(super().parse_condition(sequence_flow))
+
+
+class StroomStartEventParser(_EventMixin, CamundaStartEventParser):
+    pass
+
+
+class StroomEndEventParser(_EventMixin, CamundaEndEventParser):
+    pass
+
+
+class StroomCatchEventParser(_EventMixin, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class StroomThrowEventParser(_EventMixin, CamundaIntermediateThrowEventParser):
+    pass
+
+
+class StroomBoundaryEventParser(_EventMixin, CamundaBoundaryEventParser):
+    pass
+
+
+class StroomReceiveTaskParser(_EventMixin, ReceiveTaskParser):
+    pass
+
+
+class StroomParser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (
+            StroomUserTaskParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1],
+        ),
+        full_tag("task"): (
+            StroomTaskParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][1],
+        ),
+        full_tag("manualTask"): (
+            StroomTaskParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1],
+        ),
+        full_tag("scriptTask"): (
+            StroomScriptTaskParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")][1],
+        ),
+        full_tag("subProcess"): (
+            StroomSubWorkflowParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("subProcess")][1],
+        ),
+        full_tag("callActivity"): (
+            StroomCallActivityParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("callActivity")][1],
+        ),
+        full_tag("exclusiveGateway"): (StroomGatewayParser, ExclusiveGateway),
+        full_tag("inclusiveGateway"): (StroomGatewayParser, InclusiveGateway),
+        full_tag("serviceTask"): (StroomServiceTaskParser, ServiceTask),
+        full_tag("sendTask"): (StroomServiceTaskParser, ServiceTask),
+        full_tag("receiveTask"): (StroomReceiveTaskParser, ReceiveTask),
+        full_tag("startEvent"): (
+            StroomStartEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
+        ),
+        full_tag("endEvent"): (
+            StroomEndEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("endEvent")][1],
+        ),
+        full_tag("intermediateCatchEvent"): (
+            StroomCatchEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateCatchEvent")][1],
+        ),
+        full_tag("intermediateThrowEvent"): (
+            StroomThrowEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateThrowEvent")][1],
+        ),
+        full_tag("boundaryEvent"): (
+            StroomBoundaryEventParser,
+            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1],
+        ),
+    }

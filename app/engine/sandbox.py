@@ -1,0 +1,260 @@
+"""Sandboxed Python for BPMN expressions and scripts.
+
+SpiffWorkflow's default engine runs `eval`/`exec` with every builtin, so a diagram author could
+run shell commands on the server. Here every expression and script is compiled with
+RestrictedPython, runs with a curated set of builtins and the functions registered in
+`app.engine.functions`, and goes through guards:
+
+- names and attributes starting with `_` are refused at compile time;
+- builtins that open files or reach interpreter internals are refused at deploy time
+  (`check_source`) and are simply absent at run time;
+- attribute access never returns a module, frame, code object or traceback, so an exposed
+  object cannot be used as a path to `os` or `sys`.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins as _builtins
+import operator
+import types
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from RestrictedPython.PrintCollector import PrintCollector
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+# Never callable from a diagram, whatever the data contains.
+DENIED_NAMES = frozenset(
+    {
+        "open",
+        "eval",
+        "exec",
+        "compile",
+        "globals",
+        "locals",
+        "vars",
+        "getattr",
+        "setattr",
+        "delattr",
+        "input",
+        "breakpoint",
+        "help",
+        "memoryview",
+        "exit",
+        "quit",
+        "dir",
+        "__import__",
+        "__builtins__",
+        "object",
+        "type",
+        "super",
+        "classmethod",
+        "staticmethod",
+    }
+)
+
+_FORBIDDEN_RESULTS = (
+    types.ModuleType,
+    types.FrameType,
+    types.CodeType,
+    types.TracebackType,
+    types.GeneratorType,
+    types.CoroutineType,
+    types.AsyncGeneratorType,
+)
+
+BUILTINS: dict[str, Any] = {k: v for k, v in safe_builtins.items() if k != "__build_class__"}
+BUILTINS.update(
+    {
+        name: getattr(_builtins, name)
+        for name in (
+            "list",
+            "dict",
+            "tuple",
+            "set",
+            "frozenset",
+            "sorted",
+            "min",
+            "max",
+            "sum",
+            "any",
+            "all",
+            "enumerate",
+            "zip",
+            "reversed",
+            "map",
+            "filter",
+        )
+    }
+)
+
+_INPLACE = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "|=": operator.ior,
+    "&=": operator.iand,
+}
+
+JSON_SAFE = (str, int, float, bool, type(None), date, datetime, timedelta, Decimal)
+
+
+class SandboxError(Exception):
+    """An expression or script that the sandbox refuses."""
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
+    if name.startswith("_"):
+        raise SandboxError(f"attribuut {name!r} is niet toegestaan")
+    if isinstance(obj, _FORBIDDEN_RESULTS):
+        raise SandboxError(f"toegang tot {type(obj).__name__} is niet toegestaan")
+    value = safer_getattr(obj, name)
+    if isinstance(value, _FORBIDDEN_RESULTS):
+        raise SandboxError(f"attribuut {name!r} geeft toegang tot interne objecten")
+    return value
+
+
+def _inplacevar(op: str, x: Any, y: Any) -> Any:
+    if op not in _INPLACE:
+        raise SandboxError(f"operator {op} is niet toegestaan")
+    return _INPLACE[op](x, y)
+
+
+def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return func(*args, **kwargs)
+
+
+GUARDS: dict[str, Any] = {
+    "__builtins__": BUILTINS,
+    "_getattr_": guarded_getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": default_guarded_getiter,
+    "_write_": full_write_guard,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_inplacevar_": _inplacevar,
+    "_apply_": _apply,
+    "_print_": PrintCollector,
+}
+
+
+def check_source(source: str, mode: str = "eval") -> list[str]:
+    """Everything wrong with `source` as a diagram expression (mode eval) or script (exec)."""
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    result = compiler(source, "<bpmn>")
+    problems = list(result.errors)
+    if result.code is None and not problems:
+        problems.append("kan niet worden gecompileerd")
+    if result.code is not None:
+        try:
+            tree = ast.parse(source, mode=mode)
+        except SyntaxError as exc:  # pragma: no cover - compile_restricted caught it first
+            return [str(exc)]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in DENIED_NAMES:
+                problems.append(f"regel {node.lineno}: {node.id!r} is niet toegestaan")
+            elif isinstance(node, ast.Attribute) and node.attr in ("format", "format_map"):
+                # str.format reaches attributes without going through the guards
+                problems.append(
+                    f"regel {node.lineno}: .{node.attr}() is niet toegestaan; gebruik een f-string"
+                )
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                problems.append(f"regel {node.lineno}: import is niet toegestaan")
+    return problems
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str, mode: str) -> types.CodeType:
+    problems = check_source(source, mode)
+    if problems:
+        raise SandboxError("; ".join(problems))
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    code = compiler(source, "<bpmn>").code
+    assert code is not None
+    return code
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow script environment that evaluates through RestrictedPython."""
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
+        super().__init__(dict(functions or {}))
+
+    def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict:
+        scope: dict[str, Any] = dict(GUARDS)
+        scope.update(self.globals)
+        if external:
+            scope.update(external)
+        scope.update(context)
+        return scope
+
+    def evaluate(
+        self,
+        expression: str,
+        context: Mapping[str, Any],
+        external_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        code = _compiled(expression.strip(), "eval")
+        return eval(code, self._globals(context, external_context))  # noqa: S307 - restricted
+
+    def execute(
+        self,
+        script: str,
+        context: dict[str, Any],
+        external_context: Mapping[str, Any] | None = None,
+    ) -> bool:
+        clash = set(self.globals) & set(context)
+        if clash:
+            raise SandboxError(f"taakdata overschrijft functies: {sorted(clash)}")
+        code = _compiled(script, "exec")
+        scope = self._globals(context, external_context)
+        reserved = set(GUARDS) | set(self.globals) | set(external_context or {})
+        exec(code, scope)  # noqa: S102 - restricted
+        for key in list(context):
+            if key not in scope:
+                del context[key]
+        for key, value in scope.items():
+            if key in reserved or key.startswith("_"):
+                continue
+            check_data_value(key, value)
+            context[key] = value
+        return True
+
+    def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> Any:
+        raise SandboxError("service tasks run as external jobs, not inside the engine")
+
+
+def check_data_value(name: str, value: Any) -> None:
+    """Task data must stay plain data: it is stored, shown and exported."""
+    if isinstance(value, JSON_SAFE):
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            check_data_value(name, item)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SandboxError(f"variabele {name!r}: sleutels moeten tekst zijn")
+            check_data_value(name, item)
+        return
+    raise SandboxError(
+        f"variabele {name!r} heeft type {type(value).__name__}; alleen tekst, getallen, "
+        "datums, lijsten en woordenboeken kunnen in procesdata"
+    )

@@ -1,0 +1,159 @@
+"""Marshmallow schemas of the engine API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ProblemSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+class VersionSchema(Schema):
+    version = fields.Integer()
+    content_hash = fields.String()
+    source_name = fields.String()
+    deployed_at = fields.AwareDateTime()
+    deployed_by = fields.String(allow_none=True)
+
+
+class DefinitionSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    latest_version = fields.Integer()
+    versions = fields.List(fields.Nested(VersionSchema))
+
+
+class StartSchema(Schema):
+    business_key = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+    municipality = fields.String(validate=validate.Length(min=1, max=100))
+    parties = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=100)),
+        values=fields.String(validate=validate.Length(max=200)),
+    )
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class InstanceSchema(Schema):
+    id = fields.String()
+    process = fields.String(attribute="definition_key")
+    version = fields.Integer(attribute="version_number")
+    business_key = fields.String(allow_none=True)
+    status = fields.String()
+    started_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    started_by = fields.String(allow_none=True)
+
+
+class InstanceQuerySchema(Schema):
+    process = fields.String()
+    status = fields.String(
+        validate=validate.OneOf(
+            ["running", "waiting", "completed", "cancelled", "suspended", "error"]
+        )
+    )
+    business_key = fields.String()
+    limit = fields.Integer(validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    process = fields.String(attribute="definition_key")
+    element_id = fields.String()
+    name = fields.String()
+    lane = fields.String(allow_none=True)
+    form_key = fields.String(allow_none=True)
+    candidate_groups = fields.List(fields.String())
+    assignee = fields.String(allow_none=True)
+    priority = fields.Integer()
+    due_at = fields.AwareDateTime(allow_none=True)
+    follow_up_at = fields.AwareDateTime(allow_none=True)
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+
+
+class TimerSchema(Schema):
+    id = fields.Integer()
+    element_id = fields.String()
+    name = fields.String(allow_none=True)
+    kind = fields.String()
+    due_at = fields.AwareDateTime()
+    status = fields.String()
+    fired_at = fields.AwareDateTime(allow_none=True)
+
+
+class JobSchema(Schema):
+    id = fields.Integer()
+    element_id = fields.String()
+    topic = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.AwareDateTime()
+    last_error = fields.String(allow_none=True)
+
+
+class SubscriptionSchema(Schema):
+    element_id = fields.String()
+    message_name = fields.String()
+    correlation_key = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class IncidentSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.String()
+    element_id = fields.String(allow_none=True)
+    kind = fields.String()
+    message = fields.String()
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+class EventSchema(Schema):
+    at = fields.AwareDateTime()
+    kind = fields.String()
+    element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    details = fields.Dict()
+
+
+class InstanceDetailSchema(InstanceSchema):
+    tasks = fields.List(fields.Nested(TaskSchema))
+    timers = fields.List(fields.Nested(TimerSchema))
+    jobs = fields.List(fields.Nested(JobSchema))
+    subscriptions = fields.List(fields.Nested(SubscriptionSchema))
+    incidents = fields.List(fields.Nested(IncidentSchema))
+    history = fields.List(fields.Nested(EventSchema))
+
+
+class InstancePageSchema(Schema):
+    items = fields.List(fields.Nested(InstanceSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class MessageSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    correlation_key = fields.String(
+        required=True, allow_none=True, validate=validate.Length(max=200)
+    )
+    data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+
+
+class CaseDataSchema(Schema):
+    id = fields.String()
+    phase = fields.String(allow_none=True)
+    parties = fields.List(fields.String())
+    data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))

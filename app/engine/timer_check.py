@@ -1,0 +1,129 @@
+"""Deployment check: every timer and due-date expression, evaluated with sample data, must
+give a timezone-aware ISO-8601 value.
+
+A timer that fails only when an instance reaches it would surface weeks later as an incident;
+here it is refused at deployment. Sample data comes from providers (the process's data
+catalogue registers one); without any, expressions that need case data are refused with the
+name of the missing variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
+
+from app.engine.errors import Problem
+from app.engine.script_engine import script_engine
+
+SampleProvider = Callable[[Any], dict[str, Any]]
+SAMPLE_PROVIDERS: list[SampleProvider] = []
+
+
+def sample_data(parsed: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    catalogue = getattr(parsed, "catalogue", None)
+    if catalogue is not None:
+        # YAML reads 2026-04-20 as a date; case data holds ISO text, as forms submit it.
+        data.update(
+            {
+                k: v.isoformat() if isinstance(v, (date, datetime)) else v
+                for k, v in catalogue.examples().items()
+            }
+        )
+    for provider in SAMPLE_PROVIDERS:
+        data.update(provider(parsed))
+    return data
+
+
+def check_timers(parsed: Any) -> list[Problem]:
+    from app.cases.settings import DEPLOYING
+
+    token = DEPLOYING.set(getattr(parsed, "catalogue", None))
+    try:
+        return _check_timers(parsed)
+    finally:
+        DEPLOYING.reset(token)
+
+
+def _check_timers(parsed: Any) -> list[Problem]:
+    problems: list[Problem] = []
+
+    env = script_engine().environment
+    sample = sample_data(parsed)
+    for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):
+        for spec in wf_spec.task_specs.values():
+            element = getattr(spec, "bpmn_id", None)
+            if element is None:
+                continue
+            ext = getattr(spec, "extensions", None) or {}
+            line = ext.get("line")
+
+            def problem(message: str, _e: str = element, _l: int | None = line) -> None:
+                problems.append(Problem(str(parsed.file), _e, _l, message))
+
+            definition = getattr(spec, "event_definition", None)
+            if isinstance(definition, TimerEventDefinition):
+                try:
+                    value = env.evaluate(definition.expression, dict(sample))
+                    message = _timer_problem(definition, value)
+                except Exception as exc:  # noqa: BLE001 - reported, not raised
+                    message = _evaluation_problem(exc)
+                if message:
+                    problem(f"timer {definition.expression!r}: {message}")
+            for key in ("due_date", "follow_up_date"):
+                expression = ext.get(key)
+                if not expression:
+                    continue
+                try:
+                    message = _moment_problem(env.evaluate(expression, dict(sample)))
+                except Exception as exc:  # noqa: BLE001
+                    message = _evaluation_problem(exc)
+                if message:
+                    problem(f"camunda:{key} {expression!r}: {message}")
+    return problems
+
+
+def _evaluation_problem(exc: Exception) -> str:
+    if isinstance(exc, NameError):
+        return (
+            f"{exc}; voeg de variabele met een voorbeeldwaarde toe aan de gegevenscatalogus "
+            "van het proces"
+        )
+    return f"fout bij evalueren met voorbeelddata: {type(exc).__name__}: {exc}"
+
+
+def _timer_problem(definition: TimerEventDefinition, value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"geeft {type(value).__name__}, verwacht een ISO-8601-tekst"
+    try:
+        if isinstance(definition, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(value)
+            return None
+        if isinstance(definition, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+            return None
+        return _moment_problem(value)
+    except Exception as exc:  # noqa: BLE001
+        return f"{value!r} is geen geldige ISO-8601-waarde ({exc})"
+
+
+def _moment_problem(value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return f"{value!r} is geen ISO-8601-tijdstip"
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            return f"{value.isoformat()} heeft geen tijdzone"
+        return None
+    if isinstance(value, date):
+        return f"{value.isoformat()} is een datum zonder tijdstip en tijdzone"
+    return f"geeft {type(value).__name__}, verwacht een tijdstip"

@@ -1,0 +1,141 @@
+"""The worker: fires due timers and runs due jobs, on APScheduler ticks.
+
+APScheduler keeps only in-memory interval jobs (the ticks); the database decides what is due
+and who gets it (design.md: a shared APScheduler job store double-fires). Timers that came due
+while nothing ran fire on the first tick after start-up. On SQLite only one scheduler may run:
+it holds a lease row and refuses to start while another holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+
+from app import clock
+from app.config import Settings
+from app.db import Database
+from app.engine.jobs import run_due_jobs
+from app.engine.models import SchedulerLease
+from app.engine.timers import drain_timers
+
+log = logging.getLogger(__name__)
+LEASE = "scheduler"
+
+
+class SchedulerBusy(RuntimeError):
+    pass
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        worker_id: str | None = None,
+        topics: list[str] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.topics = topics
+        self._stop = threading.Event()
+
+    # SQLite: one scheduler at a time ---------------------------------------------------------
+
+    def acquire_lease(self) -> None:
+        if not self.db.is_sqlite:
+            return
+        with self.db.transaction() as session:
+            now = clock.now()
+            lease = session.get(SchedulerLease, LEASE)
+            if lease is not None and lease.holder != self.worker_id and lease.expires_at > now:
+                raise SchedulerBusy(
+                    f"een andere scheduler ({lease.holder}) draait al op deze SQLite-database; "
+                    "op SQLite mag er maar één draaien (gebruik PostgreSQL voor meer workers)"
+                )
+            expires = now + timedelta(seconds=self.settings.tick_seconds * 5 + 30)
+            if lease is None:
+                session.add(SchedulerLease(name=LEASE, holder=self.worker_id, expires_at=expires))
+            else:
+                lease.holder, lease.expires_at = self.worker_id, expires
+
+    def release_lease(self) -> None:
+        if not self.db.is_sqlite:
+            return
+        with self.db.transaction() as session:
+            lease = session.scalar(
+                select(SchedulerLease).where(
+                    SchedulerLease.name == LEASE, SchedulerLease.holder == self.worker_id
+                )
+            )
+            if lease is not None:
+                session.delete(lease)
+
+    # Ticks ------------------------------------------------------------------------------------
+
+    def tick_timers(self) -> int:
+        self.acquire_lease()
+        return drain_timers(self.db, self.settings.batch_size, actor="timer")
+
+    def tick_jobs(self) -> int:
+        total = 0
+        while not self._stop.is_set():
+            ran = run_due_jobs(self.db, self.settings, self.worker_id, topics=self.topics)
+            total += ran
+            if ran < self.settings.batch_size:
+                return total
+        return total
+
+    def tick(self) -> int:
+        """One full pass: everything due now. Used by tests, simulation and the scheduler."""
+        return self.tick_timers() + self.tick_jobs()
+
+    def _safe(self, func: object) -> None:
+        try:
+            func()  # type: ignore[operator]
+        except SchedulerBusy:
+            raise
+        except Exception:  # noqa: BLE001 - a tick must never kill the scheduler thread
+            log.exception("worker tick failed")
+
+    def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+        for name, func in (("timers", self.tick_timers), ("jobs", self.tick_jobs)):
+            scheduler.add_job(
+                self._safe,
+                "interval",
+                args=[func],
+                id=name,
+                seconds=self.settings.tick_seconds,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
+
+    def run_forever(self) -> None:
+        self.acquire_lease()
+        scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
+        self._schedule(scheduler)
+        try:
+            scheduler.start()
+        finally:
+            self.release_lease()
+
+    def start_background(self) -> BackgroundScheduler:
+        self.acquire_lease()
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(2)}, timezone="UTC"
+        )
+        self._schedule(scheduler)
+        scheduler.start()
+        return scheduler
+
+    def stop(self) -> None:
+        self._stop.set()

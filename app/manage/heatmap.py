@@ -1,0 +1,160 @@
+"""The heatmap of one process version: where instances wait, and for how long.
+
+An instance waits at an activity while it has an open wait state there: an open task, a
+pending or failed service-task job, a timer (waiting until a moment), or an awaited message.
+Boundary events and event-subprocess starts are left out: they only listen while the
+instance waits at the activity they belong to, which has its own wait state.
+
+Waiting time is counted in working days (Atw) from the day the wait began; the target is the
+activity's idle limit (`max_wachttijd_werkdagen[_<element>]`, for messages
+`max_berichtwachttijd_werkdagen[_<element>]`, see limits.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import literal, select, union_all
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine.models import (
+    HumanTask,
+    Job,
+    JobStatus,
+    MessageSubscription,
+    ProcessInstance,
+    ProcessVersion,
+    TaskStatus,
+    Timer,
+    WaitStatus,
+)
+from app.manage.limits import IDLE, MESSAGE, Limits, WorkingDays
+from app.manage.scope import Scope
+
+# Element types that only listen while the instance waits somewhere else.
+LISTENING = ("boundaryEvent", "startEvent")
+LEVELS = 4
+
+
+@dataclass
+class Spot:
+    element_id: str
+    name: str
+    type: str
+    count: int  # instances waiting here
+    average: float  # working days, over those instances
+    longest: int  # working days
+    target: int | None
+    over: int  # instances waiting longer than the target
+
+    def as_json(self, level: int) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "average": self.average,
+            "longest": self.longest,
+            "target": self.target,
+            "over": self.over,
+            "level": level,
+        }
+
+
+@dataclass
+class Heatmap:
+    version: ProcessVersion
+    spots: list[Spot]
+
+    @property
+    def busiest(self) -> int:
+        return max((s.count for s in self.spots), default=0)
+
+    def level(self, spot: Spot) -> int:
+        """1..4 by the share of the busiest activity's count (0 for none)."""
+        if not spot.count or not self.busiest:
+            return 0
+        return max(1, math.ceil(LEVELS * spot.count / self.busiest))
+
+    def as_json(self) -> dict[str, Any]:
+        return {s.element_id: s.as_json(self.level(s)) for s in self.spots}
+
+
+def waits(version_id: int, scope: Scope) -> Any:
+    """(instance_id, element_id, since, kind) of every open wait of the version's instances."""
+    pi = ProcessInstance
+
+    def part(model: Any, status: Any, kind: str) -> Any:
+        query = (
+            select(
+                model.instance_id.label("instance_id"),
+                model.element_id.label("element_id"),
+                model.created_at.label("since"),
+                literal(kind).label("kind"),
+            )
+            .join(pi, pi.id == model.instance_id)
+            .where(pi.version_id == version_id, status)
+        )
+        return scope.apply(query, pi.id)
+
+    return union_all(
+        part(HumanTask, HumanTask.status == TaskStatus.OPEN.value, "task"),
+        part(
+            Job,
+            Job.status.in_((JobStatus.PENDING.value, JobStatus.INCIDENT.value)),
+            "job",
+        ),
+        part(Timer, Timer.status == WaitStatus.WAITING.value, "timer"),
+        part(
+            MessageSubscription,
+            MessageSubscription.status == WaitStatus.WAITING.value,
+            "message",
+        ),
+    )
+
+
+def heatmap(
+    session: Session,
+    version: ProcessVersion,
+    scope: Scope,
+    municipality: str | None = None,
+    now: datetime | None = None,
+) -> Heatmap:
+    days = WorkingDays(now or clock.now())
+    limits = Limits(session)
+    elements = version.elements or {}
+    # (element, instance) -> the moment it began waiting there, and whether for a message.
+    first: dict[tuple[str, str], tuple[datetime, bool]] = {}
+    for instance_id, element_id, since, kind in session.execute(waits(version.id, scope)):
+        if (elements.get(element_id) or {}).get("type") in LISTENING:
+            continue
+        key = (element_id, instance_id)
+        if key not in first or since < first[key][0]:
+            first[key] = (since, kind == "message")
+    per_element: dict[str, list[tuple[int, bool]]] = {}
+    for (element_id, _instance), (since, message) in first.items():
+        per_element.setdefault(element_id, []).append((days.since(since), message))
+    spots = []
+    for element_id, waited in per_element.items():
+        info = elements.get(element_id) or {}
+        message = any(m for _, m in waited)
+        target = limits.get(
+            version.id, version.definition.key, municipality, MESSAGE if message else IDLE,
+            element_id,
+        )
+        values = [d for d, _ in waited]
+        spots.append(
+            Spot(
+                element_id=element_id,
+                name=str(info.get("name") or element_id),
+                type=str(info.get("type") or ""),
+                count=len(values),
+                average=round(sum(values) / len(values), 1),
+                longest=max(values),
+                target=target,
+                over=sum(1 for d in values if target is not None and d > target),
+            )
+        )
+    spots.sort(key=lambda s: (-s.count, s.name.lower()))
+    return Heatmap(version, spots)

@@ -1,0 +1,155 @@
+"""What the instance page shows: the diagram with where the instance is and where it went,
+its wait states, its history, and who may be given its tasks. No case data: that is read
+through the access layer by the view, and only when asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import Group, GroupMember, User
+from app.auth.principal import Principal
+from app.engine.models import (
+    HumanTask,
+    Incident,
+    IncidentStatus,
+    InstanceEvent,
+    InstanceStatus,
+    Job,
+    JobStatus,
+    MessageSubscription,
+    ProcessInstance,
+    ProcessVersion,
+    TaskStatus,
+    Timer,
+    WaitStatus,
+)
+from app.engine.runtime import load_workflow
+from app.manage import queries
+from app.simulation.coverage import instance_coverage
+
+
+@dataclass
+class InstancePage:
+    instance: ProcessInstance
+    version: ProcessVersion
+    process_name: str
+    tasks: list[HumanTask]
+    incidents: list[Incident]
+    jobs: list[Job]
+    timers: list[Timer]
+    subscriptions: list[MessageSubscription]
+    history: list[InstanceEvent]
+    diagram: dict[str, Any]
+    element_names: dict[str, str] = field(default_factory=dict)
+    group_names: dict[str, str] = field(default_factory=dict)
+    user_names: dict[str, str] = field(default_factory=dict)
+
+    def element(self, element_id: str | None) -> str:
+        return self.element_names.get(element_id or "", element_id or "")
+
+    @property
+    def open_incidents(self) -> list[Incident]:
+        return [i for i in self.incidents if i.status == IncidentStatus.OPEN.value]
+
+    @property
+    def ended(self) -> bool:
+        return self.instance.status in InstanceStatus.ended()
+
+    def holders(self, task: HumanTask) -> list[str]:
+        if task.assignee:
+            return [self.user_names.get(task.assignee, task.assignee)]
+        return [self.group_names.get(g, g) for g in task.candidate_groups or []]
+
+
+def _rows(session: Session, model: Any, instance_id: str, order: Any) -> list[Any]:
+    return list(
+        session.scalars(select(model).where(model.instance_id == instance_id).order_by(order))
+    )
+
+
+def markers(
+    session: Session, row: ProcessInstance, version: ProcessVersion, waits: dict[str, list[Any]]
+) -> dict[str, list[str]]:
+    """Element ids for the diagram: where the instance waits now, where it has a failure,
+    and the elements and sequence flows it has taken (from its task tree)."""
+    current = sorted(
+        {t.element_id for t in waits["tasks"] if t.status == TaskStatus.OPEN.value}
+        | {j.element_id for j in waits["jobs"] if j.status == JobStatus.PENDING.value}
+        | {t.element_id for t in waits["timers"] if t.status == WaitStatus.WAITING.value}
+        | {s.element_id for s in waits["subscriptions"] if s.status == WaitStatus.WAITING.value}
+    )
+    failing = sorted(
+        {i.element_id for i in waits["incidents"]
+         if i.status == IncidentStatus.OPEN.value and i.element_id}
+    )
+    taken = instance_coverage(load_workflow(session, row.version_id, row.state), version.elements)
+    return {
+        "current": current,
+        "incidents": failing,
+        "done": sorted(taken.elements - set(current) - set(failing)),
+        "flows": sorted(taken.flows),
+    }
+
+
+def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
+    version = session.get(ProcessVersion, row.version_id)
+    assert version is not None
+    waits = {
+        "tasks": [
+            t for t in _rows(session, HumanTask, row.id, HumanTask.created_at)
+            if t.status == TaskStatus.OPEN.value
+        ],
+        "incidents": _rows(session, Incident, row.id, Incident.id),
+        "jobs": _rows(session, Job, row.id, Job.id),
+        "timers": _rows(session, Timer, row.id, Timer.due_at),
+        "subscriptions": _rows(session, MessageSubscription, row.id, MessageSubscription.id),
+    }
+    history = _rows(session, InstanceEvent, row.id, InstanceEvent.id)
+    groups = {g for t in waits["tasks"] for g in t.candidate_groups or []}
+    people = {t.assignee for t in waits["tasks"] if t.assignee}
+    people |= {e.actor.split(":", 1)[1] for e in history if (e.actor or "").startswith("user:")}
+    return InstancePage(
+        instance=row,
+        version=version,
+        process_name=queries.process_names(session).get(row.definition_key, row.definition_key),
+        tasks=waits["tasks"],
+        incidents=waits["incidents"],
+        jobs=waits["jobs"],
+        timers=waits["timers"],
+        subscriptions=waits["subscriptions"],
+        history=history,
+        diagram={
+            "xml": session.scalar(
+                select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version.id)
+            ),
+            "markers": markers(session, row, version, waits),
+        },
+        element_names={k: str(v.get("name") or k) for k, v in (version.elements or {}).items()},
+        group_names=queries.group_names(session, groups),
+        user_names=queries.user_names(session, people),
+    )
+
+
+def assignable_users(
+    session: Session, principal: Principal, task: HumanTask
+) -> list[tuple[str, str]]:
+    """(username, name) of the people a task may be given to by this principal: members of
+    the task's candidate groups that belong to the principal's own organisation."""
+    groups = list(task.candidate_groups or [])
+    if not groups:
+        return []
+    query = (
+        select(User.username, User.name)
+        .join(GroupMember, GroupMember.user_id == User.id)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(Group.key.in_(groups), User.active.is_(True))
+        .distinct()
+        .order_by(User.name)
+    )
+    if principal.organisation_id is not None:
+        query = query.where(Group.organisation_id == principal.organisation_id)
+    return [(username, name) for username, name in session.execute(query)]

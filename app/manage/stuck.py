@@ -1,0 +1,563 @@
+"""The stuck list: instances that need attention, each with why, since when and who holds it.
+
+Reasons, in the order the list shows them:
+
+  storing     an open incident (a failing service task, script or expression)
+  timer       a timer that should have fired but has not (is the scheduler running?)
+  te-laat     an open task past its due date
+  risico      a deadline within `risico_werkdagen` working days: a task's due date, or a
+              boundary timer on an activity (the covenant's term for that activity)
+  bericht     a message awaited (receive task or intermediate event) for longer than
+              `max_berichtwachttijd_werkdagen`
+  stil        waiting at a task or a service task without any progress for longer than
+              `max_wachttijd_werkdagen` (per activity, else per process), while no timer is
+              waiting (a timer brings progress by itself)
+  opgeschort  suspended by someone
+
+Every reason is one SQL query with each row's own limit inside it (limits.LimitExpression),
+so the counts and the page come straight from the database: the list costs the same with
+ten stuck cases as with ten thousand. See bench/stuck.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, case, cast, func, literal, null, select, text, union_all
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.engine.models import (
+    HumanTask,
+    Incident,
+    IncidentStatus,
+    InstanceEvent,
+    InstanceStatus,
+    Job,
+    JobStatus,
+    MessageSubscription,
+    ProcessInstance,
+    ProcessVersion,
+    TaskStatus,
+    Timer,
+    WaitStatus,
+)
+from app.manage import queries
+from app.manage.limits import AT_RISK, IDLE, MESSAGE, LimitExpression, Limits, WorkingDays
+from app.manage.scope import Scope
+
+REASONS: dict[str, str] = {
+    "storing": "Storing",
+    "timer": "Timer niet afgegaan",
+    "te-laat": "Termijn verstreken",
+    "risico": "Termijn in gevaar",
+    "bericht": "Bericht blijft uit",
+    "stil": "Geen voortgang",
+    "opgeschort": "Opgeschort",
+}
+# A timer this late has not been fired by the scheduler (which ticks every few seconds).
+TIMER_GRACE = timedelta(minutes=10)
+# The flow waits for these; a boundary or event-subprocess message only listens.
+AWAITING_TYPES = ("receiveTask", "intermediateCatchEvent")
+PAGE_SIZE = 50
+NEVER = datetime(1900, 1, 1, tzinfo=clock.AMSTERDAM)
+ACTIVE = (InstanceStatus.WAITING.value, InstanceStatus.RUNNING.value)
+
+PI = ProcessInstance
+_INSTANCE_COLUMNS = (
+    PI.id, PI.definition_key, PI.version_id, PI.business_key, PI.municipality, PI.status
+)
+
+
+@dataclass
+class StuckRow:
+    reason: str
+    instance_id: str
+    process_key: str
+    version_id: int
+    business_key: str | None
+    municipality: str | None
+    since: datetime
+    due: datetime | None = None
+    element_id: str | None = None
+    detail: str = ""
+    ref: str | None = None  # the incident's or the task's id
+    # Filled in for the rows on the page only:
+    days: int | None = None  # working days late, left, or without progress
+    limit: int | None = None
+    process_name: str = ""
+    element_name: str = ""
+    holders: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return REASONS[self.reason]
+
+    @property
+    def incident_id(self) -> int | None:
+        return int(self.ref) if self.reason == "storing" and self.ref else None
+
+    @property
+    def task_id(self) -> str | None:
+        return self.ref if self.reason in ("te-laat", "risico") else None
+
+
+@dataclass
+class Filters:
+    process: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class StuckList:
+    counts: dict[str, int]  # per reason (with the process filter, whatever the reason filter)
+    rows: list[StuckRow]  # the requested page
+    page: int
+    pages: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# -- one query per reason ----------------------------------------------------------------------
+
+
+def _columns(
+    reason: str, since: Any, due: Any, element: Any, detail: Any, ref: Any, order: Any
+) -> list[Any]:
+    return [
+        literal(reason).label("reason"),
+        PI.id.label("instance_id"),
+        PI.definition_key.label("process_key"),
+        PI.version_id.label("version_id"),
+        PI.business_key.label("business_key"),
+        PI.municipality.label("municipality"),
+        since.label("since"),
+        due.label("due"),
+        element.label("element_id"),
+        cast(detail, String).label("detail"),
+        cast(ref, String).label("ref"),
+        order.label("sort_at"),
+    ]
+
+
+class _Queries:
+    def __init__(self, session: Session, scope: Scope, filters: Filters, now: datetime) -> None:
+        self.session = session
+        self.scope = scope
+        self.filters = filters
+        self.now = now
+        self.days = WorkingDays(now)
+        self.limits = Limits(session)
+
+    def narrow(self, query: Any) -> Any:
+        query = self.scope.apply(query, PI.id)
+        if self.filters.process:
+            query = query.where(PI.definition_key == self.filters.process)
+        return query
+
+    def _elements_of_type(self, *types: str) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = {}
+        for version_id, elements in self.session.execute(
+            select(ProcessVersion.id, ProcessVersion.elements)
+        ):
+            found[version_id] = {
+                e for e, info in (elements or {}).items() if info.get("type") in types
+            }
+        return found
+
+    def _cutoff(self, limit: int | None) -> datetime:
+        return self.days.idle_cutoff(limit) if limit else NEVER
+
+    def _horizon(self, limit: int | None) -> datetime:
+        return self.days.risk_horizon(limit) if limit else self.now
+
+    def storing(self) -> Any:
+        return self.narrow(
+            select(
+                *_columns(
+                    "storing", Incident.created_at, null(), Incident.element_id,
+                    func.substr(Incident.message, 1, 300), Incident.id, Incident.created_at,
+                )
+            )
+            .join(PI, PI.id == Incident.instance_id)
+            .where(Incident.status == IncidentStatus.OPEN.value)
+        )
+
+    def timer(self) -> Any:
+        return self.narrow(
+            select(
+                *_columns(
+                    "timer", Timer.due_at, Timer.due_at, Timer.element_id, Timer.name,
+                    null(), Timer.due_at,
+                )
+            )
+            .join(PI, PI.id == Timer.instance_id)
+            .where(
+                Timer.status == WaitStatus.WAITING.value,
+                Timer.due_at < self.now - TIMER_GRACE,
+                PI.status != InstanceStatus.SUSPENDED.value,
+            )
+        )
+
+    def te_laat(self) -> Any:
+        return self.narrow(
+            select(
+                *_columns(
+                    "te-laat", HumanTask.due_at, HumanTask.due_at, HumanTask.element_id,
+                    HumanTask.name, HumanTask.id, HumanTask.due_at,
+                )
+            )
+            .join(PI, PI.id == HumanTask.instance_id)
+            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now)
+        )
+
+    def risico(self) -> Any:
+        limit = LimitExpression(self.limits, AT_RISK)
+        task_horizon = limit.expression(
+            self._horizon, PI.version_id, PI.municipality, HumanTask.element_id
+        )
+        tasks = self.narrow(
+            select(
+                *_columns(
+                    "risico", HumanTask.created_at, HumanTask.due_at, HumanTask.element_id,
+                    HumanTask.name, HumanTask.id, HumanTask.due_at,
+                )
+            )
+            .join(PI, PI.id == HumanTask.instance_id)
+            .where(
+                HumanTask.status == TaskStatus.OPEN.value,
+                HumanTask.due_at >= self.now,
+                HumanTask.due_at < self._horizon(self._widest(AT_RISK)),
+                HumanTask.due_at < task_horizon,
+            )
+        )
+        # A boundary timer is the term of the activity it is attached to.
+        timer_horizon = limit.expression(
+            self._horizon, PI.version_id, PI.municipality, Timer.element_id,
+            only=self._elements_of_type("boundaryEvent"),
+        )
+        timers = self.narrow(
+            select(
+                *_columns(
+                    "risico", Timer.created_at, Timer.due_at, Timer.element_id, Timer.name,
+                    null(), Timer.due_at,
+                )
+            )
+            .join(PI, PI.id == Timer.instance_id)
+            .where(
+                Timer.status == WaitStatus.WAITING.value,
+                Timer.kind != "cycle",
+                Timer.due_at >= self.now,
+                Timer.due_at < self._horizon(self._widest(AT_RISK)),
+                Timer.due_at < timer_horizon,
+            )
+        )
+        return union_all(tasks, timers)
+
+    def bericht(self) -> Any:
+        cutoff = LimitExpression(self.limits, MESSAGE).expression(
+            self._cutoff, PI.version_id, PI.municipality, MessageSubscription.element_id,
+            only=self._elements_of_type(*AWAITING_TYPES),
+        )
+        return self.narrow(
+            select(
+                *_columns(
+                    "bericht", MessageSubscription.created_at, null(),
+                    MessageSubscription.element_id, MessageSubscription.message_name, null(),
+                    MessageSubscription.created_at,
+                )
+            )
+            .join(PI, PI.id == MessageSubscription.instance_id)
+            .where(
+                MessageSubscription.status == WaitStatus.WAITING.value,
+                MessageSubscription.created_at < self._cutoff(self._narrowest(MESSAGE)),
+                PI.status.in_(ACTIVE),
+                MessageSubscription.created_at < cutoff,
+            )
+        )
+
+    def stil(self) -> Any:
+        """Instances waiting at a task or a service task without progress for longer than the
+        limit of that activity (the smallest of the limits of the activities it waits at;
+        the process's limit where an activity has none). Progress is an engine transition
+        (updated_at, written with the transition's history events) or any later history event
+        (a signal added to the case, a consent recorded)."""
+        idle = LimitExpression(self.limits, IDLE)
+
+        def latest_cutoff(model: Any, open_status: str) -> Any:
+            cutoff = idle.expression(self._cutoff, PI.version_id, PI.municipality,
+                                     model.element_id)
+            return (
+                select(func.max(cutoff))
+                .where(model.instance_id == PI.id, model.status == open_status)
+                .scalar_subquery()
+            )
+
+        last_event = (
+            select(InstanceEvent.at)
+            .where(InstanceEvent.instance_id == PI.id)
+            .order_by(InstanceEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        waiting_timer = (
+            select(Timer.id)
+            .where(Timer.instance_id == PI.id, Timer.status == WaitStatus.WAITING.value)
+            .limit(1)
+            .scalar_subquery()
+        )
+        # The candidates are worked out once, read from ix_process_instance_active_updated
+        # alone, with one index probe per candidate for each subquery (scalar subqueries with
+        # LIMIT: never a hash of a whole table; the planner overestimates the candidates,
+        # see migration 0006). The comparisons are made outside, on plain columns.
+        candidates = (
+            select(
+                *_INSTANCE_COLUMNS,
+                PI.updated_at,
+                last_event.label("last_event"),
+                latest_cutoff(HumanTask, TaskStatus.OPEN.value).label("task_cutoff"),
+                latest_cutoff(Job, JobStatus.PENDING.value).label("job_cutoff"),
+            )
+            .where(
+                PI.status.in_(ACTIVE),
+                PI.updated_at < self._cutoff(self._narrowest(IDLE)),
+                waiting_timer.is_(None),
+            )
+        )
+        candidates = self.narrow(candidates).cte("idle_candidates").prefix_with("MATERIALIZED")
+        c = candidates.c
+        moved = case((c.last_event > c.updated_at, c.last_event), else_=c.updated_at)
+        cutoff = case(
+            (c.task_cutoff.is_(None), c.job_cutoff),
+            (c.job_cutoff.is_(None), c.task_cutoff),
+            (c.task_cutoff > c.job_cutoff, c.task_cutoff),
+            else_=c.job_cutoff,
+        )
+        return select(
+            literal("stil").label("reason"),
+            c.id.label("instance_id"),
+            c.definition_key.label("process_key"),
+            c.version_id.label("version_id"),
+            c.business_key.label("business_key"),
+            c.municipality.label("municipality"),
+            moved.label("since"),
+            null().label("due"),
+            cast(null(), String).label("element_id"),
+            cast(null(), String).label("detail"),
+            cast(null(), String).label("ref"),
+            moved.label("sort_at"),
+        ).where(moved < cutoff)
+
+    def opgeschort(self) -> Any:
+        # Nothing but resuming or cancelling changes a suspended instance: updated_at is
+        # the moment it was suspended.
+        return self.narrow(
+            select(
+                *_columns("opgeschort", PI.updated_at, null(), null(), null(), null(),
+                          PI.updated_at)
+            ).where(PI.status == InstanceStatus.SUSPENDED.value)
+        )
+
+    def _narrowest(self, name: str) -> int | None:
+        bounds = self.limits.bounds(name)
+        return bounds[0] if bounds else None
+
+    def _widest(self, name: str) -> int | None:
+        bounds = self.limits.bounds(name)
+        return bounds[1] if bounds else None
+
+    def reason(self, reason: str) -> Any:
+        return getattr(self, reason.replace("-", "_"))()
+
+
+# -- the list ---------------------------------------------------------------------------------
+
+
+def counts(session: Session, scope: Scope, filters: Filters | None = None,
+           now: datetime | None = None) -> dict[str, int]:
+    built = _Queries(session, scope, filters or Filters(), now or clock.now())
+    return _counts(built)
+
+
+def _counts(built: _Queries) -> dict[str, int]:
+    subqueries = [
+        select(func.count()).select_from(built.reason(r).subquery()).scalar_subquery()
+        for r in REASONS
+    ]
+    values = built.session.execute(select(*subqueries)).one()
+    return dict(zip(REASONS, (int(v or 0) for v in values), strict=True))
+
+
+def stuck_list(
+    session: Session,
+    scope: Scope,
+    filters: Filters | None = None,
+    page: int = 1,
+    now: datetime | None = None,
+    size: int = PAGE_SIZE,
+) -> StuckList:
+    filters = filters or Filters()
+    built = _Queries(session, scope, filters, now or clock.now())
+    _no_jit(session)
+    totals = _counts(built)
+    reasons = [filters.reason] if filters.reason in REASONS else list(REASONS)
+    matching = sum(totals[r] for r in reasons)
+    pages = max(1, -(-matching // size))
+    page = min(max(page, 1), pages)
+    # The list is ordered by reason, then by moment: a page spans one or two reasons.
+    start, rows = (page - 1) * size, []
+    for reason in reasons:
+        if start >= totals[reason]:
+            start -= totals[reason]
+            continue
+        want = size - len(rows)
+        query = built.reason(reason).subquery()
+        found = session.execute(
+            select(query).order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
+            .offset(start).limit(want)
+        ).all()
+        rows.extend(_from_sql(r) for r in found)
+        start = 0
+        if len(rows) >= size:
+            break
+    describe(session, rows, built.days, built.limits)
+    return StuckList(totals, rows, page, pages)
+
+
+def all_rows(
+    session: Session, scope: Scope, filters: Filters | None = None, now: datetime | None = None
+) -> list[StuckRow]:
+    """Every row of the list (for tests and exports), in list order, not described."""
+    filters = filters or Filters()
+    built = _Queries(session, scope, filters, now or clock.now())
+    rows: list[StuckRow] = []
+    for reason in [filters.reason] if filters.reason else list(REASONS):
+        query = built.reason(reason).subquery()
+        rows.extend(
+            _from_sql(r)
+            for r in session.execute(
+                select(query).order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
+            )
+        )
+    return rows
+
+
+def _no_jit(session: Session) -> None:
+    """PostgreSQL compiles queries it thinks costly; these are cheap (index probes) but look
+    costly to the planner, and compiling took longer than running (measured 270 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def _from_sql(row: Any) -> StuckRow:
+    return StuckRow(
+        reason=row.reason,
+        instance_id=row.instance_id,
+        process_key=row.process_key,
+        version_id=row.version_id,
+        business_key=row.business_key,
+        municipality=row.municipality,
+        since=row.since,
+        due=row.due,
+        element_id=row.element_id,
+        detail=_first_line(row.detail),
+        ref=row.ref,
+    )
+
+
+def _first_line(text: str | None, length: int = 300) -> str:
+    line = (text or "").strip().split("\n", 1)[0]
+    return line if len(line) <= length else line[: length - 1] + "…"
+
+
+# -- what the page shows besides the row itself ------------------------------------------------
+
+_LIMIT_OF = {"risico": AT_RISK, "bericht": MESSAGE, "stil": IDLE}
+
+
+def describe(
+    session: Session,
+    rows: list[StuckRow],
+    days: WorkingDays | None = None,
+    limits: Limits | None = None,
+) -> list[StuckRow]:
+    """Names, working days, limits and who holds each case, for the rows about to be shown."""
+    if not rows:
+        return rows
+    days = days or WorkingDays(clock.now())
+    limits = limits or Limits(session)
+    names = queries.process_names(session)
+    ids = sorted({row.instance_id for row in rows})
+    open_tasks = session.execute(
+        select(
+            HumanTask.id,
+            HumanTask.instance_id,
+            HumanTask.element_id,
+            HumanTask.assignee,
+            HumanTask.candidate_groups,
+        )
+        .where(HumanTask.instance_id.in_(ids), HumanTask.status == TaskStatus.OPEN.value)
+        .order_by(HumanTask.created_at)
+    ).all()
+    groups = queries.group_names(session, (g for t in open_tasks for g in t.candidate_groups or []))
+    people = queries.user_names(session, (t.assignee for t in open_tasks if t.assignee))
+    last_events = dict(
+        session.execute(
+            select(InstanceEvent.instance_id, func.max(InstanceEvent.at))
+            .where(InstanceEvent.instance_id.in_(ids))
+            .group_by(InstanceEvent.instance_id)
+        ).all()
+    )
+    by_instance: dict[str, list[Any]] = {}
+    for task in open_tasks:
+        by_instance.setdefault(task.instance_id, []).append(task)
+    waits = {instance_id: {t.element_id for t in tasks} for instance_id, tasks in
+             by_instance.items()}
+    for instance_id, element_id in session.execute(
+        select(Job.instance_id, Job.element_id).where(
+            Job.instance_id.in_(ids), Job.status == JobStatus.PENDING.value
+        )
+    ):
+        waits.setdefault(instance_id, set()).add(element_id)
+    for row in rows:
+        row.process_name = names.get(row.process_key, row.process_key)
+        if row.reason == "stil":
+            row.since = max(row.since, last_events.get(row.instance_id, row.since))
+            row.element_id = _tightest(row, waits.get(row.instance_id, set()), limits)
+        row.element_name = queries.element_name(session, row.version_id, row.element_id)
+        if row.reason in ("te-laat", "timer"):
+            row.days = days.since(row.since)
+        elif row.reason == "risico" and row.due is not None:
+            row.days = days.until(row.due)
+        else:
+            row.days = days.since(row.since)
+        if row.reason in _LIMIT_OF:
+            row.limit = limits.get(row.version_id, row.process_key, row.municipality,
+                                   _LIMIT_OF[row.reason], row.element_id)
+        tasks = by_instance.get(row.instance_id, [])
+        if row.task_id:
+            tasks = [t for t in tasks if t.id == row.task_id]
+        row.holders = sorted({h for task in tasks for h in _holders(task, groups, people)})
+    return rows
+
+
+def _tightest(row: StuckRow, elements: set[str], limits: Limits) -> str | None:
+    """The activity whose idle limit the instance has passed first (the smallest limit)."""
+    found = [
+        (limit, element)
+        for element in sorted(elements)
+        if (limit := limits.get(row.version_id, row.process_key, row.municipality, IDLE,
+                                element)) is not None
+    ]
+    return min(found)[1] if found else None
+
+
+def _holders(task: Any, groups: dict[str, str], people: dict[str, str]) -> list[str]:
+    if task.assignee:
+        return [people.get(task.assignee, task.assignee)]
+    return [groups.get(g, g) for g in task.candidate_groups or []]
+

@@ -1,0 +1,213 @@
+"""Deployment checks that hold a diagram to its data catalogue.
+
+- every diagram has a catalogue, and every flow node belongs to one of its phases;
+- every user task is done by a catalogue party;
+- every form field is a catalogue field that party may record in that phase;
+- a service task's handler reads only fields the catalogue lets its topic read, and writes
+  only fields it lets it write;
+- scripts assign only catalogued fields.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import handlers
+from app.engine.errors import Problem
+from app.privacy.catalogue import Catalogue, catalogue_path, names_in
+
+FLOW_NODE_TYPES = {
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "task",
+    "userTask",
+    "serviceTask",
+    "scriptTask",
+    "manualTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+}
+INPUT_COMPONENTS = {
+    "textfield",
+    "textarea",
+    "number",
+    "checkbox",
+    "checklist",
+    "radio",
+    "select",
+    "taglist",
+    "datetime",
+    "filepicker",
+    "expression",
+}
+
+
+def check_catalogue(parsed: Any) -> list[Problem]:
+    file = str(parsed.file)
+    catalogue: Catalogue | None = parsed.catalogue
+    if catalogue is None:
+        return [
+            Problem(
+                file,
+                None,
+                None,
+                "gegevenscatalogus ontbreekt: maak "
+                f"{catalogue_path(parsed.file).name} naast het diagram (zie "
+                "app/privacy/catalogue.py)",
+            )
+        ]
+    problems: list[Problem] = []
+
+    def problem(element: str | None, message: str) -> None:
+        line = parsed.elements.get(element, {}).get("line") if element else None
+        problems.append(Problem(file, element, line, message))
+
+    nodes = {e for e, info in parsed.elements.items() if info["type"] in FLOW_NODE_TYPES}
+    for element in sorted(nodes):
+        if catalogue.phase_of(element) is None:
+            problem(element, "hoort in geen enkele fase van de gegevenscatalogus")
+    for phase, elements in catalogue.phases.items():
+        for element in elements:
+            if element not in parsed.elements:
+                problem(None, f"catalogusfase {phase!r} noemt onbekend element {element!r}")
+
+    for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):
+        for spec in wf_spec.task_specs.values():
+            element = getattr(spec, "bpmn_id", None)
+            if element is None:
+                continue
+            ext = getattr(spec, "extensions", None) or {}
+            kind = parsed.elements.get(element, {}).get("type")
+            if kind == "userTask":
+                _check_user_task(catalogue, parsed, spec, ext, element, problem)
+            if ext.get("topic"):
+                _check_service_task(catalogue, ext, element, problem)
+            script = getattr(spec, "script", None)
+            if isinstance(script, str):
+                for name in _assigned(script):
+                    if name not in catalogue.fields:
+                        problem(
+                            element,
+                            f"script legt {name!r} vast, maar dat veld staat "
+                            "niet in de gegevenscatalogus",
+                        )
+    return problems
+
+
+def _literal(expression: str | None) -> str | None:
+    if not expression:
+        return None
+    try:
+        value = ast.literal_eval(expression)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _check_user_task(
+    catalogue: Catalogue, parsed: Any, spec: Any, ext: dict[str, Any], element: str, problem: Any
+) -> None:
+    groups = _literal(ext.get("candidate_groups"))
+    party = catalogue.party_for(
+        (ext.get("properties") or {}).get("partij"),
+        *(g.strip() for g in (groups or "").split(",")),
+        spec.lane,
+    )
+    if party is None:
+        problem(
+            element,
+            "taak hoort bij geen partij van de catalogus (zet de taak in een "
+            "baan met de naam van een partij, of een extensie-eigenschap "
+            "'partij')",
+        )
+        return
+    form = parsed.forms.get(ext.get("form")) if ext.get("form") else None
+    if form is None:
+        return
+    phase = catalogue.phase_of(element)
+    writable = set(catalogue.writable(party, phase))
+    companions = catalogue.consent_companions()
+    for key in form_keys(form):
+        if key not in catalogue.fields and key not in companions:
+
+            problem(element, f"formulierveld {key!r} staat niet in de gegevenscatalogus")
+        elif key not in writable:
+            problem(
+                element,
+                f"formulierveld {key!r} mag door partij {party!r} in fase "
+                f"{phase!r} niet worden vastgelegd (catalogus: schrijven)",
+            )
+
+
+def form_keys(form: dict[str, Any]) -> list[str]:
+    """The data keys a form-js schema submits (nested groups included)."""
+    keys: list[str] = []
+
+    def walk(components: list[dict[str, Any]]) -> None:
+        for component in components or []:
+            if component.get("type") in INPUT_COMPONENTS and component.get("key"):
+                keys.append(str(component["key"]))
+            walk(component.get("components") or [])
+
+    walk(form.get("components") or [])
+    return keys
+
+
+def _check_service_task(
+    catalogue: Catalogue, ext: dict[str, Any], element: str, problem: Any
+) -> None:
+    topic = ext["topic"]
+    known = handlers.get(topic)
+    if known is None:
+        return  # reported by the engine's topic check already
+    rules = catalogue.systems.get(topic)
+    if rules is None:
+        problem(
+            element,
+            f"de catalogus staat topic {topic!r} niets toe (voeg het toe onder "
+            "'systemen' met de velden die het mag lezen en schrijven)",
+        )
+        return
+    read = set(rules["lezen"])
+    for name, expression in ext.get("inputs", []):
+        for variable in sorted(names_in(expression) - read):
+            if variable in catalogue.fields or variable.isidentifier():
+                problem(
+                    element,
+                    f"invoer {name!r} leest {variable!r}, maar de catalogus "
+                    f"staat {topic!r} dat niet toe",
+                )
+    mapped = [name for name, _ in ext.get("outputs", [])]
+    written = mapped or sorted(known.outputs)
+    for name in written:
+        if name not in rules["schrijven"]:
+            problem(element, f"{topic!r} schrijft {name!r}, maar de catalogus staat dat niet toe")
+
+
+def _assigned(script: str) -> set[str]:
+    try:
+        tree = ast.parse(script)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    # Loop variables and comprehension targets are local, not case data.
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.comprehension)):
+            for target in ast.walk(node.target):
+                if isinstance(target, ast.Name):
+                    names.discard(target.id)
+    return names

@@ -1,0 +1,135 @@
+"""Writing the processing log and the audit log.
+
+Both are written in a transaction of their own, so that a refused or failed action is still
+recorded even when the action's own transaction is rolled back, and so that a read-only
+request never has to upgrade its transaction to a write.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+
+from app import clock
+from app.auth.crypto import pseudonym
+from app.auth.principal import Principal
+from app.db import Database
+from app.privacy import context
+from app.privacy.models import AuditLog, ProcessingLog
+
+
+@dataclass
+class Processing:
+    """One processing of personal data about one subject."""
+
+    name: str
+    activity_id: str
+    subject_kind: str | None = None  # "zaak" or "bsn"
+    subject_value: str | None = None
+    status: str = "OK"
+    started: datetime | None = None
+    attributes: dict[str, Any] | None = None
+
+
+def write(
+    db: Database,
+    secret_key: str,
+    *,
+    processings: list[Processing] = (),
+    audits: list[dict[str, Any]] = (),
+) -> None:
+    if not processings and not audits:
+        return
+    operation = context.current()
+    now = clock.now()
+    rows = [
+        {
+            "trace_id": operation.trace_id,
+            "operation_id": secrets.token_hex(8),
+            "parent_operation_id": operation.span_id,
+            "name": p.name,
+            "activity_id": p.activity_id,
+            "data_subject_id": (
+                pseudonym(secret_key, p.subject_kind, p.subject_value)
+                if p.subject_kind and p.subject_value
+                else None
+            ),
+            "data_subject_type": p.subject_kind,
+            "status": p.status,
+            "start_time": p.started or now,
+            "end_time": now,
+            "attributes": p.attributes or {},
+        }
+        for p in processings
+    ]
+    if operation.pending is not None:
+        operation.pending.extend([("processing", r) for r in rows])
+        operation.pending.extend([("audit", dict(a)) for a in audits])
+        return
+    _insert(db, rows, list(audits))
+
+
+def flush(db: Database) -> None:
+    """Write the rows an operation deferred (called when its own transaction has ended)."""
+    operation = context.current()
+    callbacks, operation.after = operation.after, []
+    for callback in callbacks:
+        callback()
+    if not operation.pending:
+        return
+    rows = [r for kind, r in operation.pending if kind == "processing"]
+    audits = [r for kind, r in operation.pending if kind == "audit"]
+    operation.pending = []
+    _insert(db, rows, audits)
+
+
+def _insert(db: Database, rows: list[dict[str, Any]], audits: list[dict[str, Any]]) -> None:
+    with db.transaction() as session:
+        if rows:
+            session.execute(insert(ProcessingLog), rows)
+        if audits:
+            session.execute(insert(AuditLog), audits)
+
+
+def audit_row(
+    principal: Principal | None,
+    action: str,
+    object_type: str,
+    object_id: str | int | None,
+    result: str = "gelukt",
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    operation = context.current()
+    return {
+        "at": clock.now(),
+        "actor": principal.actor if principal else "anoniem",
+        "organisation": principal.organisation_key if principal else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "result": result,
+        "origin": operation.origin,
+        "channel": operation.channel,
+        "details": details or {},
+    }
+
+
+def audit(
+    db: Database,
+    secret_key: str,
+    principal: Principal | None,
+    action: str,
+    object_type: str,
+    object_id: str | int | None,
+    result: str = "gelukt",
+    details: dict[str, Any] | None = None,
+) -> None:
+    write(
+        db,
+        secret_key,
+        audits=[audit_row(principal, action, object_type, object_id, result, details)],
+    )

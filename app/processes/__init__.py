@@ -1,0 +1,1 @@
+"""Process-specific read-side code (statistics, overviews) that belongs to one covenant."""

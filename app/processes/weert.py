@@ -1,0 +1,448 @@
+"""Weert, Vroegsignalering huurschulden: the partners' terms, the return overview and AMW's list.
+
+The process itself is bpmn/weert_vroegsignalering.bpmn. Around it the covenant has three
+things that span many cases at once:
+
+- **The corporations' own terms** (bijlage 1, stroomschema stap 1-2): when the rent is due,
+  when the reminders go out, that the overview comes on the 30th. They are the partner's
+  settings of its intake route (`IntakeRoute.settings`), with the document's values as
+  defaults (`ROUTE_SETTINGS`); the process's own terms are the catalogue's `instellingen`.
+- **The return overview** (stap 4): before the 10th of the next month the administration sends
+  each corporation "het overzicht uit stap 2" back with one option per tenant.
+  `retouroverzicht` builds it (through the access layer, so it is in the processing log);
+  `verstuur_retouroverzicht` sends it: every case in it receives the message
+  `retouroverzicht_verstuurd` and moves on to step 5.
+- **AMW's list** (stap 4): on the 11th AMW Midden-Limburg receives the tenants it will invite,
+  with only the fields of art. 12.3, families with minor children first (art. 4.1).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.auth.models import Group, Organisation
+from app.auth.principal import Principal
+from app.calendar.atw import default_calendar
+from app.cases.models import InstanceParty, PartyBinding
+from app.db import Database
+from app.engine import service as engine
+from app.engine.models import (
+    HumanTask,
+    InstanceStatus,
+    MessageSubscription,
+    ProcessInstance,
+    TaskStatus,
+    WaitStatus,
+)
+from app.engine.runtime import version_catalogue
+from app.intake.models import IntakeRoute
+from app.privacy import access
+
+PROCESS = "weert_vroegsignalering"
+MUNICIPALITY = "weert"
+RETURN_MESSAGE = "retouroverzicht_verstuurd"
+OBJECTION_MESSAGE = "bezwaar_amw"
+AMW_TASK = "amw_contact_opnemen"
+
+# Bijlage 1 "Huurinningsproces per corporatie": per due day the first and second reminder
+# (day of the month; a second reminder on the 3rd falls in the next month). The signal goes to
+# the municipality after the second reminder, in the overview of the 30th (stroomschema stap
+# 2). Wonen Limburg's second reminder date is not in the document (None).
+ROUTE_SETTINGS: dict[str, dict[str, Any]] = {
+    "wonen-limburg": {
+        "bron": "Convenant bijlage 1, Wonen Limburg; stroomschema stap 1 en 2",
+        "inningsritme": [{"vervaldag": 1, "eerste_aanmaning": 13, "tweede_aanmaning": None}],
+        "tussentijds_contact": True,
+        "melding_na": "tweede aanmaning",
+        "melddag": 30,
+        "verwachte_signalen_per_maand": 250,
+    },
+    "st-joseph": {
+        "bron": "Convenant bijlage 1, Woningstichting St. Joseph; stroomschema stap 1 en 2",
+        "inningsritme": [
+            {"vervaldag": 1, "eerste_aanmaning": 3, "tweede_aanmaning": 10},
+            {"vervaldag": 5, "eerste_aanmaning": 7, "tweede_aanmaning": 14},
+            {"vervaldag": 10, "eerste_aanmaning": 12, "tweede_aanmaning": 19},
+            {"vervaldag": 15, "eerste_aanmaning": 17, "tweede_aanmaning": 24},
+            {"vervaldag": 20, "eerste_aanmaning": 22, "tweede_aanmaning": 29},
+            {"vervaldag": 25, "eerste_aanmaning": 27, "tweede_aanmaning": 3},
+        ],
+        "tussentijds_contact": True,
+        "melding_na": "tweede aanmaning",
+        "melddag": 30,
+        "verwachte_signalen_per_maand": 4,
+    },
+}
+# Reference pattern of each corporation's rows in its monthly overview.
+REFERENCE_PATTERNS = {
+    "wonen-limburg": r"WL-\d{4}-\d{2}-\d{4}",
+    "st-joseph": r"SJ-\d{4}-\d{2}-\d{4}",
+}
+REFERENCE_PREFIX = {"wonen-limburg": "WL", "st-joseph": "SJ"}
+
+# The municipality's teams per party in the demo (app/demo_data/common.py).
+DEFAULT_TEAMS = {
+    "administratie": "weert-administratie",
+    "sdv": "weert-sdv",
+    "participatie": "weert-participatie",
+    "amw": "amw-midden-limburg",
+}
+OPTION_LABELS = {
+    "gemeente": "Huurder wordt uitgenodigd door gemeente Weert",
+    "amw": "Huurder wordt uitgenodigd door AMW",
+    "niet": "Huurder wordt niet uitgenodigd",
+}
+
+
+def reporting_day(settings: dict[str, Any], year: int, month: int) -> date:
+    """The day the corporation sends its overview: the melddag (the 30th), or the last day of a
+    shorter month; on a non-working day the working day before (practice: the overview goes
+    out on a working day, before the weekend)."""
+    last = calendar.monthrange(year, month)[1]
+    day = date(year, month, min(int(settings.get("melddag", 30)), last))
+    return default_calendar().working_day_on_or_before(day)
+
+
+def set_up(
+    session: Session,
+    teams: dict[str, str] | None = None,
+    corporations: list[str] | tuple[str, ...] = ("wonen-limburg", "st-joseph"),
+    municipality: str = MUNICIPALITY,
+) -> list[str]:
+    """Idempotent: party bindings for the municipality's parties and an intake route with
+    its partner settings per corporation. The teams and organisations must exist."""
+    lines: list[str] = []
+    for party, group_key in (teams or DEFAULT_TEAMS).items():
+        exists = session.scalar(
+            select(PartyBinding.id).where(
+                PartyBinding.process_key == PROCESS,
+                PartyBinding.municipality == municipality,
+                PartyBinding.party == party,
+            )
+        )
+        if exists is None:
+            session.add(
+                PartyBinding(
+                    process_key=PROCESS,
+                    municipality=municipality,
+                    party=party,
+                    group_key=group_key,
+                )
+            )
+            lines.append(f"partijbinding {PROCESS} {party} -> {group_key}")
+    for key in corporations:
+        org = session.scalar(select(Organisation).where(Organisation.key == key))
+        if org is None:
+            raise LookupError(f"organisatie {key!r} bestaat niet")
+        route = session.scalar(
+            select(IntakeRoute).where(
+                IntakeRoute.organisation_id == org.id, IntakeRoute.municipality == municipality
+            )
+        )
+        if route is None:
+            session.add(
+                IntakeRoute(
+                    organisation_id=org.id,
+                    municipality=municipality,
+                    process_key=PROCESS,
+                    reference_pattern=REFERENCE_PATTERNS.get(key),
+                    settings=dict(ROUTE_SETTINGS.get(key, {"melddag": 30})),
+                )
+            )
+            lines.append(f"meldroute {key} -> {PROCESS}")
+    session.flush()
+    return lines
+
+
+def partner_principal(session: Session, org_key: str) -> Principal:
+    """The corporation's partner system, as the intake sees it."""
+    org = session.scalar(select(Organisation).where(Organisation.key == org_key))
+    if org is None:
+        raise LookupError(f"organisatie {org_key!r} bestaat niet")
+    return Principal(
+        "token",
+        None,
+        org_key,
+        organisation_id=org.id,
+        organisation_key=org.key,
+        municipality=org.municipality,
+        roles=frozenset({"partnersysteem"}),
+        groups=frozenset({org_key}),
+    )
+
+
+def team_principal(session: Session, group_key: str, name: str | None = None) -> Principal:
+    """A worker of a team (for the administration sending the overview, AMW reading its list)."""
+    group = session.scalar(select(Group).where(Group.key == group_key))
+    if group is None:
+        raise LookupError(f"groep {group_key!r} bestaat niet")
+    org = session.get(Organisation, group.organisation_id)
+    assert org is not None
+    return Principal(
+        "user",
+        None,
+        name or group_key,
+        organisation_id=org.id,
+        organisation_key=org.key,
+        municipality=org.municipality,
+        roles=frozenset({"behandelaar"}),
+        groups=frozenset({group_key}),
+    )
+
+
+# -- the return overview (stap 4) -------------------------------------------------------------
+
+OVERVIEW_FIELDS = (
+    "referentie",
+    "voorletters",
+    "tussenvoegsel",
+    "achternaam",
+    "straat",
+    "huisnummer",
+    "huisletter",
+    "toevoeging",
+    "postcode",
+    "woonplaats",
+)
+
+
+@dataclass
+class ReturnRow:
+    business_key: str | None
+    instance_id: str
+    fields: dict[str, Any]
+    optie: str  # the label of stap 4
+    uiterlijk: datetime | None
+
+    @property
+    def te_laat(self) -> bool:
+        return self.uiterlijk is not None and clock.now() > self.uiterlijk
+
+
+@dataclass
+class ReturnOverview:
+    corporation: str
+    period: str  # the month of the corporation's overview (YYYY-MM)
+    rows: list[ReturnRow] = field(default_factory=list)
+    # Cases of this month still in enrichment or selection (not in this overview).
+    pending: int = 0
+    sent_at: datetime | None = None
+
+    @property
+    def deadline(self) -> datetime | None:
+        moments = [r.uiterlijk for r in self.rows if r.uiterlijk is not None]
+        return min(moments) if moments else None
+
+    @property
+    def late(self) -> bool:
+        """Sent (or, unsent, now) after the deadline of one of its rows."""
+        moment = self.sent_at or clock.now()
+        return any(r.uiterlijk is not None and moment > r.uiterlijk for r in self.rows)
+
+    def lines(self) -> list[str]:
+        """The overview as text: one line per tenant, in the corporation's own order."""
+        out = [f"Retouroverzicht {self.corporation} {self.period} ({len(self.rows)} huurders)"]
+        for row in self.rows:
+            f = row.fields
+            name = " ".join(
+                str(f[k]) for k in ("voorletters", "tussenvoegsel", "achternaam") if f.get(k)
+            )
+            number = f"{f.get('huisnummer', '')}{f.get('huisletter') or ''}"
+            if f.get("toevoeging"):
+                number += f"-{f['toevoeging']}"
+            address = f"{f.get('straat', '')} {number}, {f.get('postcode', '')}"
+            out.append(f"{f.get('referentie', '')}\t{name}\t{address}\t{row.optie}")
+        return out
+
+
+def _corporation(session: Session, org_key: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.key == org_key))
+    if org is None:
+        raise LookupError(f"organisatie {org_key!r} bestaat niet")
+    return org
+
+
+def _as_moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def return_overview(
+    db: Database,
+    session: Session,
+    principal: Principal,
+    org_key: str,
+    period: str,
+    secret_key: str,
+) -> ReturnOverview:
+    """What the administration sends `org_key` for the overview of `period`: every case of
+    that corporation waiting for the return overview (of this month, or left over from an
+    earlier one), with the option of stap 4. Read through the access layer as `principal`."""
+    org = _corporation(session, org_key)
+    waiting = session.scalars(
+        select(ProcessInstance)
+        .join(MessageSubscription, MessageSubscription.instance_id == ProcessInstance.id)
+        .join(InstanceParty, InstanceParty.instance_id == ProcessInstance.id)
+        .where(
+            ProcessInstance.definition_key == PROCESS,
+            MessageSubscription.message_name == RETURN_MESSAGE,
+            MessageSubscription.status == WaitStatus.WAITING.value,
+            InstanceParty.party == "corporatie",
+            InstanceParty.organisation_id == org.id,
+        )
+        .order_by(ProcessInstance.started_at, ProcessInstance.id)
+    ).all()
+    overview = ReturnOverview(org_key, period)
+    reads = []
+    for row in waiting:
+        data = dict(row.data or {})
+        if str(data.get("overzichtsmaand", "")) > period:
+            continue
+        catalogue = version_catalogue(session, row.version_id)
+        parties = access.parties_of(session, principal, row.id)
+        names = access.readable_fields(
+            catalogue, parties, row.phase, access.given_consents(session, row.id), data
+        )
+        shown = {n: data.get(n) for n in OVERVIEW_FIELDS if n in names}
+        if "optie" not in names:
+            raise PermissionError("deze gebruiker mag de opties van het retouroverzicht niet zien")
+        overview.rows.append(
+            ReturnRow(
+                row.business_key,
+                row.id,
+                shown,
+                OPTION_LABELS.get(str(data.get("optie")), ""),
+                _as_moment(data.get("terugkoppeling_uiterlijk")),
+            )
+        )
+        reads.append((row, sorted([*shown, "optie"]), catalogue))
+    overview.rows.sort(key=lambda r: str(r.fields.get("referentie") or r.business_key or ""))
+    overview.pending = _pending(session, org.id, period)
+    access.record_reads(db, secret_key, principal, reads, "retouroverzicht aan corporatie")
+    return overview
+
+
+def _pending(session: Session, org_id: int, period: str) -> int:
+    rows = session.execute(
+        select(ProcessInstance.data)
+        .join(InstanceParty, InstanceParty.instance_id == ProcessInstance.id)
+        .where(
+            ProcessInstance.definition_key == PROCESS,
+            ProcessInstance.status.not_in(InstanceStatus.ended()),
+            ProcessInstance.phase.in_(["melding", "verrijking", "selectie"]),
+            InstanceParty.party == "corporatie",
+            InstanceParty.organisation_id == org_id,
+        )
+    ).all()
+    return sum(1 for (data,) in rows if str((data or {}).get("overzichtsmaand")) == period)
+
+
+def send_return_overview(
+    db: Database, principal: Principal, org_key: str, period: str, secret_key: str
+) -> ReturnOverview:
+    """Build and send the return overview: each case in it learns the moment it was sent
+    and continues with step 5. One transaction per case, so one broken case stops no other."""
+    with db.session() as session:
+        overview = return_overview(db, session, principal, org_key, period, secret_key)
+    overview.sent_at = clock.now()
+    for row in overview.rows:
+        with db.transaction() as session:
+            engine.deliver_message(
+                session,
+                RETURN_MESSAGE,
+                row.business_key,
+                {"retouroverzicht_verzonden_op": overview.sent_at.isoformat()},
+                principal.actor,
+            )
+    return overview
+
+
+def record_objection(db: Database, principal: Principal, business_key: str) -> None:
+    """Art. 10.4: the tenant objects to AMW being engaged (before AMW's list goes out)."""
+    with db.transaction() as session:
+        engine.deliver_message(
+            session,
+            OBJECTION_MESSAGE,
+            business_key,
+            {"bezwaar_amw_ontvangen_op": clock.now().isoformat()},
+            principal.actor,
+        )
+
+
+# -- AMW's list (stap 4, the 11th) ------------------------------------------------------------
+
+
+@dataclass
+class AmwRow:
+    business_key: str | None
+    task_id: str
+    voorrang: bool  # art. 4.1: families with minor children first
+    received_at: datetime
+    fields: dict[str, Any]
+
+
+def amw_list(
+    db: Database,
+    session: Session,
+    principal: Principal,
+    secret_key: str,
+    since: datetime | None = None,
+) -> list[AmwRow]:
+    """AMW's open first contacts (received since `since`), families with minor children first,
+    each with the fields AMW may read (art. 12.3), read through the access layer."""
+    query = (
+        select(HumanTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(
+            HumanTask.definition_key == PROCESS,
+            HumanTask.element_id == AMW_TASK,
+            HumanTask.status == TaskStatus.OPEN.value,
+        )
+        .order_by(
+            HumanTask.priority.desc(),
+            HumanTask.created_at,
+            ProcessInstance.started_at,
+            ProcessInstance.business_key,
+        )
+    )
+    if since is not None:
+        query = query.where(HumanTask.created_at >= since)
+    rows: list[AmwRow] = []
+    reads = []
+    groups = set(principal.groups)
+    for task, instance in session.execute(query).all():
+        if groups and not groups & set(task.candidate_groups or []):
+            continue
+        catalogue = version_catalogue(session, instance.version_id)
+        parties = access.parties_of(session, principal, instance.id)
+        data = dict(instance.data or {})
+        names = access.readable_fields(
+            catalogue, parties, instance.phase, access.given_consents(session, instance.id), data
+        )
+        threshold = _setting(session, catalogue, "prioriteit_minderjarigen")
+        rows.append(
+            AmwRow(
+                instance.business_key,
+                task.id,
+                task.priority >= threshold,
+                task.created_at,
+                {n: data[n] for n in names if n in data},
+            )
+        )
+        reads.append((instance, sorted(n for n in names if n in data), catalogue))
+    access.record_reads(db, secret_key, principal, reads, "AMW-lijst (art. 6.1.4)")
+    return rows
+
+
+def _setting(session: Session, catalogue: Any, name: str) -> Any:
+    from app.cases.settings import value
+
+    return value(session, catalogue, PROCESS, MUNICIPALITY, name)

@@ -1,0 +1,1 @@
+"""Running processes on a virtual clock: `stroom simulate SCENARIO` and scenario tests."""

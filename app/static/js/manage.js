@@ -1,0 +1,175 @@
+/*
+ * Process monitoring pages: diagrams (bpmn-js NavigatedViewer) and charts (Chart.js).
+ * No inline script (CSP): pages hand over their data in <script type="application/json">
+ * blocks, named by data-* attributes.
+ *
+ * Diagram:
+ *   <div data-stroom-diagram="diagram-gegevens" role="img" aria-label="..."></div>
+ *   <script type="application/json" id="diagram-gegevens">
+ *     {"xml": "<bpmn:definitions ...>",
+ *      "markers": {"current": [ids], "done": [ids], "flows": [ids], "incidents": [ids]},
+ *      "heat": {"element id": {"count": 3, "average": 2.5, "longest": 4, "target": 10,
+ *               "over": 0, "level": 1..4}}}
+ *   </script>
+ *   Buttons with data-stroom-zoom="in" | "out" | "fit" in the same <figure> zoom it. When the
+ *   diagram is drawn the container gets data-stroom-ready="1" (tests wait for it).
+ *
+ * Chart:
+ *   <canvas data-stroom-chart="grafiek-x" role="img" aria-label="..."></canvas>
+ *   <script type="application/json" id="grafiek-x">{Chart.js configuration}</script>
+ */
+(function () {
+  "use strict";
+
+  function onReady(callback) {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", callback);
+    } else {
+      callback();
+    }
+  }
+
+  function readJson(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  function announce(figure, message) {
+    var status = figure && figure.querySelector(".stroom-diagram__status");
+    if (status) {
+      status.textContent = message;
+    }
+  }
+
+  /* ---------------------------------------------------------------- diagrams */
+
+  var MARKERS = {
+    done: "stroom-marker--done",
+    flows: "stroom-marker--flow",
+    current: "stroom-marker--current",
+    incidents: "stroom-marker--incident",
+  };
+
+  function addMarkers(viewer, markers) {
+    var canvas = viewer.get("canvas");
+    var registry = viewer.get("elementRegistry");
+    Object.keys(MARKERS).forEach(function (kind) {
+      (markers[kind] || []).forEach(function (id) {
+        if (registry.get(id)) {
+          canvas.addMarker(id, MARKERS[kind]);
+        }
+      });
+    });
+  }
+
+  function dutchNumber(value) {
+    return String(value).replace(".", ",");
+  }
+
+  function addHeat(viewer, heat) {
+    var canvas = viewer.get("canvas");
+    var registry = viewer.get("elementRegistry");
+    var overlays = viewer.get("overlays");
+    Object.keys(heat || {}).forEach(function (id) {
+      var spot = heat[id];
+      if (!registry.get(id) || !spot.count) {
+        return;
+      }
+      canvas.addMarker(id, "stroom-heat--" + spot.level);
+      var late = spot.target !== null && spot.average > spot.target;
+      if (late) {
+        canvas.addMarker(id, "stroom-heat--over");
+      }
+      var badge = document.createElement("div");
+      badge.className = "stroom-heat-badge stroom-heat-badge--" + spot.level + (late ? " stroom-heat-badge--over" : "");
+      var count = document.createElement("strong");
+      count.textContent = String(spot.count);
+      var detail = document.createElement("span");
+      detail.textContent =
+        " gem. " + dutchNumber(spot.average) + " wd" + (spot.target !== null ? " / norm " + spot.target : "");
+      badge.appendChild(count);
+      badge.appendChild(detail);
+      overlays.add(id, "stroom-heat", { position: { bottom: -6, left: -6 }, html: badge });
+    });
+  }
+
+  function initDiagram(container) {
+    if (container.dataset.stroomReady) {
+      return;
+    }
+    var figure = container.closest("figure");
+    var data = readJson(container.dataset.stroomDiagram);
+    if (!data || !data.xml) {
+      announce(figure, "Er is geen diagram om te tonen.");
+      return;
+    }
+    if (!window.BpmnJS) {
+      announce(figure, "Het diagram kan niet worden getoond: de viewer is niet geladen.");
+      return;
+    }
+    var viewer = new window.BpmnJS({ container: container });
+    viewer
+      .importXML(data.xml)
+      .then(function () {
+        var canvas = viewer.get("canvas");
+        canvas.zoom("fit-viewport", "auto");
+        addMarkers(viewer, data.markers || {});
+        addHeat(viewer, data.heat);
+        container.dataset.stroomReady = "1";
+        wireZoom(figure, canvas);
+      })
+      .catch(function (error) {
+        var noDiagram = /no diagram to display/i.test(String(error && error.message));
+        announce(
+          figure,
+          noDiagram
+            ? "Dit procesdiagram heeft geen tekening (BPMN DI); de tabellen op deze pagina geven de gegevens."
+            : "Het diagram kan niet worden getoond. De tabellen op deze pagina geven de gegevens."
+        );
+        container.dataset.stroomReady = "fout";
+      });
+  }
+
+  function wireZoom(figure, canvas) {
+    if (!figure) {
+      return;
+    }
+    Array.prototype.forEach.call(figure.querySelectorAll("[data-stroom-zoom]"), function (button) {
+      button.addEventListener("click", function () {
+        var how = button.dataset.stroomZoom;
+        if (how === "fit") {
+          canvas.zoom("fit-viewport", "auto");
+        } else {
+          canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8), "auto");
+        }
+      });
+    });
+  }
+
+  /* ------------------------------------------------------------------ charts */
+
+  function initChart(canvas) {
+    if (canvas.dataset.stroomReady || !window.Chart) {
+      return;
+    }
+    var config = readJson(canvas.dataset.stroomChart);
+    if (!config) {
+      return;
+    }
+    config.options = config.options || {};
+    config.options.animation = false;
+    config.options.responsive = true;
+    config.options.maintainAspectRatio = false;
+    config.options.plugins = config.options.plugins || {};
+    config.options.plugins.legend = { position: "bottom" };
+    window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    window.Chart.defaults.color = "#1a1a1a";
+    new window.Chart(canvas, config);
+    canvas.dataset.stroomReady = "1";
+  }
+
+  onReady(function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-stroom-diagram]"), initDiagram);
+    Array.prototype.forEach.call(document.querySelectorAll("canvas[data-stroom-chart]"), initChart);
+  });
+})();

@@ -1,0 +1,381 @@
+"""The inbox and the task page (Dutch interface)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app import clock
+from app.auth.models import Group, GroupMember, User
+from app.auth.web import login_required
+from app.engine import service as engine
+from app.engine.errors import Conflict, InvalidInput, NotFound
+from app.engine.models import (
+    HumanTask,
+    InstanceEvent,
+    ProcessInstance,
+    ProcessVersion,
+    TaskStatus,
+    Timer,
+    WaitStatus,
+)
+from app.privacy import access, logs
+from app.tasks import forms, inbox
+from app.tasks import service as tasks
+from app.tasks.deadlines import deadline_status
+from app.tasks.models import SavedFilter, TaskDraft
+
+bp = Blueprint("inbox", __name__)
+
+
+def _app() -> Any:
+    from app.web import stroom
+
+    return stroom()
+
+
+def _session() -> Any:
+    from app.web import db_session
+
+    return db_session()
+
+
+def _audit(action: str, object_id: Any, **details: Any) -> None:
+    logs.audit(
+        _app().db,
+        _app().settings.secret_key,
+        g.principal,
+        action,
+        "taak",
+        object_id,
+        "gelukt",
+        details,
+    )
+
+
+def _user() -> User:
+    user = _session().get(User, g.principal.id)
+    assert user is not None
+    return user
+
+
+# -- inbox ----------------------------------------------------------------------------------------
+
+
+@bp.get("/taken")
+@login_required
+def index() -> Any:
+    session = _session()
+    try:
+        filters = inbox.Filters.from_args(request.args)
+        result = inbox.page(session, g.principal, filters, clock.now())
+    except InvalidInput:
+        abort(400)
+    shown = [
+        (session.get(ProcessInstance, r.task.instance_id), r.task) for r in result.rows if r.name
+    ]
+    if shown:
+        access.record_reads(
+            _app().db,
+            _app().settings.secret_key,
+            g.principal,
+            [(instance, [inbox.NAME_FIELD], None) for instance, _task in shown],
+            "takenlijst",
+        )
+    saved = session.scalars(
+        select(SavedFilter).where(SavedFilter.user_id == g.principal.id).order_by(SavedFilter.name)
+    ).all()
+    options = _filter_options(session)
+    context = {
+        "result": result,
+        "filters": filters,
+        "saved": saved,
+        "options": options,
+        "team_members": _team_members(session) if filters.tab == "team" else [],
+    }
+    if request.headers.get("HX-Request") and request.args.get("_deel") == "rijen":
+        return render_template("tasks/_rows.html", **context)
+    return render_template("tasks/inbox.html", **context)
+
+
+def _filter_options(session: Any) -> dict[str, list[tuple[str, str]]]:
+    visible = (
+        select(HumanTask.definition_key, HumanTask.element_id, HumanTask.name)
+        .where(
+            HumanTask.status == TaskStatus.OPEN.value,
+            inbox._in_groups(g.principal)
+            if g.principal.groups
+            else HumanTask.assignee == g.principal.name,
+        )
+        .distinct()
+    )
+    rows = session.execute(visible).all()
+    return {
+        "process": sorted({(r[0], r[0].replace("_", " ")) for r in rows}),
+        "element": sorted({(r[1], r[2]) for r in rows}, key=lambda o: o[1]),
+    }
+
+
+def _team_members(session: Any) -> list[User]:
+    groups = select(Group.id).where(Group.key.in_(sorted(g.principal.groups)))
+    members = select(GroupMember.user_id).where(GroupMember.group_id.in_(groups))
+    return list(
+        session.scalars(select(User).where(User.id.in_(members), User.active).order_by(User.name))
+    )
+
+
+@bp.post("/taken/filters")
+@login_required
+def save_filter() -> Any:
+    name = (request.form.get("naam") or "").strip()[:100]
+    if not name:
+        flash("Geef het filter een naam.", "error")
+        return redirect(url_for("inbox.index", **json.loads(request.form.get("query", "{}"))))
+    session = _session()
+    query = json.loads(request.form.get("query") or "{}")
+    row = session.scalar(
+        select(SavedFilter).where(SavedFilter.user_id == g.principal.id, SavedFilter.name == name)
+    )
+    if row is None:
+        session.add(SavedFilter(user_id=g.principal.id, name=name, query=query))
+    else:
+        row.query = query
+    session.commit()
+    flash(f"Filter '{name}' is bewaard.", "ok")
+    return redirect(url_for("inbox.index", **query))
+
+
+@bp.post("/taken/filters/<int:filter_id>/verwijderen")
+@login_required
+def delete_filter(filter_id: int) -> Any:
+    session = _session()
+    row = session.get(SavedFilter, filter_id)
+    if row is None or row.user_id != g.principal.id:
+        abort(404)
+    session.delete(row)
+    session.commit()
+    flash("Filter verwijderd.", "ok")
+    return redirect(url_for("inbox.index"))
+
+
+# -- claim, release, reassign, distribute -------------------------------------------------------
+
+
+def _back() -> Any:
+    target = request.form.get("terug") or ""
+    return redirect(
+        target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index")
+    )
+
+
+@bp.post("/taken/<task_id>/claimen")
+@login_required
+def claim(task_id: str) -> Any:
+    session = _session()
+    try:
+        tasks.claim(
+            _app().db,
+            session,
+            g.principal,
+            task_id,
+            None,
+            request.form.get("reden") or None,
+            _app().settings.secret_key,
+        )
+        session.commit()
+        flash("De taak staat nu op uw naam.", "ok")
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("inbox.task", task_id=task_id))
+
+
+@bp.post("/taken/<task_id>/vrijgeven")
+@login_required
+def release(task_id: str) -> Any:
+    session = _session()
+    try:
+        tasks.release(
+            _app().db,
+            session,
+            g.principal,
+            task_id,
+            request.form.get("reden") or None,
+            _app().settings.secret_key,
+        )
+        session.commit()
+        flash("De taak is vrijgegeven voor het team.", "ok")
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    return _back()
+
+
+@bp.post("/taken/verdelen")
+@login_required
+def distribute() -> Any:
+    """Team leads assign (or release) several tasks at once, with a reason."""
+    if not g.principal.has_role("teamleider"):
+        abort(403)
+    session = _session()
+    ids = request.form.getlist("taken")
+    reason = (request.form.get("reden") or "").strip()
+    target = request.form.get("medewerker") or None  # None: release
+    problems = []
+    if not ids:
+        problems.append("Kies een of meer taken.")
+    if len(reason) < 3:
+        problems.append("Geef een reden (minstens 3 tekens).")
+    if target and target not in {u.username for u in _team_members(session)}:
+        problems.append("Kies een medewerker uit uw team.")
+    if problems:
+        for problem in problems:
+            flash(problem, "error")
+        return redirect(url_for("inbox.index", tab="team"))
+    done = 0
+    for task_id in ids:
+        task = tasks.visible_task(session, g.principal, task_id)
+        engine.assign_task(session, task.id, target, g.principal.actor, reason)
+        _audit(
+            "taak.verdelen" if target else "taak.vrijgeven",
+            task.id,
+            medewerker=target,
+            reden=reason,
+        )
+        done += 1
+    session.commit()
+    flash(f"{done} taken {'toegewezen aan ' + target if target else 'vrijgegeven'}.", "ok")
+    return redirect(url_for("inbox.index", tab="team"))
+
+
+# -- the task page ------------------------------------------------------------------------------
+
+
+def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
+    instance = session.get(ProcessInstance, task.instance_id)
+    version = session.get(ProcessVersion, instance.version_id)
+    schema = (version.forms or {}).get(task.form_key) if task.form_key else None
+    view = access.read_case(
+        _app().db,
+        session,
+        g.principal,
+        instance.id,
+        f"taak {task.name}",
+        _app().settings.secret_key,
+    )
+    history = session.scalars(
+        select(InstanceEvent)
+        .where(InstanceEvent.instance_id == instance.id)
+        .order_by(InstanceEvent.id.desc())
+        .limit(25)
+    )
+    timers = session.scalars(
+        select(Timer)
+        .where(Timer.instance_id == instance.id, Timer.status == WaitStatus.WAITING.value)
+        .order_by(Timer.due_at)
+    )
+    draft = session.get(TaskDraft, (task.id, g.principal.id))
+    labels = {c["key"]: str(c.get("label") or c["key"]) for c in forms.components(schema or {})}
+    shown = [(view.label(name), _display(value)) for name, value in view.fields.items()]
+    return {
+        "task": task,
+        "instance": instance,
+        "schema": schema,
+        "view": view,
+        "labels": labels,
+        "shown": shown,
+        "history": list(history),
+        "timers": list(timers),
+        "deadline": deadline_status(task.due_at),
+        "draft": draft.data if draft else {},
+        "may_complete": task.assignee in (None, g.principal.name),
+    }
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+@bp.get("/taken/<task_id>")
+@login_required
+def task(task_id: str) -> Any:
+    session = _session()
+    row = tasks.visible_task(session, g.principal, task_id)
+    if row.status != TaskStatus.OPEN.value:
+        flash("Deze taak is al afgerond.", "info")
+        return redirect(url_for("cases.case", instance_id=row.instance_id))
+    return render_template("tasks/task.html", errors={}, **_task_context(session, row))
+
+
+@bp.post("/taken/<task_id>")
+@login_required
+def submit(task_id: str) -> Any:
+    session = _session()
+    row = tasks.visible_task(session, g.principal, task_id)
+    context = _task_context(session, row)
+    try:
+        submitted = json.loads(request.form.get("data") or "{}")
+    except ValueError:
+        submitted = None
+    if request.form.get("actie") == "concept":
+        return _save_draft(session, row, submitted)
+    clean, errors = forms.validate(context["schema"] or {"components": []}, submitted)
+    if not errors:
+        try:
+            instance = tasks.complete(
+                _app().db, session, g.principal, row.id, clean, _app().settings.secret_key
+            )
+            session.commit()
+        except InvalidInput as exc:
+            session.rollback()
+            errors = {k: list(map(str, v)) for k, v in exc.fields.items()} or {
+                "_schema": [exc.message]
+            }
+        except (Conflict, NotFound) as exc:
+            session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("inbox.index"))
+        else:
+            session.query(TaskDraft).filter(TaskDraft.task_id == row.id).delete()
+            session.commit()
+            flash(f"Taak '{row.name}' is afgerond.", "ok")
+            return _next_task(session, instance.id)
+    context["draft"] = submitted if isinstance(submitted, dict) else {}
+    return render_template("tasks/task.html", errors=errors, **context), 422
+
+
+def _save_draft(session: Any, row: HumanTask, data: Any) -> Any:
+    if not isinstance(data, dict):
+        abort(400)
+    draft = session.get(TaskDraft, (row.id, g.principal.id))
+    if draft is None:
+        session.add(
+            TaskDraft(task_id=row.id, user_id=g.principal.id, data=data, saved_at=clock.now())
+        )
+    else:
+        draft.data, draft.saved_at = data, clock.now()
+    session.commit()
+    flash("Concept opgeslagen. Alleen u ziet het.", "ok")
+    return redirect(url_for("inbox.task", task_id=row.id))
+
+
+def _next_task(session: Any, instance_id: str) -> Any:
+    """The user's next task in the same case, if there is one; else the inbox."""
+    candidates = session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.OPEN.value)
+        .order_by(HumanTask.created_at)
+    ).all()
+    for candidate in candidates:
+        if tasks.may_see(g.principal, candidate) and candidate.assignee in (None, g.principal.name):
+            return redirect(url_for("inbox.task", task_id=candidate.id))
+    return redirect(url_for("inbox.index"))

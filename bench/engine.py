@@ -1,0 +1,154 @@
+"""Engine benchmark: SpiffWorkflow alone in memory vs. Stroom's persisted path.
+
+    .venv/bin/python bench/engine.py [--n 1000] [--clients 1,2]
+
+For one diagram (bench/engine_process.bpmn: script, gateway, two user tasks) it measures
+  start   create an instance and run it to its first wait state
+  step    load it, complete the waiting user task, run to the next wait state, save it
+in memory with SpiffWorkflow's own serializer (state in a Python list), and through Stroom on
+SQLite and PostgreSQL (one committed transaction per operation, as in production). With
+`--clients 2` the same work is split over two processes, for both the in-memory and the
+persisted runs, and the rates are totals. Ratios are persisted / in-memory at the same number
+of clients. Target: the persisted step on PostgreSQL reaches at least half the in-memory rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+from common import ROOT, scratch_database
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from app.db import Database
+from app.engine import service
+from app.engine.deploy import deploy
+from app.engine.models import HumanTask
+from app.engine.parser import StroomParser
+from app.engine.script_engine import script_engine
+
+DIAGRAM = ROOT / "bench" / "engine_process.bpmn"
+DATA = {"minderjarigen": 2, "bedrag": 850, "naam": "J. Jansen"}
+
+
+def _memory_worker(n: int, barrier, out) -> None:  # type: ignore[no-untyped-def]
+    from app.engine.serializer import _CONFIG  # Camunda's config plus the classes we add
+
+    parser = StroomParser()
+    parser.add_bpmn_file(str(DIAGRAM))
+    spec = parser.get_spec("bench_engine")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+    engine = script_engine()
+    states: list[str] = []
+    barrier.wait()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        workflow = BpmnWorkflow(spec, script_engine=engine)
+        workflow.get_tasks(state=TaskState.READY)[0].data.update(DATA)
+        workflow.do_engine_steps()
+        states.append(serializer.serialize_json(workflow))
+    t1 = time.perf_counter()
+    barrier.wait()
+    t2 = time.perf_counter()
+    for i in range(n):
+        workflow = serializer.deserialize_json(states[i])
+        workflow.script_engine = engine
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.set_data(contact=True)
+        task.run()
+        workflow.do_engine_steps()
+        states[i] = serializer.serialize_json(workflow)
+    out.put((t0, t1, t2, time.perf_counter()))
+
+
+def _persisted_worker(url: str, n: int, offset: int, barrier, out) -> None:  # type: ignore[no-untyped-def]
+    db = Database(url)
+    ids: list[str] = []
+    barrier.wait()
+    t0 = time.perf_counter()
+    for i in range(n):
+        with db.transaction() as session:
+            ids.append(
+                service.start_instance(
+                    session, "bench_engine", business_key=f"B-{offset + i}", data=DATA
+                ).id
+            )
+    t1 = time.perf_counter()
+    with db.session() as session:
+        task_of = dict(
+            session.execute(
+                select(HumanTask.instance_id, HumanTask.id).where(
+                    HumanTask.status == "open", HumanTask.instance_id.in_(ids)
+                )
+            ).all()
+        )
+    barrier.wait()
+    t2 = time.perf_counter()
+    for instance_id in ids:
+        with db.transaction() as session:
+            service.complete_task(session, task_of[instance_id], {"contact": True}, "bench")
+    out.put((t0, t1, t2, time.perf_counter()))
+    db.dispose()
+
+
+def _run(clients: int, n: int, target, args) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(clients), ctx.Queue()
+    per = n // clients
+    procs = [ctx.Process(target=target, args=(*args(c, per), barrier, out)) for c in range(clients)]
+    for p in procs:
+        p.start()
+    times = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    start_span = max(t[1] for t in times) - min(t[0] for t in times)
+    step_span = max(t[3] for t in times) - min(t[2] for t in times)
+    return {"start": per * clients / start_span, "step": per * clients / step_span}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--clients", default="1,2")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+
+    print(f"engine benchmark, {args.n} instances, diagram {Path(DIAGRAM).name}")
+    print(f"{'':22}{'start/s':>9}{'step/s':>9}{'start ratio':>13}{'step ratio':>12}")
+    for clients in (int(c) for c in args.clients.split(",")):
+        memory = _run(clients, args.n, _memory_worker, lambda c, per: (per,))
+        rows = {f"memory x{clients}": memory}
+        for backend in args.backends.split(","):
+            if backend == "sqlite" and clients > 1:
+                continue  # one writer at a time by design on SQLite
+            with scratch_database(backend) as db:
+                with db.transaction() as session:
+                    deploy(session, [DIAGRAM], ROOT / "forms", actor="bench")
+                rows[f"{backend} x{clients}"] = _run(
+                    clients,
+                    args.n,
+                    _persisted_worker,
+                    lambda c, per, url=db.url: (url, per, c * per),
+                )
+        for name, values in rows.items():
+            print(
+                f"{name:22}{values['start']:>9.0f}{values['step']:>9.0f}"
+                f"{values['start'] / memory['start']:>13.2f}"
+                f"{values['step'] / memory['step']:>12.2f}"
+            )
+        pg = rows.get(f"postgresql x{clients}")
+        if pg:
+            met = pg["step"] >= 0.5 * memory["step"]
+            print(
+                f"  target with {clients} client(s) (PostgreSQL step >= 0.5 x in-memory): "
+                f"{'met' if met else 'NOT met'}"
+            )
+
+
+if __name__ == "__main__":
+    main()

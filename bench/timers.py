@@ -1,0 +1,121 @@
+"""Timer benchmark: 10,000 timers due at the same moment, drained by 2 and by 3 workers.
+
+    .venv/bin/python bench/timers.py [--n 10000] [--workers 2,3] [--tick 1]
+
+For each worker count: a scratch PostgreSQL database, n instances waiting for one moment,
+then that many `stroom worker` processes started just before it. Prints the time from the
+moment to the last firing, and the lag (fired - due) percentiles.
+Targets: drained within 60 s; p99 lag at most one tick plus one second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from common import ROOT, percentile, scratch_database
+from sqlalchemy import func, select
+
+from app.engine import service
+from app.engine.deploy import deploy
+from app.engine.models import Timer
+
+DIAGRAM = ROOT / "bench" / "timer_process.bpmn"
+
+
+def run(n: int, workers: int, tick: float) -> dict[str, float]:
+    with scratch_database("postgresql") as db:
+        with db.transaction() as session:
+            deploy(session, [DIAGRAM], ROOT / "forms", actor="bench")
+        due = datetime.now(UTC) + timedelta(seconds=30 + n / 100)
+        t0 = time.perf_counter()
+        for offset in range(0, n, 250):
+            with db.transaction() as session:
+                for i in range(offset, min(n, offset + 250)):
+                    service.start_instance(
+                        session,
+                        "bench_timer",
+                        business_key=f"T{i}",
+                        data={"wanneer": due.isoformat()},
+                    )
+        setup = time.perf_counter() - t0
+        if datetime.now(UTC) > due - timedelta(seconds=3):
+            raise SystemExit(f"setting up {n} instances took {setup:.0f}s; too slow")
+        time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds() - 2))
+        env = dict(
+            os.environ,
+            STROOM_DATABASE_URL=db.url,
+            STROOM_TICK_SECONDS=str(tick),
+            PYTHONPATH=str(ROOT),
+        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app", "worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        try:
+            while True:
+                with db.session() as session:
+                    left = session.scalar(
+                        select(func.count()).select_from(Timer).where(Timer.status == "waiting")
+                    )
+                if not left:
+                    break
+                if datetime.now(UTC) > due + timedelta(minutes=10):
+                    raise SystemExit(f"{left} timers still waiting after 10 minutes")
+                time.sleep(0.5)
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait()
+        with db.session() as session:
+            rows = session.execute(select(Timer.due_at, Timer.fired_at)).all()
+        lags = [(fired - d).total_seconds() for d, fired in rows]
+        last = max(fired for _d, fired in rows)
+        return {
+            "setup_s": setup,
+            "drain_s": (last - due).total_seconds(),
+            "p50": percentile(lags, 50),
+            "p90": percentile(lags, 90),
+            "p99": percentile(lags, 99),
+            "max": max(lags),
+            "per_s": n / max((last - due).total_seconds(), 1e-9),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--workers", default="2,3")
+    parser.add_argument("--tick", type=float, default=1.0)
+    args = parser.parse_args()
+    print(f"timer benchmark: {args.n} timers due at one moment, tick {args.tick}s, PostgreSQL")
+    print(
+        f"{'workers':>8}{'drain s':>9}{'fired/s':>9}{'p50 s':>8}{'p90 s':>8}{'p99 s':>8}"
+        f"{'max s':>8}  targets (drain <= 60 s, p99 <= {args.tick + 1:.0f} s)"
+    )
+    for workers in (int(w) for w in args.workers.split(",")):
+        r = run(args.n, workers, args.tick)
+        verdict = (
+            ("drain met" if r["drain_s"] <= 60 else "drain NOT met")
+            + ", "
+            + ("p99 met" if r["p99"] <= args.tick + 1 else "p99 NOT met")
+        )
+        print(
+            f"{workers:>8}{r['drain_s']:>9.1f}{r['per_s']:>9.0f}{r['p50']:>8.1f}"
+            f"{r['p90']:>8.1f}{r['p99']:>8.1f}{r['max']:>8.1f}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

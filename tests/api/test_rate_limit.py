@@ -1,0 +1,63 @@
+"""Request limits: one budget per API token, and the login form per address."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from app.auth.tokens import create_token
+from app.web import create_app
+
+
+@pytest.fixture
+def limited(db, settings):  # type: ignore[no-untyped-def]
+    app = create_app(dataclasses.replace(settings, api_rate_limit="3 per minute"), db, testing=True)
+    return app.test_client()
+
+
+def _token(db, name: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        _, secret = create_token(session, name, ["tasks:read", "instances:read"])
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_each_token_has_its_own_budget_across_the_api(limited, db) -> None:
+    first, second = _token(db, "partner-a"), _token(db, "partner-b")
+    answers = [
+        limited.get(path, headers=first).status_code
+        for path in ("/api/v1/tasks", "/api/v1/instances", "/api/v1/tasks")
+    ]
+    assert answers == [200, 200, 200]
+    refused = limited.get("/api/v1/instances", headers=first)
+    assert refused.status_code == 429
+    body = refused.get_json()
+    assert body["code"] == "too_many_requests" and "3 per 1 minute" in body["message"]
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    # Another partner is not held back by the first one's traffic.
+    assert limited.get("/api/v1/tasks", headers=second).status_code == 200
+
+
+def test_requests_without_a_token_are_limited_per_address(limited) -> None:
+    codes = [limited.get("/api/v1/tasks").status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_login_form_is_limited_per_address(client) -> None:
+    from app.ratelimit import LOGIN_LIMIT
+
+    page = client.get("/inloggen").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"gebruikersnaam": "x", "wachtwoord": "y", "csrf_token": token}
+    allowed = int(LOGIN_LIMIT.split()[0])
+    for _ in range(allowed):
+        answer = client.post("/inloggen", data=form)
+        assert answer.status_code == 422  # the form again: wrong name or password
+
+    refused = client.post("/inloggen", data=form)
+    assert refused.status_code == 429
+    assert "Te veel verzoeken" in refused.get_data(as_text=True)
+    # Reading the form stays possible.
+    assert client.get("/inloggen").status_code == 200

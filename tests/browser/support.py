@@ -1,0 +1,112 @@
+"""Helpers for browser tests: accessibility checks with axe-core, screenshots, console errors.
+
+from tests.browser.support import check_accessibility, screenshot
+
+def test_inbox(live_server, page):
+    page.goto(f"{live_server}/taken")
+    check_accessibility(page, "inbox")     # fails listing every WCAG 2.1 A/AA violation
+    screenshot(page, "inbox")              # test-artifacts/screenshots/inbox.png
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "app" / "static" / "vendor" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def check_accessibility(page: Any, name: str, *, exclude: list[str] | None = None) -> None:
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is now; fail the test
+    listing each violation with its impact, help text and the offending elements.
+
+    exclude: CSS selectors to leave out (only for third-party widgets with a known, reported
+    problem; say why in the test)."""
+    if not AXE.exists():
+        raise AssertionError(f"{AXE} ontbreekt: voer scripts/setup (of scripts/vendor-assets) uit")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # The page's Content-Security-Policy forbids inline script, so the file is evaluated
+        # through the DevTools protocol rather than injected as a <script> element.
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    context: Any = {"exclude": [[s] for s in exclude]} if exclude else "document"
+    result = page.evaluate(
+        """async ([context, tags]) => {
+            const target = context === "document" ? document : context;
+            const result = await axe.run(target, {runOnly: {type: "tag", values: tags}});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary})),
+            }));
+        }""",
+        [context, WCAG_TAGS],
+    )
+    if result:
+        lines = [f"{name}: {len(result)} toegankelijkheidsprobleem/-problemen (axe-core):"]
+        for violation in result:
+            lines.append(
+                f"- {violation['id']} [{violation['impact']}]: {violation['help']}"
+                f" ({violation['helpUrl']})"
+            )
+            for node in violation["nodes"]:
+                target = " ".join(str(t) for t in node["target"])
+                summary = (node["summary"] or "").replace("\n", " ")
+                lines.append(f"    {target}: {summary}")
+        raise AssertionError("\n".join(lines))
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page PNG to test-artifacts/screenshots/<name>.png for reviewers."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"screenshot name {name!r}: use letters, digits, '-', '_' and '.'")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+class ConsoleWatch:
+    """Collects console errors and uncaught exceptions of one page.
+
+    Every browser test fails when its page logged an error, unless the test expected it:
+    `console.allow(r"status of 404")` (a regular expression matched against the message)."""
+
+    def __init__(self, page: Any) -> None:
+        self.messages: list[str] = []
+        self._allowed: list[re.Pattern[str]] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_page_error)
+
+    def _on_console(self, message: Any) -> None:
+        if message.type == "error":
+            location = message.location or {}
+            where = location.get("url", "")
+            self.messages.append(f"console.error: {message.text} ({where})")
+
+    def _on_page_error(self, error: Any) -> None:
+        self.messages.append(f"uncaught exception: {error}")
+
+    def allow(self, pattern: str) -> None:
+        self._allowed.append(re.compile(pattern))
+
+    @property
+    def errors(self) -> list[str]:
+        return [m for m in self.messages if not any(p.search(m) for p in self._allowed)]
+
+    def assert_clean(self) -> None:
+        errors = self.errors
+        assert not errors, "fouten in de browserconsole:\n" + "\n".join(errors)

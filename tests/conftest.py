@@ -1,0 +1,193 @@
+"""Test fixtures: every test that uses `db` runs on SQLite and on PostgreSQL.
+
+STROOM_TEST_DATABASES=sqlite (or postgresql) limits the run to one backend while developing;
+CI runs both. The PostgreSQL server at STROOM_TEST_PG (default 127.0.0.1:5432, trust auth)
+gets a fresh database per test session, migrated with Alembic, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import clock as clock_module
+from app.config import Settings
+from app.db import Database
+from app.migrate import upgrade
+from app.models import metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+PG_SERVER = os.environ.get("STROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("STROOM_TEST_DATABASES", "sqlite,postgresql").split(",")
+    if b.strip()
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import tests.support.handlers  # noqa: F401 - registers the test topics
+
+    config.addinivalue_line(
+        "markers",
+        "process(key): scenario tests of one process; "
+        "the module must cover every element of its diagram",
+    )
+
+
+_process_modules: dict[str, dict[str, int]] = {}
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    for item in items:
+        marker = item.get_closest_marker("process")
+        if marker:
+            counts = _process_modules.setdefault(marker.args[0], {"collected": 0, "run": 0})
+            counts["collected"] += 1
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("process")
+    if marker:
+        _process_modules[marker.args[0]]["run"] += 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.coverage import report
+
+    results = report()
+    if not results:
+        return
+    terminalreporter.section("diagramdekking (elementen en sequence flows)")
+    for process, (nodes, flows, taken, total) in sorted(results.items()):
+        terminalreporter.write_line(
+            f"{process}: {taken}/{total} ({100 * taken / max(total, 1):.0f}%)"
+            + (f"  niet genomen: {', '.join(nodes + flows)}" if nodes or flows else "")
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.support.coverage import report
+
+    for process, (nodes, flows, _taken, _total) in report().items():
+        counts = _process_modules.get(process)
+        complete_run = counts is not None and counts["run"] == counts["collected"]
+        if complete_run and (nodes or flows) and session.exitstatus == 0:
+            session.exitstatus = 1  # below 100% coverage of a diagram fails the suite
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    urls: dict[str, str] = {}
+    created_pg: str | None = None
+    if "sqlite" in BACKENDS:
+        urls["sqlite"] = f"sqlite:///{tmp_path_factory.mktemp('db') / 'stroom.db'}"
+    if "postgresql" in BACKENDS:
+        name = f"stroom_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        created_pg = name
+        urls["postgresql"] = f"{PG_SERVER}/{name}"
+    for url in urls.values():
+        upgrade(url)
+    yield urls
+    if created_pg:
+        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{created_pg}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_databases: dict[str, Database] = {}
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[Database]:
+    backend = request.param
+    if request.node.get_closest_marker("postgres_only") and backend != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    if backend not in _databases:
+        _databases[backend] = Database(database_urls[backend])
+    database = _databases[backend]
+    yield database
+    truncate(database)
+
+
+def truncate(database: Database) -> None:
+    from app.engine.runtime import clear_spec_cache
+
+    clear_spec_cache()
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.is_sqlite:
+            # The logs' append-only triggers would refuse the DELETE: lift them meanwhile.
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            ).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+            for name in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{name}"')
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
+        else:
+            conn.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            )
+
+
+@pytest.fixture
+def clock() -> Iterator[clock_module.VirtualClock]:
+    """A virtual clock at Monday 2 March 2026, 09:00 in Amsterdam."""
+    virtual = clock_module.VirtualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    previous = clock_module.set_clock(virtual)
+    yield virtual
+    clock_module.set_clock(previous)
+
+
+@pytest.fixture
+def settings(db: Database) -> Settings:
+    return Settings(
+        database_url=db.url,
+        job_backoff_seconds=10,
+        job_retries=3,
+        bpmn_dir=ROOT / "bpmn",
+        forms_dir=ROOT / "forms",
+    )
+
+
+@pytest.fixture
+def app(db: Database, settings: Settings):  # type: ignore[no-untyped-def]
+    from app.web import create_app
+
+    return create_app(settings, db, testing=True)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def api_token(db: Database) -> str:
+    from app.auth.tokens import create_token
+
+    with db.transaction() as session:
+        _row, secret = create_token(session, "test")
+    return secret
+
+
+@pytest.fixture
+def auth(api_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_token}"}

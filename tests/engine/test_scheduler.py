@@ -1,0 +1,260 @@
+"""Timers that hold: Amsterdam time across DST, exactly once with several workers, after a
+SIGKILL, and after downtime. The multi-process tests run real `stroom worker` processes on
+PostgreSQL with the real clock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.db import Database
+from app.engine import service
+from app.engine.errors import DeploymentError
+from app.engine.models import Incident, InstanceEvent, ProcessInstance, Timer
+from app.engine.timers import drain_timers
+from tests.support.engine import FIXTURES, deploy_paths, instance, write_variant
+
+TIMER = FIXTURES / "timer.bpmn"
+ROOT = FIXTURES.parent.parent
+
+
+def _start_many(db: Database, moments: list[datetime], batch: int = 200) -> None:
+    """Instances waiting for the given moments (which must lie in the future: a timer that
+    is already due when its instance starts fires during the start itself)."""
+    for offset in range(0, len(moments), batch):
+        with db.transaction() as session:
+            for n, moment in enumerate(moments[offset : offset + batch], start=offset):
+                service.start_instance(
+                    session,
+                    "test_timer",
+                    business_key=f"T-{n}",
+                    data={"wanneer": moment.isoformat()},
+                    actor="test",
+                )
+
+
+def test_timer_set_in_october_fires_at_amsterdam_time_in_march(db, clock) -> None:
+    deploy_paths(db, TIMER)
+    clock.set(datetime(2026, 10, 15, 12, 0, tzinfo=UTC))  # summer time (+02:00) in Amsterdam
+    instance_id = _start(db, "2027-03-15T09:00:00+01:00")  # winter time (+01:00)
+    with db.session() as session:
+        timer = session.scalars(select(Timer)).one()
+    assert timer.due_at == datetime(2027, 3, 15, 8, 0, tzinfo=UTC)
+
+    clock.set(datetime(2027, 3, 15, 7, 59, 59, tzinfo=UTC))
+    assert drain_timers(db, 10) == 0
+    clock.set(datetime(2027, 3, 15, 8, 0, tzinfo=UTC))
+    assert drain_timers(db, 10) == 1
+    assert instance(db, instance_id).status == "completed"
+
+
+def test_a_summer_moment_keeps_its_offset(db, clock) -> None:
+    deploy_paths(db, TIMER)
+    clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    _start(db, "2027-06-01T09:00:00+02:00")
+    with db.session() as session:
+        assert session.scalars(select(Timer.due_at)).one() == datetime(2027, 6, 1, 7, 0, tzinfo=UTC)
+
+
+def test_naive_moment_becomes_an_incident_not_a_row(db, clock) -> None:
+    deploy_paths(db, TIMER)
+    instance_id = _start(db, "2027-03-15T09:00:00")
+    assert instance(db, instance_id).status == "error"
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Timer)) == 0
+        incident = session.scalars(select(Incident)).one()
+    assert "tijdzone" in incident.message and incident.element_id == "moment"
+
+
+def test_database_layer_refuses_naive_datetimes(db, clock) -> None:
+    deploy_paths(db, TIMER)
+    instance_id = _start(db, "2027-03-15T09:00:00+01:00")
+    with pytest.raises(Exception, match="naive datetime"):
+        with db.transaction() as session:
+            session.add(
+                Timer(
+                    instance_id=instance_id,
+                    spiff_task_id="x",
+                    element_id="x",
+                    kind="date",
+                    due_at=datetime(2027, 1, 1),
+                    created_at=datetime.now(UTC),
+                )
+            )
+
+
+def test_deploy_refuses_timers_that_fail_with_sample_data(db, tmp_path) -> None:
+    catalogue = (FIXTURES / "timer.catalogus.yaml").read_text()
+    cases = {
+        "naive": (
+            "${wanneer}",
+            catalogue.replace('"2026-03-05T09:00:00+01:00"', '"2026-03-05T09:00:00"'),
+            "tijdzone",
+        ),
+        "not iso": ("${'volgende week'}", catalogue, "ISO-8601"),
+        "unknown variable": ("${deurwaarderdatum}", catalogue, "deurwaarderdatum"),
+        "not a string": ("${42}", catalogue, "verwacht een ISO-8601-tekst"),
+    }
+    for name, (expression, cat, expected) in cases.items():
+        folder = tmp_path / name.replace(" ", "_")
+        folder.mkdir()
+        path = write_variant(
+            folder, "timer.bpmn", TIMER.read_text().replace("${wanneer}", expression)
+        )
+        (folder / "timer.catalogus.yaml").write_text(cat)
+        with pytest.raises(DeploymentError) as info:
+            deploy_paths(db, path)
+        assert info.value.problems[0].element == "moment", name
+        assert expected in info.value.problems[0].message, (name, info.value.problems)
+
+
+def _start(db: Database, moment: str) -> str:
+    with db.transaction() as session:
+        return service.start_instance(
+            session, "test_timer", business_key="T", data={"wanneer": moment}, actor="test"
+        ).id
+
+
+# -- several processes, real clock, PostgreSQL ---------------------------------------------------
+
+TICK = 1.0
+
+
+def _worker(db: Database) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        STROOM_TICK_SECONDS=str(TICK),
+        STROOM_BATCH_SIZE="50",
+        STROOM_DATABASE_URL=db.url,
+        PYTHONPATH=str(ROOT),
+    )
+    # Test handlers are not needed: the timer diagram has no service tasks.
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def _fired_counts(db: Database) -> Counter:
+    with db.session() as session:
+        return Counter(
+            session.scalars(
+                select(InstanceEvent.instance_id).where(InstanceEvent.kind == "timer_fired")
+            ).all()
+        )
+
+
+def _assert_all_fired_once(db: Database, total: int) -> None:
+    counts = _fired_counts(db)
+    assert len(counts) == total and set(counts.values()) == {1}
+    with db.session() as session:
+        statuses = Counter(session.scalars(select(ProcessInstance.status)).all())
+        waiting = session.scalar(
+            select(func.count()).select_from(Timer).where(Timer.status == "waiting")
+        )
+        scripts = session.scalar(
+            text("SELECT count(*) FROM instance_event WHERE kind = 'instance_completed'")
+        )
+    # Consistent: every instance ran its script and ended; no timer row left behind.
+    assert statuses == Counter({"completed": total}) and waiting == 0 and scripts == total
+
+
+def _stop(*procs: subprocess.Popen) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+def test_three_workers_fire_a_thousand_timers_exactly_once_and_on_time(db) -> None:
+    deploy_paths(db, TIMER)
+    workers = [_worker(db) for _ in range(3)]
+    try:
+        start = datetime.now(UTC) + timedelta(seconds=25)
+        moments = [start + timedelta(seconds=60 * n / 1000) for n in range(1000)]
+        _start_many(db, moments)
+        assert datetime.now(UTC) < start, "setting up took too long for this machine"
+        _wait(lambda: sum(_fired_counts(db).values()) >= 1000, timeout=120)
+    finally:
+        _stop(*workers)
+    _assert_all_fired_once(db, 1000)
+    with db.session() as session:
+        lags = [
+            (fired - due).total_seconds()
+            for due, fired in session.execute(select(Timer.due_at, Timer.fired_at)).all()
+        ]
+    assert max(lags) <= TICK + 1.0, f"slowest timer fired {max(lags):.2f}s after due"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+def test_sigkill_while_firing_loses_nothing_and_repeats_nothing(db) -> None:
+    deploy_paths(db, TIMER)
+    due = datetime.now(UTC) + timedelta(seconds=15)
+    _start_many(db, [due] * 600)
+    _sleep_until(due + timedelta(seconds=1))
+    victim = _worker(db)
+    try:
+        _wait(lambda: sum(_fired_counts(db).values()) >= 50, timeout=60)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        fired_before = sum(_fired_counts(db).values())
+        assert fired_before < 600, "the worker finished before it could be killed"
+        survivor = _worker(db)
+        try:
+            _wait(lambda: sum(_fired_counts(db).values()) >= 600, timeout=120)
+            time.sleep(2 * TICK)  # a repeat would show up here
+        finally:
+            _stop(survivor)
+    finally:
+        _stop(victim)
+    _assert_all_fired_once(db, 600)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+def test_timers_due_during_downtime_fire_once_on_start(db) -> None:
+    deploy_paths(db, TIMER)
+    now = datetime.now(UTC)
+    _start_many(db, [now + timedelta(seconds=12), now + timedelta(seconds=14)] * 100)
+    # Nothing runs while they come due.
+    _sleep_until(now + timedelta(seconds=16))
+    worker = _worker(db)
+    try:
+        _wait(lambda: sum(_fired_counts(db).values()) >= 200, timeout=60)
+        time.sleep(2 * TICK)
+    finally:
+        _stop(worker)
+    _assert_all_fired_once(db, 200)
+
+
+def _sleep_until(moment: datetime) -> None:
+    remaining = (moment - datetime.now(UTC)).total_seconds()
+    assert remaining > 0, "setting up took longer than the test allows on this machine"
+    time.sleep(remaining)

@@ -1,0 +1,1 @@
+"""Local fake servers that speak the real protocols of external systems, for tests."""

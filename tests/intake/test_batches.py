@@ -1,0 +1,191 @@
+"""Batch intake: 1,000 rows with 30 bad ones, as CSV and as XLSX."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from app.cli import main
+from app.engine.models import ProcessInstance
+from app.intake.batches import import_file
+from app.intake.models import Signal, SignalCase
+from tests.support.engine import FIXTURES, deploy_paths
+from tests.support.orgs import bind, organisation, partner
+
+COLUMNS = [
+    "referentie",
+    "naam",
+    "geboortedatum",
+    "straat",
+    "huisnummer",
+    "toevoeging",
+    "postcode",
+    "woonplaats",
+    "telefoon",
+    "maanden_achterstand",
+]
+SECRET = "test-secret"
+
+
+def good_row(n: int) -> list[str]:
+    return [
+        f"WL-{n:06d}",
+        f"J. Jansen-{n}",
+        "1980-05-01",
+        "Dorpsstraat",
+        str(n % 900 + 1),
+        "",
+        f"{6000 + n // 900} AB",
+        "Weert",
+        "0612345678",
+        "2",
+    ]
+
+
+def bad_rows(start: int) -> list[tuple[list[str], str, str]]:
+    """(row, field, expected reason fragment) for 30 kinds of trouble."""
+    rows = []
+
+    def variant(n: int, column: str, value: str, field: str, reason: str) -> None:
+        row = good_row(n)
+        row[COLUMNS.index(column)] = value
+        rows.append((row, field, reason))
+
+    n = start
+    for column in ("naam", "postcode", "geboortedatum", "maanden_achterstand", "referentie"):
+        variant(n, column, "", column, "ontbreekt")
+        n += 1
+    for value in ("12345", "AB 1234", "0123 AB", "1234 A1", "1234-AB"):
+        variant(n, "postcode", value, "postcode", "postcode")
+        n += 1
+    for value in ("2031-01-01", "2999-12-31", "01-01-2040", "2026-12-01"):
+        variant(n, "geboortedatum", value, "geboortedatum", "toekomst")
+        n += 1
+    for value in ("X123", "WL-12", "wl-000001", "WL_000001"):
+        variant(n, "referentie", value, "referentie", "formaat")
+        n += 1
+    for value in (
+        '=HYPERLINK("http://evil","klik")',
+        "+SUM(A1:A2)",
+        "@cmd",
+        "-2+3+cmd|' /C calc'!A0",
+    ):
+        variant(n, "naam", value, "naam", "formuleteken")
+        n += 1
+    for _ in range(4):
+        variant(n, "naam", "Jans\udcffen", "naam", "UTF-8")
+        n += 1
+    return rows
+
+
+def build(rows: list[list[str]], kind: str) -> bytes:
+    if kind == "csv":
+        text = "\n".join([";".join(COLUMNS)] + [";".join(r) for r in rows]) + "\n"
+        return text.encode("utf-8", errors="surrogateescape")
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(COLUMNS)
+    for row in rows:
+        # A spreadsheet holds text, not bytes: broken encoding arrives as U+FFFD.
+        sheet.append([c.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for c in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def weert(db, clock):
+    deploy_paths(db, FIXTURES / "melding.bpmn")
+    principal = partner(db, "wonen-limburg", "test_melding", pattern=r"WL-\d{6}")
+    organisation(db, "weert-sdv", "gemeente", "weert")
+    bind(db, "test_melding", "weert", "wijkteam", "weert-sdv")
+    return principal
+
+
+def dataset() -> tuple[list[list[str]], dict[int, tuple[str, str]]]:
+    good = [good_row(n) for n in range(970)]
+    bad = bad_rows(2000)
+    duplicates = [list(good[n]) for n in (7, 100, 300, 450)]  # copies of earlier rows
+    rows = (
+        good[:500]
+        + [r for r, _f, _r in bad[:14]]
+        + duplicates
+        + good[500:]
+        + [r for r, _f, _r in bad[14:]]
+    )
+    # Expected problems by file row number (the header is row 1).
+    expected: dict[int, tuple[str, str]] = {}
+    reasons = {id(r): (f, why) for r, f, why in bad}
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        if id(row) in reasons:
+            expected[number] = reasons[id(row)]
+        elif row[0] in seen:
+            expected[number] = ("referentie", "")
+        else:
+            seen.add(row[0])
+    return rows, expected
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_thousand_rows_thirty_bad(db, weert, kind) -> None:
+    rows, expected = dataset()
+    assert len(rows) == 1000 and len(expected) == 30
+    content = build(rows, kind)
+    batch = import_file(db, weert, f"meldingen.{kind}", content, SECRET)
+
+    assert (batch.rows_total, batch.rows_stored, batch.rows_rejected, batch.rows_duplicate) == (
+        1000,
+        970,
+        26,
+        4,
+    )
+    reported = {e["rij"]: (e["veld"], e["probleem"]) for e in batch.errors}
+    assert set(reported) == set(expected)
+    for number, (field, reason) in expected.items():
+        assert reported[number][0] == field, (number, reported[number])
+        assert reason.lower() in reported[number][1].lower(), (number, reported[number])
+    assert all("Jans" not in e["probleem"] and "evil" not in e["probleem"] for e in batch.errors), (
+        "rejected values must not be echoed"
+    )
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Signal)) == 970
+        references = Counter(session.scalars(select(Signal.reference)).all())
+        assert set(references.values()) == {1}
+        cases = session.scalar(select(func.count()).select_from(SignalCase))
+        instances = session.scalar(select(func.count()).select_from(ProcessInstance))
+    assert cases == instances == 970  # every address differs in this file
+
+    again = import_file(db, weert, f"meldingen.{kind}", content, SECRET)
+    assert again.rows_stored == 0 and again.rows_duplicate == 974
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Signal)) == 970
+        assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 970
+
+
+def test_cli_import_with_progress_and_errors(db, weert, tmp_path) -> None:
+    path = tmp_path / "meldingen.csv"
+    path.write_bytes(build([good_row(1), good_row(2), bad_rows(10)[5][0]], "csv"))
+    result = CliRunner().invoke(
+        main, ["--database", db.url, "signalen", "import", str(path), "--partner", "wonen-limburg"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 rijen, 2 opgeslagen" in result.output
+    assert "rij 4: postcode:" in result.output
+
+
+def test_unknown_columns_refuse_the_file(db, weert, tmp_path) -> None:
+    path = tmp_path / "fout.csv"
+    path.write_text("referentie;naam;bsn\nWL-000001;A;123\n")
+    result = CliRunner().invoke(
+        main, ["--database", db.url, "signalen", "import", str(path), "--partner", "wonen-limburg"]
+    )
+    assert result.exit_code == 1 and "onbekende kolommen: bsn" in result.output
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Signal)) == 0

@@ -1,0 +1,68 @@
+"""Fixtures for the process-monitoring tests: the application with the `manage` pages,
+organisations and people in each role, and a scenario with one case per kind of trouble."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.manage.support import Scenario, build_scenario
+
+
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    # Operators (beheerder) log in with a second factor by default; these tests are about
+    # the pages behind the login, not about TOTP (tests/auth covers that).
+    return dataclasses.replace(settings, totp_roles=frozenset())
+
+
+@pytest.fixture
+def app(app):  # type: ignore[no-untyped-def]
+    from app.manage import register_manage
+
+    if "manage" not in app.blueprints:
+        # Until create_app registers the monitoring pages itself.
+        register_manage(app)
+    return app
+
+
+@pytest.fixture
+def scenario(db, clock, settings) -> Scenario:
+    return build_scenario(db, clock, settings)
+
+
+def csrf_token(client: Any, path: str = "/inloggen") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
+        r'name="csrf-token" content="([^"]+)"', page
+    )
+    assert match, f"geen CSRF-token op {path}"
+    return match.group(1)
+
+
+def log_in(client: Any, username: str) -> Any:
+    from tests.support.orgs import PASSWORD
+
+    response = client.post(
+        "/inloggen",
+        data={"gebruikersnaam": username, "wachtwoord": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.fixture
+def login(app):  # type: ignore[no-untyped-def]
+    """login("mia") -> a test client logged in as mia."""
+
+    def make(username: str) -> Any:
+        return log_in(app.test_client(), username)
+
+    return make
+
+
+__all__ = ["csrf_token", "log_in", "timedelta"]

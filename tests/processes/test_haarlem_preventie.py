@@ -1,0 +1,633 @@
+"""Scenario tests of the Haarlem Convenant Preventie huisuitzettingen (bpmn/haarlem_preventie).
+
+Every path of the diagram, on the virtual clock, with the working-day arithmetic of the
+Algemene termijnenwet written out: who gets which task when, which deadline falls on which day,
+and what each party may see (bijlage 2).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.engine.errors import NotFound
+from tests.processes.haarlem_preventie_support import (
+    MELDING,
+    TERUGKOPPELING,
+    Haarlem,
+    local_iso,
+    setup,
+)
+
+pytestmark = pytest.mark.process("haarlem_preventie")
+
+
+@pytest.fixture
+def h(db, settings, clock) -> Haarlem:  # type: ignore[no-untyped-def]
+    return setup(db, settings, clock)
+
+
+def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem) -> None:
+    """Art. 3.4 with a bailiff date that moves; no contact within 5 working days (escalation,
+    art. 3.5); feedback within 5 working days with only the §6 fields (art. 3.7); not taken up;
+    the eviction date becomes known and the troubleshooter tries once more (art. 8); eviction."""
+    # Monday 2 March 2026: Elan Wonen registers the arrears, bailiff planned for 20 April.
+    h.start("H-1", "jansen", deurwaarderdatum="2026-04-20")
+    task = h.task("huurder_benaderen", "H-1")
+    assert task.candidate_groups == ["elan-wonen"] and task.due_at is None
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "H-1",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": "2026-04-20",
+        },
+    )
+    # 20 April minus 2 weeks is Easter Monday 6 April; counting backwards the term moves to
+    # the previous working day: Sun 5, Sat 4 and Good Friday 3 April are not -> Thu 2 April.
+    assert h.timers("H-1") == {"melden_uiterlijk": "2026-04-02T00:00:00+02:00"}
+    assert h.phase("H-1") == "signalering"
+    # Nothing is reported yet: the Sociaal Wijkteam sees nothing of the case.
+    assert h.sees("wijkteam", "H-1") == set()
+    assert h.sees("troubleshooter", "H-1") == set()
+    # (This tenant's address has no addition: `toevoeging` is not in the case yet.)
+    assert h.sees("corporatie", "H-1") == MELDING - {"toevoeging"} | {
+        "deurwaarderdatum",
+        "contact_wijze_corporatie",
+        "huurder_geinformeerd",
+        "inschatting_corporatie",
+    }
+    with pytest.raises(NotFound):
+        h.sees("andere_corporatie", "H-1")
+
+    # 16 March: the bailiff date moves to Monday 11 May; the deadline moves with it.
+    # 11 May - 14 days = King's Day 27 April -> Sun 26, Sat 25 -> Friday 24 April.
+    h.on("2026-03-16")
+    h.message("deurwaarderdatum_gewijzigd", "H-1", {"deurwaarderdatum": "2026-05-11"})
+    assert h.timers("H-1") == {"melden_uiterlijk": "2026-04-24T00:00:00+02:00"}
+    h.on("2026-04-23T17:00")
+    assert h.open_tasks("H-1") == []
+
+    # Friday 24 April 00:00: the report is due; the corporation's worker gets the task.
+    h.on("2026-04-24T08:00")
+    task = h.task("melden_bij_wijkteam", "H-1")
+    assert task.candidate_groups == ["elan-wonen"]
+    assert local_iso(task.created_at) == "2026-04-24T00:00:00+02:00"
+    assert local_iso(task.due_at) == "2026-04-24T23:59:59+02:00"
+    h.on("2026-04-24T10:00")
+    h.do("corporatie", "melden_bij_wijkteam", "H-1", {"maanden_achterstand": 3})
+
+    # Reported Friday 24 April. 5 working days: Mon 27 April is King's Day, so Tue 28 (1),
+    # Wed 29 (2), Thu 30 (3), Fri 1 May (4), Mon 4 May (5). The proposal: 14 days -> 8 May.
+    data = h.data("H-1")
+    assert data["datum_melding"] == "2026-04-24"
+    assert data["soort_melding"] == "deurwaarder"
+    assert data["termijn_contact"] == "2026-05-04T23:59:59+02:00"
+    assert data["termijn_voorstel"] == "2026-05-08T23:59:59+02:00"
+    # BRP: two minors at home (15 and 10): the waiting list's first priority group.
+    assert data["bsn"] == "999990007" and data["minderjarigen"] == 2
+    assert data["prioriteitsgroepen"] == ["kinderen tot 18 jaar"]
+    assert data["prioriteit"] == 70 and data["doelgroep"] == "met kinderen"
+    task = h.task("contact_opnemen", "H-1")
+    assert task.candidate_groups == ["haarlem-swt"] and task.priority == 70
+    assert local_iso(task.due_at) == "2026-05-04T23:59:59+02:00"
+    assert h.timers("H-1") == {"contact_termijn_verstreken": "2026-05-04T23:59:59+02:00"}
+
+    # The team sees bijlage 2 §1 and what it looked up; not the corporation's own notes.
+    seen = h.sees("wijkteam", "H-1")
+    assert seen >= MELDING | {"bsn", "minderjarigen", "prioriteit", "bekend_bij_wijkteam"}
+    assert not seen & {"deurwaarderdatum", "inschatting_corporatie", "contact_wijze_corporatie"}
+    # The corporation now sees only what bijlage 2 §6 allows: its own identifying data and the
+    # state of the feedback (no contact yet, no decision yet).
+    view = h.view("corporatie", "H-1")
+    assert set(view) == MELDING | {"contact_gelegd", "in_behandeling"}
+    assert (view["contact_gelegd"], view["in_behandeling"]) == (False, None)
+
+    # Thursday 30 April: feedback within the 5 working days: no contact yet, not (yet) taken
+    # up. The task comes back; the deadline and the escalation timer stay where they were.
+    h.on("2026-04-30")
+    h.do(
+        "wijkteam",
+        "contact_opnemen",
+        "H-1",
+        {
+            "contact_gelegd": False,
+            "wijze_contact": "aankondigingsbrief",
+            "in_behandeling": "nog_niet",
+            "alleen_huurschuld": True,
+            "toestemming_overdracht": False,
+            "incasso_hervatten": False,
+            "toestemming_inhoud_delen": False,
+        },
+    )
+    view = h.view("corporatie", "H-1")
+    assert set(view) == MELDING | {"contact_gelegd", "in_behandeling", "incasso_hervatten"}
+    assert view["in_behandeling"] == "nog_niet" and view["incasso_hervatten"] is False
+    task = h.task("contact_opnemen", "H-1")
+    assert local_iso(task.due_at) == "2026-05-04T23:59:59+02:00"
+    assert h.timers("H-1") == {"contact_termijn_verstreken": "2026-05-04T23:59:59+02:00"}
+
+    # Monday 4 May 23:59:59 passes without contact: the task goes to the team lead.
+    h.on("2026-05-05T09:00")
+    assert h.open_tasks("H-1") == ["contact_escalatie"]
+    task = h.task("contact_escalatie", "H-1")
+    assert task.candidate_groups == ["haarlem-swt-leiding"] and task.priority == 70
+    assert local_iso(task.created_at) == "2026-05-04T23:59:59+02:00"
+    assert h.sees("wijkteam_leiding", "H-1") >= MELDING | {"termijn_contact", "prioriteit"}
+    h.on("2026-05-07")
+    h.do(
+        "wijkteam_leiding",
+        "contact_escalatie",
+        "H-1",
+        {
+            "escalatie_toelichting": "Huisbezoek twee keer zonder resultaat",
+            "contact_gelegd": False,
+            "wijze_contact": "aanbellen",
+            "in_behandeling": "nee",
+            "reden_niet_in_behandeling": "geen_contact",
+            "alleen_huurschuld": True,
+            "toestemming_overdracht": False,
+            "toestemming_inhoud_delen": False,
+            "eindresultaat": "Definitief geen contact kunnen krijgen",
+            "incasso_hervatten": True,
+        },
+    )
+    # Not taken up: the case waits for the verdict and the eviction date.
+    assert h.phase("H-1") == "bewaking"
+    assert h.sees("troubleshooter", "H-1") == set()
+    seen = h.sees("corporatie", "H-1")
+    assert seen == MELDING | TERUGKOPPELING - {"datum_hervatting_betaling"}
+    assert h.view("corporatie", "H-1")["incasso_hervatten"] is True
+    assert "reden_niet_in_behandeling" not in seen and "eindresultaat" not in seen
+
+    # 1 June: the eviction is set for Tuesday 16 June; the troubleshooter gets a task due by
+    # the end of the last working day before it, Monday 15 June.
+    h.on("2026-06-01")
+    h.message("ontruimingsdatum_bekend", "H-1", {"ontruimingsdatum": "2026-06-16"})
+    task = h.task("troubleshooter_actie", "H-1")
+    assert task.candidate_groups == ["haarlem-troubleshooter"] and task.priority == 70
+    assert local_iso(task.due_at) == "2026-06-15T23:59:59+02:00"
+    seen = h.sees("troubleshooter", "H-1")
+    assert seen >= MELDING | {"ontruimingsdatum", "in_behandeling", "contact_gelegd"}
+    assert not seen & {
+        "bsn",
+        "prioriteitsgroepen",
+        "reden_niet_in_behandeling",
+        "eindresultaat",
+        "minderjarigen",
+        "escalatie_toelichting",
+    }
+    h.on("2026-06-10")
+    h.do(
+        "troubleshooter",
+        "troubleshooter_actie",
+        "H-1",
+        {
+            "uitkomst_troubleshooter": "geen_regeling",
+            "afspraken_troubleshooter": "Huurder niet bereikbaar",
+        },
+    )
+    h.on("2026-06-17")
+    h.do(
+        "corporatie",
+        "ontruiming_vastleggen",
+        "H-1",
+        {"afloop_ontruiming": "ontruimd", "reden_ontruiming": "huurschuld"},
+    )
+    assert h.status("H-1") == "completed"
+    h.record()
+
+
+def test_betalingsregeling_voor_de_melding(h: Haarlem) -> None:
+    """Art. 3.1 and 3.4: the corporation contacts the tenant from the first month; a payment
+    arrangement (message) ends the matter before any report. The Sociaal Wijkteam never sees
+    anything of it."""
+    h.start("H-2", "el_amrani", deurwaarderdatum="2026-05-18")
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "H-2",
+        {
+            "contact_wijze_corporatie": "telefoon",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": "2026-05-18",
+        },
+    )
+    # 18 May minus 14 days is Monday 4 May, a working day (5 May is the holiday).
+    assert h.timers("H-2") == {"melden_uiterlijk": "2026-05-04T00:00:00+02:00"}
+    h.on("2026-03-20")
+    assert h.sees("wijkteam", "H-2") == set()
+    h.message("betalingsregeling_getroffen", "H-2")
+    assert h.status("H-2") == "completed"
+    assert h.timers("H-2") == {} and h.open_tasks("H-2") == []
+    assert "datum_melding" not in h.data("H-2")
+    for party in ("wijkteam", "wijkteam_leiding", "sdv", "troubleshooter"):
+        assert h.sees(party, "H-2") == set()
+    with pytest.raises(NotFound):
+        h.sees("andere_corporatie", "H-2")
+    h.record()
+
+
+def test_geen_achterstand_en_geen_toestemming_geen_melding(h: Haarlem) -> None:
+    """Art. 3.3 and bijlage 2 §2: without arrears a report needs the tenant's consent; the
+    refusal is recorded and nothing reaches the Sociaal Wijkteam."""
+    from app.privacy.models import Consent
+
+    h.start("H-4", "bakker", maanden_achterstand=0)
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "H-4",
+        {
+            "contact_wijze_corporatie": "huisbezoek",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "complex_zonder_achterstand",
+            "signalen_corporatie": "Woning raakt vervuild",
+            "toestemming_melding": False,
+        },
+    )
+    assert h.status("H-4") == "completed"
+    assert h.sees("wijkteam", "H-4") == set()
+    with h.db.session() as session:
+        consents = session.scalars(select(Consent)).all()
+        assert [(c.scope, c.given) for c in consents] == [("melding_wijkteam", False)]
+    h.record()
+
+
+def test_vroege_melding_met_toestemming_en_betalingsregeling(h: Haarlem) -> None:
+    """Art. 3.2 with consent: reported at once, contact outside the 5-day rule but feedback
+    within 5 working days; more than §6 only with the tenant's written consent; collection
+    suspended while the debt services make a proposal within two weeks; the corporation makes
+    the arrangement (art. 5, 6.2, 6.4): eviction prevented after a report."""
+    from app.privacy.access import given_consents
+
+    h.vroeg_gemeld("H-3", "haddou")
+    data = h.data("H-3")
+    assert data["soort_melding"] == "vroegsignaal" and data["datum_melding"] == "2026-03-02"
+    # Two priority groups: minors at home, and already known to the team (STAPP).
+    assert data["prioriteitsgroepen"] == ["kinderen tot 18 jaar", "bekend bij Sociaal Wijkteam"]
+    assert data["prioriteit"] == 75 and data["bekend_bij_wijkteam"] is True
+    with h.db.session() as session:
+        assert given_consents(session, h.sim.instance("H-3").id) == {"melding_wijkteam"}
+    # No contact deadline (art. 3.5 second sentence), but the feedback is due in 5 working
+    # days: Mon 2 March -> Tue 3 (1), Wed 4 (2), Thu 5 (3), Fri 6 (4), Mon 9 March (5).
+    task = h.task("contact_opnemen_vroeg", "H-3")
+    assert task.candidate_groups == ["haarlem-swt"] and task.priority == 75
+    assert local_iso(task.due_at) == "2026-03-09T23:59:59+01:00"
+    assert h.timers("H-3") == {}
+    # With the consent the team also reads what the corporation noticed (bijlage 2 §2).
+    seen = h.sees("wijkteam", "H-3")
+    assert {"signalen_corporatie", "toestemming_melding", "soort_melding"} <= seen
+    assert "inschatting_corporatie" not in seen
+
+    h.on("2026-03-05")
+    h.do(
+        "wijkteam",
+        "contact_opnemen_vroeg",
+        "H-3",
+        {
+            "contact_gelegd": True,
+            "datum_contact": "2026-03-04",
+            "wijze_contact": "aankondigingsbrief_met_afzien",
+            "in_behandeling": "ja",
+            "alleen_huurschuld": False,
+            "regie_bij": "Sociaal Wijkteam",
+            "toestemming_overdracht": True,
+            "overdracht_aan": "Maatschappelijk werk",
+            "eindresultaat": "Vervolghulp en/of verwijzing financieel",
+            "incasso_hervatten": False,
+            "datum_hervatting_betaling": "2026-04-01",
+            "toestemming_inhoud_delen": True,
+            "toelichting_corporatie": "Inkomen viel weg door ziekte; herstel verwacht",
+        },
+    )
+    # The written consent lets the corporation read the explanation too; nothing else.
+    view = h.view("corporatie", "H-3")
+    assert set(view) == MELDING | TERUGKOPPELING | {"toelichting_corporatie"}
+    assert view["in_behandeling"] == "ja" and view["datum_hervatting_betaling"] == "2026-04-01"
+
+    # Proposal within two weeks of the report: 2 + 14 = Monday 16 March.
+    task = h.task("voorstel_opstellen", "H-3")
+    assert task.candidate_groups == ["haarlem-sdv"] and task.priority == 75
+    assert local_iso(task.due_at) == "2026-03-16T23:59:59+01:00"
+    assert h.task("incasso_opschorten", "H-3").candidate_groups == ["elan-wonen"]
+    assert h.phase("H-3") == "traject"
+    assert h.sees("sdv", "H-3") >= MELDING | {"bsn", "bekend_bij_schuldhulp", "in_behandeling"}
+    assert not h.sees("sdv", "H-3") & {"prioriteitsgroepen", "overdracht_aan", "eindresultaat"}
+    h.do(
+        "corporatie",
+        "incasso_opschorten",
+        "H-3",
+        {"incasso_opgeschort": True, "opgeschort_tot": "2026-04-30"},
+    )
+    h.on("2026-03-12")
+    h.voorstel("H-3", "regeling")
+    task = h.task("regeling_treffen", "H-3")
+    assert task.candidate_groups == ["elan-wonen"]
+    seen = h.sees("corporatie", "H-3")
+    assert {
+        "uitkomst_voorstel",
+        "datum_hervatting_lopende_huur",
+        "aflossing_per_maand",
+        "datum_start_aflossing",
+        "incasso_opgeschort",
+    } <= seen
+    assert not seen & {"inventarisatie_schulden", "bsn", "prioriteit", "overdracht_aan"}
+    h.do(
+        "corporatie",
+        "regeling_treffen",
+        "H-3",
+        {"regeling_getroffen": True, "datum_regeling": "2026-03-13"},
+    )
+    assert h.status("H-3") == "completed"
+    h.record()
+
+
+def test_geen_voorstel_mogelijk_minnelijk_traject_afgerond(h: Haarlem) -> None:
+    """Art. 3.4 with contact in time; no proposal for the arrears possible yet: the
+    corporation is informed while the debt services work on (art. 6.3); then no arrangement is
+    possible: amicable settlement of at most 36 months (art. 7.1-7.4); the tenant misses the
+    rent but pays within the 14-day recovery period (art. 7.6); the settlement runs its term."""
+    h.start("H-5", "bakker", deurwaarderdatum="2026-03-20")
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "H-5",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": "2026-03-20",
+        },
+    )
+    # 20 March - 14 days = Friday 6 March: the report is due that day.
+    h.on("2026-03-06T10:00")
+    task = h.task("melden_bij_wijkteam", "H-5")
+    assert local_iso(task.due_at) == "2026-03-06T23:59:59+01:00"
+    h.do("corporatie", "melden_bij_wijkteam", "H-5", {"maanden_achterstand": 2})
+    # Fri 6 March + 5 working days = Fri 13 March; + 14 days = Fri 20 March.
+    data = h.data("H-5")
+    assert data["termijn_contact"] == "2026-03-13T23:59:59+01:00"
+    assert data["termijn_voorstel"] == "2026-03-20T23:59:59+01:00"
+    # 67 and living alone: one priority group.
+    assert data["prioriteitsgroepen"] == ["65-plusser"] and data["prioriteit"] == 70
+    assert data["doelgroep"] == "65-plus" and data["huishouden"] == "alleenstaand"
+
+    h.on("2026-03-10")
+    h.do(
+        "wijkteam",
+        "contact_opnemen",
+        "H-5",
+        {
+            "contact_gelegd": True,
+            "datum_contact": "2026-03-10",
+            "wijze_contact": "telefonisch",
+            "in_behandeling": "ja",
+            "alleen_huurschuld": True,
+            "toestemming_overdracht": False,
+            "incasso_hervatten": False,
+            "datum_hervatting_betaling": "2026-04-01",
+            "toestemming_inhoud_delen": False,
+        },
+    )
+    # Contact in time: no escalation; the corporation sees exactly bijlage 2 §6.
+    assert h.timers("H-5") == {}
+    assert h.sees("corporatie", "H-5") == MELDING | TERUGKOPPELING
+    h.do("corporatie", "incasso_opschorten", "H-5", {"incasso_opgeschort": True})
+    h.on("2026-03-18")
+    h.voorstel("H-5", "nog_niet")
+    # Art. 6.3: the corporation is informed, and the debt services work on the proposal.
+    assert h.open_tasks("H-5") == ["geinformeerd_geen_voorstel", "voorstel_achterstand"]
+    assert h.task("geinformeerd_geen_voorstel", "H-5").candidate_groups == ["elan-wonen"]
+    assert h.task("voorstel_achterstand", "H-5").candidate_groups == ["haarlem-sdv"]
+    assert h.view("corporatie", "H-5")["uitkomst_voorstel"] == "nog_niet"
+    h.do("corporatie", "geinformeerd_geen_voorstel", "H-5", {"opschorting_voortzetten": True})
+    h.on("2026-03-25")
+    h.do("sdv", "voorstel_achterstand", "H-5", {"uitkomst_voorstel": "geen_regeling"})
+
+    h.on("2026-04-01")
+    h.minnelijk("H-5", looptijd=18)
+    # Start Wed 1 April 2026 + 18 months = 1 October 2027, a Friday.
+    data = h.data("H-5")
+    assert (data["startdatum_minnelijk"], data["einde_minnelijk_traject"]) == (
+        "2026-04-01",
+        "2027-10-01",
+    )
+    assert h.timers("H-5") == {"looptijd_verstreken": "2027-10-01T23:59:59+02:00"}
+    seen = h.sees("corporatie", "H-5")
+    assert {"aanbod_percentage", "looptijd_maanden", "akkoord_aanbod"} <= seen
+    assert "inventarisatie_schulden" not in seen
+
+    # Tuesday 2 June: the tenant stops paying the current rent; 14 days to pay (art. 7.6).
+    h.on("2026-06-02")
+    h.message("lopende_huur_niet_betaald", "H-5", {"datum_herstelbrief": "2026-06-02"})
+    assert h.timers("H-5") == {"hersteltermijn_verstreken": "2026-06-16T23:59:59+02:00"}
+    h.on("2026-06-10")
+    h.message("huur_alsnog_betaald", "H-5")
+    # Back in the settlement; its end did not move.
+    assert h.timers("H-5") == {"looptijd_verstreken": "2027-10-01T23:59:59+02:00"}
+    h.on("2027-10-04")
+    assert h.status("H-5") == "completed"
+    h.record()
+
+
+def test_hersteltermijn_verstreken_troubleshooter_voorkomt_ontruiming(h: Haarlem) -> None:
+    """Art. 3.3 with consent (no arrears, complex problems) and a residence-status household;
+    no arrangement possible; the settlement term is capped at 36 months; the tenant stops
+    paying and lets the 14-day recovery period pass: the trajectory ends (art. 7.6). The
+    eviction date becomes known and the troubleshooter makes an arrangement (art. 8)."""
+    h.start("H-6", "tesfamariam", maanden_achterstand=0)
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "H-6",
+        {
+            "contact_wijze_corporatie": "huisbezoek",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "complex_zonder_achterstand",
+            "signalen_corporatie": "Woning lijkt te klein; geen contact met instanties",
+            "toestemming_melding": True,
+        },
+    )
+    data = h.data("H-6")
+    assert data["soort_melding"] == "vroegsignaal" and data["heeft_verblijfstatus"] is True
+    assert data["prioriteitsgroepen"] == ["kinderen tot 18 jaar", "verblijfstatus"]
+    assert data["prioriteit"] == 75
+    h.in_behandeling("H-6")
+    h.on("2026-03-10")
+    h.voorstel("H-6", "geen_regeling")
+    h.minnelijk("H-6", looptijd=40)
+    # 40 months asked, at most 36 allowed: Tue 10 March 2026 + 36 months = 10 March 2029.
+    data = h.data("H-6")
+    assert data["looptijd_maanden"] == 36 and data["einde_minnelijk_traject"] == "2029-03-10"
+
+    # Monday 4 May: recovery letter; 14 days later is Monday 18 May. Nothing is paid.
+    h.on("2026-05-04")
+    h.message("lopende_huur_niet_betaald", "H-6", {"datum_herstelbrief": "2026-05-04"})
+    assert h.timers("H-6") == {"hersteltermijn_verstreken": "2026-05-18T23:59:59+02:00"}
+    h.on("2026-05-19")
+    assert h.phase("H-6") == "bewaking" and h.open_tasks("H-6") == []
+    assert h.sees("troubleshooter", "H-6") == set()
+
+    # The eviction is set for Wednesday 1 July: the troubleshooter acts before Tue 30 June.
+    h.on("2026-06-15")
+    h.message("ontruimingsdatum_bekend", "H-6", {"ontruimingsdatum": "2026-07-01"})
+    task = h.task("troubleshooter_actie", "H-6")
+    assert task.candidate_groups == ["haarlem-troubleshooter"] and task.priority == 75
+    assert local_iso(task.due_at) == "2026-06-30T23:59:59+02:00"
+    assert not h.sees("troubleshooter", "H-6") & {"signalen_corporatie", "heeft_verblijfstatus"}
+    h.do(
+        "troubleshooter",
+        "troubleshooter_actie",
+        "H-6",
+        {
+            "uitkomst_troubleshooter": "regeling",
+            "afspraken_troubleshooter": "Achterstand in 12 maanden; huur via budgetbeheer",
+        },
+    )
+    assert h.status("H-6") == "completed"
+    h.record()
+
+
+def test_wsnp_na_mislukt_minnelijk_traject_of_afgewezen_aanbod(h: Haarlem) -> None:
+    """Art. 7.3-7.5: the amicable settlement fails (message), or the corporation does not
+    accept the offer: the debt services file the Wsnp request."""
+    for key, huurder, akkoord in (("H-7a", "el_amrani", True), ("H-7b", "hoekstra", False)):
+        h.vroeg_gemeld(key, huurder)
+        h.in_behandeling(key)
+        h.voorstel(key, "geen_regeling")
+        h.minnelijk(key, akkoord=akkoord)
+    h.on("2026-09-01")
+    h.message("minnelijk_traject_mislukt", "H-7a")
+    for key in ("H-7a", "H-7b"):
+        task = h.task("wsnp_verzoek", key)
+        assert task.candidate_groups == ["haarlem-sdv"]
+        h.do("sdv", "wsnp_verzoek", key, {"wsnp_ingediend_op": "2026-09-03"})
+        assert h.status(key) == "completed"
+        assert h.view("corporatie", key)["wsnp_ingediend_op"] == "2026-09-03"
+    h.record()
+
+
+def test_regeling_niet_getroffen_en_achterstand_opgelost(h: Haarlem) -> None:
+    """Art. 6.3-6.4: a proposal for the arrears after all, but no arrangement is made; while
+    the corporation waits for the verdict the arrears are resolved: no eviction."""
+    h.vroeg_gemeld("H-8", "jansen")
+    h.in_behandeling("H-8")
+    h.voorstel("H-8", "nog_niet")
+    h.do("corporatie", "geinformeerd_geen_voorstel", "H-8", {"opschorting_voortzetten": True})
+    h.do(
+        "sdv",
+        "voorstel_achterstand",
+        "H-8",
+        {
+            "uitkomst_voorstel": "regeling",
+            "aflossing_per_maand": 50.0,
+            "datum_start_aflossing": "2026-04-01",
+        },
+    )
+    h.do("corporatie", "regeling_treffen", "H-8", {"regeling_getroffen": False})
+    assert h.phase("H-8") == "bewaking"
+    h.on("2026-05-01")
+    h.message("achterstand_opgelost", "H-8")
+    assert h.status("H-8") == "completed"
+    h.record()
+
+
+def test_wachtlijst_prioriteit_uit_brp_en_inbox(h: Haarlem) -> None:
+    """Art. 3.6 and bijlage 2 §4: households with minors, 65-plussers, residence-status
+    holders and people already known to the team go first; the inbox orders by priority."""
+    from app.tasks.inbox import Filters, page
+
+    for key, huurder in (
+        ("P-1", "el_amrani"),
+        ("P-2", "bakker"),
+        ("P-3", "tesfamariam"),
+        ("P-4", "hoekstra"),
+        ("P-5", "wilgenpad"),
+    ):
+        h.vroeg_gemeld(key, huurder)
+    # Not in the BRP (nobody registered at the address): standard priority, no look-ups.
+    data = h.data("P-5")
+    assert data["huurder_in_brp"] is False and data["bsn"] is None
+    assert data["prioriteit"] == 50 and data["doelgroep"] == "alleenstaand"
+    assert "bekend_bij_schuldhulp" not in data and "minderjarigen" not in data
+    # Known to the team (STAPP) and to the debt services (back office).
+    data = h.data("P-4")
+    assert data["bekend_bij_wijkteam"] is True and data["bekend_bij_schuldhulp"] is True
+    assert data["lopend_traject"] is False
+
+    swt = h.readers["wijkteam"]
+    with h.db.session() as session:
+        rows = page(session, swt, Filters(process="haarlem_preventie"), h.sim.clock.now()).rows
+        order = [(row.business_key, row.task.priority) for row in rows]
+        high = page(session, swt, Filters(priority="hoog"), h.sim.clock.now()).rows
+    assert [p for _k, p in order] == [75, 75, 70, 50, 50]
+    assert {k for k, p in order if p == 75} == {"P-3", "P-4"}
+    assert {k for k, p in order if p == 50} == {"P-1", "P-5"}
+    assert {row.business_key for row in high} == {"P-2", "P-3", "P-4"}
+    # The team's inbox shows the name: the catalogue lets the team read it in this phase.
+    assert {row.name for row in rows} >= {"Y. El Amrani", "H. Bakker"}
+    h.record()
+
+
+def test_statistieken_art_9_5(h: Haarlem) -> None:
+    """Every case feeds the figures of art. 9.5: reports received, evictions per target group
+    and reason, keys handed in, evictions prevented after a report."""
+    from app.processes.haarlem import statistieken
+
+    h.start("S-0", "el_amrani", deurwaarderdatum="2026-05-18")  # settled before any report
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "S-0",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": "2026-05-18",
+        },
+    )
+    h.message("betalingsregeling_getroffen", "S-0")
+    for key, huurder in (
+        ("S-1", "jansen"),
+        ("S-2", "bakker"),
+        ("S-3", "wilgenpad"),
+        ("S-4", "haddou"),
+        ("S-5", "hoekstra"),
+    ):
+        h.vroeg_gemeld(key, huurder)
+    for key in ("S-1", "S-2", "S-3"):
+        h.niet_in_behandeling(key)
+    h.in_behandeling("S-4")
+    h.voorstel("S-4", "regeling")
+    h.do("corporatie", "regeling_treffen", "S-4", {"regeling_getroffen": True})
+    h.on("2026-06-01")
+    h.ontruiming("S-1", "2026-06-16", "ontruimd", "huurschuld")
+    h.ontruiming("S-2", "2026-06-17", "sleutels_ingeleverd")
+    h.ontruiming("S-3", "2026-06-18", "ontruimd", "overlast")
+
+    with h.db.session() as session:
+        figures = statistieken(session, "haarlem")
+        march = statistieken(session, "haarlem", van=date(2026, 3, 1), tot=date(2026, 3, 31))
+        june = statistieken(session, "haarlem", van=date(2026, 6, 1), tot=date(2026, 6, 30))
+    assert figures.meldingen == 5  # S-0 never reached the Sociaal Wijkteam
+    assert figures.meldingen_per_corporatie == {"Elan-Wonen": 5}
+    assert figures.meldingen_per_soort == {"vroegsignaal": 5}
+    assert figures.huisuitzettingen == 2
+    assert figures.huisuitzettingen_per_doelgroep == {"met kinderen": 1, "alleenstaand": 1}
+    assert figures.huisuitzettingen_per_reden == {"huurschuld": 1, "overlast": 1}
+    assert figures.sleutels_ingeleverd == 1
+    assert figures.voorkomen_na_melding == 1  # S-4; S-5 is still running
+    # Reports count in March, outcomes in the month the case ended.
+    assert (march.meldingen, march.voorkomen_na_melding, march.huisuitzettingen) == (5, 1, 0)
+    assert (june.meldingen, june.huisuitzettingen, june.sleutels_ingeleverd) == (0, 2, 1)
+    lines = dict(figures.regels())
+    assert lines["9.5.3c voorkomen huisuitzettingen na melding"] == 1
+    assert lines["  doelgroep 65-plus"] == 0
+    h.record()

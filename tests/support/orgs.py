@@ -1,0 +1,80 @@
+"""Organisations, teams and users for tests."""
+
+from __future__ import annotations
+
+from app.auth import service
+from app.auth.principal import Principal
+from app.cases.models import PartyBinding
+from app.db import Database
+from app.intake.models import IntakeRoute
+
+PASSWORD = "Correct-Paard-Batterij-42"
+
+
+def organisation(
+    db: Database, key: str, kind: str, municipality: str = "weert", name: str | None = None
+) -> int:
+    with db.transaction() as session:
+        org = service.create_organisation(session, key, name or key.title(), kind, municipality)
+        service.create_group(session, key, name or key.title(), key)
+        return org.id
+
+
+def user(
+    db: Database,
+    username: str,
+    org_key: str,
+    roles: tuple[str, ...] = ("behandelaar",),
+    groups: tuple[str, ...] | None = None,
+) -> Principal:
+    with db.transaction() as session:
+        row = service.create_user(
+            session,
+            username,
+            username.title(),
+            org_key,
+            password=PASSWORD,
+            roles=roles,
+            groups=groups if groups is not None else (org_key,),
+        )
+        return service.principal_for_user(row)
+
+
+def partner(
+    db: Database,
+    org_key: str,
+    process: str,
+    municipality: str = "weert",
+    pattern: str | None = None,
+) -> Principal:
+    """A reporting partner with an intake route, acting as its own principal."""
+    org_id = organisation(db, org_key, "woningcorporatie", municipality)
+    with db.transaction() as session:
+        session.add(
+            IntakeRoute(
+                organisation_id=org_id,
+                municipality=municipality,
+                process_key=process,
+                reference_pattern=pattern,
+                settings={},
+            )
+        )
+    return Principal(
+        "token",
+        None,
+        org_key,
+        organisation_id=org_id,
+        organisation_key=org_key,
+        municipality=municipality,
+        roles=frozenset({"partnersysteem"}),
+        groups=frozenset({org_key}),
+    )
+
+
+def bind(db: Database, process: str, municipality: str, party: str, group_key: str) -> None:
+    with db.transaction() as session:
+        session.add(
+            PartyBinding(
+                process_key=process, municipality=municipality, party=party, group_key=group_key
+            )
+        )

@@ -1,0 +1,74 @@
+"""The `stroom` command line, end to end on a real database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import main
+from tests.support.engine import FIXTURES, SIMPLE
+
+
+@pytest.fixture
+def run(db, clock):
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True):
+        result = runner.invoke(main, ["--database", db.url, *args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output + (result.stderr or "")
+        return result
+
+    return invoke
+
+
+def test_deploy_start_complete_message(run) -> None:
+    first = run("deploy", str(SIMPLE), "--forms", str(FIXTURES))
+    assert "nieuw: test_simple versie 1" in first.output
+    second = run("deploy", str(SIMPLE), "--forms", str(FIXTURES))
+    assert "ongewijzigd: test_simple versie 1" in second.output
+
+    started = run("start", "test_simple", "--key", "C-1", "--data", '{"bedrag": 3}')
+    instance_id = started.output.split()[0]
+    assert "verwerkt: 1" in run("worker", "--once").output
+
+    tasks = json.loads(run("tasks", "list", "--group", "team", "--json").output)
+    assert [t["name"] for t in tasks] == ["Beoordelen"]
+    run("tasks", "claim", tasks[0]["id"], "--user", "anna")
+    run("tasks", "complete", tasks[0]["id"], "--data", '{"akkoord": true}')
+
+    listed = json.loads(run("instances", "list", "--json").output)
+    assert listed[0]["id"] == instance_id and listed[0]["status"] == "waiting"
+    shown = json.loads(run("instances", "show", instance_id, "--json").output)
+    assert shown["subscriptions"][0]["message_name"] == "betalingsregeling"
+
+    assert "completed" in run("message", "betalingsregeling", "--key", "C-1").output
+    missing = run("message", "betalingsregeling", "--key", "C-1", ok=False)
+    assert missing.exit_code == 1 and "geen instantie wacht" in missing.output
+
+
+def test_deploy_errors_are_listed_and_exit_nonzero(run, tmp_path) -> None:
+    bad = tmp_path / "fout.bpmn"
+    bad.write_text(
+        SIMPLE.read_text().replace('camunda:topic="test.echo"', 'camunda:topic="onbekend"')
+    )
+    result = run("deploy", str(bad), "--forms", str(FIXTURES), ok=False)
+    assert result.exit_code == 1
+    assert "fout.bpmn:" in result.output and "[verrijken]" in result.output
+
+
+def test_bad_json_is_a_usage_error(run) -> None:
+    result = run("start", "test_simple", "--data", "{kapot", ok=False)
+    assert result.exit_code == 2 and "geen geldige JSON" in result.output
+
+
+def test_token_create_list_revoke(run) -> None:
+    created = run("token", "create", "corporatie", "--scope", "tasks:read")
+    secret = created.output.strip().splitlines()[-1]
+    assert secret.startswith("stroom_")
+    listing = json.loads(run("token", "list", "--json").output)
+    assert listing[0]["scopes"] == ["tasks:read"] and secret not in json.dumps(listing)
+    run("token", "revoke", str(listing[0]["id"]))
+    assert json.loads(run("token", "list", "--json").output)[0]["revoked_at"]

@@ -1,0 +1,61 @@
+"""`stroom simulate`: a scenario file played on a virtual clock, with its timeline."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from app.cli import main
+from tests.support.engine import FIXTURES
+
+
+def test_simulate_prints_the_timeline_and_checks_expectations() -> None:
+    result = CliRunner().invoke(
+        main, ["simulate", str(FIXTURES / "simple.scenario.yaml")], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("# Testproces")
+    # Amsterdam local times; B's term (P5D from its 10:00 assessment) runs out on 7 March.
+    assert any(
+        line.startswith("2026-03-02 09:00  A") and "instance_started" in line for line in lines
+    )
+    fired = [line for line in lines if "timer_fired" in line]
+    assert len(fired) == 1 and fired[0].startswith("2026-03-07 10:00  B")
+    assert any(
+        "message_received" in line and line.startswith("2026-03-04 10:00  A") for line in lines
+    )
+    assert "instanties completed: 2" in lines
+    assert "geëindigd bij einde: 1" in lines and "geëindigd bij einde_termijn: 1" in lines
+
+
+def test_failed_expectation_exits_nonzero(tmp_path) -> None:
+    text = (
+        (FIXTURES / "simple.scenario.yaml")
+        .read_text()
+        .replace("{sleutel: A, status: completed}", "{sleutel: A, status: waiting}")
+    )
+    scenario = tmp_path / "fout.yaml"
+    scenario.write_text(
+        text.replace(
+            "diagrammen: [simple.bpmn]", f"diagrammen: [{FIXTURES / 'simple.bpmn'}]"
+        ).replace("formulieren: .", f"formulieren: {FIXTURES}")
+    )
+    result = CliRunner().invoke(main, ["simulate", "--stil", str(scenario)])
+    assert result.exit_code == 1
+    assert (
+        "NIET VOLDAAN" in result.output
+        and "status 'completed', verwacht 'waiting'" in result.output
+    )
+
+
+def test_scenario_errors_name_the_step(tmp_path) -> None:
+    scenario = tmp_path / "kapot.yaml"
+    scenario.write_text(
+        f"begin: 2026-03-02T09:00\ndiagrammen: [{FIXTURES / 'simple.bpmn'}]\n"
+        f"formulieren: {FIXTURES}\n"
+        "stappen:\n  - start: test_simple\n    sleutel: A\n    data: {bedrag: 1}\n"
+        "  - voltooi: bestaat_niet\n    sleutel: A\n"
+    )
+    result = CliRunner().invoke(main, ["simulate", str(scenario)])
+    assert result.exit_code == 1
+    assert "stap 2" in result.output and "bestaat_niet" in result.output
