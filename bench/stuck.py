@@ -66,8 +66,9 @@ MIX = {
 }
 TASK_AGE_DAYS = 6.0  # mean age of an open task
 MESSAGE_AGE_DAYS = 10.0  # mean age of a message awaited without a term
-STATE = json.dumps({"tasks": {str(uuid.uuid4()): {"state": 64, "task_spec": "x" * 40}
-                              for _ in range(30)}})
+STATE = json.dumps(
+    {"tasks": {str(uuid.uuid4()): {"state": 64, "task_spec": "x" * 40} for _ in range(30)}}
+)
 
 
 # -- filling --------------------------------------------------------------------------------
@@ -83,15 +84,30 @@ def _organisations(db: Database) -> tuple[dict[str, int], dict[str, str]]:
             group = auth.create_group(session, f"{key}-team", f"Team {key.title()}", key)
             session.flush()
             ids[key], groups[key] = org.id, group.key
-        auth.create_user(session, "manager", "Manager Weert", "weert", password=PASSWORD,
-                         roles=("manager",), groups=("weert-team",))
-        auth.create_user(session, "analist", "Analist", "weert", password=PASSWORD,
-                         roles=("procesbeheerder",), groups=())
+        auth.create_user(
+            session,
+            "manager",
+            "Manager Weert",
+            "weert",
+            password=PASSWORD,
+            roles=("manager",),
+            groups=("weert-team",),
+        )
+        auth.create_user(
+            session,
+            "analist",
+            "Analist",
+            "weert",
+            password=PASSWORD,
+            roles=("procesbeheerder",),
+            groups=(),
+        )
     return ids, groups
 
 
-def _rows(n: int, version_id: int, orgs: dict[str, int], groups: dict[str, str],
-          now: datetime, seed: int) -> Iterator[dict[str, list[dict[str, Any]]]]:
+def _rows(
+    n: int, version_id: int, orgs: dict[str, int], groups: dict[str, str], now: datetime, seed: int
+) -> Iterator[dict[str, list[dict[str, Any]]]]:
     rnd = random.Random(seed)
     kinds = list(MIX)
     weights = [MIX[k] for k in kinds]
@@ -118,30 +134,64 @@ def _rows(n: int, version_id: int, orgs: dict[str, int], groups: dict[str, str],
         else:
             last = now - timedelta(hours=rnd.expovariate(1 / 6))
         last = max(last, started + timedelta(minutes=1))
-        status = {"completed": "completed", "cancelled": "cancelled", "running": "running",
-                  "error": "error", "suspended": "suspended"}.get(kind, "waiting")
-        add("instance", {
-            "id": iid, "version_id": version_id, "definition_key": "test_simple",
-            "business_key": key, "status": status, "state": STATE, "revision": 3,
-            "started_at": started, "updated_at": last, "ended_at": last if ended else None,
-            "started_by": "bench", "suspended_status": "waiting" if kind == "suspended" else None,
-            "phase": "beoordeling", "municipality": municipality,
-            "data": {"bedrag": rnd.randint(100, 5000), "verdubbeld": 2, "akkoord": True},
-        })
-        for party, org in (("beoordelaar", municipality),
-                           ("melder", rnd.choice(CORPORATIONS))):
-            add("party", {"instance_id": iid, "party": party, "organisation_id": orgs[org],
-                          "group_key": groups[org]})
+        status = {
+            "completed": "completed",
+            "cancelled": "cancelled",
+            "running": "running",
+            "error": "error",
+            "suspended": "suspended",
+        }.get(kind, "waiting")
+        add(
+            "instance",
+            {
+                "id": iid,
+                "version_id": version_id,
+                "definition_key": "test_simple",
+                "business_key": key,
+                "status": status,
+                "state": STATE,
+                "revision": 3,
+                "started_at": started,
+                "updated_at": last,
+                "ended_at": last if ended else None,
+                "started_by": "bench",
+                "suspended_status": "waiting" if kind == "suspended" else None,
+                "phase": "beoordeling",
+                "municipality": municipality,
+                "data": {"bedrag": rnd.randint(100, 5000), "verdubbeld": 2, "akkoord": True},
+            },
+        )
+        for party, org in (("beoordelaar", municipality), ("melder", rnd.choice(CORPORATIONS))):
+            add(
+                "party",
+                {
+                    "instance_id": iid,
+                    "party": party,
+                    "organisation_id": orgs[org],
+                    "group_key": groups[org],
+                },
+            )
         events = [("instance_started", None, started), ("job_created", "verrijken", started)]
         if kind == "running":
             add("job", _job(iid, "pending", 0, last, None))
         elif kind == "error":
             add("job", _job(iid, "incident", 4, last, "register tijdelijk onbereikbaar"))
-            add("incident", {
-                "instance_id": iid, "job_id": None, "spiff_task_id": str(uuid.uuid4()),
-                "element_id": "verrijken", "kind": "job", "status": "open",
-                "message": "test.echo: register tijdelijk onbereikbaar", "details": None,
-                "created_at": last, "resolved_at": None, "resolved_by": None})
+            add(
+                "incident",
+                {
+                    "instance_id": iid,
+                    "job_id": None,
+                    "spiff_task_id": str(uuid.uuid4()),
+                    "element_id": "verrijken",
+                    "kind": "job",
+                    "status": "open",
+                    "message": "test.echo: register tijdelijk onbereikbaar",
+                    "details": None,
+                    "created_at": last,
+                    "resolved_at": None,
+                    "resolved_by": None,
+                },
+            )
             events.append(("incident_raised", "verrijken", last))
         else:
             task_open = kind in ("task", "suspended")
@@ -150,42 +200,87 @@ def _rows(n: int, version_id: int, orgs: dict[str, int], groups: dict[str, str],
             task_id = str(uuid.uuid4())
             assignee = f"user{rnd.randint(1, 50)}" if rnd.random() < 0.4 else None
             add("job", _job(iid, "done", 1, started, None))
-            add("task", {
-                "id": task_id, "instance_id": iid, "definition_key": "test_simple",
-                "element_id": "beoordelen", "name": "Beoordelen", "lane": None,
-                "party": "beoordelaar", "form_key": None,
-                "candidate_groups": [groups[municipality]], "candidate_users": [],
-                "assignee": assignee, "priority": rnd.randint(1, 99),
-                "due_at": created + timedelta(days=14), "follow_up_at": None,
-                "status": "open" if task_open else "completed", "created_at": created,
-                "claimed_at": created if assignee else None, "completed_at": done,
-                "completed_by": None if task_open else "bench"})
-            events += [("job_completed", "verrijken", created), ("task_created", "beoordelen",
-                                                                  created)]
+            add(
+                "task",
+                {
+                    "id": task_id,
+                    "instance_id": iid,
+                    "definition_key": "test_simple",
+                    "element_id": "beoordelen",
+                    "name": "Beoordelen",
+                    "lane": None,
+                    "party": "beoordelaar",
+                    "form_key": None,
+                    "candidate_groups": [groups[municipality]],
+                    "candidate_users": [],
+                    "assignee": assignee,
+                    "priority": rnd.randint(1, 99),
+                    "due_at": created + timedelta(days=14),
+                    "follow_up_at": None,
+                    "status": "open" if task_open else "completed",
+                    "created_at": created,
+                    "claimed_at": created if assignee else None,
+                    "completed_at": done,
+                    "completed_by": None if task_open else "bench",
+                },
+            )
+            events += [
+                ("job_completed", "verrijken", created),
+                ("task_created", "beoordelen", created),
+            ]
             if task_open:
                 add("group", {"task_id": task_id, "group_key": groups[municipality]})
             else:
                 events.append(("task_completed", "beoordelen", done))
         if kind in ("message", "message_no_timer", "completed"):
             waiting = kind != "completed"
-            add("message", {
-                "instance_id": iid, "spiff_task_id": str(uuid.uuid4()), "element_id": "wachten",
-                "message_name": "betalingsregeling", "correlation_key": key,
-                "status": "waiting" if waiting else "done", "created_at": last,
-                "delivered_at": None if waiting else last})
+            add(
+                "message",
+                {
+                    "instance_id": iid,
+                    "spiff_task_id": str(uuid.uuid4()),
+                    "element_id": "wachten",
+                    "message_name": "betalingsregeling",
+                    "correlation_key": key,
+                    "status": "waiting" if waiting else "done",
+                    "created_at": last,
+                    "delivered_at": None if waiting else last,
+                },
+            )
             events.append(("message_awaited", "wachten", last))
             if kind != "message_no_timer":
-                add("timer", _timer(iid, "termijn", last + timedelta(days=5),
-                                    "waiting" if waiting else "cancelled", last))
+                add(
+                    "timer",
+                    _timer(
+                        iid,
+                        "termijn",
+                        last + timedelta(days=5),
+                        "waiting" if waiting else "cancelled",
+                        last,
+                    ),
+                )
         if kind == "timer":
-            add("timer", _timer(iid, "termijn", last + timedelta(days=rnd.uniform(1, 30)),
-                                "waiting", last))
+            add(
+                "timer",
+                _timer(iid, "termijn", last + timedelta(days=rnd.uniform(1, 30)), "waiting", last),
+            )
         if ended:
-            events.append(("instance_completed" if kind == "completed" else "instance_cancelled",
-                           None, last))
+            events.append(
+                ("instance_completed" if kind == "completed" else "instance_cancelled", None, last)
+            )
         for kind_name, element, at in events:
-            add("event", {"instance_id": iid, "at": at, "kind": kind_name, "element_id": element,
-                          "task_id": None, "actor": "bench", "details": {}})
+            add(
+                "event",
+                {
+                    "instance_id": iid,
+                    "at": at,
+                    "kind": kind_name,
+                    "element_id": element,
+                    "task_id": None,
+                    "actor": "bench",
+                    "details": {},
+                },
+            )
         if (i + 1) % 2000 == 0:
             yield batch
             batch = {}
@@ -194,22 +289,47 @@ def _rows(n: int, version_id: int, orgs: dict[str, int], groups: dict[str, str],
 
 
 def _job(iid: str, status: str, attempts: int, at: datetime, error: str | None) -> dict[str, Any]:
-    return {"instance_id": iid, "spiff_task_id": str(uuid.uuid4()), "element_id": "verrijken",
-            "topic": "test.echo", "inputs": {"waarde": 21}, "status": status,
-            "attempts": attempts, "next_attempt_at": at, "locked_by": None, "locked_until": None,
-            "last_error": error, "created_at": at, "completed_at": None}
+    return {
+        "instance_id": iid,
+        "spiff_task_id": str(uuid.uuid4()),
+        "element_id": "verrijken",
+        "topic": "test.echo",
+        "inputs": {"waarde": 21},
+        "status": status,
+        "attempts": attempts,
+        "next_attempt_at": at,
+        "locked_by": None,
+        "locked_until": None,
+        "last_error": error,
+        "created_at": at,
+        "completed_at": None,
+    }
 
 
 def _timer(iid: str, element: str, due: datetime, status: str, at: datetime) -> dict[str, Any]:
-    return {"instance_id": iid, "spiff_task_id": str(uuid.uuid4()), "element_id": element,
-            "name": "Termijn verstreken", "kind": "duration", "due_at": due, "status": status,
-            "created_at": at, "fired_at": None}
+    return {
+        "instance_id": iid,
+        "spiff_task_id": str(uuid.uuid4()),
+        "element_id": element,
+        "name": "Termijn verstreken",
+        "kind": "duration",
+        "due_at": due,
+        "status": status,
+        "created_at": at,
+        "fired_at": None,
+    }
 
 
 TABLES = {
-    "instance": ProcessInstance, "party": InstanceParty, "task": HumanTask,
-    "group": HumanTaskGroup, "job": Job, "timer": Timer, "message": MessageSubscription,
-    "incident": Incident, "event": InstanceEvent,
+    "instance": ProcessInstance,
+    "party": InstanceParty,
+    "task": HumanTask,
+    "group": HumanTaskGroup,
+    "job": Job,
+    "timer": Timer,
+    "message": MessageSubscription,
+    "incident": Incident,
+    "event": InstanceEvent,
 }
 
 
@@ -258,8 +378,9 @@ def login(base: str, username: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=60)
     page = client.get("/inloggen").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    response = client.post("/inloggen", data={"gebruikersnaam": username, "wachtwoord": PASSWORD,
-                                              "csrf_token": token})
+    response = client.post(
+        "/inloggen", data={"gebruikersnaam": username, "wachtwoord": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302, response.text[:500]
     return client
 
@@ -297,8 +418,11 @@ def explain(db: Database) -> None:
         for statement in statements:
             if not hasattr(statement, "compile"):
                 continue
-            sql = str(statement.compile(dialect=postgresql.dialect(),
-                                        compile_kwargs={"literal_binds": True}))
+            sql = str(
+                statement.compile(
+                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+                )
+            )
             if "FROM process_version" in sql or "process_setting" in sql:
                 continue
             plan = session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
@@ -318,27 +442,40 @@ def main() -> None:
     with scratch_database("postgresql") as db:
         t0 = time.perf_counter()
         counts = fill(db, args.n)
-        print(f"filled in {time.perf_counter() - t0:.0f} s: "
-              + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        print(
+            f"filled in {time.perf_counter() - t0:.0f} s: "
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        )
         with Server(db) as base:
             for who, paths in (
-                ("manager (1 gemeente)", ["/processen/", "/processen/?reden=te-laat",
-                                          "/processen/?reden=stil&pagina=3"]),
+                (
+                    "manager (1 gemeente)",
+                    ["/processen/", "/processen/?reden=te-laat", "/processen/?reden=stil&pagina=3"],
+                ),
                 ("beheerder (alles)", ["/processen/", "/processen/?reden=storing"]),
             ):
                 username = "manager" if who.startswith("manager") else "beheer"
                 if username == "beheer":
                     with db.transaction() as session:
                         auth.create_organisation(session, "beheer", "Beheer", "beheer")
-                        auth.create_user(session, "beheer", "Beheer", "beheer",
-                                         password=PASSWORD, roles=("beheerder",), groups=())
+                        auth.create_user(
+                            session,
+                            "beheer",
+                            "Beheer",
+                            "beheer",
+                            password=PASSWORD,
+                            roles=("beheerder",),
+                            groups=(),
+                        )
                 client = login(base, username)
                 for path in paths:
                     result = measure(client, path, args.requests)
                     size = len(client.get(path).content)
-                    print(f"{who:22} GET {path:34} p50 {result['p50']:6.1f} ms  "
-                          f"p95 {result['p95']:6.1f} ms  max {result['max']:6.1f} ms  "
-                          f"({size // 1024} KB)")
+                    print(
+                        f"{who:22} GET {path:34} p50 {result['p50']:6.1f} ms  "
+                        f"p95 {result['p95']:6.1f} ms  max {result['max']:6.1f} ms  "
+                        f"({size // 1024} KB)"
+                    )
         if not args.no_explain:
             explain(db)
 

@@ -747,8 +747,6 @@ class Execution:
                 completed = enumerate(self.workflow.get_tasks(state=TaskState.COMPLETED))
                 done = sorted(completed, key=lambda p: (p[1].last_state_change, p[0]), reverse=True)
                 for _, task in done:
-
-
                     phase = self.catalogue.phase_of(_element_id(task))
                     if phase is not None:
                         return phase

@@ -72,10 +72,19 @@ class Context:
     principal: Principal
     secret_key: str
 
-    def audit(self, action: str, object_type: str, object_id: Any, result: str,
-              details: dict[str, Any]) -> None:
-        logs.audit(self.db, self.secret_key, self.principal, action, object_type, object_id,
-                   result, details)
+    def audit(
+        self, action: str, object_type: str, object_id: Any, result: str, details: dict[str, Any]
+    ) -> None:
+        logs.audit(
+            self.db,
+            self.secret_key,
+            self.principal,
+            action,
+            object_type,
+            object_id,
+            result,
+            details,
+        )
 
 
 def check_reason(reason: str | None) -> str:
@@ -109,8 +118,13 @@ def _perform(
         ctx.session.commit()
     except EngineError as exc:
         ctx.session.rollback()
-        ctx.audit(AUDIT[action], object_type, object_id or instance_id, "mislukt",
-                  {**details, "fout": exc.message})
+        ctx.audit(
+            AUDIT[action],
+            object_type,
+            object_id or instance_id,
+            "mislukt",
+            {**details, "fout": exc.message},
+        )
         raise ActionError(_dutch(exc)) from exc
     ctx.audit(AUDIT[action], object_type, object_id or instance_id, "gelukt", details)
 
@@ -120,21 +134,30 @@ def _dutch(exc: EngineError) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def retry(ctx: Context, instance_id: str, incident_id: int, reason: str,
-          extra: dict[str, Any] | None = None) -> None:
+def retry(
+    ctx: Context,
+    instance_id: str,
+    incident_id: int,
+    reason: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
     row = find_instance(ctx.session, ctx.principal, instance_id)
     incident = ctx.session.get(Incident, incident_id)
     if incident is None or incident.instance_id != row.id:
         raise NotFound(f"storing {incident_id} bestaat niet")
     _perform(
-        ctx, "opnieuw", row.id, reason,
+        ctx,
+        "opnieuw",
+        row.id,
+        reason,
         lambda: service.retry_incident(ctx.session, incident_id, ctx.principal.actor, reason),
         {"storing": incident_id, **(extra or {})},
     )
 
 
-def change_state(ctx: Context, action: str, instance_id: str, reason: str,
-                 extra: dict[str, Any] | None = None) -> None:
+def change_state(
+    ctx: Context, action: str, instance_id: str, reason: str, extra: dict[str, Any] | None = None
+) -> None:
     functions = {
         "opschorten": service.suspend_instance,
         "hervatten": service.resume_instance,
@@ -144,14 +167,18 @@ def change_state(ctx: Context, action: str, instance_id: str, reason: str,
         raise ActionError("Onbekende handeling.")
     row = find_instance(ctx.session, ctx.principal, instance_id)
     _perform(
-        ctx, action, row.id, reason,
+        ctx,
+        action,
+        row.id,
+        reason,
         lambda: functions[action](ctx.session, row.id, ctx.principal.actor, reason),
         extra,
     )
 
 
-def reassign(ctx: Context, task_id: str, username: str | None, reason: str,
-             allowed: list[str]) -> HumanTask:
+def reassign(
+    ctx: Context, task_id: str, username: str | None, reason: str, allowed: list[str]
+) -> HumanTask:
     """Give an open task to `username` (one of `allowed`), or release it (None)."""
     task = ctx.session.get(HumanTask, task_id)
     if task is None or task.status != TaskStatus.OPEN.value:
@@ -161,10 +188,14 @@ def reassign(ctx: Context, task_id: str, username: str | None, reason: str,
         raise ActionError("Kies iemand uit een team van deze taak.", "toewijzen")
     previous = task.assignee
     _perform(
-        ctx, "toewijzen", row.id, reason,
+        ctx,
+        "toewijzen",
+        row.id,
+        reason,
         lambda: service.assign_task(ctx.session, task_id, username, ctx.principal.actor, reason),
         {"taak": task_id, "was": previous, "wordt": username},
-        object_type="taak", object_id=task_id,
+        object_type="taak",
+        object_id=task_id,
     )
     return task
 
@@ -238,8 +269,7 @@ def plan(ctx: Context, action: str, instance_ids: list[str]) -> Plan:
         open_incidents = list(
             ctx.session.scalars(
                 select(Incident)
-                .where(Incident.instance_id == row.id,
-                       Incident.status == IncidentStatus.OPEN.value)
+                .where(Incident.instance_id == row.id, Incident.status == IncidentStatus.OPEN.value)
                 .order_by(Incident.id)
             )
         )
@@ -252,19 +282,27 @@ def plan(ctx: Context, action: str, instance_ids: list[str]) -> Plan:
             continue
         items.append(
             PlanItem(
-                row.id, row.business_key, names.get(row.definition_key, row.definition_key),
+                row.id,
+                row.business_key,
+                names.get(row.definition_key, row.definition_key),
                 row.status,
-                [(i.id, queries.element_name(ctx.session, row.version_id, i.element_id))
-                 for i in open_incidents] if action == "opnieuw" else [],
+                [
+                    (i.id, queries.element_name(ctx.session, row.version_id, i.element_id))
+                    for i in open_incidents
+                ]
+                if action == "opnieuw"
+                else [],
             )
         )
     result = Plan(action, items, skipped, left_over)
-    result.token = _serializer(ctx.secret_key).dumps({
-        "a": action,
-        "u": ctx.principal.actor,
-        "p": secrets.token_hex(6),
-        "i": [[item.instance_id, [i for i, _ in item.incidents]] for item in items],
-    })
+    result.token = _serializer(ctx.secret_key).dumps(
+        {
+            "a": action,
+            "u": ctx.principal.actor,
+            "p": secrets.token_hex(6),
+            "i": [[item.instance_id, [i for i, _ in item.incidents]] for item in items],
+        }
+    )
     return result
 
 
@@ -290,12 +328,19 @@ def read_plan(ctx: Context, token: str) -> Plan:
         if row is None:
             continue
         incidents = [ctx.session.get(Incident, i) for i in incident_ids]
-        items.append(PlanItem(
-            row.id, row.business_key, names.get(row.definition_key, row.definition_key),
-            row.status,
-            [(i.id, queries.element_name(ctx.session, row.version_id, i.element_id))
-             for i in incidents if i is not None],
-        ))
+        items.append(
+            PlanItem(
+                row.id,
+                row.business_key,
+                names.get(row.definition_key, row.definition_key),
+                row.status,
+                [
+                    (i.id, queries.element_name(ctx.session, row.version_id, i.element_id))
+                    for i in incidents
+                    if i is not None
+                ],
+            )
+        )
     return Plan(data["a"], items, [], 0, token)
 
 

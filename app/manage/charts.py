@@ -223,9 +223,7 @@ def _reached(end_id: str) -> Any:
     return case((PI.state.like(pattern, escape="\\"), 1), else_=0)
 
 
-def throughput(
-    session: Session, process_key: str, scope: Scope, months: list[str]
-) -> Throughput:
+def throughput(session: Session, process_key: str, scope: Scope, months: list[str]) -> Throughput:
     start, end = _bounds(months)
     started: dict[str, int] = defaultdict(int)
     completed: dict[str, int] = defaultdict(int)
@@ -301,31 +299,41 @@ def deadline_chart(items: list[Deadline], months: list[str]) -> dict[str, Any]:
         "data": {
             "labels": [month_label(m) for m in months],
             "datasets": [
-                {"label": item.label, "data": [item.share(m) for m in months],
-                 "spanGaps": False, **_line_style(i)}
+                {
+                    "label": item.label,
+                    "data": [item.share(m) for m in months],
+                    "spanGaps": False,
+                    **_line_style(i),
+                }
                 for i, item in enumerate(items)
             ],
         },
-        "options": {"scales": {"y": {"min": 0, "max": 100,
-                                     "title": {"display": True, "text": "% gehaald"}}}},
+        "options": {
+            "scales": {"y": {"min": 0, "max": 100, "title": {"display": True, "text": "% gehaald"}}}
+        },
     }
 
 
 def throughput_chart(data: Throughput, months: list[str]) -> dict[str, Any]:
-    series = (("Gestart", data.started), ("Afgerond", data.completed),
-              ("Afgebroken", data.cancelled))
+    series = (
+        ("Gestart", data.started),
+        ("Afgerond", data.completed),
+        ("Afgebroken", data.cancelled),
+    )
     return {
         "type": "bar",
         "data": {
             "labels": [month_label(m) for m in months],
             "datasets": [
-                {"label": label, "data": [values[m] for m in months],
-                 "backgroundColor": PALETTE[i]}
+                {"label": label, "data": [values[m] for m in months], "backgroundColor": PALETTE[i]}
                 for i, (label, values) in enumerate(series)
             ],
         },
-        "options": {"scales": {"y": {"beginAtZero": True,
-                                     "title": {"display": True, "text": "aantal zaken"}}}},
+        "options": {
+            "scales": {
+                "y": {"beginAtZero": True, "title": {"display": True, "text": "aantal zaken"}}
+            }
+        },
     }
 
 
@@ -335,12 +343,22 @@ def outcome_chart(data: Throughput, months: list[str]) -> dict[str, Any]:
         "data": {
             "labels": [month_label(m) for m in months],
             "datasets": [
-                {"label": label, "data": [data.per_end[e][m] for m in months],
-                 "backgroundColor": PALETTE[i % len(PALETTE)]}
+                {
+                    "label": label,
+                    "data": [data.per_end[e][m] for m in months],
+                    "backgroundColor": PALETTE[i % len(PALETTE)],
+                }
                 for i, (e, label) in enumerate(data.ends.items())
             ],
         },
-        "options": {"scales": {"x": {"stacked": True},
-                               "y": {"stacked": True, "beginAtZero": True,
-                                     "title": {"display": True, "text": "afgeronde zaken"}}}},
+        "options": {
+            "scales": {
+                "x": {"stacked": True},
+                "y": {
+                    "stacked": True,
+                    "beginAtZero": True,
+                    "title": {"display": True, "text": "afgeronde zaken"},
+                },
+            }
+        },
     }

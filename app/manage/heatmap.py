@@ -140,7 +140,10 @@ def heatmap(
         info = elements.get(element_id) or {}
         message = any(m for _, m in waited)
         target = limits.get(
-            version.id, version.definition.key, municipality, MESSAGE if message else IDLE,
+            version.id,
+            version.definition.key,
+            municipality,
+            MESSAGE if message else IDLE,
             element_id,
         )
         values = [d for d, _ in waited]

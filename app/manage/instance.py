@@ -83,8 +83,11 @@ def markers(
         | {s.element_id for s in waits["subscriptions"] if s.status == WaitStatus.WAITING.value}
     )
     failing = sorted(
-        {i.element_id for i in waits["incidents"]
-         if i.status == IncidentStatus.OPEN.value and i.element_id}
+        {
+            i.element_id
+            for i in waits["incidents"]
+            if i.status == IncidentStatus.OPEN.value and i.element_id
+        }
     )
     taken = instance_coverage(load_workflow(session, row.version_id, row.state), version.elements)
     return {
@@ -100,7 +103,8 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
     assert version is not None
     waits = {
         "tasks": [
-            t for t in _rows(session, HumanTask, row.id, HumanTask.created_at)
+            t
+            for t in _rows(session, HumanTask, row.id, HumanTask.created_at)
             if t.status == TaskStatus.OPEN.value
         ],
         "incidents": _rows(session, Incident, row.id, Incident.id),

@@ -97,9 +97,7 @@ class Limits:
             for key, spec in (catalogue.settings if catalogue else {}).items():
                 if key == name or key.startswith(name + "_"):
                     values.append(_as_limit(spec.get("waarde")))
-        for key, value in self.session.execute(
-            select(ProcessSetting.name, ProcessSetting.value)
-        ):
+        for key, value in self.session.execute(select(ProcessSetting.name, ProcessSetting.value)):
             if key == name or key.startswith(name + "_"):
                 values.append(_as_limit(value))
         found = [v for v in values if v is not None]
@@ -148,24 +146,33 @@ class LimitExpression:
             if only is not None:
                 wanted = sorted(only.get(version_id, ()))
                 whens.append(
-                    (and_(is_version, element.not_in(wanted)) if wanted else is_version,
-                     _at(moment(None)))
+                    (
+                        and_(is_version, element.not_in(wanted)) if wanted else is_version,
+                        _at(moment(None)),
+                    )
                 )
             prefix = name + "_"
             if element is not None:
                 for town, setting, value in own.get(process_key, []):
                     if setting.startswith(prefix) and setting in declared:
-                        whens.append((
-                            and_(is_version, municipality == town,
-                                 element == setting[len(prefix):]),
-                            _at(moment(_as_limit(value))),
-                        ))
+                        whens.append(
+                            (
+                                and_(
+                                    is_version,
+                                    municipality == town,
+                                    element == setting[len(prefix) :],
+                                ),
+                                _at(moment(_as_limit(value))),
+                            )
+                        )
                 for setting, spec in declared.items():
                     if setting.startswith(prefix):
-                        whens.append((
-                            and_(is_version, element == setting[len(prefix):]),
-                            _at(moment(_as_limit(spec.get("waarde")))),
-                        ))
+                        whens.append(
+                            (
+                                and_(is_version, element == setting[len(prefix) :]),
+                                _at(moment(_as_limit(spec.get("waarde")))),
+                            )
+                        )
             for town, setting, value in own.get(process_key, []):
                 if setting == name and setting in declared:
                     whens.append(

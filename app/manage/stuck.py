@@ -67,7 +67,12 @@ ACTIVE = (InstanceStatus.WAITING.value, InstanceStatus.RUNNING.value)
 
 PI = ProcessInstance
 _INSTANCE_COLUMNS = (
-    PI.id, PI.definition_key, PI.version_id, PI.business_key, PI.municipality, PI.status
+    PI.id,
+    PI.definition_key,
+    PI.version_id,
+    PI.business_key,
+    PI.municipality,
+    PI.status,
 )
 
 
@@ -179,8 +184,13 @@ class _Queries:
         return self.narrow(
             select(
                 *_columns(
-                    "storing", Incident.created_at, null(), Incident.element_id,
-                    func.substr(Incident.message, 1, 300), Incident.id, Incident.created_at,
+                    "storing",
+                    Incident.created_at,
+                    null(),
+                    Incident.element_id,
+                    func.substr(Incident.message, 1, 300),
+                    Incident.id,
+                    Incident.created_at,
                 )
             )
             .join(PI, PI.id == Incident.instance_id)
@@ -191,8 +201,13 @@ class _Queries:
         return self.narrow(
             select(
                 *_columns(
-                    "timer", Timer.due_at, Timer.due_at, Timer.element_id, Timer.name,
-                    null(), Timer.due_at,
+                    "timer",
+                    Timer.due_at,
+                    Timer.due_at,
+                    Timer.element_id,
+                    Timer.name,
+                    null(),
+                    Timer.due_at,
                 )
             )
             .join(PI, PI.id == Timer.instance_id)
@@ -207,8 +222,13 @@ class _Queries:
         return self.narrow(
             select(
                 *_columns(
-                    "te-laat", HumanTask.due_at, HumanTask.due_at, HumanTask.element_id,
-                    HumanTask.name, HumanTask.id, HumanTask.due_at,
+                    "te-laat",
+                    HumanTask.due_at,
+                    HumanTask.due_at,
+                    HumanTask.element_id,
+                    HumanTask.name,
+                    HumanTask.id,
+                    HumanTask.due_at,
                 )
             )
             .join(PI, PI.id == HumanTask.instance_id)
@@ -223,8 +243,13 @@ class _Queries:
         tasks = self.narrow(
             select(
                 *_columns(
-                    "risico", HumanTask.created_at, HumanTask.due_at, HumanTask.element_id,
-                    HumanTask.name, HumanTask.id, HumanTask.due_at,
+                    "risico",
+                    HumanTask.created_at,
+                    HumanTask.due_at,
+                    HumanTask.element_id,
+                    HumanTask.name,
+                    HumanTask.id,
+                    HumanTask.due_at,
                 )
             )
             .join(PI, PI.id == HumanTask.instance_id)
@@ -237,14 +262,22 @@ class _Queries:
         )
         # A boundary timer is the term of the activity it is attached to.
         timer_horizon = limit.expression(
-            self._horizon, PI.version_id, PI.municipality, Timer.element_id,
+            self._horizon,
+            PI.version_id,
+            PI.municipality,
+            Timer.element_id,
             only=self._elements_of_type("boundaryEvent"),
         )
         timers = self.narrow(
             select(
                 *_columns(
-                    "risico", Timer.created_at, Timer.due_at, Timer.element_id, Timer.name,
-                    null(), Timer.due_at,
+                    "risico",
+                    Timer.created_at,
+                    Timer.due_at,
+                    Timer.element_id,
+                    Timer.name,
+                    null(),
+                    Timer.due_at,
                 )
             )
             .join(PI, PI.id == Timer.instance_id)
@@ -260,14 +293,21 @@ class _Queries:
 
     def bericht(self) -> Any:
         cutoff = LimitExpression(self.limits, MESSAGE).expression(
-            self._cutoff, PI.version_id, PI.municipality, MessageSubscription.element_id,
+            self._cutoff,
+            PI.version_id,
+            PI.municipality,
+            MessageSubscription.element_id,
             only=self._elements_of_type(*AWAITING_TYPES),
         )
         return self.narrow(
             select(
                 *_columns(
-                    "bericht", MessageSubscription.created_at, null(),
-                    MessageSubscription.element_id, MessageSubscription.message_name, null(),
+                    "bericht",
+                    MessageSubscription.created_at,
+                    null(),
+                    MessageSubscription.element_id,
+                    MessageSubscription.message_name,
+                    null(),
                     MessageSubscription.created_at,
                 )
             )
@@ -289,8 +329,7 @@ class _Queries:
         idle = LimitExpression(self.limits, IDLE)
 
         def latest_cutoff(model: Any, open_status: str) -> Any:
-            cutoff = idle.expression(self._cutoff, PI.version_id, PI.municipality,
-                                     model.element_id)
+            cutoff = idle.expression(self._cutoff, PI.version_id, PI.municipality, model.element_id)
             return (
                 select(func.max(cutoff))
                 .where(model.instance_id == PI.id, model.status == open_status)
@@ -314,19 +353,16 @@ class _Queries:
         # alone, with one index probe per candidate for each subquery (scalar subqueries with
         # LIMIT: never a hash of a whole table; the planner overestimates the candidates,
         # see migration 0006). The comparisons are made outside, on plain columns.
-        candidates = (
-            select(
-                *_INSTANCE_COLUMNS,
-                PI.updated_at,
-                last_event.label("last_event"),
-                latest_cutoff(HumanTask, TaskStatus.OPEN.value).label("task_cutoff"),
-                latest_cutoff(Job, JobStatus.PENDING.value).label("job_cutoff"),
-            )
-            .where(
-                PI.status.in_(ACTIVE),
-                PI.updated_at < self._cutoff(self._narrowest(IDLE)),
-                waiting_timer.is_(None),
-            )
+        candidates = select(
+            *_INSTANCE_COLUMNS,
+            PI.updated_at,
+            last_event.label("last_event"),
+            latest_cutoff(HumanTask, TaskStatus.OPEN.value).label("task_cutoff"),
+            latest_cutoff(Job, JobStatus.PENDING.value).label("job_cutoff"),
+        ).where(
+            PI.status.in_(ACTIVE),
+            PI.updated_at < self._cutoff(self._narrowest(IDLE)),
+            waiting_timer.is_(None),
         )
         candidates = self.narrow(candidates).cte("idle_candidates").prefix_with("MATERIALIZED")
         c = candidates.c
@@ -357,8 +393,9 @@ class _Queries:
         # the moment it was suspended.
         return self.narrow(
             select(
-                *_columns("opgeschort", PI.updated_at, null(), null(), null(), null(),
-                          PI.updated_at)
+                *_columns(
+                    "opgeschort", PI.updated_at, null(), null(), null(), null(), PI.updated_at
+                )
             ).where(PI.status == InstanceStatus.SUSPENDED.value)
         )
 
@@ -377,8 +414,9 @@ class _Queries:
 # -- the list ---------------------------------------------------------------------------------
 
 
-def counts(session: Session, scope: Scope, filters: Filters | None = None,
-           now: datetime | None = None) -> dict[str, int]:
+def counts(
+    session: Session, scope: Scope, filters: Filters | None = None, now: datetime | None = None
+) -> dict[str, int]:
     built = _Queries(session, scope, filters or Filters(), now or clock.now())
     return _counts(built)
 
@@ -417,8 +455,10 @@ def stuck_list(
         want = size - len(rows)
         query = built.reason(reason).subquery()
         found = session.execute(
-            select(query).order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
-            .offset(start).limit(want)
+            select(query)
+            .order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
+            .offset(start)
+            .limit(want)
         ).all()
         rows.extend(_from_sql(r) for r in found)
         start = 0
@@ -515,8 +555,9 @@ def describe(
     by_instance: dict[str, list[Any]] = {}
     for task in open_tasks:
         by_instance.setdefault(task.instance_id, []).append(task)
-    waits = {instance_id: {t.element_id for t in tasks} for instance_id, tasks in
-             by_instance.items()}
+    waits = {
+        instance_id: {t.element_id for t in tasks} for instance_id, tasks in by_instance.items()
+    }
     for instance_id, element_id in session.execute(
         select(Job.instance_id, Job.element_id).where(
             Job.instance_id.in_(ids), Job.status == JobStatus.PENDING.value
@@ -536,8 +577,13 @@ def describe(
         else:
             row.days = days.since(row.since)
         if row.reason in _LIMIT_OF:
-            row.limit = limits.get(row.version_id, row.process_key, row.municipality,
-                                   _LIMIT_OF[row.reason], row.element_id)
+            row.limit = limits.get(
+                row.version_id,
+                row.process_key,
+                row.municipality,
+                _LIMIT_OF[row.reason],
+                row.element_id,
+            )
         tasks = by_instance.get(row.instance_id, [])
         if row.task_id:
             tasks = [t for t in tasks if t.id == row.task_id]
@@ -550,8 +596,8 @@ def _tightest(row: StuckRow, elements: set[str], limits: Limits) -> str | None:
     found = [
         (limit, element)
         for element in sorted(elements)
-        if (limit := limits.get(row.version_id, row.process_key, row.municipality, IDLE,
-                                element)) is not None
+        if (limit := limits.get(row.version_id, row.process_key, row.municipality, IDLE, element))
+        is not None
     ]
     return min(found)[1] if found else None
 
@@ -560,4 +606,3 @@ def _holders(task: Any, groups: dict[str, str], people: dict[str, str]) -> list[
     if task.assignee:
         return [people.get(task.assignee, task.assignee)]
     return [groups.get(g, g) for g in task.candidate_groups or []]
-

@@ -1,15 +1,15 @@
 """The monitoring pages (blueprint `manage`, under /processen).
 
-    /processen/                          stuck cases and deadlines at risk (manager,
-                                         teamleider, beheerder); process owners go on to
-                                         the overview
-    /processen/storingen                 open incidents grouped per activity, bulk retry
-    /processen/instanties/<id>           one instance: diagram, history, wait states, acting
-    /processen/bulk, /bulk/uitvoeren     dry run of a bulk action, then running it
-    /processen/taken/<id>/toewijzen      give a waiting task to someone else
-    /processen/overzicht                 the processes, with links to:
-    /processen/warmtekaart/<key>         where instances wait, per version
-    /processen/prestaties/<key>          deadlines met and throughput per month (+ CSV)
+/processen/                          stuck cases and deadlines at risk (manager,
+                                     teamleider, beheerder); process owners go on to
+                                     the overview
+/processen/storingen                 open incidents grouped per activity, bulk retry
+/processen/instanties/<id>           one instance: diagram, history, wait states, acting
+/processen/bulk, /bulk/uitvoeren     dry run of a bulk action, then running it
+/processen/taken/<id>/toewijzen      give a waiting task to someone else
+/processen/overzicht                 the processes, with links to:
+/processen/warmtekaart/<key>         where instances wait, per version
+/processen/prestaties/<key>          deadlines met and throughput per month (+ CSV)
 """
 
 from __future__ import annotations
@@ -102,10 +102,10 @@ def index() -> Any:
     session = _session()
     args = {
         "proces": request.args.get("proces") or None,
-        "reden": request.args.get("reden") if request.args.get("reden") in stuck.REASONS
-        else None,
+        "reden": request.args.get("reden") if request.args.get("reden") in stuck.REASONS else None,
         "organisatie": request.args.get("organisatie", type=int)
-        if is_operator(g.principal) else None,
+        if is_operator(g.principal)
+        else None,
     }
     page = max(request.args.get("pagina", 1, type=int) or 1, 1)
     result = stuck.stuck_list(
@@ -125,13 +125,17 @@ def index() -> Any:
         "manage/stuck.html",
         result=result,
         args=args,
-        tabs=[(key, label, count, _url("manage.index", **{**args, "reden": key}))
-              for key, label, count in tabs],
+        tabs=[
+            (key, label, count, _url("manage.index", **{**args, "reden": key}))
+            for key, label, count in tabs
+        ],
         pages=pages,
         previous_url=_url("manage.index", **args, pagina=result.page - 1)
-        if result.page > 1 else None,
+        if result.page > 1
+        else None,
         next_url=_url("manage.index", **args, pagina=result.page + 1)
-        if result.page < result.pages else None,
+        if result.page < result.pages
+        else None,
         processes=queries.processes(session),
         organisations=queries.organisations(session) if is_operator(g.principal) else [],
         actions=actions.ACTIONS,
@@ -151,8 +155,9 @@ def _page_window(current: int, total: int, width: int = 2) -> list[int]:
 @roles_required(*MONITOR_ROLES)
 def incidents() -> Any:
     session = _session()
-    scope = case_scope(g.principal, request.args.get("organisatie", type=int)
-                       if is_operator(g.principal) else None)
+    scope = case_scope(
+        g.principal, request.args.get("organisatie", type=int) if is_operator(g.principal) else None
+    )
     query = scope.apply(
         select(
             ProcessInstance.definition_key,
@@ -213,7 +218,8 @@ def bulk_plan() -> Any:
     form = request.form
     if form.get("groep_proces"):
         ids = _instances_in_group(
-            form["groep_proces"], form.get("groep_versie", type=int) or 0,
+            form["groep_proces"],
+            form.get("groep_versie", type=int) or 0,
             form.get("groep_element") or None,
         )
     else:
@@ -223,9 +229,15 @@ def bulk_plan() -> Any:
     except actions.ActionError as exc:
         flash(exc.message, "error")
         return redirect(_back(form.get("terug")))
-    return render_template("manage/bulk_plan.html", plan=plan, errors={}, reason="",
-                           back=_back(form.get("terug")), labels=labels,
-                           max_bulk=actions.MAX_BULK)
+    return render_template(
+        "manage/bulk_plan.html",
+        plan=plan,
+        errors={},
+        reason="",
+        back=_back(form.get("terug")),
+        labels=labels,
+        max_bulk=actions.MAX_BULK,
+    )
 
 
 @bp.post("/bulk/uitvoeren")
@@ -242,14 +254,27 @@ def bulk_run() -> Any:
             flash(exc.message, "error")
             return redirect(back)
         plan = actions.read_plan(ctx, token)
-        return render_template("manage/bulk_plan.html", plan=plan, errors={"reden": exc.message},
-                               reason=reason, back=back, labels=labels,
-                               max_bulk=actions.MAX_BULK), 422
+        return render_template(
+            "manage/bulk_plan.html",
+            plan=plan,
+            errors={"reden": exc.message},
+            reason=reason,
+            back=back,
+            labels=labels,
+            max_bulk=actions.MAX_BULK,
+        ), 422
     done = sum(1 for o in outcomes if o.result == "gelukt")
-    flash(f"{actions.ACTIONS[action]}: {done} van {len(outcomes)} zaken gelukt.",
-          "ok" if done == len(outcomes) else "warning")
-    return render_template("manage/bulk_result.html", action_label=actions.ACTIONS[action],
-                           outcomes=outcomes, reason=" ".join(reason.split()), back=back)
+    flash(
+        f"{actions.ACTIONS[action]}: {done} van {len(outcomes)} zaken gelukt.",
+        "ok" if done == len(outcomes) else "warning",
+    )
+    return render_template(
+        "manage/bulk_result.html",
+        action_label=actions.ACTIONS[action],
+        outcomes=outcomes,
+        reason=" ".join(reason.split()),
+        back=back,
+    )
 
 
 def _back(target: str | None) -> str:
@@ -275,15 +300,20 @@ def instance(instance_id: str) -> Any:
     return _render_instance(_instance_or_404(instance_id))
 
 
-def _render_instance(row: ProcessInstance, errors: dict[str, str] | None = None,
-                     values: dict[str, str] | None = None, status: int = 200) -> Any:
+def _render_instance(
+    row: ProcessInstance,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
     session = _session()
     page = instance_page(session, row)
     may_read = bool(access.parties_of(session, g.principal, row.id))
     case_view = None
     if may_read and request.args.get("gegevens") == "1":
-        case_view = access.read_case(_app().db, session, g.principal, row.id, PURPOSE,
-                                     _app().settings.secret_key)
+        case_view = access.read_case(
+            _app().db, session, g.principal, row.id, PURPOSE, _app().settings.secret_key
+        )
     assignable = {}
     if _may(*REASSIGN_ROLES):
         assignable = {t.id: assignable_users(session, g.principal, t) for t in page.tasks}
@@ -350,8 +380,7 @@ def reassign(task_id: str) -> Any:
 
     def work(reason: str) -> None:
         actions.reassign(_ctx(), task_id, username, reason, allowed)
-        flash("De taak is " + (f"toegewezen aan {username}." if username else "vrijgegeven."),
-              "ok")
+        flash("De taak is " + (f"toegewezen aan {username}." if username else "vrijgegeven."), "ok")
 
     return _act(task.instance_id, f"taak-{task_id}", work)
 
@@ -377,8 +406,14 @@ def processes() -> Any:
     rows = []
     for key, name in queries.processes(session):
         versions = queries.versions(session, key)
-        rows.append({"key": key, "name": name, "version": versions[0].version if versions else 0,
-                     "active": active.get(key, 0)})
+        rows.append(
+            {
+                "key": key,
+                "name": name,
+                "version": versions[0].version if versions else 0,
+                "active": active.get(key, 0),
+            }
+        )
     return render_template("manage/processes.html", rows=rows)
 
 
@@ -475,5 +510,8 @@ def performance_csv(process_key: str, chart: str) -> Any:
     months = data["months"]
     body = to_csv(CSV[chart], data["rows"][chart])
     name = f"{process_key}-{chart}-{months[0]}-{months[-1]}.csv"
-    return Response(body, mimetype=MEDIA_TYPES["csv"],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body,
+        mimetype=MEDIA_TYPES["csv"],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

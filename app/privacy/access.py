@@ -186,7 +186,6 @@ def check_writable(
             f"in fase {phase or '?'} niet worden vastgelegd"
             if name in catalogue.fields or name in catalogue.consent_companions()
             else "staat niet in de gegevenscatalogus"
-
         ]
         for name in data
         if name not in allowed

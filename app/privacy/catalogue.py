@@ -131,7 +131,6 @@ CONSENT_COMPANIONS = ("kanaal", "bewijs", "door")
 
 @dataclass
 class Catalogue:
-
     process: str
     activity: str
     file: str

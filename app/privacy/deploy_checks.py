@@ -140,7 +140,6 @@ def _check_user_task(
     companions = catalogue.consent_companions()
     for key in form_keys(form):
         if key not in catalogue.fields and key not in companions:
-
             problem(element, f"formulierveld {key!r} staat niet in de gegevenscatalogus")
         elif key not in writable:
             problem(

@@ -98,8 +98,14 @@ class Simulation:
             for group_key in (parties or {}).values():
                 ensure_team(session, group_key, municipality)
             row = start_case(
-                session, Principal("system", None, actor), process, business_key=business_key,
-                data=data or {}, municipality=municipality, parties=parties)
+                session,
+                Principal("system", None, actor),
+                process,
+                business_key=business_key,
+                data=data or {},
+                municipality=municipality,
+                parties=parties,
+            )
             instance_id = row.id
         self.settle()
 

@@ -142,8 +142,14 @@ def _play_step(step: dict[str, Any], sim: Simulation, where: str) -> list[str]:
     key = step.get("sleutel")
     actor = str(step.get("door", "simulatie"))
     if "start" in step:
-        sim.start(str(step["start"]), key, step.get("data") or {}, actor,
-                  parties=step.get("partijen"), municipality=step.get("gemeente"))
+        sim.start(
+            str(step["start"]),
+            key,
+            step.get("data") or {},
+            actor,
+            parties=step.get("partijen"),
+            municipality=step.get("gemeente"),
+        )
 
     elif "voltooi" in step:
         sim.complete(str(step["voltooi"]), key, step.get("data") or {}, actor)

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 APPEND_ONLY = ("processing_log", "audit_log")
 
 revision: str = "0002"

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -31,7 +30,6 @@ def upgrade() -> None:
         "DELETE FROM human_task_group WHERE task_id IN "
         "(SELECT id FROM human_task WHERE status <> 'open')"
     )
-
 
     op.create_table(
         "saved_filter",
@@ -67,7 +65,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("human_task", schema=None) as batch_op:
         batch_op.drop_index("ix_human_task_inbox")
-
 
     op.drop_table("task_draft")
     with op.batch_alter_table("saved_filter", schema=None) as batch_op:

@@ -37,7 +37,12 @@ def upgrade() -> None:
             unique=False,
             postgresql_where=sa.text(ACTIVE),
             postgresql_include=[
-                "id", "version_id", "municipality", "definition_key", "business_key", "status",
+                "id",
+                "version_id",
+                "municipality",
+                "definition_key",
+                "business_key",
+                "status",
             ],
             sqlite_where=sa.text(ACTIVE),
         )

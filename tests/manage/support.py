@@ -50,12 +50,19 @@ class Scenario:
     clock: VirtualClock
     ids: dict[str, str] = field(default_factory=dict)  # business key -> instance id
 
-    def start(self, key: str, business_key: str, data: dict[str, Any],
-              group: str = "weert-sdv") -> str:
+    def start(
+        self, key: str, business_key: str, data: dict[str, Any], group: str = "weert-sdv"
+    ) -> str:
         with self.db.transaction() as session:
-            row = start_case(session, SYSTEM, key, business_key=business_key, data=data,
-                             municipality="weert" if group == "weert-sdv" else "roermond",
-                             parties={"behandelaar": group})
+            row = start_case(
+                session,
+                SYSTEM,
+                key,
+                business_key=business_key,
+                data=data,
+                municipality="weert" if group == "weert-sdv" else "roermond",
+                parties={"behandelaar": group},
+            )
             self.ids[business_key] = row.id
             return row.id
 

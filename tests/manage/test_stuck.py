@@ -50,8 +50,15 @@ def test_rows_say_why_since_when_and_who_holds_the_case(db, scenario) -> None:
     with db.session() as session:
         result = stuck.stuck_list(session, Scope(org_id(db, "weert-sdv")))
     rows = {row.business_key: row for row in result.rows}
-    assert result.counts == {"storing": 1, "timer": 0, "te-laat": 1, "risico": 1, "bericht": 1,
-                             "stil": 1, "opgeschort": 0}
+    assert result.counts == {
+        "storing": 1,
+        "timer": 0,
+        "te-laat": 1,
+        "risico": 1,
+        "bericht": 1,
+        "stil": 1,
+        "opgeschort": 0,
+    }
     late = rows["TE-LAAT"]
     assert late.label == "Termijn verstreken" and late.element_name == "Beoordelen"
     assert late.days == 2 and late.since == late.due  # overdue since its due date
@@ -79,8 +86,9 @@ def test_a_claimed_task_is_held_by_its_assignee(db, scenario) -> None:
         ).one()
         service.claim_task(session, task.id, "bob", "user:bob")
     with db.session() as session:
-        result = stuck.stuck_list(session, Scope(org_id(db, "weert-sdv")),
-                                  stuck.Filters(reason="te-laat"))
+        result = stuck.stuck_list(
+            session, Scope(org_id(db, "weert-sdv")), stuck.Filters(reason="te-laat")
+        )
     assert result.rows[0].holders == ["Bob"]
 
 
@@ -121,12 +129,27 @@ def test_a_municipality_sets_its_own_limits(db, scenario) -> None:
         )
         catalogue = version_catalogue(session, version_id)
         # Weert allows 10 working days at `nabellen`, and only 3 for messages... then 9.
-        process_settings.set_value(session, catalogue, "test_toezicht", "weert",
-                                   "max_wachttijd_werkdagen_nabellen", 10, "test")
-        process_settings.set_value(session, catalogue, "test_toezicht", "weert",
-                                   "max_berichtwachttijd_werkdagen", 9, "test")
-        process_settings.set_value(session, catalogue, "test_toezicht", "weert",
-                                   "risico_werkdagen", 0, "test")  # 0: not checked
+        process_settings.set_value(
+            session,
+            catalogue,
+            "test_toezicht",
+            "weert",
+            "max_wachttijd_werkdagen_nabellen",
+            10,
+            "test",
+        )
+        process_settings.set_value(
+            session,
+            catalogue,
+            "test_toezicht",
+            "weert",
+            "max_berichtwachttijd_werkdagen",
+            9,
+            "test",
+        )
+        process_settings.set_value(
+            session, catalogue, "test_toezicht", "weert", "risico_werkdagen", 0, "test"
+        )  # 0: not checked
     found = reasons(db, Scope(None))
     assert "STIL" not in found and "BERICHT" not in found and "RISICO" not in found
     assert found["ANDERS"] == {"risico"}  # Roermond keeps the covenant's 2 days
@@ -142,8 +165,9 @@ def test_the_sql_limit_and_the_limit_per_row_agree(db, scenario) -> None:
             select(ProcessInstance.version_id).where(ProcessInstance.business_key == "STIL")
         )
         catalogue = version_catalogue(session, version_id)
-        process_settings.set_value(session, catalogue, "test_toezicht", "roermond",
-                                   "max_wachttijd_werkdagen", 7, "test")
+        process_settings.set_value(
+            session, catalogue, "test_toezicht", "roermond", "max_wachttijd_werkdagen", 7, "test"
+        )
     days = WorkingDays(NOW)
     with db.session() as session:
         limits = Limits(session)
@@ -154,7 +178,8 @@ def test_the_sql_limit_and_the_limit_per_row_agree(db, scenario) -> None:
                 sql = expression.expression(
                     lambda n: days.idle_cutoff(n) if n else stuck.NEVER,
                     literal_column(str(version_id)),
-                    literal_column("NULL") if municipality is None
+                    literal_column("NULL")
+                    if municipality is None
                     else literal_column(f"'{municipality}'"),
                     literal_column(f"'{element}'"),
                 )
@@ -199,8 +224,16 @@ def test_the_page_for_each_role(db, scenario, login) -> None:
     page = login("mia").get("/processen/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for text in ("Storing", "Termijn verstreken", "Termijn in gevaar", "Bericht blijft uit",
-                 "Geen voortgang", "TE-LAAT", "2 werkdagen te laat", "7 werkdagen geen voortgang"):
+    for text in (
+        "Storing",
+        "Termijn verstreken",
+        "Termijn in gevaar",
+        "Bericht blijft uit",
+        "Geen voortgang",
+        "TE-LAAT",
+        "2 werkdagen te laat",
+        "7 werkdagen geen voortgang",
+    ):
         assert text in html
     assert "ANDERS" not in html
     operator = login("olaf").get("/processen/?reden=risico").get_data(as_text=True)

@@ -21,16 +21,18 @@ def _sim(db, settings, clock) -> Simulation:
 def test_consent_from_a_form_then_withdrawal_stops_the_conversation(db, settings, clock) -> None:
     sim = _sim(db, settings, clock)
     instance_id = sim.start("test_toestemming", "T-1", parties={"team": "team-a"})
-    sim.complete("vragen", "T-1", {"toestemming_gesprek": True, "kanaal_toestemming_gesprek":
-                                   "schriftelijk"})
+    sim.complete(
+        "vragen", "T-1", {"toestemming_gesprek": True, "kanaal_toestemming_gesprek": "schriftelijk"}
+    )
     assert sim.open_task("gesprek", "T-1") is not None
     with db.session() as session:
         row = session.scalars(select(Consent)).one()
     assert (row.scope, row.given, row.channel) == ("gesprek", True, "schriftelijk")
 
     with db.transaction() as session:
-        consent.withdraw(session, instance_id, "gesprek", withdrawn_by="user:sanne",
-                         channel="mondeling")
+        consent.withdraw(
+            session, instance_id, "gesprek", withdrawn_by="user:sanne", channel="mondeling"
+        )
     instance = sim.instance("T-1")
     assert instance.status == "completed"
     assert "gestopt" in sim.end_events()

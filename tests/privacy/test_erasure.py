@@ -20,19 +20,30 @@ ERASE = """<bpmn:endEvent id="klaar" name="Afgehandeld">
 
 
 def test_refusal_keeps_only_the_refusal(db, clock, tmp_path) -> None:
-    xml = (FIXTURES / "melding.bpmn").read_text().replace(
-        '<bpmn:endEvent id="klaar" name="Afgehandeld">', ERASE)
+    xml = (
+        (FIXTURES / "melding.bpmn")
+        .read_text()
+        .replace('<bpmn:endEvent id="klaar" name="Afgehandeld">', ERASE)
+    )
     catalogue = (FIXTURES / "melding.catalogus.yaml").read_text() + (
-        '  weigering: {omschrijving: Bewoner wil geen hulp, categorie: proces, type: ja_nee, '
-        'doel: weigering doorgeven, grondslag: publieke_taak, bewaartermijn: P6M, '
-        'voorbeeld: true, lezen: {corporatie: "*", wijkteam: "*"}, schrijven: {wijkteam: "*"}}\n')
+        "  weigering: {omschrijving: Bewoner wil geen hulp, categorie: proces, type: ja_nee, "
+        "doel: weigering doorgeven, grondslag: publieke_taak, bewaartermijn: P6M, "
+        'voorbeeld: true, lezen: {corporatie: "*", wijkteam: "*"}, schrijven: {wijkteam: "*"}}\n'
+    )
     deploy_paths(db, write_variant(tmp_path, "melding.bpmn", xml, catalogue))
     principal = partner(db, "wonen-limburg", "test_melding")
     organisation(db, "weert-sdv", "gemeente")
     bind(db, "test_melding", "weert", "wijkteam", "weert-sdv")
-    signal = {"referentie": "WL-000001", "naam": "J. Jansen", "geboortedatum": "1980-05-01",
-              "straat": "Dorpsstraat", "huisnummer": "7", "postcode": "6001 AB",
-              "telefoon": "0612345678", "maanden_achterstand": "3"}
+    signal = {
+        "referentie": "WL-000001",
+        "naam": "J. Jansen",
+        "geboortedatum": "1980-05-01",
+        "straat": "Dorpsstraat",
+        "huisnummer": "7",
+        "postcode": "6001 AB",
+        "telefoon": "0612345678",
+        "maanden_achterstand": "3",
+    }
     with db.transaction() as session:
         receive(session, prepare(session, principal, "s"), [(1, signal)], "api")
     with db.transaction() as session:
@@ -42,8 +53,9 @@ def test_refusal_keeps_only_the_refusal(db, clock, tmp_path) -> None:
     with db.session() as session:
         row = session.scalars(select(ProcessInstance)).one()
         stored_signal = session.scalars(select(Signal)).one()
-        event = session.scalars(select(InstanceEvent).where(
-            InstanceEvent.kind == "gegevens_gewist")).one()
+        event = session.scalars(
+            select(InstanceEvent).where(InstanceEvent.kind == "gegevens_gewist")
+        ).one()
     assert row.status == "completed"
     assert row.data == {"referentie": "WL-000001", "weigering": True}
     assert stored_signal.data == {"referentie": "WL-000001"}
