@@ -15,7 +15,13 @@ from app.db import Database
 
 Loader = Callable[[Database, Settings], list[str]]
 # "module:function" names, imported and run in this order.
-LOADERS: list[str] = ["app.demo_data.common:load"]
+LOADERS: list[str] = [
+    "app.demo_data.common:load",
+    "app.demo_data.utrecht:load",
+    "app.demo_data.weert:load",
+    "app.demo_data.diemen:load",
+    "app.demo_data.hollands_kroon:load",
+]
 
 
 @click.command()

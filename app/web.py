@@ -204,8 +204,13 @@ def _register_pages(app: Flask) -> None:
     from app.intake.views import bp as intake_bp
     from app.tasks.views import bp as inbox_bp
 
+    from app.manage import register_manage
+    from app.privacy.views import register_privacy
+
     for blueprint in (inbox_bp, cases_bp, intake_bp):
         app.register_blueprint(blueprint)
+    register_manage(app)
+    register_privacy(app)
     from app.engine.events import label as event_label
 
     app.add_template_filter(event_label, "gebeurtenis")
