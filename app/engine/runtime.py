@@ -394,7 +394,7 @@ class Execution:
             raise Conflict("procesinstantie is opgeschort")
 
     def task(self, task_id: str) -> Task:
-        task = self.workflow.get_task_from_id(uuid.UUID(task_id))
+        task = find_task(self.workflow, task_id)
         if task is None:
             raise NotFound(f"taak {task_id} bestaat niet in deze instantie")
         return task
@@ -643,7 +643,7 @@ class Execution:
                 )
 
     def _close(self, wait: Wait) -> None:
-        task = self.workflow.get_task_from_id(uuid.UUID(wait.task_id))
+        task = find_task(self.workflow, wait.task_id)
         done = task is not None and task.has_state(TaskState.COMPLETED)
         params: dict[str, Any] = {"iid": self.row.id, "tid": wait.task_id, "now": self.now}
         if wait.kind == "task" and done:
@@ -856,12 +856,26 @@ class Execution:
         self.before.pop((kind, task_id), None)
 
 
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+    """The task with this id in the workflow or one of its subprocesses, or None.
+
+    SpiffWorkflow removes the tasks of a cancelled branch from the tree (an open user task
+    under a cancelled cycle timer, for one); its own lookup then raises instead of saying so.
+    """
+    key = uuid.UUID(task_id)
+    for wf in (workflow, *workflow.subprocesses.values()):
+        task = wf.tasks.get(key)
+        if task is not None:
+            return task
+    return None
+
+
 def current_data(workflow: BpmnWorkflow, waits: dict[tuple[str, str], Wait]) -> dict[str, Any]:
     """The case data now: what the waiting tasks hold (merged), or, once the instance has
     ended, what its last task held."""
     data: dict[str, Any] = {}
-    tasks = [workflow.get_task_from_id(uuid.UUID(w.task_id)) for w in waits.values()]
-    tasks = [t for t in tasks if t is not None]
+    found = [find_task(workflow, w.task_id) for w in waits.values()]
+    tasks = [t for t in found if t is not None]
     if not tasks and workflow.last_task is not None:
         tasks = [workflow.last_task]
     for task in sorted(tasks, key=lambda t: t.last_state_change):

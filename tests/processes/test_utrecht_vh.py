@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import select
 
 from app.cases.settings import set_value
@@ -589,16 +588,6 @@ def test_three_years_of_quarterly_talks_then_the_tenant_stops(db, settings, cloc
     record(db, KEY)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TaskNotFoundException,
-    reason=(
-        "platform gap: when budget management ends while a quarterly talk is open, "
-        "SpiffWorkflow cancels the cycle timer and drops the open talk from the task tree; "
-        "app/engine/runtime.py Execution._close then looks the talk up with "
-        "workflow.get_task_from_id, which raises TaskNotFoundException"
-    ),
-)
 @pytest.mark.parametrize("ending", ["bewoner stopt", "17a"])
 def test_budget_management_ends_while_a_talk_is_open(db, settings, clock, ending) -> None:
     u = setup(db, settings, clock)
@@ -617,7 +606,7 @@ def test_budget_management_ends_while_a_talk_is_open(db, settings, clock, ending
             key,
             {"uitkomst_budgetbeheer": "positief afsluiten", "huurder_geinformeerd": True},
         )
-    # What should happen: the open talk is cancelled with the repetition; steps 18-19 follow.
+    # The open talk is cancelled with the repetition; steps 18-19 follow.
     assert [t.status for t in tasks_of(db, key, "voortgangsgesprek")] == ["cancelled"]
     assert open_elements(db, key) == ["kris_dossier_sluiten"]
 
