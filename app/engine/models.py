@@ -82,7 +82,24 @@ class ProcessVersion(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_process_instance_key_status", "definition_key", "status"),)
+    __table_args__ = (
+        Index("ix_process_instance_key_status", "definition_key", "status"),
+        # The stuck list's "geen voortgang" (migration 0006 says why it covers these columns).
+        Index(
+            "ix_process_instance_active_updated",
+            "updated_at",
+            postgresql_where=text("status IN ('waiting', 'running')"),
+            postgresql_include=[
+                "id",
+                "version_id",
+                "municipality",
+                "definition_key",
+                "business_key",
+                "status",
+            ],
+            sqlite_where=text("status IN ('waiting', 'running')"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
@@ -195,7 +212,7 @@ class HumanTaskGroup(Base):
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
     group_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     assignee: Mapped[str | None] = mapped_column(String(200))
-    priority: Mapped[int] = mapped_column(Integer, default=50)
+    priority: Mapped[int | None] = mapped_column(Integer, default=50)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -272,6 +289,12 @@ class MessageSubscription(Base):
     __table_args__ = (
         Index("ix_message_subscription_lookup", "message_name", "correlation_key", "status"),
         Index("ix_message_subscription_instance", "instance_id", "status"),
+        Index(
+            "ix_message_subscription_waiting",
+            "created_at",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
