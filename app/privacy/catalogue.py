@@ -324,6 +324,10 @@ def parse(raw: Any, file: str) -> Catalogue:
         if not isinstance(spec, dict) or "waarde" not in spec or not spec.get("omschrijving"):
             problems.append(f"instelling {name!r}: 'waarde' en 'omschrijving' zijn verplicht")
             continue
+        bounds = {k: spec[k] for k in ("min", "max") if k in spec}
+        if any(isinstance(b, bool) or not isinstance(b, (int, float)) for b in bounds.values()):
+            problems.append(f"instelling {name!r}: 'min' en 'max' moeten getallen zijn")
+            continue
         settings[str(name)] = dict(spec)
     systems: dict[str, dict[str, list[str]]] = {}
     for topic, rules in (raw.get("systemen") or {}).items():
