@@ -202,10 +202,9 @@ def _register_pages(app: Flask) -> None:
     from app.auth.web import web_principal
     from app.cases.views import bp as cases_bp
     from app.intake.views import bp as intake_bp
-    from app.tasks.views import bp as inbox_bp
-
     from app.manage import register_manage
     from app.privacy.views import register_privacy
+    from app.tasks.views import bp as inbox_bp
 
     for blueprint in (inbox_bp, cases_bp, intake_bp):
         app.register_blueprint(blueprint)
