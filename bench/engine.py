@@ -25,6 +25,10 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from app.auth import service as auth
+from app.auth.principal import SYSTEM
+from app.cases.models import PartyBinding
+from app.cases.service import start_case
 from app.db import Database
 from app.engine import service
 from app.engine.deploy import deploy
@@ -34,6 +38,23 @@ from app.engine.script_engine import script_engine
 
 DIAGRAM = ROOT / "bench" / "engine_process.bpmn"
 DATA = {"minderjarigen": 2, "bedrag": 850, "naam": "J. Jansen"}
+MUNICIPALITY = "haarlem"
+
+
+def _prepare(db: Database) -> None:
+    """The diagram, and the team that plays its party `wijkteam`, as in production."""
+    with db.transaction() as session:
+        deploy(session, [DIAGRAM], ROOT / "forms", actor="bench")
+        auth.create_organisation(session, "swt", "Sociaal Wijkteam", "gemeente", MUNICIPALITY)
+        auth.create_group(session, "swt", "Sociaal Wijkteam", "swt")
+        session.add(
+            PartyBinding(
+                process_key="bench_engine",
+                municipality=MUNICIPALITY,
+                party="wijkteam",
+                group_key="swt",
+            )
+        )
 
 
 def _memory_worker(n: int, barrier, out) -> None:  # type: ignore[no-untyped-def]
@@ -74,8 +95,13 @@ def _persisted_worker(url: str, n: int, offset: int, barrier, out) -> None:  # t
     for i in range(n):
         with db.transaction() as session:
             ids.append(
-                service.start_instance(
-                    session, "bench_engine", business_key=f"B-{offset + i}", data=DATA
+                start_case(
+                    session,
+                    SYSTEM,
+                    "bench_engine",
+                    business_key=f"B-{offset + i}",
+                    data=DATA,
+                    municipality=MUNICIPALITY,
                 ).id
             )
     t1 = time.perf_counter()
@@ -89,6 +115,8 @@ def _persisted_worker(url: str, n: int, offset: int, barrier, out) -> None:  # t
         )
     barrier.wait()
     t2 = time.perf_counter()
+    if len(task_of) != len(ids):
+        raise SystemExit(f"{len(ids) - len(task_of)} instances did not reach their user task")
     for instance_id in ids:
         with db.transaction() as session:
             service.complete_task(session, task_of[instance_id], {"contact": True}, "bench")
@@ -127,8 +155,7 @@ def main() -> None:
             if backend == "sqlite" and clients > 1:
                 continue  # one writer at a time by design on SQLite
             with scratch_database(backend) as db:
-                with db.transaction() as session:
-                    deploy(session, [DIAGRAM], ROOT / "forms", actor="bench")
+                _prepare(db)
                 rows[f"{backend} x{clients}"] = _run(
                     clients,
                     args.n,
