@@ -206,7 +206,10 @@ def worker(env: Env, once: bool, topics: tuple[str, ...]) -> None:
             click.echo(f"verwerkt: {w.tick()}")
             w.release_lease()
         else:
-            click.echo(f"worker {w.worker_id} gestart (tick {env.settings.tick_seconds}s)")
-            w.run_forever()
+            w.run_forever(
+                announce=lambda: click.echo(
+                    f"worker {w.worker_id} gestart (tick {env.settings.tick_seconds}s)"
+                )
+            )
     except SchedulerBusy as exc:
         raise click.ClickException(str(exc)) from exc

@@ -79,6 +79,22 @@ def bpmn_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def read_xml(path: Path, content: bytes) -> etree._Element:
     """Parse without DTDs, entities or network access; raise Problem-carrying errors."""
+    # UTF-8 only (what the Camunda Modeler and bpmn-js write): the DTD scan below reads
+    # bytes, and a UTF-16 file would slip past it; versions are stored as UTF-8 text.
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise DeploymentError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    line,
+                    f"het bestand is geen UTF-8 (byte {exc.start + 1}); sla het op als UTF-8",
+                )
+            ]
+        ) from exc
     match = _DTD.search(content)
     if match:
         line = content[: match.start()].count(b"\n") + 1

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -119,13 +122,23 @@ class Worker:
                 next_run_time=datetime.now(UTC),
             )
 
-    def run_forever(self) -> None:
+    def run_forever(self, announce: Callable[[], None] | None = None) -> None:
+        """Run until SIGTERM, SIGINT or stop(); the lease is released on the way out, so a
+        restarted worker can take over at once instead of waiting for the lease to expire."""
         self.acquire_lease()
+        if announce is not None:
+            announce()
         scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
         self._schedule(scheduler)
+        previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGTERM, signal.SIGINT):
+                previous[number] = signal.signal(number, lambda *_: scheduler.shutdown(wait=True))
         try:
             scheduler.start()
         finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             self.release_lease()
 
     def start_background(self) -> BackgroundScheduler:

@@ -137,6 +137,22 @@ def test_external_entity_is_refused(db: Database, tmp_path: Path) -> None:
     _refused(db, write_variant(tmp_path, "xxe.bpmn", xxe))
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(
+    db: Database, tmp_path: Path, encoding: str
+) -> None:
+    xml = simple_xml().replace('name="Testproces"', 'name="Testproces één"')
+    if encoding == "utf-16":
+        # A UTF-16 DTD would not match a byte scan for "<!DOCTYPE": refused before that.
+        xml = xml.replace("?>\n", '?>\n<!DOCTYPE x [<!ENTITY e "e">]>\n', 1)
+    path = tmp_path / "codering.bpmn"
+    path.write_bytes(xml.encode(encoding))
+    error = _refused(db, path)
+    assert "UTF-8" in error.problems[0].message
+    if encoding == "latin-1":
+        assert error.problems[0].line == _line_of(xml, "één")
+
+
 def test_reserved_ids_are_refused(db: Database, tmp_path: Path) -> None:
     xml = simple_xml().replace('"gestart"', '"Start"')
     error = _refused(db, write_variant(tmp_path, "start.bpmn", xml))

@@ -258,3 +258,55 @@ def _sleep_until(moment: datetime) -> None:
     remaining = (moment - datetime.now(UTC)).total_seconds()
     assert remaining > 0, "setting up took longer than the test allows on this machine"
     time.sleep(remaining)
+
+
+def _worker_with_output(db: Database) -> subprocess.Popen:
+    env = dict(
+        os.environ, STROOM_TICK_SECONDS=str(TICK), STROOM_DATABASE_URL=db.url, PYTHONPATH=str(ROOT)
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _first_line(proc: subprocess.Popen, timeout: float = 60) -> str:
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if selector.select(timeout=0.5):
+            line = proc.stdout.readline()
+            if line and ("gestart" in line or "Error" in line or "draait" in line):
+                return line
+            if not line and proc.poll() is not None:
+                return ""
+    raise AssertionError("the worker said nothing")
+
+
+@pytest.mark.slow
+def test_one_scheduler_on_sqlite_and_a_stopped_worker_hands_over_at_once(db) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL runs any number of workers")
+    first = _worker_with_output(db)
+    try:
+        assert "gestart" in _first_line(first)
+        second = _worker_with_output(db)
+        out, _ = second.communicate(timeout=60)
+        assert second.returncode != 0 and "gestart" not in out, out
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        # The lease went with it: a new worker starts now, not when the lease expires.
+        third = _worker_with_output(db)
+        try:
+            assert "gestart" in _first_line(third)
+        finally:
+            _stop(third)
+    finally:
+        _stop(first)
