@@ -131,7 +131,14 @@ def _run(clients: int, n: int, target, args) -> dict[str, float]:  # type: ignor
     procs = [ctx.Process(target=target, args=(*args(c, per), barrier, out)) for c in range(clients)]
     for p in procs:
         p.start()
-    times = [out.get() for _ in procs]
+    times = []
+    for _ in procs:
+        try:
+            times.append(out.get(timeout=1800))
+        except Exception as exc:  # noqa: BLE001 - a worker died: say so instead of hanging
+            for p in procs:
+                p.kill()
+            raise SystemExit(f"a benchmark worker did not finish: {exc!r}") from exc
     for p in procs:
         p.join()
     start_span = max(t[1] for t in times) - min(t[0] for t in times)
