@@ -107,6 +107,7 @@ def _register() -> None:
     from app.demo import demo
     from app.engine.cli import register as register_engine
     from app.intake.cli import signalen
+    from app.processes.haarlem_cli import haarlem_statistieken
     from app.serve import serve
     from app.simulation.cli import simulate
     from app.tasks.cli import tasks
@@ -122,6 +123,7 @@ def _register() -> None:
     main.add_command(signalen)
     main.add_command(werkdagen)
     main.add_command(settings)
+    main.add_command(haarlem_statistieken)
 
 
 _register()

@@ -17,6 +17,7 @@ Loader = Callable[[Database, Settings], list[str]]
 # "module:function" names, imported and run in this order.
 LOADERS: list[str] = [
     "app.demo_data.common:load",
+    "app.demo_data.haarlem:load",
     "app.demo_data.utrecht:load",
     "app.demo_data.weert:load",
     "app.demo_data.diemen:load",

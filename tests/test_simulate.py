@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
+from sqlalchemy import func
 
 from app.cli import main
 from tests.support.engine import FIXTURES
@@ -59,3 +61,51 @@ def test_scenario_errors_name_the_step(tmp_path) -> None:
     result = CliRunner().invoke(main, ["simulate", str(scenario)])
     assert result.exit_code == 1
     assert "stap 2" in result.output and "bestaat_niet" in result.output
+
+
+SCENARIOS = sorted(
+    p
+    for p in (FIXTURES.parent.parent / "scenarios").glob("*.yaml")
+    if not p.stem.endswith("_jaar")  # the simulated year takes a quarter of an hour
+)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_process_scenario_plays_and_meets_its_expectations(scenario) -> None:
+    result = CliRunner().invoke(main, ["simulate", "--stil", str(scenario)])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "NIET VOLDAAN" not in result.output
+
+
+def test_the_demo_shows_every_process_with_cases_in_several_states(tmp_path) -> None:
+    from sqlalchemy import select
+
+    from app.db import Database
+    from app.engine.models import ProcessDefinition, ProcessInstance, ProcessVersion
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = CliRunner().invoke(main, ["--database", url, "demo"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output[-3000:]
+    db = Database(url)
+    try:
+        with db.session() as session:
+            keys = set(session.scalars(select(ProcessDefinition.key)))
+            rows = session.execute(
+                select(
+                    ProcessInstance.definition_key, ProcessInstance.status, ProcessInstance.phase
+                )
+            ).all()
+            versions = session.scalar(select(func.count()).select_from(ProcessVersion))
+        diagrams = {p.stem for p in (FIXTURES.parent.parent / "bpmn").glob("*.bpmn")}
+        assert keys == diagrams
+        for key in diagrams:
+            states = {(status, phase) for k, status, phase in rows if k == key}
+            assert len(states) >= 3, (key, states)
+        # Idempotent: a second run adds no case and no version.
+        again = CliRunner().invoke(main, ["--database", url, "demo"], catch_exceptions=False)
+        assert again.exit_code == 0, again.output[-3000:]
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(ProcessInstance)) == len(rows)
+            assert session.scalar(select(func.count()).select_from(ProcessVersion)) == versions
+    finally:
+        db.dispose()

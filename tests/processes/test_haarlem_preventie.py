@@ -7,12 +7,15 @@ and what each party may see (bijlage 2).
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.engine.errors import NotFound
+from app.intake.models import SignalCase
 from tests.processes.haarlem_preventie_support import (
     MELDING,
     TERUGKOPPELING,
@@ -231,6 +234,47 @@ def test_betalingsregeling_voor_de_melding(h: Haarlem) -> None:
         assert h.sees(party, "H-2") == set()
     with pytest.raises(NotFound):
         h.sees("andere_corporatie", "H-2")
+    h.record()
+
+
+def test_melding_aan_de_beurt_deurwaarderdatum_verschuift_dan_regeling(h: Haarlem) -> None:
+    """Art. 3.4 while the report is due but not yet made: the bailiff date moves, so the report
+    task goes away and the deadline moves with it; then a payment arrangement is made before
+    the report: the matter ends without one."""
+    from app.processes.haarlem import statistieken
+
+    h.start("H-9", "jansen", deurwaarderdatum="2026-03-20")
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "H-9",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": "2026-03-20",
+        },
+    )
+    # Friday 6 March (20 March - 14 days): the report is due, and not made yet.
+    h.on("2026-03-06T10:00")
+    task = h.task("melden_bij_wijkteam", "H-9")
+    assert local_iso(task.due_at) == "2026-03-06T23:59:59+01:00"
+    # The bailiff is postponed to Friday 3 April: the report is due on Friday 20 March.
+    h.message("deurwaarderdatum_gewijzigd", "H-9", {"deurwaarderdatum": "2026-04-03"})
+    assert h.open_tasks("H-9") == []
+    assert h.timers("H-9") == {"melden_uiterlijk": "2026-03-20T00:00:00+01:00"}
+    assert h.phase("H-9") == "signalering" and h.sees("wijkteam", "H-9") == set()
+    h.on("2026-03-20T09:00")
+    task = h.task("melden_bij_wijkteam", "H-9")
+    assert task.candidate_groups == ["elan-wonen"]
+    assert local_iso(task.due_at) == "2026-03-20T23:59:59+01:00"
+    # An arrangement before the report is made: no report (art. 3.4).
+    h.message("betalingsregeling_getroffen", "H-9")
+    assert h.status("H-9") == "completed" and h.open_tasks("H-9") == []
+    assert h.timers("H-9") == {} and "datum_melding" not in h.data("H-9")
+    assert h.sees("wijkteam", "H-9") == set()
+    with h.db.session() as session:
+        assert statistieken(session, "haarlem").meldingen == 0
     h.record()
 
 
@@ -631,3 +675,225 @@ def test_statistieken_art_9_5(h: Haarlem) -> None:
     assert lines["9.5.3c voorkomen huisuitzettingen na melding"] == 1
     assert lines["  doelgroep 65-plus"] == 0
     h.record()
+
+
+# -- the scenario file and the demo data ----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def test_scenario_bestand_speelt_af() -> None:
+    """`stroom simulate scenarios/haarlem_preventie.yaml` plays without a failed expectation,
+    with the covenant's deadlines on the dates the scenario's comments promise."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    result = CliRunner().invoke(
+        main, ["simulate", str(ROOT / "scenarios" / "haarlem_preventie.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "# Haarlem - Convenant Preventie huisuitzettingen, zes huurders"
+
+    def line(key: str, kind: str, element: str) -> list[str]:
+        """Timeline lines: "YYYY-MM-DD HH:MM  key  kind  element  actor  details"."""
+        return [text for text in lines if text[18:].split()[:3] == [key, kind, element]]
+
+    # HAR-1: deadline Thu 2 April (Easter), moved with the bailiff date to Fri 24 April.
+    scheduled = line("HAR-1", "timer_scheduled", "melden_uiterlijk")
+    assert [text.split("due=")[1] for text in scheduled] == [
+        "2026-04-01T22:00:00+00:00",
+        "2026-04-23T22:00:00+00:00",
+    ]
+    assert line("HAR-1", "timer_fired", "melden_uiterlijk")[0].startswith("2026-04-24 00:00")
+    # HAR-4: no contact by Fri 13 March: the team lead gets the task at the deadline.
+    assert line("HAR-4", "task_created", "contact_escalatie")[0].startswith("2026-03-13 23:59")
+    assert "groups=['haarlem-swt-leiding']" in line("HAR-4", "task_created", "contact_escalatie")[0]
+    # HAR-3: the 14-day recovery period runs out on Mon 18 May.
+    assert line("HAR-3", "timer_fired", "hersteltermijn_verstreken")[0].startswith(
+        "2026-05-18 23:59"
+    )
+    assert "instanties completed: 6" in lines
+    for end in (
+        "einde_geen_melding",
+        "einde_regeling_voor_melding",
+        "einde_regeling_na_melding",
+        "einde_wsnp",
+        "einde_ontruiming",
+        "einde_ontruiming_voorkomen",
+    ):
+        assert f"geëindigd bij {end}: 1" in lines
+    assert not [text for text in lines if text.startswith(("te laat", "open en over"))]
+
+
+DEMO_STATES = {
+    "YM-DEMO-0101": ("waiting", "signalering", ["huurder_benaderen"]),
+    "ELAN-DEMO-0102": ("waiting", "signalering", []),
+    "PRE-DEMO-0103": ("waiting", "signalering", ["melden_bij_wijkteam"]),
+    "ELAN-DEMO-0104": ("waiting", "melding", ["contact_opnemen"]),
+    "YM-DEMO-0105": ("waiting", "melding", ["contact_opnemen_vroeg"]),
+    "PRE-DEMO-0106": ("waiting", "melding", ["contact_opnemen"]),
+    "ELAN-DEMO-0107": ("waiting", "melding", ["contact_escalatie"]),
+    "ELAN-DEMO-0108": ("waiting", "traject", ["voorstel_opstellen"]),
+    "YM-DEMO-0109": ("waiting", "schuldhulp", []),
+    "ELAN-DEMO-0110": ("completed", "traject", []),
+    "PRE-DEMO-0111": ("completed", "signalering", []),
+    "YM-DEMO-0112": ("waiting", "ontruiming", ["troubleshooter_actie"]),
+    "PRE-DEMO-0113": ("completed", "ontruiming", []),
+    "ELAN-DEMO-0114": ("completed", "ontruiming", []),
+}
+
+
+def _demo_states(db) -> dict[str, tuple[str, str | None, list[str]]]:  # type: ignore[no-untyped-def]
+    from app.engine.models import HumanTask, ProcessInstance, TaskStatus
+    from app.intake.models import Signal
+
+    states = {}
+    with db.session() as session:
+        for reference, instance_id in session.execute(
+            select(Signal.reference, ProcessInstance.id)
+            .join(SignalCase, SignalCase.id == Signal.case_id)
+            .join(ProcessInstance, ProcessInstance.id == SignalCase.instance_id)
+            .where(Signal.municipality == "haarlem")
+        ):
+            row = session.get(ProcessInstance, instance_id)
+            open_tasks = session.scalars(
+                select(HumanTask.element_id).where(
+                    HumanTask.instance_id == instance_id,
+                    HumanTask.status == TaskStatus.OPEN.value,
+                )
+            ).all()
+            states[reference] = (row.status, row.phase, sorted(open_tasks))
+    return states
+
+
+def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func
+
+    from app.auth.models import User
+    from app.cases.models import PartyBinding
+    from app.engine.models import HumanTask, InstanceEvent, Job, ProcessInstance, Timer
+    from app.intake.models import IntakeRoute, Signal
+
+    with db.session() as session:
+        return {
+            model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (
+                User,
+                PartyBinding,
+                IntakeRoute,
+                Signal,
+                ProcessInstance,
+                HumanTask,
+                Timer,
+                Job,
+                InstanceEvent,
+            )
+        }
+
+
+@pytest.mark.parametrize(
+    "nu",
+    [
+        "2026-03-02T09:00",  # a Monday (the story starts before Christmas 2025)
+        "2026-04-28T16:00",  # the day after King's Day; Easter and 27 April in the story
+        "2026-12-05T11:00",  # a Saturday
+    ],
+)
+def test_demogegevens_haarlem(db, settings, clock, monkeypatch, nu: str) -> None:  # type: ignore[no-untyped-def]
+    """app/demo_data/haarlem.py: cases in every phase through the real intake, tasks and
+    timers; the team's inbox by waiting-list priority; the art. 9.5 figures; idempotent."""
+    # The demo's users need no real password hashes here (argon2 costs ~0.4 s per user).
+    monkeypatch.setattr("app.auth.service.hash_password", lambda password: "test")
+    from app.auth import service as auth
+    from app.auth.models import User
+    from app.demo_data import common, haarlem
+    from app.engine.models import Job, JobStatus
+    from app.processes.haarlem import statistieken
+    from app.tasks.inbox import Filters, page
+    from tests.processes.haarlem_preventie_support import at
+    from tests.support.engine import deploy_process
+
+    clock.set(at(nu))
+    deploy_process(db, "haarlem_preventie")
+    common.load(db, settings)
+    lines = haarlem.load(db, settings)
+    assert "meldroute ymere -> haarlem_preventie" in lines
+    assert "partijbinding haarlem_preventie: wijkteam_leiding -> haarlem-swt-leiding" in lines
+    # The loader left the clock as it found it.
+    assert clock.now() == at(nu)
+    assert _demo_states(db) == DEMO_STATES
+    with db.session() as session:
+        assert session.scalars(select(Job.status).distinct()).all() == [JobStatus.DONE.value]
+        swt = auth.principal_for_user(
+            session.scalar(select(User).where(User.username == "swt.sanne"))
+        )
+        rows = page(session, swt, Filters(process="haarlem_preventie"), clock.now()).rows
+        assert [(row.task.element_id, row.task.priority) for row in rows] in (
+            [
+                (first, 75),
+                (second, 75),
+                ("contact_opnemen", 70),
+            ]
+            for first, second in (
+                ("contact_opnemen", "contact_opnemen_vroeg"),
+                ("contact_opnemen_vroeg", "contact_opnemen"),
+            )
+        )
+        figures = statistieken(session, "haarlem")
+    assert figures.meldingen == 10
+    assert figures.meldingen_per_corporatie == {"Elan Wonen": 5, "Pré Wonen": 2, "Ymere": 3}
+    assert figures.meldingen_per_soort == {"deurwaarder": 7, "vroegsignaal": 3}
+    assert figures.huisuitzettingen_per_doelgroep == {"met kinderen": 1}
+    assert figures.huisuitzettingen_per_reden == {"overlast": 1}
+    assert (figures.sleutels_ingeleverd, figures.voorkomen_na_melding) == (1, 1)
+
+    # The figures on the command line (app/processes/haarlem_cli.py).
+    from click.testing import CliRunner
+
+    from app.cli import Env
+    from app.processes.haarlem_cli import haarlem_statistieken
+
+    result = CliRunner().invoke(haarlem_statistieken, [], obj=Env(settings, db))
+    assert result.exit_code == 0, result.output
+    assert "9.5.3c voorkomen huisuitzettingen na melding: 1" in result.output.splitlines()
+    result = CliRunner().invoke(haarlem_statistieken, ["--json"], obj=Env(settings, db))
+    assert json.loads(result.output)["meldingen_per_soort"] == {"deurwaarder": 7, "vroegsignaal": 3}
+    result = CliRunner().invoke(haarlem_statistieken, ["--van", "1 maart"], obj=Env(settings, db))
+    assert result.exit_code == 2 and "JJJJ-MM-DD" in result.output
+
+    before = _counts(db)
+    assert haarlem.load(db, settings) == []
+    assert _counts(db) == before
+
+
+def test_diagram_in_bpmn_moddle_controle_en_volledig_getekend() -> None:
+    """tests/test_bpmn_moddle.py loads this diagram too; here: every element of the process
+    has a shape or edge in the diagram layout (DI), so it opens readably in the Modeler."""
+    import xml.etree.ElementTree as ET
+
+    from tests.test_bpmn_moddle import DIAGRAMS
+
+    path = ROOT / "bpmn" / "haarlem_preventie.bpmn"
+    assert path in DIAGRAMS
+    ns = {
+        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    }
+    tree = ET.parse(path)
+    process = tree.find("bpmn:process", ns)
+    assert process is not None
+    skip = {"laneSet", "documentation", "extensionElements"}
+    elements = {
+        child.get("id")
+        for child in process
+        if child.tag.split("}")[1] not in skip and child.get("id")
+    }
+    elements |= {lane.get("id") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", ns)}
+    drawn = {
+        shape.get("bpmnElement")
+        for shape in tree.iterfind(".//bpmndi:BPMNPlane/*", ns)
+        if shape.get("bpmnElement")
+    }
+    assert elements - drawn == set()
