@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from app import clock
 from app.calendar.atw import default_calendar
@@ -13,15 +13,26 @@ from app.clock import AMSTERDAM
 @dataclass(frozen=True)
 class DeadlineStatus:
     status: str  # op-tijd, vandaag, te-laat
-    working_days: int  # working days left (negative: overdue by)
+    working_days: int  # working days left (negative: overdue by); 0 across a weekend
+    due_day: date | None = None  # the deadline's day in Amsterdam
 
     @property
     def label(self) -> str:
+        from app.ui.formatting import MONTHS, WEEKDAYS
+
         if self.status == "vandaag":
             return "vandaag"
         days = abs(self.working_days)
         unit = "werkdag" if days == 1 else "werkdagen"
-        return f"nog {days} {unit}" if self.status == "op-tijd" else f"{days} {unit} te laat"
+        if self.status == "op-tijd":
+            if days == 0 and self.due_day is not None:
+                # Due on a weekend or holiday, before the next working day begins.
+                day = self.due_day
+                return f"uiterlijk {WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+            return f"nog {days} {unit}"
+        if days == 0:
+            return "vandaag verlopen" if self.due_day is None else "te laat"
+        return f"{days} {unit} te laat"
 
 
 def deadline_status(
@@ -32,11 +43,12 @@ def deadline_status(
     now = now or clock.now()
     today = now.astimezone(AMSTERDAM).date()
     due_day = due.astimezone(AMSTERDAM).date()
-    if now > due and due_day < today:
-        overdue = default_calendar().working_days_between(due_day, today, organisation)
-        return DeadlineStatus("te-laat", -max(overdue, 1))
     if due_day == today:
         return DeadlineStatus("te-laat" if now > due else "vandaag", 0)
+    if due_day < today:
+        # Overdue since a weekend or holiday with no working day passed yet: still late.
+        overdue = default_calendar().working_days_between(due_day, today, organisation)
+        return DeadlineStatus("te-laat", -overdue, due_day)
     return DeadlineStatus(
-        "op-tijd", default_calendar().working_days_between(today, due_day, organisation)
+        "op-tijd", default_calendar().working_days_between(today, due_day, organisation), due_day
     )
