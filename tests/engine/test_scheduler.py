@@ -116,6 +116,25 @@ def test_deploy_refuses_timers_that_fail_with_sample_data(db, tmp_path) -> None:
         assert expected in info.value.problems[0].message, (name, info.value.problems)
 
 
+@pytest.mark.parametrize(
+    ("kind", "expression", "expected"),
+    [
+        ("timeDuration", "P5 dagen", "P5 dagen"),
+        ("timeDuration", "${werkdagen('vijf')}", "werkdagen"),
+        ("timeCycle", "R/elke maand", "ISO-8601"),
+        ("timeCycle", "${onbekend_interval}", "onbekend_interval"),
+    ],
+)
+def test_deploy_refuses_bad_durations_and_cycles(db, tmp_path, kind, expression, expected) -> None:
+    xml = TIMER.read_text().replace(
+        "<bpmn:timeDate>${wanneer}</bpmn:timeDate>", f"<bpmn:{kind}>{expression}</bpmn:{kind}>"
+    )
+    with pytest.raises(DeploymentError) as info:
+        deploy_paths(db, write_variant(tmp_path, "timer.bpmn", xml))
+    problem = info.value.problems[0]
+    assert problem.element == "moment" and expected in problem.message, info.value.problems
+
+
 def _start(db: Database, moment: str) -> str:
     with db.transaction() as session:
         return service.start_instance(
