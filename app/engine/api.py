@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
@@ -74,7 +75,8 @@ class ProcessDiagram(MethodView):
     @_errors(404)
     def get(self, key: str, number: int) -> Any:
         version = queries.get_version(db_session(), key, number)
-        return version.bpmn_xml, 200, {"Content-Type": "application/xml; charset=utf-8"}
+        # A Response object: flask-smorest passes it through instead of dumping it.
+        return Response(version.bpmn_xml, content_type="application/xml; charset=utf-8")
 
 
 @blp.route("/processes/<string:key>/instances")
