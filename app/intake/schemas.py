@@ -44,7 +44,7 @@ class BatchSchema(Schema):
     dubbel = fields.Integer(attribute="rows_duplicate")
     afgewezen = fields.Integer(attribute="rows_rejected")
     bezwaar = fields.Integer(attribute="rows_objected")
-    fouten = fields.List(fields.Dict())
+    fouten = fields.List(fields.Dict(), attribute="errors")
 
 
 class FileSchema(Schema):
