@@ -40,19 +40,16 @@ from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
 from app.db import Database
 from app.demo_data.common import DEMO_PASSWORD
-from app.engine import jobs
+from app.demo_data.replay import fire_due_timers, run_pending_jobs
 from app.engine import service as engine
 from app.engine.errors import NotFound
 from app.engine.models import (
     HumanTask,
-    Job,
-    JobStatus,
     ProcessInstance,
     TaskStatus,
     Timer,
     WaitStatus,
 )
-from app.engine.runtime import Execution
 from app.intake.models import IntakeRoute, Signal
 from app.intake.service import prepare, receive
 
@@ -718,7 +715,7 @@ class _Story:
                 self._report(c)
             elif c.reference in self.instances:
                 self._act(c, kind, element, data)
-            self._run_jobs()
+            run_pending_jobs(self.db, self.settings, self.instances.values(), WORKER)
         self._advance(virtual, self.until)
 
     # -- time: this loader's timers and jobs only -----------------------------------------------
@@ -735,61 +732,10 @@ class _Story:
             if due is None or due > target:
                 break
             virtual.set(max(due, virtual.now()))
-            self._fire_timers(ids)
-            self._run_jobs()
+            fire_due_timers(self.db, ids)
+            run_pending_jobs(self.db, self.settings, self.instances.values(), WORKER)
         if target > virtual.now():
             virtual.set(target)
-
-    def _fire_timers(self, ids: list[str]) -> None:
-        now = clock.now()
-        with self.db.transaction() as session:
-            due = session.scalars(
-                select(Timer.instance_id).where(
-                    Timer.instance_id.in_(ids),
-                    Timer.status == WaitStatus.WAITING.value,
-                    Timer.due_at <= now,
-                )
-            ).all()
-            for instance_id in sorted(set(due)):
-                execution = Execution.open(session, instance_id, "timer")
-                execution.run_engine()
-                execution.save()
-
-    def _run_jobs(self) -> None:
-        """The look-ups in BRP, STAPP and the SDV back office, as a worker would run them."""
-        for _ in range(20):
-            claims = []
-            with self.db.transaction() as session:
-                rows = session.execute(
-                    select(Job, ProcessInstance.business_key)
-                    .join(ProcessInstance, ProcessInstance.id == Job.instance_id)
-                    .where(
-                        Job.instance_id.in_(list(self.instances.values())),
-                        Job.status == JobStatus.PENDING.value,
-                    )
-                ).all()
-                for job, business_key in rows:
-                    job.locked_by = WORKER
-                    job.locked_until = clock.now() + timedelta(minutes=5)
-                    job.attempts += 1
-                    claims.append(
-                        jobs.JobClaim(
-                            job.id,
-                            job.topic,
-                            dict(job.inputs or {}),
-                            job.instance_id,
-                            business_key,
-                            job.attempts,
-                        )
-                    )
-            if not claims:
-                return
-            for claim in claims:
-                outputs, error = jobs.execute(claim, self.settings)
-                if error is None and outputs is not None:
-                    jobs.complete_job(self.db, claim, outputs, WORKER)
-                else:
-                    jobs.fail_job(self.db, claim, error or "", WORKER, self.settings)
 
     # -- actions --------------------------------------------------------------------------------
 

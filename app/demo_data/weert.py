@@ -25,19 +25,14 @@ from app.calendar.atw import default_calendar
 from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
 from app.db import Database
-from app.engine import jobs
+from app.demo_data.replay import fire_due_timers, run_pending_jobs
 from app.engine import service as engine
 from app.engine.errors import NotFound
 from app.engine.models import (
     HumanTask,
-    Job,
-    JobStatus,
     ProcessInstance,
     TaskStatus,
-    Timer,
-    WaitStatus,
 )
-from app.engine.runtime import Execution
 from app.intake import service as intake
 from app.processes import weert
 
@@ -190,7 +185,7 @@ class _Story:
         send_day = cal.previous_working_day(next_month.replace(day=10))
         self._at(send_day, 15, lambda p=f"{day:%Y-%m}": self._return(p))
         list_day = cal.add_working_days(next_month.replace(day=11), 0)
-        self._at(list_day, 9, self._timers)
+        self._at(list_day, 9, lambda: fire_due_timers(self.db, self.cases.values()))
         talk_day = cal.add_working_days(send_day, 5)
         for tenant, option in options.items():
             if option == "gemeente" and finish:
@@ -259,7 +254,7 @@ class _Story:
                 break  # the future: what is open stays open
             virtual.set(moment)
             action()
-            self._run_jobs()
+            run_pending_jobs(self.db, self.settings, self.cases.values(), WORKER)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -295,58 +290,6 @@ class _Story:
         weert.send_return_overview(
             self.db, principal, "wonen-limburg", period, self.settings.secret_key
         )
-
-    def _timers(self) -> None:
-        """Fire this loader's due timers (AMW's list on the 11th), and no one else's."""
-        now = clock.now()
-        with self.db.transaction() as session:
-            due = session.scalars(
-                select(Timer.instance_id).where(
-                    Timer.instance_id.in_(list(self.cases.values())),
-                    Timer.status == WaitStatus.WAITING.value,
-                    Timer.due_at <= now,
-                )
-            ).all()
-            for instance_id in sorted(set(due)):
-                execution = Execution.open(session, instance_id, "timer")
-                execution.run_engine()
-                execution.save()
-
-    def _run_jobs(self) -> None:
-        """Run the enrichment of this loader's cases (as a worker would), and no one else's."""
-        for _ in range(20):
-            claims = []
-            with self.db.transaction() as session:
-                rows = session.execute(
-                    select(Job, ProcessInstance.business_key)
-                    .join(ProcessInstance, ProcessInstance.id == Job.instance_id)
-                    .where(
-                        Job.instance_id.in_(list(self.cases.values())),
-                        Job.status == JobStatus.PENDING.value,
-                    )
-                ).all()
-                for job, business_key in rows:
-                    job.locked_by = WORKER
-                    job.locked_until = clock.now() + timedelta(minutes=5)
-                    job.attempts += 1
-                    claims.append(
-                        jobs.JobClaim(
-                            job.id,
-                            job.topic,
-                            dict(job.inputs or {}),
-                            job.instance_id,
-                            business_key,
-                            job.attempts,
-                        )
-                    )
-            if not claims:
-                return
-            for claim in claims:
-                outputs, error = jobs.execute(claim, self.settings)
-                if error is None and outputs is not None:
-                    jobs.complete_job(self.db, claim, outputs, WORKER)
-                else:
-                    jobs.fail_job(self.db, claim, error or "", WORKER, self.settings)
 
     def lines(self) -> list[str]:
         out = []
