@@ -9,7 +9,10 @@ RestrictedPython, runs with a curated set of builtins and the functions register
 - builtins that open files or reach interpreter internals are refused at deploy time
   (`check_source`) and are simply absent at run time;
 - attribute access never returns a module, frame, code object or traceback, so an exposed
-  object cannot be used as a path to `os` or `sys`.
+  object cannot be used as a path to `os` or `sys`;
+- resources are bounded (`Limits`): `*`, `**` and `<<` refuse results that would be huge, and
+  every loop iteration (for, while, comprehensions) counts against a budget per evaluation,
+  so a diagram cannot exhaust a worker's memory or hold it in an endless loop.
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
+from RestrictedPython import (
+    RestrictingNodeTransformer,
+    compile_restricted_eval,
+    compile_restricted_exec,
+    safe_builtins,
+)
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -100,6 +108,21 @@ BUILTINS.update(
     }
 )
 
+
+def _limited_range(*args: int) -> range:
+    """range() as a diagram may use it: sum(range(10**12)) would hold a worker for hours."""
+    result = range(*args)
+    if len(result) > Limits.MAX_ITERATIONS:
+        raise SandboxError(f"range() te groot (meer dan {_dutch(Limits.MAX_ITERATIONS)})")
+    return result
+
+
+def _dutch(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+BUILTINS["range"] = _limited_range
+
 _INPLACE = {
     "+=": operator.iadd,
     "-=": operator.isub,
@@ -133,11 +156,87 @@ def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
     if op not in _INPLACE:
         raise SandboxError(f"operator {op} is niet toegestaan")
+    if op in ("*=", "**="):
+        return Limits().binop(op[:-1], x, y)
     return _INPLACE[op](x, y)
 
 
 def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
+
+
+class Limits:
+    """Resource limits of one evaluation (expression or script)."""
+
+    MAX_ITERATIONS = 1_000_000  # loop iterations in all
+    MAX_ITEMS = 1_000_000  # characters or elements a `*` may produce
+    MAX_BITS = 100_000  # of an integer from `**` or `<<`
+
+    def __init__(self) -> None:
+        self.iterations = 0
+
+    def tick(self) -> None:
+        self.iterations += 1
+        if self.iterations > self.MAX_ITERATIONS:
+            raise SandboxError(
+                f"script loopt te lang: meer dan {_dutch(self.MAX_ITERATIONS)} herhalingen"
+            )
+
+    def getiter(self, iterable: Any) -> Any:
+        for item in default_guarded_getiter(iterable):
+            self.tick()
+            yield item
+
+    def binop(self, op: str, left: Any, right: Any) -> Any:
+        if op == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int):
+                    if len(seq) * max(n, 0) > self.MAX_ITEMS:
+                        raise SandboxError(
+                            f"resultaat van * te groot (meer dan {_dutch(self.MAX_ITEMS)} "
+                            "elementen)"
+                        )
+            return left * right
+        if isinstance(left, int) and isinstance(right, int) and not isinstance(right, bool):
+            if op == "**" and right > 0 and abs(left) > 1:
+                bits = abs(left).bit_length() * right
+            elif op == "<<":
+                bits = left.bit_length() + max(right, 0)
+            else:
+                bits = 0
+            if bits > self.MAX_BITS:
+                raise SandboxError(f"resultaat van {op} te groot")
+        return left**right if op == "**" else left << right
+
+
+_LIMITED_OPS = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<"}
+
+
+class _LimitingPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's checks, plus calls into `Limits` for `*`, `**`, `<<` and `while`."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        node = self.node_contents_visit(node)
+        op = _LIMITED_OPS.get(type(node.op))
+        if op is None:
+            return node
+        call = ast.Call(
+            func=ast.Name("_binop_", ast.Load()),
+            args=[ast.Constant(op), node.left, node.right],
+            keywords=[],
+        )
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def visit_While(self, node: ast.While) -> Any:
+        node = self.node_contents_visit(node)
+        tick = ast.Expr(ast.Call(func=ast.Name("_tick_", ast.Load()), args=[], keywords=[]))
+        node.body.insert(0, ast.copy_location(tick, node))
+        return ast.fix_missing_locations(node)
+
+
+def _limited_globals() -> dict[str, Any]:
+    limits = Limits()
+    return {"_getiter_": limits.getiter, "_tick_": limits.tick, "_binop_": limits.binop}
 
 
 GUARDS: dict[str, Any] = {
@@ -157,7 +256,7 @@ GUARDS: dict[str, Any] = {
 def check_source(source: str, mode: str = "eval") -> list[str]:
     """Everything wrong with `source` as a diagram expression (mode eval) or script (exec)."""
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source, "<bpmn>")
+    result = compiler(source, "<bpmn>", policy=_LimitingPolicy)
     problems = list(result.errors)
     if result.code is None and not problems:
         problems.append("kan niet worden gecompileerd")
@@ -185,7 +284,7 @@ def _compiled(source: str, mode: str) -> types.CodeType:
     if problems:
         raise SandboxError("; ".join(problems))
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    code = compiler(source, "<bpmn>").code
+    code = compiler(source, "<bpmn>", policy=_LimitingPolicy).code
     assert code is not None
     return code
 
@@ -198,6 +297,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict:
         scope: dict[str, Any] = dict(GUARDS)
+        scope.update(_limited_globals())
         scope.update(self.globals)
         if external:
             scope.update(external)
@@ -224,7 +324,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             raise SandboxError(f"taakdata overschrijft functies: {sorted(clash)}")
         code = _compiled(script, "exec")
         scope = self._globals(context, external_context)
-        reserved = set(GUARDS) | set(self.globals) | set(external_context or {})
+        reserved = set(GUARDS) | set(_limited_globals()) | set(self.globals)
+        reserved |= set(external_context or {})
         exec(code, scope)  # noqa: S102 - restricted
         for key in list(context):
             if key not in scope:

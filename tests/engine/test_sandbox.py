@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.engine.errors import DeploymentError
+from app.engine.jobs import run_due_jobs
+from app.engine.models import Incident
 from app.engine.sandbox import SandboxEnvironment, SandboxError
-from tests.support.engine import FIXTURES, deploy_paths, write_variant
+from tests.support.engine import FIXTURES, deploy_paths, instance, start, write_variant
 
 SENTINEL = Path("/tmp/stroom-sandbox-escaped")
 
@@ -91,3 +94,41 @@ def test_ordinary_scripts_work() -> None:
         context,
     )
     assert context["minderjarig"] == 3 and context["prioriteit"] == "hoog"
+
+
+HOGS = {
+    "huge string": "'a' * 10**10",
+    "huge list": "[0] * (10**8)",
+    "huge power": "2 ** (10**8)",
+    "huge shift": "1 << 10**9",
+    "endless while": "n = 0\nwhile True:\n    n += 1",
+    "long comprehension": "x = len([i for i in 'ab' * 999_999 for j in 'ab'])",
+    "huge range": "x = sum(range(10**12))",
+    "growing in place": "s = 'ab'\ns *= 10**9",
+}
+
+
+@pytest.mark.parametrize("name", HOGS)
+def test_a_resource_hog_stops_with_an_error_instead_of_the_worker(name) -> None:
+    env = SandboxEnvironment({})
+    with pytest.raises(SandboxError, match="te groot|te lang"):
+        env.execute(HOGS[name], {})
+
+
+def test_the_budget_is_per_evaluation() -> None:
+    env = SandboxEnvironment({})
+    for _ in range(3):  # 3 x 600,000 iterations: each run stays under its own budget
+        context: dict = {}
+        env.execute("n = 0\nfor i in range(600_000):\n    n += 1", context)
+        assert context["n"] == 600_000
+
+
+def test_an_endless_script_in_a_diagram_becomes_an_incident(db, clock, settings, tmp_path) -> None:
+    script = _script_diagram("teller = 0\nwhile deler:\n    teller += 1")
+    deploy_paths(db, write_variant(tmp_path, "jobs.bpmn", script))
+    instance_id = start(db, "test_jobs", "LUS", {"deler": 4})
+    run_due_jobs(db, settings, "w")
+    with db.session() as session:
+        incident = session.scalars(select(Incident)).one()
+    assert incident.kind == "script" and "te lang" in incident.message
+    assert instance(db, instance_id).status == "error"
