@@ -128,4 +128,7 @@ def register_api(app: Flask) -> Api:
 
     for blueprint in (engine_blp, tasks_blp, signals_blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    from app.processes import weert_api
+
+    weert_api.register(api, app)
     return api

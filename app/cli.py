@@ -108,6 +108,7 @@ def _register() -> None:
     from app.engine.cli import register as register_engine
     from app.intake.cli import signalen
     from app.processes.haarlem_cli import haarlem_statistieken
+    from app.processes.weert_cli import weert_group
     from app.serve import serve
     from app.simulation.cli import simulate
     from app.tasks.cli import tasks
@@ -124,6 +125,7 @@ def _register() -> None:
     main.add_command(werkdagen)
     main.add_command(settings)
     main.add_command(haarlem_statistieken)
+    main.add_command(weert_group)
 
 
 _register()

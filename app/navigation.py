@@ -16,6 +16,10 @@ def items(principal: Principal | None) -> list[tuple[str, str]]:
     if may_report(principal):
         links.append((url_for("intake_ui.new"), "Nieuwe melding"))
     blueprints = current_app.blueprints
+    if "weert_ui" in blueprints:
+        from app.processes.weert_views import navigation_items
+
+        links.extend(navigation_items(principal))
     if "manage" in blueprints and principal.roles & {
         "manager",
         "teamleider",

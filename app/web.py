@@ -204,9 +204,10 @@ def _register_pages(app: Flask) -> None:
     from app.intake.views import bp as intake_bp
     from app.manage import register_manage
     from app.privacy.views import register_privacy
+    from app.processes.weert_views import bp as weert_bp
     from app.tasks.views import bp as inbox_bp
 
-    for blueprint in (inbox_bp, cases_bp, intake_bp):
+    for blueprint in (inbox_bp, cases_bp, intake_bp, weert_bp):
         app.register_blueprint(blueprint)
     register_manage(app)
     register_privacy(app)
