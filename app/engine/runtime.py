@@ -602,16 +602,15 @@ class Execution:
             for task in sub.get_tasks():
                 removed |= set(task.data) - keep
                 task.data = {k: v for k, v in task.data.items() if k in keep}
-        from app.intake.models import Signal, SignalCase
+        # Signals, job inputs, drafts, documents, consents: see app/privacy/erasure.py.
+        from app.privacy.erasure import erase_case_records
 
-        cases = select(SignalCase.id).where(SignalCase.instance_id == self.row.id)
-        for signal in self.session.scalars(select(Signal).where(Signal.case_id.in_(cases))):
-            removed |= set(signal.data or {}) - keep
-            signal.data = {k: v for k, v in (signal.data or {}).items() if k in keep}
+        erased = erase_case_records(self.session, self.row.id, keep)
+        removed |= erased.fields
         self.record(
             "gegevens_gewist",
             _element_id(ended[0]),
-            details={"gewist": sorted(removed), "bewaard": sorted(keep)},
+            details={"gewist": sorted(removed), "bewaard": sorted(keep), **erased.counts},
         )
 
     def _live_status(self, after: dict[tuple[str, str], Wait]) -> str:

@@ -114,8 +114,8 @@ def complete_task(
     if not spiff_task.has_state(TaskState.READY):
         raise Conflict("taak is niet meer open")
     values = check_data(data)
-    _record_consents(session, execution, values, actor)
-    spiff_task.set_data(**values)
+    stored = _record_consents(session, execution, values, actor)
+    spiff_task.set_data(**stored)
     spiff_task.run()
     # The task row is closed by the wait-state diff at save, with this as completed_by.
 
@@ -314,29 +314,49 @@ def cancel_instance(
 
 def _record_consents(
     session: Session, execution: Execution, values: dict[str, Any], actor: str | None
-) -> None:
+) -> dict[str, Any]:
     """A yes/no form field whose catalogue entry says `registreert_toestemming: <scope>`
     goes into the consent registry, before the engine moves on (so `heeft_toestemming` at
     the next gateway sees it). Companion fields: `kanaal_<veld>` (schriftelijk, mondeling,
-    digitaal) and `bewijs_<veld>` (the id of the signed form's document)."""
+    digitaal), `bewijs_<veld>` (the id of the signed form's document in this case, or a
+    reference outside Stroom) and `door_<veld>` (who decided).
+
+    Every consent field is checked before any is recorded. Returns the values for the
+    process data: without the companions, unless the catalogue declares them as fields."""
     catalogue = execution.catalogue
     if catalogue is None:
-        return
+        return values
     from app.privacy import consent
 
+    companions = catalogue.consent_companions()  # only those that are not catalogued
+    checked: list[tuple[str, bool, consent.Companions]] = []
+    errors: dict[str, list[str]] = {}
     for name, value in values.items():
         field = catalogue.fields.get(name)
         if field is None or not field.records_consent or not isinstance(value, bool):
             continue
-        evidence = values.get(f"bewijs_{name}")
-        channel = values.get(f"kanaal_{name}") or ("schriftelijk" if evidence else "mondeling")
+        found, problems = consent.read_companions(session, execution.row.id, name, values)
+        errors.update(problems)
+        if found is not None:
+            checked.append((field.records_consent, value, found))
+    for name, value in values.items():
+        base = companions.get(name)
+        if base is None or value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(values.get(base), bool):
+            errors[name] = [f"hoort bij {base}, dat in deze taak niet met ja of nee is ingevuld"]
+    if errors:
+        raise InvalidInput("toestemming kan zo niet worden vastgelegd", errors)
+    for scope, value, found in checked:
         consent.record(
             session,
             execution.row.id,
-            field.records_consent,
+            scope,
             value,
-            given_by=str(values.get(f"door_{name}") or "bewoner"),
-            channel=str(channel),
+            given_by=found.given_by,
+            channel=found.channel,
             recorded_by=actor or "systeem",
-            evidence_document_id=int(evidence) if str(evidence or "").isdigit() else None,
+            evidence_document_id=found.evidence_document_id,
+            note=found.note,
         )
+    return {name: value for name, value in values.items() if name not in companions}

@@ -54,7 +54,8 @@ class SignalCase(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality: Mapped[str] = mapped_column(String(100))
-    address_key: Mapped[str] = mapped_column(String(64))  # keyed hash of the address
+    # Keyed hash of the address; NULL once the case is erased (migration 0008).
+    address_key: Mapped[str | None] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     # Deferred: the intake writes the case with the id its instance will get, then the
     # instance, in one transaction.
@@ -76,7 +77,7 @@ class Signal(Base):
     reference: Mapped[str] = mapped_column(String(100))
     period: Mapped[str] = mapped_column(String(7))
     municipality: Mapped[str] = mapped_column(String(100))
-    address_key: Mapped[str] = mapped_column(String(64))
+    address_key: Mapped[str | None] = mapped_column(String(64))  # NULL once erased (0008)
     channel: Mapped[str] = mapped_column(String(20))  # api, bestand, formulier
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("signal_batch.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("signal_case.id"), index=True)

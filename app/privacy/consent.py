@@ -4,12 +4,16 @@ evidence, and its withdrawal. A withdrawal reaches the running instance as the m
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.cases.models import Document
 from app.engine import service
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.models import InstanceEvent, MessageSubscription, ProcessInstance, WaitStatus
@@ -18,6 +22,111 @@ from app.privacy.models import Consent
 
 WITHDRAWAL_MESSAGE = "toestemming_ingetrokken"
 CHANNELS = ("schriftelijk", "mondeling", "digitaal")
+MAX_GIVEN_BY = 300  # Consent.given_by
+MAX_EVIDENCE_TEXT = 300  # a reference outside Stroom, e.g. "TF-2026-0101"
+_MAX_ID = 2**31 - 1  # Document.id is a 32-bit integer on PostgreSQL
+_DIGITS = re.compile(r"[0-9]+")
+
+# Where `record` reports a wrong argument; a task form names its companion fields instead.
+API_KEYS = {"channel": "channel", "given_by": "given_by", "evidence": "evidence_document_id"}
+
+
+def companion_keys(name: str) -> dict[str, str]:
+    """The form fields that go with consent field `name`, by what they carry."""
+    return {"channel": f"kanaal_{name}", "given_by": f"door_{name}", "evidence": f"bewijs_{name}"}
+
+
+@dataclass(frozen=True)
+class Companions:
+    """What the companion fields of one consent field say, checked."""
+
+    channel: str
+    given_by: str
+    evidence_document_id: int | None
+    note: str | None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_companions(
+    session: Session, instance_id: str, name: str, values: Mapping[str, Any]
+) -> tuple[Companions | None, dict[str, list[str]]]:
+    """Check `kanaal_<name>`, `bewijs_<name>` and `door_<name>` in a task's values.
+
+    `bewijs_`: all digits is the id of a document of this case; other text is a reference
+    outside Stroom (the number on a paper form), kept in the consent's note. `kanaal_`:
+    one of CHANNELS, by default schriftelijk when there is evidence, else mondeling.
+    `door_`: who decided (the resident, by default, or a representative).
+    Returns the companions, or None and the errors per field."""
+    keys = companion_keys(name)
+    errors: dict[str, list[str]] = {}
+    evidence = values.get(keys["evidence"])
+    document_id: int | None = None
+    note: str | None = None
+    if isinstance(evidence, bool) or not (_blank(evidence) or isinstance(evidence, str | int)):
+        errors[keys["evidence"]] = ["moet een documentnummer of een kenmerk zijn"]
+    elif not _blank(evidence):
+        text = str(evidence).strip()
+        if len(text) > MAX_EVIDENCE_TEXT:
+            errors[keys["evidence"]] = [f"hoogstens {MAX_EVIDENCE_TEXT} tekens"]
+        elif _DIGITS.fullmatch(text):
+            document_id = int(text)
+        else:
+            note = f"bewijs: {text}"
+    channel = values.get(keys["channel"])
+    if _blank(channel):
+        channel = "schriftelijk" if not _blank(evidence) else "mondeling"
+    given_by = values.get(keys["given_by"])
+    if _blank(given_by):
+        given_by = "bewoner"
+    errors.update(
+        check(
+            session,
+            instance_id,
+            channel=channel,
+            given_by=given_by,
+            evidence_document_id=document_id,
+            keys=keys,
+        )
+    )
+    if errors:
+        return None, errors
+    return Companions(str(channel), str(given_by).strip(), document_id, note), {}
+
+
+def check(
+    session: Session,
+    instance_id: str,
+    *,
+    channel: Any,
+    given_by: Any,
+    evidence_document_id: Any,
+    keys: Mapping[str, str] = API_KEYS,
+) -> dict[str, list[str]]:
+    """What is wrong with a consent's channel, decider and evidence, per field (named by
+    `keys`): checked here so that no database constraint can be the first to notice."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(channel, str) or channel not in CHANNELS:
+        errors[keys["channel"]] = [f"onbekend kanaal; kies een van: {', '.join(CHANNELS)}"]
+    if not isinstance(given_by, str):
+        errors[keys["given_by"]] = ["moet tekst zijn: wie de toestemming gaf"]
+    elif not given_by.strip():
+        errors[keys["given_by"]] = ["vul in wie de toestemming gaf"]
+    elif len(given_by.strip()) > MAX_GIVEN_BY:
+        errors[keys["given_by"]] = [f"hoogstens {MAX_GIVEN_BY} tekens"]
+    if evidence_document_id is not None:
+        document = None
+        if (
+            isinstance(evidence_document_id, int)
+            and not isinstance(evidence_document_id, bool)
+            and 0 < evidence_document_id <= _MAX_ID
+        ):
+            document = session.get(Document, evidence_document_id)
+        if document is None or document.instance_id != instance_id:
+            errors[keys["evidence"]] = ["deze casus heeft geen document met dit nummer"]
+    return errors
 
 
 def _history(
@@ -41,7 +150,10 @@ def record(
     recorded_by: str,
     evidence_document_id: int | None = None,
     note: str | None = None,
+    keys: Mapping[str, str] = API_KEYS,
 ) -> Consent:
+    """Record a consent or refusal. `keys` names the fields in the InvalidInput error (the
+    API's arguments by default, a form's companion fields from a task)."""
     row = session.get(ProcessInstance, instance_id)
     if row is None:
         raise NotFound(f"procesinstantie {instance_id} bestaat niet")
@@ -49,13 +161,21 @@ def record(
     if catalogue is None or scope not in catalogue.consents:
         known = ", ".join(catalogue.consents) if catalogue else "geen"
         raise InvalidInput("onbekende toestemming", {"scope": [f"het proces kent: {known}"]})
-    if channel not in CHANNELS:
-        raise InvalidInput("onbekend kanaal", {"channel": [f"een van: {', '.join(CHANNELS)}"]})
+    errors = check(
+        session,
+        instance_id,
+        channel=channel,
+        given_by=given_by,
+        evidence_document_id=evidence_document_id,
+        keys=keys,
+    )
+    if errors:
+        raise InvalidInput("toestemming kan zo niet worden vastgelegd", errors)
     consent = Consent(
         instance_id=instance_id,
         scope=scope,
         given=given,
-        given_by=given_by,
+        given_by=given_by.strip(),
         channel=channel,
         recorded_by=recorded_by,
         recorded_at=clock.now(),
@@ -77,11 +197,7 @@ def record(
 def withdraw(
     session: Session, instance_id: str, scope: str, *, withdrawn_by: str, channel: str
 ) -> Consent:
-    consent = session.scalars(
-        select(Consent)
-        .where(Consent.instance_id == instance_id, Consent.scope == scope)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-    ).first()
+    consent = latest(session, instance_id, scope)
     if consent is None or not consent.given:
         raise NotFound(f"geen gegeven toestemming {scope!r} in deze casus")
     if consent.withdrawn_at is not None:
@@ -101,6 +217,16 @@ def withdraw(
     session.flush()
     _notify(session, instance_id, scope, withdrawn_by)
     return consent
+
+
+def latest(session: Session, instance_id: str, scope: str) -> Consent | None:
+    """The consent that counts for `scope`: the last one recorded."""
+    return session.scalars(
+        select(Consent)
+        .where(Consent.instance_id == instance_id, Consent.scope == scope)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    ).first()
 
 
 def _notify(session: Session, instance_id: str, scope: str, actor: str) -> None:

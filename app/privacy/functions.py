@@ -1,16 +1,27 @@
-"""Functions diagrams use to ask about consent: `heeft_toestemming("gesprek")`."""
+"""Functions diagrams use to ask about consent: `heeft_toestemming("gesprek")`, or
+`heeft_toestemming("gesprek", schriftelijk=True)` where the covenant wants it in writing."""
 
 from __future__ import annotations
 
 from app.engine.functions import register
 from app.engine.runtime import current_execution
-from app.privacy.access import given_consents
 
 
 @register("heeft_toestemming")
-def heeft_toestemming(scope: str) -> bool:
-    """True when the resident's consent for `scope` is recorded and not withdrawn."""
+def heeft_toestemming(scope: str, schriftelijk: bool = False) -> bool:
+    """True when the latest consent recorded for `scope` is given and not withdrawn. With
+    `schriftelijk=True` only when that consent is in writing: given on paper with the signed
+    form among the case's documents, or given digitally."""
     execution = current_execution()
     if execution is None:
         return False  # evaluated outside a case (deployment checks with sample data)
-    return scope in given_consents(execution.session, execution.row.id)
+    from app.privacy.consent import latest
+
+    consent = latest(execution.session, execution.row.id, scope)
+    if consent is None or not consent.given or consent.withdrawn_at is not None:
+        return False
+    if not schriftelijk:
+        return True
+    return consent.channel == "digitaal" or (
+        consent.channel == "schriftelijk" and consent.evidence_document_id is not None
+    )

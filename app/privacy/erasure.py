@@ -1,0 +1,161 @@
+"""Erasing a case's personal data outside its workflow state.
+
+An end event marked `gegevens = wissen` (see Execution._erase_if_asked) clears the task tree
+and the case data itself; this module clears what the case left in other tables, keeping
+only the values named in `bewaren`:
+
+- the signals that formed the case: their data, and the keyed hash of the address in them
+  and in their signal case (it would match the resident's next signal);
+- the inputs of the case's jobs (what its handlers were sent);
+- half-filled task forms (drafts) of its tasks;
+- its documents, and their files once no other document has the same content;
+- in its consents: who gave them, the note and the link to the evidence (the fact that
+  consent was given or refused, for which scope, when and how stays: it is the proof).
+
+Files are removed only after the transaction commits, so a rollback loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import Session
+
+from app.cases import documents
+from app.cases.models import Document
+from app.engine.models import HumanTask, Job
+from app.intake.models import Signal, SignalCase
+from app.privacy.models import Consent
+from app.tasks.models import TaskDraft
+
+log = logging.getLogger(__name__)
+
+ERASED = "(gewist)"
+_PENDING = "stroom_erasure_files"
+_LISTENING = "stroom_erasure_listening"
+
+
+@dataclass
+class Erased:
+    """What erasure removed: field names (never values) and how many rows of each kind."""
+
+    fields: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def erase_case_records(session: Session, instance_id: str, keep: set[str]) -> Erased:
+    erased = Erased()
+    erased.fields |= _signals(session, instance_id, keep)
+    erased.fields |= _jobs(session, instance_id, keep)
+    erased.counts["concepten"] = _drafts(session, instance_id)
+    erased.counts["toestemmingen"] = _consents(session, instance_id)
+    erased.counts["documenten"] = _documents(session, instance_id)
+    return erased
+
+
+def _signals(session: Session, instance_id: str, keep: set[str]) -> set[str]:
+    removed: set[str] = set()
+    cases = list(session.scalars(select(SignalCase).where(SignalCase.instance_id == instance_id)))
+    for case in cases:
+        case.address_key = None
+    if not cases:
+        return removed
+    for signal in session.scalars(select(Signal).where(Signal.case_id.in_([c.id for c in cases]))):
+        removed |= set(signal.data or {}) - keep
+        signal.data = {k: v for k, v in (signal.data or {}).items() if k in keep}
+        signal.address_key = None
+    return removed
+
+
+def _jobs(session: Session, instance_id: str, keep: set[str]) -> set[str]:
+    removed: set[str] = set()
+    for job in session.scalars(select(Job).where(Job.instance_id == instance_id)):
+        inputs: dict[str, Any] = job.inputs or {}
+        if set(inputs) - keep:
+            removed |= set(inputs) - keep
+            job.inputs = {k: v for k, v in inputs.items() if k in keep}
+    return removed
+
+
+def _drafts(session: Session, instance_id: str) -> int:
+    tasks = select(HumanTask.id).where(HumanTask.instance_id == instance_id)
+    result = session.execute(
+        delete(TaskDraft)
+        .where(TaskDraft.task_id.in_(tasks))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def _consents(session: Session, instance_id: str) -> int:
+    result = session.execute(
+        update(Consent)
+        .where(Consent.instance_id == instance_id)
+        .values(given_by=ERASED, note=None, evidence_document_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+def _documents(session: Session, instance_id: str) -> int:
+    """Delete the case's document rows (after the consents no longer point at them); their
+    files go after commit, unless another document row has the same content."""
+    rows = session.execute(
+        select(Document.id, Document.sha256).where(Document.instance_id == instance_id)
+    ).all()
+    if not rows:
+        return 0
+    ids = [r.id for r in rows]
+    hashes = {r.sha256 for r in rows}
+    shared = set(
+        session.scalars(
+            select(Document.sha256)
+            .where(Document.sha256.in_(hashes), Document.id.not_in(ids))
+            .distinct()
+        )
+    )
+    session.execute(
+        delete(Document).where(Document.id.in_(ids)).execution_options(synchronize_session="fetch")
+    )
+    _remove_after_commit(session, documents.STORE, hashes - shared)
+    return len(ids)
+
+
+def _remove_after_commit(session: Session, folder: Path, hashes: set[str]) -> None:
+    if not hashes:
+        return
+    if not session.info.get(_LISTENING):
+        # Once per session; the listeners do nothing while nothing is pending.
+        event.listen(session, "after_commit", _remove_files)
+        event.listen(session, "after_rollback", _forget_files)
+        session.info[_LISTENING] = True
+    session.info.setdefault(_PENDING, []).extend((folder, d) for d in sorted(hashes))
+
+
+def _remove_files(session: Session) -> None:
+    pending: list[tuple[Path, str]] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    # A document with the same content may have been stored meanwhile: ask the database
+    # again, outside the finished transaction.
+    with session.get_bind().engine.connect() as conn:
+        used = set(
+            conn.scalars(
+                select(Document.sha256).where(Document.sha256.in_({d for _f, d in pending}))
+            )
+        )
+    for folder, digest in pending:
+        if digest in used:
+            continue
+        try:
+            (folder / digest).unlink(missing_ok=True)
+        except OSError:  # the rows are gone; a file left behind is logged, not fatal
+            log.exception("document %s kon niet worden verwijderd", digest)
+
+
+def _forget_files(session: Session) -> None:
+    session.info.pop(_PENDING, None)
