@@ -56,6 +56,8 @@ def _consent(field: str, evidence: str) -> dict[str, Any]:
 
 
 NO_SETTLEMENT = ("schuldregeling_onderzoeken", {"schuldregeling_mogelijk": False})
+# A step that is a message from the partner instead of a task: "bericht:<name>".
+MESSAGE = "bericht:"
 
 Steps = list[tuple[str, dict[str, Any]]]
 
@@ -258,6 +260,41 @@ def _cases(today: str) -> list[tuple[dict[str, Any], Steps, str]]:
             ],
             "afgesloten: schuldregeling, de huurder betaalt de huur weer zelf",
         ),
+        (
+            _signal(
+                "EH-2026-000907",
+                "N. Haddou",
+                "Ouddiemerlaan",
+                "77",
+                "1111 AC",
+                geboortedatum="1986-03-14",
+                huur="731,20",
+                huurachterstand="2193,60",
+                minderjarige_kinderen="2",
+            ),
+            [
+                NO_SETTLEMENT,
+                (
+                    "mogelijkheden_onderzoeken",
+                    {
+                        "zelfstandig_mogelijk": False,
+                        "netwerk_mogelijk": True,
+                        "vrijwilligers_mogelijk": True,
+                    },
+                ),
+                (
+                    "toestemming_netwerk_vragen",
+                    {
+                        "voorstel_aanpak": "Broer betaalt drie maanden de huur voor; daarna "
+                        "automatische incasso",
+                        **_consent("toestemming_eigen_netwerk", "TF-2026-0907"),
+                    },
+                ),
+                # Eigen Haard reports that eviction threatens while it coordinates the rung.
+                (MESSAGE + "uitzetting_dreigt", {}),
+            ],
+            "uitzetting dreigt tijdens de afstemming: zorgmelding naast de ladder",
+        ),
     ]
 
 
@@ -299,9 +336,12 @@ def load(db: Database, settings: Settings) -> list[str]:
             if result.instance_id is None:
                 lines.append(f"{PROCESS}: melding {signal['referentie']} {result.status}")
                 continue
-            for element, data in steps:
-                _complete(session, result.instance_id, element, data)
             key = session.get(ProcessInstance, result.instance_id).business_key
+            for element, data in steps:
+                if element.startswith(MESSAGE):
+                    engine.deliver_message(session, element[len(MESSAGE) :], key, data, ACTOR)
+                else:
+                    _complete(session, result.instance_id, element, data)
         lines.append(f"{PROCESS}: casus {key} ({signal['referentie']}): {description}")
     return lines
 

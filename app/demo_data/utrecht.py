@@ -14,10 +14,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
+from app.cases import documents
 from app.cases.models import PartyBinding
 from app.config import Settings
 from app.db import Database
@@ -38,6 +40,15 @@ BINDINGS = {
 ACTOR = "demo"
 TODAY = "{vandaag}"  # replaced by today's date (Amsterdam) when the step runs
 INTAKE_TIME = "{over_een_week}"  # replaced by 10:00 a week from today
+SCAN = "{scan}"  # replaced by the id of the scanned agreement, uploaded into the case first
+SCAN_UPLOADER = "user:portaal.wim"
+# A one-page PDF standing in for the signed agreement (bijlage 3.3) that Portaal scans.
+SCAN_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def _tenant(reference: str, name: str, street: str, number: str, postcode: str) -> dict[str, Any]:
@@ -101,7 +112,7 @@ ELIGIBLE = [
         "overeenkomst_vastleggen",
         {"vh_uitgelegd": True, "overeenkomst_getekend": True, "datum_overeenkomst": TODAY},
     ),
-    ("overeenkomst_scannen", {"overeenkomst_scan": "SCAN-DEMO.pdf"}),
+    ("overeenkomst_scannen", {"overeenkomst_scan": SCAN}),
     ("kris_dossier_aanmaken", {"kris_nummer": "KRIS-DEMO"}),
     ("verslag_registreren", {"verslag_aannamegesprek_in_kris": True}),
     (
@@ -299,8 +310,20 @@ def load(db: Database, settings: Settings) -> list[str]:
     return lines
 
 
-def _fill(value: Any) -> Any:
+def _fill(session: Session, instance_id: str, value: Any) -> Any:
     now = clock.local(clock.now())
+    if value == SCAN:
+        # Step 7: Portaal adds the scan to the case's documents and names it in the task.
+        row = documents.store(
+            session,
+            instance_id,
+            "overeenkomst-voorkom-huisuitzetting.pdf",
+            "application/pdf",
+            SCAN_PDF,
+            "overeenkomst",
+            SCAN_UPLOADER,
+        )
+        return str(row.id)
     if value == TODAY:
         return now.date().isoformat()
     if value == INTAKE_TIME:
@@ -318,5 +341,5 @@ def _complete(db: Database, instance_id: str, element: str, data: dict[str, Any]
                 HumanTask.status == TaskStatus.OPEN.value,
             )
         ).one()
-        values = {name: _fill(value) for name, value in data.items()}
+        values = {name: _fill(session, instance_id, value) for name, value in data.items()}
         service.complete_task(session, task.id, values, ACTOR)

@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, inspect, select, update
@@ -740,18 +741,35 @@ class Execution:
         known = [p for p in phases if p is not None]
         if not known:
             if self.workflow.completed:
-                # The latest completed element that has a phase: normally the end event
-                # reached (last_task is Spiff's internal "End", which has no BPMN id). Tree
-                # order breaks ties: under a virtual clock every change has the same time.
-                completed = enumerate(self.workflow.get_tasks(state=TaskState.COMPLETED))
-                done = sorted(completed, key=lambda p: (p[1].last_state_change, p[0]), reverse=True)
-                for _, task in done:
-                    phase = self.catalogue.phase_of(_element_id(task))
-                    if phase is not None:
-                        return phase
+                return self._final_phase()
             return None
 
         return max(known, key=self.catalogue.phase_order)
+
+    def _final_phase(self) -> str | None:
+        """A finished case is in the furthest phase of the end events it reached, as a live
+        case is in the furthest phase of its open work. An end event that only closes a
+        wrapping sub-process (Diemen's whole work process) does not pull the case back."""
+        assert self.catalogue is not None
+        completed = list(self.workflow.get_tasks(state=TaskState.COMPLETED))
+        ends = [
+            self.catalogue.phase_of(_element_id(t))
+            for t in completed
+            if isinstance(t.task_spec, EndEvent)
+        ]
+        reached = [p for p in ends if p is not None]
+        if reached:
+            return max(reached, key=self.catalogue.phase_order)
+        # No end event with a phase: the latest completed element that has one. Tree order
+        # breaks ties: under a virtual clock every change has the same time.
+        done = sorted(
+            enumerate(completed), key=lambda p: (p[1].last_state_change, p[0]), reverse=True
+        )
+        for _, task in done:
+            phase = self.catalogue.phase_of(_element_id(task))
+            if phase is not None:
+                return phase
+        return None
 
     def _open_human_task(self, task: Task) -> None:
         ext = _extensions(task)

@@ -55,6 +55,12 @@ SIGNAL = {
 }
 SIGNAL_FIELDS = set(SIGNAL)
 NAW = {"naam", "straat", "huisnummer", "toevoeging", "postcode", "woonplaats"}
+# The care report to the municipality (alinea 8), as the Uitvoerder records it.
+CARE_REPORT = {
+    "datum_zorgmelding": "2026-05-04",
+    "kenmerk_zorgmelding": "ZM-2026-0012",
+    "zorgmelding_toelichting": "Gezin met kinderen; dagvaarding aangekondigd door de Partner",
+}
 
 
 @dataclass
@@ -161,7 +167,12 @@ class Case:
             return str(row.id)
 
     def end(self) -> dict[str, int]:
-        return self.sim.end_events()
+        """The end events reached: the path's outcome. Every completed case also left the
+        work process (sub-process `werkproces`) at `einde_werkproces`; that is checked here
+        and left out."""
+        ends = self.sim.end_events()
+        assert ends.pop("einde_werkproces", 0) >= 1, ends
+        return ends
 
     def record(self) -> None:
         record(self.db, PROCESS)

@@ -23,6 +23,7 @@ from app.engine.runtime import version_catalogue
 from app.intake.feedback import feedback
 from app.privacy import consent
 from tests.processes.diemen_werkproces_support import (
+    CARE_REPORT,
     NAW,
     PROCESS,
     SIGNAL,
@@ -395,7 +396,10 @@ def test_ander_inkomen_budgetbeheer_plangroep(db, settings, clock) -> None:
     assert c.sees("gemeente") == set()
     c.complete("plangroep", "budgetbeheer_starten", {"startdatum_budgetbeheer": "2026-04-01"})
     assert c.end() == {"einde_budgetbeheer": 1}
+    # Closed at einde_budgetbeheer: the case keeps that phase (not that of the end event
+    # closing the wrapping work process), so Plangroep still reads what it did.
     assert "startdatum_budgetbeheer" in c.sees("plangroep")
+    assert "startdatum_budgetbeheer" in c.sees("uitvoerder")
     c.record()
 
 
@@ -547,4 +551,178 @@ def test_gemeente_keurt_budgetbeheer_niet_goed(db, settings, clock) -> None:
         },
     )
     assert c.end() == {"einde_zonder_oplossing": 1}
+    c.record()
+
+
+# -- eviction threatens on any rung: the care report beside the work process (alinea 8) ------
+
+
+def test_uitzetting_dreigt_tijdens_afstemming_vrijwilligers(db, settings, clock) -> None:
+    c = case(db, settings, clock)
+    report(c)  # a family with two minor children (gegeven 6)
+    to_ladder(c, zelfstandig=False, netwerk=False, vrijwilligers=True)
+    ask_consent(c, "vrijwilligers", True, c.signed_form("toestemming-vrijwilligers.pdf"))
+    assert c.open_elements() == ["afstemmen_vrijwilligers"]
+    assert c.instance().phase == "afstemming"
+
+    # Monday 4 May the partner reports that, despite the efforts, eviction threatens (a
+    # summons is on its way). The number of children comes from its own report: nobody is
+    # asked again.
+    c.advance_to("2026-05-04T09:00")
+    c.sim.message("uitzetting_dreigt", c.key)
+    assert c.open_elements() == ["afstemmen_vrijwilligers", "zorgmelding_bij_dreiging"]
+    task = c.task("zorgmelding_bij_dreiging")
+    assert task.candidate_groups == ["diemen-uitvoerder"]
+    # Mon 4 May + 1 working day; Liberation Day Tue 5 May does not count: Wed 6 May.
+    assert due(task) == "2026-05-06T23:59:59+02:00"
+    data = c.instance().data
+    assert (data["uitzetting_dreigt"], data["gezin_met_minderjarigen"]) == (True, True)
+    # The rung goes on as before: still the partner's coordination, which it still sees.
+    assert c.instance().phase == "afstemming"
+    assert c.task("afstemmen_vrijwilligers").candidate_groups == ["eigen-haard"]
+    assert "voorstel_aanpak" in c.sees("partner")
+    assert not c.sees("partner") & {"uitzetting_dreigt", "gezin_met_minderjarigen"}
+    assert c.sees("gemeente") == set()  # no report yet
+    assert c.sees("vrijwilligers") == set()
+    with pytest.raises(NotFound):  # the partner cannot make the care report
+        c.complete("partner", "zorgmelding_bij_dreiging", CARE_REPORT)
+
+    c.complete("uitvoerder", "zorgmelding_bij_dreiging", CARE_REPORT)
+    task = c.task("huurder_informeren_bij_dreiging")
+    assert task.candidate_groups == ["diemen-uitvoerder"]
+    assert due(task) == "2026-05-06T23:59:59+02:00"
+    # The municipality reads the report (date, reference, content) on whatever rung the
+    # case is; the partner and the volunteers do not.
+    assert c.sees("gemeente") == set(CARE_REPORT)
+    assert not c.sees("partner") & set(CARE_REPORT)
+    assert c.sees("vrijwilligers") == set()
+
+    # The partner agrees meanwhile; the referral to Humanitas goes on beside the report.
+    c.complete("partner", "afstemmen_vrijwilligers", {"akkoord_partner": True})
+    assert c.open_elements() == ["doorgeleiden_vrijwilliger", "huurder_informeren_bij_dreiging"]
+    # One care report per case: the work process no longer listens for the message.
+    with pytest.raises(NotFound):
+        c.sim.message("uitzetting_dreigt", c.key)
+
+    c.advance_to("2026-05-06T09:00")
+    c.complete(
+        "uitvoerder",
+        "huurder_informeren_bij_dreiging",
+        {
+            "datum_huurder_geinformeerd": "2026-05-06",
+            "wijze_informeren": "Huisbezoek",
+            "kenmerk_informeren": "HB-2026-0014",
+        },
+    )
+    assert not {"datum_huurder_geinformeerd", "kenmerk_informeren"} & c.sees("gemeente")
+    c.complete(
+        "uitvoerder",
+        "doorgeleiden_vrijwilliger",
+        {
+            "datum_doorverwijzing": "2026-05-06",
+            "kenmerk_doorverwijzing": "HUM-2026-0011",
+            "eindresultaat": "Vervolghulp en/of verwijzing financieel",
+        },
+    )
+    task = c.task("ondersteuning_starten")
+    assert task.candidate_groups == ["humanitas-diemen"]
+    # Wed 6 May + 10 working days; Ascension 14 May and the bridge day 15 May do not count:
+    # 7, 8, 11, 12, 13, 18, 19, 20, 21, 22 May.
+    assert due(task) == "2026-05-22T23:59:59+02:00"
+    c.complete("vrijwilligers", "ondersteuning_starten", {"startdatum_ondersteuning": "2026-05-25"})
+    assert c.instance().status == "completed"
+    assert c.end() == {"einde_zorgmelding_bij_dreiging": 1, "einde_vrijwilligers": 1}
+    with pytest.raises(NotFound):  # a closed case hears nothing
+        c.sim.message("uitzetting_dreigt", c.key)
+    c.record()
+
+
+def test_uitzetting_dreigt_tijdens_budgetbeheer_plangroep(db, settings, clock) -> None:
+    c = case(db, settings, clock)
+    report(c, {**SIGNAL, "minderjarige_kinderen": "1"})
+    to_ladder(c, zelfstandig=False, netwerk=False, vrijwilligers=False)
+    c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "Ander inkomen"})
+    c.complete(
+        "uitvoerder",
+        "toestemming_budgetbeheer_vragen",
+        {
+            "motivering_budgetbeheer": "Kan niet zelf betalen",
+            "toestemming_budgetbeheer": True,
+            "bewijs_toestemming_budgetbeheer": c.signed_form("toestemming-budgetbeheer.pdf"),
+        },
+    )
+    c.complete("gemeente", "budgetbeheer_goedkeuren", {"akkoord_gemeente": True})
+    c.complete(
+        "uitvoerder",
+        "aanmelden_plangroep",
+        {
+            "datum_doorverwijzing": "2026-03-02",
+            "kenmerk_doorverwijzing": "PG-2026-0051",
+            "eindresultaat": "Vervolghulp en/of verwijzing financieel",
+        },
+    )
+    assert c.open_elements() == ["budgetbeheer_starten"]
+
+    # Thursday 2 April, the day before Good Friday, the partner reports the threat while
+    # Plangroep is still starting budget management.
+    c.advance_to("2026-04-02T16:00")
+    c.sim.message("uitzetting_dreigt", c.key)
+    assert c.open_elements() == ["budgetbeheer_starten", "zorgmelding_bij_dreiging"]
+    # Thu 2 Apr + 1 working day; Good Friday 3 Apr and Easter Monday 6 Apr do not count:
+    # Tue 7 Apr.
+    assert due(c.task("zorgmelding_bij_dreiging")) == "2026-04-07T23:59:59+02:00"
+    # Plangroep keeps its view and its work while the report is made.
+    assert c.instance().phase == "budgetbeheer"
+    assert {"naam", "huurachterstand", "kenmerk_doorverwijzing"} <= c.sees("plangroep")
+    assert not c.sees("plangroep") & {"uitzetting_dreigt", "gezin_met_minderjarigen"}
+    c.complete("plangroep", "budgetbeheer_starten", {"startdatum_budgetbeheer": "2026-04-07"})
+    assert c.open_elements() == ["zorgmelding_bij_dreiging"]
+    assert c.instance().status == "waiting"  # the case waits for the care report
+
+    c.advance_to("2026-04-07T09:00")
+    c.complete("uitvoerder", "zorgmelding_bij_dreiging", CARE_REPORT)
+    # Tue 7 Apr + 1 working day = Wed 8 Apr.
+    assert due(c.task("huurder_informeren_bij_dreiging")) == "2026-04-08T23:59:59+02:00"
+    assert set(CARE_REPORT) <= c.sees("gemeente")
+    assert not set(CARE_REPORT) & c.sees("plangroep")
+    c.complete(
+        "uitvoerder",
+        "huurder_informeren_bij_dreiging",
+        {
+            "datum_huurder_geinformeerd": "2026-04-07",
+            "wijze_informeren": "Brief",
+            "kenmerk_informeren": "BR-2026-0402",
+        },
+    )
+    assert c.end() == {"einde_budgetbeheer": 1, "einde_zorgmelding_bij_dreiging": 1}
+    c.record()
+
+
+def test_uitzetting_dreigt_zonder_minderjarige_kinderen(db, settings, clock) -> None:
+    c = case(db, settings, clock)
+    # The partner left the number of minor children out ("indien van toepassing"): none.
+    report(c, {k: v for k, v in SIGNAL.items() if k != "minderjarige_kinderen"})
+    assert "minderjarige_kinderen" not in c.instance().data
+    to_ladder(c, zelfstandig=False, netwerk=True, vrijwilligers=False)
+    ask_consent(c, "netwerk", True, c.signed_form("toestemming-netwerk.pdf"))
+    assert c.open_elements() == ["afstemmen_netwerk"]
+    c.sim.message("uitzetting_dreigt", c.key)
+    # No family with minor children: no care report; the rung goes on untouched.
+    assert c.open_elements() == ["afstemmen_netwerk"]
+    c.complete("partner", "afstemmen_netwerk", {"akkoord_partner": False})
+    c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "IOAW"})
+    c.complete(
+        "uitvoerder", "toestemming_uitkering_vragen", {"toestemming_huur_via_uitkering": False}
+    )
+    c.complete(
+        "uitvoerder",
+        "uitzetting_beoordelen",
+        {
+            "uitzetting_dreigt": True,
+            "gezin_met_minderjarigen": False,
+            "eindresultaat": "Niet opgepakt: andere reden",
+        },
+    )
+    assert c.end() == {"einde_geen_minderjarigen": 1, "einde_zonder_oplossing": 1}
+    assert c.sees("gemeente") == set()
     c.record()

@@ -17,19 +17,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.cases.models import Document
 from app.cases.settings import set_value
+from app.cases.views import sight, visible_documents
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError, InvalidInput, NotFound
 from app.engine.models import HumanTask, Timer
-from app.privacy import consent
+from app.privacy import access, consent
 from app.privacy.catalogue import FORBIDDEN_NAME, load
 from app.privacy.models import Consent
+from app.tasks.forms import validate
 from tests.processes.utrecht_vh_support import (
     BUDGET_DATA,
     BUURTTEAM_ONLY,
     CORPORATION_OWN,
     FILE_COMPLETION,
     FOR_BUDGET_MANAGEMENT,
+    FORMS,
     HEALTH,
     HUURVERLEDEN,
     INTAKE,
@@ -45,6 +49,7 @@ from tests.processes.utrecht_vh_support import (
     open_elements,
     register,
     report_with_consent,
+    scan_agreement,
     setup,
     start_support,
     talk,
@@ -609,6 +614,92 @@ def test_budget_management_ends_while_a_talk_is_open(db, settings, clock, ending
     # The open talk is cancelled with the repetition; steps 18-19 follow.
     assert [t.status for t in tasks_of(db, key, "voortgangsgesprek")] == ["cancelled"]
     assert open_elements(db, key) == ["kris_dossier_sluiten"]
+
+
+# -- step 7: the signed agreement is a scan among the case's documents ----------------------
+
+
+def may_open(u: Utrecht, party: str, instance_id: str) -> set[int]:
+    """The documents of the case a person of the party's organisation may open, by the rule
+    of the case page and the download (app/cases/views.py)."""
+    with u.db.session() as session:
+        instance, parties = access.visible_instance(session, u.readers[party], instance_id)
+        seen = sight(session, u.readers[party], instance, parties)
+        shown, _hidden = visible_documents(
+            session, u.readers[party], instance_id, seen, consent.history(session, instance_id)
+        )
+        return {d.id for d in shown}
+
+
+def to_the_scan(u: Utrecht) -> tuple[str, str]:
+    instance_id, key = report_with_consent(u)
+    invite(u, key)
+    eligible_intake(u, key)
+    u.on("2026-03-13")
+    return instance_id, key
+
+
+def test_the_signed_agreement_is_a_document_of_the_case(db, settings, clock) -> None:
+    u = setup(db, settings, clock)
+    instance_id, key = to_the_scan(u)
+    task = u.task("overeenkomst_scannen", key)
+    assert task.candidate_groups == ["portaal"]
+    # The form asks for the number of the scan among the case's documents, not for a name
+    # typed by hand.
+    form = json.loads((FORMS / task.form_key).read_text("utf-8"))
+    _clean, errors = validate(form, {"overeenkomst_scan": "SCAN-0042.pdf"})
+    assert errors == {
+        "overeenkomst_scan": ["Vul het documentnummer van de scan in (alleen cijfers)."]
+    }
+    assert validate(form, {})[1] == {"overeenkomst_scan": ["Vul dit veld in."]}
+
+    scan = scan_agreement(u, key)
+    u.web_complete("corporatie", "overeenkomst_scannen", key, {"overeenkomst_scan": str(scan)})
+    assert open_elements(db, key) == ["kris_dossier_aanmaken"]
+    assert u.sim.instance(key).data["overeenkomst_scan"] == str(scan)
+    # The number names a real document of this very case: the scan Portaal uploaded.
+    with db.session() as session:
+        row = session.get(Document, int(u.sim.instance(key).data["overeenkomst_scan"]))
+        assert row is not None
+        assert (row.instance_id, row.category, row.uploaded_by) == (
+            instance_id,
+            "overeenkomst",
+            "user:portaal.wim",
+        )
+    # The field: the corporation, the team and the VH-coordinator (who registers the scan in
+    # KRIS, step 9) read it; Werk en Inkomen does not (bijlage 3.1 sends the scan to the
+    # coordinator only).
+    for party in ("corporatie", "buurtteam", "vh_coordinator"):
+        assert "overeenkomst_scan" in u.sees(party, instance_id), party
+    assert "overeenkomst_scan" not in u.sees("werk_en_inkomen", instance_id)
+    # The document: Portaal scanned it and keeps it (it is a party to the agreement); Werk en
+    # Inkomen cannot open it.
+    assert scan in may_open(u, "corporatie", instance_id)
+    assert scan not in may_open(u, "werk_en_inkomen", instance_id)
+
+    # Another case's scan number is not this case's document.
+    other_id, other_key = u.start("PORT-2026-0043", naam="K. Smit", huisnummer="114")
+    foreign = scan_agreement(u, other_key, other_id)
+    with db.session() as session:
+        assert session.get(Document, foreign).instance_id != instance_id
+    assert foreign not in may_open(u, "vh_coordinator", instance_id)
+    record(db, KEY)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app/cases/views.py visible_documents matches a field's value against a document's "
+    "file name, not its number: a field naming the scan by number does not open it yet",
+)
+def test_the_coordinator_and_the_team_may_open_the_scan(db, settings, clock) -> None:
+    u = setup(db, settings, clock)
+    instance_id, key = to_the_scan(u)
+    scan = scan_agreement(u, key)
+    u.web_complete("corporatie", "overeenkomst_scannen", key, {"overeenkomst_scan": str(scan)})
+    # Those who may read the field that names the scan may open the scan.
+    assert scan in may_open(u, "vh_coordinator", instance_id)
+    assert scan in may_open(u, "buurtteam", instance_id)
+    assert scan not in may_open(u, "werk_en_inkomen", instance_id)
 
 
 # -- the terms are settings of the municipality ------------------------------------------------

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from app.auth import service as auth
 from app.auth.principal import Principal
-from app.clock import AMSTERDAM, local
+from app.cases.models import Document
+from app.clock import AMSTERDAM, local, now
 from app.db import Database
 from app.engine.models import HumanTask, ProcessInstance, TaskStatus
 from app.intake.service import prepare, receive
@@ -25,7 +26,7 @@ from app.simulation.runner import Simulation
 from app.tasks import service as tasks
 from app.tasks.forms import validate
 from tests.support.engine import deploy_process
-from tests.support.orgs import bind, organisation, partner
+from tests.support.orgs import bind, organisation, partner, user
 
 KEY = "utrecht_vh"
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -82,6 +83,8 @@ FOR_BUDGET_MANAGEMENT = {
     "motivatie_budgetbeheer",
 }
 BUURTTEAM_ONLY = {"al_bekend", "betrokken_medewerker", "wenst_ondersteuning_buurtteam"}
+# Portaal's housing consultant, a user of Portaal's organisation: the scan is uploaded by him.
+SCANNER = "user:portaal.wim"
 
 
 @dataclass
@@ -181,6 +184,7 @@ def setup(db: Database, settings: Any, clock: Any) -> Utrecht:
         auth.create_group(session, "vh-coordinator", "VH-coördinatoren", "buurtteam-utrecht")
     for party in ("buurtteam", "vh_coordinator", "werk_en_inkomen"):
         bind(db, KEY, MUNICIPALITY, party, TEAMS[party])
+    user(db, SCANNER.split(":", 1)[1], "portaal")
     readers = {}
     with db.session() as session:
         for party, org_key in ORGS.items():
@@ -300,11 +304,32 @@ def eligible_intake(u: Utrecht, key: str) -> None:
     )
 
 
+def scan_agreement(u: Utrecht, key: str, instance_id: str | None = None) -> int:
+    """Step 7, first half: Portaal adds the scanned agreement to the case's documents (the
+    upload on the case page stores such a row; the bytes are not needed here). Returns its
+    number, which the task then names. `instance_id`: attach it to another case instead."""
+    with u.db.transaction() as session:
+        row = Document(
+            instance_id=instance_id or u.sim.instance(key).id,
+            name="overeenkomst-vh-getekend.pdf",
+            content_type="application/pdf",
+            size=182_311,
+            sha256="5c" * 32,
+            category="overeenkomst",
+            uploaded_by=SCANNER,
+            uploaded_at=now(),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
 def register(u: Utrecht, key: str, request_sent: str) -> None:
     """Steps 7-10a: scan, KRIS file, registrations, and the request to complete the file
     sent on `request_sent` (the clock is moved there)."""
     u.on("2026-03-13")
-    u.do("corporatie", "overeenkomst_scannen", key, {"overeenkomst_scan": "SCAN-0042.pdf"})
+    scan = scan_agreement(u, key)
+    u.do("corporatie", "overeenkomst_scannen", key, {"overeenkomst_scan": str(scan)})
     u.on("2026-03-16")
     u.do("vh_coordinator", "kris_dossier_aanmaken", key, {"kris_nummer": "KRIS-204518"})
     u.on("2026-03-17")
