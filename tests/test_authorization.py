@@ -6,7 +6,8 @@ new page or endpoint is covered the day it is added):
 - a person without one of a page's roles: 403; with one of them: not 403.
 
 Which rows of data someone may see (other organisation, other municipality) is tested with
-each domain (tasks, cases, privacy, manage); this file is about the doors.
+each domain (tasks, cases, privacy, manage); this file is about the doors, and, at its end,
+about real objects (a task, a case, a document) for each kind of person.
 """
 
 from __future__ import annotations
@@ -111,3 +112,98 @@ def test_pages_refuse_people_without_their_role(open_app, db) -> None:
                 assert answer.status_code != 403, (role.value, endpoint, method, url)
             else:
                 assert answer.status_code == 403, (role.value, endpoint, method, url)
+
+
+# -- real objects: who gets what for a task, a case and a document ---------------------------
+#
+# The tests above fill URL parameters with placeholders, so object pages answer 404 for
+# everyone; this matrix opens real ones, in a seeded world (tests/cases/support.py): the task
+# and case belong to the Weert social team (sanne, its team lead tineke); the corporation
+# (marieke) reported the case; henk works for Haarlem's social team and has no part in it.
+
+PERSONS = ("sanne", "tineke", "marieke", "henk", None)  # None: not logged in
+LOGIN = "login"  # a redirect to the login form
+
+PAGE_MATRIX = {
+    # (method, url template): expected per person, in the order of PERSONS
+    ("GET", "/taken/{task}"): (200, 200, 404, 404, LOGIN),
+    ("GET", "/zaken/{case}"): (200, 200, 200, 404, LOGIN),
+    ("GET", "/zaken/{case}/documenten/{document}"): (200, 200, 404, 404, LOGIN),
+    ("GET", "/zaken/{other_case}/documenten/{document}"): (404, 404, 404, 404, LOGIN),
+    ("POST", "/zaken/{case}/documenten"): (302, 302, 302, 404, LOGIN),
+    ("POST", "/zaken/{case}/toestemmingen/gesprek/intrekken"): (404, 404, 404, 404, LOGIN),
+    ("POST", "/taken/{task}/claimen"): (302, 302, 404, 404, LOGIN),
+    ("POST", "/taken/verdelen"): (403, 302, 403, 403, LOGIN),
+}
+API_MATRIX = {
+    # expected for a token of: weert-swt, wonen-limburg, haarlem-swt, no token
+    "/api/v1/tasks/{task}": (200, 404, 404, 401),
+    "/api/v1/instances/{case}": (200, 200, 404, 401),
+    "/api/v1/instances/{case}/data": (200, 200, 404, 401),
+}
+
+
+@pytest.fixture
+def seeded(open_app, db, tmp_path, monkeypatch) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from app.cases import documents
+    from tests.cases.support import seed
+
+    monkeypatch.setattr(documents, "STORE", tmp_path / "documenten")
+    world = seed(db, open_app.extensions["stroom"].settings.secret_key)
+    with db.transaction() as session:
+        document = documents.store(
+            session,
+            world.case,
+            "verslag.pdf",
+            "application/pdf",
+            b"%PDF-1",
+            "brief",
+            "user:samir",
+        )
+        document_id = document.id
+    return {
+        "task": world.task.id,
+        "case": world.case,
+        "other_case": world.tasks[1].instance_id,
+        "document": str(document_id),
+    }
+
+
+def _form(url: str, ids: dict[str, str]) -> dict[str, Any]:
+    if url.endswith("/verdelen"):
+        return {"taken": [ids["task"]], "medewerker": "samir", "reden": "verdeling"}
+    if url.endswith("/intrekken"):
+        return {"reden": "bewoner belde", "kanaal": "mondeling"}
+    return {}
+
+
+def test_object_pages_for_each_kind_of_person(open_app, seeded, db) -> None:
+    results: dict[tuple[str, str], list[Any]] = {}
+    for index, person in enumerate(PERSONS):
+        client = open_app.test_client()
+        if person:
+            assert login(client, person).status_code == 302
+        for (method, template), expected in PAGE_MATRIX.items():
+            url = template.format(**seeded)
+            answer = client.open(url, method=method, data=_form(url, seeded))
+            found: Any = answer.status_code
+            if found == 302 and answer.headers["Location"].startswith("/inloggen"):
+                found = LOGIN
+            results.setdefault((method, template), []).append(found)
+            assert found == expected[index], (person, method, url, found)
+    assert {k: tuple(v) for k, v in results.items()} == PAGE_MATRIX
+
+
+def test_api_objects_for_each_organisation(open_app, seeded, db) -> None:
+    from tests.cases.support import token
+
+    scopes = ["tasks:read", "instances:read", "cases:read"]
+    tokens = [token(db, org, scopes) for org in ("weert-swt", "wonen-limburg", "haarlem-swt")]
+    client = open_app.test_client()
+    for template, expected in API_MATRIX.items():
+        url = template.format(**seeded)
+        found = [
+            client.get(url, headers={"Authorization": f"Bearer {secret}"}).status_code
+            for secret in tokens
+        ] + [client.get(url).status_code]
+        assert tuple(found) == expected, (url, found)

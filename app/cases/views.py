@@ -1,22 +1,50 @@
-"""The case page: everything about one case that the viewer may see."""
+"""The case page: everything about one case that the viewer may see.
+
+What the page shows follows the process's data catalogue (app/privacy/access.py):
+
+- data: the fields the viewer's party may read in the case's phase (`access.read_case`, which
+  also writes the processing-log and audit lines);
+- tasks: every task of the case, but the people working on them are named only when they
+  belong to the viewer's own organisation;
+- consent records: only for scopes whose consent field (the field that records it) the
+  viewer's party may read in this phase or may record in some phase; withdrawing a consent is
+  for the parties that may record it;
+- documents: those uploaded by the viewer's organisation, the evidence of the consents the
+  viewer may see, and documents a field the viewer may read names (its file name, as
+  `overeenkomst_scan` in Utrecht);
+- the timeline: what happened and to which task, without the diagram's element ids; people
+  only from the viewer's organisation; consent events only for the scopes the viewer may see.
+"""
 
 from __future__ import annotations
 
+import io
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app.auth.models import ApiToken, User
+from app.auth.principal import Principal
 from app.auth.web import login_required
 from app.cases import documents
 from app.cases.models import Document, InstanceParty
-from app.engine.errors import InvalidInput
-from app.engine.models import HumanTask, InstanceEvent, Timer, WaitStatus
+from app.engine.errors import Conflict, InvalidInput, NotFound
+from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, Timer, WaitStatus
+from app.engine.runtime import version_catalogue
 from app.privacy import access, consent, logs
+from app.privacy.catalogue import Catalogue
+from app.privacy.models import Consent
 from app.tasks import service as tasks
 from app.tasks.views import _display
 
 bp = Blueprint("cases", __name__)
+
+MIN_REASON = 3
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _app() -> Any:
@@ -31,14 +59,102 @@ def _session() -> Any:
     return db_session()
 
 
+# -- what the viewer may see ----------------------------------------------------------------
+
+
+@dataclass
+class Sight:
+    """What the catalogue lets the viewer's parties see of one case, beyond its fields."""
+
+    parties: set[str]
+    catalogue: Catalogue | None
+    phase: str | None
+    readable: dict[str, Any]  # the fields the viewer may read, with their values
+    consent_scopes: set[str] = field(default_factory=set)  # consent records shown
+    withdrawable: set[str] = field(default_factory=set)  # scopes the viewer may withdraw
+
+
+def sight(session: Session, principal: Principal, row: ProcessInstance, parties: set[str]) -> Sight:
+    catalogue = version_catalogue(session, row.version_id)
+    given = access.given_consents(session, row.id)
+    data = dict(row.data or {})
+    names = access.readable_fields(catalogue, parties, row.phase, given, data)
+    result = Sight(parties, catalogue, row.phase, {n: data[n] for n in names if n in data})
+    if catalogue is None:
+        return result
+    everything = access.SYSTEM_PARTY in parties
+    for name, spec in catalogue.fields.items():
+        scope = spec.records_consent
+        if not scope:
+            continue
+        may_write = everything or any(party in spec.write for party in parties)
+        may_read = everything or name in names
+        if may_read or may_write:
+            result.consent_scopes.add(scope)
+        if may_write:
+            result.withdrawable.add(scope)
+    return result
+
+
+def own_actors(session: Session, principal: Principal, actors: set[str]) -> set[str]:
+    """The actors (`user:<name>`, `token:<name>`) who belong to the viewer's organisation."""
+    if principal.is_system:
+        return set(actors)
+    users = sorted({a[5:] for a in actors if a.startswith("user:")})
+    tokens = sorted({a[6:] for a in actors if a.startswith("token:")})
+    own: set[str] = set()
+    if users:
+        own.update(
+            f"user:{name}"
+            for name in session.scalars(
+                select(User.username).where(
+                    User.username.in_(users), User.organisation_id == principal.organisation_id
+                )
+            )
+        )
+    if tokens:
+        own.update(
+            f"token:{name}"
+            for name in session.scalars(
+                select(ApiToken.name).where(
+                    ApiToken.name.in_(tokens), ApiToken.organisation_id == principal.organisation_id
+                )
+            )
+        )
+    return own
+
+
+def visible_documents(
+    session: Session, principal: Principal, instance_id: str, seen: Sight, consents: list[Consent]
+) -> tuple[list[Document], int]:
+    """The case's documents the viewer may open, and how many others there are."""
+    rows = session.scalars(
+        select(Document).where(Document.instance_id == instance_id).order_by(Document.uploaded_at)
+    ).all()
+    own = own_actors(session, principal, {r.uploaded_by for r in rows if r.uploaded_by})
+    evidence = {
+        c.evidence_document_id
+        for c in consents
+        if c.evidence_document_id and c.scope in seen.consent_scopes
+    }
+    referred = {v.strip() for v in seen.readable.values() if isinstance(v, str)}
+    shown = [r for r in rows if r.uploaded_by in own or r.id in evidence or r.name in referred]
+    return shown, len(rows) - len(shown)
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+
 @bp.get("/zaken/<instance_id>")
 @login_required
 def case(instance_id: str) -> Any:
     session = _session()
+    principal = g.principal
     view = access.read_case(
-        _app().db, session, g.principal, instance_id, "zaak bekijken", _app().settings.secret_key
+        _app().db, session, principal, instance_id, "zaak bekijken", _app().settings.secret_key
     )
     instance = view.instance
+    seen = sight(session, principal, instance, view.parties)
     parties = session.execute(
         select(InstanceParty.party, InstanceParty.group_key)
         .where(InstanceParty.instance_id == instance.id)
@@ -47,37 +163,118 @@ def case(instance_id: str) -> Any:
     all_tasks = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.created_at)
     ).all()
-    history = session.scalars(
-        select(InstanceEvent)
-        .where(InstanceEvent.instance_id == instance.id)
-        .order_by(InstanceEvent.id)
-    ).all()
     timers = session.scalars(
         select(Timer)
         .where(Timer.instance_id == instance.id, Timer.status == WaitStatus.WAITING.value)
         .order_by(Timer.due_at)
     ).all()
-    docs = session.scalars(
-        select(Document).where(Document.instance_id == instance.id).order_by(Document.uploaded_at)
-    ).all()
+    every_consent = consent.history(session, instance.id)
+    consents = [c for c in every_consent if c.scope in seen.consent_scopes]
+    docs, hidden_docs = visible_documents(session, principal, instance.id, seen, every_consent)
+    people = {f"user:{t.assignee}" for t in all_tasks if t.assignee}
+    people |= {t.completed_by for t in all_tasks if t.completed_by}
+    people |= {d.uploaded_by for d in docs if d.uploaded_by}
+    own = own_actors(session, principal, people)
     party_names = {
         k: v.get("naam", k) for k, v in (view.catalogue.parties.items() if view.catalogue else [])
     }
+    open_tasks = [t for t in all_tasks if t.status == "open"]
     return render_template(
         "cases/case.html",
         view=view,
         instance=instance,
         shown=[(view.label(k), _display(v)) for k, v in view.fields.items()],
         parties=[(party_names.get(p, p), gk) for p, gk in parties],
-        open_tasks=[t for t in all_tasks if t.status == "open"],
-        done_tasks=[t for t in all_tasks if t.status != "open"],
-        may_open={t.id for t in all_tasks if tasks.may_see(g.principal, t)},
-        history=history,
+        open_tasks=[(t, _worker(t.assignee and f"user:{t.assignee}", own)) for t in open_tasks],
+        done_tasks=[
+            (t.name, t.completed_at, _worker(t.completed_by, own) or "—")
+            for t in all_tasks
+            if t.status != "open"
+        ],
+        due_tasks=[t for t in open_tasks if t.due_at],
+        may_open={t.id for t in all_tasks if tasks.may_see(principal, t)},
+        history=case_timeline(session, principal, instance, seen),
         timers=timers,
-        consents=consent.history(session, instance.id),
-        documents=docs,
+        consents=consents,
+        withdrawable={
+            c.id
+            for c in consents
+            if c.scope in seen.withdrawable
+            and c.given
+            and c.withdrawn_at is None
+            and c is _latest(every_consent, c.scope)
+        },
+        channels=consent.CHANNELS,
+        documents=[(d, _worker(d.uploaded_by, own) or "—") for d in docs],
+        hidden_documents=hidden_docs,
         errors={},
     )
+
+
+def _worker(actor: str | None, own: set[str]) -> str | None:
+    """A person's name when they belong to the viewer's organisation; else only that
+    someone of another organisation has it."""
+    if not actor:
+        return None
+    if actor in own:
+        return actor.split(":", 1)[1]
+    if actor.startswith(("user:", "token:")):
+        return "andere organisatie"
+    return "systeem"
+
+
+def _latest(rows: list[Consent], scope: str) -> Consent | None:
+    found = [r for r in rows if r.scope == scope]
+    return found[-1] if found else None
+
+
+def case_timeline(
+    session: Session,
+    principal: Principal,
+    row: ProcessInstance,
+    seen: Sight,
+    newest_first: bool = False,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The case's history as the viewer may see it (see the module's docstring): for the
+    case page and the task page's side panel."""
+    query = select(InstanceEvent).where(InstanceEvent.instance_id == row.id)
+    query = query.order_by(InstanceEvent.id.desc() if newest_first else InstanceEvent.id)
+    events = [e for e in session.scalars(query) if _event_shown(e, seen)][:limit]
+    task_ids = sorted({e.task_id for e in events if e.task_id})
+    names: dict[str, str] = {
+        task_id: name
+        for task_id, name in session.execute(
+            select(HumanTask.id, HumanTask.name).where(HumanTask.id.in_(task_ids))
+        )
+    }
+    own = own_actors(session, principal, {e.actor for e in events if e.actor})
+    return [_event(e, seen, own, names) for e in events]
+
+
+def _event_shown(event: InstanceEvent, seen: Sight) -> bool:
+    if event.kind.startswith("toestemming_"):
+        return (event.details or {}).get("scope") in seen.consent_scopes
+    return True
+
+
+def _event(
+    event: InstanceEvent, seen: Sight, own: set[str], task_names: dict[str, str]
+) -> dict[str, Any]:
+    subject = None
+    if event.task_id and event.task_id in task_names:
+        subject = task_names[event.task_id]
+    elif event.kind.startswith("toestemming_") and seen.catalogue:
+        scope = (event.details or {}).get("scope")
+        subject = seen.catalogue.consents.get(scope, scope)
+    return {"at": event.at, "kind": event.kind, "subject": subject, "actor": _own(event.actor, own)}
+
+
+def _own(actor: str | None, own: set[str]) -> str | None:
+    return actor.split(":", 1)[1] if actor and actor in own else None
+
+
+# -- documents --------------------------------------------------------------------------------
 
 
 @bp.post("/zaken/<instance_id>/documenten")
@@ -122,22 +319,122 @@ def upload(instance_id: str) -> Any:
 @bp.get("/zaken/<instance_id>/documenten/<int:document_id>")
 @login_required
 def download(instance_id: str, document_id: int) -> Any:
+    """A document the viewer may see on the case page (see `visible_documents`); any other
+    answers 404, as a document that does not exist."""
     session = _session()
-    access.visible_instance(session, g.principal, instance_id)
-    row = session.get(Document, document_id)
-    if row is None or row.instance_id != instance_id:
-        abort(404)
-    logs.audit(
-        _app().db,
-        _app().settings.secret_key,
-        g.principal,
-        "document.lezen",
-        "document",
-        row.id,
-        details={"zaak": instance_id},
+    principal = g.principal
+    app = _app()
+    try:
+        instance, parties = access.visible_instance(session, principal, instance_id)
+        seen = sight(session, principal, instance, parties)
+        shown, _hidden = visible_documents(
+            session, principal, instance_id, seen, consent.history(session, instance_id)
+        )
+        row = next((d for d in shown if d.id == document_id), None)
+        if row is None:
+            raise NotFound(f"document {document_id} bestaat niet")
+    except NotFound:
+        logs.audit(
+            app.db,
+            app.settings.secret_key,
+            principal,
+            "document.lezen",
+            "document",
+            document_id,
+            "geweigerd",
+            details={"zaak": instance_id},
+        )
+        raise
+    content = documents.read(row)
+    logs.write(
+        app.db,
+        app.settings.secret_key,
+        processings=[
+            logs.Processing(
+                name="document inzien",
+                activity_id=seen.catalogue.activity if seen.catalogue else instance.definition_key,
+                subject_kind="zaak",
+                subject_value=instance.id,
+                attributes={
+                    "doel": "document downloaden",
+                    "soort": row.category,
+                    "proces": instance.definition_key,
+                    "fase": instance.phase,
+                },
+            )
+        ],
+        audits=[
+            logs.audit_row(
+                principal, "document.lezen", "document", row.id, details={"zaak": instance_id}
+            )
+        ],
     )
-    return Response(
-        documents.read(row),
+    response = send_file(
+        io.BytesIO(content),
         mimetype=row.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{row.name}"'},
+        as_attachment=True,
+        download_name=_CONTROL.sub("_", row.name) or "document",
+        max_age=0,
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- consent ----------------------------------------------------------------------------------
+
+
+@bp.post("/zaken/<instance_id>/toestemmingen/<scope>/intrekken")
+@login_required
+def withdraw(instance_id: str, scope: str) -> Any:
+    """Record that the resident withdrew a consent; the running process hears of it at once
+    (app.privacy.consent.withdraw delivers the message). Only for a party that may record
+    the consent; the reason goes into the audit line."""
+    session = _session()
+    principal = g.principal
+    app = _app()
+
+    def audit(result: str, **details: Any) -> None:
+        logs.audit(
+            app.db,
+            app.settings.secret_key,
+            principal,
+            "toestemming.intrekken",
+            "procesinstantie",
+            instance_id,
+            result,
+            details={"toestemming": scope, **details},
+        )
+
+    try:
+        instance, parties = access.visible_instance(session, principal, instance_id)
+    except NotFound:
+        audit("geweigerd")
+        raise
+    seen = sight(session, principal, instance, parties)
+    if scope not in seen.consent_scopes:
+        audit("geweigerd")
+        abort(404)
+    if scope not in seen.withdrawable:
+        audit("geweigerd")
+        abort(403)
+    back = redirect(url_for("cases.case", instance_id=instance_id) + "#toestemmingen")
+    reason = (request.form.get("reden") or "").strip()
+    channel = request.form.get("kanaal") or "mondeling"
+    if len(reason) < MIN_REASON:
+        flash(f"Geef een reden voor het intrekken (minstens {MIN_REASON} tekens).", "error")
+        return back
+    if len(reason) > 500:
+        flash("De reden mag hoogstens 500 tekens zijn.", "error")
+        return back
+    try:
+        consent.withdraw(session, instance_id, scope, withdrawn_by=principal.actor, channel=channel)
+        session.commit()
+    except (NotFound, Conflict, InvalidInput) as exc:
+        session.rollback()
+        audit("geweigerd", reden=reason, kanaal=channel, fout=exc.message)
+        flash(f"Toestemming niet ingetrokken: {exc.message}.", "error")
+        return back
+    audit("gelukt", reden=reason, kanaal=channel)
+    label = seen.catalogue.consents.get(scope, scope) if seen.catalogue else scope
+    flash(f"Toestemming '{label}' is ingetrokken; het proces is op de hoogte gebracht.", "ok")
+    return back

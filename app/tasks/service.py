@@ -6,16 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
+from app.auth.models import Group, GroupMember, User
 from app.auth.principal import Principal
 from app.db import Database
 from app.engine import queries, service
-from app.engine.errors import Conflict, InvalidInput, NotFound
+from app.engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance
 from app.engine.runtime import version_catalogue
 from app.privacy import access, logs
+
+MIN_REASON = 3  # characters of a reason where one is required
+
+
+class Forbidden(EngineError):
+    status = 403
+    code = "forbidden"
 
 
 def is_candidate(principal: Principal, task: HumanTask) -> bool:
@@ -100,14 +108,93 @@ def release(
     reason: str | None,
     secret_key: str,
 ) -> HumanTask:
+    """Give a task back to its groups. One's own claim needs no reason; a team lead who
+    releases someone else's claim does so as a reassignment, with a reason."""
     task = visible_task(session, principal, task_id)
     if principal.kind == "user" and task.assignee not in (None, principal.name):
+        if principal.has_role("teamleider") and is_candidate(principal, task):
+            return reassign(db, session, principal, task_id, None, reason, secret_key)
         raise Conflict(
             f"taak is geclaimd door {task.assignee}; alleen die of een teamleider kan hem vrijgeven"
         )
     result = service.unclaim_task(session, task.id, principal.actor, reason)
     logs.audit(
         db, secret_key, principal, "taak.vrijgeven", "taak", task_id, details={"reden": reason}
+    )
+    return result
+
+
+def candidate_users(session: Session, task: HumanTask) -> set[str]:
+    """The active users who may work on the task: its candidate users and the members of
+    its candidate groups."""
+    groups = sorted(task.candidate_groups or [])
+    members = set(
+        session.scalars(
+            select(User.username)
+            .join(GroupMember, GroupMember.user_id == User.id)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(Group.key.in_(groups), User.active)
+        )
+    )
+    named = set(task.candidate_users or [])
+    if named:
+        members |= set(
+            session.scalars(
+                select(User.username).where(User.username.in_(sorted(named)), User.active)
+            )
+        )
+    return members
+
+
+def check_reassign(
+    session: Session, principal: Principal, task_id: str, user: str | None, reason: str | None
+) -> HumanTask:
+    """Refuse a reassignment before anything changes: only a team lead of one of the task's
+    groups, always with a reason, and only to someone who may work on the task."""
+    if not principal.has_role("teamleider"):
+        raise Forbidden("alleen een teamleider kan taken verdelen")
+    task = visible_task(session, principal, task_id)
+    if not is_candidate(principal, task):
+        raise NotFound(f"taak {task_id} bestaat niet")
+    if len((reason or "").strip()) < MIN_REASON:
+        raise InvalidInput(
+            "reden ontbreekt", {"reden": [f"geef een reden (minstens {MIN_REASON} tekens)"]}
+        )
+    if user is not None and user not in candidate_users(session, task):
+        raise InvalidInput(
+            f"{user} kan taak '{task.name}' niet krijgen",
+            {
+                "medewerker": [
+                    f"{user} hoort niet bij de teams van deze taak "
+                    f"({', '.join(task.candidate_groups or []) or 'geen'})"
+                ]
+            },
+        )
+    return task
+
+
+def reassign(
+    db: Database,
+    session: Session,
+    principal: Principal,
+    task_id: str,
+    user: str | None,
+    reason: str | None,
+    secret_key: str,
+) -> HumanTask:
+    """A team lead gives a task to a candidate (or back to the groups, user None)."""
+    task = check_reassign(session, principal, task_id, user, reason)
+    previous = task.assignee
+    clean = (reason or "").strip()
+    result = service.assign_task(session, task.id, user, principal.actor, clean)
+    logs.audit(
+        db,
+        secret_key,
+        principal,
+        "taak.verdelen" if user else "taak.vrijgeven",
+        "taak",
+        task.id,
+        details={"gebruiker": user, "vorige": previous, "reden": clean},
     )
     return result
 

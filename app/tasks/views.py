@@ -11,11 +11,9 @@ from sqlalchemy import select
 from app import clock
 from app.auth.models import Group, GroupMember, User
 from app.auth.web import login_required
-from app.engine import service as engine
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.models import (
     HumanTask,
-    InstanceEvent,
     ProcessInstance,
     ProcessVersion,
     TaskStatus,
@@ -41,19 +39,6 @@ def _session() -> Any:
     from app.web import db_session
 
     return db_session()
-
-
-def _audit(action: str, object_id: Any, **details: Any) -> None:
-    logs.audit(
-        _app().db,
-        _app().settings.secret_key,
-        g.principal,
-        action,
-        "taak",
-        object_id,
-        "gelukt",
-        details,
-    )
 
 
 def _user() -> User:
@@ -127,15 +112,26 @@ def _team_members(session: Any) -> list[User]:
     )
 
 
+def _saved_query() -> dict[str, str]:
+    """The filter to save, as the inbox reads it (unknown keys dropped; nonsense refused)."""
+    try:
+        raw = json.loads(request.form.get("query") or "{}")
+        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+            raise ValueError("geen filter")
+        return inbox.Filters.from_args(raw).query()
+    except (ValueError, InvalidInput):
+        abort(400)
+
+
 @bp.post("/taken/filters")
 @login_required
 def save_filter() -> Any:
+    query = _saved_query()
     name = (request.form.get("naam") or "").strip()[:100]
     if not name:
         flash("Geef het filter een naam.", "error")
-        return redirect(url_for("inbox.index", **json.loads(request.form.get("query", "{}"))))
+        return redirect(url_for("inbox.index", **query))
     session = _session()
-    query = json.loads(request.form.get("query") or "{}")
     row = session.scalar(
         select(SavedFilter).where(SavedFilter.user_id == g.principal.id, SavedFilter.name == name)
     )
@@ -208,16 +204,22 @@ def release(task_id: str) -> Any:
         )
         session.commit()
         flash("De taak is vrijgegeven voor het team.", "ok")
-    except Conflict as exc:
+    except (Conflict, InvalidInput) as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(_problem(exc), "error")
     return _back()
+
+
+def _problem(exc: Any) -> str:
+    details = "; ".join(m for ms in exc.fields.values() for m in ms)
+    return f"{exc.message}: {details}" if details else exc.message
 
 
 @bp.post("/taken/verdelen")
 @login_required
 def distribute() -> Any:
-    """Team leads assign (or release) several tasks at once, with a reason."""
+    """Team leads assign (or release) several tasks at once, with a reason, each to someone
+    who may work on it; if one of them cannot be given, none is."""
     if not g.principal.has_role("teamleider"):
         abort(403)
     session = _session()
@@ -227,27 +229,26 @@ def distribute() -> Any:
     problems = []
     if not ids:
         problems.append("Kies een of meer taken.")
-    if len(reason) < 3:
-        problems.append("Geef een reden (minstens 3 tekens).")
+    if len(reason) < tasks.MIN_REASON:
+        problems.append(f"Geef een reden (minstens {tasks.MIN_REASON} tekens).")
     if target and target not in {u.username for u in _team_members(session)}:
         problems.append("Kies een medewerker uit uw team.")
+    if not problems:
+        for task_id in ids:
+            try:
+                tasks.check_reassign(session, g.principal, task_id, target, reason)
+            except (InvalidInput, NotFound) as exc:
+                problems.append(_problem(exc))
     if problems:
         for problem in problems:
             flash(problem, "error")
         return redirect(url_for("inbox.index", tab="team"))
-    done = 0
     for task_id in ids:
-        task = tasks.visible_task(session, g.principal, task_id)
-        engine.assign_task(session, task.id, target, g.principal.actor, reason)
-        _audit(
-            "taak.verdelen" if target else "taak.vrijgeven",
-            task.id,
-            medewerker=target,
-            reden=reason,
+        tasks.reassign(
+            _app().db, session, g.principal, task_id, target, reason, _app().settings.secret_key
         )
-        done += 1
     session.commit()
-    flash(f"{done} taken {'toegewezen aan ' + target if target else 'vrijgegeven'}.", "ok")
+    flash(f"{len(ids)} taken {'toegewezen aan ' + target if target else 'vrijgegeven'}.", "ok")
     return redirect(url_for("inbox.index", tab="team"))
 
 
@@ -266,12 +267,10 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         f"taak {task.name}",
         _app().settings.secret_key,
     )
-    history = session.scalars(
-        select(InstanceEvent)
-        .where(InstanceEvent.instance_id == instance.id)
-        .order_by(InstanceEvent.id.desc())
-        .limit(25)
-    )
+    from app.cases.views import case_timeline, sight
+
+    seen = sight(session, g.principal, instance, view.parties)
+    history = case_timeline(session, g.principal, instance, seen, newest_first=True, limit=25)
     timers = session.scalars(
         select(Timer)
         .where(Timer.instance_id == instance.id, Timer.status == WaitStatus.WAITING.value)
@@ -287,7 +286,7 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         "view": view,
         "labels": labels,
         "shown": shown,
-        "history": list(history),
+        "history": history,
         "timers": list(timers),
         "deadline": deadline_status(task.due_at),
         "draft": draft.data if draft else {},
@@ -305,11 +304,28 @@ def _display(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _visible(session: Any, task_id: str) -> HumanTask:
+    """The task, if the viewer may see it; a refusal is audited (and answers 404)."""
+    try:
+        return tasks.visible_task(session, g.principal, task_id)
+    except NotFound:
+        logs.audit(
+            _app().db,
+            _app().settings.secret_key,
+            g.principal,
+            "taak.openen",
+            "taak",
+            task_id,
+            "geweigerd",
+        )
+        raise
+
+
 @bp.get("/taken/<task_id>")
 @login_required
 def task(task_id: str) -> Any:
     session = _session()
-    row = tasks.visible_task(session, g.principal, task_id)
+    row = _visible(session, task_id)
     if row.status != TaskStatus.OPEN.value:
         flash("Deze taak is al afgerond.", "info")
         return redirect(url_for("cases.case", instance_id=row.instance_id))
@@ -320,7 +336,7 @@ def task(task_id: str) -> Any:
 @login_required
 def submit(task_id: str) -> Any:
     session = _session()
-    row = tasks.visible_task(session, g.principal, task_id)
+    row = _visible(session, task_id)
     context = _task_context(session, row)
     try:
         submitted = json.loads(request.form.get("data") or "{}")

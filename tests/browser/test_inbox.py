@@ -200,3 +200,39 @@ def test_pages_are_accessible(live_server, page, world) -> None:
     for path in ("/", "/taken?tab=mijn", "/taken?tab=groep", "/taken?tab=team&sort=termijn"):
         page.goto(f"{live_server}{path}")
         check_accessibility(page, path)
+
+
+def test_case_page_withdraws_a_consent(live_server, page, console, db, settings, clock, tmp_path):  # type: ignore[no-untyped-def]
+    """The team that records consent withdraws it from the case page; the page stays
+    accessible with the form on it, and the process stops the conversation."""
+    from app.simulation.runner import Simulation
+    from tests.cases.support import document
+    from tests.cases.test_withdraw_consent import CATALOGUE
+    from tests.support.engine import write_variant
+
+    xml = (FIXTURES / "toestemming.bpmn").read_text()
+    deploy_paths(db, write_variant(tmp_path, "toestemming.bpmn", xml, CATALOGUE))
+    sim = Simulation(db, settings, clock)
+    instance_id = sim.start(
+        "test_toestemming",
+        "T-1",
+        {"referentie": "R-1"},
+        parties={"team": "team-a", "corporatie": "corp-a", "budget": "budget-a"},
+        municipality="weert",
+    )
+    user(db, "tom", "team-a")
+    evidence = document(db, instance_id, "user:tom", "toestemmingsformulier.pdf")
+    sim.complete(
+        "vragen", "T-1", {"toestemming_gesprek": True, "bewijs_toestemming_gesprek": str(evidence)}
+    )
+    login(page, live_server, "tom")
+    page.goto(f"{live_server}/zaken/{instance_id}")
+    form = page.locator("form.stroom-withdraw")
+    expect(form).to_contain_text("Toestemming intrekken: Toestemming voor het gesprek")
+    check_accessibility(page, "zaak-met-toestemming")
+    form.get_by_label("Reden").fill("Bewoner belde af")
+    form.get_by_role("button", name="Toestemming intrekken").click()
+    expect(page.locator("#meldingen")).to_contain_text("is ingetrokken")
+    expect(page.locator("main")).to_contain_text("toestemming ingetrokken")
+    expect(page.locator("form.stroom-withdraw")).to_have_count(0)
+    assert sim.instance("T-1").status == "completed"
