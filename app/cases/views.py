@@ -35,6 +35,7 @@ from app.cases.models import Document, InstanceParty
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, Timer, WaitStatus
 from app.engine.runtime import version_catalogue
+from app.engine.service import document_number
 from app.privacy import access, consent, logs
 from app.privacy.catalogue import Catalogue
 from app.privacy.models import Consent
@@ -138,7 +139,20 @@ def visible_documents(
         if c.evidence_document_id and c.scope in seen.consent_scopes
     }
     referred = {v.strip() for v in seen.readable.values() if isinstance(v, str)}
-    shown = [r for r in rows if r.uploaded_by in own or r.id in evidence or r.name in referred]
+    # A readable field with `formaat: document` names its document by number.
+    numbered = {
+        number
+        for name, value in seen.readable.items()
+        if seen.catalogue is not None
+        and (spec := seen.catalogue.fields.get(name)) is not None
+        and spec.format == "document"
+        and (number := document_number(value)) is not None
+    }
+    shown = [
+        r
+        for r in rows
+        if r.uploaded_by in own or r.id in evidence or r.name in referred or r.id in numbered
+    ]
     return shown, len(rows) - len(shown)
 
 

@@ -114,6 +114,7 @@ def complete_task(
     if not spiff_task.has_state(TaskState.READY):
         raise Conflict("taak is niet meer open")
     values = check_data(data)
+    _check_document_fields(session, execution, values)
     stored = _record_consents(session, execution, values, actor)
     spiff_task.set_data(**stored)
     spiff_task.run()
@@ -310,6 +311,37 @@ def cancel_instance(
         .values(status=IncidentStatus.RESOLVED.value, resolved_at=clock.now(), resolved_by=actor)
     )
     return execution.save()
+
+
+def _check_document_fields(session: Session, execution: Execution, values: dict[str, Any]) -> None:
+    """A field with `formaat: document` names a document of this very case by its number;
+    anything else would let one case point at (and open) another case's file."""
+    catalogue = execution.catalogue
+    if catalogue is None:
+        return
+    from app.cases.models import Document
+
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        field = catalogue.fields.get(name)
+        if field is None or field.format != "document" or value in (None, ""):
+            continue
+        number = document_number(value)
+        document = session.get(Document, number) if number is not None else None
+        if document is None or document.instance_id != execution.row.id:
+            errors[name] = ["deze zaak heeft geen document met dit nummer"]
+    if errors:
+        raise InvalidInput("onbekend document", errors)
+
+
+def document_number(value: Any) -> int | None:
+    """The document id a field value names (an int or a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
 
 
 def _record_consents(

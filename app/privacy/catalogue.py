@@ -81,6 +81,7 @@ FORMATS = (
     "datum_toekomst",
     "maand",
     "huisnummer",
+    "document",  # the number of a document of the case (checked on completion)
 )
 ALL = "*"
 

@@ -654,6 +654,17 @@ def test_the_signed_agreement_is_a_document_of_the_case(db, settings, clock) -> 
     assert validate(form, {})[1] == {"overeenkomst_scan": ["Vul dit veld in."]}
 
     scan = scan_agreement(u, key)
+    # Another case's document cannot be named: refused, and the task stays open.
+    other_id, other_key = u.start("PORT-2026-0043", naam="K. Smit", huisnummer="114")
+    foreign = scan_agreement(u, other_key, other_id)
+    with pytest.raises(InvalidInput) as refused:
+        u.web_complete(
+            "corporatie", "overeenkomst_scannen", key, {"overeenkomst_scan": str(foreign)}
+        )
+    assert refused.value.fields == {
+        "overeenkomst_scan": ["deze zaak heeft geen document met dit nummer"]
+    }
+    assert open_elements(db, key) == ["overeenkomst_scannen"]
     u.web_complete("corporatie", "overeenkomst_scannen", key, {"overeenkomst_scan": str(scan)})
     assert open_elements(db, key) == ["kris_dossier_aanmaken"]
     assert u.sim.instance(key).data["overeenkomst_scan"] == str(scan)
@@ -678,19 +689,12 @@ def test_the_signed_agreement_is_a_document_of_the_case(db, settings, clock) -> 
     assert scan not in may_open(u, "werk_en_inkomen", instance_id)
 
     # Another case's scan number is not this case's document.
-    other_id, other_key = u.start("PORT-2026-0043", naam="K. Smit", huisnummer="114")
-    foreign = scan_agreement(u, other_key, other_id)
     with db.session() as session:
         assert session.get(Document, foreign).instance_id != instance_id
     assert foreign not in may_open(u, "vh_coordinator", instance_id)
     record(db, KEY)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/cases/views.py visible_documents matches a field's value against a document's "
-    "file name, not its number: a field naming the scan by number does not open it yet",
-)
 def test_the_coordinator_and_the_team_may_open_the_scan(db, settings, clock) -> None:
     u = setup(db, settings, clock)
     instance_id, key = to_the_scan(u)
