@@ -1,32 +1,39 @@
 """Stuck-list benchmark: 100,000 instances in PostgreSQL, the list opened over HTTP.
 
-    .venv/bin/python bench/stuck.py [--n 100000] [--requests 30] [--keep]
+    .venv/bin/python bench/stuck.py [--n 100000] [--requests 30] [--database NAME]
 
 Fills a scratch database with rows inserted directly (SQLAlchemy Core, no engine runs): a
 realistic mix of completed, cancelled, waiting, running, failed and suspended instances with
 their tasks, timers, jobs, message subscriptions, incidents, parties and history events.
 Then serves the application with werkzeug in a thread, logs in as a manager (one
 municipality's quarter of the cases) and as an operator (all cases), and times
-GET /processen/ and a filtered page. Prints p50/p95 per case and EXPLAIN ANALYZE of the hot
+GET /processen/ and a filtered page (for the manager also the overview and the heatmap, which
+use the same scope). Prints p50/p95 per case and EXPLAIN ANALYZE of the hot
 queries. Target: the stuck list within 300 ms.
+
+With --database NAME the filled database is kept under that name and used again by the next
+run with the same name (filling 100,000 instances takes minutes); drop it yourself after.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from common import ROOT, percentile, scratch_database
-from sqlalchemy import insert, select, text
+from common import PG_SERVER, ROOT, percentile, scratch_database
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.sql.elements import TextClause
 from werkzeug.serving import make_server
 
 import tests.support.handlers  # noqa: F401 - the fixture diagram's topics
@@ -396,10 +403,45 @@ def measure(client: httpx.Client, path: str, requests: int) -> dict[str, float]:
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": max(times)}
 
 
+def per_reason(db: Database, rounds: int = 5) -> None:
+    """In process, without HTTP: the list's SQL per reason, for the manager's scope (one
+    organisation) and the operator's (everything), medians in ms. Shows what the scope costs."""
+    from app import clock
+    from app.manage import stuck
+    from app.manage.scope import Scope
+
+    with db.session() as session:
+        org = session.scalar(text("SELECT id FROM organisation WHERE key = 'weert'"))
+    scopes = {"manager": Scope(org), "beheerder": Scope(None)}
+    times: dict[str, dict[str, list[float]]] = {name: {} for name in scopes}
+    counts: dict[str, dict[str, int]] = {name: {} for name in scopes}
+    for _ in range(rounds):
+        for name, scope in scopes.items():
+            with db.session() as session:
+                session.execute(text("SET LOCAL jit = off"))
+                built = stuck._Queries(session, scope, stuck.Filters(), clock.now())
+                for reason in stuck.REASONS:
+                    query = select(func.count()).select_from(built.reason(reason).subquery())
+                    t0 = time.perf_counter()
+                    counts[name][reason] = session.scalar(query)
+                    times[name].setdefault(reason, []).append((time.perf_counter() - t0) * 1000)
+            with db.session() as session:
+                t0 = time.perf_counter()
+                stuck.stuck_list(session, scope)
+                times[name].setdefault("stuck_list()", []).append((time.perf_counter() - t0) * 1000)
+    print(f"\n{'SQL per reason (median ms, rows)':34}" + "".join(f"{n:>20}" for n in scopes))
+    for reason in [*stuck.REASONS, "stuck_list()"]:
+        cells = "".join(
+            f"{percentile(times[n][reason], 50):11.1f} ({counts[n].get(reason, ''):>5})"
+            if reason in counts[n]
+            else f"{percentile(times[n][reason], 50):11.1f}        "
+            for n in scopes
+        )
+        print(f"{reason:34}{cells}")
+
+
 def explain(db: Database) -> None:
     """EXPLAIN ANALYZE of each query the list runs, for the manager's scope."""
-    from sqlalchemy.dialects import postgresql
-
     from app.manage import stuck
     from app.manage.scope import Scope
 
@@ -416,16 +458,20 @@ def explain(db: Database) -> None:
         stuck.stuck_list(session, Scope(org))
         session.execute = original  # type: ignore[method-assign]
         for statement in statements:
-            if not hasattr(statement, "compile"):
-                continue
-            sql = str(
-                statement.compile(
-                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
-                )
+            if not hasattr(statement, "compile") or isinstance(statement, TextClause):
+                continue  # SET LOCAL jit = off
+            compiled = statement.compile(
+                dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
             )
+            sql = str(compiled)
             if "FROM process_version" in sql or "process_setting" in sql:
                 continue
-            plan = session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
+            plan = (
+                session.connection()
+                .exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, compiled.params)
+                .scalars()
+                .all()
+            )
             first = sql.split("\n", 1)[0][:110]
             total = next((line for line in plan if "Execution Time" in line), "")
             print(f"\n-- {first}...\n   {total.strip()}")
@@ -433,29 +479,93 @@ def explain(db: Database) -> None:
                 print("   " + (line if len(line) < 160 else line[:157] + "..."))
 
 
+@contextmanager
+def kept_database(name: str) -> Iterator[tuple[Database, bool]]:
+    """A database kept between runs: (db, whether it still needs filling)."""
+    from app.migrate import upgrade
+
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = f"{PG_SERVER}/{name}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        with db.session() as session:
+            empty = not session.scalar(select(func.count()).select_from(ProcessInstance))
+        yield db, empty
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def database(name: str | None) -> Iterator[tuple[Database, bool]]:
+    if name:
+        with kept_database(name) as found:
+            yield found
+    else:
+        with scratch_database("postgresql") as db:
+            yield db, True
+
+
+def _exists(db: Database, username: str) -> bool:
+    from app.auth.models import User
+
+    with db.session() as session:
+        return session.scalar(select(User.id).where(User.username == username)) is not None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--database", help="keep the filled database under this name, reuse it")
+    parser.add_argument(
+        "--per-row-scope",
+        action="store_true",
+        help="filter every query's scope with a probe per row (as before issue 9), to compare",
+    )
     args = parser.parse_args()
-    with scratch_database("postgresql") as db:
-        t0 = time.perf_counter()
-        counts = fill(db, args.n)
-        print(
-            f"filled in {time.perf_counter() - t0:.0f} s: "
-            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    if args.per_row_scope:
+        from app.manage.scope import Scope
+
+        condition = Scope.condition
+        Scope.condition = lambda self, instance_id, per_row=False: condition(  # type: ignore[method-assign]
+            self, instance_id, True
         )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with database(args.database) as (db, empty):
+        if empty:
+            t0 = time.perf_counter()
+            counts = fill(db, args.n)
+            print(
+                f"filled in {time.perf_counter() - t0:.0f} s: "
+                + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            )
+        else:
+            with db.session() as session:
+                n = session.scalar(select(func.count()).select_from(ProcessInstance))
+            print(f"using the filled database {args.database}: {n:,} instances")
         with Server(db) as base:
             for who, paths in (
                 (
                     "manager (1 gemeente)",
-                    ["/processen/", "/processen/?reden=te-laat", "/processen/?reden=stil&pagina=3"],
+                    [
+                        "/processen/",
+                        "/processen/?reden=te-laat",
+                        "/processen/?reden=stil&pagina=3",
+                        "/processen/overzicht",
+                        "/processen/warmtekaart/test_simple",
+                    ],
                 ),
                 ("beheerder (alles)", ["/processen/", "/processen/?reden=storing"]),
             ):
                 username = "manager" if who.startswith("manager") else "beheer"
-                if username == "beheer":
+                if username == "beheer" and not _exists(db, "beheer"):
                     with db.transaction() as session:
                         auth.create_organisation(session, "beheer", "Beheer", "beheer")
                         auth.create_user(
@@ -476,6 +586,7 @@ def main() -> None:
                         f"p95 {result['p95']:6.1f} ms  max {result['max']:6.1f} ms  "
                         f"({size // 1024} KB)"
                     )
+        per_reason(db)
         if not args.no_explain:
             explain(db)
 

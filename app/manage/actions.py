@@ -4,18 +4,20 @@ Every action needs a reason. It goes into the instance's history (through the en
 service functions) and into the audit log, with who did it and the outcome, also when the
 action failed. A bulk action is planned first (a dry run that lists exactly the instances it
 will touch and why others are left alone); the plan is signed, and running it touches those
-instances and no others, each in its own transaction.
+instances and no others, each in its own transaction. A plan runs once: the run is recorded in
+the audit log first, and a second run of the same plan is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -33,6 +35,7 @@ from app.engine.models import (
 from app.manage import queries
 from app.manage.scope import find_instance
 from app.privacy import logs
+from app.privacy.models import AuditLog
 
 MIN_REASON = 5
 MAX_REASON = 1000
@@ -352,12 +355,69 @@ class Outcome:
     message: str = ""
 
 
+PLAN_AUDIT = "proces.bulk_uitvoeren"
+PLAN_OBJECT = "bulkactie"
+
+
+def _claim(ctx: Context, data: dict[str, Any], reason: str) -> None:
+    """Mark the plan as used, once: a signed plan is valid for an hour, but may run only one
+    time (else a form sent twice, or a copied plan, would act again on instances that were
+    handled since). The claim is an audit-log row written and committed before the first
+    action, with the plan's id, the reason and the instances; a second run finds it and is
+    refused. Two runs at the same moment queue: on SQLite the request's write transaction
+    holds the database's write lock, on PostgreSQL an advisory lock on the plan's id."""
+    session = ctx.session
+    plan_id = str(data["p"])
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_lock_key(plan_id))))
+    used = session.scalar(
+        select(AuditLog.id)
+        .where(
+            AuditLog.object_type == PLAN_OBJECT,
+            AuditLog.object_id == plan_id,
+            AuditLog.action == PLAN_AUDIT,
+        )
+        .limit(1)
+    )
+    if used is not None:
+        session.rollback()
+        raise ActionError(
+            "Dit voorstel is al uitgevoerd; een voorstel werkt maar één keer. "
+            "Maak een nieuw voorstel als er nog iets moet gebeuren."
+        )
+    session.execute(
+        insert(AuditLog),
+        [
+            logs.audit_row(
+                ctx.principal,
+                PLAN_AUDIT,
+                PLAN_OBJECT,
+                plan_id,
+                "gelukt",
+                {
+                    "actie": data["a"],
+                    "reden": reason,
+                    "procesinstanties": [instance_id for instance_id, _ in data["i"]],
+                },
+            )
+        ],
+    )
+    session.commit()
+
+
+def _lock_key(plan_id: str) -> int:
+    """A PostgreSQL advisory lock key (signed 64 bits) for a plan id."""
+    digest = hashlib.sha256(f"{PLAN_OBJECT}:{plan_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def run(ctx: Context, token: str, reason: str) -> tuple[str, list[Outcome]]:
-    """Carry out a signed plan: exactly its instances (and, for retries, exactly its
+    """Carry out a signed plan, once: exactly its instances (and, for retries, exactly its
     incidents), each in its own transaction and audited with the reason and the plan's id."""
     data = _load(ctx, token)
     reason = check_reason(reason)
     action = data["a"]
+    _claim(ctx, data, reason)
     outcomes: list[Outcome] = []
     for instance_id, incident_ids in data["i"]:
         extra = {"bulk": data["p"]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -43,15 +43,28 @@ class Scope:
     def everything(self) -> bool:
         return self.organisation_id is None
 
-    def condition(self, instance_id: Any) -> Any:
+    def condition(self, instance_id: Any, per_row: bool = False) -> Any:
         """SQL condition on an instance-id column; None when nothing is filtered.
 
-        Written as a probe per row (a scalar subquery with LIMIT), so that its cost follows
-        the rows being filtered, not the size of the organisation: as a plain IN or EXISTS,
-        PostgreSQL hashed all of an organisation's 25,000 cases for a list of 300 incidents
-        (bench/stuck.py)."""
+        Set-based by default: EXISTS on the organisation's parties, a semi-join that
+        PostgreSQL answers with one hash of the organisation's cases for the whole query (or
+        with index probes, as it estimates best). Heatmaps, charts, the overview and the stuck
+        list's big queries filter thousands of rows: measured in bench/stuck.py with 100,000
+        instances, the semi-join made the overview's count 3x and the heatmap 2x faster, and
+        the list's `risico` and `stil` queries faster, than a probe per row.
+
+        per_row: a probe per row instead (a scalar subquery with LIMIT 1), whose cost follows
+        the rows being filtered, not the size of the organisation. Cheaper where a query
+        filters a few hundred rows (incidents, late tasks, awaited messages): there the
+        hash of an organisation's 25,000 cases costs more than the probes. Both forms select
+        the same instances (tests/manage/test_scope.py)."""
         if self.organisation_id is None:
             return None
+        if not per_row:
+            return exists().where(
+                InstanceParty.organisation_id == self.organisation_id,
+                InstanceParty.instance_id == instance_id,
+            )
         probe = (
             select(InstanceParty.party)
             .where(
@@ -63,8 +76,8 @@ class Scope:
         )
         return probe.is_not(None)
 
-    def apply(self, query: Any, instance_id: Any) -> Any:
-        condition = self.condition(instance_id)
+    def apply(self, query: Any, instance_id: Any, per_row: bool = False) -> Any:
+        condition = self.condition(instance_id, per_row)
         return query if condition is None else query.where(condition)
 
 

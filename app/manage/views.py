@@ -173,6 +173,7 @@ def incidents() -> Any:
         .group_by(ProcessInstance.definition_key, ProcessInstance.version_id, Incident.element_id)
         .order_by(func.count(Incident.id).desc()),
         ProcessInstance.id,
+        per_row=True,  # open incidents are few: see Scope.condition
     )
     names = queries.process_names(session)
     groups = [
@@ -205,6 +206,7 @@ def _instances_in_group(process: str, version_id: int, element: str | None) -> l
         )
         .order_by(Incident.created_at),
         ProcessInstance.id,
+        per_row=True,
     )
     return list(dict.fromkeys(session.scalars(query)))
 

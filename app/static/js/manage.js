@@ -4,7 +4,7 @@
  * blocks, named by data-* attributes.
  *
  * Diagram:
- *   <div data-stroom-diagram="diagram-gegevens" role="img" aria-label="..."></div>
+ *   <div data-stroom-diagram="diagram-gegevens" role="group" aria-label="..."></div>
  *   <script type="application/json" id="diagram-gegevens">
  *     {"xml": "<bpmn:definitions ...>",
  *      "markers": {"current": [ids], "done": [ids], "flows": [ids], "incidents": [ids]},

@@ -1,0 +1,107 @@
+"""The process-monitoring pages in a real browser, on the scenario of tests/manage (one case
+per kind of trouble): the stuck list, an instance page with its diagram, the heatmap.
+Accessible (axe-core, WCAG 2.1 AA), also with a form error; screenshots for reviewers in
+test-artifacts/screenshots/ (stuck.png, instance.png, heatmap.png)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from app.db import Database
+from tests.browser.support import check_accessibility, screenshot
+from tests.manage.support import Scenario, build_scenario
+from tests.support.orgs import PASSWORD
+
+
+@pytest.fixture
+def settings(settings: Any) -> Any:
+    """The second factor is tested in tests/auth; here everyone logs in with a password."""
+    return dataclasses.replace(settings, totp_roles=frozenset())
+
+
+@pytest.fixture
+def scenario(db: Database, clock: Any, settings: Any) -> Scenario:
+    return build_scenario(db, clock, settings)
+
+
+@pytest.fixture
+def app(app: Any, scenario: Scenario) -> Any:
+    from app.manage import register_manage
+
+    if "manage" not in app.blueprints:
+        register_manage(app)
+    return app
+
+
+def log_in(page: Any, base: str, username: str, target: str) -> None:
+    page.goto(f"{base}/inloggen?volgende={target}")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(f"{base}{target}")
+
+
+def wait_for_diagram(page: Any) -> None:
+    page.wait_for_selector("[data-stroom-diagram][data-stroom-ready='1']")
+    # The viewer has drawn the diagram: its shapes are in the page.
+    assert page.locator(".djs-container svg .djs-element").count() > 5
+
+
+def test_stuck_list(live_server: str, page: Any, scenario: Scenario) -> None:
+    log_in(page, live_server, "mia", "/processen/")
+    assert page.title() == "Knelpunten – Stroom"
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 5
+    for label in ("Storing", "Termijn verstreken", "Termijn in gevaar", "Geen voortgang"):
+        assert page.locator("table tbody").get_by_text(label, exact=True).count() >= 1
+    check_accessibility(page, "knelpunten")
+    screenshot(page, "stuck")
+
+    # Choosing cases and an action shows what it would touch, before anything happens.
+    page.get_by_label("Kies zaak TE-LAAT (termijn verstreken)").check()
+    page.get_by_label("Kies zaak RISICO (termijn in gevaar)").check()
+    page.get_by_label("Handeling").select_option("opschorten")
+    page.get_by_role("button", name="Bekijk wat er gebeurt").click()
+    page.wait_for_url(f"{live_server}/processen/bulk")
+    assert page.locator("tr[data-instantie]").count() == 2
+    check_accessibility(page, "knelpunten-bulk-voorstel")
+    screenshot(page, "stuck-bulk-plan")
+
+
+def test_instance_page(live_server: str, page: Any, console: Any, scenario: Scenario) -> None:
+    console.allow(r"status of 422")  # the action without a reason answers 422, on purpose
+    target = f"/processen/instanties/{scenario.ids['BERICHT']}"
+    log_in(page, live_server, "mia", target)
+    assert page.title() == "Zaak BERICHT – Stroom"
+    wait_for_diagram(page)
+    # Where the case waits, and the path it took, marked on the diagram.
+    assert page.locator(".djs-element.stroom-marker--current[data-element-id='wachten']").count()
+    assert page.locator(".djs-element.stroom-marker--done[data-element-id='beoordelen']").count()
+    check_accessibility(page, "zaak")
+    screenshot(page, "instance")
+
+    # An action without a reason: the error summary, linked to the field, and nothing done.
+    page.get_by_label("Opschorten: niets gebeurt meer tot hervatten").check()
+    page.get_by_role("button", name="Uitvoeren").click()
+    page.wait_for_selector(".utrecht-textarea--invalid")
+    assert page.title().startswith("Fout: ")
+    assert page.get_by_text("Geef een reden van minstens 5 tekens").first.is_visible()
+    assert page.locator("a[href='#reden-status']").count() == 1  # the summary links the field
+    wait_for_diagram(page)
+    check_accessibility(page, "zaak-fout")
+    screenshot(page, "instance-error")
+
+
+def test_heatmap(live_server: str, page: Any, scenario: Scenario) -> None:
+    log_in(page, live_server, "pim", "/processen/warmtekaart/test_toezicht")
+    assert page.title() == "Warmtekaart Procesbewaking (test) – Stroom"
+    wait_for_diagram(page)
+    # A badge with the count on each activity where cases wait.
+    badges = page.locator(".stroom-heat-badge strong")
+    assert sorted(badges.all_inner_texts()) == ["1", "1", "3"]
+    assert page.locator("tr[data-element='beoordelen'] td").nth(1).inner_text() == "3"
+    check_accessibility(page, "warmtekaart")
+    screenshot(page, "heatmap")
