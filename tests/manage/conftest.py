@@ -4,13 +4,13 @@ organisations and people in each role, and a scenario with one case per kind of 
 from __future__ import annotations
 
 import dataclasses
-import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.manage.support import Scenario, build_scenario
+from tests.support.web import csrf_token, log_in
 
 
 @pytest.fixture
@@ -33,26 +33,6 @@ def app(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def scenario(db, clock, settings) -> Scenario:
     return build_scenario(db, clock, settings)
-
-
-def csrf_token(client: Any, path: str = "/inloggen") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
-        r'name="csrf-token" content="([^"]+)"', page
-    )
-    assert match, f"geen CSRF-token op {path}"
-    return match.group(1)
-
-
-def log_in(client: Any, username: str) -> Any:
-    from tests.support.orgs import PASSWORD
-
-    response = client.post(
-        "/inloggen",
-        data={"gebruikersnaam": username, "wachtwoord": PASSWORD, "csrf_token": csrf_token(client)},
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
 
 
 @pytest.fixture
