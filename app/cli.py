@@ -107,6 +107,7 @@ def _register() -> None:
     from app.demo import demo
     from app.engine.cli import register as register_engine
     from app.intake.cli import signalen
+    from app.privacy.cli import bewaartermijnen
     from app.processes.haarlem_cli import haarlem_statistieken
     from app.processes.weert_cli import weert_group
     from app.serve import serve
@@ -125,6 +126,7 @@ def _register() -> None:
     main.add_command(werkdagen)
     main.add_command(settings)
     main.add_command(haarlem_statistieken)
+    main.add_command(bewaartermijnen)
     main.add_command(weert_group)
 
 

@@ -113,6 +113,9 @@ class ProcessInstance(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A finished case: when the next of its fields reaches the end of its retention period
+    # (app/privacy/retention.py); None when nothing is left to expire.
+    data_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     started_by: Mapped[str | None] = mapped_column(String(200))
     # The status before a suspension, restored on resume.
     suspended_status: Mapped[str | None] = mapped_column(String(20))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import traceback
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -236,7 +237,16 @@ _MOVE_TIMER = (
     .values(due_at=bindparam("due"))
 )
 _PI = ProcessInstance.__table__
-_SAVED_COLUMNS = ("state", "status", "updated_at", "ended_at", "suspended_status", "phase", "data")
+_SAVED_COLUMNS = (
+    "state",
+    "status",
+    "updated_at",
+    "ended_at",
+    "suspended_status",
+    "phase",
+    "data",
+    "data_expires_at",
+)
 _UPDATE_INSTANCE = (
     update(_PI)
     .where(_PI.c.id == bindparam("iid"), _PI.c.revision == bindparam("old_revision"))
@@ -325,6 +335,7 @@ class Execution:
         self.now = clock.now()
         self.new_incident = False
         self.was_error = row.status == InstanceStatus.ERROR.value
+        self.ended_before = row.status in InstanceStatus.ended()
         self.is_new = fresh
         # Rows to write at save, per table, and incidents (ORM: they need their ids).
         self._rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _INSERT_ORDER}
@@ -512,12 +523,17 @@ class Execution:
             "suspended_status": row.suspended_status,
             "phase": self._phase(after) or row.phase,
             "data": current_data(self.workflow, after),
+            "data_expires_at": row.data_expires_at,
         }
         if self.workflow.completed and row.status not in InstanceStatus.ended():
             values.update(status=InstanceStatus.COMPLETED.value, ended_at=self.now)
             self.record("instance_completed")
         elif row.status not in InstanceStatus.ended() and row.status != "suspended":
             values["status"] = self._live_status(after)
+        if values["status"] in InstanceStatus.ended() and not self.ended_before:
+            from app.privacy.retention import first_expiry
+
+            values["data_expires_at"] = first_expiry(self.catalogue, values["ended_at"])
         self._write_instance(values)
         if self._new_parties and self._parties:
             self.session.execute(
@@ -588,21 +604,7 @@ class Execution:
             for k in (_extensions(ended[0]).get("properties") or {}).get("bewaren", "").split(",")
             if k.strip()
         }
-        removed: set[str] = set()
-        # A finished workflow copies its last data into workflow.data too.
-        for wf in (self.workflow, *self.workflow.subprocesses.values()):
-            objects = wf.data.get("data_objects") or {}
-            removed |= (set(wf.data) | set(objects)) - keep - {"data_objects"}
-            wf.data = {k: v for k, v in wf.data.items() if k in keep}
-            wf.data["data_objects"] = {k: (v if k in keep else None) for k, v in objects.items()}
-
-        for task in self.workflow.get_tasks():
-            removed |= set(task.data) - keep
-            task.data = {k: v for k, v in task.data.items() if k in keep}
-        for sub in self.workflow.subprocesses.values():
-            for task in sub.get_tasks():
-                removed |= set(task.data) - keep
-                task.data = {k: v for k, v in task.data.items() if k in keep}
+        removed = self.strip_data(lambda name: name in keep)
         # Signals, job inputs, drafts, documents, consents: see app/privacy/erasure.py.
         from app.privacy.erasure import erase_case_records
 
@@ -613,6 +615,20 @@ class Execution:
             _element_id(ended[0]),
             details={"gewist": sorted(removed), "bewaard": sorted(keep), **erased.counts},
         )
+
+    def strip_data(self, keep: Callable[[str], bool]) -> set[str]:
+        """Remove every value whose name `keep` refuses from the whole task tree (and the
+        copy a finished workflow keeps in workflow.data); returns the names removed."""
+        removed: set[str] = set()
+        for wf in (self.workflow, *self.workflow.subprocesses.values()):
+            objects = wf.data.get("data_objects") or {}
+            removed |= {k for k in (set(wf.data) | set(objects)) - {"data_objects"} if not keep(k)}
+            wf.data = {k: v for k, v in wf.data.items() if keep(k) or k == "data_objects"}
+            wf.data["data_objects"] = {k: (v if keep(k) else None) for k, v in objects.items()}
+            for task in wf.get_tasks():
+                removed |= {k for k in task.data if not keep(k)}
+                task.data = {k: v for k, v in task.data.items() if keep(k)}
+        return removed
 
     def _live_status(self, after: dict[tuple[str, str], Wait]) -> str:
         if self.new_incident:

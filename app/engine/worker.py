@@ -30,6 +30,7 @@ from app.engine.models import SchedulerLease
 from app.engine.timers import drain_timers
 
 log = logging.getLogger(__name__)
+RETENTION_SECONDS = 3600  # retention periods are months and years: hourly is plenty
 LEASE = "scheduler"
 
 
@@ -109,14 +110,26 @@ class Worker:
         except Exception:  # noqa: BLE001 - a tick must never kill the scheduler thread
             log.exception("worker tick failed")
 
+    def tick_retention(self) -> int:
+        """Finished cases whose fields reached the end of their retention period."""
+        from app.privacy.retention import apply
+
+        self.acquire_lease()
+        return len(apply(self.db))
+
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
-        for name, func in (("timers", self.tick_timers), ("jobs", self.tick_jobs)):
+        every = self.settings.tick_seconds
+        for name, func, seconds in (
+            ("timers", self.tick_timers, every),
+            ("jobs", self.tick_jobs, every),
+            ("retention", self.tick_retention, RETENTION_SECONDS),
+        ):
             scheduler.add_job(
                 self._safe,
                 "interval",
                 args=[func],
                 id=name,
-                seconds=self.settings.tick_seconds,
+                seconds=seconds,
                 max_instances=1,
                 coalesce=True,
                 next_run_time=datetime.now(UTC),

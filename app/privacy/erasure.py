@@ -57,6 +57,27 @@ def erase_case_records(session: Session, instance_id: str, keep: set[str]) -> Er
     return erased
 
 
+def expire_fields(session: Session, instance_id: str, expired: set[str]) -> set[str]:
+    """Remove these fields (their retention ended) from the case's signals, and every job
+    input of the case."""
+    removed: set[str] = set()
+    if not expired:
+        return removed
+    cases = select(SignalCase.id).where(SignalCase.instance_id == instance_id)
+    for signal in session.scalars(select(Signal).where(Signal.case_id.in_(cases))):
+        data = signal.data or {}
+        if set(data) & expired:
+            removed |= set(data) & expired
+            signal.data = {k: v for k, v in data.items() if k not in expired}
+    # A job's inputs are named after the handler's parameters, not after the fields they
+    # were computed from: once any field has expired, none of them can be told apart.
+    for job in session.scalars(select(Job).where(Job.instance_id == instance_id)):
+        if job.inputs:
+            removed |= {f"{job.topic}:{name}" for name in job.inputs}
+            job.inputs = {}
+    return removed
+
+
 def _signals(session: Session, instance_id: str, keep: set[str]) -> set[str]:
     removed: set[str] = set()
     cases = list(session.scalars(select(SignalCase).where(SignalCase.instance_id == instance_id)))

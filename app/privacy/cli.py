@@ -1,0 +1,40 @@
+"""`stroom bewaartermijnen`: remove what finished cases may no longer keep."""
+
+from __future__ import annotations
+
+import click
+
+from app.cli import Env, echo_json, handle_errors, pass_env
+
+
+@click.command("bewaartermijnen")
+@click.option("--droog", is_flag=True, help="Alleen tonen wat zou worden gewist.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_env
+@handle_errors
+def bewaartermijnen(env: Env, droog: bool, as_json: bool) -> None:
+    """Wis de velden van afgesloten zaken waarvan de bewaartermijn is verstreken (de worker
+    doet dit elk uur). Toont per zaak welke velden (namen, geen waarden)."""
+    from app.privacy.retention import apply
+
+    results = apply(env.db, dry_run=droog)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "instantie": r.instance_id,
+                    "kenmerk": r.business_key,
+                    "velden": r.fields,
+                    "alles": r.everything,
+                }
+                for r in results
+            ]
+        )
+        return
+    verb = "zou wissen" if droog else "gewist"
+    for r in results:
+        label = r.business_key or r.instance_id
+        click.echo(
+            f"{label}: {verb}: {', '.join(r.fields) or '-'}{' (alles)' if r.everything else ''}"
+        )
+    click.echo(f"zaken: {len(results)}")
