@@ -109,3 +109,25 @@ def test_the_demo_shows_every_process_with_cases_in_several_states(tmp_path) -> 
             assert session.scalar(select(func.count()).select_from(ProcessVersion)) == versions
     finally:
         db.dispose()
+
+
+def test_a_document_step_and_an_unknown_document(tmp_path) -> None:
+    head = (
+        f"begin: 2026-03-02T09:00\ndiagrammen: [{FIXTURES / 'simple.bpmn'}]\n"
+        f"formulieren: {FIXTURES}\nstappen:\n  - start: test_simple\n    sleutel: A\n"
+        "    data: {bedrag: 1}\n"
+    )
+    unknown = tmp_path / "onbekend.yaml"
+    unknown.write_text(
+        head + "  - bericht: betalingsregeling\n    sleutel: A\n"
+        "    data: {termijnen: {document: brief}}\n"
+    )
+    result = CliRunner().invoke(main, ["simulate", str(unknown)])
+    assert result.exit_code == 1 and "stap 2" in result.output and "brief" in result.output
+    known = tmp_path / "bekend.yaml"
+    known.write_text(
+        head + "  - document: brief.pdf\n    sleutel: A\n    als: brief\n    door: anna\n"
+    )
+    result = CliRunner().invoke(main, ["simulate", str(known)])
+    assert result.exit_code == 0, result.output
+    assert "A: document brief.pdf toegevoegd door anna" in result.output

@@ -76,6 +76,7 @@ class Simulation:
         self.timeline: list[TimelineEntry] = []
         self.notes: list[tuple[datetime, str]] = []
         self._hooks: list[Callable[[Simulation], None]] = []
+        self.documents: dict[str, int] = {}  # scenario name -> document id
 
     # -- actions at the current moment ------------------------------------------------------
 
@@ -158,6 +159,33 @@ class Simulation:
         with self.db.transaction() as session:
             service.deliver_message(session, name, key, data or {}, actor)
         self.settle()
+
+    def add_document(
+        self, business_key: str, name: str, category: str, actor: str, alias: str
+    ) -> int:
+        """A document added to the case (as the upload on the case page would; the
+        simulation stores its description, not its bytes); later steps name it by alias."""
+        import hashlib
+
+        from app.cases.models import Document
+
+        instance_id = self.instance(business_key).id
+        with self.db.transaction() as session:
+            row = Document(
+                instance_id=instance_id,
+                name=name,
+                content_type="application/pdf",
+                size=0,
+                sha256=hashlib.sha256(f"{business_key}/{alias}".encode()).hexdigest(),
+                category=category,
+                uploaded_by=f"user:{actor}",
+                uploaded_at=self.clock.now(),
+            )
+            session.add(row)
+            session.flush()
+            self.documents[alias] = row.id
+        self.note(f"{business_key}: document {name} toegevoegd door {actor}")
+        return row.id
 
     def note(self, text: str) -> None:
         self.notes.append((self.clock.now(), text))

@@ -25,6 +25,11 @@
         data: {contact_gelegd: true}
       - bericht: betalingsregeling
         sleutel: H-1
+      - document: overeenkomst.pdf   # a document added to the case (its description only)
+        sleutel: H-1
+        categorie: overeenkomst
+        door: anna
+        als: overeenkomst            # later data name it: {veld: {document: overeenkomst}}
       - notitie: vrije tekst in de tijdlijn
       - verwacht: {sleutel: H-1, status: completed, open_taken: []}
 
@@ -42,7 +47,7 @@ import yaml
 from app.simulation.durations import DurationError, later, parse_moment
 from app.simulation.runner import Rule, Simulation, SimulationError
 
-ACTIONS = ("start", "voltooi", "bericht", "wacht", "tot", "verwacht", "notitie")
+ACTIONS = ("start", "voltooi", "bericht", "document", "wacht", "tot", "verwacht", "notitie")
 
 
 class ScenarioError(ValueError):
@@ -152,9 +157,15 @@ def _play_step(step: dict[str, Any], sim: Simulation, where: str) -> list[str]:
         )
 
     elif "voltooi" in step:
-        sim.complete(str(step["voltooi"]), key, step.get("data") or {}, actor)
+        sim.complete(str(step["voltooi"]), key, _data(step, sim), actor)
     elif "bericht" in step:
-        sim.message(str(step["bericht"]), key, step.get("data") or {}, actor)
+        sim.message(str(step["bericht"]), key, _data(step, sim), actor)
+    elif "document" in step:
+        if not key:
+            raise ScenarioError(f"{where}: een document hoort bij een zaak; geef een sleutel")
+        name = str(step["document"])
+        alias = str(step.get("als") or name)
+        sim.add_document(key, name, str(step.get("categorie", "overig")), actor, alias)
     elif "wacht" in step:
         sim.advance_to(later(sim.clock.now(), str(step["wacht"])))
     elif "tot" in step:
@@ -164,6 +175,19 @@ def _play_step(step: dict[str, Any], sim: Simulation, where: str) -> list[str]:
     elif "verwacht" in step:
         return _expect(step["verwacht"], sim, where)
     return []
+
+
+def _data(step: dict[str, Any], sim: Simulation) -> dict[str, Any]:
+    """The step's data, with {document: alias} replaced by that document's number."""
+    result: dict[str, Any] = {}
+    for name, value in (step.get("data") or {}).items():
+        if isinstance(value, dict) and set(value) == {"document"}:
+            alias = str(value["document"])
+            if alias not in sim.documents:
+                raise SimulationError(f"onbekend document {alias!r} (eerst een stap document)")
+            value = str(sim.documents[alias])
+        result[name] = value
+    return result
 
 
 def _expect(expected: dict[str, Any], sim: Simulation, where: str) -> list[str]:
