@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
-from app.cases.models import PartyBinding
 from app.config import Settings
 from app.db import Database
+from app.demo_data.common import ensure_binding, ensure_route
 from app.engine import service as engine
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
-from app.intake.models import IntakeRoute, Signal
+from app.intake.models import Signal
 from app.intake.service import prepare, receive
 
 PROCESS = "diemen_werkproces"
@@ -354,45 +354,16 @@ def _deployed(session: Session) -> bool:
 
 
 def _bindings(session: Session) -> list[str]:
-    lines = []
-    for party, group in BINDINGS.items():
-        exists = session.scalar(
-            select(PartyBinding.id).where(
-                PartyBinding.process_key == PROCESS,
-                PartyBinding.municipality == MUNICIPALITY,
-                PartyBinding.party == party,
-            )
-        )
-        if exists is None:
-            session.add(
-                PartyBinding(
-                    process_key=PROCESS, municipality=MUNICIPALITY, party=party, group_key=group
-                )
-            )
-            lines.append(f"{PROCESS}: partij {party} is team {group}")
-    session.flush()
-    return lines
+    return [
+        f"{PROCESS}: partij {party} is team {group}"
+        for party, group in BINDINGS.items()
+        if ensure_binding(session, PROCESS, MUNICIPALITY, party, group)
+    ]
 
 
 def _route(session: Session, organisation_id: int) -> list[str]:
-    exists = session.scalar(
-        select(IntakeRoute.id).where(
-            IntakeRoute.organisation_id == organisation_id,
-            IntakeRoute.municipality == MUNICIPALITY,
-        )
-    )
-    if exists is not None:
+    if not ensure_route(session, organisation_id, MUNICIPALITY, PROCESS, REFERENCE_PATTERN):
         return []
-    session.add(
-        IntakeRoute(
-            organisation_id=organisation_id,
-            municipality=MUNICIPALITY,
-            process_key=PROCESS,
-            reference_pattern=REFERENCE_PATTERN,
-            settings={},
-        )
-    )
-    session.flush()
     return [f"{PROCESS}: meldroute {PARTNER} -> centraal meldpunt Diemen"]
 
 

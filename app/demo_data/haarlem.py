@@ -35,11 +35,10 @@ from app.auth import service as auth
 from app.auth.models import Group, Organisation, User
 from app.auth.principal import Principal
 from app.calendar.atw import Calendar, default_calendar
-from app.cases.models import PartyBinding
 from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
 from app.db import Database
-from app.demo_data.common import DEMO_PASSWORD
+from app.demo_data.common import DEMO_PASSWORD, ensure_binding, ensure_route
 from app.demo_data.replay import fire_due_timers, run_pending_jobs
 from app.engine import service as engine
 from app.engine.errors import NotFound
@@ -50,7 +49,7 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
-from app.intake.models import IntakeRoute, Signal
+from app.intake.models import Signal
 from app.intake.service import prepare, receive
 
 PROCESS = "haarlem_preventie"
@@ -638,51 +637,19 @@ def _users(session: Session) -> list[str]:
 
 
 def _bindings(session: Session) -> list[str]:
-    lines = []
-    for party, group_key in BINDINGS.items():
-        exists = session.scalar(
-            select(PartyBinding.id).where(
-                PartyBinding.process_key == PROCESS,
-                PartyBinding.municipality == MUNICIPALITY,
-                PartyBinding.party == party,
-            )
-        )
-        if exists is None:
-            session.add(
-                PartyBinding(
-                    process_key=PROCESS,
-                    municipality=MUNICIPALITY,
-                    party=party,
-                    group_key=group_key,
-                )
-            )
-            lines.append(f"partijbinding {PROCESS}: {party} -> {group_key}")
-    session.flush()
-    return lines
+    return [
+        f"partijbinding {PROCESS}: {party} -> {group_key}"
+        for party, group_key in BINDINGS.items()
+        if ensure_binding(session, PROCESS, MUNICIPALITY, party, group_key)
+    ]
 
 
 def _routes(session: Session, orgs: dict[str, int]) -> list[str]:
-    lines = []
-    for key in CORPORATIONS:
-        exists = session.scalar(
-            select(IntakeRoute.id).where(
-                IntakeRoute.organisation_id == orgs[key],
-                IntakeRoute.municipality == MUNICIPALITY,
-            )
-        )
-        if exists is None:
-            session.add(
-                IntakeRoute(
-                    organisation_id=orgs[key],
-                    municipality=MUNICIPALITY,
-                    process_key=PROCESS,
-                    reference_pattern=None,
-                    settings={},
-                )
-            )
-            lines.append(f"meldroute {key} -> {PROCESS}")
-    session.flush()
-    return lines
+    return [
+        f"meldroute {key} -> {PROCESS}"
+        for key in CORPORATIONS
+        if ensure_route(session, orgs[key], MUNICIPALITY, PROCESS)
+    ]
 
 
 @dataclass

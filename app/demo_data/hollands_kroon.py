@@ -17,13 +17,13 @@ from sqlalchemy import select
 from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
-from app.cases.models import PartyBinding
 from app.config import Settings
 from app.db import Database
+from app.demo_data.common import ensure_binding, ensure_route
 from app.engine import service
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
-from app.intake.models import IntakeRoute, Signal
+from app.intake.models import Signal
 from app.intake.service import prepare, receive
 
 PROCESS = "hollands_kroon_vroegsignalering"
@@ -185,35 +185,10 @@ def load(db: Database, settings: Settings) -> list[str]:
         missing = [key for key in (*PARTNERS, SDV_TEAM) if key not in orgs]
         if missing:
             return [f"{PROCESS}: organisaties ontbreken ({', '.join(missing)}); eerst common"]
-        if not session.scalar(
-            select(PartyBinding.id).where(
-                PartyBinding.process_key == PROCESS,
-                PartyBinding.municipality == MUNICIPALITY,
-                PartyBinding.party == "sdv",
-            )
-        ):
-            session.add(
-                PartyBinding(
-                    process_key=PROCESS, municipality=MUNICIPALITY, party="sdv", group_key=SDV_TEAM
-                )
-            )
+        if ensure_binding(session, PROCESS, MUNICIPALITY, "sdv", SDV_TEAM):
             lines.append(f"partijbinding {PROCESS}: sdv -> {SDV_TEAM}")
         for key in PARTNERS:
-            if not session.scalar(
-                select(IntakeRoute.id).where(
-                    IntakeRoute.organisation_id == orgs[key],
-                    IntakeRoute.municipality == MUNICIPALITY,
-                )
-            ):
-                session.add(
-                    IntakeRoute(
-                        organisation_id=orgs[key],
-                        municipality=MUNICIPALITY,
-                        process_key=PROCESS,
-                        reference_pattern=None,
-                        settings={},
-                    )
-                )
+            if ensure_route(session, orgs[key], MUNICIPALITY, PROCESS):
                 lines.append(f"meldroute {key} -> {PROCESS}")
     for partner_key, values, steps in CASES:
         org_id = orgs[partner_key]

@@ -20,13 +20,13 @@ from app import clock
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases import documents
-from app.cases.models import PartyBinding
 from app.config import Settings
 from app.db import Database
+from app.demo_data.common import ensure_binding, ensure_route
 from app.engine import service
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
-from app.intake.models import IntakeRoute, Signal
+from app.intake.models import Signal
 from app.intake.service import prepare, receive
 
 PROCESS = "utrecht_vh"
@@ -247,38 +247,10 @@ def load(db: Database, settings: Settings) -> list[str]:
         if missing:
             return [f"{PROCESS}: ontbreekt ({', '.join(missing)}); laad eerst common"]
         for party, group_key in BINDINGS.items():
-            if not session.scalar(
-                select(PartyBinding.id).where(
-                    PartyBinding.process_key == PROCESS,
-                    PartyBinding.municipality == MUNICIPALITY,
-                    PartyBinding.party == party,
-                )
-            ):
-                session.add(
-                    PartyBinding(
-                        process_key=PROCESS,
-                        municipality=MUNICIPALITY,
-                        party=party,
-                        group_key=group_key,
-                    )
-                )
+            if ensure_binding(session, PROCESS, MUNICIPALITY, party, group_key):
                 lines.append(f"partijbinding {PROCESS}: {party} -> {group_key}")
         for key in CORPORATIONS:
-            if not session.scalar(
-                select(IntakeRoute.id).where(
-                    IntakeRoute.organisation_id == orgs[key],
-                    IntakeRoute.municipality == MUNICIPALITY,
-                )
-            ):
-                session.add(
-                    IntakeRoute(
-                        organisation_id=orgs[key],
-                        municipality=MUNICIPALITY,
-                        process_key=PROCESS,
-                        reference_pattern=None,
-                        settings={},
-                    )
-                )
+            if ensure_route(session, orgs[key], MUNICIPALITY, PROCESS):
                 lines.append(f"meldroute {key} -> {PROCESS}")
     for corporation, report, steps in CASES:
         org_id = orgs[corporation]
