@@ -142,8 +142,20 @@ def truncate(database: Database) -> None:
             for _name, sql in triggers:
                 conn.exec_driver_sql(sql)
         else:
+            # TRUNCATE costs per table (~5 ms each): only the tables this test filled, found in
+            # one round trip; then every sequence a test advanced (even by a rolled-back insert)
+            # starts at 1 again, as after TRUNCATE ... RESTART IDENTITY.
+            probe = " UNION ALL ".join(
+                f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables
+            )
+            used = [row[0] for row in conn.exec_driver_sql(probe)]
+            if used:
+                conn.exec_driver_sql(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in used) + " RESTART IDENTITY CASCADE"
+                )
             conn.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, "
+                "false) FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
             )
 
 
