@@ -16,6 +16,9 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from app.db import ensure_sqlite_folder
+
+    ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)
 
 

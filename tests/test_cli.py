@@ -72,3 +72,10 @@ def test_token_create_list_revoke(run) -> None:
     assert listing[0]["scopes"] == ["tasks:read"] and secret not in json.dumps(listing)
     run("token", "revoke", str(listing[0]["id"]))
     assert json.loads(run("token", "list", "--json").output)[0]["revoked_at"]
+
+
+def test_a_fresh_clone_has_no_instance_folder_yet(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'nog' / 'niet' / 'stroom.db'}"
+    result = CliRunner().invoke(main, ["--database", url, "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "nog" / "niet" / "stroom.db").exists()
