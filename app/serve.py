@@ -7,6 +7,8 @@ on SQLite the in-process worker is the one scheduler allowed.
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 
 import click
 
@@ -32,17 +34,22 @@ def serve(env: Env, host: str, port: int, worker: bool, threads: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(env.settings, env.db)
-    scheduler = None
+    scheduler = background = None
     if worker:
         from app.engine.worker import SchedulerBusy, Worker
 
+        background = Worker(env.db, env.settings)
         try:
-            scheduler = Worker(env.db, env.settings).start_background()
+            scheduler = background.start_background()
         except SchedulerBusy as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"Stroom draait op http://{host}:{port}/")
+    # SIGTERM (docker stop, kill) ends the server like Ctrl-C does, through the finally
+    # below: the in-process worker gives its lease back, so a restart need not wait for it.
     try:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        click.echo(f"Stroom draait op http://{host}:{port}/")
         waitress_serve(app, host=host, port=port, threads=threads, ident="stroom")
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        if scheduler is not None and background is not None:
+            scheduler.shutdown(wait=True)
+            background.release_lease()

@@ -34,6 +34,10 @@ RETENTION_SECONDS = 3600  # retention periods are months and years: hourly is pl
 LEASE = "scheduler"
 
 
+def _exit_quietly(*_: Any) -> None:
+    raise SystemExit(0)
+
+
 class SchedulerBusy(RuntimeError):
     pass
 
@@ -139,17 +143,20 @@ class Worker:
         """Run until SIGTERM, SIGINT or stop(); the lease is released on the way out, so a
         restarted worker can take over at once instead of waiting for the lease to expire."""
         self.acquire_lease()
-        if announce is not None:
-            announce()
         scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
-        self._schedule(scheduler)
         previous: dict[int, Any] = {}
-        if threading.current_thread() is threading.main_thread():
-            for number in (signal.SIGTERM, signal.SIGINT):
-                previous[number] = signal.signal(number, lambda *_: scheduler.shutdown(wait=True))
         try:
+            # From here on a signal ends the run through the finally below, whenever it comes.
+            if threading.current_thread() is threading.main_thread():
+                for number in (signal.SIGTERM, signal.SIGINT):
+                    previous[number] = signal.signal(number, _exit_quietly)
+            self._schedule(scheduler)
+            if announce is not None:
+                announce()
             scheduler.start()
         finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
             for number, handler in previous.items():
                 signal.signal(number, handler)
             self.release_lease()

@@ -330,3 +330,51 @@ def test_one_scheduler_on_sqlite_and_a_stopped_worker_hands_over_at_once(db) -> 
             _stop(third)
     finally:
         _stop(first)
+
+
+@pytest.mark.slow
+def test_a_stopped_server_hands_its_worker_lease_over_at_once(db) -> None:
+    """`stroom serve` runs a worker in-process; stopping it (SIGTERM, as docker stop does)
+    gives the lease back, so starting it again works at once on SQLite."""
+    if not db.is_sqlite:
+        pytest.skip("the lease matters on SQLite")
+    import socket
+
+    def serve() -> subprocess.Popen:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = dict(os.environ, STROOM_DATABASE_URL=db.url, PYTHONPATH=str(ROOT))
+        return subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def started(proc: subprocess.Popen) -> str:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if "draait op" in line or "Error" in line:
+                return line
+            if not line and proc.poll() is not None:
+                return ""
+        raise AssertionError("the server said nothing")
+
+    first = serve()
+    try:
+        assert "draait op" in started(first)
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0
+        second = serve()
+        try:
+            assert "draait op" in started(second)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
