@@ -47,7 +47,8 @@ pytestmark = pytest.mark.process(KEY)
 
 REFUSAL = "Inwoner regelt het zelf/hoeft geen hulp vanuit vroegsignalering"
 # Values of the test signal that are personal data: none may survive a refusal.
-PERSONAL = ("de Boer", "Kanaalweg", "1761", "0612345678", "j.deboer@example.nl", "1234.56")
+# Whole values as they would appear in the stored JSON: a bare "1761" also occurs in random ids.
+PERSONAL = ("de Boer", "Kanaalweg", "1761 AB", "0612345678", "j.deboer@example.nl", "1234.56")
 
 
 def test_signalen_van_meerdere_partners_een_casus_en_definitief_geen_contact(
