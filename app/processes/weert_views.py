@@ -185,7 +185,10 @@ def navigation_items(principal: Any) -> list[tuple[str, str]]:
 
     if principal is None or principal.organisation_id is None:
         return []
-    parties = weert.process_parties(db_session(), principal)
+    # The menu is drawn on every page: look the parties up once per request.
+    parties = g.get("weert_parties")
+    if parties is None:
+        parties = g.weert_parties = weert.process_parties(db_session(), principal)
     links = []
     if parties & weert.MUNICIPAL_PARTIES:
         links.append((url_for("weert_ui.overviews"), "Retouroverzichten"))
