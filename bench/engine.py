@@ -6,7 +6,9 @@ For one diagram (bench/engine_process.bpmn: script, gateway, two user tasks) it 
   start   create an instance and run it to its first wait state
   step    load it, complete the waiting user task, run to the next wait state, save it
 in memory with SpiffWorkflow's own serializer (state in a Python list), and through Stroom on
-SQLite and PostgreSQL (one committed transaction per operation, as in production). With
+SQLite and PostgreSQL (one committed transaction per operation, as in production), and the
+floor: the same locked read and write of each instance's state with nothing else, which bounds
+the ratio any persisted step can reach on the machine. With
 `--clients 2` the same work is split over two processes, for both the in-memory and the
 persisted runs, and the rates are totals. Ratios are persisted / in-memory at the same number
 of clients. Target: the persisted step on PostgreSQL reaches at least half the in-memory rate.
@@ -23,7 +25,7 @@ from common import ROOT, scratch_database
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from app.auth import service as auth
 from app.auth.principal import SYSTEM
@@ -32,7 +34,7 @@ from app.cases.service import start_case
 from app.db import Database
 from app.engine import service
 from app.engine.deploy import deploy
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, ProcessInstance
 from app.engine.parser import StroomParser
 from app.engine.script_engine import script_engine
 
@@ -120,7 +122,24 @@ def _persisted_worker(url: str, n: int, offset: int, barrier, out) -> None:  # t
     for instance_id in ids:
         with db.transaction() as session:
             service.complete_task(session, task_of[instance_id], {"contact": True}, "bench")
-    out.put((t0, t1, t2, time.perf_counter()))
+    t3 = time.perf_counter()
+    barrier.wait()
+    # The floor: the same locked read and write of each instance's state with no engine and
+    # no other row, one committed transaction each. No persisted step can be faster.
+    lock = select(ProcessInstance.state).where(ProcessInstance.id == bindparam("iid"))
+    if db.engine.dialect.name == "postgresql":
+        lock = lock.with_for_update()
+    write = (
+        update(ProcessInstance)
+        .where(ProcessInstance.id == bindparam("iid"))
+        .values(state=bindparam("s"), revision=ProcessInstance.revision + 1)
+    )
+    t4 = time.perf_counter()
+    for instance_id in ids:
+        with db.engine.begin() as conn:
+            state = conn.execute(lock, {"iid": instance_id}).scalar_one()
+            conn.execute(write, {"iid": instance_id, "s": state})
+    out.put((t0, t1, t2, t3, t4, time.perf_counter()))
     db.dispose()
 
 
@@ -143,7 +162,11 @@ def _run(clients: int, n: int, target, args) -> dict[str, float]:  # type: ignor
         p.join()
     start_span = max(t[1] for t in times) - min(t[0] for t in times)
     step_span = max(t[3] for t in times) - min(t[2] for t in times)
-    return {"start": per * clients / start_span, "step": per * clients / step_span}
+    rates = {"start": per * clients / start_span, "step": per * clients / step_span}
+    if len(times[0]) == 6:  # the persisted workers also measured the floor
+        floor_span = max(t[5] for t in times) - min(t[4] for t in times)
+        rates["floor"] = per * clients / floor_span
+    return rates
 
 
 def main() -> None:
@@ -175,6 +198,16 @@ def main() -> None:
                 f"{values['start'] / memory['start']:>13.2f}"
                 f"{values['step'] / memory['step']:>12.2f}"
             )
+        for name, values in rows.items():
+            if "floor" in values:
+                # A step is at least the engine's own work plus the floor's round trips and
+                # commit: the best ratio any persisted step could reach on this machine.
+                bound = 1 / (1 + memory["step"] / values["floor"])
+                print(
+                    f"{name + ' floor':22}{'':9}{values['floor']:>9.0f}{'':13}"
+                    f"{values['floor'] / memory['step']:>12.2f}"
+                    f"   (locked read + write + commit, no engine; step ratio bound {bound:.2f})"
+                )
         pg = rows.get(f"postgresql x{clients}")
         if pg:
             met = pg["step"] >= 0.5 * memory["step"]

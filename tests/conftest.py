@@ -43,8 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _process_modules: dict[str, dict[str, int]] = {}
+# Diagram coverage reported by xdist workers (each runs all tests of a process: loadgroup).
+_worker_coverage: dict[str, list] = {}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
@@ -53,6 +56,8 @@ def pytest_collection_modifyitems(
         if marker:
             counts = _process_modules.setdefault(marker.args[0], {"collected": 0, "run": 0})
             counts["collected"] += 1
+            # One worker runs a whole process, so its coverage is complete there.
+            item.add_marker(pytest.mark.xdist_group(marker.args[0]))
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
@@ -61,28 +66,44 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         _process_modules[marker.args[0]]["run"] += 1
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+def _complete_coverage() -> dict[str, list]:
+    """Coverage of the processes whose scenario tests all ran in this process."""
     from tests.support.coverage import report
 
-    results = report()
-    if not results:
+    result = {}
+    for process, values in report().items():
+        counts = _process_modules.get(process)
+        if counts is not None and counts["run"] == counts["collected"]:
+            result[process] = list(values)
+    return result
+
+
+def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
+    _worker_coverage.update(getattr(node, "workeroutput", {}).get("diagram_coverage", {}))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    coverage = _complete_coverage()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller judges
+        workeroutput["diagram_coverage"] = coverage
+        return
+    coverage.update(_worker_coverage)
+    _worker_coverage.clear()
+    _worker_coverage.update(coverage)
+    if session.exitstatus == 0 and any(nodes or flows for nodes, flows, *_ in coverage.values()):
+        session.exitstatus = 1  # below 100% coverage of a diagram fails the suite
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    if not _worker_coverage:
         return
     terminalreporter.section("diagramdekking (elementen en sequence flows)")
-    for process, (nodes, flows, taken, total) in sorted(results.items()):
+    for process, (nodes, flows, taken, total) in sorted(_worker_coverage.items()):
         terminalreporter.write_line(
             f"{process}: {taken}/{total} ({100 * taken / max(total, 1):.0f}%)"
             + (f"  niet genomen: {', '.join(nodes + flows)}" if nodes or flows else "")
         )
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    from tests.support.coverage import report
-
-    for process, (nodes, flows, _taken, _total) in report().items():
-        counts = _process_modules.get(process)
-        complete_run = counts is not None and counts["run"] == counts["collected"]
-        if complete_run and (nodes or flows) and session.exitstatus == 0:
-            session.exitstatus = 1  # below 100% coverage of a diagram fails the suite
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -265,6 +266,40 @@ _INSERTS = {
 }
 _INSERT_ORDER = ("task", "group", "job", "timer", "message", "event")
 _PARTIES = insert(InstanceParty.__table__)
+_DEFERRED = "stroom_deferred_inserts"
+
+
+class InsertBuffer:
+    """Rows held back to be written per table in one statement each, in the order the tables
+    first appeared (a new instance's row comes before its tasks and events)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, list[dict[str, Any]]] = {}
+
+    def add(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.rows.setdefault(table, []).extend(rows)
+
+    def flush(self, session: Session) -> None:
+        for table, rows in self.rows.items():
+            session.execute(insert(table), rows)
+        self.rows = {}
+
+
+@contextmanager
+def deferred_inserts(session: Session) -> Iterator[InsertBuffer]:
+    """Start many instances in one transaction with a few statements instead of several per
+    instance (the intake of a file). New instances that reach a wait state are buffered; any
+    other save writes the buffer first. Code inside the block must not query the buffered
+    rows (it may start instances, not open them). Written when the block ends without an
+    error; an error discards the buffer with the caller's transaction."""
+    buffer = InsertBuffer()
+    session.info[_DEFERRED] = buffer
+    try:
+        yield buffer
+        buffer.flush(session)
+    finally:
+        session.info.pop(_DEFERRED, None)
 
 
 _SPECS: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
@@ -509,8 +544,17 @@ class Execution:
             return self._save()
 
     def _save(self) -> ProcessInstance:
+        buffer: InsertBuffer | None = self.session.info.get(_DEFERRED)
+        if buffer is not None and not self.is_new:
+            buffer.flush(self.session)
+            buffer = None
         after = snapshot(self.workflow)
         self._sync(after)
+        if buffer is not None and (self._incidents or self.workflow.completed):
+            # Only a new instance at a plain wait state is held back; anything else may read
+            # or change rows in the buffer (erasure of a case's signals, incidents' ids).
+            buffer.flush(self.session)
+            buffer = None
         row = self.row
         if self.workflow.completed and row.status not in InstanceStatus.ended():
             self._erase_if_asked()
@@ -534,15 +578,16 @@ class Execution:
             from app.privacy.retention import first_expiry
 
             values["data_expires_at"] = first_expiry(self.catalogue, values["ended_at"])
-        self._write_instance(values)
+        self._write_instance(values, buffer)
         if self._new_parties and self._parties:
-            self.session.execute(
-                _PARTIES,
-                [
-                    {"instance_id": row.id, "party": party, "organisation_id": org, "group_key": g}
-                    for party, (org, g) in self._parties.items()
-                ],
-            )
+            parties = [
+                {"instance_id": row.id, "party": party, "organisation_id": org, "group_key": g}
+                for party, (org, g) in self._parties.items()
+            ]
+            if buffer is not None:
+                buffer.add(_PARTIES.table, parties)
+            else:
+                self.session.execute(_PARTIES, parties)
             self._new_parties = False
         if self._incidents:
             self.session.add_all([incident for incident, _ in self._incidents])
@@ -552,11 +597,14 @@ class Execution:
             self._incidents = []
         for name in _INSERT_ORDER:
             if self._rows[name]:
-                self.session.execute(_INSERTS[name], self._rows[name])
+                if buffer is not None:
+                    buffer.add(_INSERTS[name].table, self._rows[name])
+                else:
+                    self.session.execute(_INSERTS[name], self._rows[name])
                 self._rows[name] = []
         return row
 
-    def _write_instance(self, values: dict[str, Any]) -> None:
+    def _write_instance(self, values: dict[str, Any], buffer: InsertBuffer | None) -> None:
         """One INSERT or one revision-checked UPDATE; the ORM object is then marked clean,
         so no second write of it happens at commit."""
         row = self.row
@@ -565,7 +613,10 @@ class Execution:
                 setattr(row, key, value)
             columns = {c.key: getattr(row, c.key) for c in _PI.columns}
             columns["revision"] = 1
-            self.session.execute(insert(_PI), columns)
+            if buffer is not None:
+                buffer.add(_PI, [columns])
+            else:
+                self.session.execute(insert(_PI), columns)
             row.revision = 1
             make_transient_to_detached(row)
             self.session.add(row)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from app.cases.service import bind_parties, start_case
 from app.engine import service as engine
 from app.engine.errors import InvalidInput, NotFound
 from app.engine.models import InstanceEvent
-from app.engine.runtime import version_catalogue
+from app.engine.runtime import deferred_inserts, version_catalogue
 from app.intake.models import IntakeRoute, Objection, Signal, SignalBatch, SignalCase
 from app.intake.validation import validate
 from app.privacy.catalogue import Catalogue
@@ -41,7 +41,6 @@ class RowResult:
     row: int
     status: str  # opgeslagen, bij_bestaande_casus, dubbel, afgewezen, bezwaar
     errors: list[tuple[str, str]] = field(default_factory=list)
-    signal_id: int | None = None
     instance_id: str | None = None
     earlier_signal: bool = False
 
@@ -200,12 +199,18 @@ def receive(
 
 
 @dataclass
+class _Case:
+    id: int
+    instance_id: str | None
+
+
+@dataclass
 class _Known:
     """What the database already holds about a chunk's rows."""
 
     references: set[str]
     earlier: set[str]
-    cases: dict[str, SignalCase]
+    cases: dict[str, _Case]
 
 
 def _lookup(session: Session, intake: Intake, values: list[dict[str, Any]], period: str) -> _Known:
@@ -232,9 +237,9 @@ def _lookup(session: Session, intake: Intake, values: list[dict[str, Any]], peri
         )
     )
     cases = {
-        c.address_key: c
-        for c in session.scalars(
-            select(SignalCase).where(
+        address: _Case(case_id, instance_id)
+        for address, case_id, instance_id in session.execute(
+            select(SignalCase.address_key, SignalCase.id, SignalCase.instance_id).where(
                 SignalCase.municipality == municipality,
                 SignalCase.period == period,
                 SignalCase.address_key.in_(addresses),
@@ -254,126 +259,186 @@ def _store_all(
     batch: SignalBatch | None,
     fast: bool,
 ) -> list[RowResult]:
-    known = _lookup(session, intake, [v for _n, v, _r in checked if v is not None], period)
-    results: list[RowResult] = []
-    for number, values, result in checked:
+    if fast:
+        known = _lookup(session, intake, [v for _n, v, _r in checked if v is not None], period)
+        results = _store(session, intake, known, checked, period, today, channel, batch)
+        session.flush()
+        return results
+    results = []
+    for item in checked:
+        number, values, result = item
         if result is not None:
             results.append(result)
             continue
         assert values is not None
-        if not fast:
-            known = _lookup(session, intake, [values], period)
-            try:
-                with session.begin_nested():
-                    results.append(
-                        _store(
-                            session, intake, known, number, values, period, today, channel, batch
-                        )
-                    )
-            except IntegrityError:
-                results.append(
-                    RowResult(number, "dubbel", [("referentie", "al ontvangen deze maand")])
+        known = _lookup(session, intake, [values], period)
+        try:
+            with session.begin_nested():
+                results.extend(
+                    _store(session, intake, known, [item], period, today, channel, batch)
                 )
-            continue
-        results.append(
-            _store(session, intake, known, number, values, period, today, channel, batch)
-        )
+        except IntegrityError:
+            results.append(RowResult(number, "dubbel", [("referentie", "al ontvangen deze maand")]))
     session.flush()
     return results
+
+
+@dataclass
+class _Start:
+    """A new case whose process starts once the case has its number."""
+
+    address: str
+    values: dict[str, Any]
+    earlier: bool
 
 
 def _store(
     session: Session,
     intake: Intake,
     known: _Known,
-    number: int,
-    values: dict[str, Any],
+    checked: list[tuple[int, dict[str, Any] | None, RowResult | None]],
     period: str,
     today: date,
     channel: str,
     batch: SignalBatch | None,
-) -> RowResult:
+) -> list[RowResult]:
+    """Store validated rows with a few statements for all of them: the new cases in one
+    insert (their numbers make the business keys), then the signals, instances and events
+    in one statement per table."""
     municipality = intake.route.municipality
     org = intake.organisation
-    reference = str(values.get("referentie", ""))
-    if reference in known.references:
-        return RowResult(number, "dubbel", [("referentie", "al ontvangen deze maand")])
-    address = address_key(intake, values)
+    now = clock.now()
+    results: list[RowResult] = []
+    signals: list[tuple[str, dict[str, Any]]] = []
+    events: list[dict[str, Any]] = []
+    new_cases: list[dict[str, Any]] = []
+    starts: list[_Start] = []
+    opening: dict[str, str] = {}  # address -> instance id of a case made in this chunk
+    for number, values, result in checked:
+        if result is not None:
+            results.append(result)
+            continue
+        assert values is not None
+        reference = str(values.get("referentie", ""))
+        if reference in known.references:
+            results.append(RowResult(number, "dubbel", [("referentie", "al ontvangen deze maand")]))
+            continue
+        address = address_key(intake, values)
+        if _objected(session, intake, address, values):
+            results.append(RowResult(number, "bezwaar"))
+            continue
+        earlier = address in known.earlier
+        known.references.add(reference)
+        signals.append(
+            (
+                address,
+                {
+                    "organisation_id": org.id,
+                    "reference": reference,
+                    "period": period,
+                    "municipality": municipality,
+                    "address_key": address,
+                    "channel": channel,
+                    "batch_id": batch.id if batch else None,
+                    "received_at": now,
+                    "earlier_signal": earlier,
+                    "data": values,
+                },
+            )
+        )
+        existing = known.cases.get(address)
+        instance_id = existing.instance_id if existing else opening.get(address)
+        if existing is not None or instance_id is not None:
+            events.append(
+                {
+                    "instance_id": instance_id,
+                    "at": now,
+                    "kind": "signaal_toegevoegd",
+                    "element_id": None,
+                    "task_id": None,
+                    "actor": intake.principal.actor,
+                    "details": {"referentie": reference, "melder": org.name},
+                }
+            )
+            results.append(
+                RowResult(
+                    number, "bij_bestaande_casus", instance_id=instance_id, earlier_signal=earlier
+                )
+            )
+            continue
+        instance_id = opening[address] = str(uuid.uuid4())
+        new_cases.append(
+            {
+                "municipality": municipality,
+                "address_key": address,
+                "period": period,
+                "instance_id": instance_id,
+                "created_at": now,
+            }
+        )
+        starts.append(_Start(address, values, earlier))
+        results.append(
+            RowResult(number, "opgeslagen", instance_id=instance_id, earlier_signal=earlier)
+        )
+    if new_cases:
+        ids = session.scalars(
+            insert(SignalCase).returning(SignalCase.id, sort_by_parameter_order=True), new_cases
+        ).all()
+        for row, case_id in zip(new_cases, ids, strict=True):
+            known.cases[row["address_key"]] = _Case(case_id, row["instance_id"])
+    with deferred_inserts(session) as buffer:
+        buffer.add(
+            Signal.__table__,
+            [{**row, "case_id": known.cases[address].id} for address, row in signals],
+        )
+        for start in starts:
+            _start_process(session, intake, known.cases[start.address], start, today, period)
+        buffer.add(InstanceEvent.__table__, events)
+    return results
+
+
+def _objected(session: Session, intake: Intake, address: str, values: dict[str, Any]) -> bool:
+    """A recorded objection for the resident (or the whole address): count the refusal."""
     keys = {
         subject_key(intake.secret_key, address, values.get("geboortedatum")),
         subject_key(intake.secret_key, address, None),
     }
-    if keys & intake.objections:
-        objection = session.scalars(
-            select(Objection).where(
-                Objection.municipality == municipality, Objection.subject_key.in_(keys)
-            )
-        ).first()
-        if objection is not None:
-            objection.signals_refused += 1
-            return RowResult(number, "bezwaar")
-    earlier = address in known.earlier
-    case = known.cases.get(address)
-    new_case = case is None
-    instance_id = str(uuid.uuid4())
-    if new_case:
-        case = SignalCase(
-            municipality=municipality,
-            address_key=address,
-            period=period,
-            instance_id=instance_id,
-            created_at=clock.now(),
+    if not keys & intake.objections:
+        return False
+    objection = session.scalars(
+        select(Objection).where(
+            Objection.municipality == intake.route.municipality, Objection.subject_key.in_(keys)
         )
-        session.add(case)
-        session.flush()
-        known.cases[address] = case
-    known.references.add(reference)
-    signal = Signal(
-        organisation_id=org.id,
-        reference=reference,
-        period=period,
+    ).first()
+    if objection is None:
+        return False
+    objection.signals_refused += 1
+    return True
+
+
+def _start_process(
+    session: Session, intake: Intake, case: _Case, start: _Start, today: date, period: str
+) -> None:
+    municipality = intake.route.municipality
+    org = intake.organisation
+    extra = {
+        "melddatum": today.isoformat(),
+        "eerder_gemeld": start.earlier,
+        "melder": org.name,
+        "melder_soort": org.kind,
+    }
+    data = {**start.values, **{k: v for k, v in extra.items() if k in intake.catalogue.fields}}
+    start_case(
+        session,
+        intake.principal,
+        intake.route.process_key,
+        business_key=f"{municipality[:3].upper()}-{period}-{case.id:05d}",
+        data=data,
         municipality=municipality,
-        address_key=address,
-        channel=channel,
-        batch_id=batch.id if batch else None,
-        case_id=case.id,
-        received_at=clock.now(),
-        earlier_signal=earlier,
-        data=values,
-    )
-    session.add(signal)
-    if new_case:
-        extra = {
-            "melddatum": today.isoformat(),
-            "eerder_gemeld": earlier,
-            "melder": org.name,
-            "melder_soort": org.kind,
-        }
-        data = {**values, **{k: v for k, v in extra.items() if k in intake.catalogue.fields}}
-        start_case(
-            session,
-            intake.principal,
-            intake.route.process_key,
-            business_key=f"{municipality[:3].upper()}-{period}-{case.id:05d}",
-            data=data,
-            municipality=municipality,
-            check_rights=False,
-            version=intake.version,
-            bound=intake.parties,
-            instance_id=instance_id,
-        )
-        return RowResult(number, "opgeslagen", instance_id=instance_id, earlier_signal=earlier)
-    session.add(
-        InstanceEvent(
-            instance_id=case.instance_id,
-            at=clock.now(),
-            kind="signaal_toegevoegd",
-            actor=intake.principal.actor,
-            details={"referentie": reference, "melder": org.name},
-        )
-    )
-    return RowResult(
-        number, "bij_bestaande_casus", instance_id=case.instance_id, earlier_signal=earlier
+        check_rights=False,
+        version=intake.version,
+        bound=intake.parties,
+        instance_id=case.instance_id,
     )
 
 

@@ -22,6 +22,9 @@ from app.engine.models import Incident, InstanceEvent, ProcessInstance, Timer
 from app.engine.timers import drain_timers
 from tests.support.engine import FIXTURES, deploy_paths, instance, write_variant
 
+# Worker processes measured against the clock: run alone, after the parallel part.
+pytestmark = pytest.mark.serial
+
 TIMER = FIXTURES / "timer.bpmn"
 ROOT = FIXTURES.parent.parent
 
@@ -204,9 +207,10 @@ def _stop(*procs: subprocess.Popen) -> None:
             proc.send_signal(signal.SIGTERM)
     for proc in procs:
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)  # a loaded machine can take a while to shut a worker down
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()  # gone before the database is cleaned for the next test
 
 
 @pytest.mark.postgres_only
@@ -376,5 +380,4 @@ def test_a_stopped_server_hands_its_worker_lease_over_at_once(db) -> None:
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=30)
     finally:
-        if first.poll() is None:
-            first.kill()
+        _stop(first)

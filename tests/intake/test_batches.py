@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from app.cli import main
-from app.engine.models import ProcessInstance
+from app.engine.models import InstanceEvent, ProcessInstance
 from app.intake.batches import import_file
 from app.intake.models import Signal, SignalCase
 from tests.support.engine import FIXTURES, deploy_paths
@@ -189,3 +189,50 @@ def test_unknown_columns_refuse_the_file(db, weert, tmp_path) -> None:
     assert result.exit_code == 1 and "onbekende kolommen: bsn" in result.output
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Signal)) == 0
+
+
+def test_a_signal_stored_meanwhile_by_another_import_is_a_duplicate_not_an_error(
+    db, weert, monkeypatch
+) -> None:
+    """The chunk's lookup misses a signal that another import stores before this one writes:
+    the unique key refuses the chunk's fast write, and row by row the other rows are stored
+    and that one is reported as a duplicate."""
+    import app.intake.service as service
+
+    import_file(db, weert, "eerste.csv", build([good_row(5)], "csv"), SECRET)
+    real_lookup = service._lookup
+    calls = []
+
+    def blind_first_lookup(session, intake, values, period):  # type: ignore[no-untyped-def]
+        known = real_lookup(session, intake, values, period)
+        calls.append(len(values))
+        if len(calls) == 1:  # as if WL-000005 had not been there yet
+            known.references.clear()
+            known.cases.clear()
+        return known
+
+    monkeypatch.setattr(service, "_lookup", blind_first_lookup)
+    rows = [good_row(4), good_row(5), good_row(6)]
+    batch = import_file(db, weert, "tweede.csv", build(rows, "csv"), SECRET)
+    assert calls[0] == 3 and len(calls) == 4  # the fast try, then one lookup per row
+    assert (batch.rows_stored, batch.rows_duplicate) == (2, 1)
+    assert [(e["rij"], e["veld"]) for e in batch.errors] == [(3, "referentie")]
+    with db.session() as session:
+        references = sorted(session.scalars(select(Signal.reference)))
+        instances = session.scalar(select(func.count()).select_from(ProcessInstance))
+    assert references == ["WL-000004", "WL-000005", "WL-000006"] and instances == 3
+
+
+def test_two_signals_for_one_address_in_one_file_make_one_case(db, weert) -> None:
+    first, second = good_row(1), good_row(2)
+    second[3:8] = first[3:8]  # same street, number, addition, postcode, town
+    batch = import_file(db, weert, "meldingen.csv", build([first, second], "csv"), SECRET)
+    assert batch.rows_stored == 2
+    with db.session() as session:
+        signals = session.scalars(select(Signal).order_by(Signal.reference)).all()
+        instances = session.scalars(select(ProcessInstance.id)).all()
+        added = session.scalars(
+            select(InstanceEvent.details).where(InstanceEvent.kind == "signaal_toegevoegd")
+        ).all()
+    assert len({s.case_id for s in signals}) == 1 and len(instances) == 1
+    assert [d["referentie"] for d in added] == ["WL-000002"]
