@@ -313,7 +313,31 @@ def _structural_problems(path: Path, root: etree._Element) -> list[Problem]:
                     f"id {element_id!r} is gereserveerd door de engine; kies een andere id",
                 )
             )
+        problem = _unsupported_event_subprocess(element)
+        if problem:
+            problems.append(Problem(str(path), element_id, element.sourceline, problem))
     return problems
+
+
+def _unsupported_event_subprocess(element: etree._Element) -> str | None:
+    """An event sub-process started from outside (message, signal) would deploy and then
+    never start: SpiffWorkflow 3.2 creates it only when the event is already being caught, so
+    no subscription exists to deliver it, and an interrupting one does not stop the main flow.
+    Refused until the engine supports it; a boundary event on a sub-process does the job."""
+    if element.tag != f"{{{BPMN_NS}}}startEvent":
+        return None
+    parent = element.getparent()
+    if parent is None or parent.tag != f"{{{BPMN_NS}}}subProcess":
+        return None
+    if parent.get("triggeredByEvent") not in ("true", "1"):
+        return None
+    for kind, name in (("message", "bericht"), ("signal", "signaal")):
+        if element.find(f"{{{BPMN_NS}}}{kind}EventDefinition") is not None:
+            return (
+                f"een event-subproces dat start op een {name} wordt niet ondersteund; "
+                "gebruik een grensgebeurtenis (boundary event) op een subproces"
+            )
+    return None
 
 
 def _from_validation(path: Path, root: etree._Element, exc: ValidationException) -> Problem:

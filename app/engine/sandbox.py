@@ -10,9 +10,13 @@ RestrictedPython, runs with a curated set of builtins and the functions register
   (`check_source`) and are simply absent at run time;
 - attribute access never returns a module, frame, code object or traceback, so an exposed
   object cannot be used as a path to `os` or `sys`;
-- resources are bounded (`Limits`): `*`, `**` and `<<` refuse results that would be huge, and
-  every loop iteration (for, while, comprehensions) counts against a budget per evaluation,
-  so a diagram cannot exhaust a worker's memory or hold it in an endless loop.
+- resources are bounded (`Limits`): `*`, `**` and `<<` refuse results that would be huge, as do
+  the string methods and formats that pad or repeat (`ljust`, `zfill`, `replace`, `join`,
+  `'%9999999d' % x`, `f'{x:>9999999}'`), and every loop iteration (for, while,
+  comprehensions) counts against a budget per evaluation, so a diagram cannot exhaust a
+  worker's memory or hold it in an endless loop. Not bounded: the text of a value that is
+  itself large (`str()` of a list repeated by `*`); the worker's memory limit (deploy/) is
+  the last line there.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins as _builtins
 import operator
+import re
 import types
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -150,7 +155,89 @@ def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
     value = safer_getattr(obj, name)
     if isinstance(value, _FORBIDDEN_RESULTS):
         raise SandboxError(f"attribuut {name!r} geeft toegang tot interne objecten")
+    if isinstance(obj, (str, bytes)):
+        if name == "join":
+            return _bounded_join(obj, value)
+        if name in _TEXT_SIZES:
+            return _bounded_text_method(obj, name, value)
     return value
+
+
+def _too_big(what: str, size: int) -> None:
+    if size > Limits.MAX_ITEMS:
+        raise SandboxError(f"resultaat van {what} te groot (meer dan {_dutch(Limits.MAX_ITEMS)})")
+
+
+def _replace_size(text: Any, old: Any, new: Any, count: int = -1) -> int:
+    hits = len(text) + 1 if not old else text.count(old)
+    if count >= 0:
+        hits = min(hits, count)
+    return len(text) + hits * max(len(new) - len(old), 0)
+
+
+def _join_size(sep: Any, items: list[Any]) -> int:
+    return sum(len(i) if isinstance(i, (str, bytes)) else 0 for i in items) + len(sep) * len(items)
+
+
+# Size of the result of a text method that can grow its text, from its arguments.
+_TEXT_SIZES: dict[str, Callable[..., int]] = {
+    "ljust": lambda text, width, *_: width,
+    "rjust": lambda text, width, *_: width,
+    "center": lambda text, width, *_: width,
+    "zfill": lambda text, width: width,
+    "expandtabs": lambda text, tabsize=8: len(text) * max(tabsize, 1),
+    "replace": _replace_size,
+}
+
+
+def _bounded_text_method(text: Any, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            size = _TEXT_SIZES[name](text, *args, **kwargs)
+        except TypeError:
+            return method(*args, **kwargs)  # wrong arguments: let the method say so
+        _too_big(f".{name}()", size)
+        return method(*args, **kwargs)
+
+    return bounded
+
+
+def _bounded_join(text: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    def join(items: Any) -> Any:
+        items = list(items)
+        _too_big(".join()", _join_size(text, items))
+        return method(items)
+
+    return join
+
+
+_WIDTHS = re.compile(r"\d{7,}")
+
+
+_CONVERSIONS: dict[int, Callable[[Any], str]] = {ord("r"): repr, ord("s"): str, ord("a"): ascii}
+
+
+def _format_value(value: Any, spec: str, conversion: int = -1) -> str:
+    """An f-string field with a format spec: widths and precisions stay within the limit."""
+    for digits in _WIDTHS.findall(spec):
+        _too_big("opmaak", int(digits))
+    if conversion in _CONVERSIONS:  # !r, !s, !a apply before the spec
+        value = _CONVERSIONS[conversion](value)
+    return format(value, spec)
+
+
+def _percent(left: Any, right: Any) -> Any:
+    """`text % values` with bounded widths (`%9999999d`, `%*d`)."""
+    if isinstance(left, (str, bytes)):
+        pattern = left if isinstance(left, str) else left.decode("latin-1")
+        for digits in _WIDTHS.findall(pattern):
+            _too_big("%-opmaak", int(digits))
+        if "*" in pattern:
+            values = right if isinstance(right, tuple) else (right,)
+            for v in values:
+                if isinstance(v, int) and not isinstance(v, bool):
+                    _too_big("%-opmaak", abs(v))
+    return left % right
 
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
@@ -217,6 +304,11 @@ class _LimitingPolicy(RestrictingNodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = self.node_contents_visit(node)
+        if isinstance(node.op, ast.Mod):
+            call = ast.Call(
+                func=ast.Name("_percent_", ast.Load()), args=[node.left, node.right], keywords=[]
+            )
+            return ast.fix_missing_locations(ast.copy_location(call, node))
         op = _LIMITED_OPS.get(type(node.op))
         if op is None:
             return node
@@ -226,6 +318,18 @@ class _LimitingPolicy(RestrictingNodeTransformer):
             keywords=[],
         )
         return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
+        node = self.node_contents_visit(node)
+        if node.format_spec is None:
+            return node
+        call = ast.Call(
+            func=ast.Name("_format_", ast.Load()),
+            args=[node.value, node.format_spec, ast.Constant(node.conversion)],
+            keywords=[],
+        )
+        formatted = ast.FormattedValue(value=call, conversion=-1, format_spec=None)
+        return ast.fix_missing_locations(ast.copy_location(formatted, node))
 
     def visit_While(self, node: ast.While) -> Any:
         node = self.node_contents_visit(node)
@@ -250,6 +354,8 @@ GUARDS: dict[str, Any] = {
     "_inplacevar_": _inplacevar,
     "_apply_": _apply,
     "_print_": PrintCollector,
+    "_percent_": _percent,
+    "_format_": _format_value,
 }
 
 

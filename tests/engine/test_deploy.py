@@ -160,6 +160,26 @@ def test_reserved_ids_are_refused(db: Database, tmp_path: Path) -> None:
     assert "gereserveerd" in error.problems[0].message
 
 
+@pytest.mark.parametrize("kind", ["message", "signal"])
+def test_an_event_subprocess_started_from_outside_is_refused(
+    db: Database, tmp_path: Path, kind: str
+) -> None:
+    """SpiffWorkflow 3.2 would deploy it and never start it on a delivered message."""
+    sub = f"""
+    <bpmn:subProcess id="intrekking" triggeredByEvent="true">
+      <bpmn:startEvent id="ingetrokken"><bpmn:outgoing>i1</bpmn:outgoing>
+        <bpmn:{kind}EventDefinition /></bpmn:startEvent>
+      <bpmn:endEvent id="gestopt"><bpmn:incoming>i1</bpmn:incoming></bpmn:endEvent>
+      <bpmn:sequenceFlow id="i1" sourceRef="ingetrokken" targetRef="gestopt" />
+    </bpmn:subProcess>
+  </bpmn:process>"""
+    xml = simple_xml().replace("</bpmn:process>", sub, 1)
+    error = _refused(db, write_variant(tmp_path, "event_sub.bpmn", xml))
+    problem = next(p for p in error.problems if p.element == "ingetrokken")
+    assert problem.line == _line_of(xml, 'id="ingetrokken"')
+    assert "event-subproces" in problem.message
+
+
 def test_missing_form_is_refused(db: Database, tmp_path: Path) -> None:
     xml = simple_xml().replace("beoordelen.form", "bestaat-niet.form")
     error = _refused(db, write_variant(tmp_path, "form.bpmn", xml))

@@ -105,7 +105,35 @@ HOGS = {
     "long comprehension": "x = len([i for i in 'ab' * 999_999 for j in 'ab'])",
     "huge range": "x = sum(range(10**12))",
     "growing in place": "s = 'ab'\ns *= 10**9",
+    "padding": "x = 'a'.ljust(10**9)",
+    "zero filling": "x = '1'.zfill(10**8)",
+    "replacing": "x = ('a' * 10_000).replace('a', 'bb' * 1000)",
+    "replacing the empty string": "x = ('a' * 1000).replace('', 'b' * 2000)",
+    "joining": "x = ('-' * 900_000).join(['a', 'b', 'c'])",
+    "tabs": "x = ('\\t' * 1000).expandtabs(10**4)",
+    "f-string width": "x = f'{1:>999999999}'",
+    "f-string nested width": "x = f'{1:>{10**9}}'",
+    "percent width": "x = '%999999999d' % 1",
+    "percent star width": "x = '%*d' % (10**9, 1)",
 }
+
+
+def test_ordinary_formatting_still_works() -> None:
+    env = SandboxEnvironment({})
+    context: dict = {"bedrag": 1234.5, "naam": "Jansen"}
+    env.execute(
+        "a = f'{bedrag:,.2f} voor {naam!r:>10}'\n"
+        "b = '%s: %5.1f' % (naam, bedrag)\n"
+        "c = ', '.join([naam, 'Pietersen'])\n"
+        "d = naam.ljust(8, '.') + '7'.zfill(3)\n"
+        "e = 17 % 5",
+        context,
+    )
+    assert context["a"] == "1,234.50 voor   'Jansen'"
+    assert context["b"] == "Jansen: 1234.5"
+    assert context["c"] == "Jansen, Pietersen"
+    assert context["d"] == "Jansen..007"
+    assert context["e"] == 2
 
 
 @pytest.mark.parametrize("name", HOGS)
