@@ -43,11 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _process_modules: dict[str, dict[str, int]] = {}
-# Diagram coverage reported by xdist workers (each runs all tests of a process: loadgroup).
+# Diagram coverage reported by xdist workers: scripts/test runs them with --dist loadfile, and
+# each process's scenarios live in one module, so one worker runs them all.
 _worker_coverage: dict[str, list] = {}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
@@ -56,8 +56,6 @@ def pytest_collection_modifyitems(
         if marker:
             counts = _process_modules.setdefault(marker.args[0], {"collected": 0, "run": 0})
             counts["collected"] += 1
-            # One worker runs a whole process, so its coverage is complete there.
-            item.add_marker(pytest.mark.xdist_group(marker.args[0]))
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:

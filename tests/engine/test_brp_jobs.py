@@ -19,7 +19,7 @@ from app.registers import factory
 from app.registers.settings import BrpSettings, RegisterSettings
 from tests.fakes.brp_server import VADER, FakeBrp, brp_server  # noqa: F401 - the fixture
 from tests.registers.conftest import API_KEY
-from tests.support.engine import deploy_paths, history, instance, open_tasks, start
+from tests.support.engine import catalogue_field, deploy_paths, history, instance, open_tasks, start
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -51,10 +51,6 @@ DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>
 """
 
-FIELD = (
-    "{{omschrijving: {0}, categorie: {1}, type: {2}, doel: test, grondslag: publieke_taak, "
-    "bewaartermijn: P1M, voorbeeld: {3}, lezen: {{behandelaar: '*'}}}}"
-)
 OUTPUTS = {
     "leeftijd": ("huishouden", "getal", 45),
     "aantal_bewoners": ("huishouden", "getal", 5),
@@ -73,8 +69,11 @@ CATALOGUE = "\n".join(
         "fasen:",
         "  alles: [gestart, brp, kijken, klaar]",
         "velden:",
-        "  bsn: " + FIELD.format("BSN", "identificerend", "tekst, formaat: bsn", "'999990007'"),
-        *(f"  {name}: " + FIELD.format(name, *spec) for name, spec in OUTPUTS.items()),
+        "  bsn: " + catalogue_field("BSN", "tekst, formaat: bsn", "'999990007'", "identificerend"),
+        *(
+            f"  {name}: " + catalogue_field(name, kind, example, category)
+            for name, (category, kind, example) in OUTPUTS.items()
+        ),
         "systemen:",
         f"  brp.huishouden: {{lezen: [bsn], schrijven: [{', '.join(OUTPUTS)}]}}",
         "",

@@ -15,7 +15,7 @@ from app.clock import AMSTERDAM
 from app.engine import service
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, MessageSubscription
-from tests.support.engine import deploy_paths, instance, open_tasks, start
+from tests.support.engine import catalogue_field, deploy_paths, instance, open_tasks, start
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -76,11 +76,6 @@ DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>
 """
 
-FIELD = (
-    "{{omschrijving: {0}, categorie: proces, type: {1}, doel: test, grondslag: publieke_taak, "
-    "bewaartermijn: P1M, voorbeeld: {2}, "
-    "lezen: {{behandelaar: '*'}}, schrijven: {{behandelaar: '*'}}}}"
-)
 CATALOGUE = "\n".join(
     [
         "proces: test_dialect",
@@ -90,11 +85,11 @@ CATALOGUE = "\n".join(
         "fasen:",
         "  alles: [gestart, intake, nabellen, regeling, klaar]",
         "velden:",
-        "  minderjarigen: " + FIELD.format("Minderjarigen", "getal", 2),
-        "  behandelaar: " + FIELD.format("Behandelaar", "tekst", "anna"),
-        "  dossier: " + FIELD.format("Dossier", "tekst", "D-1"),
-        "  akkoord: " + FIELD.format("Akkoord", "ja_nee", "true"),
-        "  termijnen: " + FIELD.format("Termijnen", "getal", 6),
+        "  minderjarigen: " + catalogue_field("Minderjarigen", "getal", 2, writable=True),
+        "  behandelaar: " + catalogue_field("Behandelaar", "tekst", "anna", writable=True),
+        "  dossier: " + catalogue_field("Dossier", "tekst", "D-1", writable=True),
+        "  akkoord: " + catalogue_field("Akkoord", "ja_nee", "true", writable=True),
+        "  termijnen: " + catalogue_field("Termijnen", "getal", 6, writable=True),
         "",
     ]
 )

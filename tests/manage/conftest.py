@@ -4,13 +4,12 @@ organisations and people in each role, and a scenario with one case per kind of 
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.manage.support import Scenario, build_scenario
-from tests.support.web import csrf_token, log_in
+from tests.support.web import log_in
 
 
 @pytest.fixture
@@ -18,16 +17,6 @@ def settings(settings):  # type: ignore[no-untyped-def]
     # Operators (beheerder) log in with a second factor by default; these tests are about
     # the pages behind the login, not about TOTP (tests/auth covers that).
     return dataclasses.replace(settings, totp_roles=frozenset())
-
-
-@pytest.fixture
-def app(app):  # type: ignore[no-untyped-def]
-    from app.manage import register_manage
-
-    if "manage" not in app.blueprints:
-        # Until create_app registers the monitoring pages itself.
-        register_manage(app)
-    return app
 
 
 @pytest.fixture
@@ -43,6 +32,3 @@ def login(app):  # type: ignore[no-untyped-def]
         return log_in(app.test_client(), username)
 
     return make
-
-
-__all__ = ["csrf_token", "log_in", "timedelta"]

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.auth.principal import Principal
 from app.config import Settings
 from app.db import Database
+from app.demo_data.weert import TENANTS  # the demo's tenants are the scenarios' people
 from app.engine.models import HumanTask, ProcessInstance, TaskStatus
 from app.intake import service as intake
 from app.privacy import access
@@ -59,129 +60,6 @@ ART_12_3 = {
     "schuldgebieden",
 }
 
-# Signals for test people (name, birth date and address as the corporation knows them).
-TENANTS: dict[str, dict[str, Any]] = {
-    # A01: parents with a son of 19 and two minors; no benefit, not known to debt services.
-    "jansen": dict(
-        voorletters="P.J.",
-        achternaam="Jansen",
-        geboortedatum="1981-04-12",
-        straat="Fluitekruidlaan",
-        huisnummer="12",
-        postcode="9999 XA",
-        woonplaats="Teststad",
-        telefoon="0612345601",
-        maanden_achterstand=3,
-    ),
-    # A03: young couple, energy and water arrears; no benefit.
-    "el_amrani": dict(
-        voorletters="Y.",
-        achternaam="El Amrani",
-        geboortedatum="1997-02-11",
-        straat="Hoogstraat",
-        huisnummer="3",
-        postcode="9999 XB",
-        woonplaats="Teststad",
-        telefoon="0612345603",
-        maanden_achterstand=2,
-    ),
-    # A04: single mother with Pw and two minors; health-insurance arrears.
-    "haddou": dict(
-        voorletters="S.",
-        achternaam="Haddou",
-        geboortedatum="1990-05-14",
-        straat="Kievitstraat",
-        huisnummer="8",
-        postcode="9999 XC",
-        woonplaats="Teststad",
-        telefoon="0612345604",
-        maanden_achterstand=2,
-    ),
-    # A05: family with Pw and three minors (the mother is the tenant), Lindelaan 41-2.
-    "tesfamariam": dict(
-        voorletters="H.",
-        achternaam="Tesfamariam",
-        geboortedatum="1992-03-15",
-        straat="Lindelaan",
-        huisnummer="41",
-        toevoeging="2",
-        postcode="9999 XE",
-        woonplaats="Teststad",
-        maanden_achterstand=4,
-    ),
-    # A06: Lindelaan 41-1, known to debt services with a running trajectory.
-    "de_groot": dict(
-        voorletters="M.",
-        tussenvoegsel="de",
-        achternaam="Groot",
-        geboortedatum="1979-02-28",
-        straat="Lindelaan",
-        huisnummer="41",
-        toevoeging="1",
-        postcode="9999 XE",
-        woonplaats="Teststad",
-        telefoon="0612345606",
-        maanden_achterstand=2,
-    ),
-    # A07: IOAW (not a P-wet benefit), known to debt services earlier; St. Joseph's tenant.
-    "mulder": dict(
-        voorletters="G.",
-        achternaam="Mulder",
-        geboortedatum="1964-06-30",
-        straat="Merelweg",
-        huisnummer="5",
-        postcode="9999 XF",
-        woonplaats="Teststad",
-        maanden_achterstand=2,
-    ),
-    # A11: three generations, the daughter rents; a grandson of 10; health arrears.
-    "de_boer": dict(
-        voorletters="I.",
-        tussenvoegsel="de",
-        achternaam="Boer",
-        geboortedatum="1985-03-03",
-        straat="Esdoornstraat",
-        huisnummer="9",
-        postcode="9999 XK",
-        woonplaats="Teststad",
-        telefoon="0612345611",
-        maanden_achterstand=3,
-    ),
-    # A12: single refugee with Pw; the BRP knows only year and month of birth.
-    "rahimi": dict(
-        voorletters="A.",
-        achternaam="Rahimi",
-        geboortedatum="1990-07-01",
-        straat="Populierenlaan",
-        huisnummer="2",
-        postcode="9999 XL",
-        woonplaats="Teststad",
-        maanden_achterstand=2,
-    ),
-    # A14: couple of 80 and 78 with energy arrears.
-    "vermeulen": dict(
-        voorletters="C.",
-        achternaam="Vermeulen",
-        geboortedatum="1945-05-05",
-        straat="Rozenstraat",
-        huisnummer="30",
-        postcode="9999 XN",
-        woonplaats="Teststad",
-        telefoon="0612345614",
-        maanden_achterstand=2,
-    ),
-    # Nobody of that name and birth date lives at A13 (nobody is registered there at all).
-    "onbekend": dict(
-        voorletters="K.",
-        achternaam="Pietersen",
-        geboortedatum="1975-01-01",
-        straat="Wilgenpad",
-        huisnummer="14",
-        postcode="9999 XM",
-        woonplaats="Teststad",
-        maanden_achterstand=2,
-    ),
-}
 BSN = {
     "jansen": "999990007",
     "el_amrani": "999990068",

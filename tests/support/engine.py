@@ -111,3 +111,19 @@ def deploy_process(db: Database, key: str) -> DeployResult:
     """Deploy bpmn/<key>.bpmn with the product's forms."""
     with db.transaction() as session:
         return deploy(session, [ROOT / "bpmn" / f"{key}.bpmn"], ROOT / "forms", actor="test")
+
+
+def catalogue_field(
+    description: str,
+    kind: str,
+    example: object,
+    category: str = "proces",
+    writable: bool = False,
+) -> str:
+    """One field of an inline test catalogue (YAML flow style), read (and written) by the
+    party `behandelaar`."""
+    rights = "lezen: {behandelaar: '*'}" + (", schrijven: {behandelaar: '*'}" if writable else "")
+    return (
+        f"{{omschrijving: {description}, categorie: {category}, type: {kind}, doel: test, "
+        f"grondslag: publieke_taak, bewaartermijn: P1M, voorbeeld: {example}, {rights}}}"
+    )
