@@ -10,7 +10,12 @@ only the values named in `bewaren`:
 - half-filled task forms (drafts) of its tasks;
 - its documents, and their files once no other document has the same content;
 - in its consents: who gave them, the note and the link to the evidence (the fact that
-  consent was given or refused, for which scope, when and how stays: it is the proof).
+  consent was given or refused, for which scope, when and how stays: it is the proof);
+- error texts: a handler's or a script's message can quote a value (a register answering
+  "person 999990007 not found"), so the jobs' last errors, the incidents' messages and
+  details, and the error and message in the case's history go; that a job failed or an
+  incident happened, when and where, stays. Operators' reasons (suspend, cancel) stay: they
+  are the account of a decision.
 
 Files are removed only after the transaction commits, so a rollback loses nothing.
 """
@@ -27,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.cases import documents
 from app.cases.models import Document
-from app.engine.models import HumanTask, Job
+from app.engine.models import HumanTask, Incident, InstanceEvent, Job
 from app.intake.models import Signal, SignalCase
 from app.privacy.models import Consent
 from app.tasks.models import TaskDraft
@@ -54,6 +59,7 @@ def erase_case_records(session: Session, instance_id: str, keep: set[str]) -> Er
     erased.counts["concepten"] = _drafts(session, instance_id)
     erased.counts["toestemmingen"] = _consents(session, instance_id)
     erased.counts["documenten"] = _documents(session, instance_id)
+    erased.counts["foutteksten"] = _error_texts(session, instance_id)
     return erased
 
 
@@ -100,6 +106,33 @@ def _jobs(session: Session, instance_id: str, keep: set[str]) -> set[str]:
             removed |= set(inputs) - keep
             job.inputs = {k: v for k, v in inputs.items() if k in keep}
     return removed
+
+
+_TEXT_DETAILS = ("error", "message")
+
+
+def _error_texts(session: Session, instance_id: str) -> int:
+    count = 0
+    for job in session.scalars(
+        select(Job).where(Job.instance_id == instance_id, Job.last_error.is_not(None))
+    ):
+        job.last_error = ERASED
+        count += 1
+    for incident in session.scalars(select(Incident).where(Incident.instance_id == instance_id)):
+        incident.message = f"{incident.kind}: {ERASED}"
+        incident.details = None
+        count += 1
+    for row in session.scalars(
+        select(InstanceEvent).where(
+            InstanceEvent.instance_id == instance_id,
+            InstanceEvent.kind.in_(("job_failed", "incident_raised")),
+        )
+    ):
+        details = dict(row.details or {})
+        if set(details) & set(_TEXT_DETAILS):
+            row.details = {k: (ERASED if k in _TEXT_DETAILS else v) for k, v in details.items()}
+            count += 1
+    return count
 
 
 def _drafts(session: Session, instance_id: str) -> int:

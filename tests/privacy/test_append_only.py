@@ -94,22 +94,3 @@ def test_adding_lines_keeps_working(db: Database, model: Any) -> None:
     assert second > first
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(model)) == 2
-
-
-def test_an_instance_history_is_append_only_too(db: Database, clock) -> None:  # type: ignore[no-untyped-def]
-    """Migration 0010: the history of a case is evidence, like the logs."""
-    from app.engine.models import InstanceEvent
-    from tests.support.engine import FIXTURES, deploy_paths, history, start
-
-    deploy_paths(db, FIXTURES / "simple.bpmn")
-    instance_id = start(db, "test_simple", "GESCHIEDENIS")
-    before = [(e.id, e.kind, e.actor) for e in history(db, instance_id)]
-    assert before
-    for statement in (
-        update(InstanceEvent).where(InstanceEvent.instance_id == instance_id).values(actor="x"),
-        delete(InstanceEvent).where(InstanceEvent.instance_id == instance_id),
-        text("UPDATE instance_event SET kind = 'anders'"),
-    ):
-        with pytest.raises(DBAPIError, match="append-only"), db.transaction() as session:
-            session.execute(statement)
-    assert [(e.id, e.kind, e.actor) for e in history(db, instance_id)] == before

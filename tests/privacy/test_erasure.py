@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.cases import documents
 from app.cases.models import Document
 from app.engine import service
-from app.engine.models import HumanTask, InstanceEvent, Job, ProcessInstance
+from app.engine.models import HumanTask, Incident, InstanceEvent, Job, ProcessInstance
 from app.intake.models import Signal, SignalCase
 from app.intake.service import prepare, receive
 from app.privacy.models import Consent
@@ -128,7 +128,30 @@ def _leave_traces(db, clock, instance_id: str, user_id: int, folder) -> dict[str
                 status="done",
                 next_attempt_at=clock.now(),
                 created_at=clock.now(),
+                last_error="BRP: persoon 999990007 (J. Jansen) niet gevonden",
             )
+        )
+        # Error texts quote values: a failed attempt in the history, and an incident.
+        session.add(
+            Incident(
+                instance_id=instance_id,
+                kind="job",
+                message="brp: persoon 999990007 niet gevonden",
+                details="Traceback ... bsn=999990007",
+                created_at=clock.now(),
+                status="resolved",
+            )
+        )
+        session.add_all(
+            InstanceEvent(
+                instance_id=instance_id,
+                at=clock.now(),
+                kind=kind,
+                element_id="brp_opvragen",
+                actor="worker:w",
+                details={"attempt": 1, key: "persoon 999990007 niet gevonden"},
+            )
+            for kind, key in (("job_failed", "error"), ("incident_raised", "message"))
         )
         session.add(
             TaskDraft(
@@ -192,6 +215,26 @@ def _snapshot(db, instance_id: str) -> dict:
                 (c.scope, c.given, c.channel, c.given_by, c.note, c.evidence_document_id)
                 for c in session.scalars(select(Consent).where(Consent.instance_id == instance_id))
             ],
+            "error_texts": [
+                *session.scalars(select(Job.last_error).where(Job.instance_id == instance_id)),
+                *(
+                    f"{i.message} | {i.details}"
+                    for i in session.scalars(
+                        select(Incident).where(Incident.instance_id == instance_id)
+                    )
+                ),
+                *(
+                    str(e.details)
+                    for e in session.scalars(
+                        select(InstanceEvent)
+                        .where(
+                            InstanceEvent.instance_id == instance_id,
+                            InstanceEvent.kind.in_(("job_failed", "incident_raised")),
+                        )
+                        .order_by(InstanceEvent.id)
+                    )
+                ),
+            ],
         }
 
 
@@ -227,6 +270,14 @@ def test_erasure_clears_what_the_case_left_outside_its_workflow(
     assert after["documents"] == []
     # The fact of consent stays (scope, yes/no, channel); who, the note and the form go.
     assert after["consents"] == [("gesprek", True, "schriftelijk", "(gewist)", None, None)]
+    assert all("999990007" in text for text in before["error_texts"])
+    # That something failed, and where, stays; what the message quoted goes.
+    assert after["error_texts"] == [
+        "(gewist)",
+        "job: (gewist) | None",
+        "{'attempt': 1, 'error': '(gewist)'}",
+        "{'attempt': 1, 'message': '(gewist)'}",
+    ]
     with db.session() as session:
         assert session.get(Document, mine["document"]) is None
         assert session.get(Document, mine["shared"]) is None
@@ -241,6 +292,7 @@ def test_erasure_clears_what_the_case_left_outside_its_workflow(
     assert {"naam", "postcode"} <= set(event.details["gewist"])
     assert (event.details["documenten"], event.details["concepten"]) == (2, 1)
     assert event.details["toestemmingen"] == 1
+    assert event.details["foutteksten"] == 4
     assert "Jansen" not in str(event.details)
     # The other case is untouched.
     assert _snapshot(db, other_id) == other_before
