@@ -95,6 +95,15 @@ def _insert(db: Database, rows: list[dict[str, Any]], audits: list[dict[str, Any
             session.execute(insert(AuditLog), audits)
 
 
+def _clip(value: str | None, column: str) -> str | None:
+    """A value longer than its column (an id someone made up, a 5 kB URL segment) is still
+    logged: cut, and marked as cut, instead of failing the request on PostgreSQL."""
+    length = AuditLog.__table__.c[column].type.length
+    if value is None or len(value) <= length:
+        return value
+    return value[: length - 1] + "…"
+
+
 def audit_row(
     principal: Principal | None,
     action: str,
@@ -106,11 +115,11 @@ def audit_row(
     operation = context.current()
     return {
         "at": clock.now(),
-        "actor": principal.actor if principal else "anoniem",
+        "actor": _clip(principal.actor if principal else "anoniem", "actor"),
         "organisation": principal.organisation_key if principal else None,
         "action": action,
         "object_type": object_type,
-        "object_id": None if object_id is None else str(object_id),
+        "object_id": _clip(None if object_id is None else str(object_id), "object_id"),
         "result": result,
         "origin": operation.origin,
         "channel": operation.channel,

@@ -102,3 +102,22 @@ def test_another_organisations_404_is_audited_without_a_processing_line(app, db,
         assert processing == [], url
         assert [(a.action, a.result) for a in audit] == [(action, "geweigerd")], url
         assert audit[0].object_id in (task, case)
+
+
+def test_a_made_up_id_longer_than_the_log_column_is_a_404_and_logged_cut(app, db, world) -> None:
+    """Found by schemathesis on PostgreSQL: a 101-character id made the audit insert fail
+    (varchar(100)) and the request answer 500."""
+    secret = token(db, "haarlem-swt", ["cases:read"])
+    made_up = "0" * 101
+    answer = None
+
+    def read() -> None:
+        nonlocal answer
+        answer = app.test_client().get(
+            f"/api/v1/instances/{made_up}/data", headers={"Authorization": f"Bearer {secret}"}
+        )
+
+    _processing, audit = _step(db, read)
+    assert answer.status_code == 404
+    assert [(a.action, a.result) for a in audit] == [("casus.lezen", "geweigerd")]
+    assert audit[0].object_id == "0" * 99 + "…"
