@@ -193,10 +193,9 @@ _TEXT_SIZES: dict[str, Callable[..., int]] = {
 def _bounded_text_method(text: Any, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     def bounded(*args: Any, **kwargs: Any) -> Any:
         try:
-            size = _TEXT_SIZES[name](text, *args, **kwargs)
+            _too_big(f".{name}()", _TEXT_SIZES[name](text, *args, **kwargs))
         except TypeError:
-            return method(*args, **kwargs)  # wrong arguments: let the method say so
-        _too_big(f".{name}()", size)
+            pass  # wrong arguments: the method itself says what is wrong
         return method(*args, **kwargs)
 
     return bounded
@@ -211,7 +210,9 @@ def _bounded_join(text: Any, method: Callable[..., Any]) -> Callable[..., Any]:
     return join
 
 
-_WIDTHS = re.compile(r"\d{7,}")
+_WIDTHS = re.compile(r"\d{7,}")  # in a format spec every number is a width or a precision
+# A %-conversion's width and precision (`%-12.3f`, `%*d`); literal text around it is not one.
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
 _CONVERSIONS: dict[int, Callable[[Any], str]] = {ord("r"): repr, ord("s"): str, ord("a"): ascii}
@@ -230,9 +231,11 @@ def _percent(left: Any, right: Any) -> Any:
     """`text % values` with bounded widths (`%9999999d`, `%*d`)."""
     if isinstance(left, (str, bytes)):
         pattern = left if isinstance(left, str) else left.decode("latin-1")
-        for digits in _WIDTHS.findall(pattern):
-            _too_big("%-opmaak", int(digits))
-        if "*" in pattern:
+        sizes = [n for spec in _PERCENT_SPEC.findall(pattern.replace("%%", "")) for n in spec]
+        for size in sizes:
+            if size.isdigit():
+                _too_big("%-opmaak", int(size))
+        if "*" in sizes:  # the width comes from the values
             values = right if isinstance(right, tuple) else (right,)
             for v in values:
                 if isinstance(v, int) and not isinstance(v, bool):

@@ -126,7 +126,8 @@ def test_ordinary_formatting_still_works() -> None:
         "b = '%s: %5.1f' % (naam, bedrag)\n"
         "c = ', '.join([naam, 'Pietersen'])\n"
         "d = naam.ljust(8, '.') + '7'.zfill(3)\n"
-        "e = 17 % 5",
+        "e = 17 % 5\n"
+        "f = 'Dossier 20261203001 * %s: %d' % (naam, 999990007)",
         context,
     )
     assert context["a"] == "1,234.50 voor   'Jansen'"
@@ -134,6 +135,7 @@ def test_ordinary_formatting_still_works() -> None:
     assert context["c"] == "Jansen, Pietersen"
     assert context["d"] == "Jansen..007"
     assert context["e"] == 2
+    assert context["f"] == "Dossier 20261203001 * Jansen: 999990007"  # long text, no width
 
 
 @pytest.mark.parametrize("name", HOGS)
