@@ -55,11 +55,12 @@ class Erased:
 def erase_case_records(session: Session, instance_id: str, keep: set[str]) -> Erased:
     erased = Erased()
     erased.fields |= _signals(session, instance_id, keep)
-    erased.fields |= _jobs(session, instance_id, keep)
+    fields, job_errors = _jobs(session, instance_id, keep)
+    erased.fields |= fields
     erased.counts["concepten"] = _drafts(session, instance_id)
     erased.counts["toestemmingen"] = _consents(session, instance_id)
     erased.counts["documenten"] = _documents(session, instance_id)
-    erased.counts["foutteksten"] = _error_texts(session, instance_id)
+    erased.counts["foutteksten"] = job_errors + _error_texts(session, instance_id)
     return erased
 
 
@@ -98,26 +99,28 @@ def _signals(session: Session, instance_id: str, keep: set[str]) -> set[str]:
     return removed
 
 
-def _jobs(session: Session, instance_id: str, keep: set[str]) -> set[str]:
+def _jobs(session: Session, instance_id: str, keep: set[str]) -> tuple[set[str], int]:
+    """Inputs not kept, and the jobs' last errors; returns the removed input names and how
+    many error texts went."""
     removed: set[str] = set()
+    errors = 0
     for job in session.scalars(select(Job).where(Job.instance_id == instance_id)):
         inputs: dict[str, Any] = job.inputs or {}
         if set(inputs) - keep:
             removed |= set(inputs) - keep
             job.inputs = {k: v for k, v in inputs.items() if k in keep}
-    return removed
+        if job.last_error is not None:
+            job.last_error = ERASED
+            errors += 1
+    return removed, errors
 
 
 _TEXT_DETAILS = ("error", "message")
 
 
 def _error_texts(session: Session, instance_id: str) -> int:
+    """Incidents' messages and details, and error texts in the case's history."""
     count = 0
-    for job in session.scalars(
-        select(Job).where(Job.instance_id == instance_id, Job.last_error.is_not(None))
-    ):
-        job.last_error = ERASED
-        count += 1
     for incident in session.scalars(select(Incident).where(Incident.instance_id == instance_id)):
         incident.message = f"{incident.kind}: {ERASED}"
         incident.details = None
