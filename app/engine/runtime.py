@@ -544,13 +544,10 @@ class Execution:
             return self._save()
 
     def _save(self) -> ProcessInstance:
-        buffer: InsertBuffer | None = self.session.info.get(_DEFERRED)
-        if buffer is not None and not self.is_new:
-            buffer.flush(self.session)
-            buffer = None
         after = snapshot(self.workflow)
         self._sync(after)
-        if buffer is not None and (self._incidents or self.workflow.completed):
+        buffer: InsertBuffer | None = self.session.info.get(_DEFERRED)
+        if buffer is not None and (not self.is_new or self._incidents or self.workflow.completed):
             # Only a new instance at a plain wait state is held back; anything else may read
             # or change rows in the buffer (erasure of a case's signals, incidents' ids).
             buffer.flush(self.session)
