@@ -43,9 +43,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _process_modules: dict[str, dict[str, int]] = {}
-# Diagram coverage reported by xdist workers: scripts/test runs them with --dist loadfile, and
-# each process's scenarios live in one module, so one worker runs them all.
-_worker_coverage: dict[str, list] = {}
+# Diagram coverage of the processes whose scenarios all ran, judged at the end: this process's
+# own and what xdist workers report (scripts/test runs them with --dist loadfile, and each
+# process's scenarios live in one module, so one worker runs them all).
+_coverage: dict[str, list] = {}
 
 
 def pytest_collection_modifyitems(
@@ -77,7 +78,7 @@ def _complete_coverage() -> dict[str, list]:
 
 
 def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
-    _worker_coverage.update(getattr(node, "workeroutput", {}).get("diagram_coverage", {}))
+    _coverage.update(getattr(node, "workeroutput", {}).get("diagram_coverage", {}))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -86,18 +87,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if workeroutput is not None:  # an xdist worker: the controller judges
         workeroutput["diagram_coverage"] = coverage
         return
-    coverage.update(_worker_coverage)
-    _worker_coverage.clear()
-    _worker_coverage.update(coverage)
-    if session.exitstatus == 0 and any(nodes or flows for nodes, flows, *_ in coverage.values()):
+    _coverage.update(coverage)
+    if session.exitstatus == 0 and any(nodes or flows for nodes, flows, *_ in _coverage.values()):
         session.exitstatus = 1  # below 100% coverage of a diagram fails the suite
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
-    if not _worker_coverage:
+    if not _coverage:
         return
     terminalreporter.section("diagramdekking (elementen en sequence flows)")
-    for process, (nodes, flows, taken, total) in sorted(_worker_coverage.items()):
+    for process, (nodes, flows, taken, total) in sorted(_coverage.items()):
         terminalreporter.write_line(
             f"{process}: {taken}/{total} ({100 * taken / max(total, 1):.0f}%)"
             + (f"  niet genomen: {', '.join(nodes + flows)}" if nodes or flows else "")
