@@ -13,24 +13,11 @@ from sqlalchemy import select
 from app.engine.models import HumanTask, ProcessInstance
 from app.intake.service import prepare, receive
 from tests.browser.support import check_accessibility, screenshot
+from tests.cases.support import signal
 from tests.support.engine import FIXTURES, deploy_paths
 from tests.support.orgs import PASSWORD, bind, organisation, partner, user
 
 SECRET = "browser-secret"
-
-
-def signal(n: int, months: int = 2) -> dict[str, str]:
-    return {
-        "referentie": f"WL-{n:06d}",
-        "naam": f"Familie Jansen-{n}",
-        "geboortedatum": "1980-05-01",
-        "straat": "Dorpsstraat",
-        "huisnummer": str(n),
-        "postcode": "6001 AB",
-        "woonplaats": "Weert",
-        "telefoon": "0612345678",
-        "maanden_achterstand": str(months),
-    }
 
 
 @pytest.fixture
@@ -205,26 +192,9 @@ def test_pages_are_accessible(live_server, page, world) -> None:
 def test_case_page_withdraws_a_consent(live_server, page, console, db, settings, clock, tmp_path):  # type: ignore[no-untyped-def]
     """The team that records consent withdraws it from the case page; the page stays
     accessible with the form on it, and the process stops the conversation."""
-    from app.simulation.runner import Simulation
-    from tests.cases.support import document
-    from tests.cases.test_withdraw_consent import CATALOGUE
-    from tests.support.engine import write_variant
+    from tests.cases.test_withdraw_consent import start_consent_case
 
-    xml = (FIXTURES / "toestemming.bpmn").read_text()
-    deploy_paths(db, write_variant(tmp_path, "toestemming.bpmn", xml, CATALOGUE))
-    sim = Simulation(db, settings, clock)
-    instance_id = sim.start(
-        "test_toestemming",
-        "T-1",
-        {"referentie": "R-1"},
-        parties={"team": "team-a", "corporatie": "corp-a", "budget": "budget-a"},
-        municipality="weert",
-    )
-    user(db, "tom", "team-a")
-    evidence = document(db, instance_id, "user:tom", "toestemmingsformulier.pdf")
-    sim.complete(
-        "vragen", "T-1", {"toestemming_gesprek": True, "bewijs_toestemming_gesprek": str(evidence)}
-    )
+    sim, instance_id = start_consent_case(db, settings, clock, tmp_path)
     login(page, live_server, "tom")
     page.goto(f"{live_server}/zaken/{instance_id}")
     form = page.locator("form.stroom-withdraw")

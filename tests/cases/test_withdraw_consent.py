@@ -43,13 +43,12 @@ velden:
 URL = "/zaken/{}/toestemmingen/gesprek/intrekken"
 
 
-@pytest.fixture
-def case(db, settings, clock, app, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """A conversation under way with written consent; the team records consent, the
-    corporation may read it, budget management may not."""
-    xml = (FIXTURES / "toestemming.bpmn").read_text()
+def start_consent_case(db, settings, clock, tmp_path) -> tuple[Simulation, str]:  # type: ignore[no-untyped-def]
+    """A conversation under way with written consent recorded by tom of the team (the
+    evidence a document of the case); also used by the browser test."""
     from tests.support.engine import deploy_paths
 
+    xml = (FIXTURES / "toestemming.bpmn").read_text()
     deploy_paths(db, write_variant(tmp_path, "toestemming.bpmn", xml, CATALOGUE))
     sim = Simulation(db, settings, clock)
     instance_id = sim.start(
@@ -60,14 +59,21 @@ def case(db, settings, clock, app, tmp_path) -> str:  # type: ignore[no-untyped-
         municipality="weert",
     )
     user(db, "tom", "team-a")
-    user(db, "cor", "corp-a")
-    user(db, "bea", "budget-a")
     evidence = document(db, instance_id, "user:tom", "toestemmingsformulier.pdf")
     sim.complete(
         "vragen",
         "T-1",
         {"toestemming_gesprek": True, "bewijs_toestemming_gesprek": str(evidence)},
     )
+    return sim, instance_id
+
+
+@pytest.fixture
+def case(db, settings, clock, app, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """The team records consent, the corporation may read it, budget management may not."""
+    sim, instance_id = start_consent_case(db, settings, clock, tmp_path)
+    user(db, "cor", "corp-a")
+    user(db, "bea", "budget-a")
     assert sim.open_task("gesprek", "T-1") is not None
     return instance_id
 

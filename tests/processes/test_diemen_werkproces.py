@@ -41,6 +41,22 @@ pytestmark = pytest.mark.process("diemen_werkproces")
 RECEIVED = SIGNAL_FIELDS | {"melddatum", "melder"}
 
 
+def refer_to_volunteers(c, day: str, reference: str):  # type: ignore[no-untyped-def]
+    """The executor refers the resident to Humanitas; returns the volunteers' new task."""
+    c.complete(
+        "uitvoerder",
+        "doorgeleiden_vrijwilliger",
+        {
+            "datum_doorverwijzing": day,
+            "kenmerk_doorverwijzing": reference,
+            "eindresultaat": "Vervolghulp en/of verwijzing financieel",
+        },
+    )
+    task = c.task("ondersteuning_starten")
+    assert task.candidate_groups == ["humanitas-diemen"]
+    return task
+
+
 def test_melding_met_zes_gegevens_en_schuldregeling(db, settings, clock) -> None:
     c = case(db, settings, clock)
     # Anything beyond the six data items of Bijlage 3 is refused at the reporting point.
@@ -231,17 +247,7 @@ def test_vrijwilliger_humanitas_na_weigering_eigen_netwerk(db, settings, clock) 
     assert c.sees("vrijwilligers") == set()
 
     c.advance_to("2026-05-13T09:00")  # the day before Ascension
-    c.complete(
-        "uitvoerder",
-        "doorgeleiden_vrijwilliger",
-        {
-            "datum_doorverwijzing": "2026-05-13",
-            "kenmerk_doorverwijzing": "HUM-2026-0009",
-            "eindresultaat": "Vervolghulp en/of verwijzing financieel",
-        },
-    )
-    task = c.task("ondersteuning_starten")
-    assert task.candidate_groups == ["humanitas-diemen"]
+    task = refer_to_volunteers(c, "2026-05-13", "HUM-2026-0009")
     # Wed 13 May + 10 working days; Ascension 14 May, the bridge day 15 May and Whit Monday
     # 25 May do not count: 18-22 May (5), 26-29 May (9), Mon 1 Jun (10).
     assert due(task) == "2026-06-01T23:59:59+02:00"
@@ -615,17 +621,7 @@ def test_uitzetting_dreigt_tijdens_afstemming_vrijwilligers(db, settings, clock)
         },
     )
     assert not {"datum_huurder_geinformeerd", "kenmerk_informeren"} & c.sees("gemeente")
-    c.complete(
-        "uitvoerder",
-        "doorgeleiden_vrijwilliger",
-        {
-            "datum_doorverwijzing": "2026-05-06",
-            "kenmerk_doorverwijzing": "HUM-2026-0011",
-            "eindresultaat": "Vervolghulp en/of verwijzing financieel",
-        },
-    )
-    task = c.task("ondersteuning_starten")
-    assert task.candidate_groups == ["humanitas-diemen"]
+    task = refer_to_volunteers(c, "2026-05-06", "HUM-2026-0011")
     # Wed 6 May + 10 working days; Ascension 14 May and the bridge day 15 May do not count:
     # 7, 8, 11, 12, 13, 18, 19, 20, 21, 22 May.
     assert due(task) == "2026-05-22T23:59:59+02:00"
