@@ -5,12 +5,12 @@
 For one diagram (bench/engine_process.bpmn: script, gateway, two user tasks) it measures
   start   create an instance and run it to its first wait state
   step    load it, complete the waiting user task, run to the next wait state, save it
-in memory with SpiffWorkflow's own serializer (state in a Python list), and through Stroom on
-SQLite and PostgreSQL (one committed transaction per operation, as in production), and the
-floor: the same locked read and write of each instance's state with nothing else, which bounds
-the ratio any persisted step can reach on the machine. With
-`--clients 2` the same work is split over two processes, for both the in-memory and the
-persisted runs, and the rates are totals. Ratios are persisted / in-memory at the same number
+in memory (states in a Python list, in the format instances are stored in), through Stroom
+on SQLite and PostgreSQL (one committed transaction per operation, as in production), and
+the floor: the same locked read and write of each instance's state with nothing else, which
+bounds the ratio any persisted step can reach on the machine. With `--clients 2` the same work
+is split over two processes, for both the in-memory and the persisted runs, and the rates are
+totals. Ratios are persisted / in-memory at the same number
 of clients. Target: the persisted step on PostgreSQL reaches at least half the in-memory rate.
 """
 
@@ -23,7 +23,6 @@ from pathlib import Path
 
 from common import ROOT, scratch_database
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select, update
 
@@ -60,32 +59,33 @@ def _prepare(db: Database) -> None:
 
 
 def _memory_worker(n: int, barrier, out) -> None:  # type: ignore[no-untyped-def]
-    from app.engine.serializer import _CONFIG  # Camunda's config plus the classes we add
+    # The state format instances are stored in (without the diagram), as the persisted path.
+    from app.engine.serializer import workflow_from_json, workflow_to_json
 
     parser = StroomParser()
     parser.add_bpmn_file(str(DIAGRAM))
     spec = parser.get_spec("bench_engine")
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+    subprocesses = parser.get_subprocess_specs("bench_engine")
     engine = script_engine()
     states: list[str] = []
     barrier.wait()
     t0 = time.perf_counter()
     for _ in range(n):
-        workflow = BpmnWorkflow(spec, script_engine=engine)
+        workflow = BpmnWorkflow(spec, subprocesses, script_engine=engine)
         workflow.get_tasks(state=TaskState.READY)[0].data.update(DATA)
         workflow.do_engine_steps()
-        states.append(serializer.serialize_json(workflow))
+        states.append(workflow_to_json(workflow))
     t1 = time.perf_counter()
     barrier.wait()
     t2 = time.perf_counter()
     for i in range(n):
-        workflow = serializer.deserialize_json(states[i])
+        workflow = workflow_from_json(states[i], spec, subprocesses)
         workflow.script_engine = engine
         task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
         task.set_data(contact=True)
         task.run()
         workflow.do_engine_steps()
-        states[i] = serializer.serialize_json(workflow)
+        states[i] = workflow_to_json(workflow)
     out.put((t0, t1, t2, time.perf_counter()))
 
 
