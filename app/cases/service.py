@@ -128,3 +128,26 @@ def start_case(
 
     execution.run_engine()
     return execution.save()
+
+
+def ensure_binding(
+    session: Session, process: str, municipality: str, party: str, group_key: str
+) -> bool:
+    """Bind a team to a process's party in a municipality, unless a binding exists.
+    Returns whether it was added."""
+    exists = session.scalar(
+        select(PartyBinding.id).where(
+            PartyBinding.process_key == process,
+            PartyBinding.municipality == municipality,
+            PartyBinding.party == party,
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(
+        PartyBinding(
+            process_key=process, municipality=municipality, party=party, group_key=group_key
+        )
+    )
+    session.flush()
+    return True

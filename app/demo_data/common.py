@@ -7,14 +7,11 @@ and privacy officers set up their second factor at first login.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.auth import service
 from app.auth.models import Organisation
-from app.cases.models import PartyBinding
 from app.config import Settings
 from app.db import Database
-from app.intake.models import IntakeRoute
 
 DEMO_PASSWORD = "Stroom-Demo-2026"
 
@@ -146,56 +143,3 @@ def load(db: Database, settings: Settings) -> list[str]:
     if lines:
         lines.append(f"demogebruikers loggen in met wachtwoord {DEMO_PASSWORD}")
     return lines
-
-
-def ensure_binding(
-    session: Session, process: str, municipality: str, party: str, group_key: str
-) -> bool:
-    """Bind a team to a process's party in a municipality, unless a binding exists.
-    Returns whether it was added."""
-    exists = session.scalar(
-        select(PartyBinding.id).where(
-            PartyBinding.process_key == process,
-            PartyBinding.municipality == municipality,
-            PartyBinding.party == party,
-        )
-    )
-    if exists is not None:
-        return False
-    session.add(
-        PartyBinding(
-            process_key=process, municipality=municipality, party=party, group_key=group_key
-        )
-    )
-    session.flush()
-    return True
-
-
-def ensure_route(
-    session: Session,
-    organisation_id: int,
-    municipality: str,
-    process: str,
-    reference_pattern: str | None = None,
-) -> bool:
-    """Give a partner an intake route to a process, unless it has one in the municipality.
-    Returns whether it was added."""
-    exists = session.scalar(
-        select(IntakeRoute.id).where(
-            IntakeRoute.organisation_id == organisation_id,
-            IntakeRoute.municipality == municipality,
-        )
-    )
-    if exists is not None:
-        return False
-    session.add(
-        IntakeRoute(
-            organisation_id=organisation_id,
-            municipality=municipality,
-            process_key=process,
-            reference_pattern=reference_pattern,
-            settings={},
-        )
-    )
-    session.flush()
-    return True

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
+from app.cases.service import ensure_binding
 from app.config import Settings
 from app.db import Database
-from app.demo_data.common import ensure_binding, ensure_route
 from app.engine import service as engine
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from app.intake.models import Signal
-from app.intake.service import prepare, receive
+from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "diemen_werkproces"
 MUNICIPALITY = "diemen"

@@ -35,10 +35,11 @@ from app.auth import service as auth
 from app.auth.models import Group, Organisation, User
 from app.auth.principal import Principal
 from app.calendar.atw import Calendar, default_calendar
+from app.cases.service import ensure_binding
 from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
 from app.db import Database
-from app.demo_data.common import DEMO_PASSWORD, ensure_binding, ensure_route
+from app.demo_data.common import DEMO_PASSWORD
 from app.demo_data.replay import fire_due_timers, run_pending_jobs
 from app.engine import service as engine
 from app.engine.errors import NotFound
@@ -50,7 +51,7 @@ from app.engine.models import (
     WaitStatus,
 )
 from app.intake.models import Signal
-from app.intake.service import prepare, receive
+from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "haarlem_preventie"
 MUNICIPALITY = "haarlem"

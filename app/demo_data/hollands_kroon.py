@@ -17,14 +17,14 @@ from sqlalchemy import select
 from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
+from app.cases.service import ensure_binding
 from app.config import Settings
 from app.db import Database
-from app.demo_data.common import ensure_binding, ensure_route
 from app.engine import service
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
 from app.intake.models import Signal
-from app.intake.service import prepare, receive
+from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "hollands_kroon_vroegsignalering"
 MUNICIPALITY = "hollands-kroon"

@@ -20,14 +20,14 @@ from app import clock
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases import documents
+from app.cases.service import ensure_binding
 from app.config import Settings
 from app.db import Database
-from app.demo_data.common import ensure_binding, ensure_route
 from app.engine import service
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
 from app.intake.models import Signal
-from app.intake.service import prepare, receive
+from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "utrecht_vh"
 MUNICIPALITY = "utrecht"

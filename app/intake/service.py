@@ -454,3 +454,34 @@ def summarise(batch: SignalBatch, results: list[RowResult]) -> None:
         if r.status in ("afgewezen", "dubbel")
         for f, p in r.errors
     ]
+
+
+def ensure_route(
+    session: Session,
+    organisation_id: int,
+    municipality: str,
+    process: str,
+    reference_pattern: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> bool:
+    """Give a partner an intake route to a process, unless it has one in the municipality.
+    Returns whether it was added."""
+    exists = session.scalar(
+        select(IntakeRoute.id).where(
+            IntakeRoute.organisation_id == organisation_id,
+            IntakeRoute.municipality == municipality,
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(
+        IntakeRoute(
+            organisation_id=organisation_id,
+            municipality=municipality,
+            process_key=process,
+            reference_pattern=reference_pattern,
+            settings=dict(settings or {}),
+        )
+    )
+    session.flush()
+    return True

@@ -31,6 +31,7 @@ from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.calendar.atw import default_calendar
 from app.cases.models import InstanceParty, PartyBinding
+from app.cases.service import ensure_binding
 from app.db import Database
 from app.engine import service as engine
 from app.engine.errors import Conflict, NotFound
@@ -44,6 +45,7 @@ from app.engine.models import (
 )
 from app.engine.runtime import version_catalogue
 from app.intake.models import IntakeRoute
+from app.intake.service import ensure_route
 from app.privacy import access
 
 PROCESS = "weert_vroegsignalering"
@@ -121,42 +123,20 @@ def set_up(
     its partner settings per corporation. The teams and organisations must exist."""
     lines: list[str] = []
     for party, group_key in (teams or DEFAULT_TEAMS).items():
-        exists = session.scalar(
-            select(PartyBinding.id).where(
-                PartyBinding.process_key == PROCESS,
-                PartyBinding.municipality == municipality,
-                PartyBinding.party == party,
-            )
-        )
-        if exists is None:
-            session.add(
-                PartyBinding(
-                    process_key=PROCESS,
-                    municipality=municipality,
-                    party=party,
-                    group_key=group_key,
-                )
-            )
+        if ensure_binding(session, PROCESS, municipality, party, group_key):
             lines.append(f"partijbinding {PROCESS} {party} -> {group_key}")
     for key in corporations:
         org = session.scalar(select(Organisation).where(Organisation.key == key))
         if org is None:
             raise LookupError(f"organisatie {key!r} bestaat niet")
-        route = session.scalar(
-            select(IntakeRoute).where(
-                IntakeRoute.organisation_id == org.id, IntakeRoute.municipality == municipality
-            )
-        )
-        if route is None:
-            session.add(
-                IntakeRoute(
-                    organisation_id=org.id,
-                    municipality=municipality,
-                    process_key=PROCESS,
-                    reference_pattern=REFERENCE_PATTERNS.get(key),
-                    settings=dict(ROUTE_SETTINGS.get(key, {"melddag": 30})),
-                )
-            )
+        if ensure_route(
+            session,
+            org.id,
+            municipality,
+            PROCESS,
+            REFERENCE_PATTERNS.get(key),
+            ROUTE_SETTINGS.get(key, {"melddag": 30}),
+        ):
             lines.append(f"meldroute {key} -> {PROCESS}")
     session.flush()
     return lines
