@@ -8,6 +8,10 @@ gets a fresh database per test session, migrated with Alembic, dropped at the en
 from __future__ import annotations
 
 import os
+
+# Cheap argon2 parameters (app/auth/passwords.py): set before any app module is imported.
+os.environ["STROOM_PASSWORD_HASH_COST"] = "test"
+os.environ["STROOM_TEST_SUITE"] = "1"
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime

@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 
-from app.auth import service
+from app.auth import passwords, service
 from app.auth.web import (
     current_user,
     log_in,
@@ -223,6 +223,7 @@ def register_auth(app: Flask) -> None:
 
     app.register_blueprint(admin_bp)
     register_oidc(app, settings)
+    passwords.prepare()
 
 
 def _settings_of(app: Any) -> Any:
