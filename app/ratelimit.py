@@ -1,5 +1,6 @@
 """Request limits (Flask-Limiter): one budget per API token across the whole API, and a
-per-address budget on the login form on top of the per-account lockout.
+per-address budget on each login step (password, second-factor code, enrolment code) on top
+of the per-account lockout.
 
 The counters live where `RATE_LIMIT_STORAGE` says: memory:// counts per process, so several
 gunicorn workers each allow the budget; point it at redis:// to share one budget.
@@ -17,6 +18,7 @@ from app.config import Settings
 
 API_BLUEPRINTS = ("engine", "tasks", "signals")
 LOGIN_LIMIT = "30 per minute"
+LOGIN_ENDPOINTS = ("auth.login", "auth.second_factor", "auth.enroll")
 
 
 def _token_key() -> str:
@@ -39,6 +41,7 @@ def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
     api_limit = limiter.shared_limit(settings.api_rate_limit, scope="api", key_func=_token_key)
     for name in API_BLUEPRINTS:
         api_limit(app.blueprints[name])
-    login = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(LOGIN_LIMIT, methods=["POST"])(login)
+    for endpoint in LOGIN_ENDPOINTS:
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(LOGIN_LIMIT, methods=["POST"])(view)
     return limiter

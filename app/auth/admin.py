@@ -16,7 +16,7 @@ from app.auth.models import ApiToken, Group, Organisation, OrganisationKind, Rol
 from app.auth.tokens import ALL_SCOPES, create_token, revoke_token
 from app.auth.web import roles_required
 from app.cases.models import PartyBinding
-from app.engine.errors import EngineError
+from app.engine.errors import EngineError, InvalidInput
 from app.privacy import logs
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -107,7 +107,7 @@ def user_detail(username: str) -> Any:
     row = service.user(session, username)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        action = request.form.get("actie")
+        action = request.form.get("actie", "")
         try:
             if action == "rollen":
                 service.set_roles(session, row, request.form.getlist("rollen"))
@@ -118,13 +118,15 @@ def user_detail(username: str) -> Any:
             elif action == "deblokkeren":
                 row.locked_until, row.failed_logins = None, 0
             elif action == "uitschakelen":
-                row.active = False
+                service.deactivate(row)
             elif action == "inschakelen":
                 row.active = True
             elif action == "tweede-factor-wissen":
-                row.totp_secret = None
+                service.reset_second_factor(row)
             elif action == "wachtwoord":
-                service.set_password(row, request.form.get("wachtwoord", ""))
+                service.change_password(row, request.form.get("wachtwoord", ""))
+            else:
+                raise InvalidInput(f"onbekende handeling {action!r}")
             session.commit()
             _audit(f"gebruiker.{action}", "gebruiker", row.username, rollen=sorted(row.roles))
             flash("Opgeslagen.", "ok")

@@ -218,6 +218,29 @@ def user_unlock(env: Env, gebruikersnaam: str) -> None:
     click.echo(f"{gebruikersnaam} gedeblokkeerd")
 
 
+@users.command("reset-totp")
+@click.argument("gebruikersnaam")
+@pass_env
+@handle_errors
+def user_reset_totp(env: Env, gebruikersnaam: str) -> None:
+    """Wis de tweede factor: bij de volgende login (na het wachtwoord) stelt de gebruiker een
+    nieuwe in. Beëindigt alle sessies van de gebruiker; komt in het auditlog."""
+    from app.auth.principal import cli_principal
+    from app.privacy import logs
+
+    with env.db.transaction() as session:
+        service.reset_second_factor(service.user(session, gebruikersnaam))
+    logs.audit(
+        env.db,
+        env.settings.secret_key,
+        cli_principal(),
+        "gebruiker.tweede-factor-wissen",
+        "gebruiker",
+        gebruikersnaam,
+    )
+    click.echo(f"tweede factor van {gebruikersnaam} gewist; sessies beëindigd")
+
+
 @click.command("bind")
 @click.argument("proces")
 @click.argument("gemeente")

@@ -70,10 +70,15 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     # Encrypted with the application key (see app.auth.crypto); None until enrolled.
     totp_secret: Mapped[str | None] = mapped_column(String(500))
+    # The TOTP time step of the last accepted code: each code is accepted once.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Stored in every session made for the user; raising it ends them all (logout, password
+    # change, deactivation, second-factor reset), also copies of a cookie kept from before.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     oidc_subject: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -52,6 +52,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def rehash(password: str) -> str:
+    """A new hash of a password that was just verified (no strength check: an older, weaker
+    password must not stop its owner from logging in)."""
+    return _hasher.hash(password)
+
+
 @cache
 def _dummy_hash() -> str:
     """A hash nobody knows the password of, with the parameters of real hashes: verifying

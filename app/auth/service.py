@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -23,7 +24,13 @@ from app.auth.models import (
     User,
     UserRole,
 )
-from app.auth.passwords import WeakPassword, hash_password, needs_rehash, verify_password
+from app.auth.passwords import (
+    WeakPassword,
+    hash_password,
+    needs_rehash,
+    rehash,
+    verify_password,
+)
 from app.auth.principal import Principal
 from app.engine.errors import Conflict, InvalidInput, NotFound
 
@@ -33,7 +40,12 @@ LOCKOUT = timedelta(minutes=15)
 
 
 class LoginError(Exception):
-    """Login refused; the message is safe to show (it never says whether a user exists)."""
+    """Login refused; the message is safe to show (it never says whether a user exists).
+    `reason` says more, for the audit log only."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 # -- organisations, groups, users ------------------------------------------------------------
@@ -212,28 +224,47 @@ def principal_for_token(session: Session, token: ApiToken) -> Principal:
 
 # -- login -----------------------------------------------------------------------------------
 
+# One answer for every refused password step (unknown, deactivated, locked, wrong), so the
+# answer does not tell whether a username exists.
+REFUSED = (
+    "gebruikersnaam of wachtwoord onjuist, of het account is tijdelijk geblokkeerd; "
+    "probeer het later opnieuw"
+)
+LOCKED = "account tijdelijk geblokkeerd na te veel mislukte pogingen; probeer het later opnieuw"
+
+
+def _locked(row: User, now: datetime) -> bool:
+    return row.locked_until is not None and row.locked_until > now
+
+
+def _count_failure(row: User, now: datetime) -> None:
+    """Password and code failures count together; the count is cleared only by a complete
+    login, so entering the password again buys no new series of code guesses."""
+    row.failed_logins += 1
+    if row.failed_logins >= MAX_FAILED_LOGINS:
+        row.locked_until = now + LOCKOUT
+        row.failed_logins = 0
+
 
 def check_password(session: Session, username: str, password: str) -> User:
-    """The user, if the password is right and the account usable; LoginError otherwise.
-    Repeated failures lock the account for a while, whatever the next password is."""
+    """The user, if the password is right and the account usable; LoginError(REFUSED)
+    otherwise. Every case costs one argon2 verification (a dummy hash for unknown users), so
+    neither the answer nor its time tells whether a username exists. Repeated failures lock
+    the account for a while, whatever the next password is."""
     now = clock.now()
     row = session.scalar(select(User).where(User.username == username.strip().lower()))
-    if row is not None and row.locked_until is not None and row.locked_until > now:
-        verify_password(None, password)  # same effort as a real check
-        raise LoginError(
-            "account tijdelijk geblokkeerd na te veel mislukte pogingen; probeer het later opnieuw"
-        )
-    if row is None or not row.active or not verify_password(row.password_hash, password):
-        if row is not None:
-            row.failed_logins += 1
-            if row.failed_logins >= MAX_FAILED_LOGINS:
-                row.locked_until = now + LOCKOUT
-                row.failed_logins = 0
-        raise LoginError("gebruikersnaam of wachtwoord onjuist")
-    row.failed_logins = 0
-    row.locked_until = None
+    right = verify_password(row.password_hash if row is not None else None, password)
+    if row is None:
+        raise LoginError(REFUSED, "onbekende gebruiker")
+    if _locked(row, now):
+        raise LoginError(REFUSED, "account geblokkeerd")
+    if not right:
+        _count_failure(row, now)
+        raise LoginError(REFUSED, "wachtwoord onjuist")
+    if not row.active or not row.organisation.active:
+        raise LoginError(REFUSED, "account of organisatie uitgeschakeld")
     if row.password_hash and needs_rehash(row.password_hash):
-        row.password_hash = hash_password(password)
+        row.password_hash = rehash(password)
     return row
 
 
@@ -246,22 +277,45 @@ def start_totp_enrollment(secret_key: str) -> str:
     return pyotp.random_base32()
 
 
+def _code_step(seed: str, code: str, now: datetime) -> int | None:
+    """The time step whose code this is, one step either way allowed for clock drift."""
+    totp = pyotp.TOTP(seed)
+    given = code.strip().encode()
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step).encode(), given):
+            return step
+    return None
+
+
+def _accept_code(row: User, seed: str, code: str, wrong: str) -> None:
+    """A locked account refuses even the right code; a wrong code counts towards the lock; a
+    code is accepted once (no replay within its window)."""
+    now = clock.now()
+    if _locked(row, now):
+        raise LoginError(LOCKED)
+    step = _code_step(seed, code, now)
+    if step is None:
+        _count_failure(row, now)
+        raise LoginError(wrong, "code onjuist")
+    if row.totp_last_step is not None and step <= row.totp_last_step:
+        raise LoginError("deze code is al gebruikt; wacht op de volgende code in uw app")
+    row.totp_last_step = step
+
+
 def finish_totp_enrollment(row: User, secret_key: str, seed: str, code: str) -> None:
-    if not pyotp.TOTP(seed).verify(code.strip(), for_time=clock.now(), valid_window=1):
-        raise LoginError("code klopt niet; controleer de tijd op uw telefoon")
+    """Only for an account without a second factor: replacing one takes an administrator's
+    reset (reset_second_factor) first, never just the password."""
+    if row.totp_secret is not None:
+        raise LoginError("er is al een tweede factor ingesteld")
+    _accept_code(row, seed, code, "code klopt niet; controleer de tijd op uw telefoon")
     row.totp_secret = encrypt(secret_key, seed)
 
 
 def check_totp(row: User, secret_key: str, code: str) -> None:
     if row.totp_secret is None:
         raise LoginError("geen tweede factor ingesteld")
-    seed = decrypt(secret_key, row.totp_secret)
-    if not pyotp.TOTP(seed).verify(code.strip(), for_time=clock.now(), valid_window=1):
-        row.failed_logins += 1
-        if row.failed_logins >= MAX_FAILED_LOGINS:
-            row.locked_until = clock.now() + LOCKOUT
-            row.failed_logins = 0
-        raise LoginError("code onjuist")
+    _accept_code(row, decrypt(secret_key, row.totp_secret), code, "code onjuist")
 
 
 def totp_uri(seed: str, username: str) -> str:
@@ -269,4 +323,32 @@ def totp_uri(seed: str, username: str) -> str:
 
 
 def record_login(row: User) -> None:
+    """A complete login (every factor given) clears the count of failures."""
     row.last_login_at = clock.now()
+    row.failed_logins = 0
+    row.locked_until = None
+
+
+# -- ending sessions ---------------------------------------------------------------------------
+
+
+def end_sessions(row: User) -> None:
+    """Every session of the user ends: sessions carry the generation they were made in."""
+    row.session_generation += 1
+
+
+def change_password(row: User, password: str) -> None:
+    set_password(row, password)
+    end_sessions(row)
+
+
+def deactivate(row: User) -> None:
+    row.active = False
+    end_sessions(row)
+
+
+def reset_second_factor(row: User) -> None:
+    """The user sets up a new second factor at the next login (after the password)."""
+    row.totp_secret = None
+    row.totp_last_step = None
+    end_sessions(row)

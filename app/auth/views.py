@@ -65,7 +65,7 @@ def login() -> Any:
                 user = service.check_password(db, username, password)
             except service.LoginError as exc:
                 db.commit()  # the failure counts towards the lock-out
-                _audit("inloggen", username.strip().lower(), "geweigerd", reden=str(exc))
+                _audit("inloggen", username.strip().lower(), "geweigerd", reden=exc.reason)
                 errors["_schema"] = str(exc)
             else:
                 needs_code = service.totp_required(user, _app().settings.totp_roles)
@@ -104,6 +104,8 @@ def second_factor() -> Any:
     user = pending_user()
     if user is None:
         return redirect(url_for("auth.login"))
+    if user.totp_secret is None:
+        return redirect(url_for("auth.enroll"))
     errors: dict[str, str] = {}
     if request.method == "POST":
         from app.web import db_session
@@ -112,8 +114,8 @@ def second_factor() -> Any:
         try:
             service.check_totp(user, _app().settings.secret_key, code)
         except service.LoginError as exc:
-            db_session().commit()
-            _audit("tweede factor", user.username, "geweigerd")
+            db_session().commit()  # the failure counts towards the lock-out
+            _audit("tweede factor", user.username, "geweigerd", reden=exc.reason)
             errors["code"] = str(exc)
         else:
             return _finish(user)
@@ -122,20 +124,28 @@ def second_factor() -> Any:
 
 @bp.route("/inloggen/instellen", methods=["GET", "POST"])
 def enroll() -> Any:
-    """First login of someone whose role needs a second factor: install it now."""
+    """First login of someone whose role needs a second factor: install it now. Someone who
+    has one gives its code; only an administrator's reset lets them set up another."""
     user = pending_user()
     if user is None:
         return redirect(url_for("auth.login"))
+    if user.totp_secret is not None:
+        session.pop("totp_zaad", None)
+        return redirect(url_for("auth.second_factor"))
     if "totp_zaad" not in session:
         session["totp_zaad"] = service.start_totp_enrollment(_app().settings.secret_key)
     seed = session["totp_zaad"]
     errors: dict[str, str] = {}
     if request.method == "POST":
+        from app.web import db_session
+
         try:
             service.finish_totp_enrollment(
                 user, _app().settings.secret_key, seed, request.form.get("code", "")
             )
         except service.LoginError as exc:
+            db_session().commit()  # the failure counts towards the lock-out
+            _audit("tweede factor instellen", user.username, "geweigerd", reden=exc.reason)
             errors["code"] = str(exc)
         else:
             session.pop("totp_zaad", None)
@@ -149,8 +159,13 @@ def enroll() -> Any:
 
 @bp.post("/uitloggen")
 def logout() -> Any:
-    user = current_user()
+    """Ends every session of the user, also on other devices and saved copies of the cookie."""
+    from app.web import db_session
+
+    user = current_user() or pending_user()
     if user is not None:
+        service.end_sessions(user)
+        db_session().commit()
         _audit("uitloggen", user.username, "gelukt")
     log_out()
     flash("U bent uitgelogd.", "info")

@@ -1,8 +1,11 @@
 """People in the browser: the session, who is logged in, and page guards.
 
 The session cookie is signed, HttpOnly, Secure and SameSite=Lax; it holds only the user id,
-how far the login got (password, then the second factor) and when it started. Every request
-reloads the user, so a deactivated account or a changed role takes effect at once.
+how far the login got (password, then the second factor), when it started and the user's
+session generation. Every request reloads the user, so a deactivated account or a changed role
+takes effect at once, and a session of an earlier generation (before a logout, a password
+change, a deactivation or a second-factor reset) is no longer valid, also as a saved copy of
+the signed cookie.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from app.auth.service import principal_for_user
 SESSION_USER = "gebruiker"
 SESSION_STAGE = "stap"  # "wachtwoord" (second factor pending) or "klaar"
 SESSION_STARTED = "sinds"
+SESSION_GENERATION = "generatie"
 
 
 def configure_sessions(app: Flask, secure: bool, hours: float) -> None:
@@ -43,34 +47,36 @@ def log_in(user: User, stage: str) -> None:
     session[SESSION_USER] = user.id
     session[SESSION_STAGE] = stage
     session[SESSION_STARTED] = clock.now().isoformat()
+    session[SESSION_GENERATION] = user.session_generation
 
 
 def log_out() -> None:
     session.clear()
 
 
+def _session_user(stage: str) -> User | None:
+    if session.get(SESSION_STAGE) != stage or not session.get(SESSION_USER):
+        return None
+    from app.web import db_session
+
+    user = db_session().get(User, session[SESSION_USER])
+    if user is None or not user.active or not user.organisation.active:
+        return None
+    if session.get(SESSION_GENERATION) != user.session_generation:
+        return None
+    return user
+
+
 def current_user() -> User | None:
     """The logged-in user (second factor done), or None."""
-    if "web_user" in g:
-        return g.web_user
-    user = None
-    if session.get(SESSION_STAGE) == "klaar" and session.get(SESSION_USER):
-        from app.web import db_session
-
-        candidate = db_session().get(User, session[SESSION_USER])
-        if candidate is not None and candidate.active and candidate.organisation.active:
-            user = candidate
-    g.web_user = user
-    return user
+    if "web_user" not in g:
+        g.web_user = _session_user("klaar")
+    return g.web_user
 
 
 def pending_user() -> User | None:
     """The user who gave a right password but still owes the second factor."""
-    if session.get(SESSION_STAGE) != "wachtwoord" or not session.get(SESSION_USER):
-        return None
-    from app.web import db_session
-
-    return db_session().get(User, session[SESSION_USER])
+    return _session_user("wachtwoord")
 
 
 def web_principal() -> Principal | None:
