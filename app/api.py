@@ -26,7 +26,8 @@ def current_principal() -> Principal:
 
 def require(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Bearer-token authentication plus one scope; 401 without a valid token, 403 without
-    the scope. Sets `g.principal` for the view."""
+    the scope, 429 for an address with too many failed tokens lately (app.ratelimit). Sets
+    `g.principal` for the view."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -34,13 +35,16 @@ def require(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             from app.auth.service import principal_for_token
             from app.auth.tokens import due_for_touch
             from app.privacy import logs
+            from app.ratelimit import count_failed_token, refuse_token_guessing
             from app.web import db_session, stroom
 
+            refuse_token_guessing()
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             session = db_session()
             row = authenticate(session, token.strip()) if scheme.lower() == "bearer" else None
             if row is None:
+                count_failed_token()
                 abort(401, message="geldig API-token vereist (Authorization: Bearer ...)")
             principal = principal_for_token(session, row)
             if scope not in (row.scopes or []):

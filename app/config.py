@@ -77,6 +77,11 @@ class Settings:
     # counters live (memory:// per process; redis://... to share them between processes).
     api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT", "600 per minute"))
     rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))
+    # Failed bearer authentications (no, unknown, revoked or expired token) per address; past
+    # it the address gets 429 whatever token it sends, so tokens cannot be guessed.
+    api_failed_auth_limit: str = field(
+        default_factory=lambda: _env("API_FAILED_AUTH_LIMIT", "20 per minute")
+    )
 
     batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "50")))
     timezone: str = "Europe/Amsterdam"
