@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from sqlalchemy import select
 
+from app import clock
 from app.auth import service
 from app.auth.models import ApiToken, Group, Organisation, OrganisationKind, Role, User
 from app.auth.tokens import ALL_SCOPES, create_token, revoke_token
@@ -284,7 +287,7 @@ def token() -> None:
     "scopes",
     multiple=True,
     type=click.Choice(ALL_SCOPES),
-    help="Scope (herhaalbaar); standaard alle.",
+    help="Wat het token mag (herhaalbaar, minstens één); het krijgt alleen wat u noemt.",
 )
 @click.option(
     "--organisation",
@@ -292,16 +295,43 @@ def token() -> None:
     help="Partnerorganisatie waarvoor het token werkt. Zonder: "
     "een beheertoken voor de hele installatie.",
 )
+@click.option(
+    "--days",
+    "dagen",
+    type=click.IntRange(min=1),
+    help="Het token verloopt na zoveel dagen. Zonder: het verloopt niet.",
+)
 @pass_env
 @handle_errors
-def token_create(env: Env, name: str, scopes: tuple[str, ...], organisatie: str | None) -> None:
+def token_create(
+    env: Env, name: str, scopes: tuple[str, ...], organisatie: str | None, dagen: int | None
+) -> None:
     """Maak een token; het wordt één keer getoond en alleen als hash bewaard."""
-    with env.db.transaction() as session:
-        org_id = service.organisation(session, organisatie).id if organisatie else None
-        row, secret = create_token(
-            session, name, list(scopes) or None, created_by="cli", organisation_id=org_id
+    if not scopes:
+        # No default: a forgotten option must not give a token that can do everything.
+        raise click.UsageError(
+            "geef minstens één --scope; het token krijgt alleen de scopes die u noemt. "
+            f"Mogelijk: {', '.join(ALL_SCOPES)}"
         )
-        click.echo(f"token {row.id} ({name}), scopes: {' '.join(row.scopes)}", err=True)
+    expires = clock.now() + timedelta(days=dagen) if dagen else None
+    with env.db.transaction() as session:
+        org = service.organisation(session, organisatie) if organisatie else None
+        row, secret = create_token(
+            session,
+            name,
+            list(scopes),
+            created_by="cli",
+            expires_at=expires,
+            organisation_id=org.id if org else None,
+        )
+        # What the token can do, on stderr; stdout holds only the token, for scripts.
+        for line in (
+            f"token {row.id} ({name})",
+            f"  scopes: {' '.join(sorted(row.scopes))}",
+            f"  organisatie: {org.key if org else 'geen (beheertoken voor de hele installatie)'}",
+            f"  verloopt: {f'{clock.local(expires):%Y-%m-%d %H:%M}' if expires else 'nooit'}",
+        ):
+            click.echo(line, err=True)
     click.echo(secret)
 
 
