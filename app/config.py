@@ -1,4 +1,8 @@
-"""Settings, read once from the environment (prefix STROOM_)."""
+"""Settings, read once from the environment (prefix STROOM_).
+
+Password hashing cost is not a setting of the application but of the process:
+STROOM_PASSWORD_HASH_COST, for the test suite only (see app/auth/passwords.py).
+"""
 
 from __future__ import annotations
 
@@ -77,8 +81,8 @@ class Settings:
     # counters live (memory:// per process; redis://... to share them between processes).
     api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT", "600 per minute"))
     rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))
-    # Failed bearer authentications (no, unknown, revoked or expired token) per address; past
-    # it the address gets 429 whatever token it sends, so tokens cannot be guessed.
+    # Failed bearer authentications (unknown, revoked or expired token) per address; past it
+    # the address gets 429 whatever token it sends, so tokens cannot be guessed.
     api_failed_auth_limit: str = field(
         default_factory=lambda: _env("API_FAILED_AUTH_LIMIT", "20 per minute")
     )

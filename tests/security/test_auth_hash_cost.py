@@ -20,7 +20,7 @@ COST = "STROOM_PASSWORD_HASH_COST"
 FLAG = "STROOM_TEST_SUITE"
 
 
-def test_the_default_is_argon2_cffi_s_rfc_9106_profile() -> None:
+def test_the_default_is_the_rfc_9106_profile_of_argon2_cffi() -> None:
     assert passwords.hash_parameters({}) == get_default_parameters()
     assert passwords.hash_parameters({COST: "standaard"}) == get_default_parameters()
     assert get_default_parameters().memory_cost == 64 * 1024  # RFC 9106 low-memory: 64 MiB

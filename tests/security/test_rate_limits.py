@@ -7,7 +7,6 @@ import dataclasses
 import secrets
 
 import pytest
-from werkzeug.routing import IntegerConverter
 
 from app.api import API_PREFIX
 from app.auth.tokens import TOKEN_PREFIX, create_token
@@ -23,18 +22,14 @@ def _bearer(db) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def _api_calls(app) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     """(endpoint, method, url) for every route under the API prefix, with made-up values."""
     calls = []
-    with app.test_request_context():
-        adapter = app.url_map.bind("localhost")
-        for rule in app.url_map.iter_rules():
-            if not rule.rule.startswith(API_PREFIX + "/"):
-                continue
-            values = {
-                name: 1 if isinstance(converter, IntegerConverter) else "x"
-                for name, converter in rule._converters.items()
-            }
-            url = adapter.build(rule.endpoint, values)
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                calls.append((rule.endpoint, method, url))
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API_PREFIX + "/"):
+            continue
+        # "1" converts for string and int path arguments alike.
+        url = adapter.build(rule.endpoint, dict.fromkeys(rule.arguments, "1"))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            calls.append((rule.endpoint, method, url))
     return calls
 
 
@@ -90,13 +85,22 @@ def test_right_tokens_do_not_count_as_failures(db, settings) -> None:
     ] * 5
 
 
-def test_requests_without_a_token_count_as_failures(db, settings) -> None:
+def test_calls_without_a_token_are_no_guesses(db, settings) -> None:
+    """They are limited by the API budget per address (tests/api/test_rate_limit.py)."""
     app = create_app(
         dataclasses.replace(settings, api_failed_auth_limit="5/minute"), db, testing=True
     )
     client = app.test_client()
-    codes = [client.get(f"{API_PREFIX}/tasks").status_code for _ in range(6)]
-    assert codes == [401] * 5 + [429]
+    assert [client.get(f"{API_PREFIX}/tasks").status_code for _ in range(6)] == [401] * 6
+    assert (
+        client.get(f"{API_PREFIX}/tasks", headers={"Authorization": "Bearer "}).status_code == 401
+    )
+    # A token of another form (no stroom_ prefix) is a guess all the same.
+    guesses = [
+        client.get(f"{API_PREFIX}/tasks", headers={"Authorization": f"Bearer x{n}"}).status_code
+        for n in range(6)
+    ]
+    assert guesses == [401] * 5 + [429]
 
 
 def test_a_malformed_failure_budget_is_refused_at_start(db, settings) -> None:
