@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from app.auth import passwords, service
 from app.auth.models import User
 from app.privacy.models import AuditLog
 from tests.support.orgs import PASSWORD, organisation, user
@@ -117,3 +119,31 @@ def test_next_page_is_never_another_site(client, anna) -> None:
         data={"gebruikersnaam": "anna", "wachtwoord": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_an_old_hash_is_renewed_at_login_even_for_a_short_password(client, anna, db) -> None:
+    """Parameters change (a stronger default, a test-cost hash in a real database): the next
+    login rehashes, and a password from before the length rule still opens the account."""
+    old = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash("kort")
+    with db.transaction() as session:
+        service.user(session, "anna").password_hash = old
+    assert login(client, "anna", "kort").status_code == 302
+    with db.session() as session:
+        renewed = service.user(session, "anna").password_hash
+    assert renewed != old and not passwords.needs_rehash(renewed)
+
+
+def test_an_enrolled_second_factor_is_never_replaced_by_enrolling(db, anna, clock) -> None:
+    secret_key = "sleutel"
+    first = service.start_totp_enrollment(secret_key)
+    with db.transaction() as session:
+        row = service.user(session, "anna")
+        service.finish_totp_enrollment(row, secret_key, first, pyotp.TOTP(first).at(clock.now()))
+    clock.advance(timedelta(seconds=30))
+    second = service.start_totp_enrollment(secret_key)
+    with db.transaction() as session:
+        row = service.user(session, "anna")
+        with pytest.raises(service.LoginError, match="al een tweede factor"):
+            service.finish_totp_enrollment(
+                row, secret_key, second, pyotp.TOTP(second).at(clock.now())
+            )
