@@ -1,73 +1,49 @@
-"""The `stroom` command line. Domain packages add their own command groups here."""
+"""The `stroom` command line, assembled: each domain's commands, then each process package's.
+
+Shared pieces (context, errors, JSON, renamed names) are in app/clikit.py.
+"""
 
 from __future__ import annotations
 
-import functools
-import json
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 import click
 
+from app.clikit import Env, Group, pass_env
 from app.config import Settings
-from app.db import Database
-from app.engine.errors import DeploymentError, EngineError
 
 
-@dataclass
-class Env:
-    settings: Settings
-    _db: Database | None = field(default=None, repr=False)
+class _Main(Group):
+    """The root group. Process packages' commands join when a command is first looked up
+    (after STROOM_PROCESS_PATHS is read), so a package is picked up without edits here."""
 
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._db = Database(self.settings.database_url)
-        return self._db
+    def _with_packages(self) -> None:
+        from app import plugins
 
+        plugins.use_paths(Settings().process_paths)
+        for package, command in plugins.offered("cli"):
+            name = package.key.replace("_", "-")
+            if name not in self.commands:
+                self.add_command(command, name)
+                self.renamed.update(package.package.cli_renamed)
 
-pass_env = click.make_pass_decorator(Env)
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        self._with_packages()
+        return super().resolve_command(ctx, args)
 
-
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Engine errors become a clear message on stderr and exit status 1, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DeploymentError as exc:
-            for problem in exc.problems:
-                click.echo(f"fout: {problem}", err=True)
-            sys.exit(1)
-        except EngineError as exc:
-            click.echo(f"fout: {exc.message}", err=True)
-            for name, messages in exc.fields.items():
-                click.echo(f"  {name}: {'; '.join(map(str, messages))}", err=True)
-            sys.exit(1)
-
-    return wrapper
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._with_packages()
+        return super().list_commands(ctx)
 
 
-def parse_json(value: str | None, what: str = "--data") -> dict[str, Any]:
-    if not value:
-        return {}
-    try:
-        data = json.loads(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"geen geldige JSON: {exc}", param_hint=what) from exc
-    if not isinstance(data, dict):
-        raise click.BadParameter("moet een JSON-object zijn", param_hint=what)
-    return data
-
-
-def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
-
-
-@click.group()
+@click.group(
+    cls=_Main,
+    renamed={
+        "signalen": "signals",
+        "werkdagen": "workdays",
+        "bewaartermijnen": "retention",
+    },
+)
 @click.option(
     "--database", envvar="STROOM_DATABASE_URL", help="Database-URL (standaard SQLite in instance/)."
 )
@@ -78,7 +54,7 @@ def main(ctx: click.Context, database: str | None) -> None:
     ctx.obj = Env(settings)
 
 
-@main.group()
+@main.group(cls=Group)
 def db() -> None:
     """Databaseschema."""
 
@@ -102,32 +78,21 @@ def db_init(ctx: click.Context) -> None:
 
 def _register() -> None:
     from app.auth.cli import binding, groups, organisations, token, users
-    from app.calendar.cli import werkdagen
+    from app.calendar.cli import workdays
     from app.cases.cli import settings
     from app.demo import demo
     from app.engine.cli import register as register_engine
-    from app.intake.cli import signalen
-    from app.privacy.cli import bewaartermijnen
-    from app.processes.haarlem_cli import haarlem_statistieken
-    from app.processes.weert_cli import weert_group
+    from app.intake.cli import signals
+    from app.privacy.cli import retention
     from app.serve import serve
     from app.simulation.cli import simulate
     from app.tasks.cli import tasks
 
     register_engine(main)
-    main.add_command(tasks)
-    main.add_command(token)
-    for command in (organisations, groups, users, binding):
+    for command in (tasks, token, organisations, groups, users, binding, serve, demo):
         main.add_command(command)
-    main.add_command(serve)
-    main.add_command(demo)
-    main.add_command(simulate)
-    main.add_command(signalen)
-    main.add_command(werkdagen)
-    main.add_command(settings)
-    main.add_command(haarlem_statistieken)
-    main.add_command(bewaartermijnen)
-    main.add_command(weert_group)
+    for command in (simulate, signals, workdays, settings, retention):
+        main.add_command(command)
 
 
 _register()

@@ -87,6 +87,14 @@ class Settings:
         default_factory=lambda: _env("API_FAILED_AUTH_LIMIT", "20 per minute")
     )
 
+    # Folders with installation-specific process packages, besides app/processes/
+    # (os.pathsep-separated; see app/plugins.py).
+    process_paths: tuple[Path, ...] = field(
+        default_factory=lambda: tuple(
+            Path(p) for p in _env("PROCESS_PATHS", "").split(os.pathsep) if p.strip()
+        )
+    )
+
     batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "50")))
     timezone: str = "Europe/Amsterdam"
 

@@ -1,6 +1,7 @@
 """`stroom demo`: a database with the processes deployed and example cases in several states.
 
-Each domain adds a loader to LOADERS; they run in order on an up-to-date schema.
+The installation's own staff first (app/demo_data/common.py), then each process package's
+demo loader (app/plugins.py), on an up-to-date schema.
 """
 
 from __future__ import annotations
@@ -9,20 +10,11 @@ from collections.abc import Callable
 
 import click
 
-from app.cli import Env, handle_errors, pass_env
+from app.clikit import Env, handle_errors, pass_env
 from app.config import Settings
 from app.db import Database
 
 Loader = Callable[[Database, Settings], list[str]]
-# "module:function" names, imported and run in this order.
-LOADERS: list[str] = [
-    "app.demo_data.common:load",
-    "app.demo_data.haarlem:load",
-    "app.demo_data.utrecht:load",
-    "app.demo_data.weert:load",
-    "app.demo_data.diemen:load",
-    "app.demo_data.hollands_kroon:load",
-]
 
 
 @click.command()
@@ -30,8 +22,8 @@ LOADERS: list[str] = [
 @handle_errors
 def demo(env: Env) -> None:
     """Schema bijwerken, processen deployen en voorbeeldgegevens laden (idempotent)."""
-    import importlib
-
+    from app import plugins
+    from app.demo_data import common
     from app.engine.deploy import deploy
     from app.migrate import upgrade
 
@@ -41,8 +33,7 @@ def demo(env: Env) -> None:
             result = deploy(session, [env.settings.bpmn_dir], env.settings.forms_dir, actor="demo")
         for key, number in result.created:
             click.echo(f"gedeployed: {key} versie {number}")
-    for name in LOADERS:
-        module, func = name.split(":")
-        loader: Loader = getattr(importlib.import_module(module), func)
+    loaders: list[Loader] = [common.load, *(load for _p, load in plugins.offered("demo"))]
+    for loader in loaders:
         for line in loader(env.db, env.settings):
             click.echo(line)

@@ -1,9 +1,11 @@
-"""The primary navigation: what each person gets to see in the menu, by role."""
+"""The primary navigation: what each person gets to see in the menu, by role, and what the
+process packages add (app/plugins.py)."""
 
 from __future__ import annotations
 
 from flask import current_app, url_for
 
+from app import plugins
 from app.auth.principal import Principal
 
 
@@ -15,11 +17,9 @@ def items(principal: Principal | None) -> list[tuple[str, str]]:
 
     if may_report(principal):
         links.append((url_for("intake_ui.new"), "Nieuwe melding"))
+    for _package, menu in plugins.offered("menu"):
+        links.extend(menu(principal))
     blueprints = current_app.blueprints
-    if "weert_ui" in blueprints:
-        from app.processes.weert_views import navigation_items
-
-        links.extend(navigation_items(principal))
     if "manage" in blueprints and principal.roles & {
         "manager",
         "teamleider",

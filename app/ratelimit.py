@@ -9,18 +9,17 @@ gunicorn workers each allow the budget; point it at redis:// to share one budget
 from __future__ import annotations
 
 import hashlib
-import time
 
-from flask import Flask, abort, current_app, jsonify, request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import RateLimitItem, parse
+from limits import parse
 
+from app.auth.bearer import API_PREFIX, FAILED_TOKENS
 from app.config import Settings
 
 LOGIN_LIMIT = "30 per minute"
 LOGIN_ENDPOINTS = ("auth.login", "auth.second_factor", "auth.enroll")
-_FAILED_TOKENS = "failed-bearer"
 
 
 def _token_key() -> str:
@@ -35,8 +34,6 @@ def _token_key() -> str:
 def api_blueprints(app: Flask) -> set[str]:
     """The blueprints with routes under the API prefix, read from the URL map, so an API
     blueprint added later gets the budget without anyone remembering to list it."""
-    from app.api import API_PREFIX
-
     names = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(API_PREFIX + "/"):
@@ -69,36 +66,5 @@ def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
     for endpoint in LOGIN_ENDPOINTS:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(LOGIN_LIMIT, methods=["POST"])(view)
-    app.extensions["stroom_failed_tokens"] = (limiter, failed_tokens)
+    app.extensions[FAILED_TOKENS] = (limiter, failed_tokens)
     return limiter
-
-
-def _failed_tokens() -> tuple[Limiter, RateLimitItem, str]:
-    limiter, item = current_app.extensions["stroom_failed_tokens"]
-    return limiter, item, get_remote_address()
-
-
-def refuse_token_guessing() -> None:
-    """429 for an address that had too many failed bearer authentications lately, whatever
-    token it sends now: otherwise a lucky guess would still stand out from the refusals."""
-    limiter, item, address = _failed_tokens()
-    if limiter.limiter.test(item, _FAILED_TOKENS, address):
-        return
-    from app.web import error_body
-
-    reset = limiter.limiter.get_window_stats(item, _FAILED_TOKENS, address).reset_time
-    response = jsonify(
-        error_body(
-            "too_many_requests",
-            f"te veel mislukte pogingen met een API-token vanaf dit adres (limiet {item}); "
-            "probeer het later opnieuw",
-        )
-    )
-    response.status_code = 429
-    response.headers["Retry-After"] = str(max(1, int(reset - time.time()) + 1))
-    abort(response)
-
-
-def count_failed_token() -> None:
-    limiter, item, address = _failed_tokens()
-    limiter.limiter.hit(item, _FAILED_TOKENS, address)

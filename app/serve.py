@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from app.cli import Env, pass_env
+from app.clikit import Env, pass_env
 
 
 @click.command()

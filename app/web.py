@@ -1,42 +1,28 @@
-"""The Flask application factory and the per-request database session."""
+"""The Flask application, assembled: settings and database, the domains' pages and API, each
+process package's pages (app/plugins.py), sessions, CSRF, rate limits and error pages.
+
+The request's database session lives in app/services.py, the API's doors in app/auth/bearer.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, request
-from sqlalchemy.orm import Session
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app import plugins
 from app.config import Settings
 from app.db import Database
 from app.engine.errors import EngineError
-
-
-class Stroom:
-    """What the application holds: its settings and its database."""
-
-    def __init__(self, settings: Settings, db: Database) -> None:
-        self.settings = settings
-        self.db = db
-
-
-def stroom() -> Stroom:
-    return current_app.extensions["stroom"]
-
-
-def db_session() -> Session:
-    """One session per request; write requests take SQLite's write lock up front."""
-    if "db_session" not in g:
-        write = request.method not in ("GET", "HEAD", "OPTIONS")
-        g.db_session = stroom().db.session(write=write)
-    return g.db_session
+from app.problems import error_body
+from app.services import Stroom
 
 
 def create_app(
     settings: Settings | None = None, db: Database | None = None, testing: bool = False
 ) -> Flask:
     settings = settings or Settings()
+    plugins.use_paths(settings.process_paths)
     db = db or Database(settings.database_url)
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(
@@ -122,17 +108,11 @@ def create_app(
 
 def _exempt_api_from_csrf(app: Flask) -> None:
     """The API authenticates with bearer tokens, not cookies: CSRF does not apply."""
+    from app.ratelimit import api_blueprints
+
     csrf = app.extensions["stroom_csrf"]
-    for name, blueprint in app.blueprints.items():
-        if name in ("engine", "tasks", "signals", "api-docs"):
-            csrf.exempt(blueprint)
-
-
-def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        body["errors"] = fields
-    return body
+    for name in api_blueprints(app):
+        csrf.exempt(app.blueprints[name])
 
 
 def _register_errors(app: Flask) -> None:
@@ -204,10 +184,11 @@ def _register_pages(app: Flask) -> None:
     from app.intake.views import bp as intake_bp
     from app.manage import register_manage
     from app.privacy.views import register_privacy
-    from app.processes.weert_views import bp as weert_bp
     from app.tasks.views import bp as inbox_bp
 
-    for blueprint in (inbox_bp, cases_bp, intake_bp, weert_bp):
+    for blueprint in (inbox_bp, cases_bp, intake_bp):
+        app.register_blueprint(blueprint)
+    for _package, blueprint in plugins.offered("pages"):
         app.register_blueprint(blueprint)
     register_manage(app)
     register_privacy(app)

@@ -79,3 +79,45 @@ def test_a_fresh_clone_has_no_instance_folder_yet(tmp_path) -> None:
     result = CliRunner().invoke(main, ["--database", url, "db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "nog" / "niet" / "stroom.db").exists()
+
+
+def test_party_bindings_from_the_command_line(run, db) -> None:
+    from sqlalchemy import select
+
+    from app.cases.models import PartyBinding
+    from tests.support.orgs import organisation
+
+    organisation(db, "team-a", "wijkteam", municipality="ergens")
+    organisation(db, "team-b", "wijkteam", municipality="ergens")
+    first = run("bind", "proces_x", "wijkteam", "team-a", "--municipality", "ergens")
+    assert "proces_x in ergens: wijkteam = team-a" in first.output
+    # The binding is replaced, not doubled; last version's positional form still works.
+    old = run("bind", "proces_x", "ergens", "wijkteam", "team-b")
+    assert "de gemeente is nu een optie" in old.stderr
+    with db.session() as session:
+        rows = session.execute(select(PartyBinding.party, PartyBinding.group_key)).all()
+    assert rows == [("wijkteam", "team-b")]
+    unknown = run("bind", "proces_x", "wijkteam", "bestaat-niet", "--municipality", "e", ok=False)
+    assert unknown.exit_code == 1 and "bestaat niet" in unknown.stderr
+    empty = run("bind", "proces_x", " ", "team-a", "--municipality", "ergens", ok=False)
+    assert empty.exit_code == 1 and "partij ontbreekt" in empty.stderr
+
+
+def test_one_vocabulary_and_last_versions_names_for_one_version(run) -> None:
+    """Commands and options are English; the Dutch names of last version still work once
+    more, with a line on stderr naming the new one."""
+    listed = {line.split()[0] for line in run("--help").output.splitlines() if line[:2] == "  "}
+    assert not listed & {"signalen", "werkdagen", "bewaartermijnen", "haarlem-statistieken"}
+    assert {"signals", "workdays", "retention", "haarlem"} <= listed
+    new = run("workdays", "2026-04-02", "5")
+    old = run("werkdagen", "2026-04-02", "5")
+    assert old.stdout == new.stdout
+    assert "`werkdagen` heet nu `workdays`" in old.stderr
+    year = run("workdays", "--jaar", "2026")
+    assert "`--jaar` heet nu `--year`" in year.stderr and "2026-12-25" in year.stdout
+    dry = run("bewaartermijnen", "--droog")
+    assert "`bewaartermijnen` heet nu `retention`" in dry.stderr
+    assert "`--droog` heet nu `--dry-run`" in dry.stderr
+    figures = run("haarlem-statistieken", "--van", "2026-01-01", "--json")
+    assert "`haarlem-statistieken` heet nu `haarlem statistics`" in figures.stderr
+    assert json.loads(figures.stdout)["meldingen"] == 0

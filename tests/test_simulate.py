@@ -42,7 +42,7 @@ def test_failed_expectation_exits_nonzero(tmp_path) -> None:
             "diagrammen: [simple.bpmn]", f"diagrammen: [{FIXTURES / 'simple.bpmn'}]"
         ).replace("formulieren: .", f"formulieren: {FIXTURES}")
     )
-    result = CliRunner().invoke(main, ["simulate", "--stil", str(scenario)])
+    result = CliRunner().invoke(main, ["simulate", "--quiet", str(scenario)])
     assert result.exit_code == 1
     assert (
         "NIET VOLDAAN" in result.output
@@ -72,7 +72,7 @@ SCENARIOS = sorted(
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_process_scenario_plays_and_meets_its_expectations(scenario) -> None:
-    result = CliRunner().invoke(main, ["simulate", "--stil", str(scenario)])
+    result = CliRunner().invoke(main, ["simulate", "--quiet", str(scenario)])
     assert result.exit_code == 0, result.output[-3000:]
     assert "NIET VOLDAAN" not in result.output
 

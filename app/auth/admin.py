@@ -16,6 +16,7 @@ from app.auth.models import ApiToken, Group, Organisation, OrganisationKind, Rol
 from app.auth.tokens import ALL_SCOPES, create_token, revoke_token
 from app.auth.web import roles_required
 from app.cases.models import PartyBinding
+from app.cases.service import bind_party
 from app.engine.errors import EngineError, InvalidInput
 from app.privacy import logs
 
@@ -24,13 +25,13 @@ ADMIN = Role.ADMINISTRATOR.value
 
 
 def _session() -> Any:
-    from app.web import db_session
+    from app.services import db_session
 
     return db_session()
 
 
 def _audit(action: str, object_type: str, object_id: Any, **details: Any) -> None:
-    from app.web import stroom
+    from app.services import stroom
 
     logs.audit(
         stroom().db,
@@ -208,13 +209,13 @@ def add_binding() -> Any:
     form = request.form
     try:
         service.group(session, form.get("groep", ""))
-        session.add(
-            PartyBinding(
-                process_key=form.get("proces", ""),
-                municipality=form.get("gemeente", ""),
-                party=form.get("partij", ""),
-                group_key=form.get("groep", ""),
-            )
+        bind_party(
+            session,
+            form.get("proces", ""),
+            form.get("gemeente", ""),
+            form.get("partij", ""),
+            form.get("groep", ""),
+            replace=True,
         )
         session.commit()
         _audit(

@@ -11,7 +11,7 @@ from app import clock
 from app.auth import service
 from app.auth.models import ApiToken, Group, Organisation, OrganisationKind, Role, User
 from app.auth.tokens import ALL_SCOPES, create_token, revoke_token
-from app.cli import Env, echo_json, handle_errors, pass_env
+from app.clikit import Command, Env, echo_json, handle_errors, pass_env
 
 
 @click.group()
@@ -21,26 +21,24 @@ def organisations() -> None:
 
 @organisations.command("add")
 @click.argument("key")
-@click.argument("naam")
-@click.option(
-    "--kind", "soort", required=True, type=click.Choice([k.value for k in OrganisationKind])
-)
-@click.option(
-    "--municipality", "gemeente", help="Gemeente waarvoor de organisatie werkt (sleutel)."
-)
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in OrganisationKind]))
+@click.option("--municipality", help="Gemeente waarvoor de organisatie werkt (sleutel).")
 @click.option(
     "--group/--no-group",
-    "groep",
+    "with_group",
     default=True,
     help="Maak ook een team met dezelfde sleutel (standaard: ja).",
 )
 @pass_env
 @handle_errors
-def org_add(env: Env, key: str, naam: str, soort: str, gemeente: str | None, groep: bool) -> None:
+def org_add(
+    env: Env, key: str, name: str, kind: str, municipality: str | None, with_group: bool
+) -> None:
     with env.db.transaction() as session:
-        service.create_organisation(session, key, naam, soort, gemeente)
-        if groep:
-            service.create_group(session, key, naam, key)
+        service.create_organisation(session, key, name, kind, municipality)
+        if with_group:
+            service.create_group(session, key, name, key)
     click.echo(f"organisatie {key} toegevoegd")
 
 
@@ -68,15 +66,15 @@ def org_list(env: Env, as_json: bool) -> None:
 
 @organisations.command("closure-day")
 @click.argument("key")
-@click.argument("datum", type=click.DateTime(formats=["%Y-%m-%d"]))
-@click.argument("reden")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("reason")
 @pass_env
 @handle_errors
-def org_closure(env: Env, key: str, datum: object, reden: str) -> None:
-    """Leg een sluitingsdag vast (telt niet als werkdag voor de termijnen van KEY)."""
+def org_closure(env: Env, key: str, day: object, reason: str) -> None:
+    """Leg een sluitingsdag DAY vast (telt niet als werkdag voor de termijnen van KEY)."""
     with env.db.transaction() as session:
-        service.add_closure_day(session, key, datum.date(), reden)  # type: ignore[attr-defined]
-    click.echo(f"sluitingsdag {datum:%Y-%m-%d} voor {key}")
+        service.add_closure_day(session, key, day.date(), reason)  # type: ignore[attr-defined]
+    click.echo(f"sluitingsdag {day:%Y-%m-%d} voor {key}")
 
 
 @click.group()
@@ -86,13 +84,13 @@ def groups() -> None:
 
 @groups.command("add")
 @click.argument("key")
-@click.argument("naam")
-@click.option("--organisation", "organisatie", required=True)
+@click.argument("name")
+@click.option("--organisation", required=True)
 @pass_env
 @handle_errors
-def group_add(env: Env, key: str, naam: str, organisatie: str) -> None:
+def group_add(env: Env, key: str, name: str, organisation: str) -> None:
     with env.db.transaction() as session:
-        service.create_group(session, key, naam, organisatie)
+        service.create_group(session, key, name, organisation)
     click.echo(f"groep {key} toegevoegd")
 
 
@@ -118,15 +116,14 @@ def users() -> None:
 
 
 @users.command("add")
-@click.argument("gebruikersnaam")
-@click.argument("naam")
-@click.option("--organisation", "organisatie", required=True)
-@click.option("--role", "rollen", multiple=True, type=click.Choice([r.value for r in Role]))
-@click.option("--group", "groepen_", multiple=True)
+@click.argument("username")
+@click.argument("name")
+@click.option("--organisation", required=True)
+@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]))
+@click.option("--group", "group_keys", multiple=True)
 @click.option("--email")
 @click.password_option(
     "--password",
-    "wachtwoord",
     prompt="Wachtwoord",
     help="Wachtwoord (minstens 12 tekens, hoofd- en kleine letters).",
 )
@@ -134,26 +131,26 @@ def users() -> None:
 @handle_errors
 def user_add(
     env: Env,
-    gebruikersnaam: str,
-    naam: str,
-    organisatie: str,
-    rollen: tuple[str, ...],
-    groepen_: tuple[str, ...],
+    username: str,
+    name: str,
+    organisation: str,
+    roles: tuple[str, ...],
+    group_keys: tuple[str, ...],
     email: str | None,
-    wachtwoord: str,
+    password: str,
 ) -> None:
     with env.db.transaction() as session:
         service.create_user(
             session,
-            gebruikersnaam,
-            naam,
-            organisatie,
-            password=wachtwoord,
+            username,
+            name,
+            organisation,
+            password=password,
             email=email,
-            roles=rollen,
-            groups=groepen_,
+            roles=roles,
+            groups=group_keys,
         )
-    click.echo(f"gebruiker {gebruikersnaam} toegevoegd")
+    click.echo(f"gebruiker {username} toegevoegd")
 
 
 @users.command("list")
@@ -184,95 +181,99 @@ def user_list(env: Env, as_json: bool) -> None:
 
 
 @users.command("roles")
-@click.argument("gebruikersnaam")
+@click.argument("username")
 @click.option(
-    "--role", "rollen", multiple=True, required=True, type=click.Choice([r.value for r in Role])
+    "--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role])
 )
 @pass_env
 @handle_errors
-def user_roles(env: Env, gebruikersnaam: str, rollen: tuple[str, ...]) -> None:
+def user_roles(env: Env, username: str, roles: tuple[str, ...]) -> None:
     """Vervang de rollen van een gebruiker."""
     with env.db.transaction() as session:
-        service.set_roles(session, service.user(session, gebruikersnaam), list(rollen))
-    click.echo(f"rollen van {gebruikersnaam}: {', '.join(sorted(rollen))}")
+        service.set_roles(session, service.user(session, username), list(roles))
+    click.echo(f"rollen van {username}: {', '.join(sorted(roles))}")
 
 
 @users.command("group")
-@click.argument("gebruikersnaam")
-@click.argument("groep")
+@click.argument("username")
+@click.argument("group_key", metavar="GROUP")
 @pass_env
 @handle_errors
-def user_group(env: Env, gebruikersnaam: str, groep: str) -> None:
+def user_group(env: Env, username: str, group_key: str) -> None:
     """Voeg een gebruiker toe aan een groep van de eigen organisatie."""
     with env.db.transaction() as session:
-        service.add_to_group(session, service.user(session, gebruikersnaam), groep)
-    click.echo(f"{gebruikersnaam} zit in {groep}")
+        service.add_to_group(session, service.user(session, username), group_key)
+    click.echo(f"{username} zit in {group_key}")
 
 
 @users.command("unlock")
-@click.argument("gebruikersnaam")
+@click.argument("username")
 @pass_env
 @handle_errors
-def user_unlock(env: Env, gebruikersnaam: str) -> None:
+def user_unlock(env: Env, username: str) -> None:
     with env.db.transaction() as session:
-        row = service.user(session, gebruikersnaam)
+        row = service.user(session, username)
         row.locked_until = None
         row.failed_logins = 0
-    click.echo(f"{gebruikersnaam} gedeblokkeerd")
+    click.echo(f"{username} gedeblokkeerd")
 
 
 @users.command("reset-totp")
-@click.argument("gebruikersnaam")
+@click.argument("username")
 @pass_env
 @handle_errors
-def user_reset_totp(env: Env, gebruikersnaam: str) -> None:
+def user_reset_totp(env: Env, username: str) -> None:
     """Wis de tweede factor: bij de volgende login (na het wachtwoord) stelt de gebruiker een
     nieuwe in. Beëindigt alle sessies van de gebruiker; komt in het auditlog."""
     from app.auth.principal import cli_principal
     from app.privacy import logs
 
     with env.db.transaction() as session:
-        service.reset_second_factor(service.user(session, gebruikersnaam))
+        service.reset_second_factor(service.user(session, username))
     logs.audit(
         env.db,
         env.settings.secret_key,
         cli_principal(),
         "gebruiker.tweede-factor-wissen",
         "gebruiker",
-        gebruikersnaam,
+        username,
     )
-    click.echo(f"tweede factor van {gebruikersnaam} gewist; sessies beëindigd")
+    click.echo(f"tweede factor van {username} gewist; sessies beëindigd")
 
 
-@click.command("bind")
-@click.argument("proces")
-@click.argument("gemeente")
-@click.argument("partij")
-@click.argument("groep")
+class _Bind(Command):
+    """Last version took the municipality as the second argument: `bind PROCESS MUNICIPALITY
+    PARTY GROUP`; it still works for one version, with a line saying so."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        positional = [a for a in args if not a.startswith("-")]
+        if len(positional) == 4 and "--municipality" not in args:
+            click.echo(
+                "let op: de gemeente is nu een optie: "
+                "`stroom bind PROCESS PARTY GROUP --municipality GEMEENTE`",
+                err=True,
+            )
+            process, municipality, party, group = positional
+            args = [process, party, group, "--municipality", municipality]
+        return super().parse_args(ctx, args)
+
+
+@click.command("bind", cls=_Bind)
+@click.argument("process")
+@click.argument("party")
+@click.argument("group_key", metavar="GROUP")
+@click.option("--municipality", required=True, help="Gemeente (sleutel).")
 @pass_env
 @handle_errors
-def binding(env: Env, proces: str, gemeente: str, partij: str, groep: str) -> None:
-    """Leg vast welke GROEP in GEMEENTE de PARTIJ speelt in PROCES."""
-    from app.cases.models import PartyBinding
+def binding(env: Env, process: str, party: str, group_key: str, municipality: str) -> None:
+    """Leg vast welke GROUP in de gemeente de PARTY speelt in PROCESS (vervangt een bestaande
+    binding)."""
+    from app.cases.service import bind_party
 
     with env.db.transaction() as session:
-        service.group(session, groep)
-        row = session.scalar(
-            select(PartyBinding).where(
-                PartyBinding.process_key == proces,
-                PartyBinding.municipality == gemeente,
-                PartyBinding.party == partij,
-            )
-        )
-        if row is None:
-            session.add(
-                PartyBinding(
-                    process_key=proces, municipality=gemeente, party=partij, group_key=groep
-                )
-            )
-        else:
-            row.group_key = groep
-    click.echo(f"{proces} in {gemeente}: {partij} = {groep}")
+        service.group(session, group_key)
+        bind_party(session, process, municipality, party, group_key, replace=True)
+    click.echo(f"{process} in {municipality}: {party} = {group_key}")
 
 
 @click.group()
@@ -291,20 +292,18 @@ def token() -> None:
 )
 @click.option(
     "--organisation",
-    "organisatie",
     help="Partnerorganisatie waarvoor het token werkt. Zonder: "
     "een beheertoken voor de hele installatie.",
 )
 @click.option(
     "--days",
-    "dagen",
     type=click.IntRange(min=1),
     help="Het token verloopt na zoveel dagen. Zonder: het verloopt niet.",
 )
 @pass_env
 @handle_errors
 def token_create(
-    env: Env, name: str, scopes: tuple[str, ...], organisatie: str | None, dagen: int | None
+    env: Env, name: str, scopes: tuple[str, ...], organisation: str | None, days: int | None
 ) -> None:
     """Maak een token; het wordt één keer getoond en alleen als hash bewaard."""
     if not scopes:
@@ -313,9 +312,9 @@ def token_create(
             "geef minstens één --scope; het token krijgt alleen de scopes die u noemt. "
             f"Mogelijk: {', '.join(ALL_SCOPES)}"
         )
-    expires = clock.now() + timedelta(days=dagen) if dagen else None
+    expires = clock.now() + timedelta(days=days) if days else None
     with env.db.transaction() as session:
-        org = service.organisation(session, organisatie) if organisatie else None
+        org = service.organisation(session, organisation) if organisation else None
         row, secret = create_token(
             session,
             name,

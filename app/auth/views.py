@@ -31,7 +31,7 @@ NEXT = "volgende"
 
 
 def _app() -> Any:
-    from app.web import stroom
+    from app.services import stroom
 
     return stroom()
 
@@ -52,7 +52,7 @@ def login() -> Any:
     errors: dict[str, str] = {}
     username = request.form.get("gebruikersnaam", "")
     if request.method == "POST":
-        from app.web import db_session
+        from app.services import db_session
 
         password = request.form.get("wachtwoord", "")
         if not username.strip():
@@ -89,7 +89,7 @@ def login() -> Any:
 
 
 def _finish(user: Any) -> Any:
-    from app.web import db_session
+    from app.services import db_session
 
     service.record_login(user)
     db_session().commit()
@@ -108,7 +108,7 @@ def second_factor() -> Any:
         return redirect(url_for("auth.enroll"))
     errors: dict[str, str] = {}
     if request.method == "POST":
-        from app.web import db_session
+        from app.services import db_session
 
         code = request.form.get("code", "")
         try:
@@ -137,7 +137,7 @@ def enroll() -> Any:
     seed = session["totp_zaad"]
     errors: dict[str, str] = {}
     if request.method == "POST":
-        from app.web import db_session
+        from app.services import db_session
 
         try:
             service.finish_totp_enrollment(
@@ -160,7 +160,7 @@ def enroll() -> Any:
 @bp.post("/uitloggen")
 def logout() -> Any:
     """Ends every session of the user, also on other devices and saved copies of the cookie."""
-    from app.web import db_session
+    from app.services import db_session
 
     user = current_user() or pending_user()
     if user is not None:
@@ -190,7 +190,7 @@ def oidc_start() -> Any:
 @bp.get("/inloggen/oidc/terug")
 def oidc_callback() -> Any:
     from app.auth.oidc import OidcRefused, claimed_username, login_claims, user_from_claims
-    from app.web import db_session
+    from app.services import db_session
 
     if not _app().settings.oidc_metadata_url:
         return redirect(url_for("auth.login"))

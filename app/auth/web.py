@@ -57,7 +57,7 @@ def log_out() -> None:
 def _session_user(stage: str) -> User | None:
     if session.get(SESSION_STAGE) != stage or not session.get(SESSION_USER):
         return None
-    from app.web import db_session
+    from app.services import db_session
 
     user = db_session().get(User, session[SESSION_USER])
     if user is None or not user.active or not user.organisation.active:

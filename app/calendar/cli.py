@@ -1,4 +1,4 @@
-"""`stroom werkdagen`: count working days, or list a year's non-working weekdays."""
+"""`stroom workdays`: count working days, or list a year's non-working weekdays."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 import click
 
 from app.calendar.atw import FIRST_YEAR, WEEKDAYS_NL, Calendar, NonWorkingDay, default_calendar
+from app.clikit import Command
 
 
 def _parse_date(value: str) -> date:
@@ -14,7 +15,7 @@ def _parse_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter(
-            f"{value!r} is geen geldige datum; verwacht JJJJ-MM-DD", param_hint="DATUM"
+            f"{value!r} is geen geldige datum; verwacht JJJJ-MM-DD", param_hint="DATE"
         ) from exc
 
 
@@ -33,42 +34,47 @@ def _warn_uncovered(calendar: Calendar, years: set[int]) -> None:
 
 
 # ignore_unknown_options lets a negative N ("-5") through as an argument instead of an option.
-@click.command("werkdagen", context_settings={"ignore_unknown_options": True})
-@click.argument("datum", required=False)
+@click.command(
+    "workdays",
+    cls=Command,
+    renamed={"--jaar": "--year", "--organisatie": "--organisation"},
+    context_settings={"ignore_unknown_options": True},
+)
+@click.argument("day", metavar="DATE", required=False)
 @click.argument("n", type=int, required=False)
-@click.option("--jaar", type=int, help="Toon de niet-werkdagen (ma-vr) van dit jaar.")
-@click.option("--organisatie", help="Tel ook de sluitingsdagen van deze organisatie mee.")
-def werkdagen(datum: str | None, n: int | None, jaar: int | None, organisatie: str | None) -> None:
+@click.option("--year", type=int, help="Toon de niet-werkdagen (ma-vr) van dit jaar.")
+@click.option("--organisation", help="Tel ook de sluitingsdagen van deze organisatie mee.")
+def workdays(day: str | None, n: int | None, year: int | None, organisation: str | None) -> None:
     """Werkdagen volgens de Algemene termijnenwet.
 
     \b
-    stroom werkdagen DATUM N    de datum N werkdagen na DATUM (N negatief: ervoor),
-                                gevolgd door de overgeslagen dagen met hun grondslag
-    stroom werkdagen --jaar JJJJ  de niet-werkdagen op maandag t/m vrijdag van dat jaar
+    stroom workdays DATE N       de datum N werkdagen na DATE (N negatief: ervoor),
+                                 gevolgd door de overgeslagen dagen met hun grondslag
+    stroom workdays --year JJJJ  de niet-werkdagen op maandag t/m vrijdag van dat jaar
     """
     calendar = default_calendar()
-    if jaar is not None:
-        if datum is not None:
-            raise click.UsageError("gebruik óf DATUM N óf --jaar, niet allebei")
-        if jaar < FIRST_YEAR:
+    if year is not None:
+        if day is not None:
+            raise click.UsageError("gebruik óf DATE N óf --year, niet allebei")
+        if year < FIRST_YEAR:
             raise click.BadParameter(
-                f"jaren vóór {FIRST_YEAR} worden niet ondersteund", param_hint="--jaar"
+                f"jaren vóór {FIRST_YEAR} worden niet ondersteund", param_hint="--year"
             )
-        _warn_uncovered(calendar, {jaar})
-        for day in calendar.non_working_weekdays(jaar, organisatie):
-            click.echo(_line(day))
+        _warn_uncovered(calendar, {year})
+        for off in calendar.non_working_weekdays(year, organisation):
+            click.echo(_line(off))
         return
-    if datum is None:
-        raise click.UsageError("geef DATUM en N, of --jaar JJJJ")
-    start = _parse_date(datum)
+    if day is None:
+        raise click.UsageError("geef DATE en N, of --year JJJJ")
+    start = _parse_date(day)
     if n is None:
         raise click.UsageError("geef ook N, het aantal werkdagen")
     try:
-        result = calendar.add_working_days(start, n, organisatie)
-        skipped = calendar.skipped_days(start, n, organisatie)
+        result = calendar.add_working_days(start, n, organisation)
+        skipped = calendar.skipped_days(start, n, organisation)
     except (ValueError, OverflowError) as exc:
         raise click.ClickException(str(exc)) from exc
     _warn_uncovered(calendar, set(range(min(start, result).year, max(start, result).year + 1)))
     click.echo(result.isoformat())
-    for day in skipped:
-        click.echo(_line(day))
+    for off in skipped:
+        click.echo(_line(off))

@@ -36,7 +36,7 @@ def _current_session() -> Session | None:
         from flask import has_app_context
 
         if has_app_context():
-            from app.web import db_session
+            from app.services import db_session
 
             return db_session()
     except ImportError:  # pragma: no cover - flask is always installed

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from app.cli import Env, echo_json, handle_errors, pass_env
+from app.clikit import Env, echo_json, handle_errors, pass_env
 
 
 def _catalogue(session, process: str):  # type: ignore[no-untyped-def]

@@ -12,9 +12,9 @@ from app.db import Base, UTCDateTime
 
 
 class PartyBinding(Base):
-    """Per process and municipality: the group that plays a party (e.g. in Haarlem the
-    party `wijkteam` of process `haarlem_preventie` is group `haarlem-swt`). The reporting
-    party (the corporation) is bound per case, from the partner who reported."""
+    """Per process and municipality: the group that plays a party (e.g. the party
+    `wijkteam` of a process is the municipality's own social team). The reporting party (the
+    corporation) is bound per case, from the partner who reported."""
 
     __tablename__ = "party_binding"
     __table_args__ = (UniqueConstraint("process_key", "municipality", "party"),)

@@ -130,24 +130,36 @@ def start_case(
     return execution.save()
 
 
-def ensure_binding(
-    session: Session, process: str, municipality: str, party: str, group_key: str
+def bind_party(
+    session: Session,
+    process: str,
+    municipality: str,
+    party: str,
+    group_key: str,
+    *,
+    replace: bool = False,
 ) -> bool:
-    """Bind a team to a process's party in a municipality, unless a binding exists.
-    Returns whether it was added."""
-    exists = session.scalar(
-        select(PartyBinding.id).where(
+    """Bind a team to a process's party in a municipality. An existing binding stays as it is
+    unless `replace`. Returns whether anything changed."""
+    for name, value in (("proces", process), ("gemeente", municipality), ("partij", party)):
+        if not value.strip():
+            raise InvalidInput(f"{name} ontbreekt", {name: ["verplicht"]})
+    row = session.scalar(
+        select(PartyBinding).where(
             PartyBinding.process_key == process,
             PartyBinding.municipality == municipality,
             PartyBinding.party == party,
         )
     )
-    if exists is not None:
-        return False
-    session.add(
-        PartyBinding(
-            process_key=process, municipality=municipality, party=party, group_key=group_key
+    if row is not None:
+        if not replace or row.group_key == group_key:
+            return False
+        row.group_key = group_key
+    else:
+        session.add(
+            PartyBinding(
+                process_key=process, municipality=municipality, party=party, group_key=group_key
+            )
         )
-    )
     session.flush()
     return True

@@ -10,8 +10,8 @@ What the page shows follows the process's data catalogue (app/privacy/access.py)
   viewer's party may read in this phase or may record in some phase; withdrawing a consent is
   for the parties that may record it;
 - documents: those uploaded by the viewer's organisation, the evidence of the consents the
-  viewer may see, and documents a field the viewer may read names (its file name, as
-  `overeenkomst_scan` in Utrecht);
+  viewer may see, and documents a field the viewer may read names (its file name, as a
+  process's scanned agreement does);
 - the timeline: what happened and to which task, without the diagram's element ids; people
   only from the viewer's organisation; consent events only for the scopes the viewer may see.
 """
@@ -49,13 +49,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _app() -> Any:
-    from app.web import stroom
+    from app.services import stroom
 
     return stroom()
 
 
 def _session() -> Any:
-    from app.web import db_session
+    from app.services import db_session
 
     return db_session()
 

@@ -13,7 +13,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from app.api import current_principal, error_responses, require
+from app.auth.bearer import current_principal, require
 from app.cases.service import start_case
 from app.engine import queries, service
 from app.engine.errors import NotFound
@@ -30,7 +30,8 @@ from app.engine.schemas import (
     StartSchema,
 )
 from app.privacy import access
-from app.web import db_session, stroom
+from app.problems import error_responses
+from app.services import db_session, stroom
 
 blp = Blueprint("engine", __name__, description="Processen, instanties en berichten")
 _errors = error_responses(blp)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from app.cli import Env, echo_json, handle_errors, parse_json, pass_env
+from app.clikit import Env, echo_json, handle_errors, parse_json, pass_env
 from app.engine import queries, service
 from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSchema
 

@@ -813,7 +813,8 @@ class Execution:
     def _final_phase(self) -> str | None:
         """A finished case is in the furthest phase of the end events it reached, as a live
         case is in the furthest phase of its open work. An end event that only closes a
-        wrapping sub-process (Diemen's whole work process) does not pull the case back."""
+        wrapping sub-process (a process whose whole work is one sub-process) does not pull
+        the case back."""
         assert self.catalogue is not None
         completed = list(self.workflow.get_tasks(state=TaskState.COMPLETED))
         ends = [

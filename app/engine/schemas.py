@@ -5,12 +5,6 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 
-class ProblemSchema(Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
-
-
 class VersionSchema(Schema):
     version = fields.Integer()
     content_hash = fields.String()

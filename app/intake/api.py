@@ -8,7 +8,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api import current_principal, error_responses, require
+from app.auth.bearer import current_principal, require
 from app.engine.errors import InvalidInput
 from app.exports import MEDIA_TYPES, to_csv, to_xlsx
 from app.intake import service
@@ -23,7 +23,8 @@ from app.intake.schemas import (
     SignalsInSchema,
     SignalsOutSchema,
 )
-from app.web import db_session, stroom
+from app.problems import error_responses
+from app.services import db_session, stroom
 
 blp = Blueprint("signals", __name__, description="Meldingen en terugkoppeling voor partners")
 _errors = error_responses(blp)

@@ -1,4 +1,4 @@
-"""`stroom signalen import FILE --partner ORG`: a batch of signals from a partner's file."""
+"""`stroom signals import FILE --partner ORG`: a batch of signals from a partner's file."""
 
 from __future__ import annotations
 
@@ -7,22 +7,24 @@ from pathlib import Path
 
 import click
 
-from app.cli import Env, echo_json, handle_errors, pass_env
+from app.clikit import Command, Env, Group, echo_json, handle_errors, pass_env
 
 
-@click.group()
-def signalen() -> None:
+@click.group(cls=Group)
+def signals() -> None:
     """Meldingen (signalen) van partners."""
 
 
-@signalen.command("import")
+@signals.command("import", cls=Command, renamed={"--gemeente": "--municipality"})
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--partner", required=True, help="Sleutel van de melder (organisatie).")
-@click.option("--gemeente", help="Gemeente, als de partner in meer gemeenten meldt.")
+@click.option("--municipality", help="Gemeente, als de partner in meer gemeenten meldt.")
 @click.option("--json", "as_json", is_flag=True, help="Resultaat als JSON.")
 @pass_env
 @handle_errors
-def import_command(env: Env, file: Path, partner: str, gemeente: str | None, as_json: bool) -> None:
+def import_command(
+    env: Env, file: Path, partner: str, municipality: str | None, as_json: bool
+) -> None:
     """Lees FILE (CSV of XLSX) in: geldige rijen worden opgeslagen, elke afgewezen rij wordt
     gemeld met rij, veld en probleem. Twee keer inlezen voegt niets toe."""
     from app.auth import service as auth
@@ -58,7 +60,7 @@ def import_command(env: Env, file: Path, partner: str, gemeente: str | None, as_
                 file.name,
                 content,
                 env.settings.secret_key,
-                gemeente,
+                municipality,
                 progress=bar.update,
             )
     except FileProblem as exc:

@@ -60,7 +60,8 @@ PARTNER_KINDS = (
 )
 
 # What the reporting partner may learn of an outcome. The covenants limit feedback to whether
-# the signal was picked up (Haarlem bijlage 2 §6); for "not picked up: other reason" the
+# the signal was picked up (domain.md, "Parties and what they may see"); for "not picked
+# up: other reason" the
 # partner learns only that, never the reason; results that reveal the resident's situation
 # (already known to debt services, deceased, a running trajectory) reach the partner only as
 # "picked up" or "not picked up".

@@ -1,7 +1,8 @@
 """Feedback to a reporting partner: per signal, what the partner may learn.
 
 What a partner may see is the catalogue's business: the fields the reporting party may read
-in the case's current phase (Haarlem bijlage 2 §6, Weert's return overview), plus the outcome
+in the case's current phase (as a covenant's feedback article or return overview says), plus
+the outcome
 in DDAS terms as the partner may learn it (for "not picked up: other reason" only that).
 Everything goes through the access layer, so every export is in the processing log.
 """

@@ -14,7 +14,7 @@ from app.db import Base, UTCDateTime
 
 class IntakeRoute(Base):
     """Which process a partner's signals start, for which municipality, and how the
-    partner's references look; `settings` holds the partner's own terms (e.g. Weert's
+    partner's references look; `settings` holds the partner's own terms (e.g. its
     collection rhythm: due days and reminders)."""
 
     __tablename__ = "intake_route"

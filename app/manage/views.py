@@ -60,13 +60,13 @@ PURPOSE = "procesbewaking: vastgelopen zaak beoordelen"
 
 
 def _app() -> Any:
-    from app.web import stroom
+    from app.services import stroom
 
     return stroom()
 
 
 def _session() -> Any:
-    from app.web import db_session
+    from app.services import db_session
 
     return db_session()
 

@@ -5,8 +5,8 @@ spell out which party may receive which personal data in which phase; the catalo
 agreement in a form the application enforces (see access.py) and deployment checks (forms,
 handlers and timers may only use catalogued fields in ways the catalogue allows).
 
-    proces: haarlem_preventie
-    verwerkingsactiviteit: vroegsignalering-haarlem   # id in the processing register
+    proces: voorbeeld_preventie
+    verwerkingsactiviteit: vroegsignalering-voorbeeld   # id in the processing register
     partijen:
       corporatie: {naam: Woningcorporatie, melder: true}
       wijkteam: {naam: Sociaal Wijkteam}
@@ -57,9 +57,9 @@ CATEGORIES = {
     "proces": "Procesgegevens (besluiten, uitkomsten, data, verwijzingen)",
     "toestemming": "Toestemmingen en bezwaren",
 }
-# Criminal data (AVG art. 10) may never be processed in these processes (Utrecht 3.1 note 1,
-# Haarlem art. 1.3): there is deliberately no category for it, and names that suggest it are
-# refused.
+# Criminal data (AVG art. 10) may never be processed in these processes (the covenants forbid
+# it in so many words): there is deliberately no category for it, and names that suggest it
+# are refused.
 FORBIDDEN_NAME = re.compile(
     r"strafrecht|strafbaar|crimin|justiti|delict|veroordeling|politie", re.I
 )

@@ -1,23 +1,23 @@
-"""`stroom bewaartermijnen`: remove what finished cases may no longer keep."""
+"""`stroom retention`: remove what finished cases may no longer keep."""
 
 from __future__ import annotations
 
 import click
 
-from app.cli import Env, echo_json, handle_errors, pass_env
+from app.clikit import Command, Env, echo_json, handle_errors, pass_env
 
 
-@click.command("bewaartermijnen")
-@click.option("--droog", is_flag=True, help="Alleen tonen wat zou worden gewist.")
+@click.command("retention", cls=Command, renamed={"--droog": "--dry-run"})
+@click.option("--dry-run", is_flag=True, help="Alleen tonen wat zou worden gewist.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_env
 @handle_errors
-def bewaartermijnen(env: Env, droog: bool, as_json: bool) -> None:
+def retention(env: Env, dry_run: bool, as_json: bool) -> None:
     """Wis de velden van afgesloten zaken waarvan de bewaartermijn is verstreken (de worker
     doet dit elk uur). Toont per zaak welke velden (namen, geen waarden)."""
     from app.privacy.retention import apply
 
-    results = apply(env.db, dry_run=droog)
+    results = apply(env.db, dry_run=dry_run)
     if as_json:
         echo_json(
             [
@@ -31,7 +31,7 @@ def bewaartermijnen(env: Env, droog: bool, as_json: bool) -> None:
             ]
         )
         return
-    verb = "zou wissen" if droog else "gewist"
+    verb = "zou wissen" if dry_run else "gewist"
     for r in results:
         label = r.business_key or r.instance_id
         click.echo(

@@ -2,7 +2,7 @@
 
 Every catalogue field has a `bewaartermijn` (an ISO 8601 duration such as P6M or P2Y),
 counted from the moment the case ended. A retention run (the worker, hourly, or
-`stroom bewaartermijnen`) takes each finished case whose `data_expires_at` has come, removes
+`stroom retention`) takes each finished case whose `data_expires_at` has come, removes
 the expired fields from its workflow state, its case data, its signals and its jobs' inputs,
 records which fields went (names, never values), and sets `data_expires_at` to the moment
 the next field expires. When every field has expired, the rest of the case's personal data

@@ -64,13 +64,13 @@ def _helpers() -> dict[str, Any]:
 
 
 def _stroom() -> Any:
-    from app.web import stroom
+    from app.services import stroom
 
     return stroom()
 
 
 def _session() -> Any:
-    from app.web import db_session
+    from app.services import db_session
 
     return db_session()
 

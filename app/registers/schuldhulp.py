@@ -1,6 +1,6 @@
 """Debt assistance (schulddienstverlening): is the person already known, with a running
-trajectory, and which other debts are registered? Back offices: Stratech / Allegro, Haarlem's
-STAPP and SDV systems, KRIS.
+trajectory, and which other debts are registered? Back offices: Stratech / Allegro, STAPP,
+municipal SDV systems, KRIS.
 
 Only the embedded register exists; the vendor systems are NOT implemented.
 """

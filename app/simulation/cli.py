@@ -8,19 +8,19 @@ from pathlib import Path
 
 import click
 
-from app.cli import Env, pass_env
+from app.clikit import Command, Env, pass_env
 
 
-@click.command()
+@click.command(cls=Command, renamed={"--stil": "--quiet"})
 @click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--database",
     "database_url",
     help="Database voor de simulatie (standaard een tijdelijke SQLite-database).",
 )
-@click.option("--stil", is_flag=True, help="Geen tijdlijn, alleen de samenvatting.")
+@click.option("--quiet", is_flag=True, help="Geen tijdlijn, alleen de samenvatting.")
 @pass_env
-def simulate(env: Env, scenario_file: Path, database_url: str | None, stil: bool) -> None:
+def simulate(env: Env, scenario_file: Path, database_url: str | None, quiet: bool) -> None:
     """Speel SCENARIO af op een virtuele klok en druk de tijdlijn af."""
     from app.clock import VirtualClock, set_clock
     from app.config import Settings
@@ -68,7 +68,7 @@ def simulate(env: Env, scenario_file: Path, database_url: str | None, stil: bool
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from exc
             click.echo(f"# {scenario.name}")
-            if not stil:
+            if not quiet:
                 for line in format_timeline(sim.timeline, sim.notes):
                     click.echo(line)
             for line in summary(sim):

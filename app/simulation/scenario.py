@@ -1,8 +1,8 @@
 """Scenario files for `stroom simulate` (YAML, Dutch keys, as process owners write them).
 
-    naam: Haarlem - betalingsregeling voor de melding
+    naam: Voorbeeldstad - betalingsregeling voor de melding
     begin: 2026-03-02T09:00          # without offset: Amsterdam time
-    diagrammen: [bpmn/haarlem.bpmn]  # optional, relative to this file; default: bpmn/
+    diagrammen: [bpmn/voorbeeld.bpmn]  # optional, relative to this file; default: bpmn/
     formulieren: ../forms            # optional, likewise; default: forms/
     regels:                          # optional: complete tasks automatically
       - taak: contact_opnemen        # element id of a user task
@@ -12,10 +12,10 @@
           - {kans: 3, data: {uitkomst: regeling}}
           - {kans: 1, data: {uitkomst: geen_regeling}}
     stappen:
-      - start: haarlem_preventie
+      - start: voorbeeld_preventie
         sleutel: H-1
-        gemeente: haarlem
-        partijen: {corporatie: ymere, wijkteam: haarlem-swt}   # party -> team
+        gemeente: voorbeeldstad
+        partijen: {corporatie: corporatie-noord, wijkteam: wijkteam-zuid}   # party -> team
         data: {deurwaarderdatum: "2026-04-20"}
 
       - wacht: 3 werkdagen           # or: tot: 2026-03-10T09:00

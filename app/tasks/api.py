@@ -9,8 +9,10 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api import current_principal, error_responses, require
+from app.auth.bearer import current_principal, require
 from app.engine.schemas import InstanceSchema, TaskSchema
+from app.problems import error_responses
+from app.services import db_session, stroom
 from app.tasks import service as tasks
 from app.tasks.schemas import (
     ClaimSchema,
@@ -19,7 +21,6 @@ from app.tasks.schemas import (
     TaskQuerySchema,
     UnclaimSchema,
 )
-from app.web import db_session, stroom
 
 blp = Blueprint("tasks", __name__, description="Taken voor mensen")
 _errors = error_responses(blp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli import Env, echo_json, handle_errors, parse_json, pass_env
+from app.clikit import Env, echo_json, handle_errors, parse_json, pass_env
 from app.engine import queries, service
 from app.engine.schemas import TaskSchema
 

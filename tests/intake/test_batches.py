@@ -173,7 +173,7 @@ def test_cli_import_with_progress_and_errors(db, weert, tmp_path) -> None:
     path = tmp_path / "meldingen.csv"
     path.write_bytes(build([good_row(1), good_row(2), bad_rows(10)[5][0]], "csv"))
     result = CliRunner().invoke(
-        main, ["--database", db.url, "signalen", "import", str(path), "--partner", "wonen-limburg"]
+        main, ["--database", db.url, "signals", "import", str(path), "--partner", "wonen-limburg"]
     )
     assert result.exit_code == 0, result.output
     assert "3 rijen, 2 opgeslagen" in result.output
@@ -184,7 +184,7 @@ def test_unknown_columns_refuse_the_file(db, weert, tmp_path) -> None:
     path = tmp_path / "fout.csv"
     path.write_text("referentie;naam;bsn\nWL-000001;A;123\n")
     result = CliRunner().invoke(
-        main, ["--database", db.url, "signalen", "import", str(path), "--partner", "wonen-limburg"]
+        main, ["--database", db.url, "signals", "import", str(path), "--partner", "wonen-limburg"]
     )
     assert result.exit_code == 1 and "onbekende kolommen: bsn" in result.output
     with db.session() as session:

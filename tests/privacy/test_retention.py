@@ -132,11 +132,11 @@ def test_the_command_line_dry_run_changes_nothing(db, clock, finished):
     ended = instance(db, finished).ended_at
     clock.set(add_duration(ended, "P6M") + timedelta(days=1))
     runner = CliRunner()
-    dry = runner.invoke(main, ["--database", db.url, "bewaartermijnen", "--droog"])
+    dry = runner.invoke(main, ["--database", db.url, "retention", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "R-1: zou wissen:" in dry.output and "bedrag" in dry.output
     assert instance(db, finished).data["bedrag"] == 850
-    done = runner.invoke(main, ["--database", db.url, "bewaartermijnen", "--json"])
+    done = runner.invoke(main, ["--database", db.url, "retention", "--json"])
     assert done.exit_code == 0, done.output
     assert '"kenmerk": "R-1"' in done.output
     assert "bedrag" not in instance(db, finished).data

@@ -241,7 +241,7 @@ def test_melding_aan_de_beurt_deurwaarderdatum_verschuift_dan_regeling(h: Haarle
     """Art. 3.4 while the report is due but not yet made: the bailiff date moves, so the report
     task goes away and the deadline moves with it; then a payment arrangement is made before
     the report: the matter ends without one."""
-    from app.processes.haarlem import statistieken
+    from app.processes.haarlem.statistics import statistieken
 
     h.start("H-9", "jansen", deurwaarderdatum="2026-03-20")
     h.do(
@@ -623,7 +623,7 @@ def test_wachtlijst_prioriteit_uit_brp_en_inbox(h: Haarlem) -> None:
 def test_statistieken_art_9_5(h: Haarlem) -> None:
     """Every case feeds the figures of art. 9.5: reports received, evictions per target group
     and reason, keys handed in, evictions prevented after a report."""
-    from app.processes.haarlem import statistieken
+    from app.processes.haarlem.statistics import statistieken
 
     h.start("S-0", "el_amrani", deurwaarderdatum="2026-05-18")  # settled before any report
     h.do(
@@ -801,16 +801,15 @@ def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
         "2026-12-05T11:00",  # a Saturday
     ],
 )
-def test_demogegevens_haarlem(db, settings, clock, monkeypatch, nu: str) -> None:  # type: ignore[no-untyped-def]
-    """app/demo_data/haarlem.py: cases in every phase through the real intake, tasks and
+def test_demogegevens_haarlem(db, settings, clock, nu: str) -> None:  # type: ignore[no-untyped-def]
+    """app/processes/haarlem/demo.py: cases in every phase through the real intake, tasks and
     timers; the team's inbox by waiting-list priority; the art. 9.5 figures; idempotent."""
-    # The demo's users need no real password hashes here (argon2 costs ~0.4 s per user).
-    monkeypatch.setattr("app.auth.service.hash_password", lambda password: "test")
     from app.auth import service as auth
     from app.auth.models import User
-    from app.demo_data import common, haarlem
+    from app.demo_data import common
     from app.engine.models import Job, JobStatus
-    from app.processes.haarlem import statistieken
+    from app.processes.haarlem import demo as haarlem
+    from app.processes.haarlem.statistics import statistieken
     from app.tasks.inbox import Filters, page
     from tests.processes.haarlem_preventie_support import at
     from tests.support.engine import deploy_process
@@ -849,18 +848,18 @@ def test_demogegevens_haarlem(db, settings, clock, monkeypatch, nu: str) -> None
     assert figures.huisuitzettingen_per_reden == {"overlast": 1}
     assert (figures.sleutels_ingeleverd, figures.voorkomen_na_melding) == (1, 1)
 
-    # The figures on the command line (app/processes/haarlem_cli.py).
+    # The figures on the command line (app/processes/haarlem/cli.py).
     from click.testing import CliRunner
 
-    from app.cli import Env
-    from app.processes.haarlem_cli import haarlem_statistieken
+    from app.clikit import Env
+    from app.processes.haarlem.cli import statistics as haarlem_statistieken
 
     result = CliRunner().invoke(haarlem_statistieken, [], obj=Env(settings, db))
     assert result.exit_code == 0, result.output
     assert "9.5.3c voorkomen huisuitzettingen na melding: 1" in result.output.splitlines()
     result = CliRunner().invoke(haarlem_statistieken, ["--json"], obj=Env(settings, db))
     assert json.loads(result.output)["meldingen_per_soort"] == {"deurwaarder": 7, "vroegsignaal": 3}
-    result = CliRunner().invoke(haarlem_statistieken, ["--van", "1 maart"], obj=Env(settings, db))
+    result = CliRunner().invoke(haarlem_statistieken, ["--from", "1 maart"], obj=Env(settings, db))
     assert result.exit_code == 2 and "JJJJ-MM-DD" in result.output
 
     before = _counts(db)

@@ -443,7 +443,7 @@ def test_cli_retouroverzicht_versturen_en_csv(db, clock, settings) -> None:
     def run(*args: str) -> Any:
         return runner.invoke(main, ["--database", db.url, "weert", *args], catch_exceptions=False)
 
-    shown = run("retouroverzicht", "--corporatie", "wonen-limburg", "--maand", "2026-03")
+    shown = run("return-overview", "--corporation", "wonen-limburg", "--month", "2026-03")
     assert shown.exit_code == 0, shown.output
     lines = shown.output.splitlines()
     assert lines[0].startswith("Retouroverzicht Wonen-Limburg 2026-03: nog niet verstuurd")
@@ -452,19 +452,17 @@ def test_cli_retouroverzicht_versturen_en_csv(db, clock, settings) -> None:
     assert len(lines) == 5
 
     w.sim.advance_to(at(2026, 4, 8, 10, 0))
-    sent = run(
-        "retouroverzicht", "--corporatie", "wonen-limburg", "--maand", "2026-03", "--versturen"
-    )
+    sent = run("return-overview", "--corporation", "wonen-limburg", "--month", "2026-03", "--send")
     assert sent.exit_code == 0, sent.output
     assert "Retouroverzicht wonen-limburg 2026-03 verstuurd: 3 huurders." in sent.output
     w.sim.settle()
     again = run(
-        "retouroverzicht",
-        "--corporatie",
+        "return-overview",
+        "--corporation",
         "wonen-limburg",
-        "--maand",
+        "--month",
         "2026-03",
-        "--versturen",
+        "--send",
         "--csv",
     )
     assert again.exit_code == 0
@@ -475,21 +473,26 @@ def test_cli_retouroverzicht_versturen_en_csv(db, clock, settings) -> None:
 
     bad = runner.invoke(
         main,
-        ["--database", db.url, "weert", "retouroverzicht", "--corporatie", "x", "--maand", "3"],
+        ["--database", db.url, "weert", "return-overview", "--corporation", "x", "--month", "3"],
     )
     assert bad.exit_code == 2 and "JJJJ-MM" in bad.output
-    unknown = run("retouroverzicht", "--corporatie", "onbekend", "--maand", "2026-03")
+    unknown = run("return-overview", "--corporation", "onbekend", "--month", "2026-03")
     assert unknown.exit_code == 1 and "bestaat niet" in unknown.stderr
 
     w.sim.advance_to(at(2026, 4, 10, 11, 0))
-    objection = run("bezwaar", keys["el_amrani"])
+    objection = run("objection", keys["el_amrani"])
     assert objection.exit_code == 0, objection.output
     w.sim.settle()
     assert s.case(w, keys["el_amrani"]).data["reden_niet_benaderd"] == "bezwaar_amw"
     w.sim.advance_to(at(2026, 4, 13, 8, 30))
-    listed = run("amw-lijst", "--maand", "2026-04", "--namens", "amw")
+    listed = run("amw-list", "--month", "2026-04", "--on-behalf-of", "amw")
     assert listed.exit_code == 0, listed.output
     assert listed.output.splitlines()[0] == "AMW-lijst 2026-04: 1 huurders"
+    # Last version's names still work for one version, with a line saying the new name.
+    old = run("amw-lijst", "--maand", "2026-04", "--namens", "amw")
+    assert old.exit_code == 0 and old.stdout == listed.stdout
+    assert "`amw-lijst` heet nu `amw-list`" in old.stderr
+    assert "`--maand` heet nu `--month`" in old.stderr
     assert keys["jansen"] in listed.output and keys["el_amrani"] not in listed.output
 
 

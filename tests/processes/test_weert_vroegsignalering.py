@@ -25,7 +25,7 @@ from app.engine.models import InstanceEvent
 from app.engine.runtime import version_catalogue
 from app.intake.models import IntakeRoute
 from app.privacy import context, logs
-from app.processes import weert
+from app.processes.weert import service as weert
 from app.registers.errors import InvalidInput
 from app.tasks import service as tasks
 from handlers import HandlerContext

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from app.auth.principal import Principal
 from app.config import Settings
 from app.db import Database
-from app.demo_data.weert import TENANTS  # the demo's tenants are the scenarios' people
 from app.engine.models import HumanTask, ProcessInstance, TaskStatus
 from app.intake import service as intake
 from app.privacy import access
-from app.processes import weert
+from app.processes.weert import service as weert
+from app.processes.weert.demo import TENANTS  # the demo's tenants are the scenarios' people
 from app.simulation.runner import Simulation
 from tests.support import engine as engine_support
 from tests.support.orgs import organisation, user

@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from app.api import API_PREFIX
+from app.auth.bearer import API_PREFIX
 from app.auth.tokens import TOKEN_PREFIX, create_token
 from app.web import create_app
 

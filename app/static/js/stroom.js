@@ -62,7 +62,7 @@
 
   /* ------------------------------------------------------------ messages */
 
-  /** An Utrecht alert element with the message as text (never HTML). */
+  /** An NL Design System alert element with the message as text (never HTML). */
   function alertElement(message, kind) {
     var variant = { ok: "ok", warning: "warning", error: "error" }[kind] || "info";
     var alert = document.createElement("div");

@@ -1,4 +1,4 @@
-"""`stroom werkdagen` agrees with the law on every day of 2026, 2027 and 2028."""
+"""`stroom workdays` agrees with the law on every day of 2026, 2027 and 2028."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.calendar.atw import set_closure_provider
-from app.calendar.cli import werkdagen
+from app.calendar.cli import workdays
 from tests.calendar.expected import EXPECTED, reference_add_working_days
 
 
@@ -23,7 +23,7 @@ def test_every_day_of_2026_to_2028(runner: CliRunner) -> None:
     day = date(2026, 1, 1)
     while day.year <= 2028:
         for n in (1, 5, -5, 10):
-            result = runner.invoke(werkdagen, [day.isoformat(), str(n)])
+            result = runner.invoke(workdays, [day.isoformat(), str(n)])
             assert result.exit_code == 0, result.output
             expected = reference_add_working_days(day, n).isoformat()
             first = result.stdout.splitlines()[0]
@@ -34,7 +34,7 @@ def test_every_day_of_2026_to_2028(runner: CliRunner) -> None:
 
 
 def test_skipped_days_are_listed_with_their_basis(runner: CliRunner) -> None:
-    result = runner.invoke(werkdagen, ["2026-03-30", "5"])
+    result = runner.invoke(workdays, ["2026-03-30", "5"])
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
         "2026-04-08",
@@ -47,7 +47,7 @@ def test_skipped_days_are_listed_with_their_basis(runner: CliRunner) -> None:
 
 
 def test_negative_n(runner: CliRunner) -> None:
-    result = runner.invoke(werkdagen, ["2026-05-18", "-1"])
+    result = runner.invoke(workdays, ["2026-05-18", "-1"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "2026-05-13"
@@ -57,27 +57,27 @@ def test_negative_n(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("year", [2026, 2027, 2028])
 def test_year_listing(runner: CliRunner, year: int) -> None:
-    result = runner.invoke(werkdagen, ["--jaar", str(year)])
+    result = runner.invoke(workdays, ["--year", str(year)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["\t".join(row) for row in EXPECTED[year]]
 
 
 def test_bad_date_is_a_clear_error(runner: CliRunner) -> None:
-    result = runner.invoke(werkdagen, ["2026-02-30", "5"])
+    result = runner.invoke(workdays, ["2026-02-30", "5"])
     assert result.exit_code == 2
     assert "geen geldige datum" in result.stderr
-    assert "DATUM" in result.stderr
+    assert "DATE" in result.stderr
 
 
 def test_missing_arguments(runner: CliRunner) -> None:
-    assert runner.invoke(werkdagen, []).exit_code == 2
-    assert runner.invoke(werkdagen, ["2026-03-02"]).exit_code == 2
-    assert runner.invoke(werkdagen, ["2026-03-02", "1", "--jaar", "2026"]).exit_code == 2
-    assert runner.invoke(werkdagen, ["--jaar", "2013"]).exit_code == 2
+    assert runner.invoke(workdays, []).exit_code == 2
+    assert runner.invoke(workdays, ["2026-03-02"]).exit_code == 2
+    assert runner.invoke(workdays, ["2026-03-02", "1", "--year", "2026"]).exit_code == 2
+    assert runner.invoke(workdays, ["--year", "2013"]).exit_code == 2
 
 
 def test_year_without_decree_warns_on_stderr_only(runner: CliRunner) -> None:
-    result = runner.invoke(werkdagen, ["2028-12-28", "3"])
+    result = runner.invoke(workdays, ["2028-12-28", "3"])
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == "2029-01-03"
     assert "2029" in result.stderr and "Koninklijk Besluit" in result.stderr
@@ -95,9 +95,9 @@ def haarlem_closed() -> Iterator[None]:
 
 
 def test_organisation(runner: CliRunner, haarlem_closed: None) -> None:
-    plain = runner.invoke(werkdagen, ["2026-12-23", "1"])
+    plain = runner.invoke(workdays, ["2026-12-23", "1"])
     assert plain.stdout.splitlines()[0] == "2026-12-24"
-    closed = runner.invoke(werkdagen, ["2026-12-23", "1", "--organisatie", "gemeente-haarlem"])
+    closed = runner.invoke(workdays, ["2026-12-23", "1", "--organisatie", "gemeente-haarlem"])
     assert closed.stdout.splitlines() == [
         "2026-12-28",
         "2026-12-24\tdonderdag\tsluitingsdag gemeente-haarlem (collectieve sluitingsdag)"
@@ -106,5 +106,5 @@ def test_organisation(runner: CliRunner, haarlem_closed: None) -> None:
         "2026-12-26\tzaterdag\tTweede Kerstdag\tAtw art. 3 lid 1",
         "2026-12-27\tzondag\tzondag\tAtw art. 1 lid 1: geen werkdag",
     ]
-    listing = runner.invoke(werkdagen, ["--jaar", "2026", "--organisatie", "gemeente-haarlem"])
+    listing = runner.invoke(workdays, ["--year", "2026", "--organisatie", "gemeente-haarlem"])
     assert "2026-12-24\tdonderdag\tsluitingsdag gemeente-haarlem" in listing.stdout

@@ -6,7 +6,7 @@
 - *AMW-lijst* (`/weert/amw-lijst?maand=2026-04`): the list AMW received that month (the 11th),
   families with minor children first. AMW's own workers read it too.
 
-Who sees what is decided in app/processes/weert_overviews.py through the access layer.
+Who sees what is decided in app/processes/weert/overviews.py through the access layer.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from app import clock
 from app.auth.web import login_required
 from app.engine.errors import Conflict, EngineError
 from app.exports import MEDIA_TYPES, to_csv, to_xlsx
-from app.processes import weert
-from app.processes import weert_overviews as views
+from app.processes.weert import overviews as views
+from app.processes.weert import service as weert
 
-bp = Blueprint("weert_ui", __name__)
+bp = Blueprint("weert_ui", __name__, template_folder="templates")
 
 MONTHS = (
     "januari",
@@ -43,13 +43,13 @@ MONTHS = (
 
 
 def _app() -> Any:
-    from app.web import stroom
+    from app.services import stroom
 
     return stroom()
 
 
 def _session() -> Any:
-    from app.web import db_session
+    from app.services import db_session
 
     return db_session()
 
@@ -95,7 +95,7 @@ def overviews() -> Any:
         for org in weert.corporations(_session())
     ]
     return render_template(
-        "processes/weert_retouroverzichten.html",
+        "weert/retouroverzichten.html",
         period=period,
         period_label=month_label(period),
         previous=_shift(period, -1),
@@ -158,7 +158,7 @@ def amw() -> Any:
         labels, rows = doc.table()
         return _file(f"amw-lijst-{period}", request.args["formaat"], labels, rows)
     return render_template(
-        "processes/weert_amw_lijst.html",
+        "weert/amw_lijst.html",
         period=period,
         period_label=month_label(period),
         previous=_shift(period, -1),
@@ -181,7 +181,7 @@ def _file(name: str, formaat: str, labels: list[str], rows: list[list[Any]]) -> 
 def navigation_items(principal: Any) -> list[tuple[str, str]]:
     """Menu items for app/navigation.py: the overviews for the municipality, the AMW list
     for the municipality and AMW."""
-    from app.web import db_session
+    from app.services import db_session
 
     if principal is None or principal.organisation_id is None:
         return []

@@ -1,8 +1,8 @@
 """Demo of Haarlem's Convenant Preventie huisuitzettingen (process `haarlem_preventie`).
 
-Runs after app.demo_data.common.load (which creates Elan Wonen, Pré Wonen, Ymere, the Sociaal
-Wijkteam with its team lead group, the debt services and the troubleshooter, and their users).
-This loader adds one worker for Elan Wonen and one for Pré Wonen, binds the municipality's teams
+First its organisations and people (ORGANISATIONS, PEOPLE: Elan Wonen, Pré Wonen, Ymere, the
+Sociaal Wijkteam with its team lead group, the debt services and the troubleshooter, and
+their users). Then the loader binds the municipality's teams
 to the parties of the process, gives the three corporations an intake route, and reports
 fourteen tenants through the real intake.
 
@@ -14,7 +14,7 @@ loader's own timers and jobs are run, so other demo data is left alone; whatever
 future stays open, so each case's state fits today's date: new registrations, a report due
 today, the team's inbox ordered by waiting-list priority, an escalation at the team lead, a
 proposal at the debt services, an amicable settlement running, the troubleshooter's task, and
-finished cases that feed the art. 9.5 figures (`app.processes.haarlem.statistieken`).
+finished cases that feed the art. 9.5 figures (`app.processes.haarlem.statistics`).
 
 The tenants are FICTIONAL test people of the embedded registers. Idempotent: users, bindings
 and routes are made once, and a case is only reported when its demo reference is not in the
@@ -31,15 +31,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.auth import service as auth
-from app.auth.models import Group, Organisation, User
+from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.calendar.atw import Calendar, default_calendar
-from app.cases.service import ensure_binding
+from app.cases.service import bind_party
 from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
 from app.db import Database
-from app.demo_data.common import DEMO_PASSWORD
+from app.demo_data.common import Organisation_, Person, load_people
 from app.demo_data.replay import fire_due_timers, run_pending_jobs
 from app.engine import service as engine
 from app.engine.errors import NotFound
@@ -54,6 +53,38 @@ from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "haarlem_preventie"
+
+# The organisations and people of this demo (made by app/demo_data/common.py load_people).
+ORGANISATIONS: list[Organisation_] = [
+    ("elan-wonen", "Elan Wonen", "woningcorporatie", "haarlem", []),
+    ("pre-wonen", "Pré Wonen", "woningcorporatie", "haarlem", []),
+    ("ymere", "Ymere", "woningcorporatie", "haarlem", []),
+    (
+        "haarlem-swt",
+        "Sociaal Wijkteam Haarlem",
+        "wijkteam",
+        "haarlem",
+        [("haarlem-swt-leiding", "Teamleiding Sociaal Wijkteam")],
+    ),
+    ("haarlem-sdv", "Schulddienstverlening Haarlem", "gemeente", "haarlem", []),
+    ("haarlem-troubleshooter", "Troubleshooter gemeente Haarlem", "gemeente", "haarlem", []),
+]
+PEOPLE: list[Person] = [
+    ("ymere.anna", "Anna de Vries", "ymere", ("behandelaar",), None),
+    ("elan.bram", "Bram Koster", "elan-wonen", ("behandelaar",), None),
+    ("prewonen.fleur", "Fleur de Jong", "pre-wonen", ("behandelaar",), None),
+    ("swt.sanne", "Sanne Jansen", "haarlem-swt", ("behandelaar",), None),
+    ("swt.samir", "Samir El Amrani", "haarlem-swt", ("behandelaar",), None),
+    (
+        "swt.tineke",
+        "Tineke Bos",
+        "haarlem-swt",
+        ("teamleider", "manager"),
+        ["haarlem-swt", "haarlem-swt-leiding"],
+    ),
+    ("sdv.henk", "Henk Visser", "haarlem-sdv", ("behandelaar",), None),
+    ("troubleshooter.ilse", "Ilse Smit", "haarlem-troubleshooter", ("behandelaar",), None),
+]
 MUNICIPALITY = "haarlem"
 CORPORATIONS = ("elan-wonen", "pre-wonen", "ymere")
 BINDINGS = {
@@ -62,11 +93,6 @@ BINDINGS = {
     "sdv": "haarlem-sdv",
     "troubleshooter": "haarlem-troubleshooter",
 }
-# (username, name, organisation): Ymere's worker (ymere.anna) comes from common.
-USERS = [
-    ("elan.bram", "Bram Koster", "elan-wonen"),
-    ("prewonen.fleur", "Fleur de Jong", "pre-wonen"),
-]
 WORKER = "demo-haarlem"
 ACTOR = "demo"
 
@@ -572,12 +598,12 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
 
 
 def load(db: Database, settings: Settings) -> list[str]:
-    lines: list[str] = []
+    lines = load_people(db, ORGANISATIONS, PEOPLE)
     with db.transaction() as session:
         try:
             engine.latest_version(session, PROCESS)
         except NotFound:
-            return [f"{PROCESS}: niet gedeployed, geen demogegevens voor Haarlem"]
+            return lines + [f"{PROCESS}: niet gedeployed, geen demogegevens voor Haarlem"]
         orgs = dict(
             session.execute(
                 select(Organisation.key, Organisation.id).where(Organisation.key.in_(CORPORATIONS))
@@ -588,8 +614,7 @@ def load(db: Database, settings: Settings) -> list[str]:
             g for g in BINDINGS.values() if g not in groups
         ]
         if missing:
-            return [f"{PROCESS}: ontbreekt ({', '.join(missing)}); laad eerst common"]
-        lines += _users(session)
+            return lines + [f"{PROCESS}: ontbreekt ({', '.join(missing)}); laad eerst common"]
         lines += _bindings(session)
         lines += _routes(session, orgs)
         known = {
@@ -619,29 +644,11 @@ def load(db: Database, settings: Settings) -> list[str]:
     return lines + story.lines(cases)
 
 
-def _users(session: Session) -> list[str]:
-    lines = []
-    for username, name, org in USERS:
-        if session.scalar(select(User.id).where(User.username == username)) is not None:
-            continue
-        auth.create_user(
-            session,
-            username,
-            name,
-            org,
-            password=DEMO_PASSWORD,
-            roles=("behandelaar",),
-            groups=[org],
-        )
-        lines.append(f"gebruiker {username}")
-    return lines
-
-
 def _bindings(session: Session) -> list[str]:
     return [
         f"partijbinding {PROCESS}: {party} -> {group_key}"
         for party, group_key in BINDINGS.items()
-        if ensure_binding(session, PROCESS, MUNICIPALITY, party, group_key)
+        if bind_party(session, PROCESS, MUNICIPALITY, party, group_key)
     ]
 
 

@@ -1,8 +1,8 @@
 """Demo data for Diemen's work process (Bijlage 3): party bindings, Eigen Haard's route to
 the central reporting point, and cases in several states.
 
-Runs after app.demo_data.common.load (the organisations and users) and after the diagrams
-are deployed. Idempotent: bindings and the route are made once, and the cases are reported
+First its organisations and people (ORGANISATIONS, PEOPLE; `load_people`), after the
+diagrams are deployed. Idempotent: bindings and the route are made once, and the cases are reported
 only if Eigen Haard's demo references are not in the signal store yet.
 """
 
@@ -16,15 +16,32 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
-from app.cases.service import ensure_binding
+from app.cases.service import bind_party
 from app.config import Settings
 from app.db import Database
+from app.demo_data.common import Organisation_, Person, load_people
 from app.engine import service as engine
 from app.engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "diemen_werkproces"
+
+# The organisations and people of this demo (made by app/demo_data/common.py load_people).
+ORGANISATIONS: list[Organisation_] = [
+    ("eigen-haard", "Eigen Haard", "woningcorporatie", "diemen", []),
+    ("diemen-uitvoerder", "Uitvoerder schuldhulp Diemen", "uitvoerder", "diemen", []),
+    ("diemen-gemeente", "Gemeente Diemen", "gemeente", "diemen", []),
+    ("plangroep", "Plangroep", "budgetbeheer", "diemen", []),
+    ("humanitas-diemen", "Humanitas Diemen", "vrijwilligers", "diemen", []),
+]
+PEOPLE: list[Person] = [
+    ("eigenhaard.tom", "Tom Kok", "eigen-haard", ("behandelaar",), None),
+    ("uitvoerder.lisa", "Lisa Vermeer", "diemen-uitvoerder", ("behandelaar",), None),
+    ("diemen.gemeente", "Gert Diemen", "diemen-gemeente", ("behandelaar",), None),
+    ("plangroep.piet", "Piet Plan", "plangroep", ("behandelaar",), None),
+    ("humanitas.hanna", "Hanna de Wit", "humanitas-diemen", ("behandelaar",), None),
+]
 MUNICIPALITY = "diemen"
 PARTNER = "eigen-haard"
 BINDINGS = {
@@ -299,14 +316,16 @@ def _cases(today: str) -> list[tuple[dict[str, Any], Steps, str]]:
 
 
 def load(db: Database, settings: Settings) -> list[str]:
-    lines: list[str] = []
+    lines = load_people(db, ORGANISATIONS, PEOPLE)
     cases = _cases(clock.local(clock.now()).date().isoformat())
     with db.transaction() as session:
         if not _deployed(session):
-            return [f"{PROCESS}: niet gedeployed; geen demogegevens voor Diemen"]
+            return lines + [f"{PROCESS}: niet gedeployed; geen demogegevens voor Diemen"]
         partner = session.scalar(select(Organisation).where(Organisation.key == PARTNER))
         if partner is None:
-            return [f"{PROCESS}: organisatie {PARTNER} ontbreekt (eerst de gewone demo laden)"]
+            return lines + [
+                f"{PROCESS}: organisatie {PARTNER} ontbreekt (eerst de gewone demo laden)"
+            ]
         lines += _bindings(session)
         lines += _route(session, partner.id)
         done = set(
@@ -357,7 +376,7 @@ def _bindings(session: Session) -> list[str]:
     return [
         f"{PROCESS}: partij {party} is team {group}"
         for party, group in BINDINGS.items()
-        if ensure_binding(session, PROCESS, MUNICIPALITY, party, group)
+        if bind_party(session, PROCESS, MUNICIPALITY, party, group)
     ]
 
 

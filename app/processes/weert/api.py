@@ -1,7 +1,7 @@
 """REST endpoints of Vroegsignalering huurschulden Weert: the return overview of stap 4 (read
 and send), AMW's list of the 11th and the tenant's objection to AMW (art. 10.4).
 
-Who sees what is decided in app/processes/weert_overviews.py, through the access layer; the
+Who sees what is decided in app/processes/weert/overviews.py, through the access layer; the
 scope only opens the door:
 
 - `feedback:read`: the return overview (the corporation's feedback of stap 4);
@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Response
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.api import API_PREFIX, current_principal, error_responses, require
+from app.auth.bearer import current_principal, require
 from app.exports import MEDIA_TYPES, to_csv, to_xlsx
-from app.processes import weert
-from app.processes import weert_overviews as views
-from app.web import db_session, stroom
+from app.problems import error_responses
+from app.processes.weert import overviews as views
+from app.processes.weert import service as weert
+from app.services import db_session, stroom
 
 blp = Blueprint(
     "weert",
@@ -211,11 +212,3 @@ class Objections(MethodView):
             "melding": f"Bezwaar tegen AMW vastgelegd voor zaak {key}; "
             "de huurder wordt niet door AMW benaderd.",
         }
-
-
-def register(api: Api, app: Flask) -> None:
-    """Mount under /api/v1; bearer tokens, not cookies, so CSRF does not apply."""
-    api.register_blueprint(blp, url_prefix=API_PREFIX)
-    csrf = app.extensions.get("stroom_csrf")
-    if csrf is not None:
-        csrf.exempt(blp)

@@ -1,6 +1,6 @@
 """Demo data for Hollands Kroon: vroegsignalering by all fixed-cost partners.
 
-Runs after app.demo_data.common.load (which creates the organisations). Binds the
+First its organisations and people (ORGANISATIONS, PEOPLE). Binds the
 debt-services team to party `sdv`, gives every fixed-cost partner (housing corporations,
 health insurer, water and energy company) an intake route, and sends signals through the real
 intake so that the cases, their signals and the partner feedback look as in production. Six
@@ -17,9 +17,10 @@ from sqlalchemy import select
 from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
-from app.cases.service import ensure_binding
+from app.cases.service import bind_party
 from app.config import Settings
 from app.db import Database
+from app.demo_data.common import Organisation_, Person, load_people
 from app.engine import service
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
@@ -27,6 +28,26 @@ from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "hollands_kroon_vroegsignalering"
+
+# The organisations and people of this demo (made by app/demo_data/common.py load_people).
+ORGANISATIONS: list[Organisation_] = [
+    ("wooncompagnie", "Wooncompagnie", "woningcorporatie", "hollands-kroon", []),
+    ("beter-wonen", "Beter Wonen", "woningcorporatie", "hollands-kroon", []),
+    ("zorgverzekeraar-nh", "Zorgverzekeraar Noord-Holland", "schuldeiser", "hollands-kroon", []),
+    ("waterbedrijf-nh", "Waterbedrijf Noord-Holland", "schuldeiser", "hollands-kroon", []),
+    ("energie-nh", "Energieleverancier Noord-Holland", "schuldeiser", "hollands-kroon", []),
+    (
+        "hk-schulddienstverlening",
+        "Schulddienstverlening Hollands Kroon",
+        "gemeente",
+        "hollands-kroon",
+        [],
+    ),
+]
+PEOPLE: list[Person] = [
+    ("wooncompagnie.jan", "Jan Schouten", "wooncompagnie", ("behandelaar",), None),
+    ("hk.sdv.mira", "Mira Dekker", "hk-schulddienstverlening", ("behandelaar",), None),
+]
 MUNICIPALITY = "hollands-kroon"
 SDV_TEAM = "hk-schulddienstverlening"
 PARTNERS = ("wooncompagnie", "beter-wonen", "zorgverzekeraar-nh", "waterbedrijf-nh", "energie-nh")
@@ -169,12 +190,12 @@ DATE_FIELDS = {"contactpoging": "contact_datum", "persoonlijk_gesprek": "gesprek
 
 
 def load(db: Database, settings: Settings) -> list[str]:
-    lines: list[str] = []
+    lines = load_people(db, ORGANISATIONS, PEOPLE)
     with db.transaction() as session:
         try:
             service.latest_version(session, PROCESS)
         except NotFound:
-            return [f"{PROCESS}: niet gedeployed, geen demogegevens voor Hollands Kroon"]
+            return lines + [f"{PROCESS}: niet gedeployed, geen demogegevens voor Hollands Kroon"]
         orgs: dict[str, int] = dict(
             session.execute(
                 select(Organisation.key, Organisation.id).where(
@@ -184,8 +205,10 @@ def load(db: Database, settings: Settings) -> list[str]:
         )
         missing = [key for key in (*PARTNERS, SDV_TEAM) if key not in orgs]
         if missing:
-            return [f"{PROCESS}: organisaties ontbreken ({', '.join(missing)}); eerst common"]
-        if ensure_binding(session, PROCESS, MUNICIPALITY, "sdv", SDV_TEAM):
+            return lines + [
+                f"{PROCESS}: organisaties ontbreken ({', '.join(missing)}); eerst common"
+            ]
+        if bind_party(session, PROCESS, MUNICIPALITY, "sdv", SDV_TEAM):
             lines.append(f"partijbinding {PROCESS}: sdv -> {SDV_TEAM}")
         for key in PARTNERS:
             if ensure_route(session, orgs[key], MUNICIPALITY, PROCESS):

@@ -1,6 +1,6 @@
 """Weert's return overview and AMW list as the API, the pages and the command line show them.
 
-One place decides who gets which overview (app/processes/weert.py builds them through the
+One place decides who gets which overview (app/processes/weert/service.py builds them through the
 access layer, so every row shown is in the processing log):
 
 - a **corporation** gets only its own overview, only once it was sent, and per tenant only
@@ -26,7 +26,7 @@ from app.auth.principal import Principal
 from app.db import Database
 from app.engine.errors import EngineError, NotFound
 from app.privacy import logs
-from app.processes import weert
+from app.processes.weert import service as weert
 
 
 class Forbidden(EngineError):

@@ -1,7 +1,7 @@
 """Demo data for Utrecht: Voorkom Huisuitzetting (bijlage 3 of the Utrecht covenant).
 
-Runs after app.demo_data.common.load (which creates Portaal, Mitros, the Buurtteam with its
-VH-coordinators and Werk en Inkomen). Binds the Buurtteam, the VH-coordinators and Werk en
+First its organisations and people (ORGANISATIONS, PEOPLE: Portaal, Mitros, the Buurtteam with
+its VH-coordinators and Werk en Inkomen). Binds the Buurtteam, the VH-coordinators and Werk en
 Inkomen to their parties in process `utrecht_vh`, gives both corporations an intake route, and
 reports six tenants through the real intake, then moves each case on by completing its open
 tasks as the system would. Everything is fictional. Idempotent: existing bindings, routes and
@@ -20,9 +20,10 @@ from app import clock
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases import documents
-from app.cases.service import ensure_binding
+from app.cases.service import bind_party
 from app.config import Settings
 from app.db import Database
+from app.demo_data.common import Organisation_, Person, load_people
 from app.engine import service
 from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
@@ -30,6 +31,32 @@ from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
 
 PROCESS = "utrecht_vh"
+
+# The organisations and people of this demo (made by app/demo_data/common.py load_people).
+ORGANISATIONS: list[Organisation_] = [
+    ("portaal", "Portaal", "woningcorporatie", "utrecht", []),
+    ("mitros", "Mitros", "woningcorporatie", "utrecht", []),
+    (
+        "buurtteam-utrecht",
+        "Buurtteam Utrecht",
+        "wijkteam",
+        "utrecht",
+        [("vh-coordinator", "VH-coördinatoren")],
+    ),
+    ("utrecht-wi", "Werk en Inkomen Utrecht", "gemeente", "utrecht", []),
+]
+PEOPLE: list[Person] = [
+    ("portaal.wim", "Wim Bakker", "portaal", ("behandelaar",), None),
+    ("buurtteam.fatima", "Fatima Ouali", "buurtteam-utrecht", ("behandelaar",), None),
+    (
+        "buurtteam.karel",
+        "Karel de Groot",
+        "buurtteam-utrecht",
+        ("behandelaar", "teamleider"),
+        ["buurtteam-utrecht", "vh-coordinator"],
+    ),
+    ("wi.joost", "Joost Mulder", "utrecht-wi", ("behandelaar",), None),
+]
 MUNICIPALITY = "utrecht"
 CORPORATIONS = ("portaal", "mitros")
 BINDINGS = {
@@ -227,12 +254,12 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]] = [
 
 
 def load(db: Database, settings: Settings) -> list[str]:
-    lines: list[str] = []
+    lines = load_people(db, ORGANISATIONS, PEOPLE)
     with db.transaction() as session:
         try:
             service.latest_version(session, PROCESS)
         except NotFound:
-            return [f"{PROCESS}: niet gedeployed, geen demogegevens voor Utrecht"]
+            return lines + [f"{PROCESS}: niet gedeployed, geen demogegevens voor Utrecht"]
         orgs: dict[str, int] = dict(
             session.execute(
                 select(Organisation.key, Organisation.id).where(Organisation.key.in_(CORPORATIONS))
@@ -245,9 +272,9 @@ def load(db: Database, settings: Settings) -> list[str]:
             g for g in BINDINGS.values() if g not in groups
         ]
         if missing:
-            return [f"{PROCESS}: ontbreekt ({', '.join(missing)}); laad eerst common"]
+            return lines + [f"{PROCESS}: ontbreekt ({', '.join(missing)}); laad eerst common"]
         for party, group_key in BINDINGS.items():
-            if ensure_binding(session, PROCESS, MUNICIPALITY, party, group_key):
+            if bind_party(session, PROCESS, MUNICIPALITY, party, group_key):
                 lines.append(f"partijbinding {PROCESS}: {party} -> {group_key}")
         for key in CORPORATIONS:
             if ensure_route(session, orgs[key], MUNICIPALITY, PROCESS):

@@ -6,7 +6,7 @@ things that span many cases at once:
 - **The corporations' own terms** (bijlage 1, stroomschema stap 1-2): when the rent is due,
   when the reminders go out, that the overview comes on the 30th. They are the partner's
   settings of its intake route (`IntakeRoute.settings`), with the document's values as
-  defaults (`ROUTE_SETTINGS`); the process's own terms are the catalogue's `instellingen`.
+  defaults (partners.yaml); the process's own terms are the catalogue's `instellingen`.
 - **The return overview** (stap 4): before the 10th of the next month the administration sends
   each corporation "het overzicht uit stap 2" back with one option per tenant.
   `retouroverzicht` builds it (through the access layer, so it is in the processing log);
@@ -21,8 +21,10 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,7 @@ from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.calendar.atw import default_calendar
 from app.cases.models import InstanceParty, PartyBinding
-from app.cases.service import ensure_binding
+from app.cases.service import bind_party
 from app.db import Database
 from app.engine import service as engine
 from app.engine.errors import Conflict, NotFound
@@ -54,49 +56,18 @@ RETURN_MESSAGE = "retouroverzicht_verstuurd"
 OBJECTION_MESSAGE = "bezwaar_amw"
 AMW_TASK = "amw_contact_opnemen"
 
-# Bijlage 1 "Huurinningsproces per corporatie": per due day the first and second reminder
-# (day of the month; a second reminder on the 3rd falls in the next month). The signal goes to
-# the municipality after the second reminder, in the overview of the 30th (stroomschema stap
-# 2). Wonen Limburg's second reminder date is not in the document (None).
+# The partners' terms and teams are data (partners.yaml beside this file), not code.
+_PARTNERS = yaml.safe_load((Path(__file__).parent / "partners.yaml").read_text(encoding="utf-8"))
 ROUTE_SETTINGS: dict[str, dict[str, Any]] = {
-    "wonen-limburg": {
-        "bron": "Convenant bijlage 1, Wonen Limburg; stroomschema stap 1 en 2",
-        "inningsritme": [{"vervaldag": 1, "eerste_aanmaning": 13, "tweede_aanmaning": None}],
-        "tussentijds_contact": True,
-        "melding_na": "tweede aanmaning",
-        "melddag": 30,
-        "verwachte_signalen_per_maand": 250,
-    },
-    "st-joseph": {
-        "bron": "Convenant bijlage 1, Woningstichting St. Joseph; stroomschema stap 1 en 2",
-        "inningsritme": [
-            {"vervaldag": 1, "eerste_aanmaning": 3, "tweede_aanmaning": 10},
-            {"vervaldag": 5, "eerste_aanmaning": 7, "tweede_aanmaning": 14},
-            {"vervaldag": 10, "eerste_aanmaning": 12, "tweede_aanmaning": 19},
-            {"vervaldag": 15, "eerste_aanmaning": 17, "tweede_aanmaning": 24},
-            {"vervaldag": 20, "eerste_aanmaning": 22, "tweede_aanmaning": 29},
-            {"vervaldag": 25, "eerste_aanmaning": 27, "tweede_aanmaning": 3},
-        ],
-        "tussentijds_contact": True,
-        "melding_na": "tweede aanmaning",
-        "melddag": 30,
-        "verwachte_signalen_per_maand": 4,
-    },
+    key: corporation["route"] for key, corporation in _PARTNERS["corporations"].items()
 }
-# Reference pattern of each corporation's rows in its monthly overview.
-REFERENCE_PATTERNS = {
-    "wonen-limburg": r"WL-\d{4}-\d{2}-\d{4}",
-    "st-joseph": r"SJ-\d{4}-\d{2}-\d{4}",
+REFERENCE_PATTERNS: dict[str, str] = {
+    key: corporation["reference_pattern"] for key, corporation in _PARTNERS["corporations"].items()
 }
-REFERENCE_PREFIX = {"wonen-limburg": "WL", "st-joseph": "SJ"}
-
-# The municipality's teams per party in the demo (app/demo_data/common.py).
-DEFAULT_TEAMS = {
-    "administratie": "weert-administratie",
-    "sdv": "weert-sdv",
-    "participatie": "weert-participatie",
-    "amw": "amw-midden-limburg",
+REFERENCE_PREFIX: dict[str, str] = {
+    key: corporation["reference_prefix"] for key, corporation in _PARTNERS["corporations"].items()
 }
+DEFAULT_TEAMS: dict[str, str] = dict(_PARTNERS["teams"])
 OPTION_LABELS = {
     "gemeente": "Huurder wordt uitgenodigd door gemeente Weert",
     "amw": "Huurder wordt uitgenodigd door AMW",
@@ -123,7 +94,7 @@ def set_up(
     its partner settings per corporation. The teams and organisations must exist."""
     lines: list[str] = []
     for party, group_key in (teams or DEFAULT_TEAMS).items():
-        if ensure_binding(session, PROCESS, municipality, party, group_key):
+        if bind_party(session, PROCESS, municipality, party, group_key):
             lines.append(f"partijbinding {PROCESS} {party} -> {group_key}")
     for key in corporations:
         org = session.scalar(select(Organisation).where(Organisation.key == key))

@@ -7,7 +7,7 @@ overview goes out before the 10th, AMW gets its list on the 11th. The history is
 virtual clock (only this loader's own jobs and timers are run, so other demo data is left
 alone) and stops at the real "now": whatever lies in the future stays open, so the states are
 always consistent with today's date. The tenants are FICTIONAL test people of the embedded
-registers. Run after app.demo_data.common.load; idempotent.
+registers. Its organisations and people come first (ORGANISATIONS, PEOPLE); idempotent.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from app.calendar.atw import default_calendar
 from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
 from app.db import Database
+from app.demo_data.common import Organisation_, Person, load_people
 from app.demo_data.replay import fire_due_timers, run_pending_jobs
 from app.engine import service as engine
 from app.engine.errors import NotFound
@@ -34,9 +35,26 @@ from app.engine.models import (
     TaskStatus,
 )
 from app.intake import service as intake
-from app.processes import weert
+from app.processes.weert import service as weert
 
 PROCESS = weert.PROCESS
+
+# The organisations and people of this demo (made by app/demo_data/common.py load_people).
+ORGANISATIONS: list[Organisation_] = [
+    ("wonen-limburg", "Wonen Limburg", "woningcorporatie", "weert", []),
+    ("st-joseph", "Woningstichting St. Joseph", "woningcorporatie", "weert", []),
+    ("weert-administratie", "Gemeente Weert, administratie", "gemeente", "weert", []),
+    ("weert-sdv", "Gemeente Weert, schulddienstverlening", "gemeente", "weert", []),
+    ("weert-participatie", "Gemeente Weert, participatie", "gemeente", "weert", []),
+    ("amw-midden-limburg", "AMW Midden-Limburg", "amw", "weert", []),
+]
+PEOPLE: list[Person] = [
+    ("wl.marieke", "Marieke Peters", "wonen-limburg", ("behandelaar",), None),
+    ("weert.admin", "Rob Hendriks", "weert-administratie", ("behandelaar",), None),
+    ("weert.sdv", "Lotte Willems", "weert-sdv", ("behandelaar", "manager"), None),
+    ("weert.participatie", "Eva Smeets", "weert-participatie", ("behandelaar",), None),
+    ("amw.noor", "Noor Janssen", "amw-midden-limburg", ("behandelaar",), None),
+]
 WORKER = "demo-weert"
 
 # What the corporations know of their tenants (art. 12.2), for test people of the register
@@ -166,12 +184,12 @@ TENANTS: dict[str, dict[str, Any]] = {
 
 
 def load(db: Database, settings: Settings) -> list[str]:
-    lines: list[str] = []
+    lines = load_people(db, ORGANISATIONS, PEOPLE)
     with db.transaction() as session:
         try:
             engine.latest_version(session, PROCESS)
         except NotFound:
-            return [f"{PROCESS} is niet gedeployed: geen voorbeeldcasussen voor Weert"]
+            return lines + [f"{PROCESS} is niet gedeployed: geen voorbeeldcasussen voor Weert"]
         lines += weert.set_up(session)
         exists = session.scalar(
             select(ProcessInstance.id).where(ProcessInstance.definition_key == PROCESS).limit(1)

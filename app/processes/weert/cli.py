@@ -1,11 +1,11 @@
 """`stroom weert ...`: the return overview of stap 4, AMW's list and objections, from the
 command line. The commands act as a worker of the team bound to the municipality's party
-(`--namens`, default the administratie's team), so what they show and send is exactly what
+(`--on-behalf-of`, default the administratie's team), so what they show and send is exactly what
 that team may, and every read is in the processing log.
 
-    stroom weert retouroverzicht --corporatie wonen-limburg --maand 2026-03 [--versturen] [--csv]
-    stroom weert amw-lijst --maand 2026-04 [--csv]
-    stroom weert bezwaar WEE-2026-03-00001
+    stroom weert return-overview --corporation wonen-limburg --month 2026-03 [--send] [--csv]
+    stroom weert amw-list --month 2026-04 [--csv]
+    stroom weert objection WEE-2026-03-00001
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import sys
 import click
 from sqlalchemy import select
 
-from app.cli import Env, handle_errors, pass_env
+from app.clikit import Env, Group, handle_errors, pass_env
 
 
 def _month(_ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from app.processes.weert import PERIOD_PATTERN
+    from app.processes.weert.service import PERIOD_PATTERN
 
     if not re.match(PERIOD_PATTERN, value or ""):
         raise click.BadParameter("gebruik JJJJ-MM, bijvoorbeeld 2026-03", param=param)
@@ -29,7 +29,7 @@ def _month(_ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 def _principal(env: Env, party: str):  # type: ignore[no-untyped-def]
     from app.cases.models import PartyBinding
-    from app.processes import weert
+    from app.processes.weert import service as weert
 
     with env.db.session() as session:
         group = session.scalar(
@@ -52,8 +52,9 @@ def _begin() -> None:
     context.begin("cli", "stroom weert")
 
 
-_NAMENS = click.option(
-    "--namens",
+_ON_BEHALF_OF = click.option(
+    "--on-behalf-of",
+    "party",
     type=click.Choice(["administratie", "sdv", "amw"]),
     default="administratie",
     show_default=True,
@@ -61,36 +62,54 @@ _NAMENS = click.option(
 )
 
 
-@click.group("weert")
-def weert_group() -> None:
+_RENAMED = {
+    "--corporatie": "--corporation",
+    "--maand": "--month",
+    "--versturen": "--send",
+    "--namens": "--on-behalf-of",
+}
+
+
+@click.group(
+    "weert",
+    cls=Group,
+    renamed={
+        "retouroverzicht": "return-overview",
+        "amw-lijst": "amw-list",
+        "bezwaar": "objection",
+    },
+)
+def group() -> None:
     """Vroegsignalering huurschulden Weert: retouroverzicht, AMW-lijst en bezwaar."""
 
 
-@weert_group.command("retouroverzicht")
-@click.option("--corporatie", required=True, help="Sleutel van de corporatie, bijv. wonen-limburg.")
-@click.option("--maand", required=True, callback=_month, help="Maand van het maandoverzicht.")
-@click.option("--versturen", is_flag=True, help="Verstuur wat klaarstaat (idempotent).")
+@group.command("return-overview", renamed=_RENAMED)
+@click.option(
+    "--corporation", required=True, help="Sleutel van de corporatie, bijv. wonen-limburg."
+)
+@click.option("--month", required=True, callback=_month, help="Maand van het maandoverzicht.")
+@click.option("--send", is_flag=True, help="Verstuur wat klaarstaat (idempotent).")
 @click.option("--csv", "as_csv", is_flag=True, help="Het overzicht als CSV op stdout.")
-@_NAMENS
+@_ON_BEHALF_OF
 @pass_env
 @handle_errors
-def retouroverzicht(
-    env: Env, corporatie: str, maand: str, versturen: bool, as_csv: bool, namens: str
+def return_overview(
+    env: Env, corporation: str, month: str, send: bool, as_csv: bool, party: str
 ) -> None:
-    """Toon (en verstuur met --versturen) het retouroverzicht van een corporatie."""
+    """Toon (en verstuur met --send) het retouroverzicht van een corporatie."""
     from app.exports import to_csv
-    from app.processes import weert_overviews as views
+    from app.processes.weert import overviews as views
 
     _begin()
-    principal = _principal(env, namens)
-    if versturen:
-        result = views.send(env.db, principal, corporatie, maand, env.settings.secret_key)
+    principal = _principal(env, party)
+    if send:
+        result = views.send(env.db, principal, corporation, month, env.settings.secret_key)
         click.echo(result.message, err=as_csv)
         for key in result.overview.skipped:
             click.echo(f"niet verstuurd (wachtte niet meer): {key}", err=True)
     with env.db.session() as session:
         doc = views.overview_document(
-            env.db, session, principal, corporatie, maand, env.settings.secret_key
+            env.db, session, principal, corporation, month, env.settings.secret_key
         )
     labels, rows = doc.table()
     if as_csv:
@@ -100,7 +119,7 @@ def retouroverzicht(
     summary = doc.summary()
     sent = summary.get("verstuurd_op")
     click.echo(
-        f"Retouroverzicht {doc.corporation_name} {maand}: "
+        f"Retouroverzicht {doc.corporation_name} {month}: "
         + (f"verstuurd {sent:%d-%m-%Y %H:%M}" if sent else "nog niet verstuurd")
         + f", te versturen {summary.get('te_versturen', 0)}"
         + f", in verrijking of selectie {summary.get('in_behandeling', 0)}"
@@ -111,47 +130,48 @@ def retouroverzicht(
         click.echo("\t".join("" if v is None else str(v) for v in row))
 
 
-@weert_group.command("amw-lijst")
-@click.option("--maand", required=True, callback=_month, help="Maand waarin AMW de lijst kreeg.")
+@group.command("amw-list", renamed=_RENAMED)
+@click.option("--month", required=True, callback=_month, help="Maand waarin AMW de lijst kreeg.")
 @click.option("--csv", "as_csv", is_flag=True, help="De lijst als CSV op stdout.")
-@_NAMENS
+@_ON_BEHALF_OF
 @pass_env
 @handle_errors
-def amw_lijst(env: Env, maand: str, as_csv: bool, namens: str) -> None:
+def amw_list(env: Env, month: str, as_csv: bool, party: str) -> None:
     """Toon de AMW-lijst van een maand (gezinnen met minderjarige kinderen eerst)."""
     from app.exports import to_csv
-    from app.processes import weert_overviews as views
+    from app.processes.weert import overviews as views
 
     _begin()
-    principal = _principal(env, namens)
+    principal = _principal(env, party)
     with env.db.session() as session:
-        doc = views.amw_document(env.db, session, principal, maand, env.settings.secret_key)
+        doc = views.amw_document(env.db, session, principal, month, env.settings.secret_key)
     labels, rows = doc.table()
     if as_csv:
         sys.stdout.buffer.write(to_csv(labels, rows))
         sys.stdout.flush()
         return
-    click.echo(f"AMW-lijst {maand}: {len(rows)} huurders")
+    click.echo(f"AMW-lijst {month}: {len(rows)} huurders")
     click.echo("\t".join(labels))
     for row in rows:
         click.echo("\t".join("" if v is None else str(v) for v in row))
 
 
-@weert_group.command("bezwaar")
-@click.argument("kenmerk")
+@group.command("objection", renamed=_RENAMED)
+@click.argument("case_key", metavar="KEY")
 @click.option(
-    "--namens",
+    "--on-behalf-of",
+    "party",
     type=click.Choice(["administratie", "sdv"]),
     default="administratie",
     show_default=True,
 )
 @pass_env
 @handle_errors
-def bezwaar(env: Env, kenmerk: str, namens: str) -> None:
-    """Leg vast dat de huurder van zaak KENMERK bezwaar maakt tegen AMW (art. 10.4)."""
-    from app.processes import weert
+def objection(env: Env, case_key: str, party: str) -> None:
+    """Leg vast dat de huurder van zaak KEY bezwaar maakt tegen AMW (art. 10.4)."""
+    from app.processes.weert import service as weert
 
     _begin()
-    principal = _principal(env, namens)
-    weert.object_to_amw(env.db, principal, kenmerk, env.settings.secret_key)
-    click.echo(f"bezwaar tegen AMW vastgelegd voor zaak {kenmerk}")
+    principal = _principal(env, party)
+    weert.object_to_amw(env.db, principal, case_key, env.settings.secret_key)
+    click.echo(f"bezwaar tegen AMW vastgelegd voor zaak {case_key}")

@@ -1,0 +1,32 @@
+"""The running app's services: its settings and database (`stroom()`), and the request's
+database session (`db_session()`). A leaf: every web and API module may import it; it imports
+no domain.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database
+
+
+class Stroom:
+    """What the application holds: its settings and its database."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+
+
+def stroom() -> Stroom:
+    return current_app.extensions["stroom"]
+
+
+def db_session() -> Session:
+    """One session per request; write requests take SQLite's write lock up front."""
+    if "db_session" not in g:
+        write = request.method not in ("GET", "HEAD", "OPTIONS")
+        g.db_session = stroom().db.session(write=write)
+    return g.db_session
