@@ -48,7 +48,10 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def dutch(n: float) -> str:
-    return f"{n:,}".replace(",", ".")
+    """1234567 -> '1.234.567', 0.5 -> '0,5'."""
+    if isinstance(n, float) and n.is_integer():
+        n = int(n)
+    return f"{n:,}".replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 class Interrupted(BaseException):
@@ -89,8 +92,8 @@ def resident_memory() -> int:
 
 
 class _CpuClock:
-    """CPU time a thread has used since a moment, read cheaply: until the first reading the
-    wall-clock time counts as CPU time (an upper bound), after it the thread's own clock."""
+    """CPU time a thread has used since a moment, read cheaply: until `start()` the wall-clock
+    time counts as CPU time (an upper bound), after it the thread's own clock adds to that."""
 
     def __init__(self, started: float, read: Callable[[], float]) -> None:
         self.started = started
@@ -98,11 +101,14 @@ class _CpuClock:
         self._base: float | None = None
         self._before = 0.0
 
-    def used(self, now: float) -> float:
+    def start(self, now: float) -> None:
         if self._base is None:
             self._base = self._read()
             self._before = now - self.started
-            return self._before
+
+    def used(self, now: float) -> float:
+        if self._base is None:
+            return now - self.started
         return self._before + self._read() - self._base
 
 
@@ -175,7 +181,7 @@ class Budget:
     def time_message(self) -> str:
         if self.scope is not None and self.seconds < self.MAX_SECONDS:
             return (
-                "script loopt te lang: de berekeningen van deze stap duren samen meer dan "
+                "script loopt te lang: alle berekeningen samen meer dan "
                 f"{dutch(self.scope.seconds)} s rekentijd"
             )
         return f"script loopt te lang: meer dan {dutch(self.MAX_SECONDS)} s rekentijd"
@@ -189,6 +195,7 @@ class Budget:
         if self.exceeded is not None:
             raise SandboxError(self.exceeded)
         now = _monotonic()
+        self.cpu.start(now)
         used = self.cpu.used(now)
         if used >= self.seconds:
             self.exceed(self.time_message())
@@ -206,10 +213,12 @@ class Budget:
                 f"script gebruikt te veel geheugen: meer dan {dutch(self.MAX_MEMORY // _MB)} MB"
             )
 
-    def finish(self) -> None:
-        """Book the time spent on the enclosing evaluation_budget."""
+    def finish(self) -> float:
+        """The time the evaluation took, booked on the enclosing evaluation_budget."""
+        used = self.cpu.used(_monotonic())
         if self.scope is not None:
-            self.scope.spent += self.cpu.used(_monotonic())
+            self.scope.spent += used
+        return used
 
 
 # -- the watchdog ----------------------------------------------------------------------------
@@ -286,6 +295,7 @@ class Watchdog:
         budget = entry.budget
         if entry.cpu is None:
             entry.cpu = _CpuClock(budget.started, _thread_clock(entry.thread))
+            entry.cpu.start(now)
         return (
             entry.cpu.used(now) > budget.seconds + self.GRACE
             or now - budget.started > budget.WALL_SECONDS + self.GRACE

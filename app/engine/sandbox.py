@@ -814,15 +814,18 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 def _run(limits: Limits, run: Callable[[], Any]) -> Any:
     """Run compiled code under its budget and the watchdog; every way it can overrun ends in
     one SandboxError, raised outside any handler so it drags no huge exception along."""
+    if limits.seconds <= 0:  # the enclosing evaluation_budget is spent
+        raise SandboxError(limits.time_message())
     watch = WATCHDOG.watch(limits)
     problem: str | None = None
     line: int | None = None
+    used = 0.0
     try:
         try:
             result = run()
         finally:
             WATCHDOG.unwatch(watch)
-            limits.finish()
+            used = limits.finish()
     except Interrupted as exc:
         problem, line = limits.time_message(), _script_line(exc)
     except RecursionError as exc:
@@ -832,13 +835,14 @@ def _run(limits: Limits, run: Callable[[], Any]) -> Any:
     except SandboxError as exc:
         problem, line = str(exc), exc.line or _script_line(exc)
     except Exception as exc:
-        if limits.exceeded is None and not watch.fired and not _too_big_to_report(exc):
+        overran = watch.fired or used > limits.seconds
+        if limits.exceeded is None and not overran and not _too_big_to_report(exc):
             raise
         problem = f"{type(exc).__name__} met een te lange foutmelding"
         line = _script_line(exc)
     if limits.exceeded is not None:  # also when the script caught it and carried on
         problem = limits.exceeded
-    elif watch.fired:
+    elif watch.fired or used > limits.seconds:  # in code without checks of its own
         problem = limits.time_message()
     if problem is not None:
         raise SandboxError(problem, line)
