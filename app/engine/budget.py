@@ -96,8 +96,11 @@ class _CpuClock:
     time counts as CPU time (an upper bound), after it the thread's own clock adds to that."""
 
     def __init__(self, started: float, read: Callable[[], float]) -> None:
-        self.started = started
         self._read = read
+        self.reset(started)
+
+    def reset(self, started: float) -> None:
+        self.started = started
         self._base: float | None = None
         self._before = 0.0
 
@@ -123,6 +126,13 @@ class Budget:
     MAX_MEMORY = 128 * _MB  # growth of the process's memory during the evaluation
 
     def __init__(self) -> None:
+        self.cpu = _CpuClock(0.0, time.thread_time)
+        self.watch = Watch(self)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new evaluation (a budget is reused: making one costs more than most
+        evaluations do)."""
         self.started = _monotonic()
         self.scope: _Scope | None = getattr(_LOCAL, "scope", None)
         seconds = self.MAX_SECONDS
@@ -130,7 +140,7 @@ class Budget:
             seconds = max(0.0, min(seconds, self.scope.seconds - self.scope.spent))
         self.seconds = seconds
         self.next_check = self.started + min(_CHECK_EVERY, seconds)
-        self.cpu = _CpuClock(self.started, time.thread_time)
+        self.cpu.reset(self.started)
         self.iterations = 0
         self.depth = 0
         self.memory_base: int | None = None
@@ -234,8 +244,8 @@ def _thread_clock(thread: int) -> Callable[[], float]:
 
 class Watch:
     def __init__(self, budget: Budget) -> None:
-        self.thread = threading.get_ident()
         self.budget = budget
+        self.thread = 0
         self.cpu: _CpuClock | None = None  # the watchdog's reading of the thread's CPU time
         self.fired = False
 
@@ -260,7 +270,10 @@ class Watchdog:
         self._thread: threading.Thread | None = None
 
     def watch(self, budget: Budget) -> Watch:
-        entry = Watch(budget)
+        entry = budget.watch
+        entry.thread = threading.get_ident()
+        entry.cpu = None
+        entry.fired = False
         with self._lock:
             self._watched.add(entry)
             if self._thread is None:

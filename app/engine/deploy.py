@@ -1,9 +1,10 @@
 """Validate diagrams and store each changed process as a new version.
 
 `deploy(session, paths)` reads every BPMN file, refuses DTDs and entities outright (no XXE, no
-entity expansion), parses with our Camunda-dialect parser, and checks every expression, form
-reference and service-task topic. It reports file, element id, line and message for each
-problem; one problem anywhere stores nothing. A process whose content (diagram, referenced
+entity expansion), refuses paths longer than the engine can handle (MAX_CHAIN), parses with
+our Camunda-dialect parser, and checks every expression, form reference and service-task
+topic. It reports file, element id, line and message for each problem; one problem anywhere
+stores nothing. A process whose content (diagram, referenced
 forms, called processes) is unchanged gets no new version.
 """
 

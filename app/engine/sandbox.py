@@ -32,6 +32,7 @@ import builtins as _builtins
 import math
 import operator
 import re
+import threading
 import types
 from collections.abc import Callable, Mapping, Sized
 from datetime import date, datetime, timedelta
@@ -280,6 +281,14 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?")
 _CONVERSIONS: dict[int, Callable[[Any], str]] = {ord("r"): repr, ord("s"): str, ord("a"): ascii}
 
 
+# Guards that need no budget.
+GUARDS: dict[str, Any] = {
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
+}
+
+
 class _GuardedType:
     """A builtin type as a diagram sees it: a call goes through a guard, while isinstance(),
     issubclass() and its (guarded) attributes work as for the type itself."""
@@ -350,8 +359,13 @@ class Limits(Budget):
     MAX_BITS = 4_096  # of an integer an operation produces (1,234 decimal digits)
     MAX_ROUND_DIGITS = 1_000  # round(x, n): round(5, -10**8) computes 10**(10**8)
 
-    def guards(self) -> dict[str, Any]:
-        """The names the compiled code calls, bound to this evaluation."""
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = False
+        self.guards = self._guards()
+
+    def _guards(self) -> dict[str, Any]:
+        """The names the compiled code calls, bound to this budget."""
         hashing = self._hashing
         builtins = dict(BUILTINS)
         builtins.update(
@@ -367,6 +381,7 @@ class Limits(Budget):
             }
         )
         return {
+            **GUARDS,
             "__builtins__": builtins,
             "_getiter_": self.getiter,
             "_tick_": self.tick,
@@ -409,8 +424,11 @@ class Limits(Budget):
     # -- operators -----------------------------------------------------------------------------
 
     def binop(self, op: str, left: Any, right: Any) -> Any:
-        if op == "+" and type(left) in _NUMBERS and type(right) in _NUMBERS:
-            return self._sum(left + right)  # the common case, kept cheap
+        if type(left) in _NUMBERS and type(right) in _NUMBERS:  # the common case, kept cheap
+            if op == "+":
+                return self._sum(left + right)
+            if type(left) is float or type(right) is float:  # overflows, never grows
+                return _BINOPS[op](left, right)
         self._allow_binop(op, left, right)
         return _BINOPS[op](left, right)
 
@@ -422,7 +440,7 @@ class Limits(Budget):
 
     def inplacevar(self, op: str, x: Any, y: Any) -> Any:
         if op == "+=" and type(x) in _NUMBERS and type(y) in _NUMBERS:
-            return self._sum(x + y)  # counters and totals, kept cheap
+            return self._sum(x + y)  # counters and totals: the common case, kept cheap
         if op not in _INPLACE:
             raise SandboxError(f"operator {op} is niet toegestaan")
         if op in ("+=", "*=", "**="):
@@ -433,12 +451,14 @@ class Limits(Budget):
 
     def format_value(self, value: Any, spec: str = "", conversion: int = -1) -> str:
         """An f-string field: the text of the value and the widths in its spec are bounded."""
-        self.allow_text("opmaak", value)
-        for digits in _WIDTHS.findall(spec):
-            self.allow_items("opmaak", int(digits), 4)
-        if isinstance(value, Decimal) and value.is_finite():
-            self.allow_items("opmaak", abs(value.adjusted()), 4)  # f'{Decimal("1e999999"):f}'
-        if conversion in _CONVERSIONS:  # !r, !s, !a apply before the spec
+        if type(value) not in _SHORT_TEXT:
+            self.allow_text("opmaak", value)
+            if isinstance(value, Decimal) and value.is_finite():  # f'{Decimal("1e999999"):f}'
+                self.allow_items("opmaak", abs(value.adjusted()), 4)
+        if spec:
+            for digits in _WIDTHS.findall(spec):
+                self.allow_items("opmaak", int(digits), 4)
+        if conversion != -1:  # !r, !s, !a apply before the spec
             value = _CONVERSIONS[conversion](value)
         return format(value, spec)
 
@@ -495,8 +515,8 @@ class Limits(Budget):
 
     def _bounded_text_method(self, text: Any, name: str, method: Callable[..., Any]) -> Any:
         def bounded(*args: Any, **kwargs: Any) -> Any:
-            if name == "join":
-                args = (list(self.getiter(args[0])), *args[1:]) if args else args
+            if name == "join" and args:  # a generator of the script's ticks on its own
+                args = (list(args[0]), *args[1:])
             try:
                 size = _TEXT_SIZES[name](text, *args, **kwargs)
             except TypeError:
@@ -651,13 +671,6 @@ class _LimitingPolicy(RestrictingNodeTransformer):
         return ast.fix_missing_locations(node)
 
 
-GUARDS: dict[str, Any] = {
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_apply_": lambda func, *args, **kwargs: func(*args, **kwargs),
-}
-
-
 def _escapes_finally(tree: ast.AST) -> list[ast.stmt]:
     """`return`, `break` or `continue` in a finally block: it silently drops the exception
     being raised, even the budget's."""
@@ -759,8 +772,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     def _globals(
         self, limits: Limits, context: Mapping[str, Any], external: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        scope: dict[str, Any] = dict(GUARDS)
-        scope.update(limits.guards())
+        scope: dict[str, Any] = dict(limits.guards)
         scope.update(self.globals)
         if external:
             scope.update(external)
@@ -774,7 +786,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         external_context: Mapping[str, Any] | None = None,
     ) -> Any:
         code = _compiled(expression.strip(), "eval")
-        limits = Limits()
+        limits = _limits()
         scope = self._globals(limits, context, external_context)
         result = _run(limits, lambda: eval(code, scope))  # noqa: S307 - restricted
         if type(result) not in _SHORT_TEXT and text_size(result, Limits.MAX_ITEMS) > (
@@ -793,7 +805,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         if clash:
             raise SandboxError(f"taakdata overschrijft functies: {sorted(clash)}")
         code = _compiled(script, "exec")
-        limits = Limits()
+        limits = _limits()
         scope = self._globals(limits, context, external_context)
         reserved = set(self.globals) | set(external_context or {})  # guards start with _
         _run(limits, lambda: exec(code, scope))  # noqa: S102 - restricted
@@ -811,6 +823,22 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         raise SandboxError("service tasks run as external jobs, not inside the engine")
 
 
+_THREAD = threading.local()
+
+
+def _limits() -> Limits:
+    """This thread's budget and guards, reset for a new evaluation; a new one for an evaluation
+    inside an evaluation (a registered function that evaluates)."""
+    limits: Limits | None = getattr(_THREAD, "limits", None)
+    if limits is None:
+        limits = _THREAD.limits = Limits()
+    elif limits.running:
+        limits = Limits()
+    else:
+        limits.reset()
+    return limits
+
+
 def _run(limits: Limits, run: Callable[[], Any]) -> Any:
     """Run compiled code under its budget and the watchdog; every way it can overrun ends in
     one SandboxError, raised outside any handler so it drags no huge exception along."""
@@ -820,12 +848,14 @@ def _run(limits: Limits, run: Callable[[], Any]) -> Any:
     problem: str | None = None
     line: int | None = None
     used = 0.0
+    limits.running = True
     try:
         try:
             result = run()
         finally:
-            WATCHDOG.unwatch(watch)
+            limits.running = False
             used = limits.finish()
+            WATCHDOG.unwatch(watch)
     except Interrupted as exc:
         problem, line = limits.time_message(), _script_line(exc)
     except RecursionError as exc:
@@ -851,6 +881,12 @@ def _run(limits: Limits, run: Callable[[], Any]) -> Any:
 
 def check_data_value(name: str, value: Any) -> None:
     """Task data must stay plain data of a bounded size: it is stored, shown and exported."""
+    if type(value) in _SHORT_TEXT:  # the common case, kept cheap
+        if type(value) is str and len(value) > Limits.MAX_ITEMS:
+            raise SandboxError(
+                f"variabele {name!r} is te groot (meer dan {dutch(Limits.MAX_ITEMS)} tekens)"
+            )
+        return
     size = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack and size <= Limits.MAX_ITEMS:
