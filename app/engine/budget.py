@@ -3,14 +3,14 @@
 Sandboxed code is compiled with a call to `Budget.tick()` at the top of every loop body,
 comprehension step and function body (see sandbox.py). `tick()` counts iterations and, every
 few milliseconds, compares the CPU time the thread spent on the evaluation with its budget
-and the process's resident memory with what it was when the evaluation began; every guard in
-the sandbox calls `check()` as well, so a statement of many large operations is caught like a
-loop. Time is the thread's CPU time (`time.thread_time()`), so a busy machine does not fail an
-evaluation its own work would finish; a ceiling on wall-clock time covers waiting. Once
-exceeded, a budget stays exceeded: code that catches the error meets it again at its next step,
-and the evaluation fails at its end even if the code swallowed it. An evaluation that ends
-within its first check interval, as ordinary expressions do, never reads a clock but the cheap
-monotonic one.
+and the process's resident memory with what it was at the evaluation's first check (and
+before every large result a guard lets through); every guard in the sandbox calls `check()`
+as well, so a statement of many large operations is caught like a loop. Time is the thread's
+CPU time (`time.thread_time()`), so a busy machine does not fail an evaluation its own work
+would finish; a ceiling on wall-clock time covers waiting. Once exceeded, a budget stays
+exceeded: code that catches the error meets it again at its next step, and the evaluation
+fails at its end even if the code swallowed it. An evaluation that ends within its first check
+interval, as ordinary expressions do, never reads a clock but the cheap monotonic one.
 
 Code the compiler cannot instrument, such as a registered function (app.engine.functions)
 looping in Python, is covered by a watchdog thread: when the evaluating thread has spent its
