@@ -1,9 +1,10 @@
 """Validate diagrams and store each changed process as a new version.
 
 `deploy(session, paths)` reads every BPMN file, refuses DTDs and entities outright (no XXE, no
-entity expansion), parses with our Camunda-dialect parser, and checks every expression, form
-reference and service-task topic. It reports file, element id, line and message for each
-problem; one problem anywhere stores nothing. A process whose content (diagram, referenced
+entity expansion), refuses paths longer than the engine can handle (MAX_CHAIN), parses with
+our Camunda-dialect parser, and checks every expression, form reference and service-task
+topic. It reports file, element id, line and message for each problem; one problem anywhere
+stores nothing. A process whose content (diagram, referenced
 forms, called processes) is unchanged gets no new version.
 """
 
@@ -132,7 +133,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
         except DeploymentError as exc:
             problems.extend(exc.problems)
             continue
-        structural = _structural_problems(path, root)
+        structural = _structural_problems(path, root) or _chain_problems(path, root)
         if structural:
             problems.extend(structural)
             continue
@@ -319,6 +320,107 @@ def _structural_problems(path: Path, root: etree._Element) -> list[Problem]:
     return problems
 
 
+# Flow elements one after another that a process may have. SpiffWorkflow parses a diagram by
+# recursion along its sequence flows (and builds and runs instances that way), so a long chain
+# meets Python's recursion limit: measured, a chain of about 480 tasks fails to parse from a
+# shallow stack, and an instance of 480 script tasks takes ~3 s to run. 300 leaves room for
+# deeper stacks (web requests, worker threads); real processes have a few dozen.
+MAX_CHAIN = 300
+
+
+def _chain_problems(path: Path, root: etree._Element) -> list[Problem]:
+    problems: list[Problem] = []
+    for process in root.iterchildren(f"{{{BPMN_NS}}}process"):
+        length, chain = _longest_chain(process)
+        if length > MAX_CHAIN:
+            element = _element_at(chain, MAX_CHAIN + 1)
+            problems.append(
+                Problem(
+                    str(path),
+                    element.get("id"),
+                    element.sourceline,
+                    f"meer dan {MAX_CHAIN} elementen achter elkaar (een pad van {length} vanaf "
+                    f"{chain[0].get('id')!r}); de engine verwerkt een diagram recursief en kan "
+                    f"er hoogstens {MAX_CHAIN} aan: verdeel het proces over deelprocessen "
+                    "(call activity)",
+                )
+            )
+    return problems
+
+
+def _element_at(chain: list[etree._Element], position: int) -> etree._Element:
+    """The element where a chain (a sub-process counting its own chain) passes `position`."""
+    count = 0
+    for element in chain:
+        count += _weight(element)
+        if count >= position:
+            return element
+    return chain[-1]
+
+
+def _weight(element: etree._Element) -> int:
+    if element.tag == f"{{{BPMN_NS}}}subProcess":
+        return 1 + _longest_chain(element)[0]
+    return 1
+
+
+def _longest_chain(scope: etree._Element) -> tuple[int, list[etree._Element]]:
+    """The longest path of flow elements in a process or sub-process along sequence flows and
+    boundary events, loops cut where they close; an embedded sub-process counts its own path
+    too. Iterative: the point is not to recurse as deep as the diagram is long."""
+    nodes: dict[str, etree._Element] = {}
+    edges: dict[str, list[str]] = {}
+    for child in scope.iterchildren():
+        if isinstance(child.tag, str) and child.get("id"):
+            nodes[child.get("id")] = child
+    for child in nodes.values():
+        if child.tag == f"{{{BPMN_NS}}}sequenceFlow":
+            source, target = child.get("sourceRef"), child.get("targetRef")
+        elif child.tag == f"{{{BPMN_NS}}}boundaryEvent":
+            source, target = child.get("attachedToRef"), child.get("id")
+        else:
+            continue
+        if source in nodes and target in nodes:
+            edges.setdefault(source, []).append(target)
+    flows = {i for i, n in nodes.items() if n.tag == f"{{{BPMN_NS}}}sequenceFlow"}
+    targets = {t for ts in edges.values() for t in ts}
+    order = [i for i in nodes if i not in flows and i not in targets]
+    order += [i for i in nodes if i not in flows and i in targets]
+    # Depth-first, finishing each element after everything it leads to; an edge back to an
+    # element still being visited closes a loop and is not followed.
+    longest: dict[str, int] = {}
+    following: dict[str, str | None] = {}
+    visiting: set[str] = set()
+    for root in order:
+        if root in longest:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        visiting.add(root)
+        while stack:
+            node, index = stack[-1]
+            successors = edges.get(node, [])
+            if index < len(successors):
+                stack[-1] = (node, index + 1)
+                successor = successors[index]
+                if successor not in longest and successor not in visiting:
+                    visiting.add(successor)
+                    stack.append((successor, 0))
+                continue
+            stack.pop()
+            visiting.discard(node)
+            best = max((s for s in successors if s in longest), key=longest.get, default=None)
+            longest[node] = _weight(nodes[node]) + (longest[best] if best else 0)
+            following[node] = best
+    if not longest:
+        return 0, []
+    start = max(order, key=lambda i: longest.get(i, 0))
+    chain, current = [], start
+    while current is not None:
+        chain.append(nodes[current])
+        current = following.get(current)
+    return longest[start], chain
+
+
 def _unsupported_event_subprocess(element: etree._Element) -> str | None:
     """An event sub-process started from outside (message, signal) would deploy and then
     never start: SpiffWorkflow 3.2 creates it only when the event is already being caught, so
@@ -347,6 +449,11 @@ def _from_validation(path: Path, root: etree._Element, exc: ValidationException)
         found = root.xpath("//*[@id=$id]", id=element)
         line = found[0].sourceline if found else None
     message = str(exc).split("\n")[0]
+    if "RecursionError" in message:  # a shape _chain_problems does not foresee
+        message = (
+            "het diagram is te diep of te lang voor de engine (recursielimiet van Python "
+            "bereikt); verdeel het proces over deelprocessen (call activity)"
+        )
     return Problem(str(path), element, line, message)
 
 

@@ -27,6 +27,15 @@ class Conflict(EngineError):
     code = "conflict"
 
 
+class SandboxError(Exception):
+    """An expression or script that the sandbox refuses, or that overran its budget; `line`
+    is the script's line where it happened, when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class InvalidInput(EngineError):
     status = 422
     code = "invalid_input"

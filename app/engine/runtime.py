@@ -40,6 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import clock
 from app.cases.models import InstanceParty
 from app.engine import spiff_clock
+from app.engine.budget import Budget, evaluation_budget
 from app.engine.errors import Conflict, NotFound
 from app.engine.models import (
     HumanTask,
@@ -500,15 +501,19 @@ class Execution:
         at its element, and everything done before it is kept."""
         token = _CURRENT.set(self)
         try:
-            # do_engine_steps() refreshes timers only at its end, leaving a timer that fires
-            # there READY but not run; go round until nothing automatic is ready.
-            self.workflow.refresh_timers()
-            for _ in range(1000):
-                self.workflow.do_engine_steps()
-                if not any(
-                    not t.task_spec.manual for t in self.workflow.get_tasks(state=TaskState.READY)
-                ):
-                    break
+            # Scripts and expressions of one run share a budget: a diagram that loops through
+            # script tasks cannot hold the instance's lock for minutes (see budget.py).
+            with evaluation_budget(Budget.RUN_SECONDS):
+                # do_engine_steps() refreshes timers only at its end, leaving a timer that fires
+                # there READY but not run; go round until nothing automatic is ready.
+                self.workflow.refresh_timers()
+                for _ in range(1000):
+                    self.workflow.do_engine_steps()
+                    if not any(
+                        not t.task_spec.manual
+                        for t in self.workflow.get_tasks(state=TaskState.READY)
+                    ):
+                        break
         except Exception as exc:  # noqa: BLE001 - every engine failure becomes an incident
             task = getattr(exc, "task", None) or _task_in_traceback(exc)
             if task is None:

@@ -19,7 +19,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-from app.engine.errors import Problem
+from app.engine.budget import Budget, evaluation_budget
+from app.engine.errors import Problem, SandboxError
 from app.engine.script_engine import script_engine
 
 SampleProvider = Callable[[Any], dict[str, Any]]
@@ -47,7 +48,10 @@ def check_timers(parsed: Any) -> list[Problem]:
 
     token = DEPLOYING.set(getattr(parsed, "catalogue", None))
     try:
-        return _check_timers(parsed)
+        # One budget for all of a process's samples: a diagram of many slow timers is
+        # refused as quickly as one very slow timer.
+        with evaluation_budget(Budget.RUN_SECONDS):
+            return _check_timers(parsed)
     finally:
         DEPLOYING.reset(token)
 
@@ -91,6 +95,8 @@ def _check_timers(parsed: Any) -> list[Problem]:
 
 
 def _evaluation_problem(exc: Exception) -> str:
+    if isinstance(exc, SandboxError):
+        return f"geweigerd bij evalueren met voorbeelddata: {exc}"
     if isinstance(exc, NameError):
         return (
             f"{exc}; voeg de variabele met een voorbeeldwaarde toe aan de gegevenscatalogus "

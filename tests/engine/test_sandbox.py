@@ -162,3 +162,43 @@ def test_an_endless_script_in_a_diagram_becomes_an_incident(db, clock, settings,
         incident = session.scalars(select(Incident)).one()
     assert incident.kind == "script" and "te lang" in incident.message
     assert instance(db, instance_id).status == "error"
+
+
+def test_guarded_builtins_and_methods_behave_as_python_does() -> None:
+    """The guards wrap str, set, dict, pow, sum, round, print, slices and more: ordinary use
+    must give what plain Python gives."""
+    env = SandboxEnvironment({})
+    context: dict = {"naam": "Jansen", "bedragen": [120, 80.5, 3]}
+    env.execute(
+        "a = [isinstance(naam, str), isinstance(3, (str, int)), isinstance(1, str)]\n"
+        "b = str.upper(naam) + str(12) + repr('x') + ', '.join(str(x) for x in bedragen)\n"
+        "c = sorted(set([3, 1, 3])) + sorted(frozenset('ab')) + sorted({*[2, 2]})\n"
+        "d = dict(a=1) | dict([('b', 2)]) | dict.fromkeys(['c'], 3) | {**{'e': 5}}\n"
+        "e = [pow(2, 10), pow(3, 4, 5), sum(bedragen), sum([[1], [2]], []), round(2.567, 2)]\n"
+        "print('regel', 1)\n"
+        "f = printed\n"
+        "g = [1, 2, 3]\n"
+        "g[1:] = [5]\n"
+        "g.extend([6])\n"
+        "g += [7]\n"
+        "h = 'abc'.translate({97: 'x'}) + f'{naam!r:>10}' + '%5.1f' % 3.14159\n"
+        "def fib(n):\n"
+        "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+        "i = [fib(15), sorted(bedragen, key=lambda x: -x)[0], (5).to_bytes(2, 'big').hex()]\n"
+        "del fib\n"
+        "try:\n"
+        "    int('x')\n"
+        "except:\n"
+        "    j = 'gevangen'\n",
+        context,
+    )
+    assert context["a"] == [True, True, False]
+    assert context["b"] == "JANSEN12'x'120, 80.5, 3"
+    assert context["c"] == [1, 3, "a", "b", 2]
+    assert context["d"] == {"a": 1, "b": 2, "c": 3, "e": 5}
+    assert context["e"] == [1024, 1, 203.5, [1, 2], 2.57]
+    assert context["f"] == "regel 1\n"
+    assert context["g"] == [1, 5, 6, 7]
+    assert context["h"] == "xbc  'Jansen'  3.1"
+    assert context["i"] == [610, 120, "0005"]
+    assert context["j"] == "gevangen"
