@@ -11,9 +11,10 @@ from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases.models import PartyBinding
 from app.engine import service
-from app.engine.errors import InvalidInput
+from app.engine.errors import Forbidden, InvalidInput
 from app.engine.models import ProcessInstance
 from app.engine.runtime import Execution, version_catalogue
+from app.intake.models import IntakeRoute
 from app.privacy.access import check_writable
 
 
@@ -96,11 +97,18 @@ def start_case(
 ) -> ProcessInstance:
     """Start a case. `check_rights=False` is for the intake, which validated the partner's
     signal against the catalogue itself and adds fields of its own (melddatum, ...); it also
-    hands in the version and the party bindings it looked up once for a whole batch."""
+    hands in the version and the party bindings it looked up once for a whole batch.
+
+    Only the installation itself (a token without organisation, the CLI, a simulation)
+    names the municipality freely and the parties; anyone else starts what an intake route
+    of its organisation allows, and the case's parties follow from the bindings."""
     version = version or service.latest_version(session, process_key)
     catalogue = version_catalogue(session, version.id)
     values = service.check_data(data)
-    municipality = municipality or principal.municipality
+    if check_rights and not principal.is_system:
+        municipality = route_municipality(session, principal, process_key, municipality, parties)
+    else:
+        municipality = municipality or principal.municipality
     if check_rights and catalogue is not None and not principal.is_system:
         reporting = catalogue.reporting_party
         first_phase = next(iter(catalogue.phases), None)
@@ -112,7 +120,7 @@ def start_case(
             catalogue,
             municipality,
             None if principal.is_system else principal,
-            parties,
+            parties if principal.is_system else None,
         )
 
     execution = Execution.create(
@@ -128,6 +136,59 @@ def start_case(
 
     execution.run_engine()
     return execution.save()
+
+
+def route_municipality(
+    session: Session,
+    principal: Principal,
+    process_key: str,
+    municipality: str | None,
+    parties: dict[str, str] | None,
+) -> str:
+    """The municipality in which an organisation may start this process: that of one of its
+    intake routes to it. Parties are never the caller's word: a partner naming itself (or
+    anyone) as the social team would read what only the team may read."""
+    if parties:
+        raise Forbidden(
+            "alleen beheer (een token zonder organisatie) mag partijen aanwijzen",
+            {
+                "parties": [
+                    "de partijen volgen uit de afspraken van de gemeente en uit uw token; "
+                    "laat dit veld weg"
+                ]
+            },
+        )
+    allowed = sorted(
+        session.scalars(
+            select(IntakeRoute.municipality).where(
+                IntakeRoute.organisation_id == principal.organisation_id,
+                IntakeRoute.process_key == process_key,
+            )
+        )
+    )
+    if not allowed:
+        raise Forbidden(
+            f"uw organisatie mag proces {process_key!r} niet starten",
+            {"proces": ["uw organisatie heeft geen meldroute naar dit proces"]},
+        )
+    if municipality is None:
+        if len(allowed) > 1:
+            raise InvalidInput(
+                "gemeente ontbreekt",
+                {
+                    "municipality": [
+                        f"uw organisatie meldt dit proces in {', '.join(allowed)}; "
+                        "geef de gemeente op"
+                    ]
+                },
+            )
+        return allowed[0]
+    if municipality not in allowed:
+        raise Forbidden(
+            f"uw organisatie mag proces {process_key!r} niet starten in {municipality}",
+            {"municipality": [f"uw organisatie meldt dit proces alleen in {', '.join(allowed)}"]},
+        )
+    return municipality
 
 
 def ensure_binding(

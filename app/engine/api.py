@@ -2,7 +2,9 @@
 
 A partner system's token sees only the instances its organisation plays a party in (others
 answer 404) and may not run administrative actions (suspend, resume, cancel, retry: 403);
-an operator's token (no organisation) may do everything.
+it starts only the processes its intake routes allow, in their municipalities, with the
+parties the municipality's bindings and the token decide (app.cases.service.start_case).
+An operator's token (no organisation) may do everything.
 """
 
 from __future__ import annotations

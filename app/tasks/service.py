@@ -13,17 +13,12 @@ from app.auth.models import Group, GroupMember, User
 from app.auth.principal import Principal
 from app.db import Database
 from app.engine import queries, service
-from app.engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance
 from app.engine.runtime import version_catalogue
 from app.privacy import access, logs
 
 MIN_REASON = 3  # characters of a reason where one is required
-
-
-class Forbidden(EngineError):
-    status = 403
-    code = "forbidden"
 
 
 def is_candidate(principal: Principal, task: HumanTask) -> bool:
