@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal, cli_principal
 from app.cli import Env, echo_json, handle_errors, parse_json, pass_env
 from app.engine import queries
-from app.engine import service as engine
 from app.engine.schemas import TaskSchema
 from app.privacy import context, logs
 from app.tasks import service
@@ -89,8 +88,10 @@ def tasks_unclaim(env: Env, task_id: str) -> None:
 @pass_env
 @handle_errors
 def tasks_complete(env: Env, task_id: str, data: str | None) -> None:
-    with env.db.transaction() as session:
-        row = engine.complete_task(session, task_id, parse_json(data), "cli")
+    with _operation(env) as (session, principal):
+        row = service.complete(
+            env.db, session, principal, task_id, parse_json(data), env.settings.secret_key
+        )
         click.echo(f"{row.id} {row.status}")
 
 

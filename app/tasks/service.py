@@ -1,15 +1,18 @@
 """Tasks as people and partner systems see them: only their own groups' tasks, and only
 the fields the catalogue lets their party write. The engine's service does the work; this
 module decides who may ask for it, for the web pages, the API and the command line alike:
-claiming is for oneself; giving a task to someone else (claim for another, reassign) is for a
-team lead of one of the task's candidate groups, and only to an active member of such a group
-(`check_assignee`, which the managers' page uses too)."""
+
+- claiming is for oneself; giving a task to someone else (claim for another, reassign) is for
+  a team lead of one of the task's candidate groups, and only to an active member of such a
+  group (`check_assignee`, which the managers' page uses too);
+- completing checks the task's form (required fields, types) and the catalogue's write
+  rules before anything is stored, and removes the task's drafts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Group, GroupMember, Role, User
@@ -17,9 +20,11 @@ from app.auth.principal import Principal
 from app.db import Database
 from app.engine import queries, service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance
+from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, ProcessVersion, TaskStatus
 from app.engine.runtime import version_catalogue
 from app.privacy import access, logs
+from app.tasks import forms
+from app.tasks.models import TaskDraft
 
 MIN_REASON = 3  # characters of a reason where one is required
 TEAM_LEAD = Role.TEAM_LEAD.value
@@ -236,23 +241,46 @@ def reassign(
     return result
 
 
+def task_form(session: Session, task: HumanTask) -> dict[str, Any]:
+    """The task's form-js schema, as deployed with its process version; a task without a
+    form has no fields."""
+    if task.form_key:
+        version_id = session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
+        )
+        version = session.get(ProcessVersion, version_id)
+        schema = (version.forms or {}).get(task.form_key) if version is not None else None
+        if schema:
+            return schema
+    return {"components": []}
+
+
 def complete(
     db: Database,
     session: Session,
     principal: Principal,
     task_id: str,
-    data: dict[str, Any] | None,
+    data: Any,
     secret_key: str,
 ) -> ProcessInstance:
+    """Complete a task from the page, the API or the command line: the form's required
+    fields and types, then the catalogue's write rules. Any refusal comes before anything is
+    stored. The task's drafts go with it."""
     task = visible_task(session, principal, task_id)
+    if task.status != TaskStatus.OPEN.value:
+        raise Conflict(f"taak is al {task.status}")
     if principal.kind == "user" and task.assignee not in (None, principal.name):
         raise Conflict(f"taak is geclaimd door {task.assignee}")
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
+    values, errors = forms.validate(task_form(session, task), {} if data is None else data)
+    if errors:
+        raise InvalidInput("het formulier is niet goed ingevuld", errors)
+    values = service.check_data(values)
     catalogue = version_catalogue(session, instance.version_id)
-    values = service.check_data(data)
     access.check_writable(catalogue, task.party, instance.phase, values, principal)
     row = service.complete_task(session, task.id, values, principal.actor)
+    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
     access.record_write(
         db,
         secret_key,

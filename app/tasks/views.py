@@ -344,11 +344,14 @@ def submit(task_id: str) -> Any:
         submitted = None
     if request.form.get("actie") == "concept":
         return _save_draft(session, row, submitted)
-    clean, errors = forms.validate(context["schema"] or {"components": []}, submitted)
-    if not errors:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(submitted, dict):
+        errors = {"_schema": ["het formulier gaf geen gegevens"]}
+    else:
         try:
+            # The service checks the form, the catalogue and the documents, as for the API.
             instance = tasks.complete(
-                _app().db, session, g.principal, row.id, clean, _app().settings.secret_key
+                _app().db, session, g.principal, row.id, submitted, _app().settings.secret_key
             )
             session.commit()
         except InvalidInput as exc:
@@ -361,8 +364,6 @@ def submit(task_id: str) -> Any:
             flash(exc.message, "error")
             return redirect(url_for("inbox.index"))
         else:
-            session.query(TaskDraft).filter(TaskDraft.task_id == row.id).delete()
-            session.commit()
             flash(f"Taak '{row.name}' is afgerond.", "ok")
             return _next_task(session, instance.id)
     context["draft"] = submitted if isinstance(submitted, dict) else {}
