@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases.models import PartyBinding
+from app.cases.sight import UNKNOWN_DOCUMENT, document_fields
 from app.engine import service
 from app.engine.errors import Forbidden, InvalidInput
 from app.engine.models import ProcessInstance
@@ -113,6 +114,10 @@ def start_case(
         reporting = catalogue.reporting_party
         first_phase = next(iter(catalogue.phases), None)
         check_writable(catalogue, reporting, first_phase, values, principal)
+    named = document_fields(catalogue, values)
+    if named:
+        # A case being started has no documents yet: the number could only be another's.
+        raise InvalidInput("onbekend document", {name: [UNKNOWN_DOCUMENT] for name in named})
     if bound is None:
         bound = bind_parties(
             session,

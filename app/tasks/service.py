@@ -5,8 +5,9 @@ module decides who may ask for it, for the web pages, the API and the command li
 - claiming is for oneself; giving a task to someone else (claim for another, reassign) is for
   a team lead of one of the task's candidate groups, and only to an active member of such a
   group (`check_assignee`, which the managers' page uses too);
-- completing checks the task's form (required fields, types) and the catalogue's write
-  rules before anything is stored, and removes the task's drafts."""
+- completing checks the task's form (required fields, types), the catalogue's write rules
+  and the documents the data names before anything is stored, and removes the task's
+  drafts."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import Group, GroupMember, Role, User
 from app.auth.principal import Principal
+from app.cases.sight import check_document_references
 from app.db import Database
 from app.engine import queries, service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -264,8 +266,8 @@ def complete(
     secret_key: str,
 ) -> ProcessInstance:
     """Complete a task from the page, the API or the command line: the form's required
-    fields and types, then the catalogue's write rules. Any refusal comes before anything is
-    stored. The task's drafts go with it."""
+    fields and types, then the catalogue's write rules and the documents the data names.
+    Any refusal comes before anything is stored. The task's drafts go with it."""
     task = visible_task(session, principal, task_id)
     if task.status != TaskStatus.OPEN.value:
         raise Conflict(f"taak is al {task.status}")
@@ -279,6 +281,7 @@ def complete(
     values = service.check_data(values)
     catalogue = version_catalogue(session, instance.version_id)
     access.check_writable(catalogue, task.party, instance.phase, values, principal)
+    check_document_references(session, principal, instance, values)
     row = service.complete_task(session, task.id, values, principal.actor)
     session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
     access.record_write(

@@ -267,7 +267,8 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         f"taak {task.name}",
         _app().settings.secret_key,
     )
-    from app.cases.views import case_timeline, sight
+    from app.cases.sight import sight
+    from app.cases.views import case_timeline
 
     seen = sight(session, g.principal, instance, view.parties)
     history = case_timeline(session, g.principal, instance, seen, newest_first=True, limit=25)
