@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases.models import PartyBinding
-from app.cases.sight import UNKNOWN_DOCUMENT, document_fields
+from app.cases.sight import UNKNOWN_DOCUMENT, check_document_references, document_fields
 from app.engine import service
-from app.engine.errors import Forbidden, InvalidInput
-from app.engine.models import ProcessInstance
+from app.engine.errors import Forbidden, InvalidInput, NotFound
+from app.engine.models import MessageSubscription, ProcessInstance, WaitStatus
 from app.engine.runtime import Execution, version_catalogue
 from app.intake.models import IntakeRoute
+from app.privacy import access
 from app.privacy.access import check_writable
 
 
@@ -141,6 +142,68 @@ def start_case(
 
     execution.run_engine()
     return execution.save()
+
+
+def send_message(
+    session: Session,
+    principal: Principal,
+    name: str,
+    key: str | None,
+    data: dict[str, Any] | None,
+) -> ProcessInstance:
+    """Deliver a message from outside (the API) to the case waiting for it. Anyone but the
+    installation reaches only a case its organisation plays a part in (else the answer is
+    that nobody waits), records only what one of its parties may write there in the case's
+    phase, and names only documents it may open."""
+    if not principal.is_system:
+        values = service.check_data(data)
+        waiting = sorted(
+            set(
+                session.scalars(
+                    select(MessageSubscription.instance_id).where(
+                        MessageSubscription.message_name == name,
+                        MessageSubscription.correlation_key == key,
+                        MessageSubscription.status == WaitStatus.WAITING.value,
+                    )
+                )
+            )
+        )
+        mine = {
+            i: parties for i in waiting if (parties := access.parties_of(session, principal, i))
+        }
+        if not mine:
+            raise NotFound(f"geen instantie wacht op bericht {name!r} met sleutel {key!r}")
+        if len(waiting) == 1:  # more: the engine refuses the ambiguous correlation
+            row = session.get(ProcessInstance, waiting[0])
+            assert row is not None
+            _check_writable_by_one(
+                version_catalogue(session, row.version_id),
+                mine[row.id],
+                row.phase,
+                values,
+                principal,
+            )
+            check_document_references(session, principal, row, values)
+    return service.deliver_message(session, name, key, data, principal.actor)
+
+
+def _check_writable_by_one(
+    catalogue: Any,
+    parties: set[str],
+    phase: str | None,
+    values: dict[str, Any],
+    principal: Principal,
+) -> None:
+    """The values are all writable by one of the principal's parties in the case."""
+    refusal: InvalidInput | None = None
+    for party in sorted(parties):
+        try:
+            check_writable(catalogue, party, phase, values, principal)
+            return
+        except InvalidInput as exc:
+            refusal = exc
+    if refusal is not None:
+        raise refusal
 
 
 def route_municipality(

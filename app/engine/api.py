@@ -16,10 +16,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from app.api import current_principal, error_responses, require
-from app.cases.service import start_case
+from app.cases.service import send_message, start_case
 from app.engine import queries, service
 from app.engine.errors import NotFound
-from app.engine.models import Incident, MessageSubscription
+from app.engine.models import Incident
 from app.engine.schemas import (
     CaseDataSchema,
     DefinitionSchema,
@@ -201,25 +201,8 @@ class Messages(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         session = db_session()
         principal = current_principal()
-        if not principal.is_system:
-            # Only instances the sender plays a part in can receive its messages; others
-            # answer exactly like "nobody waits".
-            waiting = session.scalars(
-                MessageSubscription.__table__.select()
-                .with_only_columns(MessageSubscription.instance_id)
-                .where(
-                    MessageSubscription.message_name == body["name"],
-                    MessageSubscription.correlation_key == body["correlation_key"],
-                    MessageSubscription.status == "waiting",
-                )
-            ).all()
-            if not any(access.parties_of(session, principal, i) for i in waiting):
-                raise NotFound(
-                    f"geen instantie wacht op bericht {body['name']!r} met "
-                    f"sleutel {body['correlation_key']!r}"
-                )
-        row = service.deliver_message(
-            session, body["name"], body["correlation_key"], body.get("data"), principal.actor
+        row = send_message(
+            session, principal, body["name"], body["correlation_key"], body.get("data")
         )
         session.commit()
         return row
