@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from tests.support.engine import FIXTURES, SIMPLE
+from tests.support.orgs import team_member
 
 
 @pytest.fixture
@@ -24,7 +25,8 @@ def run(db, clock):
     return invoke
 
 
-def test_deploy_start_complete_message(run) -> None:
+def test_deploy_start_complete_message(run, db) -> None:
+    team_member(db, "anna")  # a task goes only to an active member of its group
     first = run("deploy", str(SIMPLE), "--forms", str(FIXTURES))
     assert "nieuw: test_simple versie 1" in first.output
     second = run("deploy", str(SIMPLE), "--forms", str(FIXTURES))

@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases.models import PartyBinding
+from app.cases.sight import UNKNOWN_DOCUMENT, check_document_references, document_fields
 from app.engine import service
-from app.engine.errors import InvalidInput
-from app.engine.models import ProcessInstance
+from app.engine.errors import Forbidden, InvalidInput, NotFound
+from app.engine.models import MessageSubscription, ProcessInstance, WaitStatus
 from app.engine.runtime import Execution, version_catalogue
+from app.intake.models import IntakeRoute
+from app.privacy import access
 from app.privacy.access import check_writable
 
 
@@ -96,15 +99,26 @@ def start_case(
 ) -> ProcessInstance:
     """Start a case. `check_rights=False` is for the intake, which validated the partner's
     signal against the catalogue itself and adds fields of its own (melddatum, ...); it also
-    hands in the version and the party bindings it looked up once for a whole batch."""
+    hands in the version and the party bindings it looked up once for a whole batch.
+
+    Only the installation itself (a token without organisation, the CLI, a simulation)
+    names the municipality freely and the parties; anyone else starts what an intake route
+    of its organisation allows, and the case's parties follow from the bindings."""
     version = version or service.latest_version(session, process_key)
     catalogue = version_catalogue(session, version.id)
     values = service.check_data(data)
-    municipality = municipality or principal.municipality
+    if check_rights and not principal.is_system:
+        municipality = route_municipality(session, principal, process_key, municipality, parties)
+    else:
+        municipality = municipality or principal.municipality
     if check_rights and catalogue is not None and not principal.is_system:
         reporting = catalogue.reporting_party
         first_phase = next(iter(catalogue.phases), None)
         check_writable(catalogue, reporting, first_phase, values, principal)
+    named = document_fields(catalogue, values)
+    if named:
+        # A case being started has no documents yet: the number could only be another's.
+        raise InvalidInput("onbekend document", {name: [UNKNOWN_DOCUMENT] for name in named})
     if bound is None:
         bound = bind_parties(
             session,
@@ -112,7 +126,7 @@ def start_case(
             catalogue,
             municipality,
             None if principal.is_system else principal,
-            parties,
+            parties if principal.is_system else None,
         )
 
     execution = Execution.create(
@@ -128,6 +142,121 @@ def start_case(
 
     execution.run_engine()
     return execution.save()
+
+
+def send_message(
+    session: Session,
+    principal: Principal,
+    name: str,
+    key: str | None,
+    data: dict[str, Any] | None,
+) -> ProcessInstance:
+    """Deliver a message from outside (the API) to the case waiting for it. Anyone but the
+    installation reaches only a case its organisation plays a part in (else the answer is
+    that nobody waits), records only what one of its parties may write there in the case's
+    phase, and names only documents it may open."""
+    if not principal.is_system:
+        values = service.check_data(data)
+        waiting = sorted(
+            set(
+                session.scalars(
+                    select(MessageSubscription.instance_id).where(
+                        MessageSubscription.message_name == name,
+                        MessageSubscription.correlation_key == key,
+                        MessageSubscription.status == WaitStatus.WAITING.value,
+                    )
+                )
+            )
+        )
+        mine = {
+            i: parties for i in waiting if (parties := access.parties_of(session, principal, i))
+        }
+        if not mine:
+            raise NotFound(f"geen instantie wacht op bericht {name!r} met sleutel {key!r}")
+        if len(waiting) == 1:  # more: the engine refuses the ambiguous correlation
+            row = session.get(ProcessInstance, waiting[0])
+            assert row is not None
+            _check_writable_by_one(
+                version_catalogue(session, row.version_id),
+                mine[row.id],
+                row.phase,
+                values,
+                principal,
+            )
+            check_document_references(session, principal, row, values)
+    return service.deliver_message(session, name, key, data, principal.actor)
+
+
+def _check_writable_by_one(
+    catalogue: Any,
+    parties: set[str],
+    phase: str | None,
+    values: dict[str, Any],
+    principal: Principal,
+) -> None:
+    """The values are all writable by one of the principal's parties in the case."""
+    refusal: InvalidInput | None = None
+    for party in sorted(parties):
+        try:
+            check_writable(catalogue, party, phase, values, principal)
+            return
+        except InvalidInput as exc:
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+
+
+def route_municipality(
+    session: Session,
+    principal: Principal,
+    process_key: str,
+    municipality: str | None,
+    parties: dict[str, str] | None,
+) -> str:
+    """The municipality in which an organisation may start this process: that of one of its
+    intake routes to it. Parties are never the caller's word: a partner naming itself (or
+    anyone) as the social team would read what only the team may read."""
+    if parties:
+        raise Forbidden(
+            "alleen beheer (een token zonder organisatie) mag partijen aanwijzen",
+            {
+                "parties": [
+                    "de partijen volgen uit de afspraken van de gemeente en uit uw token; "
+                    "laat dit veld weg"
+                ]
+            },
+        )
+    allowed = sorted(
+        session.scalars(
+            select(IntakeRoute.municipality).where(
+                IntakeRoute.organisation_id == principal.organisation_id,
+                IntakeRoute.process_key == process_key,
+            )
+        )
+    )
+    if not allowed:
+        raise Forbidden(
+            f"uw organisatie mag proces {process_key!r} niet starten",
+            {"proces": ["uw organisatie heeft geen meldroute naar dit proces"]},
+        )
+    if municipality is None:
+        if len(allowed) > 1:
+            raise InvalidInput(
+                "gemeente ontbreekt",
+                {
+                    "municipality": [
+                        f"uw organisatie meldt dit proces in {', '.join(allowed)}; "
+                        "geef de gemeente op"
+                    ]
+                },
+            )
+        return allowed[0]
+    if municipality not in allowed:
+        raise Forbidden(
+            f"uw organisatie mag proces {process_key!r} niet starten in {municipality}",
+            {"municipality": [f"uw organisatie meldt dit proces alleen in {', '.join(allowed)}"]},
+        )
+    return municipality
 
 
 def bind_party(

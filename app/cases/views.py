@@ -10,8 +10,8 @@ What the page shows follows the process's data catalogue (app/privacy/access.py)
   viewer's party may read in this phase or may record in some phase; withdrawing a consent is
   for the parties that may record it;
 - documents: those uploaded by the viewer's organisation, the evidence of the consents the
-  viewer may see, and documents a field the viewer may read names (its file name, as a
-  process's scanned agreement does);
+  viewer may see, and documents a field of the `document` type the viewer may read names by
+  number (as a process's scanned agreement); see app/cases/sight.py;
 - the timeline: what happened and to which task, without the diagram's element ids; people
   only from the viewer's organisation; consent events only for the scopes the viewer may see.
 """
@@ -20,24 +20,20 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.models import ApiToken, User
 from app.auth.principal import Principal
 from app.auth.web import login_required
 from app.cases import documents
-from app.cases.models import Document, InstanceParty
+from app.cases.models import InstanceParty
+from app.cases.sight import Sight, own_actors, sight, visible_documents
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, Timer, WaitStatus
-from app.engine.runtime import version_catalogue
-from app.engine.service import document_number
 from app.privacy import access, consent, logs
-from app.privacy.catalogue import Catalogue
 from app.privacy.models import Consent
 from app.tasks import service as tasks
 from app.tasks.views import _display
@@ -58,102 +54,6 @@ def _session() -> Any:
     from app.services import db_session
 
     return db_session()
-
-
-# -- what the viewer may see ----------------------------------------------------------------
-
-
-@dataclass
-class Sight:
-    """What the catalogue lets the viewer's parties see of one case, beyond its fields."""
-
-    parties: set[str]
-    catalogue: Catalogue | None
-    phase: str | None
-    readable: dict[str, Any]  # the fields the viewer may read, with their values
-    consent_scopes: set[str] = field(default_factory=set)  # consent records shown
-    withdrawable: set[str] = field(default_factory=set)  # scopes the viewer may withdraw
-
-
-def sight(session: Session, principal: Principal, row: ProcessInstance, parties: set[str]) -> Sight:
-    catalogue = version_catalogue(session, row.version_id)
-    given = access.given_consents(session, row.id)
-    data = dict(row.data or {})
-    names = access.readable_fields(catalogue, parties, row.phase, given, data)
-    result = Sight(parties, catalogue, row.phase, {n: data[n] for n in names if n in data})
-    if catalogue is None:
-        return result
-    everything = access.SYSTEM_PARTY in parties
-    for name, spec in catalogue.fields.items():
-        scope = spec.records_consent
-        if not scope:
-            continue
-        may_write = everything or any(party in spec.write for party in parties)
-        may_read = everything or name in names
-        if may_read or may_write:
-            result.consent_scopes.add(scope)
-        if may_write:
-            result.withdrawable.add(scope)
-    return result
-
-
-def own_actors(session: Session, principal: Principal, actors: set[str]) -> set[str]:
-    """The actors (`user:<name>`, `token:<name>`) who belong to the viewer's organisation."""
-    if principal.is_system:
-        return set(actors)
-    users = sorted({a[5:] for a in actors if a.startswith("user:")})
-    tokens = sorted({a[6:] for a in actors if a.startswith("token:")})
-    own: set[str] = set()
-    if users:
-        own.update(
-            f"user:{name}"
-            for name in session.scalars(
-                select(User.username).where(
-                    User.username.in_(users), User.organisation_id == principal.organisation_id
-                )
-            )
-        )
-    if tokens:
-        own.update(
-            f"token:{name}"
-            for name in session.scalars(
-                select(ApiToken.name).where(
-                    ApiToken.name.in_(tokens), ApiToken.organisation_id == principal.organisation_id
-                )
-            )
-        )
-    return own
-
-
-def visible_documents(
-    session: Session, principal: Principal, instance_id: str, seen: Sight, consents: list[Consent]
-) -> tuple[list[Document], int]:
-    """The case's documents the viewer may open, and how many others there are."""
-    rows = session.scalars(
-        select(Document).where(Document.instance_id == instance_id).order_by(Document.uploaded_at)
-    ).all()
-    own = own_actors(session, principal, {r.uploaded_by for r in rows if r.uploaded_by})
-    evidence = {
-        c.evidence_document_id
-        for c in consents
-        if c.evidence_document_id and c.scope in seen.consent_scopes
-    }
-    referred = {v.strip() for v in seen.readable.values() if isinstance(v, str)}
-    # A readable field with `formaat: document` names its document by number.
-    numbered = {
-        number
-        for name, value in seen.readable.items()
-        if seen.catalogue is not None
-        and (spec := seen.catalogue.fields.get(name)) is not None
-        and spec.format == "document"
-        and (number := document_number(value)) is not None
-    }
-    shown = [
-        r
-        for r in rows
-        if r.uploaded_by in own or r.id in evidence or r.name in referred or r.id in numbered
-    ]
-    return shown, len(rows) - len(shown)
 
 
 # -- the page ---------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 A partner system's token sees only the instances its organisation plays a party in (others
 answer 404) and may not run administrative actions (suspend, resume, cancel, retry: 403);
-an operator's token (no organisation) may do everything.
+it starts only the processes its intake routes allow, in their municipalities, with the
+parties the municipality's bindings and the token decide (app.cases.service.start_case).
+An operator's token (no organisation) may do everything.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from app.auth.bearer import current_principal, require
-from app.cases.service import start_case
+from app.cases.service import send_message, start_case
 from app.engine import queries, service
 from app.engine.errors import NotFound
-from app.engine.models import Incident, MessageSubscription
+from app.engine.models import Incident
 from app.engine.schemas import (
     CaseDataSchema,
     DefinitionSchema,
@@ -200,25 +202,8 @@ class Messages(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         session = db_session()
         principal = current_principal()
-        if not principal.is_system:
-            # Only instances the sender plays a part in can receive its messages; others
-            # answer exactly like "nobody waits".
-            waiting = session.scalars(
-                MessageSubscription.__table__.select()
-                .with_only_columns(MessageSubscription.instance_id)
-                .where(
-                    MessageSubscription.message_name == body["name"],
-                    MessageSubscription.correlation_key == body["correlation_key"],
-                    MessageSubscription.status == "waiting",
-                )
-            ).all()
-            if not any(access.parties_of(session, principal, i) for i in waiting):
-                raise NotFound(
-                    f"geen instantie wacht op bericht {body['name']!r} met "
-                    f"sleutel {body['correlation_key']!r}"
-                )
-        row = service.deliver_message(
-            session, body["name"], body["correlation_key"], body.get("data"), principal.actor
+        row = send_message(
+            session, principal, body["name"], body["correlation_key"], body.get("data")
         )
         session.commit()
         return row

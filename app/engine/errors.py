@@ -20,6 +20,13 @@ class NotFound(EngineError):
     code = "not_found"
 
 
+class Forbidden(EngineError):
+    """The caller may see the object but not do this with it."""
+
+    status = 403
+    code = "forbidden"
+
+
 class Conflict(EngineError):
     """Somebody else got there first, or the object is not in a state that allows this."""
 

@@ -23,10 +23,20 @@ class DefinitionSchema(Schema):
 class StartSchema(Schema):
     business_key = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
     data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
-    municipality = fields.String(validate=validate.Length(min=1, max=100))
+    municipality = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "Gemeente van de zaak; een partnertoken kiest alleen uit de "
+            "gemeenten van zijn meldroutes naar dit proces."
+        },
+    )
     parties = fields.Dict(
         keys=fields.String(validate=validate.Length(max=100)),
         values=fields.String(validate=validate.Length(max=200)),
+        metadata={
+            "description": "Groep per partij; alleen voor een token zonder organisatie. "
+            "Anders volgen de partijen uit de koppelingen van de gemeente en het token."
+        },
     )
 
 

@@ -199,6 +199,7 @@ def deliver_message(
         )
     execution = Execution.open(session, instances[0], actor)
     execution.require_active()
+    _check_document_fields(session, execution, values)
     waiting = [
         t
         for t in execution.workflow.event_manager.tasks.values()

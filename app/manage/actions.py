@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.db import Database
 from app.engine import service
-from app.engine.errors import EngineError, NotFound
+from app.engine.errors import EngineError, InvalidInput, NotFound
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -36,6 +36,7 @@ from app.manage import queries
 from app.manage.scope import find_instance
 from app.privacy import logs
 from app.privacy.models import AuditLog
+from app.tasks import service as tasks
 
 MIN_REASON = 5
 MAX_REASON = 1000
@@ -179,16 +180,19 @@ def change_state(
     )
 
 
-def reassign(
-    ctx: Context, task_id: str, username: str | None, reason: str, allowed: list[str]
-) -> HumanTask:
-    """Give an open task to `username` (one of `allowed`), or release it (None)."""
+def reassign(ctx: Context, task_id: str, username: str | None, reason: str) -> HumanTask:
+    """Give an open task to `username`, or release it (None), with the candidate-group check
+    of every door that hands out tasks (app.tasks.service.check_assignee): only within a
+    team of the task that the manager belongs to; tasks of other organisations' teams answer
+    as not found."""
     task = ctx.session.get(HumanTask, task_id)
     if task is None or task.status != TaskStatus.OPEN.value:
         raise NotFound(f"taak {task_id} bestaat niet of is niet meer open")
     row = find_instance(ctx.session, ctx.principal, task.instance_id)
-    if username is not None and username not in allowed:
-        raise ActionError("Kies iemand uit een team van deze taak.", "toewijzen")
+    try:
+        tasks.check_assignee(ctx.session, ctx.principal, task, username)
+    except InvalidInput as exc:
+        raise ActionError("Kies iemand uit een team van deze taak.", "toewijzen") from exc
     previous = task.assignee
     _perform(
         ctx,

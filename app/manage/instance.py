@@ -1,6 +1,6 @@
 """What the instance page shows: the diagram with where the instance is and where it went,
-its wait states, its history, and who may be given its tasks. No case data: that is read
-through the access layer by the view, and only when asked for."""
+its wait states and its history (who may be given its tasks: app.tasks.service). No case
+data: that is read through the access layer by the view, and only when asked for."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.models import Group, GroupMember, User
-from app.auth.principal import Principal
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -136,24 +134,3 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
         group_names=queries.group_names(session, groups),
         user_names=queries.user_names(session, people),
     )
-
-
-def assignable_users(
-    session: Session, principal: Principal, task: HumanTask
-) -> list[tuple[str, str]]:
-    """(username, name) of the people a task may be given to by this principal: members of
-    the task's candidate groups that belong to the principal's own organisation."""
-    groups = list(task.candidate_groups or [])
-    if not groups:
-        return []
-    query = (
-        select(User.username, User.name)
-        .join(GroupMember, GroupMember.user_id == User.id)
-        .join(Group, Group.id == GroupMember.group_id)
-        .where(Group.key.in_(groups), User.active.is_(True))
-        .distinct()
-        .order_by(User.name)
-    )
-    if principal.organisation_id is not None:
-        query = query.where(Group.organisation_id == principal.organisation_id)
-    return [(username, name) for username, name in session.execute(query)]

@@ -42,7 +42,7 @@ from app.engine.models import (
 from app.exports import MEDIA_TYPES, to_csv
 from app.manage import actions, charts, labels, queries, stuck
 from app.manage.heatmap import heatmap
-from app.manage.instance import assignable_users, instance_page
+from app.manage.instance import instance_page
 from app.manage.scope import (
     MONITOR_ROLES,
     OVERVIEW_ROLES,
@@ -53,6 +53,7 @@ from app.manage.scope import (
     overview_scope,
 )
 from app.privacy import access
+from app.tasks.service import assignable_users, in_team_of
 
 bp = Blueprint("manage", __name__, url_prefix="/processen")
 
@@ -318,7 +319,11 @@ def _render_instance(
         )
     assignable = {}
     if _may(*REASSIGN_ROLES):
-        assignable = {t.id: assignable_users(session, g.principal, t) for t in page.tasks}
+        assignable = {
+            t.id: assignable_users(session, g.principal, t)
+            for t in page.tasks
+            if in_team_of(g.principal, t)
+        }
     return render_template(
         "manage/instance.html",
         page=page,
@@ -377,11 +382,10 @@ def reassign(task_id: str) -> Any:
     task = session.get(HumanTask, task_id)
     if task is None or task.status != TaskStatus.OPEN.value:
         abort(404)
-    allowed = [u for u, _ in assignable_users(session, g.principal, task)]
     username = request.form.get("toewijzen") or None
 
     def work(reason: str) -> None:
-        actions.reassign(_ctx(), task_id, username, reason, allowed)
+        actions.reassign(_ctx(), task_id, username, reason)
         flash("De taak is " + (f"toegewezen aan {username}." if username else "vrijgegeven."), "ok")
 
     return _act(task.instance_id, f"taak-{task_id}", work)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import click
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import click
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal, cli_principal
 from app.clikit import Env, echo_json, handle_errors, parse_json, pass_env
-from app.engine import queries, service
+from app.engine import queries
 from app.engine.schemas import TaskSchema
+from app.privacy import context, logs
+from app.tasks import service
 
 
 @click.group()
@@ -54,12 +61,14 @@ def tasks_list(
 
 @tasks.command("claim")
 @click.argument("task_id")
-@click.option("--user", required=True)
+@click.option("--user", required=True, help="Gebruikersnaam van een actief lid van de groep.")
 @pass_env
 @handle_errors
 def tasks_claim(env: Env, task_id: str, user: str) -> None:
-    with env.db.transaction() as session:
-        task = service.claim_task(session, task_id, user, "cli")
+    with _operation(env) as (session, principal):
+        task = service.claim(
+            env.db, session, principal, task_id, user, None, env.settings.secret_key
+        )
         click.echo(f"{task.id} toegewezen aan {task.assignee}")
 
 
@@ -68,8 +77,8 @@ def tasks_claim(env: Env, task_id: str, user: str) -> None:
 @pass_env
 @handle_errors
 def tasks_unclaim(env: Env, task_id: str) -> None:
-    with env.db.transaction() as session:
-        task = service.unclaim_task(session, task_id, "cli")
+    with _operation(env) as (session, principal):
+        task = service.release(env.db, session, principal, task_id, None, env.settings.secret_key)
         click.echo(f"{task.id} vrijgegeven")
 
 
@@ -79,6 +88,22 @@ def tasks_unclaim(env: Env, task_id: str) -> None:
 @pass_env
 @handle_errors
 def tasks_complete(env: Env, task_id: str, data: str | None) -> None:
-    with env.db.transaction() as session:
-        row = service.complete_task(session, task_id, parse_json(data), "cli")
+    with _operation(env) as (session, principal):
+        row = service.complete(
+            env.db, session, principal, task_id, parse_json(data), env.settings.secret_key
+        )
         click.echo(f"{row.id} {row.status}")
+
+
+@contextmanager
+def _operation(env: Env) -> Iterator[tuple[Session, Principal]]:
+    """One transaction with the rules the page and the API follow (app/tasks/service.py);
+    the audit and processing-log lines are written once it has committed (SQLite has one
+    writer)."""
+    context.begin("cli", "stroom tasks", deferred=True)
+    try:
+        with env.db.transaction() as session:
+            yield session, cli_principal()
+        logs.flush(env.db)
+    finally:
+        context.end()

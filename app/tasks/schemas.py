@@ -25,7 +25,13 @@ class TaskPageSchema(Schema):
 
 
 class ClaimSchema(Schema):
-    user = fields.String(validate=validate.Length(min=1, max=200))
+    user = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "Voor wie (gebruikersnaam): een actief lid van een groep van de "
+            "taak. Alleen een teamleider van die groep of een token zonder organisatie."
+        },
+    )
     reason = fields.String(validate=validate.Length(max=2000))
 
 

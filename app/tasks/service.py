@@ -1,29 +1,35 @@
 """Tasks as people and partner systems see them: only their own groups' tasks, and only
 the fields the catalogue lets their party write. The engine's service does the work; this
-module decides who may ask for it."""
+module decides who may ask for it, for the web pages, the API and the command line alike:
+
+- claiming is for oneself; giving a task to someone else (claim for another, reassign) is for
+  a team lead of one of the task's candidate groups, and only to an active member of such a
+  group (`check_assignee`, which the managers' page uses too);
+- completing checks the task's form (required fields, types), the catalogue's write rules
+  and the documents the data names before anything is stored, and removes the task's
+  drafts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.auth.models import Group, GroupMember, User
+from app.auth.models import Group, GroupMember, Role, User
 from app.auth.principal import Principal
+from app.cases.sight import check_document_references
 from app.db import Database
 from app.engine import queries, service
-from app.engine.errors import Conflict, EngineError, InvalidInput, NotFound
-from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance
+from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, ProcessVersion, TaskStatus
 from app.engine.runtime import version_catalogue
 from app.privacy import access, logs
+from app.tasks import forms
+from app.tasks.models import TaskDraft
 
 MIN_REASON = 3  # characters of a reason where one is required
-
-
-class Forbidden(EngineError):
-    status = 403
-    code = "forbidden"
+TEAM_LEAD = Role.TEAM_LEAD.value
 
 
 def is_candidate(principal: Principal, task: HumanTask) -> bool:
@@ -66,6 +72,68 @@ def list_tasks(session: Session, principal: Principal, **filters: Any) -> querie
     return queries.list_tasks(session, extra=visibility_filter(principal), **filters)
 
 
+def in_team_of(principal: Principal, task: HumanTask) -> bool:
+    """Whether the principal belongs to one of the task's candidate groups (the
+    installation itself: always); only then may it hand the task out."""
+    return principal.is_system or bool(principal.groups & set(task.candidate_groups or []))
+
+
+def assignable_users(
+    session: Session, principal: Principal, task: HumanTask
+) -> list[tuple[str, str]]:
+    """(username, name) of the people this principal may give the task to: the active
+    members of those of the task's candidate groups the principal belongs to (all of them for
+    the installation itself), and its named candidate users of the principal's organisation.
+    Nobody hands out work beyond their own team."""
+    groups = set(task.candidate_groups or [])
+    if not principal.is_system:
+        groups &= principal.groups
+    found: dict[str, str] = {}
+    if groups:
+        found.update(
+            session.execute(
+                select(User.username, User.name)
+                .join(GroupMember, GroupMember.user_id == User.id)
+                .join(Group, Group.id == GroupMember.group_id)
+                .where(Group.key.in_(sorted(groups)), User.active.is_(True))
+            ).all()
+        )
+    named = sorted(set(task.candidate_users or []) - set(found))
+    if named:
+        query = select(User.username, User.name).where(
+            User.username.in_(named), User.active.is_(True)
+        )
+        if not principal.is_system:
+            query = query.where(User.organisation_id == principal.organisation_id)
+        found.update(session.execute(query).all())
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+
+
+def check_assignee(
+    session: Session,
+    principal: Principal,
+    task: HumanTask,
+    user: str | None,
+    field: str = "medewerker",
+) -> None:
+    """The one candidate-group check for handing out a task (claim for someone else,
+    reassign, release someone else's claim, the managers' page): the principal belongs to
+    one of the task's candidate groups (else the task answers as not found), and `user`
+    (None: back to the groups) is someone `assignable_users` lists."""
+    if not in_team_of(principal, task):
+        raise NotFound(f"taak {task.id} bestaat niet")
+    if user is not None and user not in dict(assignable_users(session, principal, task)):
+        raise InvalidInput(
+            f"{user} kan taak '{task.name}' niet krijgen",
+            {
+                field: [
+                    f"{user} hoort niet bij de teams van deze taak "
+                    f"({', '.join(task.candidate_groups or []) or 'geen'})"
+                ]
+            },
+        )
+
+
 def claim(
     db: Database,
     session: Session,
@@ -75,18 +143,24 @@ def claim(
     reason: str | None,
     secret_key: str,
 ) -> HumanTask:
+    """Claim a task: a person for themselves; for someone else (`user`) only a team lead of
+    the task's group, and only for an active member of it."""
     task = visible_task(session, principal, task_id)
-    if principal.kind == "user":
-        if user not in (None, principal.name):
-            raise InvalidInput(
-                "alleen voor uzelf claimen",
-                {"user": ["een taak toewijzen aan een ander is verdelen"]},
-            )
-        user = principal.name
+    if principal.kind == "user" and user in (None, principal.name):
         if not is_candidate(principal, task):
             raise NotFound(f"taak {task_id} bestaat niet")
-    if not user:
-        raise InvalidInput("gebruiker ontbreekt", {"user": ["verplicht voor een API-token"]})
+        user = principal.name
+    else:
+        if not user:
+            raise InvalidInput(
+                "gebruiker ontbreekt", {"user": ["geef op voor wie de taak is (gebruikersnaam)"]}
+            )
+        if not principal.has_role(TEAM_LEAD):
+            raise Forbidden(
+                "alleen een teamleider kan een taak aan een ander geven",
+                {"user": ["u kunt een taak alleen voor uzelf claimen"]},
+            )
+        check_assignee(session, principal, task, user, "user")
     result = service.claim_task(session, task.id, user, principal.actor, reason)
     logs.audit(
         db,
@@ -111,8 +185,9 @@ def release(
     """Give a task back to its groups. One's own claim needs no reason; a team lead who
     releases someone else's claim does so as a reassignment, with a reason."""
     task = visible_task(session, principal, task_id)
-    if principal.kind == "user" and task.assignee not in (None, principal.name):
-        if principal.has_role("teamleider") and is_candidate(principal, task):
+    own = principal.name if principal.kind == "user" else None
+    if not principal.is_system and task.assignee not in (None, own):
+        if principal.has_role(TEAM_LEAD) and in_team_of(principal, task):
             return reassign(db, session, principal, task_id, None, reason, secret_key)
         raise Conflict(
             f"taak is geclaimd door {task.assignee}; alleen die of een teamleider kan hem vrijgeven"
@@ -124,52 +199,21 @@ def release(
     return result
 
 
-def candidate_users(session: Session, task: HumanTask) -> set[str]:
-    """The active users who may work on the task: its candidate users and the members of
-    its candidate groups."""
-    groups = sorted(task.candidate_groups or [])
-    members = set(
-        session.scalars(
-            select(User.username)
-            .join(GroupMember, GroupMember.user_id == User.id)
-            .join(Group, Group.id == GroupMember.group_id)
-            .where(Group.key.in_(groups), User.active)
-        )
-    )
-    named = set(task.candidate_users or [])
-    if named:
-        members |= set(
-            session.scalars(
-                select(User.username).where(User.username.in_(sorted(named)), User.active)
-            )
-        )
-    return members
-
-
 def check_reassign(
     session: Session, principal: Principal, task_id: str, user: str | None, reason: str | None
 ) -> HumanTask:
     """Refuse a reassignment before anything changes: only a team lead of one of the task's
     groups, always with a reason, and only to someone who may work on the task."""
-    if not principal.has_role("teamleider"):
+    if not principal.has_role(TEAM_LEAD):
         raise Forbidden("alleen een teamleider kan taken verdelen")
     task = visible_task(session, principal, task_id)
-    if not is_candidate(principal, task):
+    if not in_team_of(principal, task):
         raise NotFound(f"taak {task_id} bestaat niet")
     if len((reason or "").strip()) < MIN_REASON:
         raise InvalidInput(
             "reden ontbreekt", {"reden": [f"geef een reden (minstens {MIN_REASON} tekens)"]}
         )
-    if user is not None and user not in candidate_users(session, task):
-        raise InvalidInput(
-            f"{user} kan taak '{task.name}' niet krijgen",
-            {
-                "medewerker": [
-                    f"{user} hoort niet bij de teams van deze taak "
-                    f"({', '.join(task.candidate_groups or []) or 'geen'})"
-                ]
-            },
-        )
+    check_assignee(session, principal, task, user)
     return task
 
 
@@ -199,23 +243,47 @@ def reassign(
     return result
 
 
+def task_form(session: Session, task: HumanTask) -> dict[str, Any]:
+    """The task's form-js schema, as deployed with its process version; a task without a
+    form has no fields."""
+    if task.form_key:
+        version_id = session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
+        )
+        version = session.get(ProcessVersion, version_id)
+        schema = (version.forms or {}).get(task.form_key) if version is not None else None
+        if schema:
+            return schema
+    return {"components": []}
+
+
 def complete(
     db: Database,
     session: Session,
     principal: Principal,
     task_id: str,
-    data: dict[str, Any] | None,
+    data: Any,
     secret_key: str,
 ) -> ProcessInstance:
+    """Complete a task from the page, the API or the command line: the form's required
+    fields and types, then the catalogue's write rules and the documents the data names.
+    Any refusal comes before anything is stored. The task's drafts go with it."""
     task = visible_task(session, principal, task_id)
+    if task.status != TaskStatus.OPEN.value:
+        raise Conflict(f"taak is al {task.status}")
     if principal.kind == "user" and task.assignee not in (None, principal.name):
         raise Conflict(f"taak is geclaimd door {task.assignee}")
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
+    values, errors = forms.validate(task_form(session, task), {} if data is None else data)
+    if errors:
+        raise InvalidInput("het formulier is niet goed ingevuld", errors)
+    values = service.check_data(values)
     catalogue = version_catalogue(session, instance.version_id)
-    values = service.check_data(data)
     access.check_writable(catalogue, task.party, instance.phase, values, principal)
+    check_document_references(session, principal, instance, values)
     row = service.complete_task(session, task.id, values, principal.actor)
+    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
     access.record_write(
         db,
         secret_key,

@@ -267,7 +267,8 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         f"taak {task.name}",
         _app().settings.secret_key,
     )
-    from app.cases.views import case_timeline, sight
+    from app.cases.sight import sight
+    from app.cases.views import case_timeline
 
     seen = sight(session, g.principal, instance, view.parties)
     history = case_timeline(session, g.principal, instance, seen, newest_first=True, limit=25)
@@ -344,11 +345,14 @@ def submit(task_id: str) -> Any:
         submitted = None
     if request.form.get("actie") == "concept":
         return _save_draft(session, row, submitted)
-    clean, errors = forms.validate(context["schema"] or {"components": []}, submitted)
-    if not errors:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(submitted, dict):
+        errors = {"_schema": ["het formulier gaf geen gegevens"]}
+    else:
         try:
+            # The service checks the form, the catalogue and the documents, as for the API.
             instance = tasks.complete(
-                _app().db, session, g.principal, row.id, clean, _app().settings.secret_key
+                _app().db, session, g.principal, row.id, submitted, _app().settings.secret_key
             )
             session.commit()
         except InvalidInput as exc:
@@ -361,8 +365,6 @@ def submit(task_id: str) -> Any:
             flash(exc.message, "error")
             return redirect(url_for("inbox.index"))
         else:
-            session.query(TaskDraft).filter(TaskDraft.task_id == row.id).delete()
-            session.commit()
             flash(f"Taak '{row.name}' is afgerond.", "ok")
             return _next_task(session, instance.id)
     context["draft"] = submitted if isinstance(submitted, dict) else {}

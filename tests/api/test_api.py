@@ -7,6 +7,7 @@ from openapi_spec_validator import validate
 
 from app.engine.jobs import run_due_jobs
 from tests.support.engine import SIMPLE, deploy_paths
+from tests.support.orgs import team_member
 
 
 @pytest.fixture
@@ -52,6 +53,7 @@ def test_tokens_are_stored_only_as_hashes(db, api_token) -> None:
 
 
 def test_start_list_show_complete_message(client, auth, deployed, settings) -> None:
+    team_member(deployed, "anna")  # a task goes only to an active member of its group
     created = client.post(
         "/api/v1/processes/test_simple/instances",
         headers=auth,

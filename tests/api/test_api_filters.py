@@ -10,6 +10,7 @@ import pytest
 from app.engine.jobs import run_due_jobs
 from tests.engine.test_dialect import CATALOGUE, DIAGRAM
 from tests.support.engine import SIMPLE, deploy_paths
+from tests.support.orgs import team_member
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def test_filters(world, client, auth) -> None:
 
 
 def test_claim_filter_by_assignee_and_release(world, client, auth) -> None:
+    team_member(world, "anna")  # a task goes only to an active member of its group
     task_id = client.get("/api/v1/tasks?process=test_simple", headers=auth).get_json()["items"][0][
         "id"
     ]

@@ -26,7 +26,7 @@ from app.simulation.runner import Simulation
 from app.tasks import service as tasks
 from tests.support.coverage import record
 from tests.support.engine import deploy_process
-from tests.support.orgs import bind, organisation, partner
+from tests.support.orgs import bind, organisation, partner, user
 
 PROCESS = "diemen_werkproces"
 MUNICIPALITY = "diemen"
@@ -189,6 +189,8 @@ def case(db: Database, settings: Settings, clock_: Any) -> Case:
         org_id = organisation(db, team, kind, MUNICIPALITY)
         bind(db, PROCESS, MUNICIPALITY, party, team)
         principals[party] = _person(f"{team}.medewerker", org_id, team)
+    # Lisa of the Uitvoerder uploads the signed consent forms (`signed_form`).
+    user(db, "lisa", TEAMS["uitvoerder"][0])
     principals["buitenstaander"] = _person(
         "anna", organisation(db, "ymere", "woningcorporatie", "haarlem"), "ymere"
     )

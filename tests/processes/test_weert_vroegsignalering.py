@@ -188,8 +188,9 @@ def test_maandoverzicht_van_de_30e_naar_amw_en_niet_uitnodigen(db, clock, settin
     # only the selection's fields.
     with pytest.raises(NotFound):
         complete(w, jansen, "analyse_selectie", AMW, {"optie": "amw"})
-    with pytest.raises(InvalidInputError, match="velden die niet mogen worden vastgelegd"):
+    with pytest.raises(InvalidInputError) as refused:
         complete(w, jansen, "analyse_selectie", SDV, {"optie": "amw", "bsn": "999990019"})
+    assert refused.value.fields == {"bsn": ["dit veld bestaat niet in het formulier"]}
     for key in (jansen, el_amrani, de_boer, vermeulen, mulder):
         complete(w, key, "analyse_selectie", SDV, {"optie": "amw"})
     complete(

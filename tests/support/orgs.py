@@ -40,6 +40,20 @@ def user(
         return service.principal_for_user(row)
 
 
+def team_member(db: Database, username: str, group: str = "team") -> Principal:
+    """A user in the group `group` (the candidate group of the fixture diagrams), in an
+    organisation of that name made for it when there is none."""
+    from sqlalchemy import select
+
+    from app.auth.models import Group
+
+    with db.session() as session:
+        exists = session.scalar(select(Group.id).where(Group.key == group))
+    if exists is None:
+        organisation(db, group, "wijkteam")
+    return user(db, username, group, groups=(group,))
+
+
 def partner(
     db: Database,
     org_key: str,

@@ -24,15 +24,9 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.auth.principal import Principal
 from app.db import Database
-from app.engine.errors import EngineError, NotFound
+from app.engine.errors import Forbidden, NotFound
 from app.privacy import logs
 from app.processes.weert import service as weert
-
-
-class Forbidden(EngineError):
-    status = 403
-    code = "forbidden"
-
 
 LABELS = {
     "zaak": "Zaak",

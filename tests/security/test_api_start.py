@@ -1,0 +1,143 @@
+"""Issue 16, item 3: who plays which party in a case started over the API.
+
+A partner's token once named itself as the social team (`parties`), completed the team's
+task and read what only the team may read; it could also start another municipality's
+process, or a process it has no intake route to. The parties of a case now come from the
+municipality's party bindings and the reporting partner from the token; only an
+installation-wide token (without organisation) may name them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.tokens import create_token
+from app.cases.models import InstanceParty
+from app.engine.models import HumanTask, ProcessInstance
+from tests.cases.support import secret_of, seed, signal, token
+from tests.support.engine import SIMPLE, deploy_paths
+from tests.support.orgs import bind
+
+SCOPES = ["instances:write", "instances:read", "cases:read", "tasks:read", "tasks:write"]
+
+
+@pytest.fixture
+def world(db, clock, app):  # type: ignore[no-untyped-def]
+    world = seed(db, secret_of(app), [signal(1)])
+    # Haarlem runs the same process with its own team; Wonen Limburg reports only in Weert.
+    bind(db, "test_inbox", "haarlem", "wijkteam", "haarlem-swt")
+    deploy_paths(db, SIMPLE)
+    return world
+
+
+@pytest.fixture
+def corporation(db, world) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"Authorization": f"Bearer {token(db, 'wonen-limburg', SCOPES)}"}
+
+
+def _counts(db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(ProcessInstance)) or 0,
+            session.scalar(select(func.count()).select_from(HumanTask)) or 0,
+        )
+
+
+def _parties(db, instance_id: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return dict(
+            session.execute(
+                select(InstanceParty.party, InstanceParty.group_key).where(
+                    InstanceParty.instance_id == instance_id
+                )
+            ).all()
+        )
+
+
+def _start(client, headers, process: str = "test_inbox", **body):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/api/v1/processes/{process}/instances",
+        headers=headers,
+        json={"data": {"naam": "Familie Bakker", "maanden_achterstand": 2}, **body},
+    )
+
+
+def test_a_partner_cannot_bind_itself_as_the_social_team(client, db, corporation) -> None:
+    before = _counts(db)
+    answer = _start(client, corporation, parties={"wijkteam": "wonen-limburg"})
+    assert answer.status_code == 403, answer.get_json()
+    assert "parties" in answer.get_json()["errors"]
+    assert _counts(db) == before
+    # Not even naming the team the binding would choose: parties are not the caller's word.
+    answer = _start(client, corporation, parties={"corporatie": "wonen-limburg"})
+    assert answer.status_code == 403 and _counts(db) == before
+    # So the corporation sees no task of the team's: only the seeded case's, none at all.
+    tasks = client.get("/api/v1/tasks", headers=corporation).get_json()["items"]
+    assert tasks == []
+
+
+def test_a_partner_starts_with_the_municipalitys_parties(client, db, corporation) -> None:
+    answer = _start(client, corporation)
+    assert answer.status_code == 201, answer.get_json()
+    instance_id = answer.get_json()["id"]
+    assert _parties(db, instance_id) == {"corporatie": "wonen-limburg", "wijkteam": "weert-swt"}
+    # The team's task is the team's, not the corporation's.
+    assert client.get("/api/v1/tasks", headers=corporation).get_json()["items"] == []
+    data = client.get(f"/api/v1/instances/{instance_id}/data", headers=corporation).get_json()
+    assert data["parties"] == ["corporatie"]
+
+
+def test_a_partner_starts_only_its_own_route(client, db, corporation) -> None:
+    before = _counts(db)
+    # Another municipality's process run: it would create work for Haarlem's team.
+    other_town = _start(client, corporation, municipality="haarlem")
+    assert other_town.status_code == 403, other_town.get_json()
+    assert "municipality" in other_town.get_json()["errors"]
+    # A process the partner has no intake route to.
+    other_process = _start(client, corporation, process="test_simple")
+    assert other_process.status_code == 403, other_process.get_json()
+    assert _counts(db) == before
+    # Its own municipality, named or not, is fine.
+    assert _start(client, corporation, municipality="weert").status_code == 201
+
+
+def test_a_team_token_without_an_intake_route_starts_nothing(client, db, world) -> None:
+    team = {"Authorization": f"Bearer {token(db, 'weert-swt', SCOPES)}"}
+    before = _counts(db)
+    answer = _start(client, team)
+    assert answer.status_code == 403 and _counts(db) == before
+
+
+def test_an_installation_token_may_name_the_parties(client, db, world) -> None:
+    with db.transaction() as session:
+        _row, secret = create_token(session, "beheer", ["instances:write"])
+    answer = _start(
+        client,
+        {"Authorization": f"Bearer {secret}"},
+        municipality="haarlem",
+        parties={"corporatie": "wonen-limburg"},
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert _parties(db, answer.get_json()["id"]) == {
+        "corporatie": "wonen-limburg",
+        "wijkteam": "haarlem-swt",
+    }
+
+
+def test_the_signal_door_follows_the_route_too(client, db, world) -> None:
+    """The other door that starts cases for a partner: the route decides the process and the
+    municipality; a row cannot name parties either."""
+    headers = {"Authorization": f"Bearer {token(db, 'wonen-limburg', ['signals:write'])}"}
+    before = _counts(db)
+    elsewhere = client.post(
+        "/api/v1/signals", headers=headers, json={"gemeente": "haarlem", "signalen": [signal(5)]}
+    )
+    assert elsewhere.status_code == 404
+    named = client.post(
+        "/api/v1/signals",
+        headers=headers,
+        json={"signalen": [{**signal(6), "wijkteam": "wonen-limburg"}]},
+    )
+    assert named.status_code == 200 and named.get_json()["afgewezen"] == 1
+    assert named.get_json()["resultaten"][0]["fouten"][0]["veld"] == "wijkteam"
+    assert _counts(db) == before
