@@ -108,6 +108,11 @@ def error_responses(blp: Blueprint) -> Callable[..., Callable[..., Any]]:
     return errors
 
 
+class StroomApi(Api):
+    # The body every error handler in app/web.py answers with, also as the documented default.
+    ERROR_SCHEMA = ProblemSchema
+
+
 def register_api(app: Flask) -> Api:
     app.config.update(
         API_TITLE="Stroom API",
@@ -121,7 +126,7 @@ def register_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
-    api = Api(app)
+    api = StroomApi(app)
     from app.engine.api import blp as engine_blp
     from app.intake.api import blp as signals_blp
     from app.tasks.api import blp as tasks_blp
