@@ -30,6 +30,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.intake.models import SignalBatch
 from app.privacy.catalogue import Catalogue
 from app.text_rules import dutch_number, problem
 
@@ -107,6 +108,9 @@ def _too_many_rows() -> FileProblem:
 
 
 def read(filename: str, content: bytes, catalogue: Catalogue) -> ParsedFile:
+    limit = SignalBatch.__table__.c.filename.type.length  # the batch keeps the name
+    if len(filename) > limit:
+        raise FileProblem(f"de bestandsnaam heeft {len(filename)} tekens; maximaal {limit}")
     lower = filename.lower()
     if lower.endswith(".xlsx"):
         return read_xlsx(content, catalogue)

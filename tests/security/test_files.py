@@ -195,3 +195,10 @@ def test_excel_unicode_text_utf16_with_bom_is_read(client, db, auth) -> None:
     page = upload_page(client, "meldingen.txt", content)
     assert page.status_code == 200, page.get_data(as_text=True)[:1000]
     assert stored(db) == 2
+
+
+def test_a_file_name_longer_than_the_batch_keeps_is_refused(client, auth, db) -> None:
+    content = csv_file([good_row(1)])
+    message = refusal(upload_api(client, auth, "m" * 400 + ".csv", content))
+    assert message == "de bestandsnaam heeft 404 tekens; maximaal 300"
+    assert stored(db) == 0
