@@ -12,6 +12,12 @@ from flask_smorest import Api
 
 from app import plugins
 from app.auth.bearer import API_PREFIX
+from app.problems import ProblemSchema
+
+
+class StroomApi(Api):
+    # The body every error handler (app/error_pages.py) answers with, as the documented default.
+    ERROR_SCHEMA = ProblemSchema
 
 
 def register_api(app: Flask) -> Api:
@@ -27,7 +33,7 @@ def register_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
-    api = Api(app)
+    api = StroomApi(app)
     from app.engine.api import blp as engine_blp
     from app.intake.api import blp as signals_blp
     from app.tasks.api import blp as tasks_blp

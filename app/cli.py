@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from app.clikit import Env, Group, pass_env
+from app.clikit import Env, Group, pass_env, refuse_hostile_arguments
 from app.config import Settings
 
 
@@ -24,6 +24,10 @@ class _Main(Group):
             if name not in self.commands:
                 self.add_command(command, name)
                 self.renamed.update(package.package.cli_renamed)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        refuse_hostile_arguments(ctx, args)
+        return super().parse_args(ctx, args)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from app import text_rules
 from app.config import Settings
 from app.db import Database
 from app.engine.errors import DeploymentError, EngineError
@@ -61,16 +62,30 @@ def parse_json(value: str | None, what: str = "--data") -> dict[str, Any]:
     if not value:
         return {}
     try:
-        data = json.loads(value)
+        data = text_rules.parse_json(value)
+        problems = text_rules.json_problems(data)
     except ValueError as exc:
-        raise click.BadParameter(f"geen geldige JSON: {exc}", param_hint=what) from exc
+        raise click.BadParameter(str(exc), param_hint=what) from exc
+    if problems:
+        name, reasons = next(iter(problems.items()))
+        raise click.BadParameter(f"{name}: {reasons[0]}", param_hint=what)
     if not isinstance(data, dict):
         raise click.BadParameter("moet een JSON-object zijn", param_hint=what)
     return data
 
 
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+    # Stored before the doors refused them, lone surrogates print as U+FFFD, not a crash.
+    click.echo(text_rules.readable(json.dumps(value, indent=2, default=str, ensure_ascii=False)))
+
+
+def refuse_hostile_arguments(ctx: click.Context, args: list[str]) -> None:
+    """The command line is a door too (app/text_rules.py): an argument with bytes that are no
+    UTF-8 arrives with lone surrogates, which no database or output can hold."""
+    for position, arg in enumerate(args, start=1):
+        reason = text_rules.problem(arg)
+        if reason:
+            raise click.UsageError(f"argument {position} {reason}", ctx)
 
 
 def _renamed(old: str, new: str) -> None:

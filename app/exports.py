@@ -6,15 +6,20 @@ import csv
 import io
 from typing import Any
 
+from app.text_rules import shown
+
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """A text that a spreadsheet would run as a formula is prefixed with a quote (OWASP)."""
+    """A text that a spreadsheet would run as a formula is prefixed with a quote (OWASP).
+    Characters the doors refuse (app/text_rules.py) but older data may hold become U+FFFD:
+    UTF-8 cannot encode a lone surrogate, XLSX cannot hold control characters."""
     if isinstance(value, bool):
         return "ja" if value else "nee"
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
+    if isinstance(value, str):
+        value = shown(value)
+        return "'" + value if value.startswith(DANGEROUS) else value
     if isinstance(value, (list, tuple)):
         return safe_cell(", ".join(str(v) for v in value))
     if isinstance(value, dict):

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from app.engine.errors import InvalidInput
+from app.text_rules import json_problems, parse_json
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -19,9 +20,10 @@ def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = parse_json(base64.urlsafe_b64decode(padded.encode()))
+        wrong = json_problems(values)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("ongeldige cursor", {"cursor": ["is geen geldige cursor"]}) from exc
-    if not isinstance(values, list) or len(values) != size:
+    if wrong or not isinstance(values, list) or len(values) != size:
         raise InvalidInput("ongeldige cursor", {"cursor": ["is geen geldige cursor"]})
     return values

@@ -14,6 +14,7 @@ class ProblemSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
     errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+    trace_id = fields.String(metadata={"description": "Kenmerk van een onverwachte fout (500)"})
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The Flask application, assembled: settings and database, the domains' pages and API, each
-process package's pages (app/plugins.py), sessions, CSRF, rate limits and error pages.
+process package's pages (app/plugins.py), request guards (app/guards.py), sessions, CSRF,
+rate limits and error answers (app/error_pages.py).
 
 The request's database session lives in app/services.py, the API's doors in app/auth/bearer.py."""
 
@@ -7,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, g, request
 
-from app import plugins
+from app import guards, plugins
 from app.config import Settings
 from app.db import Database
-from app.engine.errors import EngineError
-from app.problems import error_body
+from app.error_pages import register_errors
 from app.services import Stroom
 
 
@@ -25,6 +24,9 @@ def create_app(
     plugins.use_paths(settings.process_paths)
     db = db or Database(settings.database_url)
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.request_class = guards.StroomRequest
+    app.response_class = guards.StroomResponse
+    app.json = guards.StroomJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=testing,
@@ -34,26 +36,10 @@ def create_app(
     app.extensions["stroom"] = Stroom(settings, db)
 
     @app.before_request
-    def _refuse_nul_characters() -> Any:
-        # No database stores NUL in text (PostgreSQL refuses it): answer 422, not 500.
-        def has_nul(value: Any) -> bool:
-            if isinstance(value, str):
-                return "\x00" in value
-            if isinstance(value, dict):
-                return any(has_nul(k) or has_nul(v) for k, v in value.items())
-            if isinstance(value, list):
-                return any(has_nul(v) for v in value)
-            return False
-
-        body = request.get_json(silent=True) if request.is_json else None
-        if (
-            has_nul(request.path)
-            or has_nul(dict(request.args))
-            or has_nul(dict(request.form))
-            or has_nul(body)
-        ):
-            return jsonify(error_body("invalid_input", "NUL-tekens zijn niet toegestaan")), 422
-        return None
+    def _refuse_hostile_input() -> Any:
+        # Before anything else reads the request: text no page, export or database can
+        # hold, and JSON that would overflow a parser, never get in (see app/text_rules.py).
+        return guards.hostile_input()
 
     @app.before_request
     def _begin_operation() -> None:
@@ -102,7 +88,8 @@ def create_app(
 
     register_rate_limits(app, settings)
 
-    _register_errors(app)
+    register_errors(app)
+    guards.configure_argument_parser()
     return app
 
 
@@ -113,68 +100,6 @@ def _exempt_api_from_csrf(app: Flask) -> None:
     csrf = app.extensions["stroom_csrf"]
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
-
-
-def _register_errors(app: Flask) -> None:
-    @app.errorhandler(EngineError)
-    def _engine_error(exc: EngineError) -> Any:
-        if not request.path.startswith("/api/"):
-            from flask import render_template
-
-            title, message = _PAGES.get(exc.status, ("Er ging iets mis", exc.message))
-            if exc.status not in (403, 404):
-                message = exc.message  # conflicts and invalid input say what happened
-            return render_template("errors/page.html", title=title, message=message), exc.status
-        return jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        if not request.path.startswith("/api/"):
-            return _html_error(exc)
-
-        fields = None
-        message = exc.description or exc.name or ""
-        data = getattr(exc, "data", None)
-        if isinstance(data, dict):
-            fields = data.get("errors") or data.get("messages")
-            message = data.get("message") or message
-        # webargs nests field errors by location ({"json": {...}}); keep one level for clients.
-        if (
-            isinstance(fields, dict)
-            and len(fields) == 1
-            and next(iter(fields)) in ("json", "query", "form", "files", "headers")
-        ):
-            fields = next(iter(fields.values()))
-        return jsonify(
-            error_body((exc.name or "error").lower().replace(" ", "_"), message, fields)
-        ), exc.code
-
-
-_PAGES = {
-    400: (
-        "Verzoek niet uitgevoerd",
-        "Het formulier kon niet worden verwerkt. Vernieuw de pagina en probeer het opnieuw.",
-    ),
-    403: ("Geen toegang", "U heeft niet de rol die voor deze pagina nodig is."),
-    404: ("Niet gevonden", "Deze pagina of dit gegeven bestaat niet, of is niet voor u."),
-    405: ("Niet toegestaan", "Deze handeling kan hier niet."),
-    409: ("Iemand anders was eerder", "Vernieuw de pagina om de actuele stand te zien."),
-    429: ("Te veel verzoeken", "Wacht even en probeer het dan opnieuw."),
-}
-
-
-def _html_error(exc: HTTPException) -> Any:
-    from flask import render_template
-    from flask_wtf.csrf import CSRFError
-
-    code = exc.code or 500
-    title, message = _PAGES.get(code, ("Er ging iets mis", "Probeer het later opnieuw."))
-    if isinstance(exc, CSRFError):
-        message = (
-            "Uw sessie is verlopen of het formulier is verouderd. Vernieuw de pagina "
-            "en probeer het opnieuw."
-        )
-    return render_template("errors/page.html", title=title, message=message), code
 
 
 def _register_pages(app: Flask) -> None:

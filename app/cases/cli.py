@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from app import text_rules
 from app.clikit import Env, echo_json, handle_errors, pass_env
 
 
@@ -62,9 +61,12 @@ def settings_set(env: Env, process: str, name: str, new_value: str, municipality
     from app.cases.settings import set_value
 
     try:
-        parsed = json.loads(new_value)
+        parsed = text_rules.parse_json(new_value)
     except ValueError:
         parsed = new_value
+    problems = text_rules.json_problems(parsed)
+    if problems:
+        raise click.BadParameter(next(iter(problems.values()))[0], param_hint="NEW_VALUE")
     with env.db.transaction() as session:
         set_value(session, _catalogue(session, process), process, municipality, name, parsed, "cli")
     click.echo(f"{process} in {municipality}: {name} = {parsed!r}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from app import clock
 from app.privacy.catalogue import Catalogue, Field
+from app.text_rules import problem
 
 POSTCODE = re.compile(r"^([1-9][0-9]{3})\s?([A-Za-z]{2})$")
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{7,17}$")
@@ -24,6 +25,9 @@ FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![0-9 ().]*$)")
 TRUE = {"ja", "j", "true", "waar", "1", "yes"}
 FALSE = {"nee", "n", "false", "onwaar", "0", "no"}
 DEFAULT_MAX = 200
+# Far above any amount or count a signal holds; below it a float keeps cents exact, and no
+# "1e999999" makes int() build a number of a million digits.
+MAX_NUMBER = Decimal(10) ** 15
 
 
 class FieldProblem(Exception):
@@ -43,6 +47,9 @@ def clean(field: Field, raw: Any) -> Any:
         raw = raw.strip()
         if "\ufffd" in raw or any("\udc80" <= ch <= "\udcff" for ch in raw):
             raise FieldProblem("bevat ongeldige tekens (geen UTF-8)")
+        reason = problem(raw)
+        if reason:
+            raise FieldProblem(reason)
         if FORMULA.search(raw):
             raise FieldProblem("begint met een formuleteken (=, +, -, @); niet toegestaan")
     if raw in (None, ""):
@@ -83,9 +90,14 @@ def _number(raw: Any) -> Decimal:
     elif "," in text:
         text = text.replace(",", ".")
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation as exc:
         raise FieldProblem("is geen getal") from exc
+    if not value.is_finite():  # NaN, Infinity, or a spreadsheet's 1E999
+        raise FieldProblem("is geen getal")
+    if value.copy_abs() >= MAX_NUMBER:  # abs() would apply the context and overflow
+        raise FieldProblem("is te groot")
+    return value
 
 
 def _date(field: Field, raw: Any) -> date:

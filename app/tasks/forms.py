@@ -8,6 +8,7 @@ or hidden by a FEEL expression the server does not evaluate) are not required he
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time
 from typing import Any
@@ -97,6 +98,8 @@ def _check(component: dict[str, Any], rules: dict[str, Any], value: Any) -> Any:
             number = float(str(value).replace(",", "."))
         except ValueError as exc:
             raise ValueError("Vul een getal in.") from exc
+        if not math.isfinite(number):  # "NaN", "inf", "1e999": no JSON column can hold them
+            raise ValueError("Vul een getal in.")
         if rules.get("min") is not None and number < float(rules["min"]):
             raise ValueError(f"Het getal moet minstens {rules['min']} zijn.")
         if rules.get("max") is not None and number > float(rules["max"]):

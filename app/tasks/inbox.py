@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import Text, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -172,14 +172,27 @@ def _filters(
         by_task = func.lower(HumanTask.name).like(text)
         by_name = and_(
             name_readable(session, principal),
-            func.lower(_json_text(ProcessInstance.data, NAME_FIELD)).like(text),
+            func.lower(_json_text(session, ProcessInstance.data, NAME_FIELD)).like(text),
         )
         conditions.append(or_(by_key, by_task, by_name))
     return conditions
 
 
-def _json_text(column: Any, key: str) -> Any:
-    return column[key].as_string()
+# PostgreSQL's json type keeps a document's text as written, and ->> decodes all of it: one
+# row holding a lone-surrogate or NUL escape (stored before the doors refused them, see
+# app/text_rules.py) would fail the whole search. Such a row's fields read as NULL instead.
+UNDECODABLE_ESCAPE = (
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|\\u0000"
+)
+
+
+def _json_text(session: Session, column: Any, key: str) -> Any:
+    value = column[key].as_string()
+    if session.get_bind().dialect.name != "postgresql":
+        return value
+    return case((column.cast(Text).regexp_match(UNDECODABLE_ESCAPE), None), else_=value)
 
 
 def _keyset(sort: str, cursor: str | None, source: Any = HumanTask) -> Any:

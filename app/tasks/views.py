@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app import clock
+from app import clock, text_rules
 from app.auth.models import Group, GroupMember, User
 from app.auth.web import login_required
 from app.engine.errors import Conflict, InvalidInput, NotFound
@@ -115,8 +114,12 @@ def _team_members(session: Any) -> list[User]:
 def _saved_query() -> dict[str, str]:
     """The filter to save, as the inbox reads it (unknown keys dropped; nonsense refused)."""
     try:
-        raw = json.loads(request.form.get("query") or "{}")
-        if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raw = text_rules.parse_json(request.form.get("query") or "{}")
+        if (
+            not isinstance(raw, dict)
+            or not all(isinstance(v, str) for v in raw.values())
+            or text_rules.json_problems(raw)
+        ):
             raise ValueError("geen filter")
         return inbox.Filters.from_args(raw).query()
     except (ValueError, InvalidInput):
@@ -340,9 +343,12 @@ def submit(task_id: str) -> Any:
     row = _visible(session, task_id)
     context = _task_context(session, row)
     try:
-        submitted = json.loads(request.form.get("data") or "{}")
+        submitted = text_rules.parse_json(request.form.get("data") or "{}")
+        refused = text_rules.json_problems(submitted)
     except ValueError:
-        submitted = None
+        submitted, refused = None, {}
+    if refused:  # the form field is a door too: nothing of it is kept, not even as a draft
+        return render_template("tasks/task.html", errors=refused, **context), 422
     if request.form.get("actie") == "concept":
         return _save_draft(session, row, submitted)
     errors: dict[str, list[str]] = {}
