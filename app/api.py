@@ -34,11 +34,11 @@ def register_api(app: Flask) -> Api:
         },
     )
     api = StroomApi(app)
-    from app.engine.api import blp as engine_blp
+    from app.cases.api import blp as processes_blp
     from app.intake.api import blp as signals_blp
     from app.tasks.api import blp as tasks_blp
 
-    blueprints = [engine_blp, tasks_blp, signals_blp]
+    blueprints = [processes_blp, tasks_blp, signals_blp]
     blueprints += [blueprint for _package, blueprint in plugins.offered("api")]
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)

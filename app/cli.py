@@ -54,6 +54,9 @@ class _Main(Group):
 @click.pass_context
 def main(ctx: click.Context, database: str | None) -> None:
     """Stroom: vroegsignalering huurschulden en preventie huisuitzetting."""
+    from app import assembly
+
+    assembly.install()
     settings = Settings(database_url=database) if database else Settings()
     ctx.obj = Env(settings)
 

@@ -91,6 +91,9 @@ def hostile_input() -> Any:
             problems.setdefault(text_rules.shown(field) or "-", []).append(what + reason)
 
     check("pad", request.path)
+    if None in request.form or None in request.files:
+        # A multipart part without a name: nothing downstream (CSRF included) expects it.
+        raise BadRequest("Een deel van het formulier heeft geen naam.")
     for source in (request.args, request.form):
         for key, values in source.lists():
             check(key, key, "de veldnaam ")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from app import guards, plugins
+from app import assembly, guards, plugins
 from app.config import Settings
 from app.db import Database
 from app.error_pages import register_errors
@@ -21,6 +21,7 @@ def create_app(
     settings: Settings | None = None, db: Database | None = None, testing: bool = False
 ) -> Flask:
     settings = settings or Settings()
+    assembly.install()
     plugins.use_paths(settings.process_paths)
     db = db or Database(settings.database_url)
     app = Flask(__name__, static_folder="static", template_folder="templates")

@@ -17,8 +17,11 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app import assembly  # noqa: E402
 from app.db import Database  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+
+assembly.install()  # the domains' parts of the engine, as the app has them
 
 PG_SERVER = os.environ.get("STROOM_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 

@@ -38,7 +38,6 @@ from werkzeug.serving import make_server
 
 import tests.support.handlers  # noqa: F401 - the fixture diagram's topics
 from app.auth import service as auth
-from app.cases.models import InstanceParty
 from app.config import Settings
 from app.db import Database
 from app.engine.deploy import deploy
@@ -47,6 +46,7 @@ from app.engine.models import (
     HumanTaskGroup,
     Incident,
     InstanceEvent,
+    InstanceParty,
     Job,
     MessageSubscription,
     ProcessInstance,

@@ -38,6 +38,9 @@ BACKENDS = [
 
 def pytest_configure(config: pytest.Config) -> None:
     import tests.support.handlers  # noqa: F401 - registers the test topics
+    from app import assembly
+
+    assembly.install()  # as the web app and the command line do
 
     config.addinivalue_line(
         "markers",

@@ -208,3 +208,50 @@ def test_a_process_package_from_a_folder_plugs_in(
     demo = runner.invoke(main, ["--database", db.url, "demo"])
     assert demo.exit_code == 0, demo.output
     assert "zandvoort: demo geladen" in demo.output.splitlines()
+
+
+# -- imports ---------------------------------------------------------------------------------
+
+ASSEMBLY = {"app.web", "app.api", "app.cli", "app.assembly", "app.demo"}
+# What the engine may use: the app's foundations, the catalogue (the process contract) and
+# the handler registry. Domains plug in through app/engine/hooks.py.
+ENGINE_MAY_IMPORT = {
+    "app",
+    "app.catalogue",
+    "app.catalogue.names",
+    "app.clikit",
+    "app.clock",
+    "app.config",
+    "app.db",
+    "app.pagination",
+    "handlers",
+}
+
+
+def test_the_engine_imports_no_domain() -> None:
+    from tests.support.imports import graph
+
+    edges = graph()
+    found = {
+        f"{module} -> {target}"
+        for module, targets in edges.items()
+        if module.startswith("app.engine")
+        for target in targets
+        if not target.startswith("app.engine") and target not in ENGINE_MAY_IMPORT
+    }
+    assert not found, "de engine importeert een domein:\n" + "\n".join(sorted(found))
+
+
+def test_no_import_loop_runs_through_the_assembly_or_spans_more_than_a_handful() -> None:
+    from tests.support.imports import cycles, graph
+
+    loops = cycles(graph())
+    assert not [c for c in loops if ASSEMBLY & set(c)], loops
+    assert all(len(c) <= 5 for c in loops), loops
+
+
+def test_the_import_reader_sees_a_planted_loop() -> None:
+    from tests.support.imports import cycles
+
+    planted = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(planted) == [["a", "b", "c"]]

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app.cases.models import ProcessSetting
 from app.cases.settings import check_value, set_value, value
+from app.catalogue import load
 from app.cli import main
 from app.engine.errors import InvalidInput
-from app.privacy.catalogue import load
 from app.privacy.models import AuditLog
 from tests.conftest import ROOT
 

@@ -30,6 +30,8 @@ WEEKEND = "Atw art. 1 lid 1: geen werkdag"
 CLOSURE = "instelling"
 
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+WEEKDAYS_SHORT = ("ma", "di", "wo", "do", "vr", "za", "zo")
+MONTHS_SHORT = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 # A run of closed days longer than this means broken closure data, not a real calendar.
 _MAX_NON_WORKING_RUN = 366

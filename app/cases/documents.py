@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -68,3 +69,33 @@ def store(
 
 def read(row: Document, folder: Path | None = None) -> bytes:
     return ((folder or STORE) / row.sha256).read_bytes()
+
+
+def check_document_fields(session: Session, execution: Any, values: dict[str, Any]) -> None:
+    """A field with `formaat: document` names a document of this very case by its number;
+    anything else would let one case point at (and open) another case's file. The engine
+    calls this for data entering an instance (app.engine.hooks.incoming_data)."""
+    catalogue = execution.catalogue
+    if catalogue is None:
+        return
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        field = catalogue.fields.get(name)
+        if field is None or field.format != "document" or value in (None, ""):
+            continue
+        number = document_number(value)
+        document = session.get(Document, number) if number is not None else None
+        if document is None or document.instance_id != execution.row.id:
+            errors[name] = ["deze zaak heeft geen document met dit nummer"]
+    if errors:
+        raise InvalidInput("onbekend document", errors)
+
+
+def document_number(value: Any) -> int | None:
+    """The document id a field value names (an int or a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)

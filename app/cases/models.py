@@ -1,4 +1,6 @@
-"""Cases: which organisation plays which party in an instance, and its documents."""
+"""Cases: which team plays which party of a process in a municipality, a case's documents, and
+a municipality's own settings. Who plays a party in one instance is the engine's
+(`app.engine.models.InstanceParty`)."""
 
 from __future__ import annotations
 
@@ -23,18 +25,6 @@ class PartyBinding(Base):
     process_key: Mapped[str] = mapped_column(String(200))
     municipality: Mapped[str] = mapped_column(String(100))
     party: Mapped[str] = mapped_column(String(100))
-    group_key: Mapped[str] = mapped_column(String(200))
-
-
-class InstanceParty(Base):
-    """The organisation and group that play a party in one case."""
-
-    __tablename__ = "instance_party"
-    __table_args__ = (Index("ix_instance_party_organisation", "organisation_id", "instance_id"),)
-
-    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
-    party: Mapped[str] = mapped_column(String(100), primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     group_key: Mapped[str] = mapped_column(String(200))
 
 

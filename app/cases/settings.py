@@ -7,7 +7,6 @@ for the case, else the default the catalogue gives (the covenant's own number).
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -15,13 +14,11 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.cases.models import ProcessSetting
+from app.engine import hooks
 from app.engine.errors import InvalidInput
 from app.engine.functions import register
 from app.privacy.logs import audit_row
 from app.privacy.models import AuditLog
-
-# During deployment checks there is no case: the catalogue being checked answers.
-DEPLOYING: ContextVar[Any] = ContextVar("stroom_deploying_catalogue", default=None)
 
 
 def value(
@@ -162,5 +159,6 @@ def instelling(naam: str) -> Any:
             execution.row.municipality,
             naam,
         )
-    catalogue = DEPLOYING.get()
+    # During deployment checks there is no case: the catalogue being checked answers.
+    catalogue = hooks.deploying.get()
     return value(None, catalogue, catalogue.process if catalogue else "", None, naam)

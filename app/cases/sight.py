@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import ApiToken, User
 from app.auth.principal import Principal
+from app.cases.documents import document_number
 from app.cases.models import Document
+from app.catalogue import Catalogue
 from app.engine.errors import InvalidInput
 from app.engine.models import ProcessInstance
 from app.engine.runtime import version_catalogue
-from app.engine.service import document_number
 from app.privacy import access, consent
-from app.privacy.catalogue import Catalogue
 from app.privacy.models import Consent
 
 UNKNOWN_DOCUMENT = "deze zaak heeft geen document met dit nummer"

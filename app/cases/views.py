@@ -24,19 +24,22 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
 from app.auth.web import login_required
 from app.cases import documents
-from app.cases.models import InstanceParty
-from app.cases.sight import Sight, own_actors, sight, visible_documents
+from app.cases.sight import own_actors, sight, visible_documents
+from app.cases.timeline import case_timeline
 from app.engine.errors import Conflict, InvalidInput, NotFound
-from app.engine.models import HumanTask, InstanceEvent, ProcessInstance, Timer, WaitStatus
+from app.engine.models import (
+    HumanTask,
+    InstanceParty,
+    Timer,
+    WaitStatus,
+)
 from app.privacy import access, consent, logs
 from app.privacy.models import Consent
 from app.tasks import service as tasks
-from app.tasks.views import _display
+from app.ui.formatting import plain
 
 bp = Blueprint("cases", __name__)
 
@@ -97,7 +100,7 @@ def case(instance_id: str) -> Any:
         "cases/case.html",
         view=view,
         instance=instance,
-        shown=[(view.label(k), _display(v)) for k, v in view.fields.items()],
+        shown=[(view.label(k), plain(v)) for k, v in view.fields.items()],
         parties=[(party_names.get(p, p), gk) for p, gk in parties],
         open_tasks=[(t, _worker(t.assignee and f"user:{t.assignee}", own)) for t in open_tasks],
         done_tasks=[
@@ -140,52 +143,6 @@ def _worker(actor: str | None, own: set[str]) -> str | None:
 def _latest(rows: list[Consent], scope: str) -> Consent | None:
     found = [r for r in rows if r.scope == scope]
     return found[-1] if found else None
-
-
-def case_timeline(
-    session: Session,
-    principal: Principal,
-    row: ProcessInstance,
-    seen: Sight,
-    newest_first: bool = False,
-    limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """The case's history as the viewer may see it (see the module's docstring): for the
-    case page and the task page's side panel."""
-    query = select(InstanceEvent).where(InstanceEvent.instance_id == row.id)
-    query = query.order_by(InstanceEvent.id.desc() if newest_first else InstanceEvent.id)
-    events = [e for e in session.scalars(query) if _event_shown(e, seen)][:limit]
-    task_ids = sorted({e.task_id for e in events if e.task_id})
-    names: dict[str, str] = {
-        task_id: name
-        for task_id, name in session.execute(
-            select(HumanTask.id, HumanTask.name).where(HumanTask.id.in_(task_ids))
-        )
-    }
-    own = own_actors(session, principal, {e.actor for e in events if e.actor})
-    return [_event(e, seen, own, names) for e in events]
-
-
-def _event_shown(event: InstanceEvent, seen: Sight) -> bool:
-    if event.kind.startswith("toestemming_"):
-        return (event.details or {}).get("scope") in seen.consent_scopes
-    return True
-
-
-def _event(
-    event: InstanceEvent, seen: Sight, own: set[str], task_names: dict[str, str]
-) -> dict[str, Any]:
-    subject = None
-    if event.task_id and event.task_id in task_names:
-        subject = task_names[event.task_id]
-    elif event.kind.startswith("toestemming_") and seen.catalogue:
-        scope = (event.details or {}).get("scope")
-        subject = seen.catalogue.consents.get(scope, scope)
-    return {"at": event.at, "kind": event.kind, "subject": subject, "actor": _own(event.actor, own)}
-
-
-def _own(actor: str | None, own: set[str]) -> str | None:
-    return actor.split(":", 1)[1] if actor and actor in own else None
 
 
 # -- documents --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,13 @@ from sqlalchemy.orm import Session
 
 import handlers
 from app import clock
+from app.engine import hooks
 from app.engine.errors import DeploymentError, Problem
 from app.engine.models import ProcessDefinition, ProcessVersion
 from app.engine.parser import StroomParser
 from app.engine.sandbox import check_source
 from app.engine.serializer import spec_to_json
+from app.engine.timer_check import check_timers
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
@@ -39,11 +41,6 @@ NS = {"bpmn": BPMN_NS}
 # silently disconnected (design.md), so refuse them.
 RESERVED_IDS = {"Start", "End", "Root", "StartEventSplit", "StartEventJoin"}
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
-
-# Hooks other domains add: extra checks per parsed process (timers with sample data, the data
-# catalogue's rules for handler inputs, ...). Each returns problems.
-ProcessCheck = Callable[["ParsedProcess"], list[Problem]]
-EXTRA_CHECKS: list[ProcessCheck] = []
 
 
 @dataclass
@@ -57,7 +54,7 @@ class ParsedProcess:
     forms: dict[str, Any] = field(default_factory=dict)
     elements: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
-    catalogue: Any = None  # app.privacy.catalogue.Catalogue, when the diagram has one
+    catalogue: Any = None  # app.catalogue.Catalogue, when the diagram has one
     catalogue_text: bytes = b""
 
 
@@ -119,6 +116,7 @@ def read_xml(path: Path, content: bytes) -> etree._Element:
 
 
 def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
+    hooks.require()  # without the domains' checks a diagram would pass that must not
     problems: list[Problem] = []
     parser = StroomParser()
     trees: dict[Path, tuple[bytes, etree._Element]] = {}
@@ -180,7 +178,9 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
                 elements=_elements(root, process),
             )
             problems.extend(_check_process(parsed, root, forms_dir))
-            for check in EXTRA_CHECKS:
+            problems.extend(check_timers(parsed))
+            # The domains' checks (app.engine.hooks.deploy_checks): the catalogue's rules, ...
+            for check in hooks.deploy_checks:
                 problems.extend(check(parsed))
             processes.append(parsed)
     if problems:
@@ -261,7 +261,7 @@ def deploy(
 
 
 def _load_catalogue(path: Path, key: str) -> tuple[Any, bytes, Problem | None]:
-    from app.privacy.catalogue import CatalogueError, catalogue_path, load
+    from app.catalogue import CatalogueError, catalogue_path, load
 
     file = catalogue_path(path)
     if not file.exists():
@@ -642,15 +642,3 @@ def _load_form(forms_dir: Path, key: str) -> tuple[dict[str, Any] | None, str | 
                 return None, f"formulier {key!r} heeft geen components (geen form-js schema)"
             return form, None
     return None, f"formulier {key!r} niet gevonden in {forms_dir}"
-
-
-def _register_default_checks() -> None:
-    from app.engine.timer_check import check_timers
-    from app.privacy.deploy_checks import check_catalogue
-
-    for check in (check_catalogue, check_timers):
-        if check not in EXTRA_CHECKS:
-            EXTRA_CHECKS.append(check)
-
-
-_register_default_checks()

@@ -1,23 +1,18 @@
 """Functions that diagrams may call in expressions and scripts.
 
-Domain packages register theirs here (working days, consent, ...). Only functions are exposed,
-never modules: the sandbox refuses module objects anywhere (see sandbox.py).
+Domains register theirs here (working days, consent, settings) when the app is assembled
+(app/assembly.py). Only functions are exposed, never modules: the sandbox refuses module
+objects anywhere (see sandbox.py).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
-_FUNCTIONS: dict[str, Callable[..., Any]] = {}
+from app.engine import hooks
 
-# Modules that register functions on import; loaded before the first script engine is built.
-PROVIDERS: list[str] = [
-    "app.calendar.functions",
-    "app.privacy.functions",
-    "app.cases.settings",
-]
+_FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 
 def register(name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -29,6 +24,5 @@ def register(name: str | None = None) -> Callable[[Callable[..., Any]], Callable
 
 
 def all_functions() -> dict[str, Callable[..., Any]]:
-    for module in PROVIDERS:
-        importlib.import_module(module)
+    hooks.require()
     return dict(_FUNCTIONS)

@@ -72,7 +72,7 @@ class ProcessVersion(Base):
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Per-element facts for people: {element id: {name, type, lane, line}}.
     elements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # The data catalogue the version was deployed with (app/privacy/catalogue.py).
+    # The data catalogue the version was deployed with (app/catalogue/).
     catalogue: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deployed_by: Mapped[str | None] = mapped_column(String(200))
@@ -358,3 +358,16 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InstanceParty(Base):
+    """The organisation and group that play a party (a role of the process's catalogue) in one
+    instance: candidate groups that name a party resolve to this group."""
+
+    __tablename__ = "instance_party"
+    __table_args__ = (Index("ix_instance_party_organisation", "organisation_id", "instance_id"),)
+
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    party: Mapped[str] = mapped_column(String(100), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    group_key: Mapped[str] = mapped_column(String(200))

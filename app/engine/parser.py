@@ -18,8 +18,6 @@ are needed:
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
@@ -54,16 +52,11 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     UserTaskParser,
 )
 
+from app.catalogue.names import group_key
 from app.engine.expressions import plain_expression, timer_expression, value_expression
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 FORM_KEY_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:", "embedded:app:forms/")
-
-
-def group_key(label: str) -> str:
-    """A lane label as a stable group key: 'Sociaal Wijkteam' -> 'sociaal-wijkteam'."""
-    text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 class _ExtensionsMixin:

@@ -85,7 +85,7 @@ def list_instances(
     size = _limit(limit)
     query = select(ProcessInstance)
     if organisation_id is not None:
-        from app.cases.models import InstanceParty
+        from app.engine.models import InstanceParty
 
         query = query.where(
             ProcessInstance.id.in_(

@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
-from app.cases.models import InstanceParty
-from app.engine import spiff_clock
+from app.catalogue import from_json
+from app.engine import hooks, spiff_clock
 from app.engine.budget import Budget, evaluation_budget
 from app.engine.errors import Conflict, NotFound
 from app.engine.models import (
@@ -48,6 +48,7 @@ from app.engine.models import (
     Incident,
     IncidentStatus,
     InstanceEvent,
+    InstanceParty,
     InstanceStatus,
     Job,
     JobStatus,
@@ -62,15 +63,6 @@ from app.engine.script_engine import script_engine
 from app.engine.serializer import spec_from_json, workflow_from_json, workflow_to_json
 
 spiff_clock.install()
-
-
-def _install_closures() -> None:
-    from app.calendar.closures import install
-
-    install()
-
-
-_install_closures()
 
 
 _CURRENT: ContextVar[Execution | None] = ContextVar("stroom_execution", default=None)
@@ -326,8 +318,6 @@ _CATALOGUES: dict[tuple[str, int], Any] = {}
 
 def version_catalogue(session: Session, version_id: int) -> Any:
     """The data catalogue a version was deployed with (None for a diagram without one)."""
-    from app.privacy.catalogue import from_json
-
     key = (str(session.get_bind().url), version_id)
     if key not in _CATALOGUES:
         data = session.scalar(
@@ -577,9 +567,8 @@ class Execution:
         elif row.status not in InstanceStatus.ended() and row.status != "suspended":
             values["status"] = self._live_status(after)
         if values["status"] in InstanceStatus.ended() and not self.ended_before:
-            from app.privacy.retention import first_expiry
-
-            values["data_expires_at"] = first_expiry(self.catalogue, values["ended_at"])
+            ended_at = values["ended_at"]
+            values["data_expires_at"] = ended_at and hooks.expiry(self.catalogue, ended_at)
         self._write_instance(values, buffer)
         if self._new_parties and self._parties:
             parties = [
@@ -658,15 +647,16 @@ class Execution:
             if k.strip()
         }
         removed = self.strip_data(lambda name: name in keep)
-        # Signals, job inputs, drafts, documents, consents: see app/privacy/erasure.py.
-        from app.privacy.erasure import erase_case_records
-
-        erased = erase_case_records(self.session, self.row.id, keep)
-        removed |= erased.fields
+        # What the domains keep outside the workflow (signals, drafts, documents, consents).
+        counts: dict[str, int] = {}
+        for erase in hooks.at_erasure:
+            erased = erase(self.session, self.row.id, keep)
+            removed |= erased.fields
+            counts.update(erased.counts)
         self.record(
             "gegevens_gewist",
             _element_id(ended[0]),
-            details={"gewist": sorted(removed), "bewaard": sorted(keep), **erased.counts},
+            details={"gewist": sorted(removed), "bewaard": sorted(keep), **counts},
         )
 
     def strip_data(self, keep: Callable[[str], bool]) -> set[str]:

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.engine import hooks
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.functions import all_functions
 from app.engine.models import (
@@ -114,8 +115,11 @@ def complete_task(
     if not spiff_task.has_state(TaskState.READY):
         raise Conflict("taak is niet meer open")
     values = check_data(data)
-    _check_document_fields(session, execution, values)
-    stored = _record_consents(session, execution, values, actor)
+    for check in hooks.incoming_data:
+        check(session, execution, values)
+    stored = values
+    for take in hooks.task_data:
+        stored = take(session, execution, stored, actor)
     spiff_task.set_data(**stored)
     spiff_task.run()
     # The task row is closed by the wait-state diff at save, with this as completed_by.
@@ -199,7 +203,8 @@ def deliver_message(
         )
     execution = Execution.open(session, instances[0], actor)
     execution.require_active()
-    _check_document_fields(session, execution, values)
+    for check in hooks.incoming_data:
+        check(session, execution, values)
     waiting = [
         t
         for t in execution.workflow.event_manager.tasks.values()
@@ -312,84 +317,3 @@ def cancel_instance(
         .values(status=IncidentStatus.RESOLVED.value, resolved_at=clock.now(), resolved_by=actor)
     )
     return execution.save()
-
-
-def _check_document_fields(session: Session, execution: Execution, values: dict[str, Any]) -> None:
-    """A field with `formaat: document` names a document of this very case by its number;
-    anything else would let one case point at (and open) another case's file."""
-    catalogue = execution.catalogue
-    if catalogue is None:
-        return
-    from app.cases.models import Document
-
-    errors: dict[str, list[str]] = {}
-    for name, value in values.items():
-        field = catalogue.fields.get(name)
-        if field is None or field.format != "document" or value in (None, ""):
-            continue
-        number = document_number(value)
-        document = session.get(Document, number) if number is not None else None
-        if document is None or document.instance_id != execution.row.id:
-            errors[name] = ["deze zaak heeft geen document met dit nummer"]
-    if errors:
-        raise InvalidInput("onbekend document", errors)
-
-
-def document_number(value: Any) -> int | None:
-    """The document id a field value names (an int or a string of digits), else None."""
-    if isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 9:
-        return None
-    return int(text)
-
-
-def _record_consents(
-    session: Session, execution: Execution, values: dict[str, Any], actor: str | None
-) -> dict[str, Any]:
-    """A yes/no form field whose catalogue entry says `registreert_toestemming: <scope>`
-    goes into the consent registry, before the engine moves on (so `heeft_toestemming` at
-    the next gateway sees it). Companion fields: `kanaal_<veld>` (schriftelijk, mondeling,
-    digitaal), `bewijs_<veld>` (the id of the signed form's document in this case, or a
-    reference outside Stroom) and `door_<veld>` (who decided).
-
-    Every consent field is checked before any is recorded. Returns the values for the
-    process data: without the companions, unless the catalogue declares them as fields."""
-    catalogue = execution.catalogue
-    if catalogue is None:
-        return values
-    from app.privacy import consent
-
-    companions = catalogue.consent_companions()  # only those that are not catalogued
-    checked: list[tuple[str, bool, consent.Companions]] = []
-    errors: dict[str, list[str]] = {}
-    for name, value in values.items():
-        field = catalogue.fields.get(name)
-        if field is None or not field.records_consent or not isinstance(value, bool):
-            continue
-        found, problems = consent.read_companions(session, execution.row.id, name, values)
-        errors.update(problems)
-        if found is not None:
-            checked.append((field.records_consent, value, found))
-    for name, value in values.items():
-        base = companions.get(name)
-        if base is None or value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        if not isinstance(values.get(base), bool):
-            errors[name] = [f"hoort bij {base}, dat in deze taak niet met ja of nee is ingevuld"]
-    if errors:
-        raise InvalidInput("toestemming kan zo niet worden vastgelegd", errors)
-    for scope, value, found in checked:
-        consent.record(
-            session,
-            execution.row.id,
-            scope,
-            value,
-            given_by=found.given_by,
-            channel=found.channel,
-            recorded_by=actor or "systeem",
-            evidence_document_id=found.evidence_document_id,
-            note=found.note,
-        )
-    return {name: value for name, value in values.items() if name not in companions}

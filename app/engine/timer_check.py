@@ -9,7 +9,6 @@ name of the missing variable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -19,12 +18,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from app.engine import hooks
 from app.engine.budget import Budget, evaluation_budget
 from app.engine.errors import Problem, SandboxError
 from app.engine.script_engine import script_engine
-
-SampleProvider = Callable[[Any], dict[str, Any]]
-SAMPLE_PROVIDERS: list[SampleProvider] = []
 
 
 def sample_data(parsed: Any) -> dict[str, Any]:
@@ -38,22 +35,18 @@ def sample_data(parsed: Any) -> dict[str, Any]:
                 for k, v in catalogue.examples().items()
             }
         )
-    for provider in SAMPLE_PROVIDERS:
-        data.update(provider(parsed))
     return data
 
 
 def check_timers(parsed: Any) -> list[Problem]:
-    from app.cases.settings import DEPLOYING
-
-    token = DEPLOYING.set(getattr(parsed, "catalogue", None))
+    token = hooks.deploying.set(getattr(parsed, "catalogue", None))
     try:
         # One budget for all of a process's samples: a diagram of many slow timers is
         # refused as quickly as one very slow timer.
         with evaluation_budget(Budget.RUN_SECONDS):
             return _check_timers(parsed)
     finally:
-        DEPLOYING.reset(token)
+        hooks.deploying.reset(token)
 
 
 def _check_timers(parsed: Any) -> list[Problem]:

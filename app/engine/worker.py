@@ -25,12 +25,12 @@ from sqlalchemy import select
 from app import clock
 from app.config import Settings
 from app.db import Database
+from app.engine import hooks
 from app.engine.jobs import run_due_jobs
 from app.engine.models import SchedulerLease
 from app.engine.timers import drain_timers
 
 log = logging.getLogger(__name__)
-RETENTION_SECONDS = 3600  # retention periods are months and years: hourly is plenty
 LEASE = "scheduler"
 
 
@@ -114,19 +114,21 @@ class Worker:
         except Exception:  # noqa: BLE001 - a tick must never kill the scheduler thread
             log.exception("worker tick failed")
 
-    def tick_retention(self) -> int:
-        """Finished cases whose fields reached the end of their retention period."""
-        from app.privacy.retention import apply
+    def _extra(self, tick: hooks.Tick) -> Any:
+        """A domain's recurring work (app.engine.hooks.worker_ticks), under the lease."""
 
-        self.acquire_lease()
-        return len(apply(self.db))
+        def run() -> int:
+            self.acquire_lease()
+            return tick.run(self.db)
+
+        return run
 
     def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
         every = self.settings.tick_seconds
         for name, func, seconds in (
             ("timers", self.tick_timers, every),
             ("jobs", self.tick_jobs, every),
-            ("retention", self.tick_retention, RETENTION_SECONDS),
+            *((t.name, self._extra(t), t.seconds) for t in hooks.worker_ticks),
         ):
             scheduler.add_job(
                 self._safe,

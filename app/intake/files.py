@@ -30,8 +30,8 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.catalogue import Catalogue
 from app.intake.models import SignalBatch
-from app.privacy.catalogue import Catalogue
 from app.text_rules import dutch_number, problem
 
 MAX_ROWS = 100_000

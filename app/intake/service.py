@@ -24,13 +24,13 @@ from app.auth.crypto import pseudonym
 from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.cases.service import bind_parties, start_case
+from app.catalogue import Catalogue
 from app.engine import service as engine
 from app.engine.errors import InvalidInput, NotFound
 from app.engine.models import InstanceEvent
 from app.engine.runtime import deferred_inserts, version_catalogue
 from app.intake.models import IntakeRoute, Objection, Signal, SignalBatch, SignalCase
 from app.intake.validation import validate
-from app.privacy.catalogue import Catalogue
 
 LOOK_BACK_MONTHS = 6
 CHUNK = 100

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app import clock
-from app.privacy.catalogue import Catalogue, Field
+from app.catalogue import Catalogue, Field
 from app.text_rules import problem
 
 POSTCODE = re.compile(r"^([1-9][0-9]{3})\s?([A-Za-z]{2})$")

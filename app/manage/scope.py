@@ -15,9 +15,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.cases.models import InstanceParty
 from app.engine.errors import NotFound
-from app.engine.models import ProcessInstance
+from app.engine.models import InstanceParty, ProcessInstance
 from app.privacy import access
 
 MANAGER = "manager"

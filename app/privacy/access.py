@@ -17,13 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.cases.models import InstanceParty
+from app.catalogue import Catalogue
 from app.db import Database
 from app.engine.errors import InvalidInput, NotFound
-from app.engine.models import ProcessInstance
+from app.engine.models import InstanceParty, ProcessInstance
 from app.engine.runtime import version_catalogue
 from app.privacy import logs
-from app.privacy.catalogue import Catalogue
 from app.privacy.models import Consent
 
 SYSTEM_PARTY = "*"

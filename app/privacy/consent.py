@@ -257,3 +257,52 @@ def history(session: Session, instance_id: str) -> list[Consent]:
             .order_by(Consent.recorded_at, Consent.id)
         )
     )
+
+
+def record_from_task(
+    session: Session, execution: Any, values: dict[str, Any], actor: str | None
+) -> dict[str, Any]:
+    """A yes/no form field whose catalogue entry says `registreert_toestemming: <scope>`
+    goes into the consent registry, before the engine moves on (so `heeft_toestemming` at
+    the next gateway sees it). Companion fields: `kanaal_<veld>` (schriftelijk, mondeling,
+    digitaal), `bewijs_<veld>` (the id of the signed form's document in this case, or a
+    reference outside Stroom) and `door_<veld>` (who decided).
+
+    Every consent field is checked before any is recorded. Returns the values for the
+    process data: without the companions, unless the catalogue declares them as fields. The
+    engine calls this before it sets a completed task's data (app.engine.hooks.task_data)."""
+    catalogue = execution.catalogue
+    if catalogue is None:
+        return values
+    companions = catalogue.consent_companions()  # only those that are not catalogued
+    checked: list[tuple[str, bool, Companions]] = []
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        field = catalogue.fields.get(name)
+        if field is None or not field.records_consent or not isinstance(value, bool):
+            continue
+        found, problems = read_companions(session, execution.row.id, name, values)
+        errors.update(problems)
+        if found is not None:
+            checked.append((field.records_consent, value, found))
+    for name, value in values.items():
+        base = companions.get(name)
+        if base is None or value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(values.get(base), bool):
+            errors[name] = [f"hoort bij {base}, dat in deze taak niet met ja of nee is ingevuld"]
+    if errors:
+        raise InvalidInput("toestemming kan zo niet worden vastgelegd", errors)
+    for scope, value, found in checked:
+        record(
+            session,
+            execution.row.id,
+            scope,
+            value,
+            given_by=found.given_by,
+            channel=found.channel,
+            recorded_by=actor or "systeem",
+            evidence_document_id=found.evidence_document_id,
+            note=found.note,
+        )
+    return {name: value for name, value in values.items() if name not in companions}

@@ -14,8 +14,8 @@ import ast
 from typing import Any
 
 import handlers
+from app.catalogue import Catalogue, catalogue_path, names_in
 from app.engine.errors import Problem
-from app.privacy.catalogue import Catalogue, catalogue_path, names_in
 
 FLOW_NODE_TYPES = {
     "startEvent",
@@ -64,7 +64,7 @@ def check_catalogue(parsed: Any) -> list[Problem]:
                 None,
                 "gegevenscatalogus ontbreekt: maak "
                 f"{catalogue_path(parsed.file).name} naast het diagram (zie "
-                "app/privacy/catalogue.py)",
+                "app/catalogue/)",
             )
         ]
     problems: list[Problem] = []

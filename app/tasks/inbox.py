@@ -17,11 +17,11 @@ from sqlalchemy import Text, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.calendar.deadlines import DeadlineStatus, deadline_status
 from app.engine.errors import InvalidInput
 from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, TaskStatus
 from app.engine.runtime import version_catalogue
 from app.pagination import decode_cursor, encode_cursor
-from app.tasks.deadlines import DeadlineStatus, deadline_status
 
 PAGE = 25
 NAME_FIELD = "naam"

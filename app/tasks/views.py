@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app import clock, text_rules
 from app.auth.models import Group, GroupMember, User
 from app.auth.web import login_required
+from app.calendar.deadlines import deadline_status
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.models import (
     HumanTask,
@@ -22,8 +23,8 @@ from app.engine.models import (
 from app.privacy import access, logs
 from app.tasks import forms, inbox
 from app.tasks import service as tasks
-from app.tasks.deadlines import deadline_status
 from app.tasks.models import SavedFilter, TaskDraft
+from app.ui.formatting import plain
 
 bp = Blueprint("inbox", __name__)
 
@@ -271,7 +272,7 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         _app().settings.secret_key,
     )
     from app.cases.sight import sight
-    from app.cases.views import case_timeline
+    from app.cases.timeline import case_timeline
 
     seen = sight(session, g.principal, instance, view.parties)
     history = case_timeline(session, g.principal, instance, seen, newest_first=True, limit=25)
@@ -282,7 +283,7 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
     )
     draft = session.get(TaskDraft, (task.id, g.principal.id))
     labels = {c["key"]: str(c.get("label") or c["key"]) for c in forms.components(schema or {})}
-    shown = [(view.label(name), _display(value)) for name, value in view.fields.items()]
+    shown = [(view.label(name), plain(value)) for name, value in view.fields.items()]
     return {
         "task": task,
         "instance": instance,
@@ -296,16 +297,6 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         "draft": draft.data if draft else {},
         "may_complete": task.assignee in (None, g.principal.name),
     }
-
-
-def _display(value: Any) -> str:
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    return "" if value is None else str(value)
 
 
 def _visible(session: Any, task_id: str) -> HumanTask:

@@ -2,18 +2,20 @@
 
 `datum` formats an aware datetime in Europe/Amsterdam: "ma 2 mrt 2026", or with the time
 "ma 2 mrt 2026 09:00". `termijn` says whether a deadline is on time, due today or overdue
-(see app.tasks.deadlines).
+(see app.calendar.deadlines).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 
 from app import clock
+from app.calendar.atw import MONTHS_SHORT, WEEKDAYS_SHORT
+from app.calendar.deadlines import deadline_status
 
-WEEKDAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
-MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+WEEKDAYS = WEEKDAYS_SHORT
+MONTHS = MONTHS_SHORT
 
 Termijn = Literal["op-tijd", "vandaag", "te-laat"]
 
@@ -50,10 +52,8 @@ def iso(value: datetime | date | None) -> str:
 def termijn(due: datetime | date | None, now: datetime | None = None) -> Termijn | None:
     """'op-tijd', 'vandaag' or 'te-laat' for a deadline; None when there is no deadline.
 
-    The one rule lives in app.tasks.deadlines (working days); a plain date counts as due at
-    the end of that day."""
-    from app.tasks.deadlines import deadline_status
-
+    The one rule lives in app.calendar.deadlines (working days); a plain date counts as due
+    at the end of that day."""
     if due is None:
         return None
     if not isinstance(due, datetime):
@@ -64,3 +64,14 @@ def termijn(due: datetime | date | None, now: datetime | None = None) -> Termijn
 
 def _day(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def plain(value: Any) -> str:
+    """A stored value as text: yes/no for booleans, lists and objects as readable text."""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return "" if value is None else str(value)

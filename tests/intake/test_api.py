@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.auth.tokens import create_token
+from app.catalogue import load
 from app.engine import service
 from app.engine.models import HumanTask
-from app.privacy.catalogue import load
 from tests.support.engine import FIXTURES, deploy_paths
 from tests.support.orgs import bind, organisation, partner
 

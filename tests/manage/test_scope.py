@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.auth.models import Organisation
-from app.cases.models import InstanceParty
-from app.engine.models import ProcessInstance
+from app.engine.models import InstanceParty, ProcessInstance
 from app.manage import stuck
 from app.manage.heatmap import waits
 from app.manage.scope import Scope

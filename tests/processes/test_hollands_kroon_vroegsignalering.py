@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from app.cases import settings as process_settings
 from app.cases.models import Document
+from app.catalogue import load as load_catalogue
 from app.engine.errors import NotFound
 from app.engine.models import InstanceEvent, Job
 from app.intake.models import Signal
 from app.privacy import consent
-from app.privacy.catalogue import load as load_catalogue
 from app.privacy.models import Consent
 from tests.processes.hollands_kroon_vroegsignalering_support import (
     KEY,

@@ -20,11 +20,12 @@ from sqlalchemy import select
 from app.cases.models import Document
 from app.cases.settings import set_value
 from app.cases.views import sight, visible_documents
+from app.catalogue import load
+from app.catalogue.model import FORBIDDEN_NAME
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError, InvalidInput, NotFound
 from app.engine.models import HumanTask, Timer
 from app.privacy import access, consent
-from app.privacy.catalogue import FORBIDDEN_NAME, load
 from app.privacy.models import Consent
 from app.tasks.forms import validate
 from tests.processes.utrecht_vh_support import (

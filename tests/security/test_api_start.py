@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.tokens import create_token
-from app.cases.models import InstanceParty
-from app.engine.models import HumanTask, ProcessInstance
+from app.engine.models import HumanTask, InstanceParty, ProcessInstance
 from tests.cases.support import secret_of, seed, signal, token
 from tests.support.engine import SIMPLE, deploy_paths
 from tests.support.orgs import bind

@@ -77,6 +77,23 @@ def test_a_field_name_that_is_no_text_is_refused_without_echoing_it(client, auth
     }
 
 
+def test_a_multipart_part_without_a_name_is_no_server_error(client, auth, db) -> None:
+    """Found by schemathesis: a form part (or a file) whose Content-Disposition has no name
+    arrives with the name None; the guard read None as text and answered 500."""
+    body = (
+        b"--grens\r\nContent-Disposition: form-data\r\n\r\nwaarde\r\n"
+        b'--grens\r\nContent-Disposition: form-data; filename="x.csv"\r\n\r\nnaam\r\n'
+        b"--grens--\r\n"
+    )
+    for path, headers in (("/api/v1/signals/batches", auth), ("/inloggen", {})):
+        answer = client.post(
+            path,
+            data=body,
+            headers={**headers, "Content-Type": "multipart/form-data; boundary=grens"},
+        )
+        assert 400 <= answer.status_code < 500, (path, answer.get_data(as_text=True)[:300])
+
+
 @pytest.mark.parametrize(
     ("path", "field"),
     [

@@ -31,9 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Organisation
-from app.cases.models import InstanceParty
 from app.clock import local
-from app.engine.models import InstanceStatus, ProcessInstance
+from app.engine.models import InstanceParty, InstanceStatus, ProcessInstance
 
 PROCESS = "haarlem_preventie"
 DOELGROEPEN = ("met kinderen", "65-plus", "statushouder", "alleenstaand", "overig")

@@ -32,13 +32,14 @@ from app import clock
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.calendar.atw import default_calendar
-from app.cases.models import InstanceParty, PartyBinding
+from app.cases.models import PartyBinding
 from app.cases.service import bind_party
 from app.db import Database
 from app.engine import service as engine
 from app.engine.errors import Conflict, NotFound
 from app.engine.models import (
     HumanTask,
+    InstanceParty,
     InstanceStatus,
     MessageSubscription,
     ProcessInstance,

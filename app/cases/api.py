@@ -35,7 +35,7 @@ from app.privacy import access
 from app.problems import error_responses
 from app.services import db_session, stroom
 
-blp = Blueprint("engine", __name__, description="Processen, instanties en berichten")
+blp = Blueprint("processes", __name__, description="Processen, instanties en berichten")
 _errors = error_responses(blp)
 
 

@@ -1,4 +1,5 @@
-"""Where a task stands against its due date, counted in working days (Atw)."""
+"""Where a deadline stands against today, counted in working days (Atw): on time, due today
+or late, with the days left or overdue."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from app import clock
-from app.calendar.atw import default_calendar
+from app.calendar.atw import MONTHS_SHORT, WEEKDAYS_SHORT, default_calendar
 from app.clock import AMSTERDAM
 
 
@@ -18,8 +19,6 @@ class DeadlineStatus:
 
     @property
     def label(self) -> str:
-        from app.ui.formatting import MONTHS, WEEKDAYS
-
         if self.status == "vandaag":
             return "vandaag"
         days = abs(self.working_days)
@@ -28,7 +27,8 @@ class DeadlineStatus:
             if days == 0 and self.due_day is not None:
                 # Due on a weekend or holiday, before the next working day begins.
                 day = self.due_day
-                return f"uiterlijk {WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+                weekday, month = WEEKDAYS_SHORT[day.weekday()], MONTHS_SHORT[day.month - 1]
+                return f"uiterlijk {weekday} {day.day} {month}"
             return f"nog {days} {unit}"
         if days == 0:
             return "vandaag verlopen" if self.due_day is None else "te laat"

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
+from app.calendar.deadlines import deadline_status
 from app.clock import AMSTERDAM
-from app.tasks.deadlines import deadline_status
 
 
 def at(text: str) -> datetime:

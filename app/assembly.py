@@ -1,0 +1,38 @@
+"""Where the domains plug into the engine (app/engine/hooks.py): the functions diagrams may
+call, the checks at deploy, what happens to data entering a case, at its end, at erasure and
+on the worker's clock. One place, called by the web app, the command line and the tests;
+installing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+RETENTION_SECONDS = 3600  # retention periods are months and years: hourly is plenty
+
+
+def install() -> None:
+    from app.engine import hooks
+
+    if hooks.installed("app.assembly"):
+        return
+    # Functions for expressions register themselves when their modules are imported.
+    import app.calendar.functions  # noqa: F401 - werkdagen(), ...
+    import app.cases.settings  # noqa: F401 - instelling()
+    import app.privacy.functions  # noqa: F401 - heeft_toestemming()
+    from app.calendar.closures import install as closure_days
+    from app.cases.documents import check_document_fields
+    from app.privacy import retention
+    from app.privacy.consent import record_from_task
+    from app.privacy.deploy_checks import check_catalogue
+    from app.privacy.erasure import erase_case_records
+
+    closure_days()
+    hooks.add(hooks.deploy_checks, check_catalogue)
+    hooks.add(hooks.incoming_data, check_document_fields)
+    hooks.add(hooks.task_data, record_from_task)
+    hooks.set_expiry(retention.first_expiry)
+    hooks.add(hooks.at_erasure, erase_case_records)
+    hooks.add(
+        hooks.worker_ticks,
+        hooks.Tick("retention", RETENTION_SECONDS, lambda db: len(retention.apply(db))),
+    )
+    hooks.mark_installed("app.assembly")

@@ -1,0 +1,121 @@
+"""The catalogue's `velden` section: every case field, its category, legal basis, retention
+and example, and per party in which phases it may be read or written (and with which consent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.catalogue.model import (
+    ALL,
+    CATEGORIES,
+    FORBIDDEN_NAME,
+    FORMATS,
+    LEGAL_BASES,
+    TYPES,
+    Access,
+    Field,
+)
+
+_REQUIRED = ("omschrijving", "categorie", "type", "doel", "grondslag", "bewaartermijn")
+
+
+def parse_fields(
+    raw: Any,
+    parties: dict[str, Any],
+    phases: dict[str, list[str]],
+    consents: dict[str, str],
+    problems: list[str],
+) -> dict[str, Field]:
+    fields: dict[str, Field] = {}
+    for name, spec in (raw or {}).items():
+        where = f"veld {name!r}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: moet een object zijn")
+            continue
+        _check_field(str(name), spec, consents, where, problems)
+        read = _access(
+            spec.get("lezen") or {}, parties, phases, consents, f"{where} lezen", problems
+        )
+        write = _access(
+            spec.get("schrijven") or {}, parties, phases, consents, f"{where} schrijven", problems
+        )
+        fields[str(name)] = Field(
+            name=str(name),
+            description=str(spec.get("omschrijving", "")),
+            category=str(spec.get("categorie") or ""),
+            type=str(spec.get("type") or ""),
+            purpose=str(spec.get("doel", "")),
+            legal_basis=str(spec.get("grondslag") or ""),
+            source=str(spec.get("bron", "")),
+            retention=str(spec.get("bewaartermijn", "")),
+            example=spec.get("voorbeeld"),
+            read=read,
+            write=write,
+            options=[str(o) for o in spec.get("opties") or []],
+            records_consent=spec.get("registreert_toestemming"),
+            format=spec.get("formaat"),
+            max_length=int(spec["max_lengte"]) if spec.get("max_lengte") else None,
+        )
+    return fields
+
+
+def _check_field(
+    name: str, spec: dict[str, Any], consents: dict[str, str], where: str, problems: list[str]
+) -> None:
+    if not name.isidentifier() or name.startswith("_"):
+        problems.append(f"{where}: geen geldige variabelenaam")
+    if FORBIDDEN_NAME.search(name) or FORBIDDEN_NAME.search(str(spec.get("omschrijving", ""))):
+        problems.append(f"{where}: strafrechtelijke gegevens mogen niet worden verwerkt")
+    for key in _REQUIRED:
+        if not spec.get(key):
+            problems.append(f"{where}: '{key}' ontbreekt")
+    for key, allowed, unknown in (
+        ("categorie", CATEGORIES, "onbekende categorie"),
+        ("grondslag", LEGAL_BASES, "onbekende grondslag"),
+        ("type", TYPES, "onbekend type"),
+        ("formaat", FORMATS, "onbekend formaat"),
+    ):
+        value = spec.get(key)
+        if value and value not in allowed:
+            problems.append(f"{where}: {unknown} {value!r} (toegestaan: {', '.join(allowed)})")
+    if "voorbeeld" not in spec:
+        problems.append(f"{where}: 'voorbeeld' ontbreekt (nodig om termijnen te toetsen)")
+    consent = spec.get("registreert_toestemming")
+    if consent and consent not in consents:
+        problems.append(f"{where}: onbekende toestemming {consent!r}")
+
+
+def _access(
+    raw: Any,
+    parties: dict[str, Any],
+    phases: dict[str, list[str]],
+    consents: dict[str, str],
+    where: str,
+    problems: list[str],
+) -> dict[str, Access]:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: moet per partij de fasen noemen")
+        return {}
+    result: dict[str, Access] = {}
+    for party, rule in raw.items():
+        if party not in parties:
+            problems.append(f"{where}: onbekende partij {party!r}")
+            continue
+        consent = None
+        if isinstance(rule, dict):
+            consent = rule.get("toestemming")
+            rule = rule.get("fasen", ALL)
+            if consent is not None and consent not in consents:
+                problems.append(f"{where}: onbekende toestemming {consent!r}")
+        if rule == ALL:
+            result[party] = Access(None, consent)
+            continue
+        if not isinstance(rule, list):
+            problems.append(f"{where} {party}: '*' of een lijst van fasen")
+            continue
+        unknown = [p for p in rule if p not in phases]
+        if unknown:
+            problems.append(f"{where} {party}: onbekende fasen {unknown}")
+        result[party] = Access(frozenset(str(p) for p in rule), consent)
+    return result

@@ -1,0 +1,189 @@
+"""The data catalogue of a process, as the application holds it: parties, phases, consents,
+fields with who may read and write them, the covenant's settings, the systems (service-task
+topics) and the signal. Parsed from YAML by app/catalogue/parser.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from app.catalogue.names import group_key
+
+CATEGORIES = {
+    "identificerend": "Identificerende gegevens (naam, BSN, geboortedatum, referentie)",
+    "contact": "Contactgegevens (adres, telefoon, e-mail)",
+    "financieel": "Financiële gegevens (huur, achterstand, inkomen, schulden)",
+    "huishouden": "Huishouden en gezinssituatie",
+    "woonsituatie": "Woonsituatie (vonnis, huurverleden)",
+    "gezondheid": "Gezondheidsgegevens (bijzonder persoonsgegeven, AVG art. 9)",
+    "proces": "Procesgegevens (besluiten, uitkomsten, data, verwijzingen)",
+    "toestemming": "Toestemmingen en bezwaren",
+}
+# Criminal data (AVG art. 10) may never be processed in these processes (the covenants forbid
+# it in so many words): there is deliberately no category for it, and names that suggest it
+# are refused.
+FORBIDDEN_NAME = re.compile(
+    r"strafrecht|strafbaar|crimin|justiti|delict|veroordeling|politie", re.I
+)
+LEGAL_BASES = {
+    "toestemming": "AVG art. 6 lid 1 a (toestemming)",
+    "overeenkomst": "AVG art. 6 lid 1 b (overeenkomst)",
+    "wettelijke_verplichting": "AVG art. 6 lid 1 c (wettelijke verplichting)",
+    "vitaal_belang": "AVG art. 6 lid 1 d (vitaal belang)",
+    "publieke_taak": "AVG art. 6 lid 1 e (publieke taak)",
+    "gerechtvaardigd_belang": "AVG art. 6 lid 1 f (gerechtvaardigd belang)",
+}
+TYPES = ("tekst", "getal", "bedrag", "datum", "tijdstip", "ja_nee", "keuze", "lijst", "object")
+FORMATS = (
+    "postcode",
+    "bsn",
+    "telefoon",
+    "email",
+    "datum_verleden",
+    "datum_toekomst",
+    "maand",
+    "huisnummer",
+    "document",  # the number of a document of the case (checked on completion)
+)
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may read or write a field: the phases per party, and a consent it may need."""
+
+    phases: frozenset[str] | None  # None = every phase
+    consent: str | None = None
+
+    def allows(self, phase: str | None) -> bool:
+        return self.phases is None or (phase is not None and phase in self.phases)
+
+
+@dataclass
+class Field:
+    name: str
+    description: str
+    category: str
+    type: str
+    purpose: str
+    legal_basis: str
+    source: str
+    retention: str
+    example: Any
+    read: dict[str, Access]
+    write: dict[str, Access]
+    options: list[str] = field(default_factory=list)
+    # A yes/no field that records the resident's decision in the consent registry.
+    records_consent: str | None = None
+    # How values are checked where they come in (signals, forms): see FORMATS.
+    format: str | None = None
+    max_length: int | None = None
+
+
+# Companions of a consent field: channel, evidence (a document id or a reference), and who
+# decided (the resident or a representative).
+CONSENT_COMPANIONS = ("kanaal", "bewijs", "door")
+
+
+@dataclass
+class Catalogue:
+    process: str
+    activity: str
+    file: str
+    parties: dict[str, dict[str, Any]]
+    phases: dict[str, list[str]]
+    consents: dict[str, str]
+    fields: dict[str, Field]
+    systems: dict[str, dict[str, list[str]]]
+    # The signal a partner sends to start a case: its fields (in column order), the required
+    # ones, and those that make up the address (for matching signals into one case).
+    signal: dict[str, list[str]] = field(default_factory=dict)
+    # The covenant's terms (days, working days, dates in the month) with their defaults:
+    # {name: {"waarde": 5, "omschrijving": "...", "bron": "art. 3.5"}}. A municipality can
+    # set its own value (process_setting table); diagrams read them with instelling(naam).
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def reporting_party(self) -> str | None:
+        for key, info in self.parties.items():
+            if info.get("melder"):
+                return key
+        return None
+
+    def phase_of(self, element: str) -> str | None:
+        for phase, elements in self.phases.items():
+            if element in elements:
+                return phase
+        return None
+
+    def phase_order(self, phase: str) -> int:
+        return list(self.phases).index(phase)
+
+    def readable(
+        self, party: str, phase: str | None, consents: set[str] | frozenset[str] = frozenset()
+    ) -> list[str]:
+        return [
+            name
+            for name, f in self.fields.items()
+            if party in f.read
+            and f.read[party].allows(phase)
+            and (f.read[party].consent is None or f.read[party].consent in consents)
+        ]
+
+    def writable(self, party: str, phase: str | None) -> list[str]:
+        names = [
+            name
+            for name, f in self.fields.items()
+            if party in f.write and f.write[party].allows(phase)
+        ]
+        return names + [c for c, base in self.consent_companions().items() if base in names]
+
+    def consent_companions(self) -> dict[str, str]:
+        """Fields that go with a consent field `x` into the registry (`kanaal_x`, `bewijs_x`,
+        `door_x`) without being catalogued: they are not case data, so they need no entry.
+        Maps each to its consent field."""
+        return {
+            f"{prefix}_{name}": name
+            for name, f in self.fields.items()
+            if f.records_consent
+            for prefix in CONSENT_COMPANIONS
+            if f"{prefix}_{name}" not in self.fields
+        }
+
+    def party_names(self) -> dict[str, str]:
+        """Every way a diagram may name a party (its key, or its name as a lane)."""
+        names: dict[str, str] = {}
+        for key, info in self.parties.items():
+            names[key] = key
+            names[group_key(str(info.get("naam") or key))] = key
+        return names
+
+    def party_for(self, *candidates: str | None) -> str | None:
+        """The first candidate (explicit `partij`, candidate group, lane) naming a party."""
+        names = self.party_names()
+        for value in candidates:
+            if value and (value in names or group_key(value) in names):
+                return names.get(value) or names[group_key(value)]
+        return None
+
+    def examples(self) -> dict[str, Any]:
+        return {name: f.example for name, f in self.fields.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        """Stored with each deployed version, so running instances keep their rules: the
+        file as written (dates as ISO text), parsed again by `from_json`."""
+        return _plain_tree(self.raw)
+
+
+def _plain_tree(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_tree(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value

@@ -1,0 +1,168 @@
+"""The data catalogue of a process: every case field, why it is there, and who may see it.
+
+A catalogue is a YAML file next to the diagram (`bpmn/<diagram>.catalogus.yaml`). The covenants
+spell out which party may receive which personal data in which phase; the catalogue is that
+agreement in a form the application enforces (see access.py) and deployment checks (forms,
+handlers and timers may only use catalogued fields in ways the catalogue allows).
+
+    proces: voorbeeld_preventie
+    verwerkingsactiviteit: vroegsignalering-voorbeeld   # id in the processing register
+    partijen:
+      corporatie: {naam: Woningcorporatie, melder: true}
+      wijkteam: {naam: Sociaal Wijkteam}
+    fasen:                         # in order; every flow node belongs to exactly one
+      melding: [gestart, contact_huurder]
+      behandeling: [contact_opnemen, einde]
+    toestemmingen:
+      inhoud_delen: Inhoud van gesprekken delen met de corporatie
+    velden:
+      naam:
+        omschrijving: Volledige naam van de huurder
+        categorie: identificerend
+        type: tekst
+        doel: Contact leggen met de huurder
+        grondslag: publieke_taak
+        bron: Convenant bijlage 2 §1
+        bewaartermijn: P6M
+        voorbeeld: J. Jansen
+        lezen: {corporatie: "*", wijkteam: [melding, behandeling]}
+        schrijven: {corporatie: [melding]}
+      reden_achterstand:
+        ...
+        lezen:
+          wijkteam: "*"
+          corporatie: {fasen: "*", toestemming: inhoud_delen}   # only with that consent
+    systemen:                      # service-task topics and the fields they may use
+      brp.huishouden: {lezen: [bsn], schrijven: [minderjarigen]}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.catalogue.fields import parse_fields
+from app.catalogue.model import Catalogue
+
+
+class CatalogueError(ValueError):
+    def __init__(self, file: str, problems: list[str]) -> None:
+        super().__init__("\n".join(f"{file}: {p}" for p in problems))
+        self.file = file
+        self.problems = problems
+
+
+def catalogue_path(diagram: Path) -> Path:
+    return diagram.with_name(diagram.stem + ".catalogus.yaml")
+
+
+def load(path: Path) -> Catalogue:
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogueError(str(path), [f"kan niet lezen: {exc}"]) from exc
+    return parse(raw, str(path))
+
+
+def parse(raw: Any, file: str) -> Catalogue:
+    """Every section by its own parser; all problems of all sections at once."""
+    if not isinstance(raw, dict):
+        raise CatalogueError(file, ["een catalogus is een YAML-object"])
+    problems = [
+        f"'{key}' ontbreekt"
+        for key in ("proces", "verwerkingsactiviteit", "partijen", "fasen", "velden")
+        if key not in raw
+    ]
+    if problems:
+        raise CatalogueError(file, problems)
+    parties = _parties(raw["partijen"], problems)
+    phases = _phases(raw["fasen"], problems)
+    consents = {str(k): str(v) for k, v in (raw.get("toestemmingen") or {}).items()}
+    fields = parse_fields(raw["velden"], parties, phases, consents, problems)
+    catalogue = Catalogue(
+        process=str(raw["proces"]),
+        activity=str(raw["verwerkingsactiviteit"]),
+        file=file,
+        parties=parties,
+        phases=phases,
+        consents=consents,
+        fields=fields,
+        systems=_systems(raw.get("systemen"), fields, problems),
+        signal=_signal(raw.get("melding"), fields, problems),
+        settings=_settings(raw.get("instellingen"), problems),
+        raw=raw,
+    )
+    if problems:
+        raise CatalogueError(file, problems)
+    return catalogue
+
+
+def _parties(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, dict) or not raw:
+        problems.append("'partijen' moet minstens één partij noemen")
+        return {}
+    return raw
+
+
+def _phases(raw: Any, problems: list[str]) -> dict[str, list[str]]:
+    """In order; every flow node belongs to at most one phase."""
+    phases = {str(k): [str(e) for e in (v or [])] for k, v in (raw or {}).items()}
+    seen: dict[str, str] = {}
+    for phase, elements in phases.items():
+        for element in elements:
+            if element in seen:
+                problems.append(
+                    f"element {element!r} staat in fase {seen[element]!r} en in fase {phase!r}"
+                )
+            seen[element] = phase
+    return phases
+
+
+def _settings(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
+    settings: dict[str, dict[str, Any]] = {}
+    for name, spec in (raw or {}).items():
+        if not isinstance(spec, dict) or "waarde" not in spec or not spec.get("omschrijving"):
+            problems.append(f"instelling {name!r}: 'waarde' en 'omschrijving' zijn verplicht")
+            continue
+        bounds = {k: spec[k] for k in ("min", "max") if k in spec}
+        if any(isinstance(b, bool) or not isinstance(b, (int, float)) for b in bounds.values()):
+            problems.append(f"instelling {name!r}: 'min' en 'max' moeten getallen zijn")
+            continue
+        settings[str(name)] = dict(spec)
+    return settings
+
+
+def _systems(
+    raw: Any, fields: dict[str, Any], problems: list[str]
+) -> dict[str, dict[str, list[str]]]:
+    systems: dict[str, dict[str, list[str]]] = {}
+    for topic, rules in (raw or {}).items():
+        rules = rules or {}
+        systems[str(topic)] = {
+            "lezen": [str(f) for f in rules.get("lezen") or []],
+            "schrijven": [str(f) for f in rules.get("schrijven") or []],
+        }
+        for name in systems[str(topic)]["lezen"] + systems[str(topic)]["schrijven"]:
+            if name not in fields:
+                problems.append(f"systeem {topic!r}: onbekend veld {name!r}")
+    return systems
+
+
+def _signal(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str, list[str]]:
+    if not raw:
+        return {}
+    signal = {key: [str(f) for f in raw.get(key) or []] for key in ("velden", "verplicht", "adres")}
+    for key, names in signal.items():
+        for name in names:
+            if name not in fields:
+                problems.append(f"melding {key}: onbekend veld {name!r}")
+    for name in signal["verplicht"] + signal["adres"]:
+        if name not in signal["velden"]:
+            problems.append(f"melding: {name!r} moet ook onder 'velden' staan")
+    return signal
+
+
+def from_json(data: dict[str, Any]) -> Catalogue:
+    return parse(data, f"catalogus van {data.get('proces')}")
