@@ -70,3 +70,15 @@ class DeploymentError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The real cause, not SpiffWorkflow's wrapper (which can hide it, see design.md)."""
+    parts = [f"{type(exc).__name__}: {exc}"]
+    inner = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    if inner is not None and inner is not exc:
+        parts.append(f"{type(inner).__name__}: {inner}")
+    line = getattr(exc, "line_number", None)
+    if line:
+        parts.append(f"regel {line}: {getattr(exc, 'error_line', '')}".strip())
+    return " | ".join(parts)

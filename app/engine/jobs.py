@@ -23,9 +23,11 @@ import handlers
 from app import clock
 from app.config import Settings
 from app.db import Database
+from app.engine.errors import describe_error
 from app.engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
-from app.engine.runtime import Execution, _extensions, describe_error
+from app.engine.runtime import Execution
 from app.engine.sandbox import SandboxError, check_data_value
+from app.engine.waits import extensions
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def complete_job(db: Database, claim: JobClaim, outputs: dict[str, Any], worker_
         if not task.has_state(TaskState.STARTED):
             job.status = JobStatus.CANCELLED.value
             return False
-        mapping = _extensions(task).get("outputs") or []
+        mapping = extensions(task).get("outputs") or []
         try:
             if mapping:
                 env = execution.workflow.script_engine.environment

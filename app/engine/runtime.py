@@ -16,24 +16,17 @@ from __future__ import annotations
 
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    DurationTimerEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,26 +34,35 @@ from app import clock
 from app.catalogue import from_json
 from app.engine import hooks, spiff_clock
 from app.engine.budget import Budget, evaluation_budget
-from app.engine.errors import Conflict, NotFound
+from app.engine.errors import Conflict, NotFound, describe_error
 from app.engine.models import (
     HumanTask,
-    HumanTaskGroup,
     Incident,
     IncidentStatus,
-    InstanceEvent,
-    InstanceParty,
     InstanceStatus,
-    Job,
-    JobStatus,
-    MessageSubscription,
     ProcessInstance,
     ProcessVersion,
-    TaskStatus,
-    Timer,
-    WaitStatus,
 )
 from app.engine.script_engine import script_engine
 from app.engine.serializer import spec_from_json, workflow_from_json, workflow_to_json
+from app.engine.statements import (
+    DEFERRED,
+    INSERT_ORDER,
+    INSERTS,
+    INSTANCE_TABLE,
+    PARTIES,
+    UPDATE_INSTANCE,
+    InsertBuffer,
+)
+from app.engine.waits import (
+    Wait,
+    WaitStates,
+    current_data,
+    element_id,
+    extensions,
+    find_task,
+    snapshot,
+)
 
 spiff_clock.install()
 
@@ -71,63 +73,6 @@ _CURRENT: ContextVar[Execution | None] = ContextVar("stroom_execution", default=
 def current_execution() -> Execution | None:
     """The transition under way, for diagram functions that ask about the case."""
     return _CURRENT.get()
-
-
-DEFAULT_PRIORITY = 50
-
-
-@dataclass(frozen=True)
-class Wait:
-    """One thing an instance waits on, as seen in the workflow."""
-
-    kind: str  # task, job, timer, message
-    task_id: str
-    element_id: str
-    value: Any = None  # timer: due datetime; message: name
-
-
-def _element_id(task: Task) -> str:
-    return task.task_spec.bpmn_id or task.task_spec.name
-
-
-def _extensions(task: Task) -> dict[str, Any]:
-    return getattr(task.task_spec, "extensions", None) or {}
-
-
-def _timer_due(task: Task) -> datetime | None:
-    definition = task.task_spec.event_definition
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(definition, CycleTimerEventDefinition):
-        if not isinstance(value, dict) or value.get("cycles") == 0:
-            return None
-        value = value["next"]
-    return TimerEventDefinition.get_datetime(value)
-
-
-def snapshot(workflow: BpmnWorkflow) -> dict[tuple[str, str], Wait]:
-    waits: dict[tuple[str, str], Wait] = {}
-    # One pass over the tree for people and jobs; the event manager holds the catching events.
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED):
-        if task.state == TaskState.READY:
-            if task.task_spec.manual:
-                waits[("task", str(task.id))] = Wait("task", str(task.id), _element_id(task))
-        elif _extensions(task).get("topic"):
-            waits[("job", str(task.id))] = Wait("job", str(task.id), _element_id(task))
-    for task in workflow.event_manager.tasks.values():
-        if not task.has_state(TaskState.WAITING):
-            continue
-        definition = task.task_spec.event_definition
-        if isinstance(definition, TimerEventDefinition):
-            due = _timer_due(task)
-            if due is not None:
-                waits[("timer", str(task.id))] = Wait("timer", str(task.id), _element_id(task), due)
-        elif isinstance(definition, MessageEventDefinition):
-            waits[("message", str(task.id))] = Wait(
-                "message", str(task.id), _element_id(task), definition.name
-            )
-    return waits
 
 
 _LOCK_BY_ID = (
@@ -162,137 +107,6 @@ def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
     if row is None:
         raise NotFound(f"procesinstantie {instance_id} bestaat niet")
     return row
-
-
-# -- prepared writes ----------------------------------------------------------------------------
-
-_TABLES: dict[str, Any] = {
-    "task": HumanTask.__table__,
-    "job": Job.__table__,
-    "timer": Timer.__table__,
-    "message": MessageSubscription.__table__,
-}
-_OPEN = {
-    "task": TaskStatus.OPEN.value,
-    "job": JobStatus.PENDING.value,
-    "timer": WaitStatus.WAITING.value,
-    "message": WaitStatus.WAITING.value,
-}
-_DONE_VALUES = {
-    "task": {
-        "status": TaskStatus.COMPLETED.value,
-        "completed_at": bindparam("now"),
-        "completed_by": bindparam("by"),
-    },
-    "job": {
-        "status": JobStatus.DONE.value,
-        "completed_at": bindparam("now"),
-        "locked_by": None,
-        "locked_until": None,
-    },
-    "timer": {"status": WaitStatus.DONE.value, "fired_at": bindparam("now")},
-    "message": {"status": WaitStatus.DONE.value, "delivered_at": bindparam("now")},
-}
-_CANCEL_VALUES = {
-    "task": {"status": TaskStatus.CANCELLED.value},
-    "job": {"status": JobStatus.CANCELLED.value, "locked_by": None, "locked_until": None},
-    "timer": {"status": WaitStatus.CANCELLED.value},
-    "message": {"status": WaitStatus.CANCELLED.value},
-}
-
-
-def _close_statement(kind: str, done: bool) -> Any:
-    table = _TABLES[kind]
-    id_col = table.c.id if kind == "task" else table.c.spiff_task_id
-    return (
-        update(table)
-        .where(
-            table.c.instance_id == bindparam("iid"),
-            id_col == bindparam("tid"),
-            table.c.status == _OPEN[kind],
-        )
-        .values(**(_DONE_VALUES if done else _CANCEL_VALUES)[kind])
-    )
-
-
-_CLOSE = {(kind, done): _close_statement(kind, done) for kind in _TABLES for done in (True, False)}
-# Group rows exist only while a task is open, so a team's inbox is an index lookup over its
-# open tasks alone (completed tasks keep their candidate_groups column).
-_UNGROUP = HumanTaskGroup.__table__.delete().where(
-    HumanTaskGroup.__table__.c.task_id == bindparam("tid")
-)
-_MOVE_TIMER = (
-    update(Timer.__table__)
-    .where(
-        Timer.__table__.c.instance_id == bindparam("iid"),
-        Timer.__table__.c.spiff_task_id == bindparam("tid"),
-        Timer.__table__.c.status == WaitStatus.WAITING.value,
-    )
-    .values(due_at=bindparam("due"))
-)
-_PI = ProcessInstance.__table__
-_SAVED_COLUMNS = (
-    "state",
-    "status",
-    "updated_at",
-    "ended_at",
-    "suspended_status",
-    "phase",
-    "data",
-    "data_expires_at",
-)
-_UPDATE_INSTANCE = (
-    update(_PI)
-    .where(_PI.c.id == bindparam("iid"), _PI.c.revision == bindparam("old_revision"))
-    .values(**{c: bindparam(f"v_{c}") for c in _SAVED_COLUMNS}, revision=bindparam("new_revision"))
-)
-_INSERTS = {
-    name: insert(model.__table__)
-    for name, model in (
-        ("task", HumanTask),
-        ("group", HumanTaskGroup),
-        ("job", Job),
-        ("timer", Timer),
-        ("message", MessageSubscription),
-        ("event", InstanceEvent),
-    )
-}
-_INSERT_ORDER = ("task", "group", "job", "timer", "message", "event")
-_PARTIES = insert(InstanceParty.__table__)
-_DEFERRED = "stroom_deferred_inserts"
-
-
-class InsertBuffer:
-    """Rows held back to be written per table in one statement each, in the order the tables
-    first appeared (a new instance's row comes before its tasks and events)."""
-
-    def __init__(self) -> None:
-        self.rows: dict[Any, list[dict[str, Any]]] = {}
-
-    def add(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.rows.setdefault(table, []).extend(rows)
-
-    def flush(self, session: Session) -> None:
-        for table, rows in self.rows.items():
-            session.execute(insert(table), rows)
-        self.rows = {}
-
-
-@contextmanager
-def deferred_inserts(session: Session) -> Iterator[InsertBuffer]:
-    """Start many instances in one transaction with a few statements instead of several per
-    instance (the intake of a file). New instances that reach a wait state are buffered; any
-    other save writes the buffer first. Code inside the block must not query the buffered
-    rows (it may start instances, not open them). Written when the block ends without an
-    error; an error discards the buffer with the caller's transaction."""
-    buffer = InsertBuffer()
-    session.info[_DEFERRED] = buffer
-    try:
-        yield buffer
-        buffer.flush(session)
-    finally:
-        session.info.pop(_DEFERRED, None)
 
 
 _SPECS: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
@@ -342,7 +156,7 @@ def load_workflow(session: Session, version_id: int, state: str | None) -> BpmnW
     return workflow
 
 
-class Execution:
+class Execution(WaitStates):
     """One transition of one instance, inside the caller's transaction."""
 
     def __init__(
@@ -364,7 +178,7 @@ class Execution:
         self.ended_before = row.status in InstanceStatus.ended()
         self.is_new = fresh
         # Rows to write at save, per table, and incidents (ORM: they need their ids).
-        self._rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _INSERT_ORDER}
+        self._rows: dict[str, list[dict[str, Any]]] = {name: [] for name in INSERT_ORDER}
         self._incidents: list[tuple[Incident, dict[str, Any]]] = []
         # Who completed a human task in this transition (written with the task's closing).
         self.completed_by: dict[str, str | None] = {}
@@ -473,7 +287,7 @@ class Execution:
             details=details,
             created_at=self.now,
             spiff_task_id=str(task.id) if task is not None else None,
-            element_id=_element_id(task) if task is not None else None,
+            element_id=element_id(task) if task is not None else None,
         )
         self.new_incident = True
         self.record(
@@ -541,7 +355,7 @@ class Execution:
     def _save(self) -> ProcessInstance:
         after = snapshot(self.workflow)
         self._sync(after)
-        buffer: InsertBuffer | None = self.session.info.get(_DEFERRED)
+        buffer: InsertBuffer | None = self.session.info.get(DEFERRED)
         if buffer is not None and (not self.is_new or self._incidents or self.workflow.completed):
             # Only a new instance at a plain wait state is held back; anything else may read
             # or change rows in the buffer (erasure of a case's signals, incidents' ids).
@@ -576,9 +390,9 @@ class Execution:
                 for party, (org, g) in self._parties.items()
             ]
             if buffer is not None:
-                buffer.add(_PARTIES.table, parties)
+                buffer.add(PARTIES.table, parties)
             else:
-                self.session.execute(_PARTIES, parties)
+                self.session.execute(PARTIES, parties)
             self._new_parties = False
         if self._incidents:
             self.session.add_all([incident for incident, _ in self._incidents])
@@ -586,12 +400,12 @@ class Execution:
             for incident, event in self._incidents:
                 event["details"] = {**event["details"], "incident": incident.id}
             self._incidents = []
-        for name in _INSERT_ORDER:
+        for name in INSERT_ORDER:
             if self._rows[name]:
                 if buffer is not None:
-                    buffer.add(_INSERTS[name].table, self._rows[name])
+                    buffer.add(INSERTS[name].table, self._rows[name])
                 else:
-                    self.session.execute(_INSERTS[name], self._rows[name])
+                    self.session.execute(INSERTS[name], self._rows[name])
                 self._rows[name] = []
         return row
 
@@ -602,12 +416,12 @@ class Execution:
         if self.is_new:
             for key, value in values.items():
                 setattr(row, key, value)
-            columns = {c.key: getattr(row, c.key) for c in _PI.columns}
+            columns = {c.key: getattr(row, c.key) for c in INSTANCE_TABLE.columns}
             columns["revision"] = 1
             if buffer is not None:
-                buffer.add(_PI, [columns])
+                buffer.add(INSTANCE_TABLE, [columns])
             else:
-                self.session.execute(insert(_PI), columns)
+                self.session.execute(insert(INSTANCE_TABLE), columns)
             row.revision = 1
             make_transient_to_detached(row)
             self.session.add(row)
@@ -615,7 +429,7 @@ class Execution:
             return
         old_revision = inspect(row).committed_state.get("revision", row.revision)
         result = self.session.execute(
-            _UPDATE_INSTANCE,
+            UPDATE_INSTANCE,
             {
                 "iid": row.id,
                 "old_revision": old_revision,
@@ -637,13 +451,13 @@ class Execution:
             t
             for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
             if self.catalogue is not None
-            and (_extensions(t).get("properties") or {}).get("gegevens") == "wissen"
+            and (extensions(t).get("properties") or {}).get("gegevens") == "wissen"
         ]
         if not ended:
             return
         keep = {
             k.strip()
-            for k in (_extensions(ended[0]).get("properties") or {}).get("bewaren", "").split(",")
+            for k in (extensions(ended[0]).get("properties") or {}).get("bewaren", "").split(",")
             if k.strip()
         }
         removed = self.strip_data(lambda name: name in keep)
@@ -655,7 +469,7 @@ class Execution:
             counts.update(erased.counts)
         self.record(
             "gegevens_gewist",
-            _element_id(ended[0]),
+            element_id(ended[0]),
             details={"gewist": sorted(removed), "bewaard": sorted(keep), **counts},
         )
 
@@ -689,314 +503,6 @@ class Execution:
             return InstanceStatus.RUNNING.value
         return InstanceStatus.WAITING.value
 
-    def _sync(self, after: dict[tuple[str, str], Wait]) -> None:
-        before = self.before
-        for key in before.keys() - after.keys():
-            self._close(before[key])
-        for key in after.keys() - before.keys():
-            self._open(after[key])
-        for key in after.keys() & before.keys():
-            if after[key].kind == "timer" and after[key].value != before[key].value:
-                self.session.execute(
-                    _MOVE_TIMER, {"iid": self.row.id, "tid": key[1], "due": after[key].value}
-                )
-
-    def _close(self, wait: Wait) -> None:
-        task = find_task(self.workflow, wait.task_id)
-        done = task is not None and task.has_state(TaskState.COMPLETED)
-        params: dict[str, Any] = {"iid": self.row.id, "tid": wait.task_id, "now": self.now}
-        if wait.kind == "task" and done:
-            params["by"] = self.completed_by.get(wait.task_id, self.actor)
-        self.session.execute(_CLOSE[(wait.kind, done)], params)
-        if wait.kind == "task":
-            self.session.execute(_UNGROUP, {"tid": wait.task_id})
-
-        if wait.kind == "timer" and done:
-            self.record(
-                "timer_fired", wait.element_id, wait.task_id, {"due": wait.value.isoformat()}
-            )
-        elif not done:
-            self.record(f"{wait.kind}_cancelled", wait.element_id, wait.task_id)
-
-    def _open(self, wait: Wait) -> None:
-        task = self.task(wait.task_id)
-        try:
-            if wait.kind == "task":
-                self._open_human_task(task)
-            elif wait.kind == "job":
-                self._open_job(task)
-            elif wait.kind == "timer":
-                self._rows["timer"].append(
-                    {
-                        "instance_id": self.row.id,
-                        "spiff_task_id": wait.task_id,
-                        "element_id": wait.element_id,
-                        "name": task.task_spec.bpmn_name,
-                        "kind": _timer_kind(task),
-                        "due_at": wait.value,
-                        "status": WaitStatus.WAITING.value,
-                        "created_at": self.now,
-                        "fired_at": None,
-                    }
-                )
-                self.record(
-                    "timer_scheduled",
-                    wait.element_id,
-                    wait.task_id,
-                    {"due": wait.value.isoformat()},
-                )
-            elif wait.kind == "message":
-                self._open_subscription(task, wait.value)
-        except Exception as exc:  # noqa: BLE001 - a bad expression must not lose the transition
-            self.raise_incident(
-                "expression",
-                f"{wait.element_id}: {describe_error(exc)}",
-                task=task,
-                details="".join(traceback.format_exception(exc)),
-            )
-
-    def parties(self) -> dict[str, tuple[int, str]]:
-        if self._parties is None:
-            self._parties = {
-                p.party: (p.organisation_id, p.group_key)
-                for p in self.session.scalars(
-                    select(InstanceParty).where(InstanceParty.instance_id == self.row.id)
-                )
-            }
-        return self._parties
-
-    def _party_of(self, task: Task, candidates: list[str]) -> str | None:
-        """The catalogue party doing a task: an explicit `partij` property, else the party
-        its candidate group or its lane names."""
-        if self.catalogue is None:
-            return None
-        explicit = (_extensions(task).get("properties") or {}).get("partij")
-        return self.catalogue.party_for(explicit, *candidates, task.task_spec.lane)
-
-    def _resolve_groups(self, groups: list[str]) -> list[str]:
-        """Candidate groups that name a catalogue party become the group that plays that
-        party in this case (e.g. `corporatie` -> the reporting corporation's team)."""
-        if self.catalogue is None:
-            return groups
-        resolved = []
-        for value in groups:
-            party = self.catalogue.party_for(value)
-            if party is None:
-                resolved.append(value)
-                continue
-            bound = self.parties().get(party)
-            if bound is None:
-                raise ValueError(
-                    f"partij {party!r} heeft in deze casus geen team; "
-                    "leg de partijbinding vast en probeer opnieuw"
-                )
-            resolved.append(bound[1])
-        return list(dict.fromkeys(resolved))
-
-    def _phase(self, after: dict[tuple[str, str], Wait]) -> str | None:
-        if self.catalogue is None:
-            return None
-        phases = [self.catalogue.phase_of(w.element_id) for w in after.values()]
-        known = [p for p in phases if p is not None]
-        if not known:
-            if self.workflow.completed:
-                return self._final_phase()
-            return None
-
-        return max(known, key=self.catalogue.phase_order)
-
-    def _final_phase(self) -> str | None:
-        """A finished case is in the furthest phase of the end events it reached, as a live
-        case is in the furthest phase of its open work. An end event that only closes a
-        wrapping sub-process (a process whose whole work is one sub-process) does not pull
-        the case back."""
-        assert self.catalogue is not None
-        completed = list(self.workflow.get_tasks(state=TaskState.COMPLETED))
-        ends = [
-            self.catalogue.phase_of(_element_id(t))
-            for t in completed
-            if isinstance(t.task_spec, EndEvent)
-        ]
-        reached = [p for p in ends if p is not None]
-        if reached:
-            return max(reached, key=self.catalogue.phase_order)
-        # No end event with a phase: the latest completed element that has one. Tree order
-        # breaks ties: under a virtual clock every change has the same time.
-        done = sorted(
-            enumerate(completed), key=lambda p: (p[1].last_state_change, p[0]), reverse=True
-        )
-        for _, task in done:
-            phase = self.catalogue.phase_of(_element_id(task))
-            if phase is not None:
-                return phase
-        return None
-
-    def _open_human_task(self, task: Task) -> None:
-        ext = _extensions(task)
-        named = list(dict.fromkeys(_as_list(self._maybe(task, ext.get("candidate_groups")))))
-        party = self._party_of(task, named)
-        groups = self._resolve_groups(named)
-        users = _as_list(self._maybe(task, ext.get("candidate_users")))
-        assignee = self._maybe(task, ext.get("assignee"))
-        due = _as_datetime(self._maybe(task, ext.get("due_date")), "dueDate")
-        follow_up = _as_datetime(self._maybe(task, ext.get("follow_up_date")), "followUpDate")
-        priority = self._maybe(task, ext.get("priority"))
-        form = ext.get("form") or getattr(getattr(task.task_spec, "form", None), "key", None)
-        task_id = str(task.id)
-        assignee = str(assignee) if assignee else None
-        self._rows["task"].append(
-            {
-                "id": task_id,
-                "instance_id": self.row.id,
-                "definition_key": self.row.definition_key,
-                "element_id": _element_id(task),
-                "name": task.task_spec.bpmn_name or _element_id(task),
-                "lane": task.task_spec.lane,
-                "party": party,
-                "form_key": form or None,
-                "candidate_groups": groups,
-                "candidate_users": users,
-                "assignee": assignee,
-                "priority": int(priority) if priority not in (None, "") else DEFAULT_PRIORITY,
-                "due_at": due,
-                "follow_up_at": follow_up,
-                "status": TaskStatus.OPEN.value,
-                "created_at": self.now,
-                "claimed_at": self.now if assignee else None,
-                "completed_at": None,
-                "completed_by": None,
-            }
-        )
-        row = self._rows["task"][-1]
-        self._rows["group"].extend(
-            {
-                "task_id": task_id,
-                "group_key": g,
-                **{c: row[c] for c in ("assignee", "priority", "due_at", "created_at")},
-            }
-            for g in groups
-        )
-
-        self.record(
-            "task_created",
-            _element_id(task),
-            task_id,
-            {"groups": groups, "assignee": assignee, "due": due.isoformat() if due else None},
-        )
-
-    def _open_job(self, task: Task) -> None:
-        ext = _extensions(task)
-        inputs = {name: self.evaluate(task, expr) for name, expr in ext.get("inputs", [])}
-        self._rows["job"].append(
-            {
-                "instance_id": self.row.id,
-                "spiff_task_id": str(task.id),
-                "element_id": _element_id(task),
-                "topic": ext["topic"],
-                "inputs": _jsonable(inputs),
-                "status": JobStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": self.now,
-                "locked_by": None,
-                "locked_until": None,
-                "last_error": None,
-                "created_at": self.now,
-                "completed_at": None,
-            }
-        )
-        self.record("job_created", _element_id(task), str(task.id), {"topic": ext["topic"]})
-
-    def _open_subscription(self, task: Task, name: str) -> None:
-        expr = _extensions(task).get("correlation_key")
-        key = self.evaluate(task, expr) if expr else self.row.business_key
-        self._rows["message"].append(
-            {
-                "instance_id": self.row.id,
-                "spiff_task_id": str(task.id),
-                "element_id": _element_id(task),
-                "message_name": name,
-                "correlation_key": None if key is None else str(key),
-                "status": WaitStatus.WAITING.value,
-                "created_at": self.now,
-                "delivered_at": None,
-            }
-        )
-        self.record(
-            "message_awaited", _element_id(task), str(task.id), {"message": name, "key": key}
-        )
-
-    def _maybe(self, task: Task, expression: str | None) -> Any:
-        return None if not expression else self.evaluate(task, expression)
-
-    def forget_wait(self, kind: str, task_id: str) -> None:
-        """Treat a wait as new at save time (its row could not be made before)."""
-        self.before.pop((kind, task_id), None)
-
-
-def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
-    """The task with this id in the workflow or one of its subprocesses, or None.
-
-    SpiffWorkflow removes the tasks of a cancelled branch from the tree (an open user task
-    under a cancelled cycle timer, for one); its own lookup then raises instead of saying so.
-    """
-    key = uuid.UUID(task_id)
-    for wf in (workflow, *workflow.subprocesses.values()):
-        task = wf.tasks.get(key)
-        if task is not None:
-            return task
-    return None
-
-
-def current_data(workflow: BpmnWorkflow, waits: dict[tuple[str, str], Wait]) -> dict[str, Any]:
-    """The case data now: what the waiting tasks hold (merged), or, once the instance has
-    ended, what its last task held."""
-    data: dict[str, Any] = {}
-    found = [find_task(workflow, w.task_id) for w in waits.values()]
-    tasks = [t for t in found if t is not None]
-    if not tasks and workflow.last_task is not None:
-        tasks = [workflow.last_task]
-    for task in sorted(tasks, key=lambda t: t.last_state_change):
-        data.update(task.data)
-    return {k: _jsonable(v) for k, v in data.items() if not k.startswith("_")}
-
-
-def _timer_kind(task: Task) -> str:
-    definition = task.task_spec.event_definition
-    if isinstance(definition, CycleTimerEventDefinition):
-        return "cycle"
-    if isinstance(definition, DurationTimerEventDefinition):
-        return "duration"
-    return "date"
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
-
-
-def _as_datetime(value: Any, what: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        raise ValueError(f"{what} zonder tijdzone: {value!r}")
-    return moment
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
 
 def _task_in_traceback(exc: BaseException) -> Task | None:
     """The innermost SpiffWorkflow task being worked on when `exc` was raised (timer
@@ -1010,15 +516,3 @@ def _task_in_traceback(exc: BaseException) -> Task | None:
                 found = candidate
         tb = tb.tb_next
     return found
-
-
-def describe_error(exc: BaseException) -> str:
-    """The real cause, not SpiffWorkflow's wrapper (which can hide it, see design.md)."""
-    parts = [f"{type(exc).__name__}: {exc}"]
-    inner = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
-    if inner is not None and inner is not exc:
-        parts.append(f"{type(inner).__name__}: {inner}")
-    line = getattr(exc, "line_number", None)
-    if line:
-        parts.append(f"regel {line}: {getattr(exc, 'error_line', '')}".strip())
-    return " | ".join(parts)

@@ -28,7 +28,8 @@ from app.catalogue import Catalogue
 from app.engine import service as engine
 from app.engine.errors import InvalidInput, NotFound
 from app.engine.models import InstanceEvent
-from app.engine.runtime import deferred_inserts, version_catalogue
+from app.engine.runtime import version_catalogue
+from app.engine.statements import deferred_inserts
 from app.intake.models import IntakeRoute, Objection, Signal, SignalBatch, SignalCase
 from app.intake.validation import validate
 
@@ -292,6 +293,18 @@ class _Start:
     earlier: bool
 
 
+@dataclass
+class _Plan:
+    """What a chunk of validated rows will write: the outcome per row, and the rows for each
+    table (signals per address, events for existing cases, new cases and their starts)."""
+
+    results: list[RowResult] = field(default_factory=list)
+    signals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    new_cases: list[dict[str, Any]] = field(default_factory=list)
+    starts: list[_Start] = field(default_factory=list)
+
+
 def _store(
     session: Session,
     intake: Intake,
@@ -305,31 +318,45 @@ def _store(
     """Store validated rows with a few statements for all of them: the new cases in one
     insert (their numbers make the business keys), then the signals, instances and events
     in one statement per table."""
+    plan = _classify(session, intake, known, checked, period, channel, batch)
+    _write(session, intake, known, plan, period, today)
+    return plan.results
+
+
+def _classify(
+    session: Session,
+    intake: Intake,
+    known: _Known,
+    checked: list[tuple[int, dict[str, Any] | None, RowResult | None]],
+    period: str,
+    channel: str,
+    batch: SignalBatch | None,
+) -> _Plan:
+    """Each row: a duplicate, refused by an objection, added to an existing case (of the
+    store or of this chunk), or a new case."""
     municipality = intake.route.municipality
     org = intake.organisation
     now = clock.now()
-    results: list[RowResult] = []
-    signals: list[tuple[str, dict[str, Any]]] = []
-    events: list[dict[str, Any]] = []
-    new_cases: list[dict[str, Any]] = []
-    starts: list[_Start] = []
+    plan = _Plan()
     opening: dict[str, str] = {}  # address -> instance id of a case made in this chunk
     for number, values, result in checked:
         if result is not None:
-            results.append(result)
+            plan.results.append(result)
             continue
         assert values is not None
         reference = str(values.get("referentie", ""))
         if reference in known.references:
-            results.append(RowResult(number, "dubbel", [("referentie", "al ontvangen deze maand")]))
+            plan.results.append(
+                RowResult(number, "dubbel", [("referentie", "al ontvangen deze maand")])
+            )
             continue
         address = address_key(intake, values)
         if _objected(session, intake, address, values):
-            results.append(RowResult(number, "bezwaar"))
+            plan.results.append(RowResult(number, "bezwaar"))
             continue
         earlier = address in known.earlier
         known.references.add(reference)
-        signals.append(
+        plan.signals.append(
             (
                 address,
                 {
@@ -349,7 +376,7 @@ def _store(
         existing = known.cases.get(address)
         instance_id = existing.instance_id if existing else opening.get(address)
         if existing is not None or instance_id is not None:
-            events.append(
+            plan.events.append(
                 {
                     "instance_id": instance_id,
                     "at": now,
@@ -360,14 +387,14 @@ def _store(
                     "details": {"referentie": reference, "melder": org.name},
                 }
             )
-            results.append(
+            plan.results.append(
                 RowResult(
                     number, "bij_bestaande_casus", instance_id=instance_id, earlier_signal=earlier
                 )
             )
             continue
         instance_id = opening[address] = str(uuid.uuid4())
-        new_cases.append(
+        plan.new_cases.append(
             {
                 "municipality": municipality,
                 "address_key": address,
@@ -376,25 +403,33 @@ def _store(
                 "created_at": now,
             }
         )
-        starts.append(_Start(address, values, earlier))
-        results.append(
+        plan.starts.append(_Start(address, values, earlier))
+        plan.results.append(
             RowResult(number, "opgeslagen", instance_id=instance_id, earlier_signal=earlier)
         )
-    if new_cases:
+    return plan
+
+
+def _write(
+    session: Session, intake: Intake, known: _Known, plan: _Plan, period: str, today: date
+) -> None:
+    """The new cases in one insert (their numbers make the business keys), then signals,
+    instances and events in one statement per table."""
+    if plan.new_cases:
         ids = session.scalars(
-            insert(SignalCase).returning(SignalCase.id, sort_by_parameter_order=True), new_cases
+            insert(SignalCase).returning(SignalCase.id, sort_by_parameter_order=True),
+            plan.new_cases,
         ).all()
-        for row, case_id in zip(new_cases, ids, strict=True):
+        for row, case_id in zip(plan.new_cases, ids, strict=True):
             known.cases[row["address_key"]] = _Case(case_id, row["instance_id"])
     with deferred_inserts(session) as buffer:
         buffer.add(
             Signal.__table__,
-            [{**row, "case_id": known.cases[address].id} for address, row in signals],
+            [{**row, "case_id": known.cases[address].id} for address, row in plan.signals],
         )
-        for start in starts:
+        for start in plan.starts:
             _start_process(session, intake, known.cases[start.address], start, today, period)
-        buffer.add(InstanceEvent.__table__, events)
-    return results
+        buffer.add(InstanceEvent.__table__, plan.events)
 
 
 def _objected(session: Session, intake: Intake, address: str, values: dict[str, Any]) -> bool:

@@ -332,40 +332,41 @@ def task(task_id: str) -> Any:
 def submit(task_id: str) -> Any:
     session = _session()
     row = _visible(session, task_id)
-    context = _task_context(session, row)
+
+    def again(errors: dict[str, list[str]], draft: Any = None) -> Any:
+        # The page is read (and the read logged) only when it is shown again.
+        context = _task_context(session, row)
+        if draft is not None:
+            context["draft"] = draft
+        return render_template("tasks/task.html", errors=errors, **context), 422
+
     try:
         submitted = text_rules.parse_json(request.form.get("data") or "{}")
         refused = text_rules.json_problems(submitted)
     except ValueError:
         submitted, refused = None, {}
     if refused:  # the form field is a door too: nothing of it is kept, not even as a draft
-        return render_template("tasks/task.html", errors=refused, **context), 422
+        return again(refused)
     if request.form.get("actie") == "concept":
         return _save_draft(session, row, submitted)
-    errors: dict[str, list[str]] = {}
     if not isinstance(submitted, dict):
-        errors = {"_schema": ["het formulier gaf geen gegevens"]}
-    else:
-        try:
-            # The service checks the form, the catalogue and the documents, as for the API.
-            instance = tasks.complete(
-                _app().db, session, g.principal, row.id, submitted, _app().settings.secret_key
-            )
-            session.commit()
-        except InvalidInput as exc:
-            session.rollback()
-            errors = {k: list(map(str, v)) for k, v in exc.fields.items()} or {
-                "_schema": [exc.message]
-            }
-        except (Conflict, NotFound) as exc:
-            session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("inbox.index"))
-        else:
-            flash(f"Taak '{row.name}' is afgerond.", "ok")
-            return _next_task(session, instance.id)
-    context["draft"] = submitted if isinstance(submitted, dict) else {}
-    return render_template("tasks/task.html", errors=errors, **context), 422
+        return again({"_schema": ["het formulier gaf geen gegevens"]}, {})
+    try:
+        # The service checks the form, the catalogue and the documents, as for the API.
+        instance = tasks.complete(
+            _app().db, session, g.principal, row.id, submitted, _app().settings.secret_key
+        )
+        session.commit()
+    except InvalidInput as exc:
+        session.rollback()
+        errors = {k: list(map(str, v)) for k, v in exc.fields.items()}
+        return again(errors or {"_schema": [exc.message]}, submitted)
+    except (Conflict, NotFound) as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("inbox.index"))
+    flash(f"Taak '{row.name}' is afgerond.", "ok")
+    return _next_task(session, instance.id)
 
 
 def _save_draft(session: Any, row: HumanTask, data: Any) -> Any:

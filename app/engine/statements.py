@@ -1,0 +1,157 @@
+"""The engine's prepared writes: one Core statement per table and transition, instead of ORM
+units of work (this is the hottest path of the product; see bench/engine.py), and the buffer
+that lets the intake start many instances with a few statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import Session
+
+from app.engine.models import (
+    HumanTask,
+    HumanTaskGroup,
+    InstanceEvent,
+    InstanceParty,
+    Job,
+    JobStatus,
+    MessageSubscription,
+    ProcessInstance,
+    TaskStatus,
+    Timer,
+    WaitStatus,
+)
+
+_TABLES: dict[str, Any] = {
+    "task": HumanTask.__table__,
+    "job": Job.__table__,
+    "timer": Timer.__table__,
+    "message": MessageSubscription.__table__,
+}
+_OPEN = {
+    "task": TaskStatus.OPEN.value,
+    "job": JobStatus.PENDING.value,
+    "timer": WaitStatus.WAITING.value,
+    "message": WaitStatus.WAITING.value,
+}
+_DONE_VALUES = {
+    "task": {
+        "status": TaskStatus.COMPLETED.value,
+        "completed_at": bindparam("now"),
+        "completed_by": bindparam("by"),
+    },
+    "job": {
+        "status": JobStatus.DONE.value,
+        "completed_at": bindparam("now"),
+        "locked_by": None,
+        "locked_until": None,
+    },
+    "timer": {"status": WaitStatus.DONE.value, "fired_at": bindparam("now")},
+    "message": {"status": WaitStatus.DONE.value, "delivered_at": bindparam("now")},
+}
+_CANCEL_VALUES = {
+    "task": {"status": TaskStatus.CANCELLED.value},
+    "job": {"status": JobStatus.CANCELLED.value, "locked_by": None, "locked_until": None},
+    "timer": {"status": WaitStatus.CANCELLED.value},
+    "message": {"status": WaitStatus.CANCELLED.value},
+}
+
+
+def _close_statement(kind: str, done: bool) -> Any:
+    table = _TABLES[kind]
+    id_col = table.c.id if kind == "task" else table.c.spiff_task_id
+    return (
+        update(table)
+        .where(
+            table.c.instance_id == bindparam("iid"),
+            id_col == bindparam("tid"),
+            table.c.status == _OPEN[kind],
+        )
+        .values(**(_DONE_VALUES if done else _CANCEL_VALUES)[kind])
+    )
+
+
+CLOSE = {(kind, done): _close_statement(kind, done) for kind in _TABLES for done in (True, False)}
+# Group rows exist only while a task is open, so a team's inbox is an index lookup over its
+# open tasks alone (completed tasks keep their candidate_groups column).
+UNGROUP = HumanTaskGroup.__table__.delete().where(
+    HumanTaskGroup.__table__.c.task_id == bindparam("tid")
+)
+MOVE_TIMER = (
+    update(Timer.__table__)
+    .where(
+        Timer.__table__.c.instance_id == bindparam("iid"),
+        Timer.__table__.c.spiff_task_id == bindparam("tid"),
+        Timer.__table__.c.status == WaitStatus.WAITING.value,
+    )
+    .values(due_at=bindparam("due"))
+)
+INSTANCE_TABLE = ProcessInstance.__table__
+SAVED_COLUMNS = (
+    "state",
+    "status",
+    "updated_at",
+    "ended_at",
+    "suspended_status",
+    "phase",
+    "data",
+    "data_expires_at",
+)
+UPDATE_INSTANCE = (
+    update(INSTANCE_TABLE)
+    .where(
+        INSTANCE_TABLE.c.id == bindparam("iid"),
+        INSTANCE_TABLE.c.revision == bindparam("old_revision"),
+    )
+    .values(**{c: bindparam(f"v_{c}") for c in SAVED_COLUMNS}, revision=bindparam("new_revision"))
+)
+INSERTS = {
+    name: insert(model.__table__)
+    for name, model in (
+        ("task", HumanTask),
+        ("group", HumanTaskGroup),
+        ("job", Job),
+        ("timer", Timer),
+        ("message", MessageSubscription),
+        ("event", InstanceEvent),
+    )
+}
+INSERT_ORDER = ("task", "group", "job", "timer", "message", "event")
+PARTIES = insert(InstanceParty.__table__)
+DEFERRED = "stroom_deferred_inserts"
+
+
+class InsertBuffer:
+    """Rows held back to be written per table in one statement each, in the order the tables
+    first appeared (a new instance's row comes before its tasks and events)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, list[dict[str, Any]]] = {}
+
+    def add(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.rows.setdefault(table, []).extend(rows)
+
+    def flush(self, session: Session) -> None:
+        for table, rows in self.rows.items():
+            session.execute(insert(table), rows)
+        self.rows = {}
+
+
+@contextmanager
+def deferred_inserts(session: Session) -> Iterator[InsertBuffer]:
+    """Start many instances in one transaction with a few statements instead of several per
+    instance (the intake of a file). New instances that reach a wait state are buffered; any
+    other save writes the buffer first. Code inside the block must not query the buffered
+    rows (it may start instances, not open them). Written when the block ends without an
+    error; an error discards the buffer with the caller's transaction."""
+    buffer = InsertBuffer()
+    session.info[DEFERRED] = buffer
+    try:
+        yield buffer
+        buffer.flush(session)
+    finally:
+        session.info.pop(DEFERRED, None)
