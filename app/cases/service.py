@@ -12,7 +12,7 @@ from app.auth.principal import Principal
 from app.cases.models import PartyBinding
 from app.cases.sight import UNKNOWN_DOCUMENT, check_document_references, document_fields
 from app.engine import service
-from app.engine.errors import Forbidden, InvalidInput, NotFound
+from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.engine.models import MessageSubscription, ProcessInstance, WaitStatus
 from app.engine.runtime import Execution, version_catalogue
 from app.intake.models import IntakeRoute
@@ -109,6 +109,7 @@ def start_case(
     values = service.check_data(data)
     if check_rights and not principal.is_system:
         municipality = route_municipality(session, principal, process_key, municipality, parties)
+        _check_partner_start(session, process_key, catalogue, business_key)
     else:
         municipality = municipality or principal.municipality
     if check_rights and catalogue is not None and not principal.is_system:
@@ -204,6 +205,31 @@ def _check_writable_by_one(
             refusal = exc
     if refusal is not None:
         raise refusal
+
+
+def _check_partner_start(
+    session: Session, process_key: str, catalogue: Any, business_key: str | None
+) -> None:
+    """A process that takes signals is started through the signal door, which matches signals
+    into cases and respects a resident's objection; and a partner's business key is its
+    own: one that another case of the process already has would make messages ambiguous."""
+    if catalogue is not None and catalogue.signal:
+        raise Forbidden(
+            f"proces {process_key!r} start met een melding: gebruik POST /api/v1/signals",
+            {"proces": ["dit proces neemt meldingen aan; meld via /api/v1/signals"]},
+        )
+    if business_key is not None and session.scalar(
+        select(ProcessInstance.id)
+        .where(
+            ProcessInstance.definition_key == process_key,
+            ProcessInstance.business_key == business_key,
+        )
+        .limit(1)
+    ):
+        raise Conflict(
+            f"kenmerk {business_key!r} is al in gebruik",
+            {"business_key": ["een andere zaak van dit proces heeft dit kenmerk al"]},
+        )
 
 
 def route_municipality(

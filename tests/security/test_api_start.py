@@ -8,30 +8,51 @@ installation-wide token (without organisation) may name them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
 from app.auth.tokens import create_token
 from app.engine.models import HumanTask, InstanceParty, ProcessInstance
 from tests.cases.support import secret_of, seed, signal, token
-from tests.support.engine import SIMPLE, deploy_paths
-from tests.support.orgs import bind
+from tests.support.engine import FIXTURES, SIMPLE, deploy_paths
+from tests.support.orgs import bind, partner
 
 SCOPES = ["instances:write", "instances:read", "cases:read", "tasks:read", "tasks:write"]
 
 
+DIRECT = "test_direct"
+CORPORATION = "corporatie-direct"  # its intake route in Weert is to DIRECT
+
+
+def _deploy_direct(db, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """The inbox process as one a partner starts over the API: without a `melding` section
+    (a process that takes signals is started through the signal door)."""
+    diagram = (FIXTURES / "inbox.bpmn").read_text().replace("test_inbox", DIRECT)
+    catalogue = (FIXTURES / "inbox.catalogus.yaml").read_text().replace("test_inbox", DIRECT)
+    start, end = catalogue.index("\nmelding:\n"), catalogue.index("\nvelden:\n")
+    (folder / "direct.bpmn").write_text(diagram)
+    (folder / "direct.catalogus.yaml").write_text(catalogue[:start] + catalogue[end:])
+    deploy_paths(db, folder / "direct.bpmn")
+    partner(db, CORPORATION, DIRECT)
+
+
 @pytest.fixture
-def world(db, clock, app):  # type: ignore[no-untyped-def]
+def world(db, clock, app, tmp_path):  # type: ignore[no-untyped-def]
     world = seed(db, secret_of(app), [signal(1)])
+    _deploy_direct(db, tmp_path)
     # Haarlem runs the same process with its own team; Wonen Limburg reports only in Weert.
     bind(db, "test_inbox", "haarlem", "wijkteam", "haarlem-swt")
+    bind(db, DIRECT, "weert", "wijkteam", "weert-swt")
+    bind(db, DIRECT, "haarlem", "wijkteam", "haarlem-swt")
     deploy_paths(db, SIMPLE)
     return world
 
 
 @pytest.fixture
 def corporation(db, world) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"Authorization": f"Bearer {token(db, 'wonen-limburg', SCOPES)}"}
+    return {"Authorization": f"Bearer {token(db, CORPORATION, SCOPES)}"}
 
 
 def _counts(db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -53,7 +74,7 @@ def _parties(db, instance_id: str) -> dict[str, str]:  # type: ignore[no-untyped
         )
 
 
-def _start(client, headers, process: str = "test_inbox", **body):  # type: ignore[no-untyped-def]
+def _start(client, headers, process: str = DIRECT, **body):  # type: ignore[no-untyped-def]
     return client.post(
         f"/api/v1/processes/{process}/instances",
         headers=headers,
@@ -63,12 +84,12 @@ def _start(client, headers, process: str = "test_inbox", **body):  # type: ignor
 
 def test_a_partner_cannot_bind_itself_as_the_social_team(client, db, corporation) -> None:
     before = _counts(db)
-    answer = _start(client, corporation, parties={"wijkteam": "wonen-limburg"})
+    answer = _start(client, corporation, parties={"wijkteam": CORPORATION})
     assert answer.status_code == 403, answer.get_json()
     assert "parties" in answer.get_json()["errors"]
     assert _counts(db) == before
     # Not even naming the team the binding would choose: parties are not the caller's word.
-    answer = _start(client, corporation, parties={"corporatie": "wonen-limburg"})
+    answer = _start(client, corporation, parties={"corporatie": CORPORATION})
     assert answer.status_code == 403 and _counts(db) == before
     # So the corporation sees no task of the team's: only the seeded case's, none at all.
     tasks = client.get("/api/v1/tasks", headers=corporation).get_json()["items"]
@@ -79,7 +100,7 @@ def test_a_partner_starts_with_the_municipalitys_parties(client, db, corporation
     answer = _start(client, corporation)
     assert answer.status_code == 201, answer.get_json()
     instance_id = answer.get_json()["id"]
-    assert _parties(db, instance_id) == {"corporatie": "wonen-limburg", "wijkteam": "weert-swt"}
+    assert _parties(db, instance_id) == {"corporatie": CORPORATION, "wijkteam": "weert-swt"}
     # The team's task is the team's, not the corporation's.
     assert client.get("/api/v1/tasks", headers=corporation).get_json()["items"] == []
     data = client.get(f"/api/v1/instances/{instance_id}/data", headers=corporation).get_json()
@@ -98,6 +119,27 @@ def test_a_partner_starts_only_its_own_route(client, db, corporation) -> None:
     assert _counts(db) == before
     # Its own municipality, named or not, is fine.
     assert _start(client, corporation, municipality="weert").status_code == 201
+
+
+def test_a_process_that_takes_signals_is_started_through_the_signal_door(
+    client, db, corporation
+) -> None:
+    """The signal door matches a signal into an existing case and respects a resident's
+    objection; starting the process directly would skip both."""
+    before = _counts(db)
+    headers = {"Authorization": f"Bearer {token(db, 'wonen-limburg', SCOPES)}"}
+    answer = _start(client, headers, process="test_inbox")
+    assert answer.status_code == 403, answer.get_json()
+    assert "/api/v1/signals" in answer.get_json()["message"]
+    assert _counts(db) == before
+
+
+def test_a_partner_cannot_take_a_business_key_another_case_has(client, db, corporation) -> None:
+    assert _start(client, corporation, business_key="Z-1").status_code == 201
+    before = _counts(db)
+    again = _start(client, corporation, business_key="Z-1")
+    assert again.status_code == 409 and "business_key" in again.get_json()["errors"]
+    assert _counts(db) == before
 
 
 def test_a_team_token_without_an_intake_route_starts_nothing(client, db, world) -> None:
