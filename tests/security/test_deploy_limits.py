@@ -32,6 +32,9 @@ def _timer_variant(tmp_path: Path, expression: str) -> Path:
     return write_variant(tmp_path, "timer.bpmn", xml.replace("${wanneer}", expression))
 
 
+# Serial: beside another busy test process the watchdog's interruption came later (6.5 s of
+# CPU once, still bounded, but not the bound this test names).
+@pytest.mark.serial
 @pytest.mark.timeout(120)
 def test_a_timer_that_would_take_half_a_minute_is_refused_quickly(db, tmp_path) -> None:
     path = _timer_variant(tmp_path, SLOW_TIMER)
