@@ -95,6 +95,12 @@ class Settings:
         )
     )
 
+    # Logging (app/log_config.py): level, "plain" or "json", and the time after which a
+    # request is logged as slow.
+    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    log_format: str = field(default_factory=lambda: _env("LOG_FORMAT", "plain"))
+    slow_request_ms: float = field(default_factory=lambda: float(_env("SLOW_REQUEST_MS", "1000")))
+
     batch_size: int = field(default_factory=lambda: int(_env("BATCH_SIZE", "50")))
     timezone: str = "Europe/Amsterdam"
 

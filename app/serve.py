@@ -14,6 +14,8 @@ import click
 
 from app.clikit import Env, pass_env
 
+log = logging.getLogger(__name__)
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -30,9 +32,10 @@ def serve(env: Env, host: str, port: int, worker: bool, threads: int) -> None:
     """Start de webapplicatie."""
     from waitress import serve as waitress_serve
 
+    from app.log_config import configure
     from app.web import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure(env.settings)
     app = create_app(env.settings, env.db)
     scheduler = background = None
     if worker:
@@ -48,8 +51,15 @@ def serve(env: Env, host: str, port: int, worker: bool, threads: int) -> None:
     try:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         click.echo(f"Stroom draait op http://{host}:{port}/")
+        log.info(
+            "stroom serve gestart op http://%s:%s/ (%s)",
+            host,
+            port,
+            "met worker" if worker else "zonder worker",
+        )
         waitress_serve(app, host=host, port=port, threads=threads, ident="stroom")
     finally:
         if scheduler is not None and background is not None:
             scheduler.shutdown(wait=True)
             background.release_lease()
+        log.info("stroom serve gestopt")

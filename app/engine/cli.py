@@ -195,11 +195,10 @@ def message(env: Env, name: str, correlation_key: str, data: str | None) -> None
 @handle_errors
 def worker(env: Env, once: bool, topics: tuple[str, ...]) -> None:
     """Vuur timers af en voer service-taken uit."""
-    import logging
-
     from app.engine.worker import SchedulerBusy, Worker
+    from app.log_config import configure
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure(env.settings)
     w = Worker(env.db, env.settings, topics=list(topics) or None)
     try:
         if once:

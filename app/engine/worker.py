@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,13 +107,26 @@ class Worker:
         """One full pass: everything due now. Used by tests, simulation and the scheduler."""
         return self.tick_timers() + self.tick_jobs()
 
-    def _safe(self, func: object) -> None:
+    def _safe(self, name: str, func: Callable[[], int]) -> None:
+        """One tick; a line in the log for each batch that did something, none for the
+        ticks that found nothing (every few seconds)."""
+        started = time.perf_counter()
         try:
-            func()  # type: ignore[operator]
+            count = func()
         except SchedulerBusy:
             raise
         except Exception:  # noqa: BLE001 - a tick must never kill the scheduler thread
-            log.exception("worker tick failed")
+            log.exception("worker: %s mislukt", name)
+            return
+        if count:
+            seconds = time.perf_counter() - started
+            log.info(
+                "worker: %s %d verwerkt in %.2f s",
+                name,
+                count,
+                seconds,
+                extra={"tick": name, "count": count, "seconds": round(seconds, 3)},
+            )
 
     def _extra(self, tick: hooks.Tick) -> Any:
         """A domain's recurring work (app.engine.hooks.worker_ticks), under the lease."""
@@ -133,7 +147,7 @@ class Worker:
             scheduler.add_job(
                 self._safe,
                 "interval",
-                args=[func],
+                args=[name, func],
                 id=name,
                 seconds=seconds,
                 max_instances=1,
@@ -155,6 +169,7 @@ class Worker:
             self._schedule(scheduler)
             if announce is not None:
                 announce()
+            log.info("worker %s gestart (tick %s s)", self.worker_id, self.settings.tick_seconds)
             scheduler.start()
         finally:
             if scheduler.running:
@@ -162,6 +177,7 @@ class Worker:
             for number, handler in previous.items():
                 signal.signal(number, handler)
             self.release_lease()
+            log.info("worker %s gestopt", self.worker_id)
 
     def start_background(self) -> BackgroundScheduler:
         self.acquire_lease()
