@@ -31,6 +31,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from app import clock
+from app.registers.brp import contract
 
 PATH = "/haalcentraal/api/brp/personen"
 TOKEN_PATH = "/oauth/token"
@@ -159,107 +160,6 @@ def seed() -> dict[str, dict[str, Any]]:
     return {p["burgerservicenummer"]: p for p in people}
 
 
-# Field paths the fake knows, per response type (Persoon for RaadpleegMetBurgerservicenummer,
-# PersoonBeperkt for the searches): a subset of the spec, every prefix valid too.
-_NAAM = [
-    "voornamen",
-    "voorvoegsel",
-    "geslachtsnaam",
-    "voorletters",
-    "volledigeNaam",
-    "adellijkeTitelPredicaat",
-]
-_DATUM = "datum"
-BEPERKT_PATHS = {
-    "burgerservicenummer",
-    "leeftijd",
-    "geslacht.code",
-    "geslacht.omschrijving",
-    "geboorte.datum",
-    *[f"naam.{n}" for n in _NAAM],
-    "adressering.adresregel1",
-    "adressering.adresregel2",
-    "adressering.adresregel3",
-    "adressering.land.code",
-    "adressering.land.omschrijving",
-}
-PERSOON_PATHS = BEPERKT_PATHS | {
-    "aNummer",
-    "geboorte.land.code",
-    "geboorte.plaats.code",
-    "verblijfplaats.type",
-    "verblijfplaats.adresseerbaarObjectIdentificatie",
-    "verblijfplaats.nummeraanduidingIdentificatie",
-    "verblijfplaats.datumVan",
-    *[
-        f"verblijfplaats.verblijfadres.{n}"
-        for n in (
-            "officieleStraatnaam",
-            "korteStraatnaam",
-            "huisnummer",
-            "huisletter",
-            "huisnummertoevoeging",
-            "postcode",
-            "woonplaats",
-            "aanduidingBijHuisnummer.code",
-        )
-    ],
-    "partners.burgerservicenummer",
-    "partners.geboorte.datum",
-    "partners.soortVerbintenis.code",
-    "partners.aangaanHuwelijkPartnerschap.datum",
-    "partners.ontbindingHuwelijkPartnerschap.datum",
-    *[f"partners.naam.{n}" for n in _NAAM],
-    "kinderen.burgerservicenummer",
-    "kinderen.geboorte.datum",
-    *[f"kinderen.naam.{n}" for n in _NAAM],
-    "ouders.burgerservicenummer",
-    "verblijfstitel.aanduiding.code",
-    "nationaliteiten.nationaliteit.code",
-}
-AUTOMATIC = {
-    "inOnderzoek",
-    "geheimhoudingPersoonsgegevens",
-    "opschortingBijhouding",
-    "rni",
-    "verificatie",
-    "indicatieVastgesteldVerblijftNietOpAdres",
-}
-DATUM_PARTS = {"type", "datum", "langFormaat", "jaar", "maand", "onbekend"}
-
-SEARCH_PARAMS: dict[str, dict[str, tuple[bool, str]]] = {
-    "RaadpleegMetBurgerservicenummer": {
-        "burgerservicenummer": (True, "bsns"),
-        "gemeenteVanInschrijving": (False, r"^[0-9]{4}$"),
-    },
-    "ZoekMetPostcodeEnHuisnummer": {
-        "postcode": (True, r"^[1-9]{1}[0-9]{3}[ ]?[A-Za-z]{2}$"),
-        "huisnummer": (True, "int"),
-        "huisletter": (False, r"^[a-zA-Z]{1}$"),
-        "huisnummertoevoeging": (False, r"^[a-zA-Z0-9 \-]{1,4}$"),
-        "inclusiefOverledenPersonen": (False, "bool"),
-        "geboortedatum": (False, r"^\d{4}-\d{2}-\d{2}$"),
-        "geslachtsnaam": (False, r"^.{1,200}$"),
-        "gemeenteVanInschrijving": (False, r"^[0-9]{4}$"),
-    },
-    "ZoekMetAdresseerbaarObjectIdentificatie": {
-        "adresseerbaarObjectIdentificatie": (True, r"^(?!0{16})[0-9]{16}$"),
-        "inclusiefOverledenPersonen": (False, "bool"),
-        "gemeenteVanInschrijving": (False, r"^[0-9]{4}$"),
-    },
-    "ZoekMetNummeraanduidingIdentificatie": {
-        "nummeraanduidingIdentificatie": (True, r"^(?!0{16})[0-9]{16}$"),
-        "inclusiefOverledenPersonen": (False, "bool"),
-        "gemeenteVanInschrijving": (False, r"^[0-9]{4}$"),
-    },
-}
-OTHER_TYPES = {
-    "ZoekMetGeslachtsnaamEnGeboortedatum",
-    "ZoekMetNaamEnGemeenteVanInschrijving",
-    "ZoekMetStraatHuisnummerEnGemeenteVanInschrijving",
-}
-
-
 @dataclass
 class Received:
     method: str
@@ -361,8 +261,6 @@ class FakeBrp:
                 code="unsupportedMediaType",
                 type=RFC7231 + "6.5.13",
             )
-        if not isinstance(body, dict):
-            return _params_problem([_param("required", "type", "Parameter is verplicht.")])
         return self._personen(body, allowed)
 
     def _authenticate(self, request: Request) -> tuple[set[str] | None, Response | None]:
@@ -415,29 +313,15 @@ class FakeBrp:
         )
 
     def _personen(self, body: dict[str, Any], allowed: set[str] | None) -> Response:
-        kind = body.get("type")
-        if kind in (None, ""):
-            return _params_problem([_param("required", "type", "Parameter is verplicht.")])
-        if kind not in SEARCH_PARAMS and kind not in OTHER_TYPES:
-            return _params_problem([_param("value", "type", "Waarde is geen geldig zoek type.")])
-        if kind in OTHER_TYPES:
-            return _problem(501, title="Niet geïmplementeerd in de nep-BRP.", code="notImplemented")
-        spec = SEARCH_PARAMS[kind]
-        paths = PERSOON_PATHS if kind == "RaadpleegMetBurgerservicenummer" else BEPERKT_PATHS
-        problems = []
-        for name in body:
-            if name not in spec and name not in ("type", "fields"):
-                problems.append(_param("unknownParam", name, "Parameter is niet verwacht."))
-        for name, (required, rule) in spec.items():
-            if name not in body or body[name] in ("", None):
-                if required:
-                    problems.append(_param("required", name, "Parameter is verplicht."))
-                continue
-            problems.extend(_check(name, body[name], rule))
-        problems.extend(_check_fields(body.get("fields"), paths))
-        if problems:
-            return _params_problem(problems)
-        requested = body["fields"]
+        # The one request check of the contract (the embedded register uses it too).
+        try:
+            query = contract.check_query(body)
+        except contract.QueryRefused as refused:
+            return _problem(
+                refused.status, **{k: v for k, v in refused.problem.items() if k != "status"}
+            )
+        kind = query.kind
+        requested = query.fields
         if allowed is not None:
             if any(f.split(".")[0] not in allowed for f in requested):
                 return _problem(
@@ -548,82 +432,6 @@ def _unauthenticated() -> Response:
         **_DEFAULT_PROBLEMS[401],
         detail="The request requires user authentication.",
     )
-
-
-def _param(code: str, name: str, reason: str) -> dict[str, str]:
-    return {"type": RFC7231 + "6.5.1", "name": name, "code": code, "reason": reason}
-
-
-def _params_problem(params: list[dict[str, str]]) -> Response:
-    names = ", ".join(p["name"] for p in params)
-    return _problem(
-        400,
-        type=RFC7231 + "6.5.1",
-        title="Een of meerdere parameters zijn niet correct.",
-        detail=f"De foutieve parameter(s) zijn: {names}.",
-        code="paramsValidation",
-        invalidParams=params,
-    )
-
-
-def _check(name: str, value: Any, rule: str) -> list[dict[str, str]]:
-    if rule == "bsns":
-        if not isinstance(value, list):
-            return [_param("array", name, "Parameter is geen array.")]
-        if not value:
-            return [_param("minItems", name, "Array bevat minder dan 1 items.")]
-        if len(value) > 20:
-            return [_param("maxItems", name, "Array bevat meer dan 20 items.")]
-        return [
-            _param("pattern", f"{name}[{i}]", "Waarde voldoet niet aan patroon ^[0-9]{9}$.")
-            for i, v in enumerate(value)
-            if not (isinstance(v, str) and re.fullmatch(r"[0-9]{9}", v))
-        ]
-    if rule == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return [_param("integer", name, "Waarde is geen geldig getal.")]
-        if value < 1:
-            return [_param("minimum", name, "Waarde is lager dan minimum 1.")]
-        if value > 99999:
-            return [_param("maximum", name, "Waarde is hoger dan maximum 99999.")]
-        return []
-    if rule == "bool":
-        return (
-            [] if isinstance(value, bool) else [_param("boolean", name, "Waarde is geen boolean.")]
-        )
-    if not isinstance(value, str) or not re.fullmatch(rule, value):
-        return [_param("pattern", name, f"Waarde voldoet niet aan patroon {rule}.")]
-    return []
-
-
-def _known(path: str, paths: set[str]) -> bool:
-    if path in paths or any(p.startswith(path + ".") for p in paths):
-        return True
-    head, _, tail = path.rpartition(".")
-    return bool(head) and tail in DATUM_PARTS and _known(head, paths) and head.endswith(_DATUM)
-
-
-def _check_fields(value: Any, paths: set[str]) -> list[dict[str, str]]:
-    if value is None:
-        return [_param("required", "fields", "Parameter is verplicht.")]
-    if not isinstance(value, list):
-        return [_param("array", "fields", "Parameter is geen array.")]
-    if not value:
-        return [_param("minItems", "fields", "Array bevat minder dan 1 items.")]
-    if len(value) > 130:
-        return [_param("maxItems", "fields", "Array bevat meer dan 130 items.")]
-    problems = []
-    for i, path in enumerate(value):
-        name = f"fields[{i}]"
-        if not isinstance(path, str) or not re.fullmatch(r"[a-zA-Z0-9\._]{1,200}", path):
-            problems.append(
-                _param("pattern", name, r"Waarde voldoet niet aan patroon ^[a-zA-Z0-9\._]{1,200}$.")
-            )
-        elif set(path.split(".")) & AUTOMATIC:
-            problems.append(_param("fields", name, "Parameter bevat een niet toegestane veldnaam."))
-        elif not _known(path, paths):
-            problems.append(_param("fields", name, "Parameter bevat een niet bestaande veldnaam."))
-    return problems
 
 
 def _with_age(person: dict[str, Any], today: date) -> dict[str, Any]:

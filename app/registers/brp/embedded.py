@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.registers import testdata
+from app.registers.brp import contract
 from app.registers.brp import fields as fieldspec
 from app.registers.brp.dates import BrpDatum, leeftijd_op, peildatum
 from app.registers.brp.protocol import (
@@ -19,15 +20,7 @@ from app.registers.brp.protocol import (
 )
 from app.registers.errors import RegisterError
 
-ALL_TYPES = (
-    RAADPLEEG_BSN,
-    ZOEK_POSTCODE,
-    ZOEK_ADRESSEERBAAR_OBJECT,
-    "ZoekMetGeslachtsnaamEnGeboortedatum",
-    "ZoekMetNaamEnGemeenteVanInschrijving",
-    "ZoekMetStraatHuisnummerEnGemeenteVanInschrijving",
-    "ZoekMetNummeraanduidingIdentificatie",
-)
+SUPPORTED = (RAADPLEEG_BSN, ZOEK_POSTCODE, ZOEK_ADRESSEERBAAR_OBJECT)
 MAX_RESULTS = 10  # more hits on a search is a 400 "Teveel zoekresultaten."
 GESLACHT = {"M": "man", "V": "vrouw", "O": "onbekend"}
 # Two codes of the national table 56 (Verblijfstitel) used by the test data.
@@ -36,22 +29,6 @@ VERBLIJFSTITELS = {
     "27": "Vw 2000 art. 8, sub d, verg. asiel onbep. tijd of langdurig ingez., arbeid vrij",
 }
 GEMEENTE = {"code": "9999", "omschrijving": "Teststad"}
-
-_PARAMS: dict[str, dict[str, tuple[bool, str]]] = {
-    # parameter: (required, pattern or kind)
-    RAADPLEEG_BSN: {"burgerservicenummer": (True, "bsnlist")},
-    ZOEK_POSTCODE: {
-        "postcode": (True, r"^[1-9]{1}[0-9]{3}[ ]?[A-Za-z]{2}$"),
-        "huisnummer": (True, "huisnummer"),
-        "huisletter": (False, r"^[a-zA-Z]{1}$"),
-        "huisnummertoevoeging": (False, r"^[a-zA-Z0-9 \-]{1,4}$"),
-        "inclusiefOverledenPersonen": (False, "boolean"),
-    },
-    ZOEK_ADRESSEERBAAR_OBJECT: {
-        "adresseerbaarObjectIdentificatie": (True, r"^(?!0{16})[0-9]{16}$"),
-        "inclusiefOverledenPersonen": (False, "boolean"),
-    },
-}
 
 
 class EmbeddedBrp:
@@ -193,101 +170,10 @@ def _fail(problem: dict[str, Any], status: int = 400) -> None:
     raise RegisterError(problem_message(status, problem), status=status, problem=problem)
 
 
-def _invalid(params: list[dict[str, str]]) -> None:
-    names = ", ".join(p["name"] for p in params)
-    _fail(
-        {
-            "title": "Een of meerdere parameters zijn niet correct.",
-            "detail": f"De foutieve parameter(s) zijn: {names}.",
-            "code": "paramsValidation",
-            "invalidParams": params,
-        }
-    )
-
-
-def _param(code: str, name: str, reason: str) -> dict[str, str]:
-    return {"code": code, "name": name, "reason": reason}
-
-
 def _validate(query: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """The spec's checks on the request body; a 400 with invalidParams when one fails."""
-    kind = query.get("type")
-    if kind in (None, ""):
-        _invalid([_param("required", "type", "Parameter is verplicht.")])
-    if kind not in ALL_TYPES:
-        _invalid([_param("value", "type", "Waarde is geen geldig zoek type.")])
-    if kind not in _PARAMS:
-        _fail(
-            {
-                "title": "Zoektype wordt niet ondersteund.",
-                "detail": f"Het ingebouwde register ondersteunt {kind} niet.",
-                "code": "notImplemented",
-            },
-            status=501,
-        )
-    spec = _PARAMS[str(kind)]
-    schema = fieldspec.PERSOON if kind == RAADPLEEG_BSN else fieldspec.PERSOON_BEPERKT
-    problems: list[dict[str, str]] = []
-    for name in query:
-        if name not in spec and name not in ("type", "fields", "gemeenteVanInschrijving"):
-            problems.append(_param("unknownParam", name, "Parameter is niet verwacht."))
-    for name, (required, rule) in spec.items():
-        value = query.get(name)
-        if value in (None, ""):
-            if required:
-                problems.append(_param("required", name, "Parameter is verplicht."))
-            continue
-        problems.extend(_check_value(name, value, rule))
-    requested = query.get("fields")
-    if requested is None:
-        problems.append(_param("required", "fields", "Parameter is verplicht."))
-    elif not isinstance(requested, list):
-        problems.append(_param("array", "fields", "Parameter is geen array."))
-    elif not requested:
-        problems.append(_param("minItems", "fields", "Array bevat minder dan 1 items."))
-    elif len(requested) > 130:
-        problems.append(_param("maxItems", "fields", "Array bevat meer dan 130 items."))
-    else:
-        for i, path in enumerate(requested):
-            problem = fieldspec.check_field(str(path), schema)
-            if problem == "pattern":
-                reason = r"Waarde voldoet niet aan patroon ^[a-zA-Z0-9\._]{1,200}$."
-                problems.append(_param("pattern", f"fields[{i}]", reason))
-            elif problem == "notAllowed":
-                reason = "Parameter bevat een niet toegestane veldnaam."
-                problems.append(_param("fields", f"fields[{i}]", reason))
-            elif problem == "unknown":
-                reason = "Parameter bevat een niet bestaande veldnaam."
-                problems.append(_param("fields", f"fields[{i}]", reason))
-    if problems:
-        _invalid(problems)
-    return str(kind), [str(p) for p in requested or []]
-
-
-def _check_value(name: str, value: Any, rule: str) -> list[dict[str, str]]:
-    if rule == "bsnlist":
-        if not isinstance(value, list):
-            return [_param("array", name, "Parameter is geen array.")]
-        if not value:
-            return [_param("minItems", name, "Array bevat minder dan 1 items.")]
-        if len(value) > 20:
-            return [_param("maxItems", name, "Array bevat meer dan 20 items.")]
-        return [
-            _param("pattern", f"{name}[{i}]", "Waarde voldoet niet aan patroon ^[0-9]{9}$.")
-            for i, item in enumerate(value)
-            if not (isinstance(item, str) and re.fullmatch(r"[0-9]{9}", item))
-        ]
-    if rule == "huisnummer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return [_param("integer", name, "Waarde is geen geldig getal.")]
-        if value < 1:
-            return [_param("minimum", name, "Waarde is lager dan minimum 1.")]
-        if value > 99999:
-            return [_param("maximum", name, "Waarde is hoger dan maximum 99999.")]
-        return []
-    if rule == "boolean":
-        ok = isinstance(value, bool)
-        return [] if ok else [_param("boolean", name, "Waarde is geen boolean.")]
-    if not isinstance(value, str) or not re.fullmatch(rule, value):
-        return [_param("pattern", name, f"Waarde voldoet niet aan patroon {rule}.")]
-    return []
+    """The contract's checks (app/registers/brp/contract.py), as the real API answers them."""
+    try:
+        checked = contract.check_query(query, supported=SUPPORTED)
+    except contract.QueryRefused as refused:
+        _fail(refused.problem, refused.status)
+    return checked.kind, checked.fields

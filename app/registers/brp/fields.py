@@ -49,6 +49,8 @@ _VERBLIJFADRES = {
 _GERELATEERDE = {"burgerservicenummer": None, "naam": _NAAM, "geboorte": {"datum": _DATUM}}
 PERSOON: dict[str, Any] = {
     **_BEPERKT,
+    "aNummer": None,
+    "nationaliteiten": {"nationaliteit": _WAARDE},
     "geboorte": {"datum": _DATUM, "land": _WAARDE, "plaats": _WAARDE},
     "gemeenteVanInschrijving": _WAARDE,
     "verblijfplaats": {
