@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,3 +155,22 @@ def _rename_options(renamed: dict[str, str], args: list[str]) -> list[str]:
             arg = renamed[name] + eq + value
         result.append(arg)
     return result
+
+
+@contextmanager
+def progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr while long work runs, when stderr is a terminal (a script or
+    a log gets only the summary); yields `advance(n)`."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with click.progressbar(
+        length=max(length, 1), label=label, file=sys.stderr, show_pos=True, show_eta=True
+    ) as bar:
+        yield bar.update
+
+
+def took(started: float) -> str:
+    """'in 12,3 s' since `started` (time.perf_counter()), for the summary line."""
+    seconds = time.perf_counter() - started
+    return f"in {seconds:.1f} s".replace(".", ",")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import sys
+import time
 from pathlib import Path
 
 import click
 
-from app.clikit import Command, Env, Group, echo_json, handle_errors, pass_env
+from app.clikit import (
+    Command,
+    Env,
+    Group,
+    echo_json,
+    handle_errors,
+    pass_env,
+    progress,
+    took,
+)
 
 
 @click.group(cls=Group)
@@ -46,14 +55,9 @@ def import_command(
             municipality=org.municipality,
         )
     content = file.read_bytes()
-    total = content.count(b"\n")
+    started = time.perf_counter()
     try:
-        with click.progressbar(
-            length=max(total, 1),
-            label="inlezen",
-            file=sys.stderr,
-            show_pos=True,
-        ) as bar:
+        with progress(content.count(b"\n"), "inlezen") as advance:
             batch = import_file(
                 env.db,
                 principal,
@@ -61,7 +65,7 @@ def import_command(
                 content,
                 env.settings.secret_key,
                 municipality,
-                progress=bar.update,
+                progress=advance,
             )
     except FileProblem as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
@@ -80,7 +84,7 @@ def import_command(
     click.echo(
         f"batch {batch.id}: {batch.rows_total} rijen, {batch.rows_stored} opgeslagen, "
         f"{batch.rows_duplicate} dubbel, {batch.rows_rejected} afgewezen, "
-        f"{batch.rows_objected} met bezwaar (niet opgeslagen)"
+        f"{batch.rows_objected} met bezwaar (niet opgeslagen), {took(started)}"
     )
     for error in batch.errors:
         click.echo(f"  rij {error['rij']}: {error['veld']}: {error['probleem']}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
-from app.clikit import Command, Env, echo_json, handle_errors, pass_env
+from app.clikit import Command, Env, echo_json, handle_errors, pass_env, progress, took
 
 
 @click.command("retention", cls=Command, renamed={"--droog": "--dry-run"})
@@ -15,9 +17,14 @@ from app.clikit import Command, Env, echo_json, handle_errors, pass_env
 def retention(env: Env, dry_run: bool, as_json: bool) -> None:
     """Wis de velden van afgesloten zaken waarvan de bewaartermijn is verstreken (de worker
     doet dit elk uur). Toont per zaak welke velden (namen, geen waarden)."""
-    from app.privacy.retention import apply
+    from app.privacy.retention import apply, due
 
-    results = apply(env.db, dry_run=dry_run)
+    started = time.perf_counter()
+    cases = due(env.db)
+    with progress(len(cases), "bewaartermijnen") as advance:
+        results = apply(
+            env.db, dry_run=dry_run, cases=cases, progress=lambda _done, _all: advance(1)
+        )
     if as_json:
         echo_json(
             [
@@ -37,4 +44,4 @@ def retention(env: Env, dry_run: bool, as_json: bool) -> None:
         click.echo(
             f"{label}: {verb}: {', '.join(r.fields) or '-'}{' (alles)' if r.everything else ''}"
         )
-    click.echo(f"zaken: {len(results)}")
+    click.echo(f"zaken: {len(results)}, {took(started)}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,18 +82,28 @@ def due(db: Database, now: datetime | None = None, limit: int = 500) -> list[str
         )
 
 
-def apply(db: Database, now: datetime | None = None, dry_run: bool = False) -> list[Expired]:
-    """Remove what has expired from every finished case that is due; one transaction per
-    case, so an error in one case leaves the others done and itself untouched."""
+def apply(
+    db: Database,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    cases: list[str] | None = None,
+) -> list[Expired]:
+    """Remove what has expired from every finished case that is due (or from `cases`, the
+    ids `due` gave); one transaction per case, so an error in one case leaves the others done
+    and itself untouched. `progress` hears (cases done, cases due) after each case."""
     now = now or clock.now()
     results = []
-    for instance_id in due(db, now):
+    cases = due(db, now) if cases is None else cases
+    for done, instance_id in enumerate(cases, start=1):
         with db.transaction() as session:
             result = expire_case(session, instance_id, now, dry_run)
             if dry_run:
                 session.rollback()
         if result is not None:
             results.append(result)
+        if progress is not None:
+            progress(done, len(cases))
     return results
 
 

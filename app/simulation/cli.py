@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
 
-from app.clikit import Command, Env, pass_env
+from app.clikit import Command, Env, pass_env, progress, took
 
 
 @click.command(cls=Command, renamed={"--stil": "--quiet"})
@@ -63,11 +64,13 @@ def simulate(env: Env, scenario_file: Path, database_url: str | None, quiet: boo
                 from app.simulation.generators import install
 
                 install(sim, generator)
+            started = time.perf_counter()
             try:
-                failures = play(scenario, sim, str(scenario_file))
+                with progress(len(scenario.steps), "simulatie") as advance:
+                    failures = play(scenario, sim, str(scenario_file), progress=advance)
             except ScenarioError as exc:
                 raise click.ClickException(str(exc)) from exc
-            click.echo(f"# {scenario.name}")
+            click.echo(f"# {scenario.name} (gespeeld {took(started)})")
             if not quiet:
                 for line in format_timeline(sim.timeline, sim.notes):
                     click.echo(line)

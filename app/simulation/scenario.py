@@ -38,6 +38,7 @@ Every problem in a file is reported with the step number and the key at fault.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,11 +128,19 @@ def parse(raw: dict[str, Any], base: Path = Path("."), source: str = "scenario")
     )
 
 
-def play(scenario: Scenario, sim: Simulation, source: str = "scenario") -> list[str]:
-    """Run the steps; returns the failed expectations (empty when all held)."""
+def play(
+    scenario: Scenario,
+    sim: Simulation,
+    source: str = "scenario",
+    progress: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Run the steps; returns the failed expectations (empty when all held). `progress`
+    hears each step done."""
     sim.rules.extend(scenario.rules)
     failures: list[str] = []
     for number, step in enumerate(scenario.steps, start=1):
+        if progress is not None and number > 1:
+            progress(1)
         where = f"{source}: stap {number}"
         try:
             failures.extend(_play_step(step, sim, where))
@@ -140,6 +149,8 @@ def play(scenario: Scenario, sim: Simulation, source: str = "scenario") -> list[
         except Exception as exc:
             message = getattr(exc, "message", None) or str(exc)
             raise ScenarioError(f"{where}: {message}") from exc
+    if progress is not None and scenario.steps:
+        progress(1)
     return failures
 
 

@@ -236,3 +236,50 @@ def test_two_signals_for_one_address_in_one_file_make_one_case(db, weert) -> Non
         ).all()
     assert len({s.case_id for s in signals}) == 1 and len(instances) == 1
     assert [d["referentie"] for d in added] == ["WL-000002"]
+
+
+@pytest.mark.slow
+def test_a_terminal_sees_the_progress_of_ten_thousand_rows_and_a_summary(
+    db, weert, tmp_path
+) -> None:
+    """`stroom signals import` in a terminal (a pseudo-terminal here): a progress bar while
+    10,000 rows go in, then the summary with the counts and the time it took (issue 24)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    if not db.is_sqlite:
+        pytest.skip("what the terminal shows does not depend on the database: SQLite only")
+    path = tmp_path / "meldingen.csv"
+    path.write_bytes(build([good_row(n) for n in range(10_000)], "csv"))
+    leader, follower = pty.openpty()
+    env = dict(os.environ, STROOM_DATABASE_URL=db.url, PYTHONPATH=str(ROOT), COLUMNS="100")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "signals", "import", str(path), "--partner", "wonen-limburg"],
+        env=env,
+        cwd=ROOT,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the other end closed: the command is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=600) == 0, seen.decode(errors="replace")[-2000:]
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    assert "inlezen" in text and "/10001" in text, text[-1500:]
+    assert text.count("\r") > 3  # the bar was redrawn as the rows went in
+    summary = next(line for line in text.splitlines() if line.startswith("batch "))
+    assert "10000 rijen, 10000 opgeslagen, 0 dubbel, 0 afgewezen" in summary
+    assert " s" in summary.rsplit(",", 1)[1]  # ", in 23,4 s"

@@ -694,7 +694,7 @@ def test_scenario_bestand_speelt_af() -> None:
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "# Haarlem - Convenant Preventie huisuitzettingen, zes huurders"
+    assert lines[0].startswith("# Haarlem - Convenant Preventie huisuitzettingen, zes huurders (")
 
     def line(key: str, kind: str, element: str) -> list[str]:
         """Timeline lines: "YYYY-MM-DD HH:MM  key  kind  element  actor  details"."""
