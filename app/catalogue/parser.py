@@ -92,6 +92,7 @@ def parse(raw: Any, file: str) -> Catalogue:
         systems=_systems(raw.get("systemen"), fields, problems),
         signal=_signal(raw.get("melding"), fields, problems),
         settings=_settings(raw.get("instellingen"), problems),
+        messages=_messages(raw.get("berichten"), fields, problems),
         raw=raw,
     )
     if problems:
@@ -162,6 +163,24 @@ def _signal(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str, 
         if name not in signal["velden"]:
             problems.append(f"melding: {name!r} moet ook onder 'velden' staan")
     return signal
+
+
+def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str, list[str]]:
+    """berichten: {name: {verplicht: [fields]}}: what a message must bring."""
+    messages: dict[str, list[str]] = {}
+    if raw is not None and not isinstance(raw, dict):
+        problems.append("'berichten' moet per bericht de velden noemen")
+        return messages
+    for name, spec in (raw or {}).items():
+        names = (spec or {}).get("verplicht") if isinstance(spec, dict) else None
+        if not isinstance(names, list):
+            problems.append(f"bericht {name!r}: 'verplicht' moet een lijst van velden zijn")
+            continue
+        messages[str(name)] = [str(n) for n in names]
+        for field_name in messages[str(name)]:
+            if field_name not in fields:
+                problems.append(f"bericht {name!r}: onbekend veld {field_name!r}")
+    return messages
 
 
 def from_json(data: dict[str, Any]) -> Catalogue:
