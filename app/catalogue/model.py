@@ -115,6 +115,8 @@ class Catalogue:
     # Messages that carry case data: {message name: [fields it must bring]}; the message
     # door refuses one without them, so a diagram may read them after the catch.
     messages: dict[str, list[str]] = field(default_factory=dict)
+    # A process without a signal: the fields every start must bring (`start: {verplicht}`).
+    start: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -179,6 +181,10 @@ class Catalogue:
             if value and (value in names or group_key(value) in names):
                 return names.get(value) or names[group_key(value)]
         return None
+
+    def required_at_start(self) -> list[str]:
+        """What every start must bring: the signal's required fields, or `start`'s."""
+        return list(dict.fromkeys([*self.signal.get("verplicht", []), *self.start]))
 
     def defaults(self) -> dict[str, Any]:
         """The `standaard` of every field that has one."""

@@ -34,6 +34,12 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
           corporatie: {fasen: "*", toestemming: inhoud_delen}   # only with that consent
     systemen:                      # service-task topics and the fields they may use
       brp.huishouden: {lezen: [bsn], schrijven: [minderjarigen]}
+    berichten:                     # messages that bring case data: the fields they must bring
+      ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}
+    start: {verplicht: [bedrag]}   # without a `melding`: what every start must bring
+
+A field may also have `min`/`max` (numbers; else the type's range, see values.py) and a
+`standaard`: the value an instance starts with, so a diagram may read an optional field.
 """
 
 from __future__ import annotations
@@ -93,6 +99,7 @@ def parse(raw: Any, file: str) -> Catalogue:
         signal=_signal(raw.get("melding"), fields, problems),
         settings=_settings(raw.get("instellingen"), problems),
         messages=_messages(raw.get("berichten"), fields, problems),
+        start=_start(raw.get("start"), fields, problems),
         raw=raw,
     )
     if problems:
@@ -181,6 +188,20 @@ def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str
             if field_name not in fields:
                 problems.append(f"bericht {name!r}: onbekend veld {field_name!r}")
     return messages
+
+
+def _start(raw: Any, fields: dict[str, Any], problems: list[str]) -> list[str]:
+    """start: {verplicht: [fields]}: what every start of a process without a signal brings."""
+    if raw is None:
+        return []
+    names = raw.get("verplicht") if isinstance(raw, dict) else None
+    if not isinstance(names, list):
+        problems.append("'start' moet 'verplicht' met een lijst van velden hebben")
+        return []
+    for name in names:
+        if name not in fields:
+            problems.append(f"start: onbekend veld {name!r}")
+    return [str(n) for n in names]
 
 
 def from_json(data: dict[str, Any]) -> Catalogue:

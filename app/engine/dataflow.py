@@ -471,11 +471,12 @@ def _script_lines(root: etree._Element) -> dict[str, int]:
 
 
 def start_variables(catalogue: Any) -> set[str]:
-    """What every instance starts with: the signal's required fields, the catalogue's
-    defaults, and what the domains add at start (the intake's date of the report)."""
+    """What every instance starts with: the signal's (or `start`'s) required fields, which
+    every start must bring (Execution.create), the catalogue's defaults, and what the domains
+    add at start (the intake's date of the report)."""
     if catalogue is None:
         return set()
-    names = set(catalogue.signal.get("verplicht", [])) | set(catalogue.defaults())
+    names = set(catalogue.required_at_start()) | set(catalogue.defaults())
     for extra in hooks.start_fields:
         names |= set(extra(catalogue))
     return names

@@ -61,6 +61,7 @@ def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem)
     # (This tenant's address has no addition: `toevoeging` is not in the case yet.)
     assert h.sees("corporatie", "H-1") == MELDING - {"toevoeging"} | {
         "deurwaarderdatum",
+        "melden_uiterlijk_op",  # its own deadline for the report (art. 3.4)
         "contact_wijze_corporatie",
         "huurder_geinformeerd",
         "inschatting_corporatie",
