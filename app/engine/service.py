@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.catalogue import check_values
 from app.engine import hooks
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.functions import all_functions
@@ -203,6 +204,7 @@ def deliver_message(
         )
     execution = Execution.open(session, instances[0], actor)
     execution.require_active()
+    check_message_data(execution.catalogue, name, values)
     for check in hooks.incoming_data:
         check(session, execution, values)
     waiting = [
@@ -225,6 +227,21 @@ def deliver_message(
     )
     execution.run_engine()
     return execution.save()
+
+
+def check_message_data(catalogue: Any, name: str, values: dict[str, Any]) -> None:
+    """A message brings what the catalogue says it must (`berichten`; the diagram reads it
+    after the catch), each value by its field's rule."""
+    if catalogue is None:
+        return
+    errors = {
+        field: ["ontbreekt"]
+        for field in catalogue.messages.get(name, [])
+        if values.get(field) in (None, "")
+    }
+    errors.update({k: [v] for k, v in check_values(catalogue.fields, values).items()})
+    if errors:
+        raise InvalidInput(f"bericht {name!r} is niet compleet of niet geldig", errors)
 
 
 def retry_incident(

@@ -12,12 +12,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.engine.errors import NotFound
+from app.engine.models import Incident
 from app.intake.models import SignalCase
 from tests.processes.haarlem_preventie_support import (
+    GEMEENTE,
+    KEY,
     MELDING,
+    TEAMS,
     TERUGKOPPELING,
     Haarlem,
     local_iso,
@@ -581,6 +585,47 @@ def test_regeling_niet_getroffen_en_achterstand_opgelost(h: Haarlem) -> None:
     h.on("2026-05-01")
     h.message("achterstand_opgelost", "H-8")
     assert h.status("H-8") == "completed"
+    h.record()
+
+
+def test_melding_zonder_aantal_bewoners_en_deurwaarderdatum_bereikt_het_wijkteam(
+    h: Haarlem,
+) -> None:
+    """Issue 19: a report without the optional "Aantal ingeschreven bewoners" (nor a planned
+    bailiff date) for a tenant the BRP does not know. Before the data-flow analysis the case
+    stopped at "Standaard prioriteit" with a NameError and never reached the Sociaal
+    Wijkteam; now it does, with the standard priority and the household group 'overig'."""
+    melding = h.melding("wilgenpad", "ELAN-Z-1")
+    del melding["aantal_bewoners"]
+    h.sim.start(
+        KEY, "Z-1", melding, actor="user:elan-wonen", parties=dict(TEAMS), municipality=GEMEENTE
+    )
+    # The corporation's assessment, sent without the (conditional) bailiff date.
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "Z-1",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+        },
+    )
+    # No bailiff date: no later moment to wait for (art. 3.4), the report is due at once.
+    assert h.data("Z-1")["melden_uiterlijk_op"] == "2026-03-02T23:59:59+01:00"
+    h.on("2026-03-03T08:00")
+    task = h.task("melden_bij_wijkteam", "Z-1")
+    assert local_iso(task.due_at) == "2026-03-02T23:59:59+01:00"  # (overdue: report now)
+    h.do("corporatie", "melden_bij_wijkteam", "Z-1", {"maanden_achterstand": 3})
+
+    assert h.status("Z-1") == "waiting"
+    data = h.data("Z-1")
+    assert data["huurder_in_brp"] is False and data["aantal_bewoners"] is None
+    assert data["prioriteit"] == 50 and data["doelgroep"] == "overig"
+    task = h.task("contact_opnemen", "Z-1")
+    assert task.candidate_groups == ["haarlem-swt"] and task.priority == 50
+    with h.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
     h.record()
 
 
