@@ -629,6 +629,55 @@ def test_melding_zonder_aantal_bewoners_en_deurwaarderdatum_bereikt_het_wijkteam
     h.record()
 
 
+def test_formulier_en_bericht_weigeren_onmogelijke_waarden(h: Haarlem) -> None:
+    """Issue 19, the form and the message door: the catalogue's rule for each value, with the
+    same words as the signal door (tests/intake/test_value_rules.py)."""
+    from app.engine.errors import InvalidInput
+    from app.tasks import service as tasks
+
+    h.start("V-1", "jansen", deurwaarderdatum="2026-04-20")
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "V-1",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": "2026-04-20",
+        },
+    )
+    for data, field, problem in (
+        ({"deurwaarderdatum": "2040-01-01"}, "deurwaarderdatum", "ligt meer dan 10 jaar vooruit"),
+        ({"deurwaarderdatum": "morgen"}, "deurwaarderdatum", "is geen datum"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            h.message("deurwaarderdatum_gewijzigd", "V-1", data)
+        assert refused.value.fields[field][0].startswith(problem)
+    with pytest.raises(InvalidInput) as refused:
+        h.message("deurwaarderdatum_gewijzigd", "V-1", {})
+    assert refused.value.fields == {"deurwaarderdatum": ["ontbreekt"]}
+
+    h.on("2026-04-02T08:00")
+    task = h.task("melden_bij_wijkteam", "V-1")
+
+    def complete(data: dict) -> dict:
+        """The form door (page, API and command line alike: app.tasks.service.complete)."""
+        with pytest.raises(InvalidInput) as refused, h.db.transaction() as session:
+            tasks.complete(h.db, session, h.readers["corporatie"], task.id, data, "geheim")
+        return refused.value.fields
+
+    for months, problem in (
+        (-3, "mag niet negatief zijn"),
+        ("-3", "mag niet negatief zijn"),
+        (400, "is te groot (hoogstens 120)"),
+    ):
+        assert complete({"maanden_achterstand": months})["maanden_achterstand"] == [problem]
+    errors = complete({"maanden_achterstand": 3, "aantal_bewoners": 31})
+    assert errors == {"aantal_bewoners": ["is te groot (hoogstens 30)"]}
+    assert h.open_tasks("V-1") == ["melden_bij_wijkteam"]  # nothing was stored
+
+
 def test_wachtlijst_prioriteit_uit_brp_en_inbox(h: Haarlem) -> None:
     """Art. 3.6 and bijlage 2 §4: households with minors, 65-plussers, residence-status
     holders and people already known to the team go first; the inbox orders by priority."""
