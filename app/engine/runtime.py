@@ -317,6 +317,16 @@ class Execution(WaitStates):
         self._incidents.append((incident, self._rows["event"][-1]))
         return incident
 
+    def take_incident(self, task_id: str) -> Incident | None:
+        """Withdraw an incident this transition raised at `task_id` (before save): a retry
+        that fails again keeps the open incident instead of adding a second one."""
+        for incident, event in self._incidents:
+            if incident.spiff_task_id == task_id:
+                self._incidents.remove((incident, event))
+                self._rows["event"].remove(event)
+                return incident
+        return None
+
     def run_engine(self) -> None:
         """Advance to the next wait state; a failing script or expression becomes an incident
         at its element, and everything done before it is kept."""

@@ -245,8 +245,15 @@ def check_message_data(catalogue: Any, name: str, values: dict[str, Any]) -> Non
 
 
 def retry_incident(
-    session: Session, incident_id: int, actor: str | None, reason: str | None = None
+    session: Session,
+    incident_id: int,
+    actor: str | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> ProcessInstance:
+    """Run the failed step again, with `data` added to it first (a repair: the caller checked
+    who may write it). A step that fails again keeps its open incident, with the new error
+    (no second incident); `incident.status` tells the caller."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} bestaat niet")
@@ -260,12 +267,16 @@ def retry_incident(
     incident.resolved_at = execution.now
     incident.resolved_by = actor
     session.flush()  # the status computed at save must see this incident as resolved
-    execution.record(
-        "incident_resolved",
-        incident.element_id,
-        incident.spiff_task_id,
-        {"incident": incident.id, "reason": reason},
-    )
+    if data:
+        if incident.spiff_task_id is None:
+            raise Conflict("deze storing hoort bij geen stap; er is niets aan te vullen")
+        execution.task(incident.spiff_task_id).data.update(check_data(data))
+        execution.record(
+            "incident_data_added",
+            incident.element_id,
+            incident.spiff_task_id,
+            {"incident": incident.id, "fields": sorted(data), "reason": reason},
+        )
     if incident.job_id is not None:
         # The job runs again from the start of its backoff, at the next worker tick.
         session.execute(
@@ -290,6 +301,24 @@ def retry_incident(
     if execution.row.status == InstanceStatus.ERROR.value:
         execution.row.status = InstanceStatus.RUNNING.value
     execution.run_engine()
+    again = execution.take_incident(incident.spiff_task_id) if incident.spiff_task_id else None
+    if again is not None:
+        incident.status = IncidentStatus.OPEN.value
+        incident.resolved_at = incident.resolved_by = None
+        incident.message, incident.details = again.message, again.details
+        execution.record(
+            "incident_retry_failed",
+            incident.element_id,
+            incident.spiff_task_id,
+            {"incident": incident.id, "reason": reason, "message": again.message[:500]},
+        )
+    else:
+        execution.record(
+            "incident_resolved",
+            incident.element_id,
+            incident.spiff_task_id,
+            {"incident": incident.id, "reason": reason},
+        )
     return execution.save()
 
 
