@@ -20,6 +20,7 @@ def install() -> None:
     import app.privacy.functions  # noqa: F401 - heeft_toestemming()
     from app.calendar.closures import install as closure_days
     from app.cases.documents import check_document_fields
+    from app.intake.service import start_fields
     from app.privacy import retention
     from app.privacy.consent import record_from_task
     from app.privacy.deploy_checks import check_catalogue
@@ -28,6 +29,7 @@ def install() -> None:
     closure_days()
     hooks.add(hooks.deploy_checks, check_catalogue)
     hooks.add(hooks.incoming_data, check_document_fields)
+    hooks.add(hooks.start_fields, start_fields)
     hooks.add(hooks.task_data, record_from_task)
     hooks.set_expiry(retention.first_expiry)
     hooks.add(hooks.at_erasure, erase_case_records)

@@ -1,15 +1,20 @@
 """The data catalogue: the process contract (parties, phases, fields, consents, settings,
-systems, signal). A leaf under the engine and the domains: it imports nothing of the app."""
+systems, signal) and the rule for one value of a field (values.py). A leaf under the engine
+and the domains: it imports only the foundations (clock, text rules)."""
 
 from app.catalogue.model import Access, Catalogue, Field
 from app.catalogue.names import group_key, names_in
 from app.catalogue.parser import CatalogueError, catalogue_path, from_json, load, parse
+from app.catalogue.values import FieldProblem, check_values, clean
 
 __all__ = [
     "Access",
     "Catalogue",
     "CatalogueError",
     "Field",
+    "FieldProblem",
+    "check_values",
+    "clean",
     "catalogue_path",
     "from_json",
     "group_key",

@@ -56,7 +56,12 @@ def parse_fields(
             records_consent=spec.get("registreert_toestemming"),
             format=spec.get("formaat"),
             max_length=int(spec["max_lengte"]) if spec.get("max_lengte") else None,
+            minimum=spec.get("min"),
+            maximum=spec.get("max"),
+            default=spec.get("standaard"),
+            has_default="standaard" in spec,
         )
+        _check_rules(fields[str(name)], where, problems)
     return fields
 
 
@@ -84,6 +89,26 @@ def _check_field(
     consent = spec.get("registreert_toestemming")
     if consent and consent not in consents:
         problems.append(f"{where}: onbekende toestemming {consent!r}")
+
+
+def _check_rules(field: Field, where: str, problems: list[str]) -> None:
+    """`min`/`max` only on numbers and in order; a `standaard` the field itself accepts."""
+    from app.catalogue.values import FieldProblem, clean
+
+    bounds = {k: v for k, v in (("min", field.minimum), ("max", field.maximum)) if v is not None}
+    if bounds and field.type not in ("getal", "bedrag"):
+        problems.append(f"{where}: 'min' en 'max' horen bij een getal of bedrag")
+        return
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in bounds.values()):
+        problems.append(f"{where}: 'min' en 'max' moeten getallen zijn")
+        return
+    if len(bounds) == 2 and bounds["min"] > bounds["max"]:
+        problems.append(f"{where}: 'min' is groter dan 'max'")
+    if field.has_default and field.default is not None:
+        try:
+            clean(field, field.default)
+        except FieldProblem as exc:
+            problems.append(f"{where}: 'standaard' {exc}")
 
 
 def _access(

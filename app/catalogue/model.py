@@ -81,6 +81,13 @@ class Field:
     # How values are checked where they come in (signals, forms): see FORMATS.
     format: str | None = None
     max_length: int | None = None
+    # The range of a number (`min`/`max`; else the type's, see values.py).
+    minimum: float | None = None
+    maximum: float | None = None
+    # `standaard`: the value an instance starts with when nobody supplied one, so diagrams
+    # may read an optional field (deploy's data-flow analysis counts it as written).
+    default: Any = None
+    has_default: bool = False
 
 
 # Companions of a consent field: channel, evidence (a document id or a reference), and who
@@ -105,6 +112,11 @@ class Catalogue:
     # {name: {"waarde": 5, "omschrijving": "...", "bron": "art. 3.5"}}. A municipality can
     # set its own value (process_setting table); diagrams read them with instelling(naam).
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Messages that carry case data: {message name: [fields it must bring]}; the message
+    # door refuses one without them, so a diagram may read them after the catch.
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    # A process without a signal: the fields every start must bring (`start: {verplicht}`).
+    start: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -169,6 +181,14 @@ class Catalogue:
             if value and (value in names or group_key(value) in names):
                 return names.get(value) or names[group_key(value)]
         return None
+
+    def required_at_start(self) -> list[str]:
+        """What every start must bring: the signal's required fields, or `start`'s."""
+        return list(dict.fromkeys([*self.signal.get("verplicht", []), *self.start]))
+
+    def defaults(self) -> dict[str, Any]:
+        """The `standaard` of every field that has one."""
+        return {name: f.default for name, f in self.fields.items() if f.has_default}
 
     def examples(self) -> dict[str, Any]:
         return {name: f.example for name, f in self.fields.items()}

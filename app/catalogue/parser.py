@@ -34,6 +34,12 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
           corporatie: {fasen: "*", toestemming: inhoud_delen}   # only with that consent
     systemen:                      # service-task topics and the fields they may use
       brp.huishouden: {lezen: [bsn], schrijven: [minderjarigen]}
+    berichten:                     # messages that bring case data: the fields they must bring
+      ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}
+    start: {verplicht: [bedrag]}   # without a `melding`: what every start must bring
+
+A field may also have `min`/`max` (numbers; else the type's range, see values.py) and a
+`standaard`: the value an instance starts with, so a diagram may read an optional field.
 """
 
 from __future__ import annotations
@@ -92,6 +98,8 @@ def parse(raw: Any, file: str) -> Catalogue:
         systems=_systems(raw.get("systemen"), fields, problems),
         signal=_signal(raw.get("melding"), fields, problems),
         settings=_settings(raw.get("instellingen"), problems),
+        messages=_messages(raw.get("berichten"), fields, problems),
+        start=_start(raw.get("start"), fields, problems),
         raw=raw,
     )
     if problems:
@@ -162,6 +170,38 @@ def _signal(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str, 
         if name not in signal["velden"]:
             problems.append(f"melding: {name!r} moet ook onder 'velden' staan")
     return signal
+
+
+def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str, list[str]]:
+    """berichten: {name: {verplicht: [fields]}}: what a message must bring."""
+    messages: dict[str, list[str]] = {}
+    if raw is not None and not isinstance(raw, dict):
+        problems.append("'berichten' moet per bericht de velden noemen")
+        return messages
+    for name, spec in (raw or {}).items():
+        names = (spec or {}).get("verplicht") if isinstance(spec, dict) else None
+        if not isinstance(names, list):
+            problems.append(f"bericht {name!r}: 'verplicht' moet een lijst van velden zijn")
+            continue
+        messages[str(name)] = [str(n) for n in names]
+        for field_name in messages[str(name)]:
+            if field_name not in fields:
+                problems.append(f"bericht {name!r}: onbekend veld {field_name!r}")
+    return messages
+
+
+def _start(raw: Any, fields: dict[str, Any], problems: list[str]) -> list[str]:
+    """start: {verplicht: [fields]}: what every start of a process without a signal brings."""
+    if raw is None:
+        return []
+    names = raw.get("verplicht") if isinstance(raw, dict) else None
+    if not isinstance(names, list):
+        problems.append("'start' moet 'verplicht' met een lijst van velden hebben")
+        return []
+    for name in names:
+        if name not in fields:
+            problems.append(f"start: onbekend veld {name!r}")
+    return [str(n) for n in names]
 
 
 def from_json(data: dict[str, Any]) -> Catalogue:

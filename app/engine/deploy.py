@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 import handlers
 from app import clock
 from app.engine import hooks
+from app.engine.dataflow import check_data_flow
 from app.engine.errors import DeploymentError, Problem
 from app.engine.models import ProcessDefinition, ProcessVersion
 from app.engine.parser import StroomParser
@@ -179,6 +180,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
             )
             problems.extend(_check_process(parsed, root, forms_dir))
             problems.extend(check_timers(parsed))
+            problems.extend(check_data_flow(parsed))  # no read before a write on any path
             # The domains' checks (app.engine.hooks.deploy_checks): the catalogue's rules, ...
             for check in hooks.deploy_checks:
                 problems.extend(check(parsed))

@@ -11,6 +11,7 @@ no domain; the app registers the domains' parts once, where it is assembled
 | `expiry` | when an instance ends: the first moment a field of it expires (retention) |
 | `at_erasure` | when an end event asks to erase the case: records outside the workflow |
 | `worker_ticks` | the worker's scheduler: recurring work besides timers and jobs |
+| `start_fields` | at deploy (data-flow analysis): fields a domain gives every instance it starts |
 
 Using the engine before anything was installed is an error, not a quietly smaller engine:
 `require()` says so.
@@ -52,6 +53,9 @@ incoming_data: list[IncomingData] = []
 task_data: list[TaskData] = []
 at_erasure: list[Erasure] = []
 worker_ticks: list[Tick] = []
+# (catalogue) -> names: what a domain writes into every instance it starts (the intake's
+# date of the report), which the data-flow analysis counts as written at the start.
+start_fields: list[Callable[[Any], set[str]]] = []
 _expiry: list[Expiry] = []
 _installed: list[str] = []
 

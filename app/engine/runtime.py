@@ -34,7 +34,7 @@ from app import clock
 from app.catalogue import from_json
 from app.engine import hooks, spiff_clock
 from app.engine.budget import Budget, evaluation_budget
-from app.engine.errors import Conflict, NotFound, describe_error
+from app.engine.errors import Conflict, InvalidInput, NotFound, describe_error
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -147,6 +147,19 @@ def clear_spec_cache() -> None:
     _CATALOGUES.clear()
 
 
+def require_start_fields(catalogue: Any, elements: dict[str, Any], data: dict[str, Any]) -> None:
+    """Every start brings the required fields the diagram reads (deploy stored what each
+    element reads): the data-flow analysis counts on them, so a start without one would stop
+    later, somewhere, with a NameError."""
+    read = {name for info in elements.values() for name in info.get("reads") or ()}
+    missing = [n for n in catalogue.required_at_start() if n in read and data.get(n) in (None, "")]
+    if missing:
+        raise InvalidInput(
+            "verplichte gegevens ontbreken bij de start",
+            {name: ["ontbreekt"] for name in missing},
+        )
+
+
 def load_workflow(session: Session, version_id: int, state: str | None) -> BpmnWorkflow:
     spec, subprocess_specs = version_spec(session, version_id)
     if state is None:
@@ -215,7 +228,11 @@ class Execution(WaitStates):
         start = workflow.task_tree
         for task in workflow.get_tasks(state=TaskState.READY):
             start = task
-        start.data.update(data)
+        # The catalogue's defaults (`standaard`) first: what the starter gave overrides them.
+        catalogue = version_catalogue(session, version.id)
+        if catalogue is not None:
+            require_start_fields(catalogue, version.elements or {}, data)
+        start.data.update({**(catalogue.defaults() if catalogue else {}), **data})
         now = clock.now()
         row = ProcessInstance(
             id=instance_id or str(uuid.uuid4()),
@@ -299,6 +316,16 @@ class Execution(WaitStates):
         # Written at save, after the instance row; the event learns the incident's id then.
         self._incidents.append((incident, self._rows["event"][-1]))
         return incident
+
+    def take_incident(self, task_id: str) -> Incident | None:
+        """Withdraw an incident this transition raised at `task_id` (before save): a retry
+        that fails again keeps the open incident instead of adding a second one."""
+        for incident, event in self._incidents:
+            if incident.spiff_task_id == task_id:
+                self._incidents.remove((incident, event))
+                self._rows["event"].remove(event)
+                return incident
+        return None
 
     def run_engine(self) -> None:
         """Advance to the next wait state; a failing script or expression becomes an incident

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.catalogue import check_values
 from app.engine import hooks
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.functions import all_functions
@@ -203,6 +204,7 @@ def deliver_message(
         )
     execution = Execution.open(session, instances[0], actor)
     execution.require_active()
+    check_message_data(execution.catalogue, name, values)
     for check in hooks.incoming_data:
         check(session, execution, values)
     waiting = [
@@ -227,9 +229,31 @@ def deliver_message(
     return execution.save()
 
 
+def check_message_data(catalogue: Any, name: str, values: dict[str, Any]) -> None:
+    """A message brings what the catalogue says it must (`berichten`; the diagram reads it
+    after the catch), each value by its field's rule."""
+    if catalogue is None:
+        return
+    errors = {
+        field: ["ontbreekt"]
+        for field in catalogue.messages.get(name, [])
+        if values.get(field) in (None, "")
+    }
+    errors.update({k: [v] for k, v in check_values(catalogue.fields, values).items()})
+    if errors:
+        raise InvalidInput(f"bericht {name!r} is niet compleet of niet geldig", errors)
+
+
 def retry_incident(
-    session: Session, incident_id: int, actor: str | None, reason: str | None = None
+    session: Session,
+    incident_id: int,
+    actor: str | None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> ProcessInstance:
+    """Run the failed step again, with `data` added to it first (a repair: the caller checked
+    who may write it). A step that fails again keeps its open incident, with the new error
+    (no second incident); `incident.status` tells the caller."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} bestaat niet")
@@ -243,12 +267,16 @@ def retry_incident(
     incident.resolved_at = execution.now
     incident.resolved_by = actor
     session.flush()  # the status computed at save must see this incident as resolved
-    execution.record(
-        "incident_resolved",
-        incident.element_id,
-        incident.spiff_task_id,
-        {"incident": incident.id, "reason": reason},
-    )
+    if data:
+        if incident.spiff_task_id is None:
+            raise Conflict("deze storing hoort bij geen stap; er is niets aan te vullen")
+        execution.task(incident.spiff_task_id).data.update(check_data(data))
+        execution.record(
+            "incident_data_added",
+            incident.element_id,
+            incident.spiff_task_id,
+            {"incident": incident.id, "fields": sorted(data), "reason": reason},
+        )
     if incident.job_id is not None:
         # The job runs again from the start of its backoff, at the next worker tick.
         session.execute(
@@ -273,6 +301,24 @@ def retry_incident(
     if execution.row.status == InstanceStatus.ERROR.value:
         execution.row.status = InstanceStatus.RUNNING.value
     execution.run_engine()
+    again = execution.take_incident(incident.spiff_task_id) if incident.spiff_task_id else None
+    if again is not None:
+        incident.status = IncidentStatus.OPEN.value
+        incident.resolved_at = incident.resolved_by = None
+        incident.message, incident.details = again.message, again.details
+        execution.record(
+            "incident_retry_failed",
+            incident.element_id,
+            incident.spiff_task_id,
+            {"incident": incident.id, "reason": reason, "message": again.message[:500]},
+        )
+    else:
+        execution.record(
+            "incident_resolved",
+            incident.element_id,
+            incident.spiff_task_id,
+            {"incident": incident.id, "reason": reason},
+        )
     return execution.save()
 
 

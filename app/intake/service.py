@@ -34,6 +34,8 @@ from app.intake.models import IntakeRoute, Objection, Signal, SignalBatch, Signa
 from app.intake.validation import validate
 
 LOOK_BACK_MONTHS = 6
+# What the intake adds to every case it starts, where the catalogue has the field.
+START_FIELDS = ("melddatum", "eerder_gemeld", "melder", "melder_soort")
 CHUNK = 100
 
 
@@ -462,7 +464,10 @@ def _start_process(
         "melder": org.name,
         "melder_soort": org.kind,
     }
-    data = {**start.values, **{k: v for k, v in extra.items() if k in intake.catalogue.fields}}
+    data = {
+        **start.values,
+        **{k: v for k, v in extra.items() if k in start_fields(intake.catalogue)},
+    }
     start_case(
         session,
         intake.principal,
@@ -475,6 +480,14 @@ def _start_process(
         bound=intake.parties,
         instance_id=case.instance_id,
     )
+
+
+def start_fields(catalogue: Catalogue) -> set[str]:
+    """The fields the intake writes into every case it starts (app.engine.hooks.start_fields:
+    a process with a signal starts only through the intake)."""
+    if not catalogue.signal:
+        return set()
+    return {name for name in START_FIELDS if name in catalogue.fields}
 
 
 def summarise(batch: SignalBatch, results: list[RowResult]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Group, GroupMember, Role, User
 from app.auth.principal import Principal
 from app.cases.sight import check_document_references
+from app.catalogue import check_values
 from app.db import Database
 from app.engine import queries, service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -275,11 +276,17 @@ def complete(
         raise Conflict(f"taak is geclaimd door {task.assignee}")
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    values, errors = forms.validate(task_form(session, task), {} if data is None else data)
+    raw = {} if data is None else data
+    values, errors = forms.validate(task_form(session, task), raw)
+    catalogue = version_catalogue(session, instance.version_id)
+    if catalogue is not None and isinstance(raw, dict):
+        # The catalogue's rule for each value (ranges, dates, postcodes, choices), with the
+        # same words as at the signal door; it takes the place of the form's own message.
+        for name, problem in check_values(catalogue.fields, raw).items():
+            errors[name] = [problem]
     if errors:
         raise InvalidInput("het formulier is niet goed ingevuld", errors)
     values = service.check_data(values)
-    catalogue = version_catalogue(session, instance.version_id)
     access.check_writable(catalogue, task.party, instance.phase, values, principal)
     check_document_references(session, principal, instance, values)
     row = service.complete_task(session, task.id, values, principal.actor)

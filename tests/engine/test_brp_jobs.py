@@ -76,6 +76,7 @@ CATALOGUE = "\n".join(
         ),
         "systemen:",
         f"  brp.huishouden: {{lezen: [bsn], schrijven: [{', '.join(OUTPUTS)}]}}",
+        "start: {verplicht: [bsn]}",
         "",
     ]
 )

@@ -90,6 +90,7 @@ CATALOGUE = "\n".join(
         "  dossier: " + catalogue_field("Dossier", "tekst", "D-1", writable=True),
         "  akkoord: " + catalogue_field("Akkoord", "ja_nee", "true", writable=True),
         "  termijnen: " + catalogue_field("Termijnen", "getal", 6, writable=True),
+        "start: {verplicht: [minderjarigen, behandelaar, dossier]}",
         "",
     ]
 )
@@ -143,7 +144,12 @@ def test_the_modeller_dialect_runs(deployed, clock) -> None:
 
 
 def test_priority_expression_follows_the_data(deployed, clock) -> None:
-    instance_id = start(deployed, "test_dialect", "Z-2", {"minderjarigen": 0, "dossier": "D-8"})
+    instance_id = start(
+        deployed,
+        "test_dialect",
+        "Z-2",
+        {"minderjarigen": 0, "behandelaar": "bram", "dossier": "D-8"},
+    )
     with deployed.session() as session:
         task = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).one()
     assert task.priority == 50

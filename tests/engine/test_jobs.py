@@ -79,14 +79,14 @@ def test_always_failing_handler_becomes_incident_and_retry_continues(
 
 
 def test_script_error_is_an_incident_with_the_real_error(deployed, settings, clock) -> None:
-    instance_id = start(deployed, "test_jobs", "LEEG", {})  # no `deler`: the script fails
+    instance_id = start(deployed, "test_jobs", "LEEG", {"deler": "x"})  # the script fails
     run_due_jobs(deployed, settings, "w")
     with deployed.session() as session:
         incident = session.scalars(
             select(Incident).where(Incident.instance_id == instance_id)
         ).one()
     assert incident.kind == "script" and incident.element_id == "rekenen"
-    assert "deler" in incident.message  # the NameError itself, not a wrapper
+    assert "unsupported operand" in incident.message  # the error itself, not a wrapper
     assert instance(deployed, instance_id).status == "error"
 
     # Remove the cause (supply the variable), then retry exactly there.

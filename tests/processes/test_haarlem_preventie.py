@@ -12,12 +12,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.engine.errors import NotFound
+from app.engine.models import Incident
 from app.intake.models import SignalCase
 from tests.processes.haarlem_preventie_support import (
+    GEMEENTE,
+    KEY,
     MELDING,
+    TEAMS,
     TERUGKOPPELING,
     Haarlem,
     local_iso,
@@ -61,6 +65,7 @@ def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem)
     # (This tenant's address has no addition: `toevoeging` is not in the case yet.)
     assert h.sees("corporatie", "H-1") == MELDING - {"toevoeging"} | {
         "deurwaarderdatum",
+        "melden_uiterlijk_op",  # its own deadline for the report (art. 3.4)
         "contact_wijze_corporatie",
         "huurder_geinformeerd",
         "inschatting_corporatie",
@@ -581,6 +586,96 @@ def test_regeling_niet_getroffen_en_achterstand_opgelost(h: Haarlem) -> None:
     h.message("achterstand_opgelost", "H-8")
     assert h.status("H-8") == "completed"
     h.record()
+
+
+def test_melding_zonder_aantal_bewoners_en_deurwaarderdatum_bereikt_het_wijkteam(
+    h: Haarlem,
+) -> None:
+    """Issue 19: a report without the optional "Aantal ingeschreven bewoners" (nor a planned
+    bailiff date) for a tenant the BRP does not know. Before the data-flow analysis the case
+    stopped at "Standaard prioriteit" with a NameError and never reached the Sociaal
+    Wijkteam; now it does, with the standard priority and the household group 'overig'."""
+    melding = h.melding("wilgenpad", "ELAN-Z-1")
+    del melding["aantal_bewoners"]
+    h.sim.start(
+        KEY, "Z-1", melding, actor="user:elan-wonen", parties=dict(TEAMS), municipality=GEMEENTE
+    )
+    # The corporation's assessment, sent without the (conditional) bailiff date.
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "Z-1",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+        },
+    )
+    # No bailiff date: no later moment to wait for (art. 3.4), the report is due at once.
+    assert h.data("Z-1")["melden_uiterlijk_op"] == "2026-03-02T23:59:59+01:00"
+    h.on("2026-03-03T08:00")
+    task = h.task("melden_bij_wijkteam", "Z-1")
+    assert local_iso(task.due_at) == "2026-03-02T23:59:59+01:00"  # (overdue: report now)
+    h.do("corporatie", "melden_bij_wijkteam", "Z-1", {"maanden_achterstand": 3})
+
+    assert h.status("Z-1") == "waiting"
+    data = h.data("Z-1")
+    assert data["huurder_in_brp"] is False and data["aantal_bewoners"] is None
+    assert data["prioriteit"] == 50 and data["doelgroep"] == "overig"
+    task = h.task("contact_opnemen", "Z-1")
+    assert task.candidate_groups == ["haarlem-swt"] and task.priority == 50
+    with h.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+    h.record()
+
+
+def test_formulier_en_bericht_weigeren_onmogelijke_waarden(h: Haarlem) -> None:
+    """Issue 19, the form and the message door: the catalogue's rule for each value, with the
+    same words as the signal door (tests/intake/test_value_rules.py)."""
+    from app.engine.errors import InvalidInput
+    from app.tasks import service as tasks
+
+    h.start("V-1", "jansen", deurwaarderdatum="2026-04-20")
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        "V-1",
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": "2026-04-20",
+        },
+    )
+    for data, field, problem in (
+        ({"deurwaarderdatum": "2040-01-01"}, "deurwaarderdatum", "ligt meer dan 10 jaar vooruit"),
+        ({"deurwaarderdatum": "morgen"}, "deurwaarderdatum", "is geen datum"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            h.message("deurwaarderdatum_gewijzigd", "V-1", data)
+        assert refused.value.fields[field][0].startswith(problem)
+    with pytest.raises(InvalidInput) as refused:
+        h.message("deurwaarderdatum_gewijzigd", "V-1", {})
+    assert refused.value.fields == {"deurwaarderdatum": ["ontbreekt"]}
+
+    h.on("2026-04-02T08:00")
+    task = h.task("melden_bij_wijkteam", "V-1")
+
+    def complete(data: dict) -> dict:
+        """The form door (page, API and command line alike: app.tasks.service.complete)."""
+        with pytest.raises(InvalidInput) as refused, h.db.transaction() as session:
+            tasks.complete(h.db, session, h.readers["corporatie"], task.id, data, "geheim")
+        return refused.value.fields
+
+    for months, problem in (
+        (-3, "mag niet negatief zijn"),
+        ("-3", "mag niet negatief zijn"),
+        (400, "is te groot (hoogstens 120)"),
+    ):
+        assert complete({"maanden_achterstand": months})["maanden_achterstand"] == [problem]
+    errors = complete({"maanden_achterstand": 3, "aantal_bewoners": 31})
+    assert errors == {"aantal_bewoners": ["is te groot (hoogstens 30)"]}
+    assert h.open_tasks("V-1") == ["melden_bij_wijkteam"]  # nothing was stored
 
 
 def test_wachtlijst_prioriteit_uit_brp_en_inbox(h: Haarlem) -> None:

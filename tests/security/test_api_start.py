@@ -33,7 +33,9 @@ def _deploy_direct(db, folder: Path) -> None:  # type: ignore[no-untyped-def]
     catalogue = (FIXTURES / "inbox.catalogus.yaml").read_text().replace("test_inbox", DIRECT)
     start, end = catalogue.index("\nmelding:\n"), catalogue.index("\nvelden:\n")
     (folder / "direct.bpmn").write_text(diagram)
-    (folder / "direct.catalogus.yaml").write_text(catalogue[:start] + catalogue[end:])
+    # Without a signal, what every start brings (deploy's data-flow analysis counts on it).
+    catalogue = catalogue[:start] + "\nstart: {verplicht: [maanden_achterstand]}" + catalogue[end:]
+    (folder / "direct.catalogus.yaml").write_text(catalogue)
     deploy_paths(db, folder / "direct.bpmn")
     partner(db, CORPORATION, DIRECT)
 
