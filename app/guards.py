@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
-from flask import Request, Response, jsonify, request
+from flask import Flask, Request, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
 
@@ -114,3 +116,28 @@ def hostile_input() -> Any:
         title="Invoer niet verwerkt",
         message=f"Het veld ‘{field}’ {reasons[0]}. Ga terug en pas de invoer aan.",
     ), 422
+
+
+def register_request_log(app: Flask, slow_ms: float) -> None:
+    """One WARNING line per request slower than `slow_ms` (method, path, status, time)."""
+    log = logging.getLogger("app.requests")
+
+    @app.before_request
+    def _start() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _slow(response: Any) -> Any:
+        started = g.get("request_started")
+        if started is not None:
+            ms = (time.perf_counter() - started) * 1000
+            if ms >= slow_ms:
+                log.warning(
+                    "traag verzoek: %s %s %s in %.0f ms",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    ms,
+                    extra={"duration_ms": round(ms), "status": response.status_code},
+                )
+        return response

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
-
-from flask import Flask, g, request
 
 from app.config import Settings
 
@@ -50,28 +47,3 @@ def configure(settings: Settings) -> None:
     root.setLevel(level)
     for name in ROUTINE:
         logging.getLogger(name).setLevel(level if level <= logging.DEBUG else logging.WARNING)
-
-
-def register_request_log(app: Flask, slow_ms: float) -> None:
-    """One WARNING line per request slower than `slow_ms` (method, path, status, time)."""
-    log = logging.getLogger("app.requests")
-
-    @app.before_request
-    def _start() -> None:
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def _slow(response: Any) -> Any:
-        started = g.get("request_started")
-        if started is not None:
-            ms = (time.perf_counter() - started) * 1000
-            if ms >= slow_ms:
-                log.warning(
-                    "traag verzoek: %s %s %s in %.0f ms",
-                    request.method,
-                    request.path,
-                    response.status_code,
-                    ms,
-                    extra={"duration_ms": round(ms), "status": response.status_code},
-                )
-        return response

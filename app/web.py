@@ -14,7 +14,6 @@ from app import assembly, guards, plugins
 from app.config import Settings
 from app.db import Database
 from app.error_pages import register_errors
-from app.log_config import register_request_log
 from app.services import Stroom
 
 
@@ -91,7 +90,7 @@ def create_app(
     register_rate_limits(app, settings)
 
     register_errors(app)
-    register_request_log(app, settings.slow_request_ms)
+    guards.register_request_log(app, settings.slow_request_ms)
     guards.configure_argument_parser()
     return app
 

@@ -223,6 +223,7 @@ ENGINE_MAY_IMPORT = {
     "app.clock",
     "app.config",
     "app.db",
+    "app.log_config",
     "app.pagination",
     "handlers",
 }

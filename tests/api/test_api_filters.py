@@ -29,7 +29,10 @@ def world(db, clock, settings, tmp_path: Path, client, auth):
     created = client.post(
         "/api/v1/processes/test_dialect/instances",
         headers=auth,
-        json={"business_key": "D-1", "data": {"minderjarigen": 1, "dossier": "D-1"}},
+        json={
+            "business_key": "D-1",
+            "data": {"minderjarigen": 1, "behandelaar": "anna", "dossier": "D-1"},
+        },
     )
     assert created.status_code == 201, created.get_json()
     run_due_jobs(db, settings, "w")

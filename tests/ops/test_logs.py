@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,10 +47,25 @@ def _serve(tmp_path: Path, **env: str) -> str:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120  # starting can take a while on a busy machine
+    while not any("gestart" in line for line in lines) and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
     time.sleep(4)  # twenty ticks of each interval job
     proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=60)
-    return output
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    return "".join(lines)
 
 
 @pytest.mark.slow
@@ -90,7 +106,7 @@ def test_a_batch_line_carries_its_count_as_data() -> None:
 
 
 def test_a_slow_request_is_one_warning_line(app, client, caplog) -> None:  # type: ignore[no-untyped-def]
-    from app.log_config import register_request_log
+    from app.guards import register_request_log
 
     register_request_log(app, 0)  # every request is "slow"
     with caplog.at_level(logging.WARNING, logger="app.requests"):
