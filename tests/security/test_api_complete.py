@@ -71,7 +71,8 @@ def test_types_and_unknown_fields_are_refused_as_on_the_page(client, db, world, 
     assert answer.status_code == 422
     assert answer.get_json()["errors"] == {
         "toelichting": ["Gebruik minstens 5 tekens."],
-        "aantal_bewoners": ["Vul een getal in."],
+        # The catalogue's words, as at the signal door (one rule for one value).
+        "aantal_bewoners": ["is geen getal"],
     }
     answer = _complete(client, team, task, {"data": {**VALID, "aantal_bewoners": 40}})
     assert answer.get_json()["errors"] == {"aantal_bewoners": ["Het getal mag hoogstens 20 zijn."]}

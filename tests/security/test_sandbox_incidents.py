@@ -117,6 +117,7 @@ velden:
     bewaartermijn: P1M
     voorbeeld: 0
     lezen: {behandelaar: "*"}
+start: {verplicht: [teller]}
 """
 
 
