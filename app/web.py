@@ -9,12 +9,33 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
+from jinja2.bccache import Bucket, BytecodeCache
 
 from app import assembly, guards, plugins
 from app.config import Settings
 from app.db import Database
 from app.error_pages import register_errors
 from app.services import Stroom
+
+
+class _TemplateCodeCache(BytecodeCache):
+    """Compiled templates shared by every app this process creates (a worker that restarts its
+    app, the test suite's app per test): Jinja compares each template's source checksum, so an
+    edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = _TemplateCodeCache()
 
 
 def create_app(
@@ -25,6 +46,7 @@ def create_app(
     plugins.use_paths(settings.process_paths)
     db = db or Database(settings.database_url)
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": TEMPLATE_CODE}
     app.request_class = guards.StroomRequest
     app.response_class = guards.StroomResponse
     app.json = guards.StroomJSONProvider(app)

@@ -47,8 +47,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from app import yaml_safe
 from app.catalogue.fields import parse_fields
 from app.catalogue.model import Catalogue
 
@@ -66,8 +65,8 @@ def catalogue_path(diagram: Path) -> Path:
 
 def load(path: Path) -> Catalogue:
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        raw = yaml_safe.load(path.read_text("utf-8"))
+    except (OSError, yaml_safe.YAMLError) as exc:
         raise CatalogueError(str(path), [f"kan niet lezen: {exc}"]) from exc
     return parse(raw, str(path))
 

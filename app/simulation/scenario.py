@@ -43,8 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from app import yaml_safe
 from app.simulation.durations import DurationError, later, parse_moment
 from app.simulation.runner import Rule, Simulation, SimulationError
 
@@ -69,8 +68,8 @@ class Scenario:
 
 def load(path: Path) -> Scenario:
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        raw = yaml_safe.load(path.read_text("utf-8"))
+    except (OSError, yaml_safe.YAMLError) as exc:
         raise ScenarioError(f"{path}: kan scenario niet lezen: {exc}") from exc
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: een scenario is een YAML-object met 'begin' en 'stappen'")

@@ -24,11 +24,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, yaml_safe
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.calendar.atw import default_calendar
@@ -58,7 +57,7 @@ OBJECTION_MESSAGE = "bezwaar_amw"
 AMW_TASK = "amw_contact_opnemen"
 
 # The partners' terms and teams are data (partners.yaml beside this file), not code.
-_PARTNERS = yaml.safe_load((Path(__file__).parent / "partners.yaml").read_text(encoding="utf-8"))
+_PARTNERS = yaml_safe.load((Path(__file__).parent / "partners.yaml").read_text(encoding="utf-8"))
 ROUTE_SETTINGS: dict[str, dict[str, Any]] = {
     key: corporation["route"] for key, corporation in _PARTNERS["corporations"].items()
 }
