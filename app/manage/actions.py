@@ -55,6 +55,8 @@ AUDIT = {
     "hervatten": "proces.hervatten",
     "afbreken": "proces.afbreken",
     "toewijzen": "taak.toewijzen",
+    "herstellen": "proces.storing_herstellen",
+    "verplaatsen": "proces.verplaatsen",
 }
 
 
