@@ -483,7 +483,9 @@ def repair_submit(instance_id: str, incident_id: int) -> Any:
     except repair.RepairRefused as exc:
         errors.update({repair.FIELD_PREFIX + k: v for k, v in exc.errors.items()})
     if errors:
-        return _render_repair(row, incident, errors, values, 422)
+        # A refused value is not shown again (it may be personal data).
+        kept = {k: v for k, v in values.items() if k not in errors}
+        return _render_repair(row, incident, errors, kept, 422)
     try:
         outcome = repair.repair(ctx, row, incident, reason, data, explanation.step)
     except actions.ActionError as exc:
