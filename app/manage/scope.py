@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.engine.errors import NotFound
-from app.engine.models import InstanceParty, ProcessInstance
+from app.engine.models import Incident, IncidentStatus, InstanceParty, ProcessInstance
 from app.privacy import access
 
 MANAGER = "manager"
@@ -135,3 +135,16 @@ def find_instance(session: Session, principal: Principal, instance_id: str) -> P
         if row is None or not owns(principal, row):
             raise
     return row
+
+
+def cases_with_incidents(session: Session, principal: Principal) -> int:
+    """How many cases on the principal's incident list (Storingen) have an open incident:
+    the signal in a team lead's inbox."""
+    query = (
+        select(func.count(distinct(Incident.instance_id)))
+        .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+        .where(Incident.status == IncidentStatus.OPEN.value)
+    )
+    return int(
+        session.scalar(case_scope(principal).apply(query, ProcessInstance.id, per_row=True)) or 0
+    )

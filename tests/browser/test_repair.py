@@ -70,7 +70,18 @@ def test_an_operator_adds_the_missing_value_and_the_case_goes_on(
     live_server: str, page: Any, console: Any, db: Database, case: str
 ) -> None:
     console.allow(r"status of 422")  # the wrong value answers 422, on purpose
-    log_in(page, live_server, "teun", "/processen/storingen")
+    # The case page says the case stands still, and why, in plain words.
+    log_in(page, live_server, "teun", f"/zaken/{case}")
+    box = page.locator("[data-storing]")
+    assert "Deze zaak staat stil door een storing" in box.inner_text()
+    both_widths(page, "zaak-met-storing")
+    # The team lead's inbox signals it, with the way to Storingen.
+    page.goto(f"{live_server}/taken")
+    signal = page.locator("[data-signaal='storingen']")
+    assert "1 zaak staat stil door een storing" in signal.inner_text()
+    both_widths(page, "taken-signaal-storing")
+    signal.get_by_role("link", name="Bekijk en herstel de storingen").click()
+    page.wait_for_url(f"{live_server}/processen/storingen#per-zaak")
     page.get_by_role("link", name=re.compile(r"^H-1\b.*storing bekijken en herstellen")).click()
     assert page.title() == "Storing bij ‘Maandbedrag berekenen’ (zaak H-1) – Stroom"
     what = page.locator(".utrecht-alert").first
@@ -139,6 +150,7 @@ def test_an_operator_adds_the_missing_value_and_the_case_goes_on(
         ).one()
         assert audit.actor == "user:teun" and audit.details["reden"] == REASON
         assert audit.details["velden"] == ["maanden"]
-        processing = session.scalars(select(ProcessingLog)).one()
-        assert processing.name == "casusgegevens vastleggen"
+        processing = session.scalars(
+            select(ProcessingLog).where(ProcessingLog.name == "casusgegevens vastleggen")
+        ).one()
         assert processing.data_subject_type == "zaak" and REASON in processing.attributes["doel"]

@@ -276,3 +276,42 @@ def test_cancel_from_the_repair_page_needs_a_reason(db, cases, login) -> None:
         assert session.get(ProcessInstance, ids["H-1"]).status == "cancelled"
     [entry] = audits(db, actions.AUDIT["afbreken"])
     assert entry.actor == "user:olaf" and entry.details["reden"] == "dubbel gemeld"
+
+
+def test_the_case_page_says_what_is_wrong_and_who_can_fix_it(db, cases, login) -> None:
+    ids, incidents = cases
+    bob = login("bob")  # a case worker of the treating organisation
+    page = html(bob.get(f"/zaken/{ids['H-1']}"))
+    seen = text(page)
+    assert "Status Storing" in seen and "Status error" not in seen
+    assert "Deze zaak staat stil door een storing" in seen
+    assert (
+        "Bij de stap ‘Maandbedrag berekenen’: Een gegeven dat deze stap gebruikt is leeg: "
+        "‘Aantal maanden van de regeling’."
+    ) in seen
+    assert (
+        "Wie kan dit oplossen: een teamleider of de beheerder, in Procesbewaking onder "
+        "Storingen; de gegevens die de stap nodig heeft kan Behandelaar aanvullen."
+    ) in seen
+    assert "NoneType" not in page  # the technical text is for the repair page
+    assert repair_url(ids, incidents, "H-1") not in page  # bob may not repair
+    lead = html(login("teun").get(f"/zaken/{ids['H-1']}"))
+    assert f'href="{repair_url(ids, incidents, "H-1")}"' in lead
+    # Repaired: the box is gone.
+    teun = login("teun")
+    url = repair_url(ids, incidents, "H-1")
+    post(teun, url, url + "/herstellen", {"veld-maanden": "6", "reden": "maanden aangevuld"})
+    assert "staat stil door een storing" not in text(html(bob.get(f"/zaken/{ids['H-1']}")))
+
+
+def test_the_team_leads_inbox_signals_cases_stopped_by_an_incident(db, cases, login) -> None:
+    ids, incidents = cases
+    signal = "1 zaak staat stil door een storing (zaken waarin uw organisatie een rol heeft)."
+    teun = login("teun")
+    page = html(teun.get("/taken"))
+    assert signal in text(page) and 'href="/processen/storingen#per-zaak"' in page
+    assert signal in text(html(login("rob").get("/taken")))  # Roermond's own case, H-2
+    assert "staat stil door een storing" not in text(html(login("bob").get("/taken")))
+    url = repair_url(ids, incidents, "H-1")
+    post(teun, url, url + "/herstellen", {"veld-maanden": "6", "reden": "maanden aangevuld"})
+    assert "stil door een storing" not in text(html(teun.get("/taken")))
