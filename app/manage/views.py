@@ -3,8 +3,14 @@
 /processen/                          stuck cases and deadlines at risk (manager,
                                      teamleider, beheerder); process owners go on to
                                      the overview
-/processen/storingen                 open incidents grouped per activity, bulk retry
+/processen/storingen                 open incidents grouped per activity, bulk retry, and
+                                     per case (also for process owners: their processes)
 /processen/instanties/<id>           one instance: diagram, history, wait states, acting
+/processen/instanties/<id>/storingen/<n>
+                                     one incident explained; add the data its step needs
+                                     and retry (…/herstellen), move or cancel the case
+/processen/instanties/<id>/verplaatsen
+                                     process instance modification: dry run, then confirm
 /processen/bulk, /bulk/uitvoeren     dry run of a bulk action, then running it
 /processen/taken/<id>/toewijzen      give a waiting task to someone else
 /processen/overzicht                 the processes, with links to:

@@ -213,6 +213,8 @@ def test_the_process_owner_sees_incidents_of_the_processes_they_own(db, cases, l
     seen = text(html(listing))
     assert "H-1" in seen and "H-2" not in seen  # Roermond's case is not theirs
     assert "Alle opnieuw proberen" not in seen  # bulk actions are for the monitors
+    assert 'href="/processen/storingen" aria-current="page">Storingen' in html(listing)
+    assert ">Knelpunten</a>" not in html(listing)
     page = pim.get(repair_url(ids, incidents, "H-1"))
     assert page.status_code == 200
     assert 'name="veld-maanden"' not in html(page)  # no party in the case: writes nothing
