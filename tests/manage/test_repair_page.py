@@ -317,3 +317,29 @@ def test_the_team_leads_inbox_signals_cases_stopped_by_an_incident(db, cases, lo
     url = repair_url(ids, incidents, "H-1")
     post(teun, url, url + "/herstellen", {"veld-maanden": "6", "reden": "maanden aangevuld"})
     assert "stil door een storing" not in text(html(teun.get("/taken")))
+
+
+def test_a_service_task_retried_from_the_page_that_fails_again_keeps_one_incident(
+    db, scenario, login
+) -> None:
+    """The scenario's STORING case: its register stays down. Retried from the repair page,
+    the job runs its retries again and the same incident is open again."""
+    instance_id = scenario.ids["STORING"]
+    with db.session() as session:
+        incident_id = session.scalars(
+            select(Incident.id).where(Incident.instance_id == instance_id)
+        ).one()
+    mia = login("mia")
+    url = f"/processen/instanties/{instance_id}/storingen/{incident_id}"
+    seen = text(html(mia.get(url)))
+    assert "Een koppeling met een ander systeem gaf een fout." in seen
+    assert "Als dat systeem weer werkt, kunt u het opnieuw proberen." in seen
+    response = post(mia, url, url + "/herstellen", {"reden": "register zou weer werken"})
+    assert response.status_code == 302
+    assert "De systeemtaak wordt opnieuw uitgevoerd" in text(html(mia.get(url)))
+    scenario.jobs(rounds=1 + scenario.settings.job_retries)
+    with db.session() as session:
+        rows = session.scalars(select(Incident).where(Incident.instance_id == instance_id)).all()
+        assert [(r.id, r.status) for r in rows] == [(incident_id, "open")]
+        assert session.get(ProcessInstance, instance_id).status == "error"
+    assert "Wat is er mis" in text(html(mia.get(url)))
