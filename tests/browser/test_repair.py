@@ -83,6 +83,9 @@ def test_an_operator_adds_the_missing_value_and_the_case_goes_on(
     signal.get_by_role("link", name="Bekijk en herstel de storingen").click()
     page.wait_for_url(f"{live_server}/processen/storingen#per-zaak")
     page.get_by_role("link", name=re.compile(r"^H-1\b.*storing bekijken en herstellen")).click()
+    page.wait_for_url(
+        re.compile(rf"{re.escape(live_server)}/processen/instanties/{case}/storingen/\d+$")
+    )
     assert page.title() == "Storing bij ‘Maandbedrag berekenen’ (zaak H-1) – Stroom"
     what = page.locator(".utrecht-alert").first
     assert "Een gegeven dat deze stap gebruikt is leeg: ‘Aantal maanden van de regeling’." in (
@@ -128,6 +131,7 @@ def test_an_operator_adds_the_missing_value_and_the_case_goes_on(
     page.get_by_label("Verder bij").select_option("huisbezoek")
     page.get_by_label("Reden", exact=False).fill("Huurder is al gebeld door de corporatie")
     page.get_by_role("button", name="Bekijk wat er verandert").click()
+    page.wait_for_selector("#proef")
     plan = page.locator("dl").first.inner_text()
     assert "Huurder bellen" in plan and "Huisbezoek" in plan and "Brief sturen" in plan
     both_widths(page, "zaak-verplaatsen-proef")
