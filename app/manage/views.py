@@ -400,7 +400,16 @@ def _act(instance_id: str, form_key: str, work: Any) -> Any:
 def retry(instance_id: str, incident_id: int) -> Any:
     def work(reason: str) -> None:
         actions.retry(_ctx(), instance_id, incident_id, reason)
-        flash("De storing wordt opnieuw geprobeerd.", "ok")
+        incident = _session().get(Incident, incident_id)
+        _session().refresh(incident)
+        if incident.status == IncidentStatus.OPEN.value:
+            flash(
+                "Opnieuw geprobeerd, maar de stap mislukte weer. De storing blijft open; "
+                "bij de storing staat wat er nu misgaat.",
+                "error",
+            )
+        else:
+            flash("De storing wordt opnieuw geprobeerd.", "ok")
 
     return _act(instance_id, f"storing-{incident_id}", work)
 

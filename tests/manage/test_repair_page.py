@@ -343,3 +343,16 @@ def test_a_service_task_retried_from_the_page_that_fails_again_keeps_one_inciden
         assert [(r.id, r.status) for r in rows] == [(incident_id, "open")]
         assert session.get(ProcessInstance, instance_id).status == "error"
     assert "Wat is er mis" in text(html(mia.get(url)))
+
+
+def test_the_plain_retry_on_the_instance_page_says_when_it_failed_again(db, cases, login) -> None:
+    ids, incidents = cases
+    teun = login("teun")
+    page = f"/processen/instanties/{ids['H-1']}"
+    action = f"{page}/storingen/{incidents['H-1']}/opnieuw"
+    response = post(teun, page, action, {"reden": "nog een keer"})
+    assert response.status_code == 302
+    assert "Opnieuw geprobeerd, maar de stap mislukte weer." in text(html(teun.get(page)))
+    with db.session() as session:
+        rows = session.scalars(select(Incident).where(Incident.instance_id == ids["H-1"])).all()
+        assert [(r.id, r.status) for r in rows] == [(incidents["H-1"], "open")]
