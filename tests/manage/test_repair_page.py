@@ -5,6 +5,7 @@ keeps its one incident; moving the case with a dry run; who may open it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -353,6 +354,36 @@ def test_the_plain_retry_on_the_instance_page_says_when_it_failed_again(db, case
     response = post(teun, page, action, {"reden": "nog een keer"})
     assert response.status_code == 302
     assert "Opnieuw geprobeerd, maar de stap mislukte weer." in text(html(teun.get(page)))
+    with db.session() as session:
+        rows = session.scalars(select(Incident).where(Incident.instance_id == ids["H-1"])).all()
+        assert [(r.id, r.status) for r in rows] == [(incidents["H-1"], "open")]
+
+
+def test_a_bulk_retry_that_fails_again_is_reported_as_failed(db, cases, login) -> None:
+    ids, incidents = cases
+    olaf = login("olaf")
+    page = "/processen/storingen"
+    response = olaf.post(
+        "/processen/bulk",
+        data={
+            "csrf_token": token(html(olaf.get(page))),
+            "actie": "opnieuw",
+            "instantie": [ids["H-1"]],
+            "terug": page,
+        },
+    )
+    plan_token = re.search(r'name="plan" value="([^"]+)"', html(response)).group(1)
+    result = olaf.post(
+        "/processen/bulk/uitvoeren",
+        data={
+            "csrf_token": token(html(olaf.get(page))),
+            "plan": plan_token,
+            "reden": "alles nog eens",
+            "terug": page,
+        },
+    )
+    seen = text(html(result))
+    assert "0 van 1 zaken gelukt" in seen and "Opnieuw geprobeerd, weer mislukt." in seen
     with db.session() as session:
         rows = session.scalars(select(Incident).where(Incident.instance_id == ids["H-1"])).all()
         assert [(r.id, r.status) for r in rows] == [(incidents["H-1"], "open")]
