@@ -54,6 +54,8 @@ _process_modules: dict[str, dict[str, int]] = {}
 # own and what xdist workers report (scripts/test runs them with --dist loadfile, and each
 # process's scenarios live in one module, so one worker runs them all).
 _coverage: dict[str, list] = {}
+# Data coverage of the same processes: optional fields left out on a path that reads them.
+_data_coverage: dict[str, list] = {}
 
 
 def pytest_collection_modifyitems(
@@ -72,12 +74,12 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         _process_modules[marker.args[0]]["run"] += 1
 
 
-def _complete_coverage() -> dict[str, list]:
+def _complete_coverage(data: bool = False) -> dict[str, list]:
     """Coverage of the processes whose scenario tests all ran in this process."""
-    from tests.support.coverage import report
+    from tests.support.coverage import data_report, report
 
     result = {}
-    for process, values in report().items():
+    for process, values in (data_report() if data else report()).items():
         counts = _process_modules.get(process)
         if counts is not None and counts["run"] == counts["collected"]:
             result[process] = list(values)
@@ -86,17 +88,23 @@ def _complete_coverage() -> dict[str, list]:
 
 def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
     _coverage.update(getattr(node, "workeroutput", {}).get("diagram_coverage", {}))
+    _data_coverage.update(getattr(node, "workeroutput", {}).get("data_coverage", {}))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     coverage = _complete_coverage()
+    data = _complete_coverage(data=True)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller judges
         workeroutput["diagram_coverage"] = coverage
+        workeroutput["data_coverage"] = data
         return
     _coverage.update(coverage)
+    _data_coverage.update(data)
     if session.exitstatus == 0 and any(nodes or flows for nodes, flows, *_ in _coverage.values()):
         session.exitstatus = 1  # below 100% coverage of a diagram fails the suite
+    if session.exitstatus == 0 and any(missing for missing, *_ in _data_coverage.values()):
+        session.exitstatus = 1  # so does an optional field never left out where it is read
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
@@ -107,6 +115,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
         terminalreporter.write_line(
             f"{process}: {taken}/{total} ({100 * taken / max(total, 1):.0f}%)"
             + (f"  niet genomen: {', '.join(nodes + flows)}" if nodes or flows else "")
+        )
+    if not _data_coverage:
+        return
+    terminalreporter.section(
+        "gegevensdekking (optionele velden van melding en formulieren weggelaten op een pad "
+        "dat ze leest)"
+    )
+    for process, (missing, covered, safe, total) in sorted(_data_coverage.items()):
+        terminalreporter.write_line(
+            f"{process}: {covered}/{total} ({100 * covered / max(total, 1):.0f}%;"
+            f" {safe} aantoonbaar veilig)"
+            + (f"  nooit weggelaten: {', '.join(missing)}" if missing else "")
         )
 
 

@@ -22,7 +22,18 @@ import io
 import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy import select
 
 from app.auth.web import login_required
@@ -32,10 +43,15 @@ from app.cases.timeline import case_timeline
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.models import (
     HumanTask,
+    Incident,
+    IncidentStatus,
     InstanceParty,
     Timer,
     WaitStatus,
 )
+from app.manage import labels as status_labels
+from app.manage.repair import explain
+from app.manage.scope import REPAIR_ROLES
 from app.privacy import access, consent, logs
 from app.privacy.models import Consent
 from app.tasks import service as tasks
@@ -96,10 +112,19 @@ def case(instance_id: str) -> Any:
         k: v.get("naam", k) for k, v in (view.catalogue.parties.items() if view.catalogue else [])
     }
     open_tasks = [t for t in all_tasks if t.status == "open"]
+    # A case stopped by an incident says so here: where, what in plain words, who can fix it.
+    incidents = session.scalars(
+        select(Incident)
+        .where(Incident.instance_id == instance.id, Incident.status == IncidentStatus.OPEN.value)
+        .order_by(Incident.id)
+    ).all()
     return render_template(
         "cases/case.html",
         view=view,
         instance=instance,
+        status_label=status_labels.status(instance.status),
+        trouble=[(explain(session, principal, instance, i), i) for i in incidents],
+        may_repair="manage" in current_app.blueprints and bool(principal.roles & set(REPAIR_ROLES)),
         shown=[(view.label(k), plain(v)) for k, v in view.fields.items()],
         parties=[(party_names.get(p, p), gk) for p, gk in parties],
         open_tasks=[(t, _worker(t.assignee and f"user:{t.assignee}", own)) for t in open_tasks],

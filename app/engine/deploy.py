@@ -464,6 +464,9 @@ def _participant_name(root: etree._Element, process_key: str) -> str | None:
     return found[0].get("name") if found else None
 
 
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+
+
 def _elements(root: etree._Element, process: etree._Element) -> dict[str, Any]:
     lanes: dict[str, str] = {}
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
@@ -499,6 +502,12 @@ def _elements(root: etree._Element, process: etree._Element) -> dict[str, Any]:
         if tag == "sequenceFlow":
             info["source"] = element.get("sourceRef")
             info["target"] = element.get("targetRef")
+            condition = element.find(f"{{{BPMN_NS}}}conditionExpression")
+            if condition is not None and (condition.text or "").strip():
+                info["condition"] = condition.text.strip()
+        form = element.get(f"{{{CAMUNDA}}}formRef") or element.get(f"{{{CAMUNDA}}}formKey")
+        if form:
+            info["form"] = form
         out[element_id] = info
     return out
 

@@ -24,7 +24,14 @@ from app import clock
 from app.config import Settings
 from app.db import Database
 from app.engine.errors import describe_error
-from app.engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
+from app.engine.models import (
+    Incident,
+    IncidentStatus,
+    InstanceStatus,
+    Job,
+    JobStatus,
+    ProcessInstance,
+)
 from app.engine.runtime import Execution
 from app.engine.sandbox import SandboxError, check_data_value
 from app.engine.waits import extensions
@@ -179,9 +186,27 @@ def fail_job(db: Database, claim: JobClaim, error: str, worker_id: str, settings
                 job.spiff_task_id,
                 {"job": job.id, "attempt": job.attempts, "error": first_line[:500]},
             )
-            execution.raise_incident(
-                "job", f"{job.topic}: {first_line}", task=task, job_id=job.id, details=error
+            earlier = session.scalar(
+                select(Incident).where(Incident.job_id == job.id).order_by(Incident.id.desc())
             )
+            if earlier is None:
+                execution.raise_incident(
+                    "job", f"{job.topic}: {first_line}", task=task, job_id=job.id, details=error
+                )
+            else:
+                # Someone retried this job's incident and it failed again: the same incident
+                # is open again with the new error (no second one for the same failure).
+                earlier.status = IncidentStatus.OPEN.value
+                earlier.resolved_at = earlier.resolved_by = None
+                earlier.message = f"{job.topic}: {first_line}"[:4000]
+                earlier.details = error
+                execution.new_incident = True
+                execution.record(
+                    "incident_retry_failed",
+                    job.element_id,
+                    job.spiff_task_id,
+                    {"incident": earlier.id, "message": first_line[:500]},
+                )
             execution.save()
             return "incident"
         delay = settings.job_backoff_seconds * 2 ** (job.attempts - 1)

@@ -45,21 +45,26 @@ def _step(task: Any) -> Step:
     return Step(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id)
 
 
-def active_steps(execution: Execution) -> list[Any]:
+def active_steps(workflow: Any) -> list[Any]:
     """The tasks of flow nodes where the instance is now (one per token)."""
     return [
         t
-        for t in execution.workflow.get_tasks(state=ACTIVE)
+        for t in workflow.get_tasks(state=ACTIVE)
         if getattr(t.task_spec, "bpmn_id", None)
         and type(t.task_spec).__name__ not in ("SubWorkflowTask",)
-        and not t.task_spec.bpmn_id.startswith(execution.workflow.spec.name + ".")
+        and not t.task_spec.bpmn_id.startswith(workflow.spec.name + ".")
     ]
 
 
-def targets(execution: Execution) -> list[Step]:
-    """The elements a token may be started at."""
+def steps(workflow: Any) -> list[Step]:
+    """Where the instance is now, for people (one per element)."""
+    return list({s.element: s for s in map(_step, active_steps(workflow))}.values())
+
+
+def targets(workflow: Any) -> list[Step]:
+    """The elements of the main process a token may be started at."""
     out = []
-    for spec in execution.workflow.spec.task_specs.values():
+    for spec in workflow.spec.task_specs.values():
         bpmn_id = getattr(spec, "bpmn_id", None)
         if bpmn_id and type(spec).__name__ not in NOT_A_TARGET:
             out.append(Step(bpmn_id, spec.bpmn_name or bpmn_id))
@@ -80,7 +85,7 @@ def modify(
         raise Conflict(f"procesinstantie is al {execution.row.status}")
     if execution.row.status == InstanceStatus.SUSPENDED.value:
         raise Conflict("procesinstantie is opgeschort; hervat eerst")
-    active = active_steps(execution)
+    active = active_steps(execution.workflow)
     chosen = [t for t in active if t.task_spec.bpmn_id in set(cancel)]
     if not chosen:
         raise InvalidInput(

@@ -55,6 +55,8 @@ AUDIT = {
     "hervatten": "proces.hervatten",
     "afbreken": "proces.afbreken",
     "toewijzen": "taak.toewijzen",
+    "herstellen": "proces.storing_herstellen",
+    "verplaatsen": "proces.verplaatsen",
 }
 
 
@@ -438,8 +440,24 @@ def run(ctx: Context, token: str, reason: str) -> tuple[str, list[Outcome]]:
             ctx.session.rollback()
             outcomes.append(Outcome(instance_id, key, "mislukt", getattr(exc, "message", "")))
             continue
+        if action == "opnieuw" and _still_open(ctx, incident_ids):
+            # Retried, and the step failed again at once: its incident is open again.
+            outcomes.append(
+                Outcome(instance_id, key, "mislukt", "Opnieuw geprobeerd, weer mislukt.")
+            )
+            continue
         outcomes.append(Outcome(instance_id, key, "gelukt"))
     return action, outcomes
+
+
+def _still_open(ctx: Context, incident_ids: list[int]) -> bool:
+    return bool(
+        ctx.session.scalar(
+            select(func.count())
+            .select_from(Incident)
+            .where(Incident.id.in_(incident_ids), Incident.status == IncidentStatus.OPEN.value)
+        )
+    )
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:

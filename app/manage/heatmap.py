@@ -1,7 +1,10 @@
 """The heatmap of one process version: where instances wait, and for how long.
 
 An instance waits at an activity while it has an open wait state there: an open task, a
-pending or failed service-task job, a timer (waiting until a moment), or an awaited message.
+pending or failed service-task job, a timer (waiting until a moment), an awaited message, or
+an open incident (a script, expression or timer that failed there: the case stands still at
+that activity until someone repairs it). Each activity also counts its instances with an open
+incident.
 Boundary events and event-subprocess starts are left out: they only listen while the
 instance waits at the activity they belong to, which has its own wait state.
 
@@ -23,6 +26,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.engine.models import (
     HumanTask,
+    Incident,
+    IncidentStatus,
     Job,
     JobStatus,
     MessageSubscription,
@@ -50,10 +55,12 @@ class Spot:
     longest: int  # working days
     target: int | None
     over: int  # instances waiting longer than the target
+    incidents: int = 0  # instances with an open incident here
 
     def as_json(self, level: int) -> dict[str, Any]:
         return {
             "count": self.count,
+            "incidents": self.incidents,
             "average": self.average,
             "longest": self.longest,
             "target": self.target,
@@ -111,6 +118,7 @@ def waits(version_id: int, scope: Scope) -> Any:
             MessageSubscription.status == WaitStatus.WAITING.value,
             "message",
         ),
+        part(Incident, Incident.status == IncidentStatus.OPEN.value, "incident"),
     )
 
 
@@ -126,9 +134,12 @@ def heatmap(
     elements = version.elements or {}
     # (element, instance) -> the moment it began waiting there, and whether for a message.
     first: dict[tuple[str, str], tuple[datetime, bool]] = {}
+    failing: dict[str, set[str]] = {}
     for instance_id, element_id, since, kind in session.execute(waits(version.id, scope)):
-        if (elements.get(element_id) or {}).get("type") in LISTENING:
+        if element_id is None or (elements.get(element_id) or {}).get("type") in LISTENING:
             continue
+        if kind == "incident":
+            failing.setdefault(element_id, set()).add(instance_id)
         key = (element_id, instance_id)
         if key not in first or since < first[key][0]:
             first[key] = (since, kind == "message")
@@ -157,6 +168,7 @@ def heatmap(
                 longest=max(values),
                 target=target,
                 over=sum(1 for d in values if target is not None and d > target),
+                incidents=len(failing.get(element_id, ())),
             )
         )
     spots.sort(key=lambda s: (-s.count, s.name.lower()))

@@ -3,8 +3,14 @@
 /processen/                          stuck cases and deadlines at risk (manager,
                                      teamleider, beheerder); process owners go on to
                                      the overview
-/processen/storingen                 open incidents grouped per activity, bulk retry
+/processen/storingen                 open incidents grouped per activity, bulk retry, and
+                                     per case (also for process owners: their processes)
 /processen/instanties/<id>           one instance: diagram, history, wait states, acting
+/processen/instanties/<id>/storingen/<n>
+                                     one incident explained; add the data its step needs
+                                     and retry (…/herstellen), move or cancel the case
+/processen/instanties/<id>/verplaatsen
+                                     process instance modification: dry run, then confirm
 /processen/bulk, /bulk/uitvoeren     dry run of a bulk action, then running it
 /processen/taken/<id>/toewijzen      give a waiting task to someone else
 /processen/overzicht                 the processes, with links to:
@@ -30,7 +36,8 @@ from flask import (
 from sqlalchemy import func, select
 
 from app.auth.web import roles_required
-from app.engine.errors import NotFound
+from app.engine import modification
+from app.engine.errors import EngineError, NotFound
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -39,14 +46,16 @@ from app.engine.models import (
     ProcessInstance,
     TaskStatus,
 )
+from app.engine.runtime import load_workflow
 from app.exports import MEDIA_TYPES, to_csv
-from app.manage import actions, charts, labels, queries, stuck
+from app.manage import actions, charts, labels, queries, repair, stuck
 from app.manage.heatmap import heatmap
 from app.manage.instance import instance_page
 from app.manage.scope import (
     MONITOR_ROLES,
     OVERVIEW_ROLES,
     REASSIGN_ROLES,
+    REPAIR_ROLES,
     case_scope,
     find_instance,
     is_operator,
@@ -83,7 +92,7 @@ def _may(*roles: str) -> bool:
 @bp.app_template_global("manage_may")
 def manage_may(kind: str) -> bool:
     """For the sub-navigation: may the viewer see this kind of page?"""
-    roles = {"monitor": MONITOR_ROLES, "overview": OVERVIEW_ROLES}[kind]
+    roles = {"monitor": MONITOR_ROLES, "overview": OVERVIEW_ROLES, "repair": REPAIR_ROLES}[kind]
     principal = getattr(g, "principal", None)
     return principal is not None and bool(principal.roles & set(roles))
 
@@ -153,7 +162,7 @@ def _page_window(current: int, total: int, width: int = 2) -> list[int]:
 
 
 @bp.get("/storingen")
-@roles_required(*MONITOR_ROLES)
+@roles_required(*REPAIR_ROLES)
 def incidents() -> Any:
     session = _session()
     scope = case_scope(
@@ -191,7 +200,40 @@ def incidents() -> Any:
         }
         for key, version_id, element, count, first, last, message in session.execute(query)
     ]
-    return render_template("manage/incidents.html", groups=groups)
+    cases = session.execute(
+        scope.apply(
+            select(
+                Incident.id,
+                Incident.instance_id,
+                Incident.element_id,
+                Incident.created_at,
+                ProcessInstance.definition_key,
+                ProcessInstance.version_id,
+                ProcessInstance.business_key,
+            )
+            .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+            .where(Incident.status == IncidentStatus.OPEN.value)
+            .order_by(Incident.created_at.desc())
+            .limit(100),
+            ProcessInstance.id,
+            per_row=True,
+        )
+    ).all()
+    return render_template(
+        "manage/incidents.html",
+        groups=groups,
+        cases=[
+            {
+                "url": url_for("manage.repair_page", instance_id=instance_id, incident_id=id_),
+                "case": business_key or instance_id[:8],
+                "process_name": names.get(key, key),
+                "element_name": queries.element_name(session, version_id, element),
+                "since": since,
+            }
+            for id_, instance_id, element, since, key, version_id, business_key in cases
+        ],
+        may_bulk=_may(*MONITOR_ROLES),
+    )
 
 
 def _instances_in_group(process: str, version_id: int, element: str | None) -> list[str]:
@@ -298,7 +340,7 @@ def _instance_or_404(instance_id: str) -> ProcessInstance:
 
 
 @bp.get("/instanties/<instance_id>")
-@roles_required(*MONITOR_ROLES)
+@roles_required(*REPAIR_ROLES)
 def instance(instance_id: str) -> Any:
     return _render_instance(_instance_or_404(instance_id))
 
@@ -354,17 +396,26 @@ def _act(instance_id: str, form_key: str, work: Any) -> Any:
 
 
 @bp.post("/instanties/<instance_id>/storingen/<int:incident_id>/opnieuw")
-@roles_required(*MONITOR_ROLES)
+@roles_required(*REPAIR_ROLES)
 def retry(instance_id: str, incident_id: int) -> Any:
     def work(reason: str) -> None:
         actions.retry(_ctx(), instance_id, incident_id, reason)
-        flash("De storing wordt opnieuw geprobeerd.", "ok")
+        incident = _session().get(Incident, incident_id)
+        _session().refresh(incident)
+        if incident.status == IncidentStatus.OPEN.value:
+            flash(
+                "Opnieuw geprobeerd, maar de stap mislukte weer. De storing blijft open; "
+                "bij de storing staat wat er nu misgaat.",
+                "error",
+            )
+        else:
+            flash("De storing wordt opnieuw geprobeerd.", "ok")
 
     return _act(instance_id, f"storing-{incident_id}", work)
 
 
 @bp.post("/instanties/<instance_id>/status")
-@roles_required(*MONITOR_ROLES)
+@roles_required(*REPAIR_ROLES)
 def change(instance_id: str) -> Any:
     action = request.form.get("actie", "")
 
@@ -389,6 +440,147 @@ def reassign(task_id: str) -> Any:
         flash("De taak is " + (f"toegewezen aan {username}." if username else "vrijgegeven."), "ok")
 
     return _act(task.instance_id, f"taak-{task_id}", work)
+
+
+# -- repairing one incident, moving an instance ------------------------------------------------
+
+
+def _incident_or_404(instance_id: str, incident_id: int) -> tuple[ProcessInstance, Any]:
+    try:
+        return repair.incident_of(_ctx(), instance_id, incident_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/instanties/<instance_id>/storingen/<int:incident_id>")
+@roles_required(*REPAIR_ROLES)
+def repair_page(instance_id: str, incident_id: int) -> Any:
+    row, incident = _incident_or_404(instance_id, incident_id)
+    return _render_repair(row, incident)
+
+
+def _render_repair(
+    row: ProcessInstance,
+    incident: Any,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    session = _session()
+    return render_template(
+        "manage/repair.html",
+        row=row,
+        incident=incident,
+        explanation=repair.explain(session, g.principal, row, incident),
+        process_name=queries.process_names(session).get(row.definition_key, row.definition_key),
+        errors=errors or {},
+        values=values or {},
+        prefix=repair.FIELD_PREFIX,
+        labels=labels,
+    ), status
+
+
+@bp.post("/instanties/<instance_id>/storingen/<int:incident_id>/herstellen")
+@roles_required(*REPAIR_ROLES)
+def repair_submit(instance_id: str, incident_id: int) -> Any:
+    ctx = _ctx()
+    row, incident = _incident_or_404(instance_id, incident_id)
+    explanation = repair.explain(ctx.session, g.principal, row, incident)
+    given = {k: v for k, v in request.form.items() if k.startswith(repair.FIELD_PREFIX)}
+    values = {**given, "herstel": request.form.get("reden", "")}
+    errors: dict[str, str] = {}
+    try:
+        reason = actions.check_reason(request.form.get("reden"))
+    except actions.ActionError as exc:
+        errors["herstel"] = exc.message
+    try:
+        data = repair.read_values(ctx, row, explanation, request.form)
+    except repair.RepairRefused as exc:
+        errors.update({repair.FIELD_PREFIX + k: v for k, v in exc.errors.items()})
+    if errors:
+        # A refused value is not shown again (it may be personal data).
+        kept = {k: v for k, v in values.items() if k not in errors}
+        return _render_repair(row, incident, errors, kept, 422)
+    try:
+        outcome = repair.repair(ctx, row, incident, reason, data, explanation.step)
+    except actions.ActionError as exc:
+        flash(exc.message, "error")
+        return _render_repair(row, incident, {}, values, 409)
+    if outcome.queued:
+        flash(
+            "De systeemtaak wordt opnieuw uitgevoerd. Mislukt ze weer, dan staat deze storing "
+            "hier weer open.",
+            "ok",
+        )
+    elif outcome.fixed:
+        flash(f"Hersteld: ‘{explanation.step}’ is opnieuw uitgevoerd en de zaak gaat verder.", "ok")
+        return redirect(url_for("manage.instance", instance_id=row.id))
+    else:
+        flash(
+            f"Opnieuw geprobeerd, maar ‘{explanation.step}’ mislukte weer. De storing blijft "
+            "open; hieronder staat wat er nu misgaat.",
+            "error",
+        )
+    return redirect(url_for("manage.repair_page", instance_id=row.id, incident_id=incident.id))
+
+
+@bp.route("/instanties/<instance_id>/verplaatsen", methods=["GET", "POST"])
+@roles_required(*REPAIR_ROLES)
+def move(instance_id: str) -> Any:
+    row = _instance_or_404(instance_id)
+    session = _session()
+    workflow = load_workflow(session, row.version_id, row.state)
+    form = request.form
+    values = {
+        "stoppen": form.getlist("stoppen"),
+        "starten": form.get("starten", ""),
+        "verplaatsen": form.get("reden", ""),
+    }
+    errors: dict[str, str] = {}
+    plan = None
+    status = 200
+    if request.method == "POST":
+        try:
+            reason = actions.check_reason(form.get("reden"))
+        except actions.ActionError as exc:
+            errors["verplaatsen"] = exc.message
+        if not values["stoppen"]:
+            errors["stoppen"] = "Kies een of meer stappen waar de zaak nu is."
+        if not values["starten"]:
+            errors["starten"] = "Kies de stap waar de zaak verder moet gaan."
+        if not errors:
+            dry_run = form.get("stap") != "uitvoeren"
+            try:
+                plan = repair.move(
+                    _ctx(), row, values["stoppen"], values["starten"], reason, dry_run
+                )
+            except actions.ActionError as exc:
+                flash(exc.message, "error")
+                status = 409
+            except EngineError as exc:
+                session.rollback()
+                fields = exc.fields
+                errors.update({k: "; ".join(v) for k, v in fields.items()})
+                if not fields:
+                    flash(actions._dutch(exc), "error")
+                status = 422 if fields else 409
+            else:
+                if not dry_run:
+                    flash(f"Verplaatst: de zaak gaat verder bij ‘{plan.started.name}’.", "ok")
+                    return redirect(url_for("manage.instance", instance_id=row.id))
+        else:
+            status = 422
+    return render_template(
+        "manage/move.html",
+        row=row,
+        process_name=queries.process_names(session).get(row.definition_key, row.definition_key),
+        steps=modification.steps(workflow),
+        target_pairs=[(t.element, t.name) for t in modification.targets(workflow)],
+        plan=plan,
+        errors=errors,
+        values=values,
+        ended=row.status in InstanceStatus.ended(),
+    ), status
 
 
 # -- processes, heatmaps, performance ------------------------------------------------------------

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from app import clock, text_rules
@@ -20,6 +30,7 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
+from app.manage.scope import MONITOR_ROLES, cases_with_incidents
 from app.privacy import access, logs
 from app.tasks import forms, inbox
 from app.tasks import service as tasks
@@ -80,6 +91,10 @@ def index() -> Any:
         "saved": saved,
         "options": options,
         "team_members": _team_members(session) if filters.tab == "team" else [],
+        # A team lead (or manager, or operator) sees here when cases stand still.
+        "stopped": cases_with_incidents(session, g.principal)
+        if "manage" in current_app.blueprints and g.principal.roles & set(MONITOR_ROLES)
+        else 0,
     }
     if request.headers.get("HX-Request") and request.args.get("_deel") == "rijen":
         return render_template("tasks/_rows.html", **context)

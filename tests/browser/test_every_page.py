@@ -320,6 +320,8 @@ PAGES = {
     "/processen/overzicht": "test_every_page.py",
     "/processen/storingen": "test_every_page.py",
     "/processen/instanties/<instance_id>": "test_manage_pages.py",
+    "/processen/instanties/<instance_id>/storingen/<int:incident_id>": "test_repair.py",
+    "/processen/instanties/<instance_id>/verplaatsen": "test_repair.py",
     "/processen/warmtekaart/<process_key>": "test_manage_pages.py",
     "/processen/prestaties/<process_key>": "test_every_page.py",
 }

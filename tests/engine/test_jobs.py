@@ -112,3 +112,25 @@ def test_lost_lease_is_not_applied_twice(deployed, settings, clock) -> None:
     assert complete_job(deployed, second, {"resultaat": "ok"}, "w2") is True
     assert complete_job(deployed, first, {"resultaat": "ok"}, "w1") is False
     assert [e.kind for e in history(deployed, instance_id)].count("job_completed") == 1
+
+
+def test_a_retried_job_that_fails_again_reopens_its_one_incident(deployed, settings, clock) -> None:
+    """A service task whose incident is retried while its system is still down: the job runs
+    its retries again and then the same incident is open again, with the new error."""
+    test_handlers.FAILURES["NOGMAALS"] = -1
+    instance_id = start(deployed, "test_jobs", "NOGMAALS", {"deler": 4})
+    _run_until_quiet(deployed, settings, clock)
+    with deployed.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+    with deployed.transaction() as session:
+        service.retry_incident(session, incident.id, "user:olaf", "register zou terug zijn")
+    assert instance(deployed, instance_id).status == "running"
+    _run_until_quiet(deployed, settings, clock)
+    with deployed.session() as session:
+        [again] = session.scalars(select(Incident)).all()
+        assert again.id == incident.id and again.status == "open"
+        assert again.resolved_by is None and "onbereikbaar" in again.message
+    assert instance(deployed, instance_id).status == "error"
+    kinds = [e.kind for e in history(deployed, instance_id)]
+    assert kinds.count("incident_raised") == 1
+    assert kinds.count("incident_resolved") == 1 and kinds[-1] == "incident_retry_failed"

@@ -19,7 +19,8 @@ from app.engine.runtime import load_workflow
 from app.engine.timers import fire_due_timers
 from app.manage.limits import WorkingDays
 from tests.manage.pages import html, json_script
-from tests.manage.support import NOW
+from tests.manage.support import HERE, NOW
+from tests.support.engine import deploy_paths
 
 # -- heatmap ----------------------------------------------------------------------------------
 
@@ -34,6 +35,8 @@ WAITS = """
             WHERE status = 'waiting'
         UNION ALL SELECT instance_id, element_id, created_at FROM message_subscription
             WHERE status = 'waiting'
+        UNION ALL SELECT instance_id, element_id, created_at FROM incident
+            WHERE status = 'open' AND element_id IS NOT NULL
     ) w
     JOIN process_instance p ON p.id = w.instance_id
     WHERE p.version_id = :version
@@ -43,10 +46,22 @@ WAITS = """
 """
 
 
+INCIDENTS = """
+    SELECT i.element_id, COUNT(DISTINCT i.instance_id) FROM incident i
+    JOIN process_instance p ON p.id = i.instance_id
+    WHERE p.version_id = :version AND i.status = 'open' AND i.element_id IS NOT NULL
+      AND (CAST(:org AS INTEGER) IS NULL OR EXISTS (
+            SELECT 1 FROM instance_party ip
+            WHERE ip.instance_id = p.id AND ip.organisation_id = CAST(:org AS INTEGER)))
+    GROUP BY i.element_id
+"""
+
+
 def direct_heatmap(db, version_id: int, org: int | None) -> dict[str, dict[str, int]]:  # type: ignore[no-untyped-def]
-    """Per element: how many instances wait there, the longest wait and how many waited
-    longer than 3 working days, counted straight from the tables."""
+    """Per element: how many instances wait there, the longest wait and how many have an
+    open incident there, counted straight from the tables."""
     with db.session() as session:
+        failing = dict(session.execute(text(INCIDENTS), {"version": version_id, "org": org}).all())
         elements = session.get(ProcessVersion, version_id).elements
         first: dict[tuple[str, str], datetime] = {}
         for instance_id, element_id, since in session.execute(
@@ -61,7 +76,9 @@ def direct_heatmap(db, version_id: int, org: int | None) -> dict[str, dict[str, 
     days = WorkingDays(NOW)
     found: dict[str, dict[str, int]] = {}
     for (element_id, _instance), since in first.items():
-        spot = found.setdefault(element_id, {"count": 0, "longest": 0})
+        spot = found.setdefault(
+            element_id, {"count": 0, "longest": 0, "incidents": failing.get(element_id, 0)}
+        )
         spot["count"] += 1
         spot["longest"] = max(spot["longest"], days.since(since))
     return found
@@ -73,7 +90,11 @@ def page_heatmap(page: str) -> dict[str, dict[str, int]]:
         r'<tr class="utrecht-table__row" data-element="([^"]+)">(.*?)</tr>', page, re.S
     ):
         values = re.findall(r"<td[^>]*>([^<]*)</td>", cells)
-        found[element_id] = {"count": int(values[1]), "longest": int(values[3])}
+        found[element_id] = {
+            "count": int(values[1]),
+            "longest": int(values[4]),
+            "incidents": int(values[2]),
+        }
     return found
 
 
@@ -119,6 +140,26 @@ def test_heatmap_numbers_equal_a_direct_count(db, scenario, login) -> None:
     assert weert["nabellen"]["longest"] == 7  # STIL, since Monday 2 March
     everything = page_heatmap(html(login("pim").get("/processen/warmtekaart/test_toezicht")))
     assert everything["beoordelen"]["count"] == 3  # and ANDERS of Roermond
+
+
+def test_the_heatmap_counts_cases_stopped_by_an_incident(db, scenario, login) -> None:
+    """A script that failed leaves no task, job or timer: the case still stands at that
+    activity, and the heatmap counts it there, as an incident."""
+    deploy_paths(db, HERE / "fixtures" / "herstel.bpmn")
+    failing = scenario.start("test_herstel", "H-1", {"bedrag": 600})  # no `maanden`
+    scenario.start("test_herstel", "H-2", {"bedrag": 600, "maanden": 6})
+    page = html(login("mia").get("/processen/warmtekaart/test_herstel"))
+    shown = page_heatmap(page)
+    assert shown == direct_heatmap(db, version_of(db, "test_herstel"), org_id(db, "weert-sdv"))
+    assert shown["maandbedrag"] == {"count": 1, "longest": 0, "incidents": 1}
+    assert shown["bellen"]["incidents"] == 0 and shown["bellen"]["count"] == 1
+    heat = json_script(page, "diagram-gegevens")["heat"]
+    assert heat["maandbedrag"]["incidents"] == 1
+    # The job incident of the scenario's STORING case, counted at its activity too.
+    jobs = page_heatmap(html(login("pim").get("/processen/warmtekaart/test_jobs")))
+    assert jobs["register"]["incidents"] == 1
+    with db.session() as session:
+        assert session.get(ProcessInstance, failing).status == "error"
 
 
 # -- deadline performance ---------------------------------------------------------------------

@@ -296,6 +296,31 @@ def test_consent_to_share_naw_through_the_trajectory_to_a_positive_close(
     record(db, KEY)
 
 
+# -- optional fields left out (data coverage) ----------------------------------------------
+
+
+def test_a_report_without_a_house_number_addition_gives_naw_without_it(db, settings, clock) -> None:
+    """The addition (toevoeging) is optional in Portaal's report; the script that puts
+    together what the team may see reads it. Left out, the team gets the rest of the NAW
+    and the case goes on to the team's check."""
+    u = setup(db, settings, clock)
+    instance_id, key = u.start("PORT-2026-0077", toevoeging="")
+    assert u.sim.instance(key).data.get("toevoeging") in (None, "")
+    report_consent = {
+        "wijze_informeren": "telefonisch",
+        "contact_gelegd": True,
+        "toestemming_naw": True,
+        "kanaal_toestemming_naw": "mondeling",
+    }
+    u.do("corporatie", "bewoner_informeren", key, report_consent)
+    data = u.sim.instance(key).data
+    assert data["melding_naw"]["naam"] == "J. de Bruijn"
+    assert data["melding_naw"].get("toevoeging") in (None, "")
+    assert u.sees("buurtteam", instance_id) == {"melding_vonnis", "melding_naw"}
+    assert open_elements(db, key) == ["bekend_controleren"]
+    record(db, KEY)
+
+
 # -- no contact: postcode only; no consent to talk; regular team registration ----------------
 
 

@@ -9,7 +9,7 @@
  *     {"xml": "<bpmn:definitions ...>",
  *      "markers": {"current": [ids], "done": [ids], "flows": [ids], "incidents": [ids]},
  *      "heat": {"element id": {"count": 3, "average": 2.5, "longest": 4, "target": 10,
- *               "over": 0, "level": 1..4}}}
+ *               "over": 0, "incidents": 0, "level": 1..4}}}
  *   </script>
  *   Buttons with data-stroom-zoom="in" | "out" | "fit" in the same <figure> zoom it. When the
  *   diagram is drawn the container gets data-stroom-ready="1" (tests wait for it).
@@ -89,6 +89,12 @@
         " gem. " + dutchNumber(spot.average) + " wd" + (spot.target !== null ? " / norm " + spot.target : "");
       badge.appendChild(count);
       badge.appendChild(detail);
+      if (spot.incidents) {
+        var failing = document.createElement("span");
+        failing.className = "stroom-heat-badge__incidents";
+        failing.textContent = " · " + spot.incidents + " storing" + (spot.incidents === 1 ? "" : "en");
+        badge.appendChild(failing);
+      }
       overlays.add(id, "stroom-heat", { position: { bottom: -6, left: -6 }, html: badge });
     });
   }
