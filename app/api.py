@@ -63,9 +63,10 @@ def register_api(app: Flask) -> Api:
     api = StroomApi(app)
     from app.cases.api import blp as processes_blp
     from app.intake.api import blp as signals_blp
+    from app.modelling.api import blp as deployments_blp
     from app.tasks.api import blp as tasks_blp
 
-    blueprints = [processes_blp, tasks_blp, signals_blp]
+    blueprints = [processes_blp, tasks_blp, signals_blp, deployments_blp]
     blueprints += [blueprint for _package, blueprint in plugins.offered("api")]
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
