@@ -32,6 +32,7 @@ from app.modelling.publish import (
     preview,
     publish,
 )
+from app.modelling.templates import element_templates
 from app.privacy import logs
 from app.problems import error_responses
 from app.services import db_session, stroom
@@ -163,6 +164,18 @@ class Deployments(MethodView):
             "nieuw": _pairs(new),
             "ongewijzigd": _pairs(unchanged),
         }, 201
+
+
+@blp.route("/element-templates")
+class ElementTemplates(MethodView):
+    @require("processes:read")
+    @blp.response(200, description="Een lijst elementsjablonen (Camunda 7-schema)")
+    @_errors()
+    def get(self) -> Any:
+        """De service-taken van Stroom als elementsjablonen voor de Camunda Modeler."""
+        response = jsonify(element_templates())
+        response.headers["Content-Disposition"] = 'attachment; filename="stroom-sjablonen.json"'
+        return response
 
 
 @blp.route("/engine-rest/deployment/create")
