@@ -75,16 +75,28 @@ def test_anonymous_callers_get_nothing(open_app) -> None:
             assert answer.headers["Location"].startswith("/inloggen"), (endpoint, url)
 
 
+def _scope_of(app, endpoint: str, method: str) -> str:  # type: ignore[no-untyped-def]
+    view = app.view_functions[endpoint]
+    handler = getattr(getattr(view, "view_class", None), method.lower(), view)
+    return handler._stroom_scope
+
+
 def test_tokens_need_the_endpoints_scope(open_app, db) -> None:
+    from app.auth.tokens import ALL_SCOPES
+
+    secrets = {}
     with db.transaction() as session:
-        # A valid token whose one scope no endpoint below asks for.
-        _, secret = create_token(session, "alleen-deploy", ["processes:deploy"])
+        for scope in ALL_SCOPES:  # a valid token with one scope each
+            _, secrets[scope] = create_token(session, f"alleen-{scope}", [scope])
 
     client = open_app.test_client()
-    headers = {"Authorization": f"Bearer {secret}"}
     api = [r for r in _routes(open_app) if r[2].startswith("/api/")]
     assert api
     for endpoint, method, url in api:
+        needed = _scope_of(open_app, endpoint, method)
+        assert needed in ALL_SCOPES, (endpoint, needed)
+        other = next(s for s in ALL_SCOPES if s != needed)
+        headers = {"Authorization": f"Bearer {secrets[other]}"}
         answer = client.open(url, method=method, headers=headers, json={})
         assert answer.status_code == 403, (endpoint, method, url, answer.status_code)
         assert "scope" in answer.get_json()["message"]

@@ -1,4 +1,5 @@
-"""Consent, the processing log (Logboek Dataverwerkingen) and the audit log (BIO)."""
+"""Consent, the processing log (Logboek Dataverwerkingen), the audit log (BIO), and the
+privacy officer's registers: data breaches and data subjects' requests."""
 
 from __future__ import annotations
 
@@ -82,3 +83,59 @@ class AuditLog(Base):
     origin: Mapped[str | None] = mapped_column(String(200))  # IP address, or the channel
     channel: Mapped[str] = mapped_column(String(20))  # web, api, cli, worker
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DataBreach(Base):
+    """One personal-data breach in the register (the covenants' privacy reglement, art. 9.3
+    a-j; docs/processes.md names the sources): Stroom's own, or a partner's notice that it had
+    one. The deadlines follow from `discovered_at`: partners informed within 24 hours (art.
+    9.1), the Autoriteit Persoonsgegevens within 72 hours when it must be reported (AVG art.
+    33)."""
+
+    __tablename__ = "data_breach"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    reported_by_partner: Mapped[str | None] = mapped_column(String(200))  # a partner's notice
+    nature: Mapped[str] = mapped_column(Text)  # a: nature, cause, extent
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # b (None: unknown)
+    discovered_at: Mapped[datetime] = mapped_column(UTCDateTime())  # c
+    subject_categories: Mapped[str] = mapped_column(Text)  # d
+    data_kinds: Mapped[str] = mapped_column(Text)  # e
+    protection: Mapped[str] = mapped_column(Text)  # f: encrypted or otherwise unintelligible?
+    contact: Mapped[str] = mapped_column(Text)  # g: where to learn more
+    consequences: Mapped[str] = mapped_column(Text)  # h
+    measures: Mapped[str] = mapped_column(Text)  # i
+    partners_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    partners_notified: Mapped[str | None] = mapped_column(Text)  # whom
+    authority_decision: Mapped[str | None] = mapped_column(String(20))  # j: gemeld, niet_melden
+    authority_reason: Mapped[str | None] = mapped_column(Text)  # j: why (not)
+    authority_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SubjectRequest(Base):
+    """A data subject's request under AVG art. 15-22 (inzage, rectificatie, verwijdering,
+    beperking, bezwaar, overdraagbaarheid): answered within one month, extendable by two
+    (art. 12.3); forwarded within 5 working days to the partner responsible where the
+    processing is theirs (privacy reglement art. 10.3). The subject is held as the keyed
+    pseudonym the processing log uses, never as a BSN in clear."""
+
+    __tablename__ = "subject_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    subject_pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[datetime] = mapped_column(UTCDateTime())
+    extended_reason: Mapped[str | None] = mapped_column(Text)
+    forward_to: Mapped[str | None] = mapped_column(String(200))
+    forward_due_on: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(Text)

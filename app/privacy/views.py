@@ -1,5 +1,5 @@
 """The privacy officer's pages (role privacyfunctionaris): the processing log, the audit log
-and the consents of a case.
+and the consents of a case; the registers of breaches and requests are in register_views.py.
 
 Every search and every export is itself audited (privacy.zoeken, privacy.exporteren) with
 the filters, never with what was found. A case id or BSN the officer types never appears in
@@ -54,6 +54,8 @@ PURPOSE = "toezicht op de verwerking van persoonsgegevens (privacyfunctionaris)"
 
 def register_privacy(app: Flask) -> None:
     """Mount the privacy officer's pages. Idempotent."""
+    from app.privacy import register_views  # noqa: F401 - its routes join the blueprint
+
     if "privacy" not in app.blueprints:
         app.register_blueprint(bp)
 
