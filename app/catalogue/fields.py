@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.catalogue.durations import is_duration
 from app.catalogue.model import (
     ALL,
     CATEGORIES,
@@ -34,6 +35,9 @@ def parse_fields(
             problems.append(f"{where}: moet een object zijn")
             continue
         _check_field(str(name), spec, consents, where, problems)
+        retention = spec.get("bewaartermijn")
+        if retention not in (None, "") and not is_duration(str(retention)):
+            problems.append(f"{where}: bewaartermijn {retention!r} is geen duur zoals P6M of P2Y")
         read = _access(
             spec.get("lezen") or {}, parties, phases, consents, f"{where} lezen", problems
         )

@@ -117,6 +117,10 @@ class Catalogue:
     messages: dict[str, list[str]] = field(default_factory=dict)
     # A process without a signal: the fields every start must bring (`start: {verplicht}`).
     start: list[str] = field(default_factory=list)
+    # How long a finished case's history (who did what, with operators' reasons) is kept
+    # (`geschiedenis: {bewaartermijn: P7Y}`); without it, the history goes when the last field
+    # of the case does.
+    history_retention: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

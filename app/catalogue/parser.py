@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from app import yaml_safe
+from app.catalogue.durations import is_duration
 from app.catalogue.fields import parse_fields
 from app.catalogue.model import Catalogue
 
@@ -99,11 +100,24 @@ def parse(raw: Any, file: str) -> Catalogue:
         settings=_settings(raw.get("instellingen"), problems),
         messages=_messages(raw.get("berichten"), fields, problems),
         start=_start(raw.get("start"), fields, problems),
+        history_retention=_history(raw.get("geschiedenis"), problems),
         raw=raw,
     )
     if problems:
         raise CatalogueError(file, problems)
     return catalogue
+
+
+def _history(raw: Any, problems: list[str]) -> str | None:
+    if raw is None:
+        return None
+    retention = raw.get("bewaartermijn") if isinstance(raw, dict) else None
+    if not isinstance(retention, str) or not is_duration(retention):
+        problems.append("'geschiedenis' heeft een 'bewaartermijn' zoals P2Y of P6M nodig")
+        return None
+    if set(raw) - {"bewaartermijn", "omschrijving"}:
+        problems.append("'geschiedenis' kent alleen 'bewaartermijn' en 'omschrijving'")
+    return retention.strip()
 
 
 def _parties(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:

@@ -6,38 +6,24 @@ counted from the moment the case ended. A retention run (the worker, hourly, or
 the expired fields from its workflow state, its case data, its signals and its jobs' inputs,
 records which fields went (names, never values), and sets `data_expires_at` to the moment
 the next field expires. When every field has expired, the rest of the case's personal data
-goes the way of an erasure (documents, drafts, consent details, address keys).
+goes the way of an erasure (documents, drafts, consent details, address keys). The case's
+history loses its details (values, messages, operators' reasons) when the catalogue's
+`geschiedenis` period ends, or else with the last field (`redact_history`, audited).
 """
 
 from __future__ import annotations
 
-import calendar
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from app import clock
+from app.catalogue.durations import add_duration
 from app.db import Database
 from app.engine.models import InstanceStatus, ProcessInstance
-
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
-
-
-def add_duration(moment: datetime, duration: str) -> datetime:
-    """`moment` plus an ISO 8601 duration of years, months, weeks and days; a month end is
-    kept within the month (31 August + P6M = 28 or 29 February)."""
-    match = _DURATION.match(duration.strip())
-    if not match or not any(match.groups()):
-        raise ValueError(f"geen bewaartermijn zoals P6M of P2Y: {duration!r}")
-    years, months, weeks, days = (int(g or 0) for g in match.groups())
-    total = moment.month - 1 + months + 12 * years
-    year, month = moment.year + total // 12, total % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day) + timedelta(weeks=weeks, days=days)
 
 
 def expiries(catalogue: Any, ended_at: datetime) -> dict[str, datetime]:
@@ -51,10 +37,24 @@ def expiries(catalogue: Any, ended_at: datetime) -> dict[str, datetime]:
     }
 
 
+def history_expiry(catalogue: Any, ended_at: datetime) -> datetime | None:
+    """When the case's history loses its details: the catalogue's `geschiedenis` period, or
+    else with the last field of the case."""
+    if catalogue is None:
+        return None
+    if catalogue.history_retention:
+        return add_duration(ended_at, catalogue.history_retention)
+    moments = expiries(catalogue, ended_at).values()
+    return max(moments) if moments else None
+
+
 def first_expiry(catalogue: Any, ended_at: datetime | None) -> datetime | None:
     if ended_at is None:
         return None
-    moments = expiries(catalogue, ended_at).values()
+    moments = list(expiries(catalogue, ended_at).values())
+    history = history_expiry(catalogue, ended_at)
+    if history is not None:
+        moments.append(history)
     return min(moments) if moments else None
 
 
@@ -64,6 +64,7 @@ class Expired:
     business_key: str | None
     fields: list[str]
     everything: bool
+    history_lines: int = 0
 
 
 def due(db: Database, now: datetime | None = None, limit: int = 500) -> list[str]:
@@ -126,12 +127,58 @@ def expire_case(session: Any, instance_id: str, now: datetime, dry_run: bool = F
         removed |= erased.fields
         counts = erased.counts
     later = [moment for name, moment in moments.items() if name not in expired]
+    history_at = history_expiry(execution.catalogue, row.ended_at)
+    redacted = 0
+    if history_at is not None and history_at <= now:
+        redacted = redact_history(session, instance_id)
+    elif history_at is not None:
+        later.append(history_at)
     row.data_expires_at = min(later) if later else None
     if removed or counts:
         execution.record(
             "bewaartermijn_verstreken",
             details={"gewist": sorted(removed), "alles": everything, **counts},
         )
+    if redacted:
+        execution.record("geschiedenis_gewist", details={"regels": redacted})
     if not dry_run:
         execution.save()
-    return Expired(instance_id, row.business_key, sorted(removed), everything)
+    return Expired(instance_id, row.business_key, sorted(removed), everything, redacted)
+
+
+def redact_history(session: Any, instance_id: str) -> int:
+    """The one path that changes a case's history: each line keeps what happened, when, where
+    and by whom, and loses its details (values, messages, operators' reasons that may quote
+    personal data). One audit line records it, in the same transaction."""
+    from sqlalchemy import update
+
+    from app.auth.principal import SYSTEM
+    from app.engine.models import InstanceEvent
+    from app.privacy.logs import audit_row
+    from app.privacy.models import AuditLog
+
+    done = session.scalar(
+        select(InstanceEvent.id).where(
+            InstanceEvent.instance_id == instance_id, InstanceEvent.kind == "geschiedenis_gewist"
+        )
+    )
+    if done is not None:
+        return 0
+    changed = session.execute(
+        update(InstanceEvent)
+        .where(InstanceEvent.instance_id == instance_id)
+        .values(details={})
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.add(
+        AuditLog(
+            **audit_row(
+                SYSTEM,
+                "privacy.geschiedenis_wissen",
+                "zaak",
+                instance_id,
+                details={"regels": changed},
+            )
+        )
+    )
+    return changed or 0

@@ -140,3 +140,88 @@ def test_the_command_line_dry_run_changes_nothing(db, clock, finished):
     assert done.exit_code == 0, done.output
     assert '"kenmerk": "R-1"' in done.output
     assert "bedrag" not in instance(db, finished).data
+
+
+# -- the case's history (issue 22) -----------------------------------------------------------
+
+
+def test_the_history_loses_its_details_with_the_last_field_audited(db, clock, finished):
+    from app.privacy.models import AuditLog
+
+    ended = instance(db, finished).ended_at
+    from app.engine.models import InstanceEvent
+
+    with db.transaction() as session:  # an operator's reason that quotes the resident
+        session.add(
+            InstanceEvent(
+                instance_id=finished,
+                at=ended,
+                kind="instance_cancelled",
+                actor="user:bea",
+                details={"reden": "Mevrouw Jansen belde"},
+            )
+        )
+    clock.set(add_duration(ended, "P6M"))
+    retention.apply(db)
+    assert any("Mevrouw Jansen" in str(e.details) for e in history(db, finished))
+
+    clock.set(add_duration(ended, "P2Y"))
+    [last] = retention.apply(db)
+    assert last.everything and last.history_lines > 0
+    events = history(db, finished)
+    assert not any("Jansen" in str(e.details) or "850" in str(e.details) for e in events)
+    kinds = [e.kind for e in events]
+    assert "instance_started" in kinds and kinds[-1] == "geschiedenis_gewist"  # what, not how
+    with db.session() as session:
+        [line] = session.scalars(
+            select(AuditLog).where(AuditLog.action == "privacy.geschiedenis_wissen")
+        ).all()
+    assert line.object_id == finished and line.details == {"regels": last.history_lines}
+    assert retention.apply(db) == []
+
+
+def test_a_history_period_of_its_own_outlives_the_fields(db, clock, settings, tmp_path: Path):
+    catalogue = (FIXTURES / "simple.catalogus.yaml").read_text() + (
+        "geschiedenis: {bewaartermijn: P7Y, omschrijving: verantwoording van besluiten}\n"
+    )
+    deploy_paths(db, write_variant(tmp_path, "simple.bpmn", SIMPLE.read_text(), catalogue))
+    instance_id = start(db, "test_simple", "R-7", {"bedrag": 850})
+    with db.transaction() as session:
+        service.cancel_instance(session, instance_id, "beheerder", "dubbel gemeld door Jansen")
+    ended = instance(db, instance_id).ended_at
+    clock.set(add_duration(ended, "P6M"))
+    [result] = retention.apply(db)
+    assert result.everything and result.history_lines == 0
+    assert instance(db, instance_id).data_expires_at == add_duration(ended, "P7Y")
+    assert any("Jansen" in str(e.details) for e in history(db, instance_id))
+    clock.set(add_duration(ended, "P7Y"))
+    [later] = retention.apply(db)
+    assert later.history_lines > 0
+    assert not any("Jansen" in str(e.details) for e in history(db, instance_id))
+    assert instance(db, instance_id).data_expires_at is None
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ("geschiedenis: {bewaartermijn: zeven jaar}\n", "'geschiedenis' heeft een 'bewaartermijn'"),
+        ("geschiedenis: P7Y\n", "'geschiedenis' heeft een 'bewaartermijn'"),
+    ],
+)
+def test_a_wrong_history_period_is_refused_at_deploy(db, tmp_path: Path, section, problem):
+    from app.engine.errors import DeploymentError
+
+    catalogue = (FIXTURES / "simple.catalogus.yaml").read_text() + section
+    path = write_variant(tmp_path, "simple.bpmn", SIMPLE.read_text(), catalogue)
+    with pytest.raises(DeploymentError, match=problem):
+        deploy_paths(db, path)
+
+
+def test_a_wrong_field_period_is_refused_at_deploy(db, tmp_path: Path):
+    from app.engine.errors import DeploymentError
+
+    catalogue = (FIXTURES / "simple.catalogus.yaml").read_text()
+    catalogue = catalogue.replace("bewaartermijn: P6M", "bewaartermijn: zes maanden", 1)
+    path = write_variant(tmp_path, "simple.bpmn", SIMPLE.read_text(), catalogue)
+    with pytest.raises(DeploymentError, match="geen duur zoals P6M"):
+        deploy_paths(db, path)
