@@ -277,7 +277,23 @@ def outcome_rows(data: Throughput, months: list[str]) -> list[list[Any]]:
 # -- Chart.js configurations ---------------------------------------------------------------------
 
 # Distinguishable colours with at least 3:1 contrast against white (WCAG 1.4.11).
-PALETTE = ["#01689b", "#b3261e", "#2e7d32", "#6a3d9a", "#b15c00", "#00676b", "#5c5c5c"]
+# Twelve, so the end events of a process (Haarlem has the most) each get their own colour.
+PALETTE = [
+    "#01689b",
+    "#b3261e",
+    "#2e7d32",
+    "#6a3d9a",
+    "#b15c00",
+    "#00676b",
+    "#5c5c5c",
+    "#8a1c7c",
+    "#1f3a93",
+    "#7a5c00",
+    "#c2185b",
+    "#4e342e",
+]
+# Whole numbers on axes that count cases (no "0,5 zaken").
+COUNT_TICKS = {"precision": 0}
 
 
 def _line_style(index: int) -> dict[str, Any]:
@@ -331,7 +347,11 @@ def throughput_chart(data: Throughput, months: list[str]) -> dict[str, Any]:
         },
         "options": {
             "scales": {
-                "y": {"beginAtZero": True, "title": {"display": True, "text": "aantal zaken"}}
+                "y": {
+                    "beginAtZero": True,
+                    "ticks": COUNT_TICKS,
+                    "title": {"display": True, "text": "aantal zaken"},
+                }
             }
         },
     }
@@ -347,6 +367,9 @@ def outcome_chart(data: Throughput, months: list[str]) -> dict[str, Any]:
                     "label": label,
                     "data": [data.per_end[e][m] for m in months],
                     "backgroundColor": PALETTE[i % len(PALETTE)],
+                    # Beyond twelve ends a colour returns, with a dark border to tell it apart.
+                    "borderColor": "#0b0c0c",
+                    "borderWidth": 0 if i < len(PALETTE) else 3,
                 }
                 for i, (e, label) in enumerate(data.ends.items())
             ],
@@ -357,6 +380,7 @@ def outcome_chart(data: Throughput, months: list[str]) -> dict[str, Any]:
                 "y": {
                     "stacked": True,
                     "beginAtZero": True,
+                    "ticks": COUNT_TICKS,
                     "title": {"display": True, "text": "afgeronde zaken"},
                 },
             }

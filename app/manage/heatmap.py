@@ -8,9 +8,9 @@ incident.
 Boundary events and event-subprocess starts are left out: they only listen while the
 instance waits at the activity they belong to, which has its own wait state.
 
-Waiting time is counted in working days (Atw) from the day the wait began; the target is the
-activity's idle limit (`max_wachttijd_werkdagen[_<element>]`, for messages
-`max_berichtwachttijd_werkdagen[_<element>]`, see limits.py).
+Waiting time is counted in working days (Atw) from the day the wait began; the norm is what
+the process says about the activity (norms.py: its setting, due date or boundary timer), and a
+norm in calendar days is compared with calendar days.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.cases import settings as process_settings
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -37,7 +38,9 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
-from app.manage.limits import IDLE, MESSAGE, Limits, WorkingDays
+from app.engine.runtime import version_catalogue
+from app.manage.limits import IDLE, MESSAGE, WorkingDays
+from app.manage.norms import Norm, norm
 from app.manage.scope import Scope
 
 # Element types that only listen while the instance waits somewhere else.
@@ -53,9 +56,10 @@ class Spot:
     count: int  # instances waiting here
     average: float  # working days, over those instances
     longest: int  # working days
-    target: int | None
+    target: Norm | None  # from the process itself (norms.py); None: it sets none
     over: int  # instances waiting longer than the target
     incidents: int = 0  # instances with an open incident here
+    late: bool = False  # on average longer than the norm (in the norm's own unit)
 
     def as_json(self, level: int) -> dict[str, Any]:
         return {
@@ -63,8 +67,9 @@ class Spot:
             "incidents": self.incidents,
             "average": self.average,
             "longest": self.longest,
-            "target": self.target,
+            "target": str(self.target) if self.target else None,
             "over": self.over,
+            "late": self.late,
             "level": level,
         }
 
@@ -130,7 +135,6 @@ def heatmap(
     now: datetime | None = None,
 ) -> Heatmap:
     days = WorkingDays(now or clock.now())
-    limits = Limits(session)
     elements = version.elements or {}
     # (element, instance) -> the moment it began waiting there, and whether for a message.
     first: dict[tuple[str, str], tuple[datetime, bool]] = {}
@@ -143,21 +147,30 @@ def heatmap(
         key = (element_id, instance_id)
         if key not in first or since < first[key][0]:
             first[key] = (since, kind == "message")
-    per_element: dict[str, list[tuple[int, bool]]] = {}
+    moment = now or clock.now()
+    per_element: dict[str, list[tuple[int, int, bool]]] = {}
     for (element_id, _instance), (since, message) in first.items():
-        per_element.setdefault(element_id, []).append((days.since(since), message))
+        calendar_days = (clock.local(moment).date() - clock.local(since).date()).days
+        per_element.setdefault(element_id, []).append((days.since(since), calendar_days, message))
+    catalogue = version_catalogue(session, version.id)
+    key = version.definition.key
+
+    def setting(name: str) -> Any:
+        if catalogue is None or name not in catalogue.settings:
+            return None
+        return process_settings.value(session, catalogue, key, municipality, name)
+
     spots = []
     for element_id, waited in per_element.items():
         info = elements.get(element_id) or {}
-        message = any(m for _, m in waited)
-        target = limits.get(
-            version.id,
-            version.definition.key,
-            municipality,
-            MESSAGE if message else IDLE,
-            element_id,
+        message = any(m for _, _, m in waited)
+        own_name = f"{MESSAGE if message else IDLE}_{element_id}"
+        own = setting(own_name)
+        target = norm(
+            version.bpmn_xml, element_id, setting, int(own) if own not in (None, "") else None
         )
-        values = [d for d, _ in waited]
+        values = [d for d, _, _ in waited]
+        measured = [c if target and target.unit == "dagen" else d for d, c, _ in waited]
         spots.append(
             Spot(
                 element_id=element_id,
@@ -167,8 +180,9 @@ def heatmap(
                 average=round(sum(values) / len(values), 1),
                 longest=max(values),
                 target=target,
-                over=sum(1 for d in values if target is not None and d > target),
+                over=sum(1 for d in measured if target is not None and d > target.amount),
                 incidents=len(failing.get(element_id, ())),
+                late=target is not None and sum(measured) / len(measured) > target.amount,
             )
         )
     spots.sort(key=lambda s: (-s.count, s.name.lower()))

@@ -48,7 +48,7 @@ def test_a_breach_from_record_to_export(live_server: str, page: Any, clock: Any)
     assert "Datalek DL-2026-0001" in page.title()
     both_widths(page, "privacy-datalek")
 
-    page.get_by_role("link", name="Te doen").click()
+    page.goto(f"{live_server}/privacy/taken")
     row = page.locator("tr", has_text="Partners inlichten (binnen 24 uur)")
     assert row.count() == 1
     assert "3 mrt 2026" in row.inner_text()  # discovered 2 March 09:00: due a day later
@@ -71,6 +71,7 @@ def test_a_subject_request_answered_within_its_month(
     live_server: str, page: Any, clock: Any
 ) -> None:
     log_in(page, live_server, "/privacy/verzoeken")
+    both_widths(page, "privacy-verzoeken")
     page.get_by_label("Soort verzoek").select_option("inzage")
     page.get_by_label("BSN van de betrokkene").fill(BSN)
     page.get_by_label("Omschrijving").fill("Wil weten welke gegevens er over haar zijn")

@@ -8,7 +8,7 @@
  *   <script type="application/json" id="diagram-gegevens">
  *     {"xml": "<bpmn:definitions ...>",
  *      "markers": {"current": [ids], "done": [ids], "flows": [ids], "incidents": [ids]},
- *      "heat": {"element id": {"count": 3, "average": 2.5, "longest": 4, "target": 10,
+ *      "heat": {"element id": {"count": 3, "average": 2.5, "longest": 4, "target": "5 werkdagen", "late": false,
  *               "over": 0, "incidents": 0, "level": 1..4}}}
  *   </script>
  *   Buttons with data-stroom-zoom="in" | "out" | "fit" in the same <figure> zoom it. When the
@@ -76,7 +76,7 @@
         return;
       }
       canvas.addMarker(id, "stroom-heat--" + spot.level);
-      var late = spot.target !== null && spot.average > spot.target;
+      var late = spot.late;
       if (late) {
         canvas.addMarker(id, "stroom-heat--over");
       }
@@ -118,7 +118,7 @@
       .importXML(data.xml)
       .then(function () {
         var canvas = viewer.get("canvas");
-        canvas.zoom("fit-viewport", "auto");
+        fit(canvas);
         addMarkers(viewer, data.markers || {});
         addHeat(viewer, data.heat);
         container.dataset.stroomReady = "1";
@@ -136,6 +136,20 @@
       });
   }
 
+  // A large process fitted into a phone's width would be too small to read: below this zoom,
+  // show it at this size from its start and let the reader pan (the navigated viewer).
+  var MIN_ZOOM = 0.45;
+
+  function fit(canvas) {
+    canvas.zoom("fit-viewport", "auto");
+    if (canvas.zoom() < MIN_ZOOM) {
+      var box = canvas.viewbox();
+      canvas.zoom(MIN_ZOOM, { x: box.inner.x, y: box.inner.y + box.inner.height / 2 });
+      var now = canvas.viewbox();
+      canvas.scroll({ dx: (now.x - box.inner.x) * now.scale + 20, dy: 0 });
+    }
+  }
+
   function wireZoom(figure, canvas) {
     if (!figure) {
       return;
@@ -144,7 +158,7 @@
       button.addEventListener("click", function () {
         var how = button.dataset.stroomZoom;
         if (how === "fit") {
-          canvas.zoom("fit-viewport", "auto");
+          fit(canvas);
         } else {
           canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8), "auto");
         }
