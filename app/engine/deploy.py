@@ -35,6 +35,7 @@ from app.engine.parser import StroomParser
 from app.engine.sandbox import check_source
 from app.engine.serializer import spec_to_json
 from app.engine.timer_check import check_timers
+from app.engine.vocabulary import check_vocabulary, name_anonymous_flows
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
@@ -132,10 +133,15 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
         except DeploymentError as exc:
             problems.extend(exc.problems)
             continue
-        structural = _structural_problems(path, root) or _chain_problems(path, root)
+        structural = (
+            check_vocabulary(path, root)
+            or _structural_problems(path, root)
+            or _chain_problems(path, root)
+        )
         if structural:
             problems.extend(structural)
             continue
+        name_anonymous_flows(root)
         try:
             parser.add_bpmn_xml(etree.ElementTree(root), filename=str(path))
         except ValidationException as exc:
@@ -316,9 +322,6 @@ def _structural_problems(path: Path, root: etree._Element) -> list[Problem]:
                     f"id {element_id!r} is gereserveerd door de engine; kies een andere id",
                 )
             )
-        problem = _unsupported_event_subprocess(element)
-        if problem:
-            problems.append(Problem(str(path), element_id, element.sourceline, problem))
     return problems
 
 
@@ -421,27 +424,6 @@ def _longest_chain(scope: etree._Element) -> tuple[int, list[etree._Element]]:
         chain.append(nodes[current])
         current = following.get(current)
     return longest[start], chain
-
-
-def _unsupported_event_subprocess(element: etree._Element) -> str | None:
-    """An event sub-process started from outside (message, signal) would deploy and then
-    never start: SpiffWorkflow 3.2 creates it only when the event is already being caught, so
-    no subscription exists to deliver it, and an interrupting one does not stop the main flow.
-    Refused until the engine supports it; a boundary event on a sub-process does the job."""
-    if element.tag != f"{{{BPMN_NS}}}startEvent":
-        return None
-    parent = element.getparent()
-    if parent is None or parent.tag != f"{{{BPMN_NS}}}subProcess":
-        return None
-    if parent.get("triggeredByEvent") not in ("true", "1"):
-        return None
-    for kind, name in (("message", "bericht"), ("signal", "signaal")):
-        if element.find(f"{{{BPMN_NS}}}{kind}EventDefinition") is not None:
-            return (
-                f"een event-subproces dat start op een {name} wordt niet ondersteund; "
-                "gebruik een grensgebeurtenis (boundary event) op een subproces"
-            )
-    return None
 
 
 def _from_validation(path: Path, root: etree._Element, exc: ValidationException) -> Problem:

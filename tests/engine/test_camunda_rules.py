@@ -1,0 +1,544 @@
+"""Issue 18: a Camunda 7 diagram runs as Camunda 7 runs it, or deploy refuses it with file,
+element, line and a Dutch sentence naming the alternative. Every defect of the issue has a
+test here: first the ones that now run, then the ones that are refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.engine import service
+from app.engine.deploy import parse_files
+from app.engine.errors import DeploymentError
+from app.engine.models import HumanTask, InstanceEvent
+from app.engine.timers import drain_timers
+from tests.support.camunda import write_diagram
+from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
+
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
+  <bpmn:process id="regels" isExecutable="true">
+"""
+TAIL = """
+  </bpmn:process>{extra}
+</bpmn:definitions>
+"""
+
+
+def diagram(body: str, extra: str = "") -> str:
+    return HEAD + body + TAIL.format(extra=extra)
+
+
+def deploy_body(db, tmp_path: Path, body: str, fields: dict[str, Any], started: list[str]) -> None:
+    path = write_diagram(tmp_path, "regels", diagram(body), fields, started)
+    deploy_paths(db, path)
+
+
+def run(
+    db,
+    tmp_path: Path,
+    body: str,
+    data: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+) -> str:
+    """Deploy the body with a catalogue of `fields` (default: the start data) and start it."""
+    data = data or {}
+    deploy_body(db, tmp_path, body, {**data, **(fields or {})}, sorted(data))
+    return start(db, "regels", "R-1", data)
+
+
+def refusal(tmp_path: Path, xml: str, fields: dict[str, Any] | None = None) -> list:
+    path = write_diagram(tmp_path, "regels", xml, fields or {}, sorted(fields or {}))
+    with pytest.raises(DeploymentError) as caught:
+        parse_files([path], FIXTURES)
+    return caught.value.problems
+
+
+def line_of(xml: str, needle: str) -> int:
+    for number, line in enumerate(xml.splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+# -- runs as Camunda 7 runs it ----------------------------------------------------------------
+
+
+def test_a_sequence_flow_without_id_is_followed(db, clock, tmp_path: Path) -> None:
+    body = """
+    <bpmn:startEvent id="s" />
+    <bpmn:scriptTask id="zet" scriptFormat="python"><bpmn:script>uitkomst = 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow sourceRef="s" targetRef="zet" />
+    <bpmn:sequenceFlow sourceRef="zet" targetRef="e" />"""
+    instance_id = run(db, tmp_path, body, {"uitkomst": 0})
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["uitkomst"] == 1
+
+
+def test_plain_and_manual_tasks_pass_through(db, clock, tmp_path: Path) -> None:
+    body = """
+    <bpmn:startEvent id="s" />
+    <bpmn:task id="taak" name="Iets" />
+    <bpmn:manualTask id="handwerk" name="Met de hand" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="taak" />
+    <bpmn:sequenceFlow id="f2" sourceRef="taak" targetRef="handwerk" />
+    <bpmn:sequenceFlow id="f3" sourceRef="handwerk" targetRef="e" />"""
+    instance_id = run(db, tmp_path, body)
+    assert open_tasks(db, instance_id) == []
+    assert instance(db, instance_id).status == "completed"
+
+
+def test_an_activity_without_outgoing_flow_ends_its_path(db, clock, tmp_path: Path) -> None:
+    """Implicit end, in the process and in a sub-process: the sub-process completes when its
+    last path ends, the process runs on after it, and ends when its branches have ended."""
+    body = """
+    <bpmn:startEvent id="s" />
+    <bpmn:subProcess id="deel">
+      <bpmn:startEvent id="ds" />
+      <bpmn:scriptTask id="binnen" scriptFormat="python"><bpmn:script>a = 1</bpmn:script>
+      </bpmn:scriptTask>
+      <bpmn:sequenceFlow id="d1" sourceRef="ds" targetRef="binnen" />
+    </bpmn:subProcess>
+    <bpmn:parallelGateway id="split" />
+    <bpmn:scriptTask id="links" scriptFormat="python"><bpmn:script>b = a + 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:task id="rechts" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="deel" />
+    <bpmn:sequenceFlow id="f2" sourceRef="deel" targetRef="split" />
+    <bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="links" />
+    <bpmn:sequenceFlow id="f4" sourceRef="split" targetRef="rechts" />"""
+    instance_id = run(db, tmp_path, body, {}, fields={"a": 0, "b": 0})
+    row = instance(db, instance_id)
+    assert row.status == "completed"
+    assert row.data["a"] == 1 and row.data["b"] == 2
+
+
+CHOICE = """
+    <bpmn:startEvent id="s" />
+    <bpmn:exclusiveGateway id="keuze" default="anders" />
+    <bpmn:scriptTask id="ja" scriptFormat="python"><bpmn:script>pad = 'ja'</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:scriptTask id="nee" scriptFormat="python"><bpmn:script>pad = 'nee'</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="e1" /><bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="keuze" />
+    <bpmn:sequenceFlow id="waar" sourceRef="keuze" targetRef="ja">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">CONDITION
+      </bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="anders" sourceRef="keuze" targetRef="nee" />
+    <bpmn:sequenceFlow id="f3" sourceRef="ja" targetRef="e1" />
+    <bpmn:sequenceFlow id="f4" sourceRef="nee" targetRef="e2" />"""
+
+
+@pytest.mark.parametrize(
+    ("condition", "data", "path"),
+    [
+        ("${a > 5 &amp;&amp; naam == 'x'}", {"a": 6, "naam": "x", "c": False}, "ja"),
+        ("${a > 5 &amp;&amp; naam == 'x'}", {"a": 6, "naam": "y", "c": False}, "nee"),
+        ("${a &lt; 5 || !c}", {"a": 9, "naam": "", "c": False}, "ja"),
+        ("${naam != null}", {"a": 1, "naam": "x", "c": True}, "ja"),
+        ("${empty naam}", {"a": 1, "naam": "", "c": True}, "ja"),
+        ("${not empty naam}", {"a": 1, "naam": "", "c": True}, "nee"),
+        ("${a gt 5 and c eq true}", {"a": 6, "naam": "", "c": True}, "ja"),
+    ],
+)
+def test_the_juel_subset_in_conditions(db, clock, tmp_path, condition, data, path) -> None:
+    instance_id = run(db, tmp_path, CHOICE.replace("CONDITION", condition), {**data, "pad": ""})
+    assert instance(db, instance_id).data["pad"] == path
+
+
+def test_null_in_a_condition_is_none(db, clock, tmp_path: Path) -> None:
+    """Passed deploy before and was a NameError on every run."""
+    body = CHOICE.replace("CONDITION", "${naam == null}")
+    instance_id = run(db, tmp_path, body, {"naam": "x", "pad": ""})
+    assert instance(db, instance_id).data["pad"] == "nee"
+
+
+def test_composite_expressions_are_text(db, clock, tmp_path: Path) -> None:
+    body = """
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="kijken" camunda:candidateGroups="team_${nummer}"
+        camunda:assignee="kermit_${nummer}" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="kijken" />
+    <bpmn:sequenceFlow id="f2" sourceRef="kijken" targetRef="e" />
+    <bpmn:extensionElements />"""
+    body = body.replace("<bpmn:extensionElements />", "")
+    body = body.replace(
+        'camunda:assignee="kermit_${nummer}" />',
+        'camunda:assignee="kermit_${nummer}"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="partij" value="behandelaar" /></camunda:properties>'
+        "</bpmn:extensionElements></bpmn:userTask>",
+    )
+    instance_id = run(db, tmp_path, body, {"nummer": 7})
+    [task] = open_tasks(db, instance_id)
+    assert task.assignee == "kermit_7"
+    assert task.candidate_groups == ["team_7"]
+
+
+def test_an_indented_script_runs_as_it_was_checked(db, clock, tmp_path: Path) -> None:
+    body = """
+    <bpmn:startEvent id="s" />
+    <bpmn:scriptTask id="reken" scriptFormat="python">
+      <bpmn:script>
+        totaal = 0
+        for n in [1, 2, 3]:
+            totaal = totaal + n
+      </bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="reken" />
+    <bpmn:sequenceFlow id="f2" sourceRef="reken" targetRef="e" />"""
+    instance_id = run(db, tmp_path, body, {"totaal": 0})
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["totaal"] == 6
+
+
+def test_result_variable_takes_the_last_expression(db, clock, tmp_path: Path) -> None:
+    body = """
+    <bpmn:startEvent id="s" />
+    <bpmn:scriptTask id="reken" scriptFormat="python" camunda:resultVariable="som">
+      <bpmn:script>
+        a + 1
+      </bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="reken" />
+    <bpmn:sequenceFlow id="f2" sourceRef="reken" targetRef="e" />"""
+    instance_id = run(db, tmp_path, body, {"a": 41, "som": 0})
+    assert instance(db, instance_id).data["som"] == 42
+
+
+def test_result_variable_needs_an_expression_at_the_end(tmp_path: Path) -> None:
+    xml = diagram("""
+    <bpmn:startEvent id="s" />
+    <bpmn:scriptTask id="reken" scriptFormat="python" camunda:resultVariable="som">
+      <bpmn:script>x = 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="reken" />""")
+    [problem] = refusal(tmp_path, xml, {"x": 0, "som": 0})
+    assert problem.element == "reken" and "resultVariable" in problem.message
+
+
+def test_a_cycle_timer_keeps_what_it_spawned(db, clock, tmp_path: Path) -> None:
+    """Non-interrupting R/ cycle: each firing opens a task; completing the host stops the
+    timer but leaves the opened task (SpiffWorkflow cancelled it)."""
+    clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    party = (
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="partij" '
+        'value="behandelaar" /></camunda:properties></bpmn:extensionElements>'
+    )
+    body = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="werk">{party}</bpmn:userTask>
+    <bpmn:boundaryEvent id="elk_uur" attachedToRef="werk" cancelActivity="false">
+      <bpmn:timerEventDefinition><bpmn:timeCycle>R/PT1H</bpmn:timeCycle>
+      </bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="gesprek">{party}</bpmn:userTask>
+    <bpmn:endEvent id="e" /><bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="werk" />
+    <bpmn:sequenceFlow id="f2" sourceRef="werk" targetRef="e" />
+    <bpmn:sequenceFlow id="f3" sourceRef="elk_uur" targetRef="gesprek" />
+    <bpmn:sequenceFlow id="f4" sourceRef="gesprek" targetRef="e2" />"""
+    instance_id = run(db, tmp_path, body)
+    clock.advance(timedelta(hours=1, minutes=1))
+    assert drain_timers(db, 10) == 1
+    tasks = {t.element_id: t for t in open_tasks(db, instance_id)}
+    assert set(tasks) == {"werk", "gesprek"}
+    with db.transaction() as session:
+        service.complete_task(session, tasks["werk"].id, {}, "anna")
+    assert [t.element_id for t in open_tasks(db, instance_id)] == ["gesprek"]
+    with db.session() as session:
+        kinds = session.scalars(
+            select(InstanceEvent.kind).where(InstanceEvent.element_id == "elk_uur")
+        ).all()
+    assert "timer_cancelled" in kinds  # stopped, not fired a second time
+    clock.advance(timedelta(hours=3))
+    assert drain_timers(db, 10) == 0
+    [gesprek] = open_tasks(db, instance_id)
+    with db.transaction() as session:
+        service.complete_task(session, gesprek.id, {}, "anna")
+    assert instance(db, instance_id).status == "completed"
+    with db.session() as session:
+        assert session.scalars(select(HumanTask).where(HumanTask.status == "open")).all() == []
+
+
+# -- refused at deploy, with element, line and the alternative --------------------------------
+
+START = '<bpmn:startEvent id="s" />\n'
+
+REFUSED: list[tuple[str, str, str, str, str]] = [
+    # (name, body, element expected, needle for the line, words in the message)
+    (
+        "javascript",
+        START + '<bpmn:scriptTask id="js" scriptFormat="javascript">'
+        "<bpmn:script>execution.setVariable('a', 1)</bpmn:script></bpmn:scriptTask>",
+        "js",
+        'id="js"',
+        "Python",
+    ),
+    (
+        "groovy",
+        START + '<bpmn:scriptTask id="gr" scriptFormat="groovy">'
+        "<bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>",
+        "gr",
+        'id="gr"',
+        "Python",
+    ),
+    (
+        "juel script",
+        START + '<bpmn:scriptTask id="ju" scriptFormat="juel">'
+        "<bpmn:script>#{echo}</bpmn:script></bpmn:scriptTask>",
+        "ju",
+        'id="ju"',
+        "Python",
+    ),
+    (
+        "java class",
+        START + '<bpmn:serviceTask id="java" camunda:class="org.example.Delegate" />',
+        "java",
+        'id="java"',
+        "external",
+    ),
+    (
+        "java expression",
+        START + '<bpmn:serviceTask id="expr" camunda:expression="${bean.doe()}" />',
+        "expr",
+        'id="expr"',
+        "external",
+    ),
+    (
+        "delegate expression",
+        START + '<bpmn:serviceTask id="del" camunda:delegateExpression="${delegate}" />',
+        "del",
+        'id="del"',
+        "external",
+    ),
+    (
+        "dmn",
+        START + '<bpmn:businessRuleTask id="dmn" camunda:decisionRef="besluit" />',
+        "dmn",
+        'id="dmn"',
+        "scriptTask",
+    ),
+    (
+        "compensation",
+        START + '<bpmn:task id="boek" /><bpmn:boundaryEvent id="comp" attachedToRef="boek">'
+        "<bpmn:compensateEventDefinition /></bpmn:boundaryEvent>",
+        "comp",
+        "<bpmn:compensateEventDefinition",
+        "compensatie",
+    ),
+    (
+        "cron cycle",
+        START + '<bpmn:task id="t" /><bpmn:boundaryEvent id="cron" attachedToRef="t" '
+        'cancelActivity="false"><bpmn:timerEventDefinition>\n'
+        "<bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition>"
+        "</bpmn:boundaryEvent>",
+        "cron",
+        "<bpmn:timeCycle>",
+        "CRON",
+    ),
+    (
+        "execution listener",
+        START + '<bpmn:task id="luister"><bpmn:extensionElements>\n'
+        '<camunda:executionListener class="a.B" event="start" />'
+        "</bpmn:extensionElements></bpmn:task>",
+        "luister",
+        "<camunda:executionListener",
+        "scriptTask",
+    ),
+    (
+        "task listener",
+        START + '<bpmn:userTask id="tl"><bpmn:extensionElements>\n'
+        '<camunda:taskListener class="a.B" event="create" />'
+        "</bpmn:extensionElements></bpmn:userTask>",
+        "tl",
+        "<camunda:taskListener",
+        "listeners",
+    ),
+    (
+        "camunda:in with source",
+        START + '<bpmn:callActivity id="roep" calledElement="ander"><bpmn:extensionElements>\n'
+        '<camunda:in source="a" target="b" /><camunda:out variables="all" />'
+        "</bpmn:extensionElements></bpmn:callActivity>",
+        "roep",
+        '<camunda:in source="a"',
+        'variables="all"',
+    ),
+    (
+        "call activity without mappings",
+        START + '<bpmn:callActivity id="roep" calledElement="ander" />',
+        "roep",
+        'id="roep"',
+        "camunda:in",
+    ),
+    (
+        "errorCodeVariable",
+        START + '<bpmn:subProcess id="deel"><bpmn:startEvent id="ds" /></bpmn:subProcess>'
+        '<bpmn:boundaryEvent id="fout" attachedToRef="deel"><bpmn:errorEventDefinition\n'
+        ' camunda:errorCodeVariable="code" /></bpmn:boundaryEvent>',
+        "fout",
+        'camunda:errorCodeVariable="code"',
+        "errorRef",
+    ),
+    (
+        "event-based gateway",
+        START + '<bpmn:eventBasedGateway id="welke" />',
+        "welke",
+        'id="welke"',
+        "receive task",
+    ),
+    (
+        "link events",
+        START + '<bpmn:intermediateThrowEvent id="naar"><bpmn:linkEventDefinition\n'
+        ' name="A" /></bpmn:intermediateThrowEvent>',
+        "naar",
+        'name="A" />',
+        "sequence flow",
+    ),
+    (
+        "conditional event",
+        START + '<bpmn:intermediateCatchEvent id="als"><bpmn:conditionalEventDefinition>\n'
+        "<bpmn:condition>${a > 1}</bpmn:condition></bpmn:conditionalEventDefinition>"
+        "</bpmn:intermediateCatchEvent>",
+        "als",
+        "<bpmn:conditionalEventDefinition>",
+        "gateway",
+    ),
+    (
+        "interrupting timer event sub-process",
+        START + '<bpmn:subProcess id="op_tijd" triggeredByEvent="true">\n'
+        '<bpmn:startEvent id="tijd"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H'
+        "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent></bpmn:subProcess>",
+        "tijd",
+        'id="tijd"',
+        "grensgebeurtenis",
+    ),
+    (
+        "receive task without message",
+        START + '<bpmn:receiveTask id="wacht" />',
+        "wacht",
+        'id="wacht"',
+        "messageRef",
+    ),
+    (
+        "signal",
+        START + '<bpmn:intermediateCatchEvent id="sein"><bpmn:signalEventDefinition\n'
+        " /></bpmn:intermediateCatchEvent>",
+        "sein",
+        " /></bpmn:intermediateCatchEvent>",
+        "bericht",
+    ),
+    (
+        "unknown element",
+        START + '<bpmn:superTask id="super" />',
+        "super",
+        'id="super"',
+        "niet ondersteund",
+    ),
+    (
+        "unknown camunda attribute",
+        START + '<bpmn:userTask id="raar" camunda:bestaatNiet="1" />',
+        "raar",
+        'id="raar"',
+        "camunda:bestaatNiet",
+    ),
+    (
+        "error boundary on a service task",
+        START + '<bpmn:serviceTask id="st" camunda:type="external" camunda:topic="test.echo" />'
+        '<bpmn:boundaryEvent id="st_fout" attachedToRef="st"><bpmn:errorEventDefinition />'
+        "</bpmn:boundaryEvent>",
+        "st_fout",
+        'id="st_fout"',
+        "subproces",
+    ),
+    (
+        "input mapping on a user task",
+        START + '<bpmn:userTask id="ut"><bpmn:extensionElements>\n<camunda:inputOutput>'
+        '<camunda:inputParameter name="x">1</camunda:inputParameter></camunda:inputOutput>'
+        "</bpmn:extensionElements></bpmn:userTask>",
+        "ut",
+        "<camunda:inputOutput>",
+        "scriptTask",
+    ),
+    (
+        "message start event",
+        '<bpmn:startEvent id="bericht_start"><bpmn:messageEventDefinition messageRef="m" />'
+        "</bpmn:startEvent>",
+        "bericht_start",
+        'id="bericht_start"',
+        "gewone startgebeurtenis",
+    ),
+    (
+        "multi-instance",
+        START + '<bpmn:userTask id="mi"><bpmn:multiInstanceLoopCharacteristics\n'
+        ' camunda:collection="${lijst}" camunda:elementVariable="x" /></bpmn:userTask>',
+        "mi",
+        "camunda:collection=",
+        "multi-instance",
+    ),
+    (
+        "message end event",
+        START + '<bpmn:endEvent id="stuur"><bpmn:messageEventDefinition messageRef="m" />'
+        "</bpmn:endEvent>",
+        "stuur",
+        'id="stuur"',
+        "service task",
+    ),
+    (
+        "start form",
+        '<bpmn:startEvent id="sf" camunda:formKey="embedded:app:start.html" />',
+        "sf",
+        'id="sf"',
+        "user task",
+    ),
+    (
+        "groovy condition",
+        CHOICE.replace("CONDITION", "a > 1").replace(
+            'xsi:type="bpmn:tFormalExpression"',
+            'xsi:type="bpmn:tFormalExpression" language="groovy"',
+        ),
+        "waar",
+        'language="groovy"',
+        "Python",
+    ),
+    (
+        "zeebe extension",
+        START + '<bpmn:serviceTask id="zb" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0">'
+        '<bpmn:extensionElements>\n<zeebe:taskDefinition type="x" /></bpmn:extensionElements>'
+        "</bpmn:serviceTask>",
+        "zb",
+        "<zeebe:taskDefinition",
+        "onbekend element",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "element", "needle", "words"),
+    [r[1:] for r in REFUSED],
+    ids=[r[0] for r in REFUSED],
+)
+def test_refused_with_element_line_and_alternative(
+    tmp_path: Path, body: str, element: str, needle: str, words: str
+) -> None:
+    xml = diagram(body, '\n  <bpmn:message id="m" name="m" />')
+    problems = refusal(tmp_path, xml)
+    mine = [p for p in problems if p.element == element]
+    assert mine, problems
+    problem = mine[0]
+    assert problem.file.endswith("regels.bpmn")
+    assert problem.line == line_of(xml, needle), (problem, needle)
+    assert words in problem.message, problem.message
