@@ -117,6 +117,8 @@ class Catalogue:
     messages: dict[str, list[str]] = field(default_factory=dict)
     # A process without a signal: the fields every start must bring (`start: {verplicht}`).
     start: list[str] = field(default_factory=list)
+    # User tasks whose party the diagram does not name: {element id: party}.
+    tasks: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -37,6 +37,8 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
     berichten:                     # messages that bring case data: the fields they must bring
       ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}
     start: {verplicht: [bedrag]}   # without a `melding`: what every start must bring
+    taken: {nakijken: wijkteam}    # the party of a user task the diagram gives none
+                                   # (no partij property, candidate group or lane)
 
 A field may also have `min`/`max` (numbers; else the type's range, see values.py) and a
 `standaard`: the value an instance starts with, so a diagram may read an optional field.
@@ -100,6 +102,7 @@ def parse(raw: Any, file: str) -> Catalogue:
         settings=_settings(raw.get("instellingen"), problems),
         messages=_messages(raw.get("berichten"), fields, problems),
         start=_start(raw.get("start"), fields, problems),
+        tasks=_tasks(raw.get("taken"), parties, problems),
         raw=raw,
     )
     if problems:
@@ -202,6 +205,20 @@ def _start(raw: Any, fields: dict[str, Any], problems: list[str]) -> list[str]:
         if name not in fields:
             problems.append(f"start: onbekend veld {name!r}")
     return [str(n) for n in names]
+
+
+def _tasks(raw: Any, parties: dict[str, Any], problems: list[str]) -> dict[str, str]:
+    """taken: {user task id: party}: who does a task the diagram names no party for (a
+    diagram from elsewhere, drawn without lanes or groups)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append("'taken' moet een object {taak-id: partij} zijn")
+        return {}
+    for element, party in raw.items():
+        if str(party) not in parties:
+            problems.append(f"taken: taak {element!r} noemt onbekende partij {party!r}")
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def from_json(data: dict[str, Any]) -> Catalogue:

@@ -497,7 +497,80 @@ def check_vocabulary(path: Path, root: etree._Element) -> list[Problem]:
             message = _context_problem(element, ns, name)
             if message:
                 problem(element, message)
+    if not problems:
+        for element, message in _flow_problems(root, skip):
+            problem(element, message)
     return problems
+
+
+_GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"}
+
+
+def _flow_problems(
+    root: etree._Element, skip: set[etree._Element]
+) -> list[tuple[etree._Element, str]]:
+    """Sequence flows and references SpiffWorkflow would run differently or not at all."""
+    found: list[tuple[etree._Element, str]] = []
+    ids = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    outgoing: dict[str, list[etree._Element]] = {}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        if any(a in skip for a in flow.iterancestors()):
+            continue
+        outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
+    for source_id, flows in outgoing.items():
+        source = ids.get(source_id)
+        if source is None:
+            found.append((flows[0], f"sourceRef {source_id!r} bestaat niet"))
+            continue
+        kind = _local(source.tag)[1]
+        if kind in _GATEWAYS:
+            if kind in ("exclusiveGateway", "inclusiveGateway") and len(flows) > 1:
+                for flow in flows:
+                    default = source.get("default")
+                    unconditional = flow.find(f"{{{BPMN_NS}}}conditionExpression") is None
+                    if unconditional and (flow.get("id") is None or flow.get("id") != default):
+                        found.append(
+                            (
+                                flow,
+                                "een uitgaande flow van een gateway zonder voorwaarde die niet "
+                                "de default is: geef hem een voorwaarde of maak hem de default",
+                            )
+                        )
+            continue
+        if len(flows) > 1:
+            found.append(
+                (
+                    source,
+                    "meer dan één uitgaande flow uit een activiteit of gebeurtenis (impliciete "
+                    "splitsing) wordt niet ondersteund; zet er een parallelle of exclusieve "
+                    "gateway achter",
+                )
+            )
+        for flow in flows:
+            if flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None:
+                found.append(
+                    (
+                        flow,
+                        "een voorwaarde op een flow uit een activiteit wordt niet ondersteund; "
+                        "zet de voorwaarde op de uitgang van een exclusieve gateway",
+                    )
+                )
+    for reference, tag, what in (
+        ("errorRef", "error", "fout (bpmn:error)"),
+        ("messageRef", "message", "bericht (bpmn:message)"),
+    ):
+        for element in root.iter():
+            if not isinstance(element.tag, str) or any(a in skip for a in element.iterancestors()):
+                continue
+            value = element.get(reference)
+            if value is None or _local(element.tag)[0] != BPMN_NS:
+                continue
+            target = ids.get(value)
+            if target is None or _local(target.tag)[1] != tag:
+                found.append(
+                    (element, f"{reference} {value!r} verwijst naar geen {what}; definieer het")
+                )
+    return found
 
 
 def _child(element: etree._Element, name: str) -> etree._Element | None:
@@ -629,6 +702,29 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                 'doet dat alleen met <camunda:in variables="all"/> en <camunda:out '
                 'variables="all"/>: zet die erbij (of gebruik een ingebed subproces)'
             )
+    if name in ("message", "error") and any(
+        marker in (element.get("name") or "") + (element.get("errorCode") or "")
+        for marker in ("${", "#{")
+    ):
+        return (
+            "een naam of foutcode met een expressie wordt niet ondersteund; gebruik een vaste "
+            "naam (de correlatiesleutel mag wel een expressie zijn)"
+        )
+    if name == "boundaryEvent" and kind == "messageEventDefinition":
+        host_id, ref = element.get("attachedToRef"), _child(element, kind).get("messageRef")
+        for other in element.getparent().iterchildren(f"{{{BPMN_NS}}}boundaryEvent"):
+            if other is element:
+                break
+            definition = _child(other, kind)
+            if (
+                other.get("attachedToRef") == host_id
+                and definition is not None
+                and definition.get("messageRef") == ref
+            ):
+                return (
+                    f"twee berichtgrensgebeurtenissen op {host_id!r} wachten op hetzelfde "
+                    "bericht; Camunda 7 weigert dat ook: kies verschillende berichten"
+                )
     if name == "scriptTask" and _child(element, "script") is None:
         return "een scriptTask zonder script; zet het Python-script in het diagram"
     return None
@@ -686,6 +782,15 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ("camunda:formKey/formRef op een startEvent", "geweigerd: startgegevens via API/CLI/intake"),
     ("camunda:-attribuut op een element waar het niets doet", "geweigerd: laat het weg"),
     ("isForCompensation=true", "geweigerd: compensatie wordt niet ondersteund"),
+    ("bericht- of foutnaam met ${…}", "geweigerd: gebruik een vaste naam"),
+    ("twee berichtgrenzen met hetzelfde bericht op één activiteit", "geweigerd (ook in Camunda 7)"),
+    (
+        "meer dan één uitgaande flow uit een activiteit of gebeurtenis",
+        "geweigerd: zet er een gateway achter",
+    ),
+    ("voorwaarde op een flow uit een activiteit", "geweigerd: zet hem op een exclusieve gateway"),
+    ("flow uit een exclusieve/inclusieve gateway zonder voorwaarde, niet de default", "geweigerd"),
+    ("errorRef/messageRef naar iets dat niet bestaat", "geweigerd"),
     ("sequenceFlow zonder id", "draait: krijgt een id van zijn regel"),
     ("activiteit zonder uitgaande flow", "draait: impliciet einde van dat pad"),
     ("subProcess zonder endEvent", "draait: eindigt als het laatste pad eindigt"),

@@ -185,11 +185,13 @@ class WaitStates:
 
     def _party_of(self, task: Task, candidates: list[str]) -> str | None:
         """The catalogue party doing a task: an explicit `partij` property, else the party
-        its candidate group or its lane names."""
+        its candidate group or its lane names, else the catalogue's `taken`."""
         if self.catalogue is None:
             return None
         explicit = (extensions(task).get("properties") or {}).get("partij")
-        return self.catalogue.party_for(explicit, *candidates, task.task_spec.lane)
+        return self.catalogue.party_for(
+            explicit, *candidates, task.task_spec.lane, self.catalogue.tasks.get(element_id(task))
+        )
 
     def _resolve_groups(self, groups: list[str]) -> list[str]:
         """Candidate groups that name a catalogue party become the group that plays that

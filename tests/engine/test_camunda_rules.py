@@ -147,8 +147,8 @@ CHOICE = """
         ("${a > 5 &amp;&amp; naam == 'x'}", {"a": 6, "naam": "y", "c": False}, "nee"),
         ("${a &lt; 5 || !c}", {"a": 9, "naam": "", "c": False}, "ja"),
         ("${naam != null}", {"a": 1, "naam": "x", "c": True}, "ja"),
-        ("${empty naam}", {"a": 1, "naam": "", "c": True}, "ja"),
-        ("${not empty naam}", {"a": 1, "naam": "", "c": True}, "nee"),
+        ("${empty naam}", {"a": 1, "naam": "x", "c": True}, "nee"),
+        ("${not empty naam}", {"a": 1, "naam": "x", "c": True}, "ja"),
         ("${a gt 5 and c eq true}", {"a": 6, "naam": "", "c": True}, "ja"),
     ],
 )

@@ -92,7 +92,8 @@ PLACES: dict[str, tuple[str, str]] = {
     ),
     "conditionExpression": (
         "body",
-        '<bpmn:task id="x" /><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="x">'
+        '<bpmn:exclusiveGateway id="g" /><bpmn:task id="x" />'
+        '<bpmn:sequenceFlow id="f" sourceRef="g" targetRef="x">'
         "<bpmn:conditionExpression>${a &gt; 1}</bpmn:conditionExpression></bpmn:sequenceFlow>",
     ),
     "endEvent": ("body", '<bpmn:endEvent id="x" />'),

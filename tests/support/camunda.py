@@ -1,6 +1,7 @@
 """Diagrams from elsewhere in tests: a BPMN text plus a draft data catalogue that covers it
-(every flow node in one phase, one party per lane and per literal candidate group, the
-fields the test names), so a test can deploy a Camunda diagram unchanged."""
+(every flow node in one phase, every user task done by the party `behandelaar` through the
+catalogue's `taken`, candidate groups left as the teams they name, the fields the test
+names), so a test can deploy a Camunda diagram unchanged."""
 
 from __future__ import annotations
 
@@ -49,15 +50,13 @@ def draft_catalogue(xml: bytes | str, fields: dict[str, Any], start: list[str]) 
     )
     nodes: list[str] = []
     parties = {"behandelaar"}
+    unassigned: list[str] = []
     for element in process.iter():
         if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{BPMN_NS}}}"):
             continue
         tag = element.tag.split("}", 1)[1]
-        if tag == "lane" and element.get("name"):
-            parties.add(element.get("name"))
-        groups = element.get(f"{{{CAMUNDA_NS}}}candidateGroups")
-        if groups and "${" not in groups:
-            parties.update(g.strip() for g in groups.split(",") if g.strip())
+        if tag == "userTask":
+            unassigned.append(element.get("id"))
         if (
             element.get("id")
             and element is not process
@@ -83,6 +82,9 @@ def draft_catalogue(xml: bytes | str, fields: dict[str, Any], start: list[str]) 
         )
     if start:
         lines.append(f"start: {{verplicht: [{', '.join(start)}]}}")
+    if unassigned:  # the diagram names nobody: the catalogue says who does them
+        lines.append("taken:")
+        lines.extend(f"  {element}: behandelaar" for element in unassigned)
     return "\n".join(lines) + "\n"
 
 
