@@ -542,3 +542,51 @@ def test_refused_with_element_line_and_alternative(
     assert problem.file.endswith("regels.bpmn")
     assert problem.line == line_of(xml, needle), (problem, needle)
     assert words in problem.message, problem.message
+
+
+# -- a diagram that names no party: the catalogue's `taken` -----------------------------------
+
+PLAIN_USER_TASK = """
+    <bpmn:startEvent id="s" />
+    <bpmn:userTask id="kijken" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="kijken" />
+    <bpmn:sequenceFlow id="f2" sourceRef="kijken" targetRef="e" />"""
+
+
+def _with_catalogue(tmp_path: Path, change) -> Path:
+    path = write_diagram(tmp_path, "regels", diagram(PLAIN_USER_TASK))
+    catalogue = path.with_name("regels.catalogus.yaml")
+    catalogue.write_text(change(catalogue.read_text()))
+    return path
+
+
+def test_a_user_task_without_party_is_refused_unless_the_catalogue_names_one(
+    db, clock, tmp_path: Path
+) -> None:
+    path = _with_catalogue(tmp_path, lambda text: text.split("taken:")[0])
+    with pytest.raises(DeploymentError) as caught:
+        parse_files([path], FIXTURES)
+    [problem] = caught.value.problems
+    assert problem.element == "kijken" and "'taken'" in problem.message
+
+    path = _with_catalogue(tmp_path, lambda text: text)  # taken: {kijken: behandelaar}
+    deploy_paths(db, path)
+    instance_id = start(db, "regels", "R-1", {})
+    [task] = open_tasks(db, instance_id)
+    assert task.party == "behandelaar"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda text: text.replace("kijken: behandelaar", "kijken: niemand"), "onbekende partij"),
+        (lambda text: text.replace("kijken: behandelaar", "e: behandelaar"), "geen user task"),
+    ],
+    ids=["unknown party", "not a user task"],
+)
+def test_taken_names_known_parties_and_user_tasks(tmp_path: Path, change, words) -> None:
+    path = _with_catalogue(tmp_path, change)
+    with pytest.raises(DeploymentError) as caught:
+        parse_files([path], FIXTURES)
+    assert any(words in p.message for p in caught.value.problems), caught.value.problems
