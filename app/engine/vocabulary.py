@@ -112,8 +112,9 @@ ELEMENTS: dict[str, Rule] = {
         "gateway na de taak die de gegevens wijzigt, of een bericht"
     ),
     "condition": refused("hoort bij een voorwaardelijke gebeurtenis, die niet wordt ondersteund"),
-    "linkEventDefinition": refused(
-        "link-gebeurtenissen worden (nog) niet ondersteund; teken de sequence flow door"
+    "linkEventDefinition": runs(
+        "een link-tussengebeurtenis gaat verder bij de link-vang met dezelfde naam in "
+        "hetzelfde (deel)proces"
     ),
     "compensateEventDefinition": refused(
         "compensatie wordt niet ondersteund; teken het terugdraaien als gewone taken na een "
@@ -503,6 +504,75 @@ def check_vocabulary(path: Path, root: etree._Element) -> list[Problem]:
     return problems
 
 
+def _link_name(event: etree._Element) -> str | None:
+    definition = _child(event, "linkEventDefinition")
+    return None if definition is None else (definition.get("name") or event.get("name"))
+
+
+def _link_problem(element: etree._Element, name: str) -> str | None:
+    if name not in ("intermediateThrowEvent", "intermediateCatchEvent"):
+        return "een link hoort op een tussengebeurtenis (gooien en vangen)"
+    link = _link_name(element)
+    if not link:
+        return "een link-gebeurtenis zonder naam; geef gooier en vanger dezelfde naam"
+    scope = element.getparent()
+    catches = [
+        c
+        for c in scope.iterchildren(f"{{{BPMN_NS}}}intermediateCatchEvent")
+        if _link_name(c) == link
+    ]
+    flows = list(scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"))
+    if name == "intermediateThrowEvent":
+        if len(catches) != 1:
+            return (
+                f"link {link!r} heeft {len(catches)} vangende link-gebeurtenissen in dit "
+                "(deel)proces; er moet er precies één zijn"
+            )
+        if any(f.get("sourceRef") == element.get("id") for f in flows):
+            return "een gooiende link-gebeurtenis heeft geen uitgaande flow; haal hem weg"
+    else:
+        if len(catches) > 1:
+            return f"link {link!r} wordt meer dan eens gevangen in dit (deel)proces"
+        if any(f.get("targetRef") == element.get("id") for f in flows):
+            return "een vangende link-gebeurtenis heeft geen inkomende flow; haal hem weg"
+    return None
+
+
+def resolve_links(root: etree._Element) -> None:
+    """Link events as Camunda 7 runs them, in the tree the parser sees (the stored diagram
+    is unchanged): a sequence flow from each link throw to the catch of the same name in
+    its scope, and both become plain intermediate events."""
+    taken = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    definitions = list(root.iter(f"{{{BPMN_NS}}}linkEventDefinition"))
+    for definition in definitions:
+        throw = definition.getparent()
+        if _local(throw.tag)[1] != "intermediateThrowEvent":
+            continue
+        scope = throw.getparent()
+        link = _link_name(throw)
+        catch = next(
+            (
+                c
+                for c in scope.iterchildren(f"{{{BPMN_NS}}}intermediateCatchEvent")
+                if _link_name(c) == link
+            ),
+            None,
+        )
+        if catch is None or not throw.get("id") or not catch.get("id"):
+            continue
+        flow_id, number = f"link_{throw.get('id')}", 1
+        while flow_id in taken:
+            number += 1
+            flow_id = f"link_{throw.get('id')}_{number}"
+        taken.add(flow_id)
+        flow = etree.SubElement(scope, f"{{{BPMN_NS}}}sequenceFlow")
+        flow.set("id", flow_id)
+        flow.set("sourceRef", throw.get("id"))
+        flow.set("targetRef", catch.get("id"))
+    for definition in definitions:
+        definition.getparent().remove(definition)
+
+
 _GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"}
 
 
@@ -644,6 +714,8 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             "een fout-eindgebeurtenis op het hoogste niveau heeft niemand die hem vangt; "
             "gebruik een gewone of terminate-eindgebeurtenis"
         )
+    if kind == "linkEventDefinition":
+        return _link_problem(element, name)
     if name == "intermediateThrowEvent" and kind is not None:
         return (
             "een tussengebeurtenis die iets verstuurt wordt niet ondersteund; gebruik een "
@@ -679,7 +751,10 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                     'of timeDate, of zet cancelActivity="false"'
                 )
     if name == "receiveTask" and not element.get("messageRef"):
-        return "een receive task zonder messageRef wacht nergens op; kies een bericht (messageRef)"
+        return (
+            "een receive task zonder messageRef wacht in Camunda 7 op een trigger via de "
+            "Java-API, die Stroom niet heeft; kies een bericht (messageRef)"
+        )
     if name == "timeCycle":
         text = (element.text or "").strip()
         if text and not text.startswith(("R", "$", "#")) and " " in text:

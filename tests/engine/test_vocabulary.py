@@ -170,6 +170,12 @@ for _definition in (
         "body",
         f'<bpmn:intermediateCatchEvent id="x"><bpmn:{_definition} /></bpmn:intermediateCatchEvent>',
     )
+PLACES["linkEventDefinition"] = (
+    "body",
+    '<bpmn:intermediateThrowEvent id="x"><bpmn:linkEventDefinition name="L" />'
+    '</bpmn:intermediateThrowEvent><bpmn:intermediateCatchEvent id="y">'
+    '<bpmn:linkEventDefinition name="L" /></bpmn:intermediateCatchEvent>',
+)
 PLACES["condition"] = (
     "body",
     '<bpmn:intermediateCatchEvent id="x"><bpmn:conditionalEventDefinition><bpmn:condition>'
