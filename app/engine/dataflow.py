@@ -394,6 +394,9 @@ def _element(
     for default in _form_defaults(form):
         add(default, "standaardwaarde in formulier", result.reads)
     result.writes |= _form_required(form)
+    for key in ("error_code_variable", "error_message_variable"):
+        if ext.get(key):
+            result.writes.add(ext[key])
     if ext.get("topic"):
         result.writes |= _handler_writes(ext)
     elif ext.get("outputs"):

@@ -13,6 +13,8 @@ are needed:
         "topic": "name",                     # camunda:type="external" service tasks
         "inputs": [[name, expr], ...], "outputs": [[name, expr], ...],
         "correlation_key": "expr",           # message catch events and receive tasks
+        "error_code_variable": "name", "error_message_variable": "name",  # error boundaries
+        "error_messages": {code: message},   # with them: camunda:errorMessage per error code
     }
 """
 
@@ -61,6 +63,7 @@ from app.engine import spiff_fixes  # noqa: F401 - Camunda 7 semantics where Spi
 from app.engine.expressions import plain_expression, timer_expression, value_expression
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_KEY_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:", "embedded:app:forms/")
 
 
@@ -128,7 +131,27 @@ class _ExtensionsMixin:
             ext["topic"] = self._camunda("topic")
         if "correlationKey" in props:
             ext["correlation_key"] = plain_expression(props["correlationKey"])
+        self._error_variables(ext)
         return ext
+
+    def _error_variables(self, ext: dict[str, Any]) -> None:
+        """camunda:errorCodeVariable / errorMessageVariable of an error boundary event, and
+        the message (camunda:errorMessage) of every bpmn:error, for the caught code."""
+        for definition in self._cxpath("./bpmn:errorEventDefinition"):
+            for attr, key in (
+                ("errorCodeVariable", "error_code_variable"),
+                ("errorMessageVariable", "error_message_variable"),
+            ):
+                value = self._camunda(attr, definition)
+                if value:
+                    ext[key] = value
+            if "error_code_variable" in ext or "error_message_variable" in ext:
+                root = self.node.getroottree().getroot()
+                ext["error_messages"] = {
+                    error.get("errorCode"): error.get(f"{{{CAMUNDA_NS}}}errorMessage")
+                    for error in root.iter(f"{{{BPMN_MODEL_NS}}}error")
+                    if error.get("errorCode") is not None
+                }
 
     def _user_task_extensions(self, ext: dict[str, Any]) -> None:
         groups = self._camunda("candidateGroups")

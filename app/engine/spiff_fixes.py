@@ -7,6 +7,9 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   the waiting timer, and with it every branch it spawned that is still running. Camunda 7
   only stops the timer: what it spawned runs on. Here the timer is marked completed instead
   of cancelled when it has spawned branches, so it stops firing and they keep running.
+- An error boundary event with `camunda:errorCodeVariable` / `errorMessageVariable` stores
+  the code of the error it caught and that error's `camunda:errorMessage` (the parser keeps
+  them in the boundary event's `extensions`); SpiffWorkflow has no such variables.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    ItemAwareEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -48,3 +55,25 @@ if getattr(BoundaryEventJoin._check_threshold_structured, "__name__", "") != (
     _keep_what_cycles_spawned.__name__
 ):
     BoundaryEventJoin._check_threshold_structured = _keep_what_cycles_spawned  # type: ignore[method-assign]
+
+
+ERROR_CODE = "stroom_error_code"
+
+
+def _catch_error(self: Any, my_task: Any, event: Any = None) -> None:
+    my_task.internal_data[ERROR_CODE] = getattr(event.event_definition, "code", None)
+    ItemAwareEventDefinition.catch(self, my_task, event)
+
+
+def _error_data(self: Any, my_task: Any) -> None:
+    ItemAwareEventDefinition.update_task_data(self, my_task)
+    ext = getattr(my_task.task_spec, "extensions", None) or {}
+    code = my_task.internal_data.get(ERROR_CODE)
+    if ext.get("error_code_variable"):
+        my_task.data[ext["error_code_variable"]] = code
+    if ext.get("error_message_variable"):
+        my_task.data[ext["error_message_variable"]] = (ext.get("error_messages") or {}).get(code)
+
+
+ErrorEventDefinition.catch = _catch_error  # type: ignore[method-assign]
+ErrorEventDefinition.update_task_data = _error_data  # type: ignore[method-assign]

@@ -249,13 +249,11 @@ CAMUNDA_ATTRIBUTES: dict[str, Rule] = {
     ),
     "collection": refused("hoort bij multi-instance, dat (nog) niet wordt ondersteund"),
     "elementVariable": refused("hoort bij multi-instance, dat (nog) niet wordt ondersteund"),
-    "errorCodeVariable": refused(
-        "errorCodeVariable wordt (nog) niet ondersteund; gebruik per foutcode een eigen "
-        "grensgebeurtenis (errorRef)"
+    "errorCodeVariable": runs(
+        "fout-grensgebeurtenis: de foutcode die hij ving komt in deze variabele"
     ),
-    "errorMessageVariable": refused(
-        "errorMessageVariable wordt (nog) niet ondersteund; gebruik per foutcode een eigen "
-        "grensgebeurtenis (errorRef)"
+    "errorMessageVariable": runs(
+        "fout-grensgebeurtenis: de camunda:errorMessage van de gevangen fout komt in deze variabele"
     ),
     "escalationCodeVariable": refused("escalaties worden niet ondersteund"),
     "calledElementBinding": runs('alleen "latest": de versie uit dezelfde deploy'),
@@ -397,6 +395,8 @@ ATTRIBUTE_HOSTS: dict[str, set[str]] = {
     "resultVariable": {"scriptTask"},
     "errorMessage": {"error"},
     "calledElementBinding": {"callActivity"},
+    "errorCodeVariable": {"errorEventDefinition"},
+    "errorMessageVariable": {"errorEventDefinition"},
     "historyTimeToLive": {"process"},
     "versionTag": {"process"},
     "isStartableInTasklist": {"process"},
@@ -800,6 +800,14 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                     f"twee berichtgrensgebeurtenissen op {host_id!r} wachten op hetzelfde "
                     "bericht; Camunda 7 weigert dat ook: kies verschillende berichten"
                 )
+    if name == "errorEventDefinition" and (
+        element.get(f"{{{CAMUNDA_NS}}}errorCodeVariable")
+        or element.get(f"{{{CAMUNDA_NS}}}errorMessageVariable")
+    ):
+        if parent is None or _local(parent.tag)[1] != "boundaryEvent":
+            return (
+                "errorCodeVariable/errorMessageVariable werken alleen op een fout-grensgebeurtenis"
+            )
     if name == "scriptTask" and _child(element, "script") is None:
         return "een scriptTask zonder script; zet het Python-script in het diagram"
     return None

@@ -96,6 +96,13 @@ def check_catalogue(parsed: Any) -> list[Problem]:
                 _check_user_task(catalogue, parsed, spec, ext, element, problem)
             if ext.get("topic"):
                 _check_service_task(catalogue, ext, element, problem)
+            for key in ("error_code_variable", "error_message_variable"):
+                if ext.get(key) and ext[key] not in catalogue.fields:
+                    problem(
+                        element,
+                        f"de fout wordt vastgelegd in {ext[key]!r}, maar dat veld staat niet "
+                        "in de gegevenscatalogus",
+                    )
             script = getattr(spec, "script", None)
             if isinstance(script, str):
                 for name in _assigned(script):

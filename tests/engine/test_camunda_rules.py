@@ -255,6 +255,34 @@ def test_link_events_continue_at_their_catch(db, clock, tmp_path: Path) -> None:
     assert "link_naar_b" not in stored and "linkEventDefinition" in stored
 
 
+def test_error_code_and_message_variables(db, clock, tmp_path: Path) -> None:
+    """camunda:errorCodeVariable / errorMessageVariable on an error boundary event: the code
+    of the error caught and its camunda:errorMessage, as Camunda 7 sets them."""
+    xml = diagram(
+        """
+    <bpmn:startEvent id="s" />
+    <bpmn:subProcess id="deel">
+      <bpmn:startEvent id="ds" />
+      <bpmn:endEvent id="mis"><bpmn:errorEventDefinition errorRef="fout" /></bpmn:endEvent>
+      <bpmn:sequenceFlow id="d1" sourceRef="ds" targetRef="mis" />
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="gevangen" attachedToRef="deel">
+      <bpmn:errorEventDefinition camunda:errorCodeVariable="code"
+          camunda:errorMessageVariable="melding" />
+    </bpmn:boundaryEvent>
+    <bpmn:endEvent id="e1" /><bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="deel" />
+    <bpmn:sequenceFlow id="f2" sourceRef="deel" targetRef="e1" />
+    <bpmn:sequenceFlow id="f3" sourceRef="gevangen" targetRef="e2" />""",
+        '\n  <bpmn:error id="fout" errorCode="E42" camunda:errorMessage="Niet gelukt" />',
+    )
+    path = write_diagram(tmp_path, "regels", xml, {"code": "x", "melding": "x"}, [])
+    deploy_paths(db, path)
+    row = instance(db, start(db, "regels", "R-1", {}))
+    assert row.status == "completed"
+    assert row.data["code"] == "E42" and row.data["melding"] == "Niet gelukt"
+
+
 def test_a_cycle_timer_keeps_what_it_spawned(db, clock, tmp_path: Path) -> None:
     """Non-interrupting R/ cycle: each firing opens a task; completing the host stops the
     timer but leaves the opened task (SpiffWorkflow cancelled it)."""
@@ -410,13 +438,13 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "camunda:in",
     ),
     (
-        "errorCodeVariable",
-        START + '<bpmn:subProcess id="deel"><bpmn:startEvent id="ds" /></bpmn:subProcess>'
-        '<bpmn:boundaryEvent id="fout" attachedToRef="deel"><bpmn:errorEventDefinition\n'
-        ' camunda:errorCodeVariable="code" /></bpmn:boundaryEvent>',
-        "fout",
+        "errorCodeVariable off a boundary event",
+        START + '<bpmn:subProcess id="deel"><bpmn:startEvent id="ds" />'
+        '<bpmn:endEvent id="fout_einde"><bpmn:errorEventDefinition errorRef="fout"\n'
+        ' camunda:errorCodeVariable="code" /></bpmn:endEvent></bpmn:subProcess>',
+        "fout_einde",
         'camunda:errorCodeVariable="code"',
-        "errorRef",
+        "fout-grensgebeurtenis",
     ),
     (
         "event-based gateway",
@@ -559,7 +587,9 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
 def test_refused_with_element_line_and_alternative(
     tmp_path: Path, body: str, element: str, needle: str, words: str
 ) -> None:
-    xml = diagram(body, '\n  <bpmn:message id="m" name="m" />')
+    xml = diagram(
+        body, '\n  <bpmn:message id="m" name="m" />\n  <bpmn:error id="fout" errorCode="E1" />'
+    )
     problems = refusal(tmp_path, xml)
     mine = [p for p in problems if p.element == element]
     assert mine, problems
