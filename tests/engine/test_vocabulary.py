@@ -233,6 +233,12 @@ def _attribute_host(name: str, value: str) -> str:
         return f'<bpmn:subProcess id="x" {attribute}><bpmn:startEvent id="ss" /></bpmn:subProcess>'
     if host == "error":
         return f'<bpmn:task id="x" {attribute} />'
+    if host == "errorEventDefinition":
+        return (
+            '<bpmn:subProcess id="sub"><bpmn:startEvent id="ss" /></bpmn:subProcess>'
+            '<bpmn:boundaryEvent id="x" attachedToRef="sub">'
+            f"<bpmn:errorEventDefinition {attribute} /></bpmn:boundaryEvent>"
+        )
     if host == "scriptTask":
         return f'<bpmn:scriptTask id="x" {attribute}><bpmn:script>1</bpmn:script></bpmn:scriptTask>'
     if host == "callActivity":
