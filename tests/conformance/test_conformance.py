@@ -68,7 +68,7 @@ def test_runs_as_camunda_runs_it(case: dict[str, Any], db, clock, tmp_path: Path
             opened = sorted(t.element_id for t in open_tasks(db, instance_id))
             assert opened == sorted(step["open"]), step
         if "complete" in step:
-            [task] = [t for t in open_tasks(db, instance_id) if t.element_id == step["complete"]]
+            task = next(t for t in open_tasks(db, instance_id) if t.element_id == step["complete"])
             with db.transaction() as session:
                 service.complete_task(session, task.id, step.get("data") or {}, "tester")
         if "message" in step:
