@@ -54,6 +54,24 @@ import yaml
 from app.catalogue.fields import parse_fields
 from app.catalogue.model import Catalogue
 
+# What `stroom catalogue init` writes where only the process owner can answer; a catalogue
+# that still holds it is refused, so a draft never deploys half done.
+PLACEHOLDER = "IN TE VULLEN"
+
+
+def _placeholders(value: Any, where: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [where or "(catalogus)"] if value.strip() == PLACEHOLDER else []
+    if isinstance(value, dict):
+        return [
+            p
+            for k, v in value.items()
+            for p in _placeholders(v, f"{where}.{k}" if where else str(k))
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _placeholders(v, f"{where}[{i}]")]
+    return []
+
 
 class CatalogueError(ValueError):
     def __init__(self, file: str, problems: list[str]) -> None:
@@ -85,6 +103,9 @@ def parse(raw: Any, file: str) -> Catalogue:
     ]
     if problems:
         raise CatalogueError(file, problems)
+    todo = _placeholders(raw)
+    if todo:
+        raise CatalogueError(file, [f"{where}: nog {PLACEHOLDER!r}; vul het in" for where in todo])
     parties = _parties(raw["partijen"], problems)
     phases = _phases(raw["fasen"], problems)
     consents = {str(k): str(v) for k, v in (raw.get("toestemmingen") or {}).items()}

@@ -1,38 +1,19 @@
-"""Diagrams from elsewhere in tests: a BPMN text plus a draft data catalogue that covers it
-(every flow node in one phase, every user task done by the party `behandelaar` through the
-catalogue's `taken`, candidate groups left as the teams they name, the fields the test
-names), so a test can deploy a Camunda diagram unchanged."""
+"""Diagrams from elsewhere in tests: the diagram unchanged, with the draft catalogue
+`stroom catalogue init` writes (app/engine/draft.py) completed the way a process owner
+would for a test: one party `behandelaar` who may read and write every field, the example
+values the test names, and the fields every start brings."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
+import yaml
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-NOT_NODES = {
-    "sequenceFlow",
-    "laneSet",
-    "lane",
-    "childLaneSet",
-    "flowNodeRef",
-    "extensionElements",
-    "documentation",
-    "incoming",
-    "outgoing",
-    "conditionExpression",
-    "text",
-    "textAnnotation",
-    "association",
-    "script",
-    "timeDate",
-    "timeDuration",
-    "timeCycle",
-    "multiInstanceLoopCharacteristics",
-}
+from app.engine.draft import draft_catalogue
+from app.engine.errors import DeploymentError
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def _kind(example: Any) -> str:
@@ -43,49 +24,30 @@ def _kind(example: Any) -> str:
     return "tekst"
 
 
-def draft_catalogue(xml: bytes | str, fields: dict[str, Any], start: list[str]) -> str:
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    process = next(
-        p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("isExecutable") in ("true", "1")
-    )
-    nodes: list[str] = []
-    parties = {"behandelaar"}
-    unassigned: list[str] = []
-    for element in process.iter():
-        if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{BPMN_NS}}}"):
-            continue
-        tag = element.tag.split("}", 1)[1]
-        if tag == "userTask":
-            unassigned.append(element.get("id"))
-        if (
-            element.get("id")
-            and element is not process
-            and tag not in NOT_NODES
-            and not tag.endswith("EventDefinition")
-        ):
-            nodes.append(element.get("id"))
-    rights = ", ".join(f"{json.dumps(p)}: '*'" for p in sorted(parties))
-    lines = [
-        f"proces: {process.get('id')}",
-        "verwerkingsactiviteit: conformiteit",
-        "partijen:",
-        *(f"  {json.dumps(p)}: {{naam: {json.dumps(p)}}}" for p in sorted(parties)),
-        "fasen:",
-        f"  alles: [{', '.join(nodes)}]",
-        "velden:" if fields else "velden: {}",
-    ]
-    for name, example in fields.items():
-        lines.append(
-            f"  {name}: {{omschrijving: {name}, categorie: proces, type: {_kind(example)}, "
-            f"doel: test, grondslag: publieke_taak, bewaartermijn: P1M, "
-            f"voorbeeld: {json.dumps(example)}, lezen: {{{rights}}}, schrijven: {{{rights}}}}}"
-        )
+def _field(name: str, example: Any) -> dict[str, Any]:
+    return {
+        "omschrijving": name,
+        "categorie": "proces",
+        "type": _kind(example),
+        "doel": "test",
+        "grondslag": "publieke_taak",
+        "bewaartermijn": "P1M",
+        "voorbeeld": example,
+        "lezen": {"behandelaar": "*"},
+        "schrijven": {"behandelaar": "*"},
+    }
+
+
+def completed_catalogue(path: Path, fields: dict[str, Any], start: list[str]) -> str:
+    raw = yaml.safe_load(draft_catalogue(path, FIXTURES))
+    raw["verwerkingsactiviteit"] = "conformiteit"
+    raw["partijen"] = {"behandelaar": {"naam": "Behandelaar"}}
+    names = sorted(set(raw.get("velden") or {}) | set(fields))
+    raw["velden"] = {name: _field(name, fields.get(name, "x")) for name in names}
+    raw.pop("start", None)
     if start:
-        lines.append(f"start: {{verplicht: [{', '.join(start)}]}}")
-    if unassigned:  # the diagram names nobody: the catalogue says who does them
-        lines.append("taken:")
-        lines.extend(f"  {element}: behandelaar" for element in unassigned)
-    return "\n".join(lines) + "\n"
+        raw["start"] = {"verplicht": list(start)}
+    return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
 
 
 def write_diagram(
@@ -95,15 +57,15 @@ def write_diagram(
     fields: dict[str, Any] | None = None,
     start: list[str] | None = None,
 ) -> Path:
-    """The diagram (unchanged) and its draft catalogue, side by side in `directory`."""
+    """The diagram (unchanged) and its completed draft catalogue, side by side."""
     path = directory / f"{name}.bpmn"
     if isinstance(xml, bytes):
         path.write_bytes(xml)
     else:
         path.write_text(xml)
     try:
-        catalogue = draft_catalogue(xml, fields or {}, start or [])
-    except (StopIteration, etree.XMLSyntaxError):
-        return path  # deploy says what is wrong
+        catalogue = completed_catalogue(path, fields or {}, start or [])
+    except DeploymentError:
+        return path  # deploy says what is wrong with the diagram
     path.with_name(f"{name}.catalogus.yaml").write_text(catalogue)
     return path
