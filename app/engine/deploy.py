@@ -38,6 +38,7 @@ from app.engine.timer_check import check_timers
 from app.engine.vocabulary import check_vocabulary, name_anonymous_flows, resolve_links
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS}
 # Ids SpiffWorkflow uses for its own task specs: a diagram element with one of these ids is
 # silently disconnected (design.md), so refuse them.
@@ -186,6 +187,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
                 elements=_elements(root, process),
             )
             problems.extend(_check_process(parsed, root, forms_dir))
+            problems.extend(_handler_error_problems(path, process))
             problems.extend(check_timers(parsed))
             problems.extend(check_data_flow(parsed))  # no read before a write on any path
             # The domains' checks (app.engine.hooks.deploy_checks): the catalogue's rules, ...
@@ -558,6 +560,37 @@ def _check_process(parsed: ParsedProcess, root: etree._Element, forms_dir: Path)
                 else:
                     parsed.forms[ext["form"]] = form
             problems.extend(_topic_problems(path, bpmn_id, line, spec, ext))
+    return problems
+
+
+def _handler_error_problems(path: Path, process: etree._Element) -> list[Problem]:
+    """An error boundary event on an external service task fires when the topic's handler
+    throws a BpmnError with its code: a code the handler does not declare never comes."""
+    problems: list[Problem] = []
+    root = process.getroottree().getroot()
+    errors = {e.get("id"): e.get("errorCode") for e in root.iter(f"{{{BPMN_NS}}}error")}
+    for boundary in process.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        definition = boundary.find(f"{{{BPMN_NS}}}errorEventDefinition")
+        host = root.xpath("//*[@id=$id]", id=boundary.get("attachedToRef"))
+        if definition is None or not host or host[0].get(f"{{{CAMUNDA}}}type") != "external":
+            continue
+        topic = host[0].get(f"{{{CAMUNDA}}}topic")
+        known = handlers.get(topic or "")
+        if known is None:
+            continue  # the service task's own check names the unknown topic
+        code = errors.get(definition.get("errorRef"))
+        declared = sorted(known.errors)
+        if (code is None and not declared) or (code is not None and code not in known.errors):
+            what = f"BPMN-fout {code!r}" if code else "BPMN-fouten"
+            problems.append(
+                Problem(
+                    str(path),
+                    boundary.get("id"),
+                    boundary.sourceline,
+                    f"topic {topic!r} gooit geen {what} (wel: {', '.join(declared) or 'geen'}); "
+                    "deze grensgebeurtenis zou nooit vuren",
+                )
+            )
     return problems
 
 

@@ -3,7 +3,8 @@
 The draft lists what the diagram needs from its catalogue: every flow node (one phase to
 split), a party for every user task the diagram names none for (`taken`), every variable the
 diagram reads or writes (expressions, scripts, forms, handler outputs, error variables) and
-the ones it reads before any path writes them (`start: verplicht`). What only the process
+the ones it reads before any path writes them (`start: verplicht`), and the service-task
+topics with what they read and write (as a comment). What only the process
 owner can say (description, purpose, legal basis, retention, example, who may read and
 write) is `IN TE VULLEN`: the catalogue loader refuses that text, so a draft never deploys
 before it is completed, and nobody may read a field until the owner says who may.
@@ -18,7 +19,13 @@ from lxml import etree
 
 import handlers
 from app.catalogue.parser import PLACEHOLDER
-from app.engine.dataflow import analyse, input_components, known_names, script_effect
+from app.engine.dataflow import (
+    analyse,
+    expression_reads,
+    input_components,
+    known_names,
+    script_effect,
+)
 from app.engine.errors import DeploymentError, Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -85,6 +92,7 @@ def draft_catalogue(path: Path, forms_dir: Path) -> str:
     )
     variables: set[str] = set()
     tasks: list[str] = []
+    systems: dict[str, tuple[set[str], set[str]]] = {}
     known = known_names()
     for wf_spec in (spec, *subs.values()):
         for task_spec in wf_spec.task_specs.values():
@@ -101,7 +109,12 @@ def draft_catalogue(path: Path, forms_dir: Path) -> str:
                 variables |= after
             handler = handlers.get(ext["topic"]) if ext.get("topic") else None
             if handler is not None:
-                variables |= set(handler.outputs)
+                reads, writes = systems.setdefault(ext["topic"], (set(), set()))
+                for _name, expression in ext.get("inputs") or []:
+                    reads |= {name for name, _line in expression_reads(expression, known)}
+                mapping = [name for name, _expression in ext.get("outputs") or []]
+                writes |= set(mapping or handler.outputs)
+                variables |= writes
             for key in ("error_code_variable", "error_message_variable"):
                 if ext.get(key):
                     variables.add(ext[key])
@@ -112,10 +125,17 @@ def draft_catalogue(path: Path, forms_dir: Path) -> str:
     variables |= {read.variable for read in analysis.reads}
     at_start = sorted({read.variable for read, _path in analysis.missing})
     nodes = [e for e, info in parsed.elements.items() if info["type"] in FLOW_NODES]
-    return _yaml(parsed.key, nodes, sorted(set(tasks)), sorted(variables), at_start)
+    return _yaml(parsed.key, nodes, sorted(set(tasks)), sorted(variables), at_start, systems)
 
 
-def _yaml(key: str, nodes: list[str], tasks: list[str], fields: list[str], start: list[str]) -> str:
+def _yaml(
+    key: str,
+    nodes: list[str],
+    tasks: list[str],
+    fields: list[str],
+    start: list[str],
+    systems: dict[str, tuple[set[str], set[str]]],
+) -> str:
     todo = json.dumps(PLACEHOLDER)
     lines = [
         f"# Concept-gegevenscatalogus voor {key}, gemaakt met `stroom catalogue init`.",
@@ -141,6 +161,14 @@ def _yaml(key: str, nodes: list[str], tasks: list[str], fields: list[str], start
             f"    lezen: {todo}",
             f"    schrijven: {todo}",
         ]
+    if systems:
+        lines.append("systemen:  # wat elk topic mag lezen en schrijven")
+        for topic, (reads, writes) in sorted(systems.items()):
+            lines.append(
+                f"  # {topic} leest {', '.join(sorted(reads)) or 'niets'}, "
+                f"schrijft {', '.join(sorted(writes)) or 'niets'}"
+            )
+            lines.append(f"  {json.dumps(topic)}: {todo}")
     if start:
         lines.append(f"start: {{verplicht: [{', '.join(start)}]}}")
     if tasks:

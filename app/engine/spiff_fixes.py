@@ -8,8 +8,9 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   only stops the timer: what it spawned runs on. Here the timer is marked completed instead
   of cancelled when it has spawned branches, so it stops firing and they keep running.
 - An error boundary event with `camunda:errorCodeVariable` / `errorMessageVariable` stores
-  the code of the error it caught and that error's `camunda:errorMessage` (the parser keeps
-  them in the boundary event's `extensions`); SpiffWorkflow has no such variables.
+  the code of the error it caught and its message: a handler's BpmnError message, else the
+  error's `camunda:errorMessage` (the parser keeps them in the boundary event's
+  `extensions`); SpiffWorkflow has no such variables.
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ if getattr(BoundaryEventJoin._check_threshold_structured, "__name__", "") != (
 
 
 ERROR_CODE = "stroom_error_code"
+ERROR_MESSAGE = "stroom_error_message"  # a handler's BpmnError message (app.engine.jobs)
 
 
 def _catch_error(self: Any, my_task: Any, event: Any = None) -> None:
     my_task.internal_data[ERROR_CODE] = getattr(event.event_definition, "code", None)
+    my_task.internal_data[ERROR_MESSAGE] = getattr(event, "stroom_message", None)
     ItemAwareEventDefinition.catch(self, my_task, event)
 
 
@@ -72,7 +75,9 @@ def _error_data(self: Any, my_task: Any) -> None:
     if ext.get("error_code_variable"):
         my_task.data[ext["error_code_variable"]] = code
     if ext.get("error_message_variable"):
-        my_task.data[ext["error_message_variable"]] = (ext.get("error_messages") or {}).get(code)
+        thrown = my_task.internal_data.get(ERROR_MESSAGE)
+        modelled = (ext.get("error_messages") or {}).get(code)
+        my_task.data[ext["error_message_variable"]] = thrown or modelled
 
 
 ErrorEventDefinition.catch = _catch_error  # type: ignore[method-assign]

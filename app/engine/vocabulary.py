@@ -731,11 +731,15 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
         host = element.getroottree().getroot().xpath("//*[@id=$id]", id=host_id)
         host_name = _local(host[0].tag)[1] if host else None
         if kind == "errorEventDefinition":
-            if host_name not in ("subProcess", "callActivity"):
+            external = (
+                host_name in ("serviceTask", "sendTask")
+                and host[0].get(f"{{{CAMUNDA_NS}}}type") == "external"
+            )
+            if host_name not in ("subProcess", "callActivity") and not external:
                 return (
-                    "een fout-grensgebeurtenis kan alleen op een subproces of call activity "
-                    "vuren (een fout-eindgebeurtenis daarin gooit hem); een handler van een "
-                    "service task meldt een fout als incident"
+                    "een fout-grensgebeurtenis kan alleen vuren op een subproces of call "
+                    "activity (een fout-eindgebeurtenis daarin gooit hem) of op een externe "
+                    "service task (de handler gooit een BpmnError)"
                 )
             if element.get("cancelActivity") in ("false", "0"):
                 return (
@@ -845,7 +849,14 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ("fout-endEvent op procesniveau", "geweigerd: niemand vangt hem"),
     ("intermediateThrowEvent met een definitie", "geweigerd: gebruik een externe service task"),
     ("intermediateCatchEvent anders dan timer/bericht", "geweigerd"),
-    ("boundaryEvent fout op iets anders dan subProcess/callActivity", "geweigerd: kan nooit vuren"),
+    (
+        "boundaryEvent fout op iets anders dan subProcess/callActivity/externe service task",
+        "geweigerd: kan nooit vuren",
+    ),
+    (
+        "boundaryEvent fout op een externe service task",
+        "draait: de handler gooit BpmnError(code); deploy eist dat het topic die code declareert",
+    ),
     ("boundaryEvent fout met cancelActivity=false", "geweigerd: een fout onderbreekt altijd"),
     ("boundaryEvent onderbrekende timeCycle", "geweigerd: vuurt maar één keer"),
     ("boundaryEvent niet-onderbrekende timeCycle", "draait: wat hij startte loopt door na de taak"),

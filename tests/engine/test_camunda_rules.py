@@ -509,13 +509,13 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "camunda:bestaatNiet",
     ),
     (
-        "error boundary on a service task",
-        START + '<bpmn:serviceTask id="st" camunda:type="external" camunda:topic="test.echo" />'
+        "error boundary on a user task",
+        START + '<bpmn:userTask id="st" />'
         '<bpmn:boundaryEvent id="st_fout" attachedToRef="st"><bpmn:errorEventDefinition />'
         "</bpmn:boundaryEvent>",
         "st_fout",
         'id="st_fout"',
-        "subproces",
+        "BpmnError",
     ),
     (
         "input mapping on a user task",
@@ -645,3 +645,75 @@ def test_taken_names_known_parties_and_user_tasks(tmp_path: Path, change, words)
     with pytest.raises(DeploymentError) as caught:
         parse_files([path], FIXTURES)
     assert any(words in p.message for p in caught.value.problems), caught.value.problems
+
+
+# -- a handler's BPMN error, caught by the service task's error boundary ----------------------
+
+TOETS = """
+    <bpmn:startEvent id="s" />
+    <bpmn:serviceTask id="toetsen" camunda:type="external" camunda:topic="test.toets">
+      <bpmn:extensionElements><camunda:inputOutput>
+        <camunda:inputParameter name="waarde">${bedrag}</camunda:inputParameter>
+      </camunda:inputOutput></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:boundaryEvent id="te_hoog" attachedToRef="toetsen">
+      <bpmn:errorEventDefinition errorRef="fout_te_hoog" camunda:errorCodeVariable="code"
+          camunda:errorMessageVariable="melding" />
+    </bpmn:boundaryEvent>
+    <bpmn:endEvent id="goed" /><bpmn:endEvent id="afgewezen" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="toetsen" />
+    <bpmn:sequenceFlow id="f2" sourceRef="toetsen" targetRef="goed" />
+    <bpmn:sequenceFlow id="f3" sourceRef="te_hoog" targetRef="afgewezen" />"""
+TOETS_ERROR = '\n  <bpmn:error id="fout_te_hoog" errorCode="TE_HOOG" />'
+
+
+def _toets(db, tmp_path: Path, bedrag: int, xml: str | None = None) -> str:
+    xml = xml or diagram(TOETS, TOETS_ERROR)
+    fields = {"bedrag": 1, "verdubbeld": 1, "code": "x", "melding": "x"}
+    deploy_paths(db, write_diagram(tmp_path, "regels", xml, fields, ["bedrag"]))
+    return start(db, "regels", f"T-{bedrag}", {"bedrag": bedrag})
+
+
+@pytest.mark.parametrize(("bedrag", "end"), [(50, "goed"), (150, "afgewezen")])
+def test_a_handler_bpmn_error_is_caught_by_the_boundary(
+    db, clock, settings, tmp_path: Path, bedrag: int, end: str
+) -> None:
+    from app.engine.jobs import run_due_jobs
+
+    instance_id = _toets(db, tmp_path, bedrag)
+    run_due_jobs(db, settings, "w")
+    row = instance(db, instance_id)
+    assert row.status == "completed"
+    with db.session() as session:
+        kinds = session.scalars(
+            select(InstanceEvent.kind).where(InstanceEvent.instance_id == instance_id)
+        ).all()
+    assert ("job_bpmn_error" in kinds) == (end == "afgewezen"), kinds
+    if end == "afgewezen":
+        assert row.data["code"] == "TE_HOOG" and row.data["melding"] == "150 is meer dan 100"
+        assert "verdubbeld" not in row.data
+    else:
+        assert row.data["verdubbeld"] == 100
+
+
+def test_an_undeclared_bpmn_error_is_an_incident(db, clock, settings, tmp_path: Path) -> None:
+    from app.engine.jobs import run_due_jobs
+    from app.engine.models import Incident
+
+    instance_id = _toets(db, tmp_path, 666)
+    for _ in range(settings.job_retries + 1):
+        clock.advance(timedelta(hours=1))
+        run_due_jobs(db, settings, "w")
+    with db.session() as session:
+        incident = session.scalars(select(Incident)).one()
+    assert incident.instance_id == instance_id
+    assert "NIET_GEDECLAREERD" in incident.message or "NIET_GEDECLAREERD" in (
+        incident.details or ""
+    )
+
+
+def test_a_boundary_for_a_code_the_topic_never_throws_is_refused(tmp_path: Path) -> None:
+    xml = diagram(TOETS, TOETS_ERROR.replace('errorCode="TE_HOOG"', 'errorCode="BESTAAT_NIET"'))
+    problems = refusal(tmp_path, xml, {"bedrag": 1, "verdubbeld": 1, "code": "x", "melding": "x"})
+    [problem] = [p for p in problems if p.element == "te_hoog"]
+    assert "BESTAAT_NIET" in problem.message and problem.line == line_of(xml, 'id="te_hoog"')

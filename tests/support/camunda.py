@@ -1,7 +1,8 @@
 """Diagrams from elsewhere in tests: the diagram unchanged, with the draft catalogue
 `stroom catalogue init` writes (app/engine/draft.py) completed the way a process owner
-would for a test: one party `behandelaar` who may read and write every field, the example
-values the test names, and the fields every start brings."""
+would for a test: one party `behandelaar` who may read and write every field, every topic
+may read every field and write its outputs, the example values the test names, and the
+fields every start brings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import yaml
 
+import handlers
 from app.engine.draft import draft_catalogue
 from app.engine.errors import DeploymentError
 
@@ -44,6 +46,10 @@ def completed_catalogue(path: Path, fields: dict[str, Any], start: list[str]) ->
     raw["partijen"] = {"behandelaar": {"naam": "Behandelaar"}}
     names = sorted(set(raw.get("velden") or {}) | set(fields))
     raw["velden"] = {name: _field(name, fields.get(name, "x")) for name in names}
+    for topic in raw.get("systemen") or {}:
+        handler = handlers.get(topic)
+        outputs = sorted(handler.outputs) if handler else []
+        raw["systemen"][topic] = {"lezen": sorted(raw["velden"]), "schrijven": outputs}
     raw.pop("start", None)
     if start:
         raw["start"] = {"verplicht": list(start)}
