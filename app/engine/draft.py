@@ -18,7 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 import handlers
-from app.catalogue.parser import PLACEHOLDER
+from app.catalogue import PLACEHOLDER
 from app.engine.dataflow import (
     analyse,
     expression_reads,
