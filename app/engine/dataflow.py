@@ -38,7 +38,7 @@ from app.engine import hooks
 from app.engine.errors import Problem
 from app.engine.functions import all_functions
 from app.engine.sandbox import BUILTINS
-from app.engine.vocabulary import name_anonymous_flows, resolve_links
+from app.engine.vocabulary import prepare
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _NOT_NODES = {
@@ -620,8 +620,7 @@ def analyse(parsed: Any) -> Analysis:
     root = etree.fromstring(
         parsed.xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     )
-    name_anonymous_flows(root)  # the same ids the parser saw
-    resolve_links(root)  # link events: throw continues at catch
+    prepare(root)  # flows without id, links, event-based gateways
     nodes, flows = _graph(root, parsed.key)
     specs: dict[str, Any] = {}
     for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):

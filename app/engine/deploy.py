@@ -35,7 +35,7 @@ from app.engine.parser import StroomParser
 from app.engine.sandbox import check_source
 from app.engine.serializer import spec_to_json
 from app.engine.timer_check import check_timers
-from app.engine.vocabulary import check_vocabulary, name_anonymous_flows, resolve_links
+from app.engine.vocabulary import check_vocabulary, prepare
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -142,8 +142,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
         if structural:
             problems.extend(structural)
             continue
-        name_anonymous_flows(root)
-        resolve_links(root)  # link events: throw continues at catch
+        prepare(root)  # flows without id, links, event-based gateways
         try:
             parser.add_bpmn_xml(etree.ElementTree(root), filename=str(path))
         except ValidationException as exc:

@@ -55,15 +55,14 @@ def draft_catalogue(path: Path, forms_dir: Path) -> str:
     deploy would refuse for its BPMN is refused here with the same problems."""
     from app.engine.deploy import ParsedProcess, _elements, _from_validation, _load_form, read_xml
     from app.engine.parser import StroomParser
-    from app.engine.vocabulary import check_vocabulary, name_anonymous_flows, resolve_links
+    from app.engine.vocabulary import check_vocabulary, prepare
 
     content = path.read_bytes()
     root = read_xml(path, content)
     problems = check_vocabulary(path, root)
     if problems:
         raise DeploymentError(problems)
-    name_anonymous_flows(root)
-    resolve_links(root)
+    prepare(root)  # flows without id, links, event-based gateways
     processes = root.xpath("//bpmn:process[@isExecutable='true']", namespaces={"bpmn": BPMN_NS})
     if len(processes) != 1:
         raise DeploymentError(

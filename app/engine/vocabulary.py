@@ -11,6 +11,7 @@ construct never gets as far as a spec. Messages are Dutch and name what to use i
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,9 +169,9 @@ ELEMENTS: dict[str, Rule] = {
     "exclusiveGateway": runs("kiest de eerste ware voorwaarde, anders de default"),
     "inclusiveGateway": runs("alle ware voorwaarden, anders de default"),
     "parallelGateway": runs("splitsen en samenvoegen"),
-    "eventBasedGateway": refused(
-        "event-gebaseerde gateways zijn onbetrouwbaar in de engine (SpiffWorkflow 3.2); "
-        "gebruik een receive task met grensgebeurtenissen (timer, bericht)"
+    "eventBasedGateway": runs(
+        "de eerste gebeurtenis (bericht, timer) wint; uitgevoerd als een receive task met "
+        "grensgebeurtenissen (SpiffWorkflow's eigen gateway is onbetrouwbaar)"
     ),
     "complexGateway": refused(
         "complexe gateways worden niet ondersteund; gebruik een inclusieve of parallelle gateway"
@@ -538,6 +539,138 @@ def _link_problem(element: etree._Element, name: str) -> str | None:
     return None
 
 
+def _event_targets(gateway: etree._Element) -> list[tuple[etree._Element, etree._Element | None]]:
+    scope = gateway.getparent()
+    ids = {c.get("id"): c for c in scope.iterchildren() if isinstance(c.tag, str)}
+    return [
+        (flow, ids.get(flow.get("targetRef")))
+        for flow in scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow")
+        if flow.get("sourceRef") == gateway.get("id")
+    ]
+
+
+def _event_kind(target: etree._Element | None) -> str | None:
+    """'message' or 'timer' for what may follow an event-based gateway, else None."""
+    if target is None:
+        return None
+    tag = _local(target.tag)[1]
+    if tag == "receiveTask":
+        return "message" if target.get("messageRef") else None
+    if tag != "intermediateCatchEvent":
+        return None
+    kinds = _definitions(target)
+    if kinds == ["messageEventDefinition"]:
+        return "message"
+    if kinds == ["timerEventDefinition"]:
+        return "timer"
+    return None
+
+
+def _event_gateway_problem(gateway: etree._Element) -> str | None:
+    if gateway.get("eventGatewayType", "Exclusive") != "Exclusive" or gateway.get(
+        "instantiate"
+    ) in ("true", "1"):
+        return "alleen een exclusieve event-gebaseerde gateway midden in het proces kan draaien"
+    targets = _event_targets(gateway)
+    if len(targets) < 2:
+        return "een event-gebaseerde gateway heeft minstens twee uitgaande flows nodig"
+    scope = gateway.getparent()
+    flows = list(scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"))
+    boundaries = {b.get("attachedToRef") for b in scope.iterchildren(f"{{{BPMN_NS}}}boundaryEvent")}
+    messages: list[str | None] = []
+    for flow, target in targets:
+        kind = _event_kind(target)
+        if kind is None:
+            return (
+                "na een event-gebaseerde gateway komen alleen berichtvangers, timers of "
+                "receive tasks"
+            )
+        assert target is not None
+        if flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None:
+            return "de flows uit een event-gebaseerde gateway hebben geen voorwaarde"
+        if sum(1 for f in flows if f.get("targetRef") == target.get("id")) != 1:
+            return f"{target.get('id')!r} na de gateway heeft alleen de flow uit de gateway"
+        if target.get("id") in boundaries:
+            return f"{target.get('id')!r} na de gateway heeft geen grensgebeurtenissen"
+        if kind == "message":
+            definition = _child(target, "messageEventDefinition")
+            messages.append(
+                target.get("messageRef") if definition is None else definition.get("messageRef")
+            )
+    if not messages:
+        return (
+            "een event-gebaseerde gateway met alleen timers wordt niet ondersteund; gebruik "
+            "één timer-tussengebeurtenis (de vroegste)"
+        )
+    if len(set(messages)) != len(messages):
+        return "twee takken van de gateway wachten op hetzelfde bericht"
+    return None
+
+
+def rewrite_event_gateways(root: etree._Element) -> None:
+    """An event-based gateway as the pattern the engine runs reliably, in the tree the parser
+    sees (the stored diagram is unchanged): the gateway becomes a receive task waiting for
+    its first message branch, which follows as a plain event; every other branch becomes an
+    interrupting boundary event on it, with its own id, definition and outgoing flows. The
+    first event to come wins and cancels the others, as in Camunda 7."""
+    for gateway in list(root.iter(f"{{{BPMN_NS}}}eventBasedGateway")):
+        targets = _event_targets(gateway)
+        anchor_flow, anchor = next(
+            (f, t) for f, t in targets if _event_kind(t) == "message" and t is not None
+        )
+        receive = etree.Element(f"{{{BPMN_NS}}}receiveTask")
+        for attribute in ("id", "name"):
+            if gateway.get(attribute) is not None:
+                receive.set(attribute, gateway.get(attribute))
+        definition = _child(anchor, "messageEventDefinition")
+        receive.set(
+            "messageRef",
+            anchor.get("messageRef") if definition is None else definition.get("messageRef"),
+        )
+        extension = _child(anchor, "extensionElements")
+        if extension is not None:  # the correlation key waits with the receive task
+            receive.append(deepcopy(extension))
+        receive.sourceline = gateway.sourceline
+        gateway.getparent().replace(gateway, receive)
+        # The anchor stays, as a plain event the token passes.
+        plain = etree.Element(f"{{{BPMN_NS}}}intermediateCatchEvent")
+        for attribute in ("id", "name"):
+            if anchor.get(attribute) is not None:
+                plain.set(attribute, anchor.get(attribute))
+        plain.sourceline = anchor.sourceline
+        anchor.getparent().replace(anchor, plain)
+        for flow, target in targets:
+            if flow is anchor_flow or target is None:
+                continue
+            boundary = etree.Element(f"{{{BPMN_NS}}}boundaryEvent")
+            boundary.set("id", target.get("id"))
+            if target.get("name") is not None:
+                boundary.set("name", target.get("name"))
+            boundary.set("attachedToRef", receive.get("id"))
+            boundary.set("cancelActivity", "true")
+            for child in target:
+                if isinstance(child.tag, str) and _local(child.tag)[1] in (
+                    "extensionElements",
+                    "messageEventDefinition",
+                    "timerEventDefinition",
+                ):
+                    boundary.append(deepcopy(child))
+            if _local(target.tag)[1] == "receiveTask":
+                message = etree.SubElement(boundary, f"{{{BPMN_NS}}}messageEventDefinition")
+                message.set("messageRef", target.get("messageRef"))
+            boundary.sourceline = target.sourceline
+            target.getparent().replace(target, boundary)
+            flow.getparent().remove(flow)
+
+
+def prepare(root: etree._Element) -> None:
+    """The tree the parser and the data-flow analysis see: what Camunda 7 runs and
+    SpiffWorkflow would not, rewritten into what it runs as Camunda does."""
+    name_anonymous_flows(root)
+    resolve_links(root)
+    rewrite_event_gateways(root)
+
+
 def resolve_links(root: etree._Element) -> None:
     """Link events as Camunda 7 runs them, in the tree the parser sees (the stored diagram
     is unchanged): a sequence flow from each link throw to the catch of the same name in
@@ -768,6 +901,8 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             )
     if name == "subProcess" and element.get("triggeredByEvent") in ("true", "1"):
         return None
+    if name == "eventBasedGateway":
+        return _event_gateway_problem(element)
     if name == "callActivity":
         if not element.get("calledElement"):
             return "een call activity zonder calledElement roept niets aan; noem het proces"

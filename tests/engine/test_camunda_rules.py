@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.engine import service
 from app.engine.deploy import parse_files
-from app.engine.errors import DeploymentError
-from app.engine.models import HumanTask, InstanceEvent, ProcessVersion
+from app.engine.errors import DeploymentError, NotFound
+from app.engine.models import HumanTask, InstanceEvent, MessageSubscription, ProcessVersion
 from app.engine.timers import drain_timers
 from tests.support.camunda import write_diagram
 from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
@@ -447,11 +447,17 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "fout-grensgebeurtenis",
     ),
     (
-        "event-based gateway",
-        START + '<bpmn:eventBasedGateway id="welke" />',
+        "event-based gateway with timers only",
+        START + '<bpmn:eventBasedGateway id="welke" />'
+        '<bpmn:intermediateCatchEvent id="t1"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+        "PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+        '<bpmn:intermediateCatchEvent id="t2"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+        "PT2H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+        '<bpmn:sequenceFlow id="g1" sourceRef="welke" targetRef="t1" />'
+        '<bpmn:sequenceFlow id="g2" sourceRef="welke" targetRef="t2" />',
         "welke",
         'id="welke"',
-        "receive task",
+        "alleen timers",
     ),
     (
         "link without catch",
@@ -717,3 +723,70 @@ def test_a_boundary_for_a_code_the_topic_never_throws_is_refused(tmp_path: Path)
     problems = refusal(tmp_path, xml, {"bedrag": 1, "verdubbeld": 1, "code": "x", "melding": "x"})
     [problem] = [p for p in problems if p.element == "te_hoog"]
     assert "BESTAAT_NIET" in problem.message and problem.line == line_of(xml, 'id="te_hoog"')
+
+
+# -- event-based gateway: the first event wins ------------------------------------------------
+
+GATEWAY = """
+    <bpmn:startEvent id="s" />
+    <bpmn:eventBasedGateway id="wachten" />
+    <bpmn:intermediateCatchEvent id="betaald">
+      <bpmn:messageEventDefinition messageRef="m_betaald" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:receiveTask id="bezwaar" messageRef="m_bezwaar" />
+    <bpmn:intermediateCatchEvent id="termijn">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>P5D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:scriptTask id="na_betaling" scriptFormat="python">
+      <bpmn:script>pad = 'betaald'</bpmn:script></bpmn:scriptTask>
+    <bpmn:scriptTask id="na_bezwaar" scriptFormat="python">
+      <bpmn:script>pad = 'bezwaar'</bpmn:script></bpmn:scriptTask>
+    <bpmn:scriptTask id="na_termijn" scriptFormat="python">
+      <bpmn:script>pad = 'termijn'</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="wachten" />
+    <bpmn:sequenceFlow id="f1" sourceRef="wachten" targetRef="betaald" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wachten" targetRef="bezwaar" />
+    <bpmn:sequenceFlow id="f3" sourceRef="wachten" targetRef="termijn" />
+    <bpmn:sequenceFlow id="f4" sourceRef="betaald" targetRef="na_betaling" />
+    <bpmn:sequenceFlow id="f5" sourceRef="bezwaar" targetRef="na_bezwaar" />
+    <bpmn:sequenceFlow id="f6" sourceRef="termijn" targetRef="na_termijn" />"""
+GATEWAY_MESSAGES = (
+    '\n  <bpmn:message id="m_betaald" name="betaald" />'
+    '\n  <bpmn:message id="m_bezwaar" name="bezwaar" />'
+)
+
+
+@pytest.mark.parametrize(
+    ("event", "path"),
+    [("betaald", "betaald"), ("bezwaar", "bezwaar"), ("timer", "termijn")],
+)
+def test_an_event_based_gateway_takes_the_first_event(
+    db, clock, tmp_path: Path, event: str, path: str
+) -> None:
+    clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    xml = diagram(GATEWAY, GATEWAY_MESSAGES)
+    deploy_paths(db, write_diagram(tmp_path, "regels", xml, {"pad": "x", "bedrag": 1}, []))
+    instance_id = start(db, "regels", "R-1", {})
+    with db.session() as session:
+        waits = sorted(
+            session.scalars(
+                select(MessageSubscription.message_name).where(
+                    MessageSubscription.instance_id == instance_id
+                )
+            ).all()
+        )
+    assert waits == ["betaald", "bezwaar"]  # and a timer, all at once
+    if event == "timer":
+        clock.advance(timedelta(days=5, minutes=1))
+        assert drain_timers(db, 10) == 1
+    else:
+        with db.transaction() as session:
+            service.deliver_message(session, event, "R-1", {})
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["pad"] == path
+    # The others were withdrawn with it.
+    for other in {"betaald", "bezwaar"} - {event}:
+        with pytest.raises(NotFound), db.transaction() as session:
+            service.deliver_message(session, other, "R-1", {})
+    clock.advance(timedelta(days=10))
+    assert drain_timers(db, 10) == 0

@@ -176,6 +176,15 @@ PLACES["linkEventDefinition"] = (
     '</bpmn:intermediateThrowEvent><bpmn:intermediateCatchEvent id="y">'
     '<bpmn:linkEventDefinition name="L" /></bpmn:intermediateCatchEvent>',
 )
+PLACES["eventBasedGateway"] = (
+    "body",
+    '<bpmn:eventBasedGateway id="x" /><bpmn:intermediateCatchEvent id="a">'
+    '<bpmn:messageEventDefinition messageRef="m" /></bpmn:intermediateCatchEvent>'
+    '<bpmn:intermediateCatchEvent id="b"><bpmn:timerEventDefinition><bpmn:timeDuration>P1D'
+    "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    '<bpmn:sequenceFlow id="g1" sourceRef="x" targetRef="a" />'
+    '<bpmn:sequenceFlow id="g2" sourceRef="x" targetRef="b" />',
+)
 PLACES["condition"] = (
     "body",
     '<bpmn:intermediateCatchEvent id="x"><bpmn:conditionalEventDefinition><bpmn:condition>'
