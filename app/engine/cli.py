@@ -223,13 +223,22 @@ def catalogue() -> None:
 @click.argument("diagram", type=click.Path(exists=True, dir_okay=False))
 @click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="Map met formulieren.")
 @click.option("--force", is_flag=True, help="Overschrijf een bestaande catalogus.")
+@click.option(
+    "--met",
+    "others",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Diagram van een proces dat dit proces aanroept (call activity).",
+)
 @pass_env
 @handle_errors
-def catalogue_init(env: Env, diagram: str, forms_dir: str | None, force: bool) -> None:
+def catalogue_init(
+    env: Env, diagram: str, forms_dir: str | None, force: bool, others: tuple[str, ...]
+) -> None:
     """Maak een concept-catalogus naast het diagram: elke variabele die het leest of schrijft,
     elke taak zonder partij; de eigenaar vult de rest in (deploy weigert hem tot dan)."""
     from app.engine.draft import draft_to_file
 
     forms = Path(forms_dir) if forms_dir else env.settings.forms_dir
-    target = draft_to_file(Path(diagram), forms, force)
+    target = draft_to_file(Path(diagram), forms, force, [Path(o) for o in others])
     click.echo(f"concept geschreven: {target}")

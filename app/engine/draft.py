@@ -13,6 +13,7 @@ before it is completed, and nobody may read a field until the owner says who may
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
@@ -50,9 +51,10 @@ FLOW_NODES = {
 }
 
 
-def draft_catalogue(path: Path, forms_dir: Path) -> str:
+def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) -> str:
     """The draft catalogue (YAML text) of the one executable process in `path`; a diagram
-    deploy would refuse for its BPMN is refused here with the same problems."""
+    deploy would refuse for its BPMN is refused here with the same problems. `others` are
+    the diagrams of the processes it calls (deployed with it)."""
     from app.engine.deploy import ParsedProcess, _elements, _from_validation, _load_form, read_xml
     from app.engine.parser import StroomParser
     from app.engine.vocabulary import check_vocabulary, prepare
@@ -72,6 +74,10 @@ def draft_catalogue(path: Path, forms_dir: Path) -> str:
     parser = StroomParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=str(path))
+        for other in others:
+            other_root = read_xml(other, other.read_bytes())
+            prepare(other_root)
+            parser.add_bpmn_xml(etree.ElementTree(other_root), filename=str(other))
         spec = parser.get_spec(process.get("id"))
         subs = parser.get_subprocess_specs(process.get("id"))
     except Exception as exc:  # noqa: BLE001 - reported as deploy would
@@ -176,7 +182,9 @@ def _yaml(
     return "\n".join(lines) + "\n"
 
 
-def draft_to_file(path: Path, forms_dir: Path, force: bool = False) -> Path:
+def draft_to_file(
+    path: Path, forms_dir: Path, force: bool = False, others: Sequence[Path] = ()
+) -> Path:
     from app.catalogue import catalogue_path
 
     target = catalogue_path(path)
@@ -184,5 +192,5 @@ def draft_to_file(path: Path, forms_dir: Path, force: bool = False) -> Path:
         raise DeploymentError(
             [Problem(str(target), None, None, "bestaat al; gebruik --force om te overschrijven")]
         )
-    target.write_text(draft_catalogue(path, forms_dir), encoding="utf-8")
+    target.write_text(draft_catalogue(path, forms_dir, others), encoding="utf-8")
     return target

@@ -6,6 +6,7 @@ fails here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,12 @@ RUNS = [c for c in CASES if "refused" not in c]
 REFUSED = [c for c in CASES if "refused" in c]
 
 
-def _copy(case: dict[str, Any], directory: Path) -> Path:
+def _copy(case: dict[str, Any], directory: Path, others: Sequence[Path] = ()) -> Path:
     source = HERE / "diagrams" / case["file"]
     name = case["file"].removesuffix(".bpmn").replace(".", "_")
     data = case.get("start") or {}
     fields = {**data, **(case.get("fields") or {})}
-    path = write_diagram(directory, name, source.read_bytes(), fields, sorted(data))
+    path = write_diagram(directory, name, source.read_bytes(), fields, sorted(data), others)
     assert path.read_bytes() == source.read_bytes()  # unchanged
     return path
 
@@ -39,6 +40,8 @@ def _copy(case: dict[str, Any], directory: Path) -> Path:
 def test_the_collection_is_what_the_readme_says() -> None:
     files = sorted(p.name for p in (HERE / "diagrams").glob("*.bpmn"))
     assert files == sorted(c["file"] for c in CASES)
+    for case in CASES:
+        assert set(case.get("with") or []) <= set(files), case["file"]
     readme = (HERE / "README.md").read_text()
     for case in CASES:
         assert case["source"] in readme, case["file"]
@@ -60,8 +63,9 @@ def test_refused_with_a_reason(case: dict[str, Any], tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", RUNS, ids=[c["file"] for c in RUNS])
 def test_runs_as_camunda_runs_it(case: dict[str, Any], db, clock, tmp_path: Path) -> None:
     clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-    path = _copy(case, tmp_path)
-    deploy_paths(db, path)
+    others = [_copy({"file": name}, tmp_path) for name in case.get("with") or []]
+    path = _copy(case, tmp_path, others)
+    deploy_paths(db, path, *others)  # processes calling each other across files
     instance_id = start(db, case["process"], "C-1", case.get("start") or {})
     for step in case.get("steps") or []:
         if "open" in step:

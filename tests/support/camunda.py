@@ -6,6 +6,7 @@ fields every start brings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,10 @@ def _field(name: str, example: Any) -> dict[str, Any]:
     }
 
 
-def completed_catalogue(path: Path, fields: dict[str, Any], start: list[str]) -> str:
-    raw = yaml.safe_load(draft_catalogue(path, FIXTURES))
+def completed_catalogue(
+    path: Path, fields: dict[str, Any], start: list[str], others: Sequence[Path] = ()
+) -> str:
+    raw = yaml.safe_load(draft_catalogue(path, FIXTURES, others))
     raw["verwerkingsactiviteit"] = "conformiteit"
     raw["partijen"] = {"behandelaar": {"naam": "Behandelaar"}}
     names = sorted(set(raw.get("velden") or {}) | set(fields))
@@ -62,15 +65,17 @@ def write_diagram(
     xml: str | bytes,
     fields: dict[str, Any] | None = None,
     start: list[str] | None = None,
+    others: Sequence[Path] = (),
 ) -> Path:
-    """The diagram (unchanged) and its completed draft catalogue, side by side."""
+    """The diagram (unchanged) and its completed draft catalogue, side by side; `others` are
+    diagrams of processes it calls."""
     path = directory / f"{name}.bpmn"
     if isinstance(xml, bytes):
         path.write_bytes(xml)
     else:
         path.write_text(xml)
     try:
-        catalogue = completed_catalogue(path, fields or {}, start or [])
+        catalogue = completed_catalogue(path, fields or {}, start or [], others)
     except DeploymentError:
         return path  # deploy says what is wrong with the diagram
     path.with_name(f"{name}.catalogus.yaml").write_text(catalogue)
