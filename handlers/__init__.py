@@ -9,7 +9,11 @@ input the handler does not declare.
     def huishouden(inputs: dict, ctx: HandlerContext) -> dict: ...
 
 Raise `HandlerError` for an expected failure (its message becomes the incident text);
-any other exception is treated the same way, with its type in the message.
+any other exception is treated the same way, with its type in the message. Raise
+`BpmnError(code, message)` for a business outcome the diagram models (the external-task
+pattern's "BPMN error"): it is not retried, and the error boundary event on the service task
+whose errorCode matches catches it. A handler declares the codes it may throw (`errors=`);
+deploy refuses an error boundary that waits for a code the topic never throws.
 """
 
 from __future__ import annotations
@@ -44,10 +48,21 @@ class Handler:
     outputs: dict[str, Param] = field(default_factory=dict)
     description: str = ""
     module: str = ""
+    errors: dict[str, str] = field(default_factory=dict)  # BPMN error code -> meaning
 
 
 class HandlerError(Exception):
     """An expected failure of an external system; retried, then an incident."""
+
+
+class BpmnError(Exception):
+    """A business outcome for the diagram: caught by the service task's error boundary event
+    with this errorCode; never retried."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
 
 
 _HANDLERS: dict[str, Handler] = {}
@@ -60,6 +75,7 @@ def handler(
     inputs: dict[str, Param] | None = None,
     outputs: dict[str, Param] | None = None,
     description: str = "",
+    errors: dict[str, str] | None = None,
 ) -> Callable:
     def decorator(func: Callable) -> Callable:
         if topic in _HANDLERS and _HANDLERS[topic].func is not func:
@@ -72,6 +88,7 @@ def handler(
             dict(outputs or {}),
             description or (func.__doc__ or "").strip().split("\n")[0],
             func.__module__,
+            dict(errors or {}),
         )
         return func
 

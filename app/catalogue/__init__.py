@@ -4,10 +4,18 @@ and the domains: it imports only the foundations (clock, text rules)."""
 
 from app.catalogue.model import Access, Catalogue, Field
 from app.catalogue.names import group_key, names_in
-from app.catalogue.parser import CatalogueError, catalogue_path, from_json, load, parse
+from app.catalogue.parser import (
+    PLACEHOLDER,
+    CatalogueError,
+    catalogue_path,
+    from_json,
+    load,
+    parse,
+)
 from app.catalogue.values import FieldProblem, check_values, clean
 
 __all__ = [
+    "PLACEHOLDER",
     "Access",
     "Catalogue",
     "CatalogueError",

@@ -121,6 +121,8 @@ class Catalogue:
     # (`geschiedenis: {bewaartermijn: P7Y}`); without it, the history goes when the last field
     # of the case does.
     history_retention: str | None = None
+    # User tasks whose party the diagram does not name: {element id: party}.
+    tasks: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

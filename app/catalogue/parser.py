@@ -37,6 +37,8 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
     berichten:                     # messages that bring case data: the fields they must bring
       ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}
     start: {verplicht: [bedrag]}   # without a `melding`: what every start must bring
+    taken: {nakijken: wijkteam}    # the party of a user task the diagram gives none
+                                   # (no partij property, candidate group or lane)
 
 A field may also have `min`/`max` (numbers; else the type's range, see values.py) and a
 `standaard`: the value an instance starts with, so a diagram may read an optional field.
@@ -51,6 +53,24 @@ from app import yaml_safe
 from app.catalogue.durations import is_duration
 from app.catalogue.fields import parse_fields
 from app.catalogue.model import Catalogue
+
+# What `stroom catalogue init` writes where only the process owner can answer; a catalogue
+# that still holds it is refused, so a draft never deploys half done.
+PLACEHOLDER = "IN TE VULLEN"
+
+
+def _placeholders(value: Any, where: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [where or "(catalogus)"] if value.strip() == PLACEHOLDER else []
+    if isinstance(value, dict):
+        return [
+            p
+            for k, v in value.items()
+            for p in _placeholders(v, f"{where}.{k}" if where else str(k))
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _placeholders(v, f"{where}[{i}]")]
+    return []
 
 
 class CatalogueError(ValueError):
@@ -83,6 +103,9 @@ def parse(raw: Any, file: str) -> Catalogue:
     ]
     if problems:
         raise CatalogueError(file, problems)
+    todo = _placeholders(raw)
+    if todo:
+        raise CatalogueError(file, [f"{where}: nog {PLACEHOLDER!r}; vul het in" for where in todo])
     parties = _parties(raw["partijen"], problems)
     phases = _phases(raw["fasen"], problems)
     consents = {str(k): str(v) for k, v in (raw.get("toestemmingen") or {}).items()}
@@ -101,6 +124,7 @@ def parse(raw: Any, file: str) -> Catalogue:
         messages=_messages(raw.get("berichten"), fields, problems),
         start=_start(raw.get("start"), fields, problems),
         history_retention=_history(raw.get("geschiedenis"), problems),
+        tasks=_tasks(raw.get("taken"), parties, problems),
         raw=raw,
     )
     if problems:
@@ -215,6 +239,20 @@ def _start(raw: Any, fields: dict[str, Any], problems: list[str]) -> list[str]:
         if name not in fields:
             problems.append(f"start: onbekend veld {name!r}")
     return [str(n) for n in names]
+
+
+def _tasks(raw: Any, parties: dict[str, Any], problems: list[str]) -> dict[str, str]:
+    """taken: {user task id: party}: who does a task the diagram names no party for (a
+    diagram from elsewhere, drawn without lanes or groups)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append("'taken' moet een object {taak-id: partij} zijn")
+        return {}
+    for element, party in raw.items():
+        if str(party) not in parties:
+            problems.append(f"taken: taak {element!r} noemt onbekende partij {party!r}")
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def from_json(data: dict[str, Any]) -> Catalogue:

@@ -66,7 +66,4 @@ def run_pending_jobs(
             return
         for claim in claims:
             outputs, error = jobs.execute(claim, settings)
-            if error is None and outputs is not None:
-                jobs.complete_job(db, claim, outputs, worker)
-            else:
-                jobs.fail_job(db, claim, error or "", worker, settings)
+            jobs.finish(db, claim, outputs, error, worker, settings)

@@ -12,7 +12,7 @@ from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSch
 
 
 def register(main: click.Group) -> None:
-    for command in (deploy, start, instances, incidents, message, worker):
+    for command in (deploy, start, instances, incidents, message, worker, catalogue):
         main.add_command(command)
 
 
@@ -212,3 +212,33 @@ def worker(env: Env, once: bool, topics: tuple[str, ...]) -> None:
             )
     except SchedulerBusy as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def catalogue() -> None:
+    """Gegevenscatalogi van diagrammen."""
+
+
+@catalogue.command("init")
+@click.argument("diagram", type=click.Path(exists=True, dir_okay=False))
+@click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="Map met formulieren.")
+@click.option("--force", is_flag=True, help="Overschrijf een bestaande catalogus.")
+@click.option(
+    "--met",
+    "others",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Diagram van een proces dat dit proces aanroept (call activity).",
+)
+@pass_env
+@handle_errors
+def catalogue_init(
+    env: Env, diagram: str, forms_dir: str | None, force: bool, others: tuple[str, ...]
+) -> None:
+    """Maak een concept-catalogus naast het diagram: elke variabele die het leest of schrijft,
+    elke taak zonder partij; de eigenaar vult de rest in (deploy weigert hem tot dan)."""
+    from app.engine.draft import draft_to_file
+
+    forms = Path(forms_dir) if forms_dir else env.settings.forms_dir
+    target = draft_to_file(Path(diagram), forms, force, [Path(o) for o in others])
+    click.echo(f"concept geschreven: {target}")

@@ -38,6 +38,7 @@ from app.engine import hooks
 from app.engine.errors import Problem
 from app.engine.functions import all_functions
 from app.engine.sandbox import BUILTINS
+from app.engine.vocabulary import prepare
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _NOT_NODES = {
@@ -393,6 +394,9 @@ def _element(
     for default in _form_defaults(form):
         add(default, "standaardwaarde in formulier", result.reads)
     result.writes |= _form_required(form)
+    for key in ("error_code_variable", "error_message_variable"):
+        if ext.get(key):
+            result.writes.add(ext[key])
     if ext.get("topic"):
         result.writes |= _handler_writes(ext)
     elif ext.get("outputs"):
@@ -515,14 +519,17 @@ def _fixed_point(
 
 
 def _main_ends(nodes: dict[str, _Node]) -> dict[str, list[str]]:
-    """Per sub-process, the end events its main token can end at: reached from its start
+    """Per sub-process, the ends (end events, or nodes without outgoing flow) its main token
+    can end at: reached from its start
     along flows and interrupting boundary events. A branch that a non-interrupting boundary
     event starts runs beside the main path; the sub-process leaves once both ended, so what
     it leaves with is decided by the main path's ends."""
     following: dict[str, list[str]] = {}
+    has_flow_out: set[str] = set()
     for node in nodes.values():
         for source in node.incoming:
             following.setdefault(source, []).append(node.id)
+            has_flow_out.add(source)
         if node.attached_to is not None and node.interrupting:
             following.setdefault(node.attached_to, []).append(node.id)
     ends: dict[str, list[str]] = {}
@@ -535,7 +542,8 @@ def _main_ends(nodes: dict[str, _Node]) -> dict[str, list[str]]:
         seen = set(todo)
         while todo:
             current = todo.pop()
-            if nodes[current].tag == "endEvent":
+            # An end event, or any node without outgoing flow (BPMN's implicit end).
+            if nodes[current].tag == "endEvent" or current not in has_flow_out:
                 ends.setdefault(scope, []).append(current)
             for successor in following.get(current, []):
                 if successor not in seen and nodes[successor].scope == scope:
@@ -612,6 +620,7 @@ def analyse(parsed: Any) -> Analysis:
     root = etree.fromstring(
         parsed.xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     )
+    prepare(root)  # flows without id, links, event-based gateways
     nodes, flows = _graph(root, parsed.key)
     specs: dict[str, Any] = {}
     for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):

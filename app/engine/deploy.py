@@ -35,8 +35,10 @@ from app.engine.parser import StroomParser
 from app.engine.sandbox import check_source
 from app.engine.serializer import spec_to_json
 from app.engine.timer_check import check_timers
+from app.engine.vocabulary import check_vocabulary, prepare
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS}
 # Ids SpiffWorkflow uses for its own task specs: a diagram element with one of these ids is
 # silently disconnected (design.md), so refuse them.
@@ -132,10 +134,15 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
         except DeploymentError as exc:
             problems.extend(exc.problems)
             continue
-        structural = _structural_problems(path, root) or _chain_problems(path, root)
+        structural = (
+            check_vocabulary(path, root)
+            or _structural_problems(path, root)
+            or _chain_problems(path, root)
+        )
         if structural:
             problems.extend(structural)
             continue
+        prepare(root)  # flows without id, links, event-based gateways
         try:
             parser.add_bpmn_xml(etree.ElementTree(root), filename=str(path))
         except ValidationException as exc:
@@ -179,6 +186,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
                 elements=_elements(root, process),
             )
             problems.extend(_check_process(parsed, root, forms_dir))
+            problems.extend(_handler_error_problems(path, process))
             problems.extend(check_timers(parsed))
             problems.extend(check_data_flow(parsed))  # no read before a write on any path
             # The domains' checks (app.engine.hooks.deploy_checks): the catalogue's rules, ...
@@ -316,9 +324,6 @@ def _structural_problems(path: Path, root: etree._Element) -> list[Problem]:
                     f"id {element_id!r} is gereserveerd door de engine; kies een andere id",
                 )
             )
-        problem = _unsupported_event_subprocess(element)
-        if problem:
-            problems.append(Problem(str(path), element_id, element.sourceline, problem))
     return problems
 
 
@@ -421,27 +426,6 @@ def _longest_chain(scope: etree._Element) -> tuple[int, list[etree._Element]]:
         chain.append(nodes[current])
         current = following.get(current)
     return longest[start], chain
-
-
-def _unsupported_event_subprocess(element: etree._Element) -> str | None:
-    """An event sub-process started from outside (message, signal) would deploy and then
-    never start: SpiffWorkflow 3.2 creates it only when the event is already being caught, so
-    no subscription exists to deliver it, and an interrupting one does not stop the main flow.
-    Refused until the engine supports it; a boundary event on a sub-process does the job."""
-    if element.tag != f"{{{BPMN_NS}}}startEvent":
-        return None
-    parent = element.getparent()
-    if parent is None or parent.tag != f"{{{BPMN_NS}}}subProcess":
-        return None
-    if parent.get("triggeredByEvent") not in ("true", "1"):
-        return None
-    for kind, name in (("message", "bericht"), ("signal", "signaal")):
-        if element.find(f"{{{BPMN_NS}}}{kind}EventDefinition") is not None:
-            return (
-                f"een event-subproces dat start op een {name} wordt niet ondersteund; "
-                "gebruik een grensgebeurtenis (boundary event) op een subproces"
-            )
-    return None
 
 
 def _from_validation(path: Path, root: etree._Element, exc: ValidationException) -> Problem:
@@ -584,6 +568,37 @@ def _check_process(parsed: ParsedProcess, root: etree._Element, forms_dir: Path)
                 else:
                     parsed.forms[ext["form"]] = form
             problems.extend(_topic_problems(path, bpmn_id, line, spec, ext))
+    return problems
+
+
+def _handler_error_problems(path: Path, process: etree._Element) -> list[Problem]:
+    """An error boundary event on an external service task fires when the topic's handler
+    throws a BpmnError with its code: a code the handler does not declare never comes."""
+    problems: list[Problem] = []
+    root = process.getroottree().getroot()
+    errors = {e.get("id"): e.get("errorCode") for e in root.iter(f"{{{BPMN_NS}}}error")}
+    for boundary in process.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        definition = boundary.find(f"{{{BPMN_NS}}}errorEventDefinition")
+        host = root.xpath("//*[@id=$id]", id=boundary.get("attachedToRef"))
+        if definition is None or not host or host[0].get(f"{{{CAMUNDA}}}type") != "external":
+            continue
+        topic = host[0].get(f"{{{CAMUNDA}}}topic")
+        known = handlers.get(topic or "")
+        if known is None:
+            continue  # the service task's own check names the unknown topic
+        code = errors.get(definition.get("errorRef"))
+        declared = sorted(known.errors)
+        if (code is None and not declared) or (code is not None and code not in known.errors):
+            what = f"BPMN-fout {code!r}" if code else "BPMN-fouten"
+            problems.append(
+                Problem(
+                    str(path),
+                    boundary.get("id"),
+                    boundary.sourceline,
+                    f"topic {topic!r} gooit geen {what} (wel: {', '.join(declared) or 'geen'}); "
+                    "deze grensgebeurtenis zou nooit vuren",
+                )
+            )
     return problems
 
 

@@ -2,8 +2,11 @@
 
 Camunda Modeler writes literals (`P5D`, `2026-03-01T09:00:00+01:00`, `sociaal-wijkteam`) and
 JUEL-style `${...}` expressions. We execute Python, so: `${expr}` means the Python expression
-`expr`; an ISO-8601 literal in a timer stays a literal; anything else in an expression field is
-Python already.
+`expr`, with the JUEL subset Camunda diagrams use translated (`&&`, `||`, `!`, `null`, `true`,
+`false`, `empty x`, `eq ne lt gt le ge div mod`); text with `${...}` inside
+(`kermit_${loopCounter}`) is string concatenation, a null part giving the empty string, as in
+JUEL. An ISO-8601 literal in a timer stays a literal; anything else in an expression field is
+Python already. The translation is what deploy checks and what runs.
 """
 
 from __future__ import annotations
@@ -20,10 +23,157 @@ _ISO_DATETIME = re.compile(
 _ISO_CYCLE = re.compile(r"^R\d*/")
 
 
+_JUEL_WORDS = {
+    "null": "None",
+    "true": "True",
+    "false": "False",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+    "div": "/",
+    "mod": "%",
+}
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index after the string literal starting at `start`."""
+    quote, index = text[start], start + 1
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == quote:
+            return index + 1
+        index += 1
+    return len(text)
+
+
+def _operand_end(text: str, start: int) -> int:
+    """The end of the unary operand at `start`: a name or a parenthesised group, followed by
+    any `.name`, `[...]` or `(...)`."""
+    index = start
+    while index < len(text) and text[index] == " ":
+        index += 1
+    if index < len(text) and text[index] in "([":
+        index = _group_end(text, index)
+    else:
+        while index < len(text) and (text[index].isalnum() or text[index] == "_"):
+            index += 1
+    while index < len(text):
+        if text[index] == "." and index + 1 < len(text) and text[index + 1].isidentifier():
+            index += 1
+            while index < len(text) and (text[index].isalnum() or text[index] == "_"):
+                index += 1
+        elif text[index] in "([":
+            index = _group_end(text, index)
+        else:
+            break
+    return index
+
+
+def _group_end(text: str, start: int) -> int:
+    depth, index = 0, start
+    while index < len(text):
+        char = text[index]
+        if char in "'\"":
+            index = _string_end(text, index)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return len(text)
+
+
+def juel_to_python(expr: str) -> str:
+    """The JUEL subset of Camunda diagrams as Python; Python passes through unchanged."""
+    out: list[str] = []
+    index = 0
+    while index < len(expr):
+        char = expr[index]
+        if char in "'\"":
+            end = _string_end(expr, index)
+            out.append(expr[index:end])
+            index = end
+        elif expr.startswith("&&", index):
+            out.append(" and ")
+            index += 2
+        elif expr.startswith("||", index):
+            out.append(" or ")
+            index += 2
+        elif char == "!" and not expr.startswith("!=", index):
+            out.append(" not ")
+            index += 1
+        elif char.isalpha() or char == "_":
+            end = index
+            while end < len(expr) and (expr[end].isalnum() or expr[end] == "_"):
+                end += 1
+            word = expr[index:end]
+            attribute = index > 0 and expr[index - 1] == "."
+            if not attribute and word == "empty":
+                operand_end = _operand_end(expr, end)
+                operand = juel_to_python(expr[end:operand_end].strip())
+                out.append(f"(({operand}) in (None, '', [], {{}}))")
+                index = operand_end
+                continue
+            out.append(_JUEL_WORDS.get(word, word) if not attribute else word)
+            index = end
+        else:
+            out.append(char)
+            index += 1
+    return re.sub(r"  +", " ", "".join(out)).strip()
+
+
 def unwrap(text: str) -> str | None:
-    """`${expr}` -> `expr`; anything else -> None."""
+    """`${expr}` -> `expr` (JUEL subset translated); anything else -> None."""
     match = _WRAPPED.match(text or "")
-    return match.group(1).strip() if match else None
+    if not match or _parts(text.strip()) is None or len(_parts(text.strip()) or []) != 1:
+        return None
+    return juel_to_python(match.group(1).strip())
+
+
+def _parts(text: str) -> list[tuple[bool, str]] | None:
+    """Text split into literal and `${...}` parts; None when there is no `${`."""
+    if "${" not in text and "#{" not in text:
+        return None
+    parts: list[tuple[bool, str]] = []
+    index, literal = 0, ""
+    while index < len(text):
+        if text[index] in "$#" and text.startswith("{", index + 1):
+            end = _group_end(text, index + 1)
+            if literal:
+                parts.append((False, literal))
+                literal = ""
+            parts.append((True, text[index + 2 : end - 1]))
+            index = end
+        else:
+            literal += text[index]
+            index += 1
+    if literal:
+        parts.append((False, literal))
+    return parts
+
+
+def composite(text: str) -> str | None:
+    """`kermit_${x}` -> a Python expression concatenating the parts as strings (a null part
+    is the empty string, as in JUEL); None when the text has no `${...}`."""
+    parts = _parts(text)
+    if parts is None:
+        return None
+    pieces = []
+    for is_expression, value in parts:
+        if is_expression:
+            inner = juel_to_python(value.strip())
+            pieces.append(f"('' if ({inner}) is None else str({inner}))")
+        else:
+            pieces.append(repr(value))
+    return " + ".join(pieces)
 
 
 def is_iso_literal(text: str) -> bool:
@@ -39,7 +189,7 @@ def timer_expression(text: str) -> str:
         return inner
     if is_iso_literal(value):
         return repr(value)
-    return value
+    return composite(value) or value
 
 
 def value_expression(text: str | None) -> str | None:
@@ -47,7 +197,9 @@ def value_expression(text: str | None) -> str | None:
     if text is None:
         return None
     inner = unwrap(text)
-    return inner if inner is not None else repr(text)
+    if inner is not None:
+        return inner
+    return composite(text) or repr(text)
 
 
 def plain_expression(text: str | None) -> str | None:
@@ -60,4 +212,4 @@ def plain_expression(text: str | None) -> str | None:
     value = text.strip()
     if _ISO_DATETIME.match(value):
         return repr(value)
-    return value
+    return composite(value) or value

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -88,8 +90,19 @@ def claim_jobs(
         return claims
 
 
-def execute(claim: JobClaim, settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
-    """Run the handler; (outputs, None) on success, (None, error text) on failure."""
+@dataclass(frozen=True)
+class ThrownError:
+    """A handler's BPMN error (handlers.BpmnError) for the diagram to catch."""
+
+    code: str
+    message: str
+
+
+def execute(
+    claim: JobClaim, settings: Settings
+) -> tuple[dict[str, Any] | None, str | ThrownError | None]:
+    """Run the handler; (outputs, None) on success, (None, error text) on failure, (None,
+    ThrownError) for a BPMN error the handler declares."""
     handler = handlers.get(claim.topic)
     if handler is None:
         return None, f"geen handler voor topic {claim.topic!r}"
@@ -108,6 +121,13 @@ def execute(claim: JobClaim, settings: Settings) -> tuple[dict[str, Any] | None,
             check_data_value(key, value)
         json.dumps(result, default=str)
         return result, None
+    except handlers.BpmnError as exc:
+        if exc.code not in handler.errors:
+            return None, (
+                f"handler gooide BPMN-fout {exc.code!r}, die topic {claim.topic!r} niet "
+                f"declareert (wel: {', '.join(sorted(handler.errors)) or 'geen'})"
+            )
+        return None, ThrownError(exc.code, exc.message)
     except handlers.HandlerError as exc:
         return None, str(exc)
     except SandboxError as exc:
@@ -165,6 +185,79 @@ def complete_job(db: Database, claim: JobClaim, outputs: dict[str, Any], worker_
         execution.run_engine()
         execution.save()
         return True
+
+
+def throw_job_error(db: Database, claim: JobClaim, thrown: ThrownError, worker_id: str) -> str:
+    """The handler's BPMN error, caught by the service task's error boundary event with that
+    code (or without a code); 'caught', 'incident' when no boundary waits for it, 'lost'."""
+    with db.transaction() as session:
+        execution = Execution.open(session, claim.instance_id, f"worker:{worker_id}")
+        job = _locked_job(session, claim, worker_id)
+        if job is None:
+            return "lost"
+        task = execution.task(job.spiff_task_id)
+        if not task.has_state(TaskState.STARTED):
+            job.status = JobStatus.CANCELLED.value
+            return "lost"
+        catcher = _error_boundary(task, thrown.code)
+        execution.record(
+            "job_bpmn_error",
+            job.element_id,
+            job.spiff_task_id,
+            {"job": job.id, "code": thrown.code, "message": thrown.message[:500]},
+        )
+        if catcher is None:
+            job.status = JobStatus.INCIDENT.value
+            job.last_error = f"BPMN-fout {thrown.code}: {thrown.message}"
+            execution.raise_incident(
+                "job",
+                f"{job.topic}: BPMN-fout {thrown.code!r} en geen grensgebeurtenis die hem vangt",
+                task=task,
+                job_id=job.id,
+            )
+            execution.save()
+            return "incident"
+        event = BpmnEvent(
+            ErrorEventDefinition(thrown.code, code=thrown.code), payload={}, target=task.workflow
+        )
+        event.stroom_message = thrown.message  # type: ignore[attr-defined]
+        catcher.task_spec.catch(catcher, event)
+        catcher.task_spec._update(catcher)
+        execution.run_engine()
+        execution.save()
+        return "caught"
+
+
+def _error_boundary(task: Any, code: str) -> Any:
+    """The waiting error boundary event of `task` that catches `code`: one with that code
+    before one without a code, as Camunda 7 chooses."""
+    split = task.parent
+    candidates = [
+        t
+        for t in (split.children if split is not None else [])
+        if t is not task
+        and t.has_state(TaskState.WAITING)
+        and isinstance(getattr(t.task_spec, "event_definition", None), ErrorEventDefinition)
+        and t.task_spec.event_definition.code in (None, code)
+    ]
+    candidates.sort(key=lambda t: t.task_spec.event_definition.code is None)
+    return candidates[0] if candidates else None
+
+
+def finish(
+    db: Database,
+    claim: JobClaim,
+    outputs: dict[str, Any] | None,
+    error: str | ThrownError | None,
+    worker_id: str,
+    settings: Settings,
+) -> str:
+    """What a handler's result does: completes the job, throws its BPMN error, or fails."""
+    if isinstance(error, ThrownError):
+        return throw_job_error(db, claim, error, worker_id)
+    if error is None and outputs is not None:
+        return "completed" if complete_job(db, claim, outputs, worker_id) else "lost"
+    return fail_job(db, claim, error or "", worker_id, settings)
 
 
 def fail_job(db: Database, claim: JobClaim, error: str, worker_id: str, settings: Settings) -> str:
@@ -236,9 +329,5 @@ def run_due_jobs(
     claims = claim_jobs(db, worker_id, settings, limit or settings.batch_size, topics)
     for claim in claims:
         outputs, error = execute(claim, settings)
-        if error is None:
-            assert outputs is not None
-            complete_job(db, claim, outputs, worker_id)
-        else:
-            fail_job(db, claim, error, worker_id, settings)
+        finish(db, claim, outputs, error, worker_id, settings)
     return len(claims)

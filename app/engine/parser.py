@@ -13,20 +13,26 @@ are needed:
         "topic": "name",                     # camunda:type="external" service tasks
         "inputs": [[name, expr], ...], "outputs": [[name, expr], ...],
         "correlation_key": "expr",           # message catch events and receive tasks
+        "error_code_variable": "name", "error_message_variable": "name",  # error boundaries
+        "error_messages": {code: message},   # with them: camunda:errorMessage per error code
     }
 """
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
-from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import first, full_tag
 from SpiffWorkflow.bpmn.specs.defaults import (
     ExclusiveGateway,
     InclusiveGateway,
+    NoneTask,
+    ParallelGateway,
     ReceiveTask,
     ServiceTask,
 )
@@ -53,17 +59,46 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 
 from app.catalogue.names import group_key
+from app.engine import spiff_fixes  # noqa: F401 - Camunda 7 semantics where Spiff differs
 from app.engine.expressions import plain_expression, timer_expression, value_expression
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_KEY_PREFIXES = ("camunda-forms:deployment:", "camunda-forms:app:", "embedded:app:forms/")
 
 
+class PassThroughTask(NoneTask):
+    """`bpmn:task` and `bpmn:manualTask` as Camunda 7 runs them: the token passes straight
+    through; nobody is asked to do anything (SpiffWorkflow would make it a human task)."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.manual = False
+
+
 class _ExtensionsMixin:
-    """Collects camunda:* attributes of any flow node into `extensions`."""
+    """Collects camunda:* attributes of any flow node into `extensions`, and gives a flow
+    node without outgoing sequence flow the implicit end BPMN (and Camunda 7) give it: its
+    path ends there, and the (sub)process ends when no path is left."""
 
     node: Any
     lane: str | None
+    process_parser: Any
+    spec: Any
+    task: Any
+    bpmn_id: str
+
+    def parse_node(self) -> Any:
+        result = super().parse_node()  # type: ignore[misc]
+        tag = self.node.tag.rsplit("}", 1)[-1]
+        if (
+            tag != "endEvent"
+            and not (tag == "subProcess" and self.node.get("triggeredByEvent") in ("true", "1"))
+            and not self.process_parser.get_outgoing_sequence_flows(self.bpmn_id)
+            and not self.task.outputs
+        ):
+            self.task.connect(self.spec.end)
+        return result
 
     def _camunda(self, name: str, node: Any = None) -> str | None:
         return (self.node if node is None else node).get(f"{{{CAMUNDA_NS}}}{name}")
@@ -96,7 +131,27 @@ class _ExtensionsMixin:
             ext["topic"] = self._camunda("topic")
         if "correlationKey" in props:
             ext["correlation_key"] = plain_expression(props["correlationKey"])
+        self._error_variables(ext)
         return ext
+
+    def _error_variables(self, ext: dict[str, Any]) -> None:
+        """camunda:errorCodeVariable / errorMessageVariable of an error boundary event, and
+        the message (camunda:errorMessage) of every bpmn:error, for the caught code."""
+        for definition in self._cxpath("./bpmn:errorEventDefinition"):
+            for attr, key in (
+                ("errorCodeVariable", "error_code_variable"),
+                ("errorMessageVariable", "error_message_variable"),
+            ):
+                value = self._camunda(attr, definition)
+                if value:
+                    ext[key] = value
+            if "error_code_variable" in ext or "error_message_variable" in ext:
+                root = self.node.getroottree().getroot()
+                ext["error_messages"] = {
+                    error.get("errorCode"): error.get(f"{{{CAMUNDA_NS}}}errorMessage")
+                    for error in root.iter(f"{{{BPMN_MODEL_NS}}}error")
+                    if error.get("errorCode") is not None
+                }
 
     def _user_task_extensions(self, ext: dict[str, Any]) -> None:
         groups = self._camunda("candidateGroups")
@@ -197,11 +252,54 @@ class StroomUserTaskParser(_ExtensionsMixin, UserTaskParser):
 
 
 class StroomScriptTaskParser(_ExtensionsMixin, ScriptTaskParser):
-    pass
+    def get_script(self) -> str:
+        """The script as deploy checks it and as it runs: dedented (the Modeler indents it
+        with the XML), and with `camunda:resultVariable` the value of its last expression
+        assigned to that variable, as Camunda 7 does."""
+        script = textwrap.dedent(super().get_script() or "").strip()
+        result = self._camunda("resultVariable")
+        if not result:
+            return script
+        if not result.isidentifier():
+            self.raise_validation_exception(  # type: ignore[attr-defined]
+                f"camunda:resultVariable {result!r} is geen geldige variabelenaam"
+            )
+        try:
+            tree = ast.parse(script)
+        except SyntaxError:
+            return script  # deploy reports the syntax error with its line
+        last = tree.body[-1] if tree.body else None
+        if not isinstance(last, ast.Expr):
+            self.raise_validation_exception(  # type: ignore[attr-defined]
+                "camunda:resultVariable neemt de waarde van de laatste regel van het script; "
+                f"die is hier geen expressie: eindig met de waarde, of schrijf {result} = ..."
+            )
+        assert last is not None
+        lines = script.splitlines()
+        before = lines[: last.lineno - 1]
+        segment = ast.get_source_segment(script, last.value) or ""
+        indent = " " * last.col_offset
+        return "\n".join([*before, f"{indent}{result} = ({segment})"])
 
 
 class StroomSubWorkflowParser(_ExtensionsMixin, SubWorkflowParser):
-    pass
+    def create_task(self) -> Any:
+        """As SpiffWorkflow's, without its demand for an end event: Camunda 7 ends a
+        sub-process implicitly when its last path ends (see `_ExtensionsMixin`)."""
+        starts = self.xpath("./bpmn:startEvent")  # type: ignore[attr-defined]
+        if len(starts) != 1:
+            self.raise_validation_exception(  # type: ignore[attr-defined]
+                f"een subproces heeft precies één startgebeurtenis nodig (gevonden: {len(starts)})"
+            )
+        parser = self.process_parser.parser
+        parser.create_parser(self.node, filename=self.filename, lane=self.lane)  # type: ignore[attr-defined]
+        parser.process_parsers[self.bpmn_id].parent = self.process_parser
+        return self.spec_class(  # type: ignore[attr-defined]
+            self.spec,
+            self.bpmn_id,
+            subworkflow_spec=self.bpmn_id,
+            **self.bpmn_attributes,  # type: ignore[attr-defined]
+        )
 
 
 class StroomCallActivityParser(_ExtensionsMixin, CallActivityParser):
@@ -209,6 +307,10 @@ class StroomCallActivityParser(_ExtensionsMixin, CallActivityParser):
 
 
 class StroomServiceTaskParser(_ExtensionsMixin, TaskParser):
+    pass
+
+
+class StroomParallelGatewayParser(_ExtensionsMixin, GatewayParser):
     pass
 
 
@@ -248,14 +350,9 @@ class StroomParser(CamundaParser):
             StroomUserTaskParser,
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1],
         ),
-        full_tag("task"): (
-            StroomTaskParser,
-            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][1],
-        ),
-        full_tag("manualTask"): (
-            StroomTaskParser,
-            CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1],
-        ),
+        full_tag("task"): (StroomTaskParser, PassThroughTask),
+        full_tag("manualTask"): (StroomTaskParser, PassThroughTask),
+        full_tag("parallelGateway"): (StroomParallelGatewayParser, ParallelGateway),
         full_tag("scriptTask"): (
             StroomScriptTaskParser,
             CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("scriptTask")][1],

@@ -24,6 +24,8 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
+from app.engine.parser import PassThroughTask
+
 
 class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
     """A BpmnWorkflow without its spec; the spec is handed in on restore."""
@@ -49,6 +51,7 @@ class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
 _CONFIG = deepcopy(CAMUNDA_CONFIG)
 _CONFIG[BaseMessageEventDefinition] = MessageEventDefinitionConverter
 _CONFIG[ServiceTask] = BpmnTaskSpecConverter  # not in SpiffWorkflow's default config
+_CONFIG[PassThroughTask] = BpmnTaskSpecConverter
 _SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_CONFIG)
 _SPEC_SERIALIZER = BpmnWorkflowSerializer(_SPEC_REGISTRY)
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
+from app.engine.spiff_fixes import CYCLE_STOPPED
 from app.engine.statements import CLOSE, MOVE_TIMER, UNGROUP
 
 DEFAULT_PRIORITY = 50
@@ -116,7 +117,11 @@ class WaitStates:
 
     def _close(self, wait: Wait) -> None:
         task = find_task(self.workflow, wait.task_id)
-        done = task is not None and task.has_state(TaskState.COMPLETED)
+        done = (
+            task is not None
+            and task.has_state(TaskState.COMPLETED)
+            and not task.internal_data.get(CYCLE_STOPPED)
+        )
         params: dict[str, Any] = {"iid": self.row.id, "tid": wait.task_id, "now": self.now}
         if wait.kind == "task" and done:
             params["by"] = self.completed_by.get(wait.task_id, self.actor)
@@ -180,11 +185,13 @@ class WaitStates:
 
     def _party_of(self, task: Task, candidates: list[str]) -> str | None:
         """The catalogue party doing a task: an explicit `partij` property, else the party
-        its candidate group or its lane names."""
+        its candidate group or its lane names, else the catalogue's `taken`."""
         if self.catalogue is None:
             return None
         explicit = (extensions(task).get("properties") or {}).get("partij")
-        return self.catalogue.party_for(explicit, *candidates, task.task_spec.lane)
+        return self.catalogue.party_for(
+            explicit, *candidates, task.task_spec.lane, self.catalogue.tasks.get(element_id(task))
+        )
 
     def _resolve_groups(self, groups: list[str]) -> list[str]:
         """Candidate groups that name a catalogue party become the group that plays that

@@ -81,6 +81,9 @@ def check_catalogue(parsed: Any) -> list[Problem]:
         for element in elements:
             if element not in parsed.elements:
                 problem(None, f"catalogusfase {phase!r} noemt onbekend element {element!r}")
+    for element in sorted(catalogue.tasks):
+        if parsed.elements.get(element, {}).get("type") != "userTask":
+            problem(None, f"catalogus: 'taken' noemt {element!r}, geen user task van het diagram")
 
     for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):
         for spec in wf_spec.task_specs.values():
@@ -93,6 +96,13 @@ def check_catalogue(parsed: Any) -> list[Problem]:
                 _check_user_task(catalogue, parsed, spec, ext, element, problem)
             if ext.get("topic"):
                 _check_service_task(catalogue, ext, element, problem)
+            for key in ("error_code_variable", "error_message_variable"):
+                if ext.get(key) and ext[key] not in catalogue.fields:
+                    problem(
+                        element,
+                        f"de fout wordt vastgelegd in {ext[key]!r}, maar dat veld staat niet "
+                        "in de gegevenscatalogus",
+                    )
             script = getattr(spec, "script", None)
             if isinstance(script, str):
                 for name in _assigned(script):
@@ -123,13 +133,14 @@ def _check_user_task(
         (ext.get("properties") or {}).get("partij"),
         *(g.strip() for g in (groups or "").split(",")),
         spec.lane,
+        catalogue.tasks.get(element),
     )
     if party is None:
         problem(
             element,
             "taak hoort bij geen partij van de catalogus (zet de taak in een "
             "baan met de naam van een partij, of een extensie-eigenschap "
-            "'partij')",
+            "'partij', of noem hem in 'taken' van de catalogus)",
         )
         return
     form = parsed.forms.get(ext.get("form")) if ext.get("form") else None

@@ -1,0 +1,1070 @@
+"""The BPMN 2.0 / Camunda 7 vocabulary: for every element and every `camunda:` attribute or
+extension element, whether it runs with Camunda 7's meaning or is refused at deploy.
+
+Nothing in between: an element or `camunda:` name that is not in these tables is refused as
+unknown, never ignored. `docs/bpmn-support.md` is the same table for people;
+`tests/engine/test_vocabulary.py` keeps the two equal and runs a diagram for every row.
+
+`check_vocabulary(path, root)` runs before SpiffWorkflow sees the diagram, so a refused
+construct never gets as far as a spec. Messages are Dutch and name what to use instead.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from app.engine.errors import Problem
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+# Layout and tool namespaces: drawing only, no meaning for execution.
+LAYOUT_NAMESPACES = (
+    "http://www.omg.org/spec/BPMN/20100524/DI",
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+    "http://bpmn.io/schema/bpmn/biocolor/1.0",
+    "http://www.omg.org/spec/BPMN/non-normative/color/1.0",
+    "http://camunda.org/schema/modeler/1.0",
+    "http://www.w3.org/2001/XMLSchema-instance",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    runs: bool
+    note: str  # runs: how; refused: why, and what to use instead (Dutch, shown at deploy)
+
+
+def runs(note: str) -> Rule:
+    return Rule(True, note)
+
+
+def refused(note: str) -> Rule:
+    return Rule(False, note)
+
+
+_SCRIPT = 'gebruik een scriptTask met scriptFormat="python"'
+_EXTERNAL = 'gebruik een service task met camunda:type="external" en een camunda:topic'
+
+# bpmn:* elements. Context rules (which event definition where, which attribute value) are
+# in `_context_problems`; these say what the element is by itself.
+ELEMENTS: dict[str, Rule] = {
+    # documents and structure
+    "definitions": runs("het document"),
+    "process": runs('uitvoerbaar met isExecutable="true"; één versie per wijziging'),
+    "collaboration": runs("tekening van deelnemers; geen gedrag"),
+    "participant": runs("tekening; de naam wordt de procesnaam"),
+    "messageFlow": runs("tekening; berichten worden gecorreleerd via de API en CLI"),
+    "laneSet": runs("banen"),
+    "lane": runs("de baan is de standaard kandidaatgroep van een user task"),
+    "childLaneSet": runs("geneste banen"),
+    "flowNodeRef": runs("lid van een baan"),
+    "documentation": runs("tekst; geen gedrag"),
+    "extensionElements": runs("draagt de camunda:-uitbreidingen, elk apart beoordeeld"),
+    "textAnnotation": runs("tekst; geen gedrag"),
+    "text": runs("tekst; geen gedrag"),
+    "association": runs("tekening; geen gedrag"),
+    "group": runs("tekening; geen gedrag"),
+    "category": runs("tekening (hoort bij een groep)"),
+    "categoryValue": runs("tekening (hoort bij een groep)"),
+    "incoming": runs("verwijzing naar een sequence flow"),
+    "outgoing": runs("verwijzing naar een sequence flow"),
+    "message": runs("een bericht met een naam; ontvangst via API/CLI met correlatiesleutel"),
+    "error": runs("een BPMN-fout met errorCode, gegooid door een fout-eindgebeurtenis"),
+    "itemDefinition": runs("typeverwijzing; geen gedrag"),
+    # flow
+    "sequenceFlow": runs("ook zonder id; een voorwaarde is een expressie"),
+    "conditionExpression": runs(
+        "Python of de JUEL-deelverzameling, bij deploy vertaald en gecontroleerd"
+    ),
+    # events
+    "startEvent": runs("een gewone start; andere soorten zie de regels per gebeurtenis"),
+    "endEvent": runs("een gewoon einde, terminate, of een fout-einde"),
+    "intermediateCatchEvent": runs("wachten op een timer of een bericht"),
+    "intermediateThrowEvent": runs("een gewone tussengebeurtenis (geen gedrag)"),
+    "boundaryEvent": runs("timer of bericht (onderbrekend of niet), fout op een subproces"),
+    "messageEventDefinition": runs(
+        "bericht: vangen bij start van niets, tussengebeurtenis, grens, ontvangsttaak"
+    ),
+    "timerEventDefinition": runs("timeDate, timeDuration, timeCycle (ISO 8601, geen CRON)"),
+    "timeDate": runs("ISO-8601-tijdstip of expressie"),
+    "timeDuration": runs("ISO-8601-duur of expressie"),
+    "timeCycle": runs("ISO-8601-herhaling R/…; CRON wordt geweigerd"),
+    "terminateEventDefinition": runs("beëindigt het (deel)proces"),
+    "errorEventDefinition": runs(
+        "fout-einde in een subproces, gevangen door een grensgebeurtenis op dat subproces"
+    ),
+    "signalEventDefinition": refused(
+        "signalen worden (nog) niet ondersteund; gebruik een bericht (message) met een "
+        "correlatiesleutel"
+    ),
+    "signal": refused("signalen worden (nog) niet ondersteund; gebruik een bericht (message)"),
+    "escalationEventDefinition": refused(
+        "escalaties worden niet ondersteund; gebruik een fout-eindgebeurtenis met een "
+        "grensgebeurtenis, of een bericht"
+    ),
+    "escalation": refused("escalaties worden niet ondersteund; gebruik een fout (bpmn:error)"),
+    "conditionalEventDefinition": refused(
+        "voorwaardelijke gebeurtenissen worden niet ondersteund; gebruik een exclusieve "
+        "gateway na de taak die de gegevens wijzigt, of een bericht"
+    ),
+    "condition": refused("hoort bij een voorwaardelijke gebeurtenis, die niet wordt ondersteund"),
+    "linkEventDefinition": runs(
+        "een link-tussengebeurtenis gaat verder bij de link-vang met dezelfde naam in "
+        "hetzelfde (deel)proces"
+    ),
+    "compensateEventDefinition": refused(
+        "compensatie wordt niet ondersteund; teken het terugdraaien als gewone taken na een "
+        "fout- of berichtgrensgebeurtenis"
+    ),
+    "cancelEventDefinition": refused(
+        "transacties en annuleren worden niet ondersteund; gebruik een fout-eindgebeurtenis "
+        "in een subproces"
+    ),
+    # activities
+    "task": runs("doorloop-activiteit zonder gedrag, zoals in Camunda 7 (geen menselijke taak)"),
+    "manualTask": runs(
+        "doorloop-activiteit zonder gedrag, zoals in Camunda 7 (geen menselijke taak)"
+    ),
+    "userTask": runs("menselijke taak: groep, toegewezene, formulier, termijnen"),
+    "serviceTask": runs(
+        'alleen extern: camunda:type="external" met een camunda:topic van een handler'
+    ),
+    "sendTask": runs(
+        'alleen extern: camunda:type="external" met een camunda:topic van een handler'
+    ),
+    "receiveTask": runs("wacht op een bericht (messageRef verplicht)"),
+    "scriptTask": runs('scriptFormat="python" (of leeg), in de sandbox; camunda:resultVariable'),
+    "script": runs("Python-script of -expressie"),
+    "businessRuleTask": refused(
+        "DMN-beslistabellen worden niet ondersteund; reken de beslissing uit in een "
+        "scriptTask (Python) of met exclusieve gateways"
+    ),
+    "subProcess": runs("ingebed subproces; event-subprocessen zie de regels per start"),
+    "callActivity": runs(
+        'roept een proces uit dezelfde deploy aan, met <camunda:in variables="all"/> en '
+        '<camunda:out variables="all"/>'
+    ),
+    "transaction": refused(
+        "transacties worden niet ondersteund; gebruik een subproces met een fout-grensgebeurtenis"
+    ),
+    "adHocSubProcess": refused(
+        "ad-hoc-subprocessen worden niet ondersteund; gebruik parallelle user tasks"
+    ),
+    "multiInstanceLoopCharacteristics": refused(
+        "meervoudige uitvoering (multi-instance) wordt (nog) niet ondersteund; gebruik een "
+        "lus met een exclusieve gateway"
+    ),
+    "loopCardinality": refused("hoort bij multi-instance, dat niet wordt ondersteund"),
+    "completionCondition": refused("hoort bij multi-instance, dat niet wordt ondersteund"),
+    "standardLoopCharacteristics": refused(
+        "standaardlussen kent Camunda 7 niet; gebruik een lus met een exclusieve gateway"
+    ),
+    "loopCondition": refused("hoort bij een standaardlus, die niet wordt ondersteund"),
+    # gateways
+    "exclusiveGateway": runs("kiest de eerste ware voorwaarde, anders de default"),
+    "inclusiveGateway": runs("alle ware voorwaarden, anders de default"),
+    "parallelGateway": runs("splitsen en samenvoegen"),
+    "eventBasedGateway": runs(
+        "de eerste gebeurtenis (bericht, timer) wint; uitgevoerd als een receive task met "
+        "grensgebeurtenissen (SpiffWorkflow's eigen gateway is onbetrouwbaar)"
+    ),
+    "complexGateway": refused(
+        "complexe gateways worden niet ondersteund; gebruik een inclusieve of parallelle gateway"
+    ),
+    # data
+    "dataObject": refused(
+        "data-objecten worden niet ondersteund; procesvariabelen staan in de gegevenscatalogus"
+    ),
+    "dataObjectReference": refused(
+        "data-objecten worden niet ondersteund; procesvariabelen staan in de gegevenscatalogus"
+    ),
+    "dataStoreReference": refused(
+        "data stores worden niet ondersteund; haal gegevens op met een service task (topic)"
+    ),
+    "dataStore": refused(
+        "data stores worden niet ondersteund; haal gegevens op met een service task (topic)"
+    ),
+    "dataInputAssociation": refused(
+        "data-associaties worden niet ondersteund; procesvariabelen staan in de gegevenscatalogus"
+    ),
+    "dataOutputAssociation": refused(
+        "data-associaties worden niet ondersteund; procesvariabelen staan in de gegevenscatalogus"
+    ),
+    "ioSpecification": refused(
+        "ioSpecification wordt niet ondersteund; gebruik camunda:inputOutput op een service task"
+    ),
+    "property": refused("BPMN-properties worden niet ondersteund; gebruik de gegevenscatalogus"),
+}
+
+# camunda:* attributes, by local name.
+CAMUNDA_ATTRIBUTES: dict[str, Rule] = {
+    "candidateGroups": runs("user task: kandidaatgroepen (teams); standaard de baan"),
+    "candidateUsers": runs("user task: kandidaatgebruikers"),
+    "assignee": runs("user task: toegewezene"),
+    "dueDate": runs("user task: uiterste datum (expressie, bijvoorbeeld werkdagen(5))"),
+    "followUpDate": runs("user task: opvolgdatum"),
+    "priority": runs("user task: prioriteit"),
+    "formKey": runs("user task: form-js-formulier uit forms/"),
+    "formRef": runs("user task: form-js-formulier uit forms/ (op id)"),
+    "formRefBinding": runs('alleen "latest" of "deployment": het formulier van deze deploy'),
+    "type": runs('alleen "external" op een service/send task'),
+    "topic": runs("het topic van een handler in handlers/"),
+    "resultVariable": runs("scriptTask: de waarde van de laatste expressie van het script"),
+    "asyncBefore": runs("geen effect nodig: elke stap wordt al apart opgeslagen"),
+    "asyncAfter": runs("geen effect nodig: elke stap wordt al apart opgeslagen"),
+    "async": runs("geen effect nodig: elke stap wordt al apart opgeslagen"),
+    "exclusive": runs("geen effect nodig: een instantie wordt nooit gelijktijdig verwerkt"),
+    "historyTimeToLive": runs(
+        "geen effect: bewaartermijnen komen uit de gegevenscatalogus (per veld)"
+    ),
+    "versionTag": runs("informatief; versies telt de engine zelf"),
+    "isStartableInTasklist": runs("informatief; starten gaat via de API, CLI of intake"),
+    "errorMessage": runs("tekst bij een bpmn:error"),
+    "modelerTemplate": runs("sjabloon van de Modeler; de attributen zelf worden beoordeeld"),
+    "modelerTemplateVersion": runs("sjabloon van de Modeler; geen gedrag"),
+    "modelerTemplateIcon": runs("sjabloon van de Modeler; geen gedrag"),
+    "class": refused(f"Java-klassen (JavaDelegate) kunnen niet draaien; {_EXTERNAL}"),
+    "expression": refused(f"Java-expressies (beans) kunnen niet draaien; {_EXTERNAL}"),
+    "delegateExpression": refused(f"Java-delegates kunnen niet draaien; {_EXTERNAL}"),
+    "taskPriority": refused("prioriteit van externe taken wordt niet ondersteund; laat hem weg"),
+    "jobPriority": refused("prioriteit van jobs wordt niet ondersteund; laat hem weg"),
+    "candidateStarterGroups": refused(
+        "wie mag starten regelt de rol in Stroom (autorisatie), niet het diagram; laat het weg"
+    ),
+    "candidateStarterUsers": refused(
+        "wie mag starten regelt de rol in Stroom (autorisatie), niet het diagram; laat het weg"
+    ),
+    "initiator": refused(
+        "camunda:initiator wordt niet ondersteund; geef de starter mee in de startgegevens"
+    ),
+    "formHandlerClass": refused(
+        "Java-formulierhandlers kunnen niet draaien; gebruik camunda:formRef"
+    ),
+    "formField": refused(
+        "gegenereerde formulieren: gebruik camunda:formRef met een form-js-formulier"
+    ),
+    "collection": refused("hoort bij multi-instance, dat (nog) niet wordt ondersteund"),
+    "elementVariable": refused("hoort bij multi-instance, dat (nog) niet wordt ondersteund"),
+    "errorCodeVariable": runs(
+        "fout-grensgebeurtenis: de foutcode die hij ving komt in deze variabele"
+    ),
+    "errorMessageVariable": runs(
+        "fout-grensgebeurtenis: de camunda:errorMessage van de gevangen fout komt in deze variabele"
+    ),
+    "escalationCodeVariable": refused("escalaties worden niet ondersteund"),
+    "calledElementBinding": runs('alleen "latest": de versie uit dezelfde deploy'),
+    "calledElementVersion": refused(
+        "een vaste versie aanroepen wordt niet ondersteund; deploy de processen samen"
+    ),
+    "calledElementVersionTag": refused(
+        "een versietag aanroepen wordt niet ondersteund; deploy de processen samen"
+    ),
+    "calledElementTenantId": refused("tenants worden niet ondersteund; laat het weg"),
+    "variableMappingClass": refused("Java-klassen kunnen niet draaien; laat het weg"),
+    "variableMappingDelegateExpression": refused(
+        "Java-delegates kunnen niet draaien; laat het weg"
+    ),
+    "caseRef": refused("CMMN wordt niet ondersteund"),
+    "caseBinding": refused("CMMN wordt niet ondersteund"),
+    "caseVersion": refused("CMMN wordt niet ondersteund"),
+    "caseTenantId": refused("CMMN wordt niet ondersteund"),
+    "decisionRef": refused("DMN wordt niet ondersteund; gebruik een scriptTask (Python)"),
+    "decisionRefBinding": refused("DMN wordt niet ondersteund"),
+    "decisionRefVersion": refused("DMN wordt niet ondersteund"),
+    "decisionRefVersionTag": refused("DMN wordt niet ondersteund"),
+    "decisionRefTenantId": refused("DMN wordt niet ondersteund"),
+    "mapDecisionResult": refused("DMN wordt niet ondersteund"),
+    "variableName": refused(
+        "hoort bij voorwaardelijke gebeurtenissen, die niet worden ondersteund"
+    ),
+    "variableEvents": refused(
+        "hoort bij voorwaardelijke gebeurtenissen, die niet worden ondersteund"
+    ),
+    "formRefVersion": refused("een vaste formulierversie wordt niet ondersteund; laat het weg"),
+    "formRefTenantId": refused("tenants worden niet ondersteund; laat het weg"),
+    "resource": refused(
+        "een script uit een extern bestand wordt niet ondersteund; zet het script in het diagram"
+    ),
+}
+
+# camunda:* extension elements, by local name.
+CAMUNDA_ELEMENTS: dict[str, Rule] = {
+    "properties": runs("uitbreidingseigenschappen; partij en correlationKey hebben betekenis"),
+    "property": runs("één uitbreidingseigenschap"),
+    "inputOutput": runs(
+        "alleen op een externe service/send task: invoer voor en uitvoer van de handler"
+    ),
+    "inputParameter": runs("invoer voor de handler: expressie, lijst, map of Python-script"),
+    "outputParameter": runs("uitvoer van de handler naar procesvariabelen"),
+    "list": runs("een lijst in een parameter"),
+    "map": runs("een map in een parameter"),
+    "entry": runs("een element van een map"),
+    "value": runs("een element van een lijst"),
+    "script": runs('een parameter als script: alleen scriptFormat="python"'),
+    "executionListener": refused(
+        "execution listeners worden niet ondersteund; teken het gedrag als een scriptTask of "
+        "service task in de flow"
+    ),
+    "taskListener": refused(
+        "task listeners worden niet ondersteund; teken het gedrag als een scriptTask of "
+        "service task voor of na de user task"
+    ),
+    "in": runs('alleen variables="all": het aangeroepen proces krijgt alle variabelen'),
+    "out": runs('alleen variables="all": alle variabelen van het aangeroepen proces komen terug'),
+    "field": refused(f"velden voor Java-delegates kunnen niet draaien; {_EXTERNAL}"),
+    "connector": refused(f"connectoren (http-connector) kunnen niet draaien; {_EXTERNAL}"),
+    "connectorId": refused(f"connectoren kunnen niet draaien; {_EXTERNAL}"),
+    "formData": refused(
+        "gegenereerde formulieren: gebruik camunda:formRef met een form-js-formulier"
+    ),
+    "formField": refused(
+        "gegenereerde formulieren: gebruik camunda:formRef met een form-js-formulier"
+    ),
+    "failedJobRetryTimeCycle": refused(
+        "herhalingen bij fouten regelt de engine zelf (incident en herstel); laat het weg"
+    ),
+    "potentialStarter": refused("wie mag starten regelt de rol in Stroom; laat het weg"),
+    "errorEventDefinition": refused(
+        "foutafhandeling met expressies op externe taken wordt niet ondersteund; laat de "
+        "handler een fout melden (incident)"
+    ),
+    "string": refused(f"hoort bij velden voor Java-delegates; {_EXTERNAL}"),
+    "expression": refused(f"hoort bij velden voor Java-delegates; {_EXTERNAL}"),
+}
+
+# Attributes without a namespace whose values change behaviour.
+PLAIN_ATTRIBUTE_VALUES: dict[tuple[str, str], tuple[set[str], str]] = {
+    ("*", "isForCompensation"): (
+        {"false"},
+        "compensatie wordt niet ondersteund; teken het terugdraaien als gewone taken",
+    ),
+    ("receiveTask", "instantiate"): (
+        {"false"},
+        "een receive task die het proces start wordt niet ondersteund; start het proces via "
+        "de API of CLI",
+    ),
+    ("scriptTask", "scriptFormat"): (
+        {"python", "Python", ""},
+        "alleen Python-scripts kunnen draaien (JavaScript, Groovy, JUEL en andere niet); "
+        'herschrijf het script in Python en zet scriptFormat="python"',
+    ),
+    ("script", "scriptFormat"): (
+        {"python", "Python", ""},
+        "alleen Python-scripts kunnen draaien (JavaScript, Groovy, JUEL en andere niet); "
+        'herschrijf het script in Python en zet scriptFormat="python"',
+    ),
+    ("conditionExpression", "language"): (
+        {"", "python", "Python", "juel", "JUEL"},
+        "alleen Python- of JUEL-voorwaarden kunnen draaien; herschrijf de voorwaarde",
+    ),
+    ("camunda", "formRefBinding"): (
+        {"latest", "deployment"},
+        "alleen latest of deployment: het formulier uit dezelfde deploy",
+    ),
+    ("camunda", "calledElementBinding"): (
+        {"latest"},
+        "alleen latest: het proces uit dezelfde deploy",
+    ),
+    ("camunda", "type"): (
+        {"external"},
+        'alleen camunda:type="external" (een handler in handlers/) kan draaien',
+    ),
+    ("in", "variables"): ({"all"}, 'alleen variables="all" wordt ondersteund'),
+    ("out", "variables"): ({"all"}, 'alleen variables="all" wordt ondersteund'),
+}
+
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+_USER_TASK = {"userTask"}
+# Where a camunda: attribute has its effect; elsewhere it would be ignored, so it is refused.
+ATTRIBUTE_HOSTS: dict[str, set[str]] = {
+    "candidateGroups": _USER_TASK,
+    "candidateUsers": _USER_TASK,
+    "assignee": _USER_TASK,
+    "dueDate": _USER_TASK,
+    "followUpDate": _USER_TASK,
+    "priority": _USER_TASK,
+    "formKey": _USER_TASK,
+    "formRef": _USER_TASK,
+    "formRefBinding": _USER_TASK,
+    "type": {"serviceTask", "sendTask"},
+    "topic": {"serviceTask", "sendTask"},
+    "resultVariable": {"scriptTask"},
+    "errorMessage": {"error"},
+    "calledElementBinding": {"callActivity"},
+    "errorCodeVariable": {"errorEventDefinition"},
+    "errorMessageVariable": {"errorEventDefinition"},
+    "historyTimeToLive": {"process"},
+    "versionTag": {"process"},
+    "isStartableInTasklist": {"process"},
+}
+
+
+def _local(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        ns, _, name = tag[1:].partition("}")
+        return ns, name
+    return "", tag
+
+
+def check_vocabulary(path: Path, root: etree._Element) -> list[Problem]:
+    """Every element and camunda: name of the document, checked against the tables."""
+    problems: list[Problem] = []
+
+    def problem(element: etree._Element, message: str) -> None:
+        owner = element
+        while owner is not None and owner.get("id") is None:
+            owner = owner.getparent()
+        element_id = owner.get("id") if owner is not None else None
+        problems.append(Problem(str(path), element_id, element.sourceline, message))
+
+    skip: set[etree._Element] = set()  # processes that are not executable: not run
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if any(ancestor in skip for ancestor in element.iterancestors()):
+            continue
+        ns, name = _local(element.tag)
+        if ns in LAYOUT_NAMESPACES:
+            continue
+        if ns == BPMN_NS:
+            rule = ELEMENTS.get(name)
+            if rule is None:
+                problem(
+                    element, f"bpmn:{name} wordt niet ondersteund; de engine voert het niet uit"
+                )
+                continue
+            if not rule.runs:
+                problem(element, f"bpmn:{name}: {rule.note}")
+                continue
+            if name == "process" and element.get("isExecutable") not in ("true", "1"):
+                skip.add(element)
+                continue
+        elif ns == CAMUNDA_NS:
+            rule = CAMUNDA_ELEMENTS.get(name)
+            if rule is None:
+                problem(
+                    element,
+                    f"onbekend Camunda-element camunda:{name}; de engine voert het niet uit",
+                )
+                continue
+            if not rule.runs:
+                problem(element, f"camunda:{name}: {rule.note}")
+                continue
+        else:
+            problem(element, f"onbekend element {element.tag}; de engine voert het niet uit")
+            continue
+        for attribute, value in element.attrib.items():
+            ans, aname = _local(attribute)
+            if ans == CAMUNDA_NS:
+                arule = CAMUNDA_ATTRIBUTES.get(aname)
+                if arule is None:
+                    problem(
+                        element, f"onbekend attribuut camunda:{aname}; de engine voert het niet uit"
+                    )
+                    continue
+                if not arule.runs:
+                    problem(element, f"camunda:{aname}: {arule.note}")
+                    continue
+                hosts = ATTRIBUTE_HOSTS.get(aname)
+                if aname in ("formKey", "formRef") and name == "startEvent":
+                    problem(
+                        element,
+                        f"camunda:{aname}: een startformulier wordt niet getoond; de "
+                        "startgegevens komen via de API, de CLI of de intake (zet een "
+                        "formulier op een user task na de start)",
+                    )
+                    continue
+                if hosts is not None and name not in hosts and ns == BPMN_NS:
+                    problem(
+                        element,
+                        f"camunda:{aname} heeft op bpmn:{name} geen effect in de engine "
+                        f"(alleen op {', '.join(sorted(hosts))}); laat het weg",
+                    )
+                    continue
+            elif ans not in ("", *LAYOUT_NAMESPACES, XML_NS):
+                problem(element, f"onbekend attribuut {attribute}; de engine voert het niet uit")
+                continue
+            key = ("camunda" if ans == CAMUNDA_NS else name, aname)
+            allowed = PLAIN_ATTRIBUTE_VALUES.get(key)
+            if allowed is None and ans == "":
+                allowed = PLAIN_ATTRIBUTE_VALUES.get(("*", aname))
+            if allowed is not None and value.strip() not in allowed[0]:
+                problem(element, f"{aname}={value!r}: {allowed[1]}")
+        if ns in (BPMN_NS, CAMUNDA_NS):
+            message = _context_problem(element, ns, name)
+            if message:
+                problem(element, message)
+    if not problems:
+        for element, message in _flow_problems(root, skip):
+            problem(element, message)
+    return problems
+
+
+def _link_name(event: etree._Element) -> str | None:
+    definition = _child(event, "linkEventDefinition")
+    return None if definition is None else (definition.get("name") or event.get("name"))
+
+
+def _link_problem(element: etree._Element, name: str) -> str | None:
+    if name not in ("intermediateThrowEvent", "intermediateCatchEvent"):
+        return "een link hoort op een tussengebeurtenis (gooien en vangen)"
+    link = _link_name(element)
+    if not link:
+        return "een link-gebeurtenis zonder naam; geef gooier en vanger dezelfde naam"
+    scope = element.getparent()
+    catches = [
+        c
+        for c in scope.iterchildren(f"{{{BPMN_NS}}}intermediateCatchEvent")
+        if _link_name(c) == link
+    ]
+    flows = list(scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"))
+    if name == "intermediateThrowEvent":
+        if len(catches) != 1:
+            return (
+                f"link {link!r} heeft {len(catches)} vangende link-gebeurtenissen in dit "
+                "(deel)proces; er moet er precies één zijn"
+            )
+        if any(f.get("sourceRef") == element.get("id") for f in flows):
+            return "een gooiende link-gebeurtenis heeft geen uitgaande flow; haal hem weg"
+    else:
+        if len(catches) > 1:
+            return f"link {link!r} wordt meer dan eens gevangen in dit (deel)proces"
+        if any(f.get("targetRef") == element.get("id") for f in flows):
+            return "een vangende link-gebeurtenis heeft geen inkomende flow; haal hem weg"
+    return None
+
+
+def _event_targets(gateway: etree._Element) -> list[tuple[etree._Element, etree._Element | None]]:
+    scope = gateway.getparent()
+    ids = {c.get("id"): c for c in scope.iterchildren() if isinstance(c.tag, str)}
+    return [
+        (flow, ids.get(flow.get("targetRef")))
+        for flow in scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow")
+        if flow.get("sourceRef") == gateway.get("id")
+    ]
+
+
+def _event_kind(target: etree._Element | None) -> str | None:
+    """'message' or 'timer' for what may follow an event-based gateway, else None."""
+    if target is None:
+        return None
+    tag = _local(target.tag)[1]
+    if tag == "receiveTask":
+        return "message" if target.get("messageRef") else None
+    if tag != "intermediateCatchEvent":
+        return None
+    kinds = _definitions(target)
+    if kinds == ["messageEventDefinition"]:
+        return "message"
+    if kinds == ["timerEventDefinition"]:
+        return "timer"
+    return None
+
+
+def _event_gateway_problem(gateway: etree._Element) -> str | None:
+    if gateway.get("eventGatewayType", "Exclusive") != "Exclusive" or gateway.get(
+        "instantiate"
+    ) in ("true", "1"):
+        return "alleen een exclusieve event-gebaseerde gateway midden in het proces kan draaien"
+    targets = _event_targets(gateway)
+    if len(targets) < 2:
+        return "een event-gebaseerde gateway heeft minstens twee uitgaande flows nodig"
+    scope = gateway.getparent()
+    flows = list(scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"))
+    boundaries = {b.get("attachedToRef") for b in scope.iterchildren(f"{{{BPMN_NS}}}boundaryEvent")}
+    messages: list[str | None] = []
+    for flow, target in targets:
+        kind = _event_kind(target)
+        if kind is None:
+            return (
+                "na een event-gebaseerde gateway komen alleen berichtvangers, timers of "
+                "receive tasks"
+            )
+        assert target is not None
+        if flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None:
+            return "de flows uit een event-gebaseerde gateway hebben geen voorwaarde"
+        if sum(1 for f in flows if f.get("targetRef") == target.get("id")) != 1:
+            return f"{target.get('id')!r} na de gateway heeft alleen de flow uit de gateway"
+        if target.get("id") in boundaries:
+            return f"{target.get('id')!r} na de gateway heeft geen grensgebeurtenissen"
+        if kind == "message":
+            definition = _child(target, "messageEventDefinition")
+            messages.append(
+                target.get("messageRef") if definition is None else definition.get("messageRef")
+            )
+    if not messages:
+        return (
+            "een event-gebaseerde gateway met alleen timers wordt niet ondersteund; gebruik "
+            "één timer-tussengebeurtenis (de vroegste)"
+        )
+    if len(set(messages)) != len(messages):
+        return "twee takken van de gateway wachten op hetzelfde bericht"
+    return None
+
+
+def rewrite_event_gateways(root: etree._Element) -> None:
+    """An event-based gateway as the pattern the engine runs reliably, in the tree the parser
+    sees (the stored diagram is unchanged): the gateway becomes a receive task waiting for
+    its first message branch, which follows as a plain event; every other branch becomes an
+    interrupting boundary event on it, with its own id, definition and outgoing flows. The
+    first event to come wins and cancels the others, as in Camunda 7."""
+    for gateway in list(root.iter(f"{{{BPMN_NS}}}eventBasedGateway")):
+        targets = _event_targets(gateway)
+        anchor_flow, anchor = next(
+            (f, t) for f, t in targets if _event_kind(t) == "message" and t is not None
+        )
+        receive = etree.Element(f"{{{BPMN_NS}}}receiveTask")
+        for attribute in ("id", "name"):
+            if gateway.get(attribute) is not None:
+                receive.set(attribute, gateway.get(attribute))
+        definition = _child(anchor, "messageEventDefinition")
+        receive.set(
+            "messageRef",
+            anchor.get("messageRef") if definition is None else definition.get("messageRef"),
+        )
+        extension = _child(anchor, "extensionElements")
+        if extension is not None:  # the correlation key waits with the receive task
+            receive.append(deepcopy(extension))
+        receive.sourceline = gateway.sourceline
+        gateway.getparent().replace(gateway, receive)
+        # The anchor stays, as a plain event the token passes.
+        plain = etree.Element(f"{{{BPMN_NS}}}intermediateCatchEvent")
+        for attribute in ("id", "name"):
+            if anchor.get(attribute) is not None:
+                plain.set(attribute, anchor.get(attribute))
+        plain.sourceline = anchor.sourceline
+        anchor.getparent().replace(anchor, plain)
+        for flow, target in targets:
+            if flow is anchor_flow or target is None:
+                continue
+            boundary = etree.Element(f"{{{BPMN_NS}}}boundaryEvent")
+            boundary.set("id", target.get("id"))
+            if target.get("name") is not None:
+                boundary.set("name", target.get("name"))
+            boundary.set("attachedToRef", receive.get("id"))
+            boundary.set("cancelActivity", "true")
+            for child in target:
+                if isinstance(child.tag, str) and _local(child.tag)[1] in (
+                    "extensionElements",
+                    "messageEventDefinition",
+                    "timerEventDefinition",
+                ):
+                    boundary.append(deepcopy(child))
+            if _local(target.tag)[1] == "receiveTask":
+                message = etree.SubElement(boundary, f"{{{BPMN_NS}}}messageEventDefinition")
+                message.set("messageRef", target.get("messageRef"))
+            boundary.sourceline = target.sourceline
+            target.getparent().replace(target, boundary)
+            flow.getparent().remove(flow)
+
+
+def prepare(root: etree._Element) -> None:
+    """The tree the parser and the data-flow analysis see: what Camunda 7 runs and
+    SpiffWorkflow would not, rewritten into what it runs as Camunda does."""
+    name_anonymous_flows(root)
+    resolve_links(root)
+    rewrite_event_gateways(root)
+
+
+def resolve_links(root: etree._Element) -> None:
+    """Link events as Camunda 7 runs them, in the tree the parser sees (the stored diagram
+    is unchanged): a sequence flow from each link throw to the catch of the same name in
+    its scope, and both become plain intermediate events."""
+    taken = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    definitions = list(root.iter(f"{{{BPMN_NS}}}linkEventDefinition"))
+    for definition in definitions:
+        throw = definition.getparent()
+        if _local(throw.tag)[1] != "intermediateThrowEvent":
+            continue
+        scope = throw.getparent()
+        link = _link_name(throw)
+        catch = next(
+            (
+                c
+                for c in scope.iterchildren(f"{{{BPMN_NS}}}intermediateCatchEvent")
+                if _link_name(c) == link
+            ),
+            None,
+        )
+        if catch is None or not throw.get("id") or not catch.get("id"):
+            continue
+        flow_id, number = f"link_{throw.get('id')}", 1
+        while flow_id in taken:
+            number += 1
+            flow_id = f"link_{throw.get('id')}_{number}"
+        taken.add(flow_id)
+        flow = etree.SubElement(scope, f"{{{BPMN_NS}}}sequenceFlow")
+        flow.set("id", flow_id)
+        flow.set("sourceRef", throw.get("id"))
+        flow.set("targetRef", catch.get("id"))
+    for definition in definitions:
+        definition.getparent().remove(definition)
+
+
+_GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway"}
+
+
+def _flow_problems(
+    root: etree._Element, skip: set[etree._Element]
+) -> list[tuple[etree._Element, str]]:
+    """Sequence flows and references SpiffWorkflow would run differently or not at all."""
+    found: list[tuple[etree._Element, str]] = []
+    ids = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    outgoing: dict[str, list[etree._Element]] = {}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        if any(a in skip for a in flow.iterancestors()):
+            continue
+        outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
+    for source_id, flows in outgoing.items():
+        source = ids.get(source_id)
+        if source is None:
+            found.append((flows[0], f"sourceRef {source_id!r} bestaat niet"))
+            continue
+        kind = _local(source.tag)[1]
+        if kind in _GATEWAYS:
+            if kind in ("exclusiveGateway", "inclusiveGateway") and len(flows) > 1:
+                for flow in flows:
+                    default = source.get("default")
+                    unconditional = flow.find(f"{{{BPMN_NS}}}conditionExpression") is None
+                    if unconditional and (flow.get("id") is None or flow.get("id") != default):
+                        found.append(
+                            (
+                                flow,
+                                "een uitgaande flow van een gateway zonder voorwaarde die niet "
+                                "de default is: geef hem een voorwaarde of maak hem de default",
+                            )
+                        )
+            continue
+        if len(flows) > 1:
+            found.append(
+                (
+                    source,
+                    "meer dan één uitgaande flow uit een activiteit of gebeurtenis (impliciete "
+                    "splitsing) wordt niet ondersteund; zet er een parallelle of exclusieve "
+                    "gateway achter",
+                )
+            )
+        for flow in flows:
+            if flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None:
+                found.append(
+                    (
+                        flow,
+                        "een voorwaarde op een flow uit een activiteit wordt niet ondersteund; "
+                        "zet de voorwaarde op de uitgang van een exclusieve gateway",
+                    )
+                )
+    for reference, tag, what in (
+        ("errorRef", "error", "fout (bpmn:error)"),
+        ("messageRef", "message", "bericht (bpmn:message)"),
+    ):
+        for element in root.iter():
+            if not isinstance(element.tag, str) or any(a in skip for a in element.iterancestors()):
+                continue
+            value = element.get(reference)
+            if value is None or _local(element.tag)[0] != BPMN_NS:
+                continue
+            target = ids.get(value)
+            if target is None or _local(target.tag)[1] != tag:
+                found.append(
+                    (element, f"{reference} {value!r} verwijst naar geen {what}; definieer het")
+                )
+    return found
+
+
+def _child(element: etree._Element, name: str) -> etree._Element | None:
+    return element.find(f"{{{BPMN_NS}}}{name}")
+
+
+def _definitions(element: etree._Element) -> list[str]:
+    return [
+        _local(child.tag)[1]
+        for child in element
+        if isinstance(child.tag, str) and child.tag.endswith("EventDefinition")
+    ]
+
+
+def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
+    if ns == CAMUNDA_NS:
+        if name == "inputOutput":
+            host = element.getparent().getparent()
+            hns, hname = _local(host.tag)
+            if (
+                hname not in ("serviceTask", "sendTask")
+                or host.get(f"{{{CAMUNDA_NS}}}type") != "external"
+            ):
+                return (
+                    "camunda:inputOutput werkt alleen op een externe service/send task; "
+                    "op andere elementen: zet de waarde in een scriptTask"
+                )
+        if name in ("in", "out"):
+            extra = sorted(set(element.attrib) - {"variables"})
+            if extra or element.get("variables") != "all":
+                return (
+                    f'camunda:{name} wordt alleen ondersteund als variables="all" '
+                    "(alle variabelen); laat source/target/businessKey weg"
+                )
+        return None
+    definitions = _definitions(element)
+    parent = element.getparent()
+    in_event_subprocess = (
+        parent is not None
+        and _local(parent.tag)[1] == "subProcess"
+        and parent.get("triggeredByEvent") in ("true", "1")
+    )
+    if name == "startEvent" and in_event_subprocess:
+        return (
+            "een event-subproces wordt (nog) niet ondersteund: SpiffWorkflow 3.2 start het "
+            "niet of onderbreekt niet; gebruik een grensgebeurtenis (timer, bericht, fout) "
+            "op een subproces"
+        )
+    if any(not ELEMENTS.get(d, Rule(False, "")).runs for d in definitions):
+        return None  # the definition itself is refused, with its own reason
+    if len(definitions) > 1:
+        return "een gebeurtenis met meer dan één definitie wordt niet ondersteund; teken ze apart"
+    kind = definitions[0] if definitions else None
+    if name == "startEvent":
+        if kind is not None:
+            return (
+                "een proces start alleen met een gewone startgebeurtenis (via API, CLI of "
+                "intake); een start op een timer of bericht wordt niet ondersteund"
+            )
+    if name == "endEvent" and kind not in (
+        None,
+        "terminateEventDefinition",
+        "errorEventDefinition",
+    ):
+        return (
+            "een eindgebeurtenis die een bericht verstuurt wordt niet ondersteund; "
+            'gebruik een service task met camunda:type="external" die het bericht verstuurt'
+        )
+    if name == "endEvent" and kind == "errorEventDefinition" and _local(parent.tag)[1] == "process":
+        return (
+            "een fout-eindgebeurtenis op het hoogste niveau heeft niemand die hem vangt; "
+            "gebruik een gewone of terminate-eindgebeurtenis"
+        )
+    if kind == "linkEventDefinition":
+        return _link_problem(element, name)
+    if name == "intermediateThrowEvent" and kind is not None:
+        return (
+            "een tussengebeurtenis die iets verstuurt wordt niet ondersteund; gebruik een "
+            'service task met camunda:type="external"'
+        )
+    if name == "intermediateCatchEvent" and kind not in (
+        "timerEventDefinition",
+        "messageEventDefinition",
+    ):
+        return "een tussengebeurtenis wacht alleen op een timer of een bericht"
+    if name == "boundaryEvent":
+        host_id = element.get("attachedToRef")
+        host = element.getroottree().getroot().xpath("//*[@id=$id]", id=host_id)
+        host_name = _local(host[0].tag)[1] if host else None
+        if kind == "errorEventDefinition":
+            external = (
+                host_name in ("serviceTask", "sendTask")
+                and host[0].get(f"{{{CAMUNDA_NS}}}type") == "external"
+            )
+            if host_name not in ("subProcess", "callActivity") and not external:
+                return (
+                    "een fout-grensgebeurtenis kan alleen vuren op een subproces of call "
+                    "activity (een fout-eindgebeurtenis daarin gooit hem) of op een externe "
+                    "service task (de handler gooit een BpmnError)"
+                )
+            if element.get("cancelActivity") in ("false", "0"):
+                return (
+                    "een fout-grensgebeurtenis onderbreekt altijd; zet cancelActivity niet op false"
+                )
+        elif kind not in ("timerEventDefinition", "messageEventDefinition"):
+            return "een grensgebeurtenis vangt alleen een timer, een bericht of een fout"
+        if kind == "timerEventDefinition":
+            cycle = element.find(f".//{{{BPMN_NS}}}timeCycle")
+            if cycle is not None and element.get("cancelActivity") not in ("false", "0"):
+                return (
+                    "een onderbrekende herhalende timer vuurt maar één keer; gebruik timeDuration "
+                    'of timeDate, of zet cancelActivity="false"'
+                )
+    if name == "receiveTask" and not element.get("messageRef"):
+        return (
+            "een receive task zonder messageRef wacht in Camunda 7 op een trigger via de "
+            "Java-API, die Stroom niet heeft; kies een bericht (messageRef)"
+        )
+    if name == "timeCycle":
+        text = (element.text or "").strip()
+        if text and not text.startswith(("R", "$", "#")) and " " in text:
+            return (
+                "CRON-uitdrukkingen worden niet ondersteund; gebruik een ISO-8601-herhaling "
+                "zoals R/PT1H of R3/2026-01-01T09:00:00+01:00/P1D"
+            )
+    if name == "subProcess" and element.get("triggeredByEvent") in ("true", "1"):
+        return None
+    if name == "eventBasedGateway":
+        return _event_gateway_problem(element)
+    if name == "callActivity":
+        if not element.get("calledElement"):
+            return "een call activity zonder calledElement roept niets aan; noem het proces"
+        mappings = {
+            _local(child.tag)[1]
+            for child in element.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}*")
+        }
+        if not {"in", "out"} <= mappings:
+            return (
+                "een call activity geeft in deze engine alle variabelen door en terug; Camunda 7 "
+                'doet dat alleen met <camunda:in variables="all"/> en <camunda:out '
+                'variables="all"/>: zet die erbij (of gebruik een ingebed subproces)'
+            )
+    if name in ("message", "error") and any(
+        marker in (element.get("name") or "") + (element.get("errorCode") or "")
+        for marker in ("${", "#{")
+    ):
+        return (
+            "een naam of foutcode met een expressie wordt niet ondersteund; gebruik een vaste "
+            "naam (de correlatiesleutel mag wel een expressie zijn)"
+        )
+    if name == "boundaryEvent" and kind == "messageEventDefinition":
+        host_id, ref = element.get("attachedToRef"), _child(element, kind).get("messageRef")
+        for other in element.getparent().iterchildren(f"{{{BPMN_NS}}}boundaryEvent"):
+            if other is element:
+                break
+            definition = _child(other, kind)
+            if (
+                other.get("attachedToRef") == host_id
+                and definition is not None
+                and definition.get("messageRef") == ref
+            ):
+                return (
+                    f"twee berichtgrensgebeurtenissen op {host_id!r} wachten op hetzelfde "
+                    "bericht; Camunda 7 weigert dat ook: kies verschillende berichten"
+                )
+    if name == "errorEventDefinition" and (
+        element.get(f"{{{CAMUNDA_NS}}}errorCodeVariable")
+        or element.get(f"{{{CAMUNDA_NS}}}errorMessageVariable")
+    ):
+        if parent is None or _local(parent.tag)[1] != "boundaryEvent":
+            return (
+                "errorCodeVariable/errorMessageVariable werken alleen op een fout-grensgebeurtenis"
+            )
+    if name == "scriptTask" and _child(element, "script") is None:
+        return "een scriptTask zonder script; zet het Python-script in het diagram"
+    return None
+
+
+def name_anonymous_flows(root: etree._Element) -> None:
+    """A sequence flow without an id is valid for Camunda 7 and runs there; SpiffWorkflow
+    indexes flows by id and would drop it (the instance would wait for ever). It gets an id
+    from its line, unique in the document."""
+    taken = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        if flow.get("id"):
+            continue
+        base = f"sequenceFlow_line{flow.sourceline}"
+        candidate, number = base, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{base}_{number}"
+        flow.set("id", candidate)
+        taken.add(candidate)
+
+
+# Rules that depend on where an element sits or on an attribute's value (`_context_problem`
+# and PLAIN_ATTRIBUTE_VALUES), for the documentation.
+CONTEXT_RULES: list[tuple[str, str]] = [
+    (
+        "startEvent met timer/bericht/signaal (proces)",
+        "geweigerd: een proces start via API, CLI of intake",
+    ),
+    (
+        "startEvent in een event-subproces",
+        "geweigerd: gebruik een grensgebeurtenis op een subproces",
+    ),
+    ("endEvent met bericht/signaal/escalatie", "geweigerd: gebruik een externe service task"),
+    ("fout-endEvent op procesniveau", "geweigerd: niemand vangt hem"),
+    ("intermediateThrowEvent met een definitie", "geweigerd: gebruik een externe service task"),
+    ("intermediateCatchEvent anders dan timer/bericht", "geweigerd"),
+    (
+        "boundaryEvent fout op iets anders dan subProcess/callActivity/externe service task",
+        "geweigerd: kan nooit vuren",
+    ),
+    (
+        "boundaryEvent fout op een externe service task",
+        "draait: de handler gooit BpmnError(code); deploy eist dat het topic die code declareert",
+    ),
+    ("boundaryEvent fout met cancelActivity=false", "geweigerd: een fout onderbreekt altijd"),
+    ("boundaryEvent onderbrekende timeCycle", "geweigerd: vuurt maar één keer"),
+    ("boundaryEvent niet-onderbrekende timeCycle", "draait: wat hij startte loopt door na de taak"),
+    ("receiveTask zonder messageRef", "geweigerd: wacht nergens op"),
+    ("receiveTask instantiate=true", "geweigerd: start via API of CLI"),
+    ("timeCycle als CRON", "geweigerd: gebruik ISO 8601 R/…"),
+    (
+        "callActivity zonder camunda:in/out variables=all",
+        "geweigerd: Camunda 7 geeft dan niets door",
+    ),
+    ("camunda:in/out met source/target/businessKey", "geweigerd: alleen variables=all"),
+    ("camunda:inputOutput op iets anders dan een externe service/send task", "geweigerd"),
+    ("scriptTask scriptFormat anders dan python", "geweigerd: herschrijf in Python"),
+    ("camunda:script scriptFormat anders dan python", "geweigerd: herschrijf in Python"),
+    ("conditionExpression language anders dan python/juel", "geweigerd"),
+    ("camunda:type anders dan external", "geweigerd"),
+    ("camunda:formKey/formRef op een startEvent", "geweigerd: startgegevens via API/CLI/intake"),
+    ("camunda:-attribuut op een element waar het niets doet", "geweigerd: laat het weg"),
+    ("isForCompensation=true", "geweigerd: compensatie wordt niet ondersteund"),
+    ("bericht- of foutnaam met ${…}", "geweigerd: gebruik een vaste naam"),
+    ("twee berichtgrenzen met hetzelfde bericht op één activiteit", "geweigerd (ook in Camunda 7)"),
+    (
+        "meer dan één uitgaande flow uit een activiteit of gebeurtenis",
+        "geweigerd: zet er een gateway achter",
+    ),
+    ("voorwaarde op een flow uit een activiteit", "geweigerd: zet hem op een exclusieve gateway"),
+    ("flow uit een exclusieve/inclusieve gateway zonder voorwaarde, niet de default", "geweigerd"),
+    ("errorRef/messageRef naar iets dat niet bestaat", "geweigerd"),
+    ("sequenceFlow zonder id", "draait: krijgt een id van zijn regel"),
+    ("activiteit zonder uitgaande flow", "draait: impliciet einde van dat pad"),
+    ("subProcess zonder endEvent", "draait: eindigt als het laatste pad eindigt"),
+    ("proces met isExecutable=false", "niet uitgevoerd en niet beoordeeld"),
+    ("element of attribuut uit een onbekende namespace (zeebe:, …)", "geweigerd"),
+]
+
+
+def support_table() -> str:
+    """The tables of docs/bpmn-support.md, generated from the rules above."""
+
+    def rows(prefix: str, table: dict[str, Rule]) -> list[str]:
+        return [
+            f"| `{prefix}{name}` | {'runs' if rule.runs else '**refused**'} | {rule.note} |"
+            for name, rule in sorted(table.items(), key=lambda item: item[0].lower())
+        ]
+
+    head = [
+        "| name | rule | how it runs / why refused and what to use instead (as deploy says it) |",
+        "|---|---|---|",
+    ]
+    parts = [
+        "### BPMN elements",
+        "",
+        *head,
+        *rows("bpmn:", ELEMENTS),
+        "",
+        "### camunda: attributes",
+        "",
+        *head,
+        *rows("camunda:", CAMUNDA_ATTRIBUTES),
+        "",
+        "### camunda: extension elements",
+        "",
+        *head,
+        *rows("camunda:", CAMUNDA_ELEMENTS),
+        "",
+        "### Rules that depend on place or value",
+        "",
+        "| case | rule |",
+        "|---|---|",
+        *(f"| {case} | {rule} |" for case, rule in CONTEXT_RULES),
+    ]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    print(support_table(), end="")

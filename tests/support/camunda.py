@@ -1,0 +1,82 @@
+"""Diagrams from elsewhere in tests: the diagram unchanged, with the draft catalogue
+`stroom catalogue init` writes (app/engine/draft.py) completed the way a process owner
+would for a test: one party `behandelaar` who may read and write every field, every topic
+may read every field and write its outputs, the example values the test names, and the
+fields every start brings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import handlers
+from app.engine.draft import draft_catalogue
+from app.engine.errors import DeploymentError
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _kind(example: Any) -> str:
+    if isinstance(example, bool):
+        return "ja_nee"
+    if isinstance(example, int | float):
+        return "getal"
+    return "tekst"
+
+
+def _field(name: str, example: Any) -> dict[str, Any]:
+    return {
+        "omschrijving": name,
+        "categorie": "proces",
+        "type": _kind(example),
+        "doel": "test",
+        "grondslag": "publieke_taak",
+        "bewaartermijn": "P1M",
+        "voorbeeld": example,
+        "lezen": {"behandelaar": "*"},
+        "schrijven": {"behandelaar": "*"},
+    }
+
+
+def completed_catalogue(
+    path: Path, fields: dict[str, Any], start: list[str], others: Sequence[Path] = ()
+) -> str:
+    raw = yaml.safe_load(draft_catalogue(path, FIXTURES, others))
+    raw["verwerkingsactiviteit"] = "conformiteit"
+    raw["partijen"] = {"behandelaar": {"naam": "Behandelaar"}}
+    names = sorted(set(raw.get("velden") or {}) | set(fields))
+    raw["velden"] = {name: _field(name, fields.get(name, "x")) for name in names}
+    for topic in raw.get("systemen") or {}:
+        handler = handlers.get(topic)
+        outputs = sorted(handler.outputs) if handler else []
+        raw["systemen"][topic] = {"lezen": sorted(raw["velden"]), "schrijven": outputs}
+    raw.pop("start", None)
+    if start:
+        raw["start"] = {"verplicht": list(start)}
+    return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+
+
+def write_diagram(
+    directory: Path,
+    name: str,
+    xml: str | bytes,
+    fields: dict[str, Any] | None = None,
+    start: list[str] | None = None,
+    others: Sequence[Path] = (),
+) -> Path:
+    """The diagram (unchanged) and its completed draft catalogue, side by side; `others` are
+    diagrams of processes it calls."""
+    path = directory / f"{name}.bpmn"
+    if isinstance(xml, bytes):
+        path.write_bytes(xml)
+    else:
+        path.write_text(xml)
+    try:
+        catalogue = completed_catalogue(path, fields or {}, start or [], others)
+    except DeploymentError:
+        return path  # deploy says what is wrong with the diagram
+    path.with_name(f"{name}.catalogus.yaml").write_text(catalogue)
+    return path
