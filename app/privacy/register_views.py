@@ -14,7 +14,15 @@ from app.engine.errors import Conflict, InvalidInput
 from app.exports import to_csv, to_xlsx
 from app.privacy import registers
 from app.privacy.models import DataBreach, SubjectRequest
-from app.privacy.views import FORMATS, OFFICER, _audit, _download, _session, _stroom, bp
+from app.privacy.pages import (
+    FORMATS,
+    OFFICER,
+    audit_action,
+    bp,
+    download,
+    request_session,
+    services,
+)
 from app.ui.formatting import datum
 
 BREACH_LABELS = {name: label for name, label, _required in registers.BREACH_FIELDS} | {
@@ -43,7 +51,7 @@ def _now_local() -> str:
 @bp.get("/taken")
 @roles_required(OFFICER)
 def work() -> Any:
-    return render_template("privacy/work.html", dues=registers.open_work(_session()))
+    return render_template("privacy/work.html", dues=registers.open_work(request_session()))
 
 
 # -- data breaches --------------------------------------------------------------------------
@@ -52,7 +60,7 @@ def work() -> Any:
 @bp.route("/datalekken", methods=["GET", "POST"])
 @roles_required(OFFICER)
 def breaches() -> Any:
-    session = _session()
+    session = request_session()
     errors: dict[str, Any] = {}
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
@@ -63,7 +71,7 @@ def breaches() -> Any:
             errors = exc.fields
         else:
             session.commit()
-            _audit("privacy.datalek_registreren", "datalek", breach.reference)
+            audit_action("privacy.datalek_registreren", "datalek", breach.reference)
             flash(f"Datalek {breach.reference} is geregistreerd.", "success")
             return redirect(url_for("privacy.breach", breach_id=breach.id))
     rows = session.scalars(select(DataBreach).order_by(DataBreach.discovered_at.desc())).all()
@@ -80,7 +88,7 @@ def breaches() -> Any:
 
 
 def _breach(breach_id: int) -> DataBreach:
-    breach = _session().get(DataBreach, breach_id)
+    breach = request_session().get(DataBreach, breach_id)
     if breach is None:
         abort(404)
     return breach
@@ -145,7 +153,7 @@ def breach_step(breach_id: int, step: str) -> Any:
         "partners": (registers.notify_partners, "privacy.datalek_partners_ingelicht"),
         "ap": (registers.decide_authority, "privacy.datalek_ap_besluit"),
     }
-    session, breach = _session(), _breach(breach_id)
+    session, breach = request_session(), _breach(breach_id)
     try:
         if step == "sluiten":
             registers.close_breach(breach)
@@ -163,7 +171,9 @@ def breach_step(breach_id: int, step: str) -> Any:
         flash(exc.message, "error")
         return redirect(url_for("privacy.breach", breach_id=breach_id))
     session.commit()
-    _audit(action, "datalek", breach.reference, velden=sorted(request.form.keys() - {"csrf_token"}))
+    audit_action(
+        action, "datalek", breach.reference, velden=sorted(request.form.keys() - {"csrf_token"})
+    )
     flash("Vastgelegd.", "success")
     return redirect(url_for("privacy.breach", breach_id=breach_id))
 
@@ -173,11 +183,11 @@ def breach_step(breach_id: int, step: str) -> Any:
 def breaches_export(fmt: str) -> Any:
     if fmt not in FORMATS:
         abort(404)
-    rows = _session().scalars(select(DataBreach).order_by(DataBreach.discovered_at)).all()
+    rows = request_session().scalars(select(DataBreach).order_by(DataBreach.discovered_at)).all()
     columns, table = registers.breach_rows(list(rows))
-    _audit("privacy.exporteren", "datalekregister", None, logboek="datalekken", formaat=fmt)
+    audit_action("privacy.exporteren", "datalekregister", None, logboek="datalekken", formaat=fmt)
     content = to_csv(columns, table) if fmt == "csv" else to_xlsx(columns, table, "Datalekregister")
-    return _download(content, fmt, "datalekregister")
+    return download(content, fmt, "datalekregister")
 
 
 # -- data subjects' requests ----------------------------------------------------------------
@@ -186,20 +196,20 @@ def breaches_export(fmt: str) -> Any:
 @bp.route("/verzoeken", methods=["GET", "POST"])
 @roles_required(OFFICER)
 def subject_requests() -> Any:
-    session = _session()
+    session = request_session()
     errors: dict[str, Any] = {}
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
         try:
             row = registers.register_request(
-                session, g.principal, _stroom().settings.secret_key, dict(form)
+                session, g.principal, services().settings.secret_key, dict(form)
             )
         except InvalidInput as exc:
             session.rollback()
             errors = exc.fields
         else:
             session.commit()
-            _audit("privacy.verzoek_registreren", "verzoek", row.reference, soort=row.kind)
+            audit_action("privacy.verzoek_registreren", "verzoek", row.reference, soort=row.kind)
             flash(f"Verzoek {row.reference} is geregistreerd.", "success")
             return redirect(url_for("privacy.subject_request", request_id=row.id))
     rows = session.scalars(select(SubjectRequest).order_by(SubjectRequest.due_on)).all()
@@ -215,7 +225,7 @@ def subject_requests() -> Any:
 
 
 def _request(request_id: int) -> SubjectRequest:
-    row = _session().get(SubjectRequest, request_id)
+    row = request_session().get(SubjectRequest, request_id)
     if row is None:
         abort(404)
     return row
@@ -242,7 +252,7 @@ def _request_page(row: SubjectRequest, errors: dict[str, Any], form: Any) -> Any
 @bp.post("/verzoeken/<int:request_id>/<step>")
 @roles_required(OFFICER)
 def subject_request_step(request_id: int, step: str) -> Any:
-    session, row = _session(), _request(request_id)
+    session, row = request_session(), _request(request_id)
     values = dict(request.form)
     actions = {
         "verlengen": (lambda: registers.extend_request(row, values), "privacy.verzoek_verlengen"),
@@ -265,6 +275,6 @@ def subject_request_step(request_id: int, step: str) -> Any:
         flash(exc.message, "error")
         return redirect(url_for("privacy.subject_request", request_id=request_id))
     session.commit()
-    _audit(action, "verzoek", row.reference)
+    audit_action(action, "verzoek", row.reference)
     flash("Vastgelegd.", "success")
     return redirect(url_for("privacy.subject_request", request_id=request_id))

@@ -13,9 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Flask,
-    Response,
     abort,
     flash,
     g,
@@ -26,17 +24,22 @@ from flask import (
 )
 from sqlalchemy import select
 
-from app import clock
 from app.auth.crypto import pseudonym
-from app.auth.models import Organisation, Role
+from app.auth.models import Organisation
 from app.auth.web import roles_required
-from app.exports import MEDIA_TYPES, to_csv, to_xlsx
+from app.exports import to_csv, to_xlsx
 from app.privacy import logs, search
 from app.privacy.models import AuditLog, Consent, ProcessingLog
+from app.privacy.pages import (
+    FORMATS,
+    OFFICER,
+    audit_action,
+    bp,
+    download,
+    request_session,
+    services,
+)
 
-bp = Blueprint("privacy", __name__, url_prefix="/privacy")
-OFFICER = Role.PRIVACY_OFFICER.value
-FORMATS = ("csv", "xlsx")
 PROCESSING_FIELDS = ("van", "tot", "activiteit", "naam", "status", "trace")
 AUDIT_FIELDS = (
     "van",
@@ -65,53 +68,9 @@ def _helpers() -> dict[str, Any]:
     return {"describe": search.describe, "limit": search.EXPORT_LIMIT}
 
 
-def _stroom() -> Any:
-    from app.services import stroom
-
-    return stroom()
-
-
-def _session() -> Any:
-    from app.services import db_session
-
-    return db_session()
-
-
-def _audit(
-    action: str,
-    object_type: str,
-    object_id: str | None = None,
-    result: str = "gelukt",
-    **details: Any,
-) -> None:
-    app = _stroom()
-    logs.audit(
-        app.db,
-        app.settings.secret_key,
-        g.principal,
-        action,
-        object_type,
-        object_id,
-        result,
-        details,
-    )
-
-
 def _given(values: Any, names: tuple[str, ...]) -> dict[str, str]:
     """The filled-in filter fields, as typed (for URLs and for the audit line)."""
     return {n: values.get(n, "").strip() for n in names if values.get(n, "").strip()}
-
-
-def _download(content: bytes, fmt: str, stem: str) -> Response:
-    stamp = clock.local(clock.now()).strftime("%Y%m%d-%H%M")
-    return Response(
-        content,
-        mimetype=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{stem}-{stamp}.{fmt}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 @bp.get("/")
@@ -150,9 +109,9 @@ def processing() -> Any:
         search.check_subject(kind, subject, errors)
         if not errors:
             if subject:
-                with _stroom().db.session() as session:
+                with services().db.session() as session:
                     pseudonyms = search.subject_pseudonyms(
-                        session, _stroom().settings.secret_key, kind, subject
+                        session, services().settings.secret_key, kind, subject
                     )
             else:  # keep the subject of the search shown before (its pseudonyms)
                 pseudonyms = form.getlist("pseudoniem")
@@ -171,7 +130,7 @@ def processing() -> Any:
         return _processing_page(args, errors, None, [])
     try:
         found = search.page(
-            _session(),
+            request_session(),
             ProcessingLog,
             selection.conditions(),
             after=args.get("na"),
@@ -180,7 +139,7 @@ def processing() -> Any:
     except search.BadCursor:
         abort(400)
     query = _processing_query(args, list(selection.subjects), selection.subject_kind)
-    _audit(
+    audit_action(
         "privacy.zoeken",
         "verwerkingenlogboek",
         logboek="verwerkingen",
@@ -238,21 +197,21 @@ def processing_export(fmt: str) -> Any:
         flash("De selectie is niet geldig; pas de zoekvelden aan en probeer het opnieuw.", "error")
         return redirect(url_for("privacy.processing", **query))
     rows = search.export_rows(
-        _session(), ProcessingLog, selection.conditions(), search.EXPORT_LIMIT
+        request_session(), ProcessingLog, selection.conditions(), search.EXPORT_LIMIT
     )
     details = {"logboek": "verwerkingen", "formaat": fmt, "filters": _processing_details(query)}
     if rows is None:
-        _audit("privacy.exporteren", "verwerkingenlogboek", None, "geweigerd", **details)
+        audit_action("privacy.exporteren", "verwerkingenlogboek", None, "geweigerd", **details)
         flash(_too_many(), "error")
         return redirect(url_for("privacy.processing", **query))
-    _audit("privacy.exporteren", "verwerkingenlogboek", aantal=len(rows), **details)
+    audit_action("privacy.exporteren", "verwerkingenlogboek", aantal=len(rows), **details)
     table = [search.processing_row(r) for r in rows]
     content = (
         to_xlsx(search.PROCESSING_COLUMNS, table, "Verwerkingen")
         if fmt == "xlsx"
         else to_csv(search.PROCESSING_COLUMNS, table)
     )
-    return _download(content, fmt, "verwerkingen")
+    return download(content, fmt, "verwerkingen")
 
 
 def _too_many() -> str:
@@ -267,7 +226,7 @@ def _too_many() -> str:
 
 
 def _organisations() -> list[tuple[str, str]]:
-    rows = _session().execute(
+    rows = request_session().execute(
         select(Organisation.key, Organisation.name).order_by(Organisation.name)
     )
     return [(key, name) for key, name in rows]
@@ -285,7 +244,7 @@ def audit() -> Any:
     if not errors:
         try:
             found = search.page(
-                _session(),
+                request_session(),
                 AuditLog,
                 selection.conditions(),
                 after=args.get("na"),
@@ -293,7 +252,7 @@ def audit() -> Any:
             )
         except search.BadCursor:
             abort(400)
-        _audit(
+        audit_action(
             "privacy.zoeken",
             "auditlog",
             logboek="audit",
@@ -334,20 +293,22 @@ def audit_export(fmt: str) -> Any:
     if errors:
         flash("De selectie is niet geldig; pas de zoekvelden aan en probeer het opnieuw.", "error")
         return redirect(url_for("privacy.audit", **query))
-    rows = search.export_rows(_session(), AuditLog, selection.conditions(), search.EXPORT_LIMIT)
+    rows = search.export_rows(
+        request_session(), AuditLog, selection.conditions(), search.EXPORT_LIMIT
+    )
     details = {"logboek": "audit", "formaat": fmt, "filters": query}
     if rows is None:
-        _audit("privacy.exporteren", "auditlog", None, "geweigerd", **details)
+        audit_action("privacy.exporteren", "auditlog", None, "geweigerd", **details)
         flash(_too_many(), "error")
         return redirect(url_for("privacy.audit", **query))
-    _audit("privacy.exporteren", "auditlog", aantal=len(rows), **details)
+    audit_action("privacy.exporteren", "auditlog", aantal=len(rows), **details)
     table = [search.audit_row(r) for r in rows]
     content = (
         to_xlsx(search.AUDIT_COLUMNS, table, "Auditlog")
         if fmt == "xlsx"
         else to_csv(search.AUDIT_COLUMNS, table)
     )
-    return _download(content, fmt, "auditlog")
+    return download(content, fmt, "auditlog")
 
 
 # -- consents of a case ---------------------------------------------------------------------
@@ -363,7 +324,7 @@ def consent_lookup() -> Any:
     errors: dict[str, str] = {}
     matches: list[Any] = []
     if value:
-        session = _session()
+        session = request_session()
         matches = list(
             session.scalars(
                 select(ProcessInstance)
@@ -372,7 +333,7 @@ def consent_lookup() -> Any:
                 .limit(50)
             )
         )
-        _audit(
+        audit_action(
             "privacy.zoeken", "procesinstantie", logboek="toestemmingen", filters={"zaak": value}
         )
         if len(matches) == 1:
@@ -391,10 +352,10 @@ def consents(instance_id: str) -> Any:
     from app.engine.models import ProcessInstance
     from app.engine.runtime import version_catalogue
 
-    session = _session()
+    session = request_session()
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        _audit(
+        audit_action(
             "privacy.inzien",
             "procesinstantie",
             instance_id,
@@ -417,7 +378,7 @@ def consents(instance_id: str) -> Any:
         if evidence_ids
         else {}
     )
-    app = _stroom()
+    app = services()
     logs.write(
         app.db,
         app.settings.secret_key,
