@@ -277,7 +277,7 @@ def outcome_rows(data: Throughput, months: list[str]) -> list[list[Any]]:
 # -- Chart.js configurations ---------------------------------------------------------------------
 
 # Distinguishable colours with at least 3:1 contrast against white (WCAG 1.4.11).
-# Twelve, so the end events of a process (the covenants have up to eleven) each get their own colour.
+# Twelve, so the end events of a process (up to eleven today) each get their own colour.
 PALETTE = [
     "#01689b",
     "#b3261e",
