@@ -87,7 +87,7 @@ def test_a_timer_reading_an_optional_field_is_refused(tmp_path: Path) -> None:
     path = _haarlem(
         tmp_path,
         lambda xml: xml.replace(
-            '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${melden_uiterlijk_op}',
+            '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${melden_taak_op}',
             '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${dagen_voor(deurwaarderdatum, 14)}',
         ),
     )
@@ -95,7 +95,7 @@ def test_a_timer_reading_an_optional_field_is_refused(tmp_path: Path) -> None:
     assert problem.element == "melden_uiterlijk" and "timer leest 'deurwaarderdatum'" in (
         problem.message
     )
-    assert "2 weken voor deurwaarder" in problem.message  # the path ends at the timer
+    assert "Meldtaak klaarzetten" in problem.message  # the path ends at the timer
 
 
 def test_a_catalogue_default_makes_an_optional_field_safe(tmp_path: Path) -> None:

@@ -57,7 +57,9 @@ def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem)
     )
     # 20 April minus 2 weeks is Easter Monday 6 April; counting backwards the term moves to
     # the previous working day: Sun 5, Sat 4 and Good Friday 3 April are not -> Thu 2 April.
-    assert h.timers("H-1") == {"melden_uiterlijk": "2026-04-02T00:00:00+02:00"}
+    # The task is there 3 working days earlier (meldtaak_werkdagen_vooraf): Monday 30 March.
+    assert h.data("H-1")["melden_uiterlijk_op"] == "2026-04-02T00:00:00+02:00"
+    assert h.timers("H-1") == {"melden_uiterlijk": "2026-03-30T00:00:00+02:00"}
     assert h.phase("H-1") == "signalering"
     # Nothing is reported yet: the Sociaal Wijkteam sees nothing of the case.
     assert h.sees("wijkteam", "H-1") == set()
@@ -66,6 +68,7 @@ def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem)
     assert h.sees("corporatie", "H-1") == MELDING - {"toevoeging"} | {
         "deurwaarderdatum",
         "melden_uiterlijk_op",  # its own deadline for the report (art. 3.4)
+        "melden_taak_op",  # when its task to report appears, ahead of that deadline
         "contact_wijze_corporatie",
         "huurder_geinformeerd",
         "inschatting_corporatie",
@@ -74,18 +77,19 @@ def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem)
         h.sees("andere_corporatie", "H-1")
 
     # 16 March: the bailiff date moves to Monday 11 May; the deadline moves with it.
-    # 11 May - 14 days = King's Day 27 April -> Sun 26, Sat 25 -> Friday 24 April.
+    # 11 May - 14 days = King's Day 27 April -> Sun 26, Sat 25 -> Friday 24 April; the task
+    # 3 working days before: Thu 23 (1), Wed 22 (2), Tue 21 April (3).
     h.on("2026-03-16")
     h.message("deurwaarderdatum_gewijzigd", "H-1", {"deurwaarderdatum": "2026-05-11"})
-    assert h.timers("H-1") == {"melden_uiterlijk": "2026-04-24T00:00:00+02:00"}
-    h.on("2026-04-23T17:00")
+    assert h.timers("H-1") == {"melden_uiterlijk": "2026-04-21T00:00:00+02:00"}
+    h.on("2026-04-20T17:00")
     assert h.open_tasks("H-1") == []
 
-    # Friday 24 April 00:00: the report is due; the corporation's worker gets the task.
+    # Tuesday 21 April 00:00: the corporation's worker gets the task, due Friday 24 April.
     h.on("2026-04-24T08:00")
     task = h.task("melden_bij_wijkteam", "H-1")
     assert task.candidate_groups == ["elan-wonen"]
-    assert local_iso(task.created_at) == "2026-04-24T00:00:00+02:00"
+    assert local_iso(task.created_at) == "2026-04-21T00:00:00+02:00"
     assert local_iso(task.due_at) == "2026-04-24T23:59:59+02:00"
     h.on("2026-04-24T10:00")
     h.do("corporatie", "melden_bij_wijkteam", "H-1", {"maanden_achterstand": 3})
@@ -227,8 +231,9 @@ def test_betalingsregeling_voor_de_melding(h: Haarlem) -> None:
             "deurwaarderdatum": "2026-05-18",
         },
     )
-    # 18 May minus 14 days is Monday 4 May, a working day (5 May is the holiday).
-    assert h.timers("H-2") == {"melden_uiterlijk": "2026-05-04T00:00:00+02:00"}
+    # 18 May minus 14 days is Monday 4 May, a working day (5 May is the holiday); the task
+    # 3 working days before: Wednesday 29 April.
+    assert h.timers("H-2") == {"melden_uiterlijk": "2026-04-29T00:00:00+02:00"}
     h.on("2026-03-20")
     assert h.sees("wijkteam", "H-2") == set()
     h.message("betalingsregeling_getroffen", "H-2")
@@ -264,10 +269,11 @@ def test_melding_aan_de_beurt_deurwaarderdatum_verschuift_dan_regeling(h: Haarle
     h.on("2026-03-06T10:00")
     task = h.task("melden_bij_wijkteam", "H-9")
     assert local_iso(task.due_at) == "2026-03-06T23:59:59+01:00"
-    # The bailiff is postponed to Friday 3 April: the report is due on Friday 20 March.
+    # The bailiff is postponed to Friday 3 April: the report is due on Friday 20 March, its
+    # task back on Tuesday 17 March.
     h.message("deurwaarderdatum_gewijzigd", "H-9", {"deurwaarderdatum": "2026-04-03"})
     assert h.open_tasks("H-9") == []
-    assert h.timers("H-9") == {"melden_uiterlijk": "2026-03-20T00:00:00+01:00"}
+    assert h.timers("H-9") == {"melden_uiterlijk": "2026-03-17T00:00:00+01:00"}
     assert h.phase("H-9") == "signalering" and h.sees("wijkteam", "H-9") == set()
     h.on("2026-03-20T09:00")
     task = h.task("melden_bij_wijkteam", "H-9")
@@ -795,13 +801,14 @@ def test_scenario_bestand_speelt_af() -> None:
         """Timeline lines: "YYYY-MM-DD HH:MM  key  kind  element  actor  details"."""
         return [text for text in lines if text[18:].split()[:3] == [key, kind, element]]
 
-    # HAR-1: deadline Thu 2 April (Easter), moved with the bailiff date to Fri 24 April.
+    # HAR-1: deadline Thu 2 April (Easter), moved with the bailiff date to Fri 24 April; the
+    # task is there 3 working days before: Mon 30 March, then Tue 21 April.
     scheduled = line("HAR-1", "timer_scheduled", "melden_uiterlijk")
     assert [text.split("due=")[1] for text in scheduled] == [
-        "2026-04-01T22:00:00+00:00",
-        "2026-04-23T22:00:00+00:00",
+        "2026-03-29T22:00:00+00:00",
+        "2026-04-20T22:00:00+00:00",
     ]
-    assert line("HAR-1", "timer_fired", "melden_uiterlijk")[0].startswith("2026-04-24 00:00")
+    assert line("HAR-1", "timer_fired", "melden_uiterlijk")[0].startswith("2026-04-21 00:00")
     # HAR-4: no contact by Fri 13 March: the team lead gets the task at the deadline.
     assert line("HAR-4", "task_created", "contact_escalatie")[0].startswith("2026-03-13 23:59")
     assert "groups=['haarlem-swt-leiding']" in line("HAR-4", "task_created", "contact_escalatie")[0]
