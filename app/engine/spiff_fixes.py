@@ -11,10 +11,15 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   the code of the error it caught and its message: a handler's BpmnError message, else the
   error's `camunda:errorMessage` (the parser keeps them in the boundary event's
   `extensions`); SpiffWorkflow has no such variables.
+- A cycle counted in months or years (`R/P3M`) fires on the same day of the month each time
+  (below).
 """
 
 from __future__ import annotations
 
+import calendar
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
@@ -24,6 +29,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
+
+from app import clock
 
 CYCLE_STOPPED = "stroom_cycle_stopped"
 _original = BoundaryEventJoin._check_threshold_structured
@@ -82,3 +89,74 @@ def _error_data(self: Any, my_task: Any) -> None:
 
 ErrorEventDefinition.catch = _catch_error  # type: ignore[method-assign]
 ErrorEventDefinition.update_task_data = _error_data  # type: ignore[method-assign]
+
+
+# A cycle in months or years (`R/P3M`, "ieder kwartaal") fires on the same day of the month
+# each time, counted from its first firing, as Camunda computes each next date from the
+# period; SpiffWorkflow turns the period into days once (3 months = 89 to 92 days) and then
+# drifts (twelve talks later, weeks off the quarter).
+_CALENDAR_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+_original_cycle_complete = CycleTimerEventDefinition.cycle_complete
+
+
+def _calendar_period(expression: str) -> tuple[int, int] | None:
+    """(months, days) of the cycle's period when it counts months or years, else None."""
+    for part in expression.upper().strip().split("/"):
+        match = _CALENDAR_PERIOD.match(part)
+        if match and (match.group(1) or match.group(2)):
+            years, months, weeks, days = (int(g or 0) for g in match.groups())
+            return 12 * years + months, 7 * weeks + days
+    return None
+
+
+def _shifted(first: datetime, months: int, days: int) -> datetime:
+    """`first` plus months (the month's last day when the day does not exist) and days, on
+    Amsterdam's calendar, so a firing at midnight stays at midnight across summer time."""
+    local = first.astimezone(clock.AMSTERDAM)
+    total = local.month - 1 + months
+    year, month = local.year + total // 12, total % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    moved = local.replace(year=year, month=month, day=day) + timedelta(days=days)
+    return moved.replace(tzinfo=None).replace(tzinfo=clock.AMSTERDAM).astimezone(UTC)
+
+
+def _calendar_cycle_complete(self: Any, my_task: Any) -> bool:
+    event_value = my_task._get_internal_data("event_value")
+    if event_value is None:
+        expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        period = _calendar_period(str(expression))
+        if period is None:
+            return _original_cycle_complete(self, my_task)
+        cycles, start, duration = self.parse_iso_recurring_interval(str(expression))
+        if len(str(expression).strip().split("/")) == 2:  # R/P3M: the first one period from now
+            start = _shifted(clock.now(), *period)
+        event_value = {
+            "cycles": cycles,
+            "next": start.isoformat(),
+            "duration": duration.total_seconds(),
+            "first": start.isoformat(),
+            "period": list(period),
+            "fired": 0,
+        }
+        my_task._set_internal_data(event_value=event_value)
+    if "period" not in event_value:  # a fixed period, or stored before this correction
+        return _original_cycle_complete(self, my_task)
+    ready = False
+    if event_value["cycles"] != 0:
+        if datetime.fromisoformat(event_value["next"]) <= clock.now():  # as spiff_clock
+            fired = event_value["fired"] + 1
+            months, days = event_value["period"]
+            first = datetime.fromisoformat(event_value["first"])
+            event_value["next"] = _shifted(first, months * fired, days * fired).isoformat()
+            event_value["fired"] = fired
+            event_value["cycles"] -= 1
+            ready = True
+    else:
+        my_task.internal_data.pop("event_value", None)
+        my_task.internal_data["event_fired"] = True
+        return False
+    my_task._set_internal_data(event_value=event_value)
+    return ready
+
+
+CycleTimerEventDefinition.cycle_complete = _calendar_cycle_complete  # type: ignore[method-assign]

@@ -238,7 +238,7 @@ def test_consent_to_share_naw_through_the_trajectory_to_a_positive_close(
     assert "startdatum_budgetbeheer" in u.sees("corporatie", instance_id)
 
     # Step 15-16: budget management from Thursday 2 April 2026; a progress talk every quarter
-    # (3 months from 2 April = 91 days: Thursday 2 July), due within 10 working days
+    # (3 calendar months from 2 April: Thursday 2 July), due within 10 working days
     # (3, 6-10, 13-16 July -> Thursday 16 July).
     u.on("2026-04-02T10:00")
     u.do("werk_en_inkomen", "budgetbeheer_registreren", key, dict(BUDGET_DATA))
@@ -255,9 +255,12 @@ def test_consent_to_share_naw_through_the_trajectory_to_a_positive_close(
     assert local_iso(first_talk.created_at)[:10] == "2026-07-02"
     assert local_iso(first_talk.due_at) == "2026-07-16T23:59:59+02:00"
     talk(u, key, "2026-07-07")
-    # Second quarter: Thursday 1 October; 10 working days: 2, 5-9, 12-15 October.
+    # Second quarter: Friday 2 October (the same day of the month, not 91 days on: 1 October);
+    # 10 working days: 5-9, 12-16 October.
     u.on("2026-10-01T12:00")
-    assert local_iso(u.task("voortgangsgesprek", key).due_at) == "2026-10-15T23:59:59+02:00"
+    assert tasks_of(db, key, "voortgangsgesprek")[-1].status == "completed"  # none new yet
+    u.on("2026-10-02T12:00")
+    assert local_iso(u.task("voortgangsgesprek", key).due_at) == "2026-10-16T23:59:59+02:00"
     talk(u, key, "2026-10-08")
     never_for_corporation(u, instance_id)
 
@@ -560,20 +563,22 @@ def test_reminder_and_escalation_then_new_agreements_and_a_negative_exit(
 
 # -- three years of quarterly talks; then the tenant stops (orally) -------------------------
 
-# (quarter begins, talk due): every 91 days from Thursday 2 April 2026, due 10 working days on.
+# (quarter begins, talk due): every 3 calendar months from Thursday 2 April 2026, on the same
+# day of the month for three years (not every 91 days, which drifts to 29 March by 2029), due
+# 10 working days on.
 QUARTERS = [
     ("2026-07-02", "2026-07-16"),
-    ("2026-10-01", "2026-10-15"),
-    ("2026-12-31", "2027-01-15"),  # 1 January 2027 is New Year's Day
-    ("2027-04-01", "2027-04-15"),
-    ("2027-07-01", "2027-07-15"),
-    ("2027-09-30", "2027-10-14"),
-    ("2027-12-30", "2028-01-13"),
-    ("2028-03-30", "2028-04-13"),
-    ("2028-06-29", "2028-07-13"),
-    ("2028-09-28", "2028-10-12"),
-    ("2028-12-28", "2029-01-12"),  # 1 January 2029 is New Year's Day
-    ("2029-03-29", "2029-04-16"),  # Good Friday 30 March, Easter Monday 2 April 2029
+    ("2026-10-02", "2026-10-16"),
+    ("2027-01-02", "2027-01-15"),  # a Saturday: the task is there; working days from Monday
+    ("2027-04-02", "2027-04-16"),
+    ("2027-07-02", "2027-07-16"),
+    ("2027-10-02", "2027-10-15"),
+    ("2028-01-02", "2028-01-14"),
+    ("2028-04-02", "2028-04-18"),  # Good Friday 14 April, Easter Monday 17 April 2028
+    ("2028-07-02", "2028-07-14"),
+    ("2028-10-02", "2028-10-16"),
+    ("2029-01-02", "2029-01-16"),
+    ("2029-04-02", "2029-04-16"),  # Easter Monday 2 April 2029: counting starts on the 3rd
 ]
 
 
@@ -600,7 +605,7 @@ def test_three_years_of_quarterly_talks_then_the_tenant_stops(db, settings, cloc
     assert sizes[-1] < sizes[0] + 12 * 4_000
 
     # The tenant tells the team member (orally) to stop: the trajectory ends at once.
-    u.on("2029-04-05")
+    u.on("2029-04-10")
     u.sim.message(
         "bewoner_stopt", key, {"stop_kanaal": "mondeling", "stop_gemeld_bij": "buurtteam"}
     )
