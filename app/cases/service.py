@@ -55,15 +55,19 @@ def bind_parties(
             group = session.scalar(select(Group).where(Group.key == binding.group_key))
             if group is not None:
                 parties[binding.party] = (group.organisation_id, group.key)
-    reporting = catalogue.reporting_party
-    if reporting and reporter is not None and reporter.organisation_id is not None:
-        group = default_group(session, reporter.organisation_id)
-        if group is None:
+    if reporter is not None and reporter.organisation_id is not None:
+        kind = session.scalar(
+            select(Organisation.kind).where(Organisation.id == reporter.organisation_id)
+        )
+        reporting = catalogue.reporting_parties(str(kind) if kind else None)
+        group = default_group(session, reporter.organisation_id) if reporting else None
+        if reporting and group is None:
             raise InvalidInput(
                 "uw organisatie heeft geen team",
                 {"organisatie": ["leg eerst een groep aan voor de organisatie van de melder"]},
             )
-        parties[reporting] = (reporter.organisation_id, group.key)
+        for party in reporting:
+            parties[party] = (reporter.organisation_id, group.key)
     for party, group_key in (explicit or {}).items():
         if party not in catalogue.parties:
             raise InvalidInput(

@@ -127,10 +127,21 @@ class Catalogue:
 
     @property
     def reporting_party(self) -> str | None:
+        """The party every reporting partner plays (the first `melder` without `soort`)."""
         for key, info in self.parties.items():
-            if info.get("melder"):
+            if info.get("melder") and not info.get("soort"):
                 return key
         return None
+
+    def reporting_parties(self, kind: str | None) -> list[str]:
+        """The parties a reporting partner of this organisation kind plays: the general one,
+        and those for its kind only (`soort: [woningcorporatie]`), so a field can be for the
+        corporation that reported and not for an insurer or energy company that did."""
+        return [
+            key
+            for key, info in self.parties.items()
+            if info.get("melder") and (not info.get("soort") or kind in info["soort"])
+        ]
 
     def phase_of(self, element: str) -> str | None:
         for phase, elements in self.phases.items():

@@ -148,6 +148,24 @@ def _parties(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
     if not isinstance(raw, dict) or not raw:
         problems.append("'partijen' moet minstens één partij noemen")
         return {}
+    general = 0
+    for key, info in raw.items():
+        if not isinstance(info, dict):
+            continue
+        kinds = info.get("soort")
+        if kinds is not None:
+            if not info.get("melder"):
+                problems.append(f"partij {key!r}: 'soort' geldt alleen voor een melder")
+            if (
+                not isinstance(kinds, list)
+                or not all(isinstance(k, str) for k in kinds)
+                or not kinds
+            ):
+                problems.append(f"partij {key!r}: 'soort' is een lijst van organisatiesoorten")
+        elif info.get("melder"):
+            general += 1
+    if general > 1:
+        problems.append("hoogstens één melder zonder 'soort' (de partij van elke melder)")
     return raw
 
 

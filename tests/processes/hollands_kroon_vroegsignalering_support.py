@@ -28,6 +28,7 @@ SDV_TEAM = "hk-schulddienstverlening"
 SECRET = "hk-testgeheim"
 # The fixed-cost partners of the document: housing corporations, health insurer, water, energy.
 PARTNERS = ("wooncompagnie", "beter-wonen", "zorgverzekeraar-nh", "waterbedrijf-nh", "energie-nh")
+KINDS = {key: "schuldeiser" for key in ("zorgverzekeraar-nh", "waterbedrijf-nh", "energie-nh")}
 
 
 @dataclass
@@ -41,7 +42,11 @@ def setup(db: Database, settings: Any, clock: Any) -> World:
     """Deploy the process; every partner gets an intake route; the municipality's
     debt-services team plays party `sdv`."""
     deploy_process(db, KEY)
-    partners = {key: partner(db, key, KEY, MUNICIPALITY) for key in PARTNERS}
+    # Corporations as corporations; insurer, water and energy company as creditors.
+    partners = {
+        key: partner(db, key, KEY, MUNICIPALITY, kind=KINDS.get(key, "woningcorporatie"))
+        for key in PARTNERS
+    }
     organisation(db, SDV_TEAM, "gemeente", MUNICIPALITY)
     bind(db, KEY, MUNICIPALITY, "sdv", SDV_TEAM)
     sdv = user(db, "mira", SDV_TEAM)

@@ -301,6 +301,34 @@ def test_inwoner_wil_geen_hulp_geen_dossier_alleen_weigering(db, clock, settings
     record(db, KEY)
 
 
+def test_een_weigering_gaat_niet_naar_een_energiebedrijf_dat_meldde(db, clock, settings) -> None:
+    """HK "Ad 4": the refusal is "doorgegeven aan de woningbouwvereniging". An energy company
+    that reported the household learns the DDAS outcome, not that the resident refused."""
+    world = setup(db, settings, clock)
+    sim = world.sim
+    sim.advance_to(at("2026-05-12T09:00"))
+    [energie] = report(world, "energie-nh", signal("EN-2026-0601", "Energie"))
+    case = energie.instance_id
+    sim.advance_to(at("2026-05-13T09:00"))
+    sim.complete("signaal_beoordelen", instance_id=case, data={"signaal_status": "Opgepakt"})
+    sim.advance_to(at("2026-05-13T14:00"))
+    sim.complete(
+        "contactpoging",
+        instance_id=case,
+        data=attempt("Telefoon", "2026-05-13", "Middag", True, reactie_inwoner="Wil geen hulp"),
+    )
+    assert instance(db, case).data["geen_hulp_gewenst"] is True
+    assert view(db, world.partners["energie-nh"], case) == {"referentie": "EN-2026-0601"}
+    assert feedback_rows(partner_feedback(world, "energie-nh", "2026-05")) == [
+        {
+            "referentie": "EN-2026-0601",
+            "periode": "2026-05",
+            "resultaat": "Niet opgepakt: inwoner wil geen hulp",
+        }
+    ]
+    record(db, KEY)
+
+
 def test_toestemming_bij_huisbezoek_start_reguliere_schulddienstverlening(
     db, clock, settings
 ) -> None:

@@ -60,9 +60,10 @@ def partner(
     process: str,
     municipality: str = "weert",
     pattern: str | None = None,
+    kind: str = "woningcorporatie",
 ) -> Principal:
     """A reporting partner with an intake route, acting as its own principal."""
-    org_id = organisation(db, org_key, "woningcorporatie", municipality)
+    org_id = organisation(db, org_key, kind, municipality)
     with db.transaction() as session:
         session.add(
             IntakeRoute(
