@@ -24,7 +24,7 @@ def install() -> None:
     from app.privacy import retention
     from app.privacy.consent import record_from_task
     from app.privacy.deploy_checks import check_catalogue
-    from app.privacy.erasure import erase_case_records
+    from app.privacy.erasure import erase_case_records, expire_fields
 
     closure_days()
     hooks.add(hooks.deploy_checks, check_catalogue)
@@ -33,6 +33,7 @@ def install() -> None:
     hooks.add(hooks.task_data, record_from_task)
     hooks.set_expiry(retention.first_expiry)
     hooks.add(hooks.at_erasure, erase_case_records)
+    hooks.add(hooks.at_field_erasure, expire_fields)
     hooks.add(
         hooks.worker_ticks,
         hooks.Tick("retention", RETENTION_SECONDS, lambda db: len(retention.apply(db))),

@@ -10,6 +10,7 @@ no domain; the app registers the domains' parts once, where it is assembled
 | `task_data` | before a completed task's data is set: may take fields out (e.g. to a registry) |
 | `expiry` | when an instance ends: the first moment a field of it expires (retention) |
 | `at_erasure` | when an end event asks to erase the case: records outside the workflow |
+| `at_field_erasure` | when an end event erases some fields (`categorieen`): their other copies |
 | `worker_ticks` | the worker's scheduler: recurring work besides timers and jobs |
 | `start_fields` | at deploy (data-flow analysis): fields a domain gives every instance it starts |
 
@@ -39,6 +40,8 @@ TaskData = Callable[["Session", Any, dict[str, Any], str | None], dict[str, Any]
 Expiry = Callable[[Any, datetime], datetime | None]
 # (session, instance id, fields to keep) -> what was erased: `.fields` (names) and `.counts`
 Erasure = Callable[["Session", str, set[str]], Any]
+# (session, instance id, fields to erase) -> the names erased outside the workflow
+FieldErasure = Callable[["Session", str, set[str]], set[str]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ deploy_checks: list[DeployCheck] = []
 incoming_data: list[IncomingData] = []
 task_data: list[TaskData] = []
 at_erasure: list[Erasure] = []
+at_field_erasure: list[FieldErasure] = []
 worker_ticks: list[Tick] = []
 # (catalogue) -> names: what a domain writes into every instance it starts (the intake's
 # date of the report), which the data-flow analysis counts as written at the start.

@@ -473,7 +473,9 @@ class Execution(WaitStates):
         """An end event with extension property `gegevens = wissen` ends the case without its
         personal data: every value except those named in `bewaren` leaves the task tree, the
         case data and the signals that formed the case (e.g. a resident who wants no help:
-        only the refusal is kept)."""
+        only the refusal is kept). With `categorieen` (e.g. "gezondheid, financieel") and/or
+        `velden` only those catalogue categories and fields go, everywhere they were kept; the
+        rest stays (e.g. a tenant found not eligible keeps no intake data)."""
         ended = [
             t
             for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
@@ -482,23 +484,31 @@ class Execution(WaitStates):
         ]
         if not ended:
             return
-        keep = {
-            k.strip()
-            for k in (extensions(ended[0]).get("properties") or {}).get("bewaren", "").split(",")
-            if k.strip()
-        }
-        removed = self.strip_data(lambda name: name in keep)
-        # What the domains keep outside the workflow (signals, drafts, documents, consents).
+        properties = extensions(ended[0]).get("properties") or {}
+        keep = {k.strip() for k in properties.get("bewaren", "").split(",") if k.strip()}
+        categories = {c.strip() for c in properties.get("categorieen", "").split(",") if c.strip()}
+        named = {n.strip() for n in properties.get("velden", "").split(",") if n.strip()}
         counts: dict[str, int] = {}
-        for erase in hooks.at_erasure:
-            erased = erase(self.session, self.row.id, keep)
-            removed |= erased.fields
-            counts.update(erased.counts)
-        self.record(
-            "gegevens_gewist",
-            element_id(ended[0]),
-            details={"gewist": sorted(removed), "bewaard": sorted(keep), **counts},
-        )
+        if categories or named:
+            assert self.catalogue is not None
+            erase = {
+                name
+                for name, field in self.catalogue.fields.items()
+                if (field.category in categories or name in named) and name not in keep
+            }
+            removed = self.strip_data(lambda name: name not in erase)
+            for erase_elsewhere in hooks.at_field_erasure:
+                removed |= erase_elsewhere(self.session, self.row.id, erase)
+            details: dict[str, Any] = {"gewist": sorted(removed), "categorieen": sorted(categories)}
+        else:
+            removed = self.strip_data(lambda name: name in keep)
+            # What the domains keep outside the workflow (signals, drafts, documents, consents).
+            for erase_all in hooks.at_erasure:
+                erased = erase_all(self.session, self.row.id, keep)
+                removed |= erased.fields
+                counts.update(erased.counts)
+            details = {"gewist": sorted(removed), "bewaard": sorted(keep)}
+        self.record("gegevens_gewist", element_id(ended[0]), details={**details, **counts})
 
     def strip_data(self, keep: Callable[[str], bool]) -> set[str]:
         """Remove every value whose name `keep` refuses from the whole task tree (and the

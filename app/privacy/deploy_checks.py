@@ -15,6 +15,7 @@ from typing import Any
 
 import handlers
 from app.catalogue import Catalogue, catalogue_path, names_in
+from app.catalogue.model import CATEGORIES
 from app.engine.errors import Problem
 
 FLOW_NODE_TYPES = {
@@ -103,6 +104,7 @@ def check_catalogue(parsed: Any) -> list[Problem]:
                         f"de fout wordt vastgelegd in {ext[key]!r}, maar dat veld staat niet "
                         "in de gegevenscatalogus",
                     )
+            _check_erasure(catalogue, ext.get("properties") or {}, element, problem)
             script = getattr(spec, "script", None)
             if isinstance(script, str):
                 for name in _assigned(script):
@@ -221,3 +223,25 @@ def _assigned(script: str) -> set[str]:
                 if isinstance(target, ast.Name):
                     names.discard(target.id)
     return names
+
+
+def _check_erasure(
+    catalogue: Catalogue, properties: dict[str, Any], element: str, problem: Any
+) -> None:
+    """`gegevens = wissen` keeps only fields it names (`bewaren`), or erases whole catalogue
+    categories (`categorieen`): a misspelt name would keep or erase the wrong data."""
+    if not {"bewaren", "categorieen", "velden"} & set(properties):
+        return
+    if properties.get("gegevens") != "wissen":
+        problem(element, "'bewaren', 'categorieen' en 'velden' werken alleen met gegevens = wissen")
+        return
+    for key in ("bewaren", "velden"):
+        for name in (n.strip() for n in properties.get(key, "").split(",") if n.strip()):
+            if name not in catalogue.fields:
+                problem(element, f"{key} noemt {name!r}, dat niet in de gegevenscatalogus staat")
+    for category in (c.strip() for c in properties.get("categorieen", "").split(",") if c.strip()):
+        if category not in CATEGORIES:
+            problem(
+                element,
+                f"categorie {category!r} bestaat niet; kies uit {', '.join(sorted(CATEGORIES))}",
+            )

@@ -24,7 +24,7 @@ from app.catalogue import load
 from app.catalogue.model import FORBIDDEN_NAME
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError, InvalidInput, NotFound
-from app.engine.models import HumanTask, Timer
+from app.engine.models import HumanTask, InstanceEvent, Timer
 from app.privacy import access, consent
 from app.privacy.models import Consent
 from app.tasks.forms import validate
@@ -452,6 +452,48 @@ def test_withdrawing_consent_stops_the_intake_at_once(db, settings, clock) -> No
     record(db, KEY)
 
 
+def test_not_eligible_after_the_conversation_keeps_no_intake_data(db, settings, clock) -> None:
+    """Bijlage 3.1 stap 6: a tenant found not eligible keeps no data from the intake
+    conversation (health, income, debts, household, rent history) in the case: they served
+    the assessment only. The report, the consents and the reason for closing stay."""
+    u = setup(db, settings, clock)
+    instance_id, key = report_with_consent(u)
+    invite(u, key)
+    consent_to_talk(u, key)
+    u.do("buurtteam", "aannamegesprek_voeren", key, dict(INTAKE))
+    assert set(INTAKE) <= set(u.sim.instance(key).data)
+    u.do(
+        "buurtteam",
+        "beoordelen",
+        key,
+        {
+            "komt_in_aanmerking": False,
+            "wil_deelnemen": True,
+            "wenst_ondersteuning_buurtteam": False,
+        },
+    )
+    u.do(
+        "corporatie",
+        "dossier_afsluiten_reden",
+        key,
+        {"reden_afsluiting": "komt niet in aanmerking"},
+    )
+    row = u.sim.instance(key)
+    assert row.status == "completed" and u.sim.end_events() == {"geen_vh_traject": 1}
+    assert not set(INTAKE) & set(row.data), sorted(set(INTAKE) & set(row.data))
+    assert not any(str(value) in row.state for value in INTAKE.values() if len(str(value)) > 6)
+    assert row.data["reden_afsluiting"] == "komt niet in aanmerking" and row.data["naam"]
+    with db.session() as session:
+        [event] = session.scalars(
+            select(InstanceEvent).where(
+                InstanceEvent.instance_id == instance_id, InstanceEvent.kind == "gegevens_gewist"
+            )
+        ).all()
+    assert event.details["categorieen"] == ["financieel", "gezondheid", "huishouden"]
+    assert set(INTAKE) <= set(event.details["gewist"])
+    record(db, KEY)
+
+
 # -- reminder and escalation; 17b: new agreements, then exit --------------------------------
 
 
@@ -805,6 +847,22 @@ def _variant(tmp_path: Path) -> tuple[Path, Path]:
     for form in (ROOT / "forms").glob(f"{KEY}-*.form"):
         shutil.copy(form, forms / form.name)
     return diagram, forms
+
+
+def test_a_misspelt_category_or_field_to_erase_is_refused_at_deployment(tmp_path: Path) -> None:
+    diagram, forms = _variant(tmp_path)
+    text = diagram.read_text("utf-8")
+    diagram.write_text(
+        text.replace('value="gezondheid, financieel, huishouden"', 'value="gezondhied"', 1).replace(
+            "huurverleden_overlast, ", "huurverleden_overlest, ", 1
+        ),
+        "utf-8",
+    )
+    with pytest.raises(DeploymentError) as refused:
+        parse_files([diagram], forms)
+    messages = [p.message for p in refused.value.problems if p.element == "geen_vh_traject"]
+    assert any("categorie 'gezondhied' bestaat niet" in m for m in messages), messages
+    assert any("velden noemt 'huurverleden_overlest'" in m for m in messages), messages
 
 
 def test_a_form_field_for_criminal_data_is_refused_at_deployment(tmp_path: Path) -> None:
