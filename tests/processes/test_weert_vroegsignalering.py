@@ -394,15 +394,16 @@ def test_uitkering_gesprek_en_huur_inhouden(db, clock, settings) -> None:
     )
     assert s.sees(w, PARTICIPATIE, haddou) == {}
 
-    # Thursday 7 May: the return overview; then at once the conversation and the rent
-    # withheld from the benefit, in parallel.
+    # Thursday 7 May: the return overview; then at once the conversation with both
+    # regisseurs and, in parallel, the tenant's authorisation to withhold rent from the
+    # benefit (art. 10.5), an activity of debt services (bijlage 1, SDV 1).
     w.sim.advance_to(at(2026, 5, 7, 14, 0))
     sent = send(w, "wonen-limburg", "2026-04")
     assert [r.optie for r in sent.rows] == ["Huurder wordt uitgenodigd door gemeente Weert"] * 2
     for key in (haddou, tesfamariam):
         talk = s.task(w, key, "gesprek_voeren")
-        rent = s.task(w, key, "huur_inhouden")
-        assert talk.candidate_groups == [SDV] and rent.candidate_groups == [PARTICIPATIE]
+        rent = s.task(w, key, "machtiging_vragen")
+        assert talk.candidate_groups == [SDV, PARTICIPATIE] and rent.candidate_groups == [SDV]
         # 10 working days from 7 May: Ascension (14 May), the bridge day (15 May) and Whit
         # Monday (25 May) do not count.
         assert s.local(talk.due_at) == "2026-05-26T23:59:59+02:00"
@@ -435,8 +436,16 @@ def test_uitkering_gesprek_en_huur_inhouden(db, clock, settings) -> None:
     complete(
         w,
         haddou,
+        "machtiging_vragen",
+        SDV,
+        {"machtiging_inhouding": True, "bewijs_machtiging_inhouding": "MA-2026-0042"},
+    )
+    assert s.task(w, haddou, "huur_inhouden").candidate_groups == [SDV]
+    complete(
+        w,
+        haddou,
         "huur_inhouden",
-        PARTICIPATIE,
+        SDV,
         {"huur_inhouding_gestart": True, "inhouding_ingangsdatum": "2026-06-01"},
     )
     complete(
@@ -462,9 +471,11 @@ def test_uitkering_gesprek_en_huur_inhouden(db, clock, settings) -> None:
     # The family does not come: not approached, recorded as such.
     complete(w, tesfamariam, "gesprek_voeren", SDV, {"gesprek_gevoerd": False})
     assert s.case(w, tesfamariam).status == "waiting"
-    complete(w, tesfamariam, "huur_inhouden", PARTICIPATIE, {"huur_inhouding_gestart": False})
+    # No authorisation: no rent is withheld (art. 10.5); the refusal is in the registry.
+    complete(w, tesfamariam, "machtiging_vragen", SDV, {"machtiging_inhouding": False})
     assert ended_at(w, tesfamariam) == ["einde_niet_benaderd"]
     data = s.case(w, tesfamariam).data
+    assert "huur_inhouding_gestart" not in data and data["machtiging_inhouding"] is False
     assert data["reden_niet_benaderd"] == "geen_contact_gemeente"
     assert data["eindresultaat"] == "Definitief geen contact kunnen krijgen"
     record(db, KEY)

@@ -265,6 +265,15 @@ class _Story:
             if option == "gemeente" and finish:
                 self._at(
                     talk_day,
+                    9,
+                    lambda t=tenant: self._complete(
+                        t,
+                        "machtiging_vragen",
+                        {"machtiging_inhouding": True, "bewijs_machtiging_inhouding": "MA-DEMO"},
+                    ),
+                )
+                self._at(
+                    talk_day,
                     10,
                     lambda t=tenant: self._complete(
                         t, "huur_inhouden", {"huur_inhouding_gestart": True}

@@ -83,11 +83,21 @@ WEERT_RULES: list[Rule] = [
         actor="sdv",
     ),
     Rule(
+        "machtiging_vragen",
+        "3 werkdagen",
+        choices=[
+            (90, {"machtiging_inhouding": True, "bewijs_machtiging_inhouding": "MA-SIM"}),
+            (10, {"machtiging_inhouding": False}),
+        ],
+        process=PROCESS,
+        actor="sdv",
+    ),
+    Rule(
         "huur_inhouden",
         "5 werkdagen",
         choices=[(85, {"huur_inhouding_gestart": True}), (15, {"huur_inhouding_gestart": False})],
         process=PROCESS,
-        actor="participatie",
+        actor="sdv",
     ),
     Rule(
         "amw_contact_opnemen",
