@@ -775,6 +775,11 @@ def test_statistieken_art_9_5(h: Haarlem) -> None:
     lines = dict(figures.regels())
     assert lines["9.5.3c voorkomen huisuitzettingen na melding"] == 1
     assert lines["  doelgroep 65-plus"] == 0
+    # The figures Stroom does not hold are on their own lines, never counted as 0.
+    assert lines["9.5.2a huurders op de crisislijst van de Schulddienstverlening"].startswith(
+        "niet in Stroom"
+    )
+    assert lines["  reden vanwege een strafbaar feit"].startswith("niet in Stroom")
     h.record()
 
 

@@ -16,8 +16,10 @@ the troubleshooter's arrangement, arrears resolved while waiting for the verdict
 prevented. Evictions solely for a criminal offence fall outside the covenant (art. 1.3) and
 criminal data are never processed, so "strafbaar feit" is not a reason here.
 
-Not computed: 9.5.2a (tenants on the crisis list of the debt services): that list lives in the
-SDV back office, not in these cases.
+Not computed, and shown as such on their own lines (never as 0): 9.5.2a (tenants on the crisis
+list of the debt services: that list lives in the SDV back office, not in these cases) and
+evictions "vanwege een strafbaar feit" (a criminal-data reason Stroom never processes; the
+corporation supplies that total itself).
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ PROCESS = "haarlem_preventie"
 DOELGROEPEN = ("met kinderen", "65-plus", "statushouder", "alleenstaand", "overig")
 REDENEN = {"huurschuld": "huurschuld", "overlast": "overlast", "andere_reden": "andere reden"}
 SOORTEN = {"deurwaarder": "art. 3.4 (voor de deurwaarder)", "vroegsignaal": "art. 3.2/3.3"}
+NOT_HELD_CRISIS = (
+    "niet in Stroom: de crisislijst staat in de backoffice van de Schulddienstverlening"
+)
+NOT_HELD_CRIMINAL = (
+    "niet in Stroom: strafrechtelijke gegevens worden niet verwerkt; de corporatie levert dit "
+    "aantal zelf aan"
+)
 UITGEZET = "ontruimd"
 SLEUTELS = "sleutels_ingeleverd"
 
@@ -56,11 +65,17 @@ class Statistieken:
     sleutels_ingeleverd: int = 0
     voorkomen_na_melding: int = 0
 
-    def regels(self) -> list[tuple[str, int]]:
-        """The figures as labelled lines, in the order of art. 9.5."""
-        lines = [("9.5.1a meldingen bij het Sociaal Wijkteam via de corporatie", self.meldingen)]
+    def regels(self) -> list[tuple[str, int | str]]:
+        """The figures as labelled lines, in the order of art. 9.5; the two figures Stroom does
+        not hold say so on their own line instead of being left out or counted as 0."""
+        lines: list[tuple[str, int | str]] = [
+            ("9.5.1a meldingen bij het Sociaal Wijkteam via de corporatie", self.meldingen)
+        ]
         lines += [(f"  via {name}", n) for name, n in sorted(self.meldingen_per_corporatie.items())]
         lines += [(f"  {SOORTEN[k]}", self.meldingen_per_soort.get(k, 0)) for k in SOORTEN]
+        lines.append(
+            ("9.5.2a huurders op de crisislijst van de Schulddienstverlening", NOT_HELD_CRISIS)
+        )
         lines.append(("9.5.3a huisuitzettingen", self.huisuitzettingen))
         lines += [
             (f"  doelgroep {g}", self.huisuitzettingen_per_doelgroep.get(g, 0)) for g in DOELGROEPEN
@@ -69,6 +84,7 @@ class Statistieken:
             (f"  reden {label}", self.huisuitzettingen_per_reden.get(label, 0))
             for label in REDENEN.values()
         ]
+        lines.append(("  reden vanwege een strafbaar feit", NOT_HELD_CRIMINAL))
         lines.append(("9.5.3b vrijwillig ingeleverde sleutels", self.sleutels_ingeleverd))
         lines.append(("9.5.3c voorkomen huisuitzettingen na melding", self.voorkomen_na_melding))
         return lines
