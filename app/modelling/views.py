@@ -1,0 +1,415 @@
+"""Process owners change their processes in the browser (blueprint `modelling`, under
+/processen, next to the monitoring pages):
+
+/processen/<key>/bewerken               the web modeller: bpmn-js with the properties panel,
+                                        the Camunda 7 moddle and behaviours and the element
+                                        templates of the handlers (frontend/modeller.js)
+/processen/<key>/bewerken/controleren   dry run of the deploy (app/modelling/publish.py
+                                        `preview`) on the diagram being edited, with the
+                                        server's catalogue and forms: the problems per element
+/processen/<key>/publiceren             a new version, by the code `stroom deploy` runs, with a
+                                        note; refused while the diagram has problems; audited
+/processen/<key>/versies                the versions: who published when, instances per version
+/processen/<key>/migreren?van=N         running instances of version N to another version:
+                                        mapping, dry run per instance, then confirm
+/processen/sjablonen.json               the element templates, for the desktop Camunda Modeler
+
+Only the process's owner (owners.py) opens or changes them; others get 404 for a process they
+do not own (its existence is no secret, but they have nothing to do there) and 403 without
+the role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app.auth.web import roles_required
+from app.engine import migration
+from app.engine.errors import DeploymentError, EngineError, Problem
+from app.engine.models import InstanceStatus, ProcessDefinition, ProcessInstance, ProcessVersion
+from app.engine.runtime import version_spec
+from app.manage.actions import ActionError, check_reason
+from app.modelling.owners import PROCESS_OWNER, owns_process
+from app.modelling.publish import Upload, UploadProblem, deployment_id, preview, publish
+from app.modelling.templates import element_templates
+from app.privacy import logs
+
+bp = Blueprint("modelling", __name__, url_prefix="/processen")
+
+MAX_XML = 2 * 1024 * 1024
+
+
+def _app() -> Any:
+    from app.services import stroom
+
+    return stroom()
+
+
+def _session() -> Any:
+    from app.services import db_session
+
+    return db_session()
+
+
+def _definition(key: str) -> ProcessDefinition:
+    """The process, if the viewer owns it; 404 otherwise."""
+    session = _session()
+    definition = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key))
+    if definition is None or not owns_process(session, g.principal, key):
+        abort(404)
+    return definition
+
+
+def _latest(definition: ProcessDefinition) -> ProcessVersion:
+    version = _session().scalar(
+        select(ProcessVersion)
+        .where(ProcessVersion.definition_id == definition.id)
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def _upload(definition: ProcessDefinition, xml: str) -> list[Upload]:
+    return [Upload(_latest(definition).source_name, xml.encode())]
+
+
+def _problems(key: str, xml: str, definition: ProcessDefinition) -> tuple[list[Problem], Any]:
+    """Every check of the deploy on the diagram being edited: ([], preview) or (problems,
+    None). A diagram must stay the process being edited: one process, with the same id."""
+    if not xml.strip():
+        return [Problem("", None, None, "het diagram is leeg")], None
+    if len(xml.encode()) > MAX_XML:
+        return [Problem("", None, None, "het diagram is groter dan 2 MB")], None
+    try:
+        result = preview(_session(), _upload(definition, xml), _app().settings)
+    except DeploymentError as exc:
+        return list(exc.problems), None
+    except UploadProblem as exc:
+        return [Problem(n, None, None, "; ".join(m)) for n, m in exc.problems.items()], None
+    keys = {k for k, _ in result.new + result.unchanged}
+    if keys != {key}:
+        found = ", ".join(sorted(keys)) or "geen"
+        return [
+            Problem(
+                "",
+                None,
+                None,
+                f"het diagram moet precies één proces met id ‘{key}’ bevatten (gevonden: {found})",
+            )
+        ], None
+    return [], result
+
+
+def _as_json(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [{"element": p.element, "regel": p.line, "melding": p.message} for p in problems]
+
+
+@bp.get("/<key>/bewerken")
+@roles_required(PROCESS_OWNER)
+def edit(key: str) -> Any:
+    definition = _definition(key)
+    version = _latest(definition)
+    data = {
+        "xml": version.bpmn_xml,
+        "templates": element_templates(),
+        "checkUrl": url_for("modelling.check", key=key),
+    }
+    return render_template(
+        "modelling/edit.html",
+        definition=definition,
+        version=version,
+        data=data,
+        errors={},
+        values={},
+    )
+
+
+@bp.post("/<key>/bewerken/controleren")
+@roles_required(PROCESS_OWNER)
+def check(key: str) -> Any:
+    definition = _definition(key)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
+        return jsonify(
+            {"title": "ongeldige aanvraag", "errors": {"xml": ["verplicht: het diagram als tekst"]}}
+        ), 400
+    problems, result = _problems(key, body["xml"], definition)
+    return jsonify(
+        {
+            "problemen": _as_json(problems),
+            "versie": (result.new or result.unchanged)[0][1] if result else None,
+            "gewijzigd": bool(result and result.new),
+        }
+    )
+
+
+@bp.post("/<key>/publiceren")
+@roles_required(PROCESS_OWNER)
+def publish_page(key: str) -> Any:
+    definition = _definition(key)
+    xml = request.form.get("xml", "")
+    errors: dict[str, str] = {}
+    note = ""
+    try:
+        note = check_reason(request.form.get("notitie"))
+    except ActionError as exc:
+        errors["notitie"] = exc.message.replace("reden", "notitie")
+    problems, result = _problems(key, xml, definition)
+    if problems:
+        errors["diagram"] = (
+            "Het diagram heeft problemen; los ze op voordat u publiceert: "
+            + "; ".join(p.message for p in problems[:5])
+        )
+    elif result is not None and not result.new:
+        errors["diagram"] = "Er is niets veranderd ten opzichte van de nieuwste versie."
+    files = _upload(definition, xml) if xml.strip() else []
+    upload_id = deployment_id(files) if files else "-"
+    app, session = _app(), _session()
+    if not errors:
+        try:
+            deployed = publish(session, files, app.settings, g.principal.actor)
+        except DeploymentError as exc:  # changed between the check and now
+            session.rollback()
+            errors["diagram"] = "; ".join(p.message for p in exc.problems[:5])
+        else:
+            session.commit()
+            logs.audit(
+                app.db,
+                app.settings.secret_key,
+                g.principal,
+                "proces.publiceren",
+                "deployment",
+                upload_id,
+                "gelukt",
+                {
+                    "nieuw": [{"proces": k, "versie": v} for k, v in deployed.created],
+                    "notitie": note,
+                    "kanaal": "modeller",
+                },
+            )
+            [(_key, number)] = deployed.created
+            flash(f"Gepubliceerd: versie {number}. Nieuwe zaken lopen volgens deze versie.", "ok")
+            return redirect(url_for("modelling.versions", key=key))
+    if problems and xml.strip():
+        logs.audit(
+            app.db,
+            app.settings.secret_key,
+            g.principal,
+            "proces.publiceren",
+            "deployment",
+            upload_id,
+            "geweigerd",
+            {"problemen": len(problems), "kanaal": "modeller"},
+        )
+    version = _latest(definition)
+    data = {
+        "xml": xml if xml.strip() else version.bpmn_xml,
+        "templates": element_templates(),
+        "checkUrl": url_for("modelling.check", key=key),
+    }
+    return render_template(
+        "modelling/edit.html",
+        definition=definition,
+        version=version,
+        data=data,
+        errors=errors,
+        values={"notitie": request.form.get("notitie", "")},
+    ), 422
+
+
+@bp.get("/<key>/versies")
+@roles_required(PROCESS_OWNER)
+def versions(key: str) -> Any:
+    definition = _definition(key)
+    session = _session()
+    counts: dict[int, dict[str, int]] = {}
+    for version_id, status, n in session.execute(
+        select(ProcessInstance.version_id, ProcessInstance.status, func.count())
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+        .where(ProcessVersion.definition_id == definition.id)
+        .group_by(ProcessInstance.version_id, ProcessInstance.status)
+    ):
+        per = counts.setdefault(version_id, {"lopend": 0, "totaal": 0})
+        per["totaal"] += n
+        if status not in InstanceStatus.ended():
+            per["lopend"] += n
+    rows = session.scalars(
+        select(ProcessVersion)
+        .where(ProcessVersion.definition_id == definition.id)
+        .order_by(ProcessVersion.version.desc())
+    ).all()
+    return render_template(
+        "modelling/versions.html",
+        definition=definition,
+        rows=[
+            (row, counts.get(row.id, {"lopend": 0, "totaal": 0}), i == 0)
+            for i, row in enumerate(rows)
+        ],
+    )
+
+
+@bp.get("/sjablonen.json")
+@roles_required(PROCESS_OWNER)
+def templates_file() -> Any:
+    """The element templates as a file for the desktop Camunda Modeler
+    (resources/element-templates/ in its configuration folder)."""
+    response = jsonify(element_templates())
+    response.headers["Content-Disposition"] = 'attachment; filename="stroom-sjablonen.json"'
+    return response
+
+
+# -- migration ----------------------------------------------------------------------------------
+
+
+def _version_row(definition: ProcessDefinition, number: Any) -> ProcessVersion:
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        abort(404)
+    row = _session().scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.definition_id == definition.id, ProcessVersion.version == wanted
+        )
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/<key>/migreren", methods=["GET", "POST"])
+@roles_required(PROCESS_OWNER)
+def migrate(key: str) -> Any:
+    """Move running instances of one version to another: the mapping (generated for the
+    elements that kept their id, editable), then a dry run per instance, then confirm."""
+    definition = _definition(key)
+    session = _session()
+    source = _version_row(definition, request.values.get("van"))
+    versions = session.scalars(
+        select(ProcessVersion)
+        .where(ProcessVersion.definition_id == definition.id, ProcessVersion.id != source.id)
+        .order_by(ProcessVersion.version.desc())
+    ).all()
+    if not versions:
+        abort(404)
+    target = _version_row(definition, request.values.get("naar", versions[0].version))
+    if target.id == source.id:
+        abort(404)
+    old_spec, _ = version_spec(session, source.id)
+    new_spec, _ = version_spec(session, target.id)
+    old_elements = migration.elements(old_spec)
+    new_elements = migration.elements(new_spec)
+    generated = migration.default_mapping(session, source.id, target.id)
+    running = migration.running_instances(session, source.id)
+    form = request.form
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        mapping = {
+            element: form.get(f"koppeling-{element}", "")
+            for element in old_elements
+            if form.get(f"koppeling-{element}")
+        }
+        chosen = [i for i in form.getlist("zaken") if i in running]
+    else:
+        mapping, chosen = generated, list(running)
+    bad = sorted(v for v in mapping.values() if v not in new_elements)
+    if bad:
+        errors["koppeling"] = f"Onbekend element in versie {target.version}: {', '.join(bad)}."
+    plans: list[migration.InstanceMigration] = []
+    step = form.get("stap", "")
+    reason = ""
+    if request.method == "POST" and not errors:
+        if not chosen:
+            errors["zaken"] = "Kies een of meer zaken om te migreren."
+        try:
+            reason = check_reason(form.get("reden"))
+        except ActionError as exc:
+            errors["reden"] = exc.message
+    if request.method == "POST" and not errors:
+        if step == "uitvoeren":
+            return _migrate_now(definition, source, target, mapping, chosen, reason)
+        plans = [
+            migration.migrate(session, i, target.id, mapping, g.principal.actor, reason)
+            for i in chosen
+        ]
+        session.rollback()
+    keys = dict(
+        session.execute(
+            select(ProcessInstance.id, ProcessInstance.business_key).where(
+                ProcessInstance.id.in_(running)
+            )
+        ).all()
+    )
+    return render_template(
+        "modelling/migrate.html",
+        definition=definition,
+        source=source,
+        target=target,
+        version_pairs=[(str(v.version), f"versie {v.version}") for v in versions],
+        old_elements=sorted(old_elements.items(), key=lambda item: item[1].lower()),
+        new_pairs=[("", "— geen plaats —")]
+        + sorted(new_elements.items(), key=lambda item: item[1].lower()),
+        mapping=mapping,
+        generated=generated,
+        running=[(i, keys.get(i)) for i in running],
+        chosen=chosen,
+        plans=plans,
+        errors=errors,
+        values={"reden": form.get("reden", "")},
+    ), (422 if errors else 200)
+
+
+def _migrate_now(
+    definition: ProcessDefinition,
+    source: ProcessVersion,
+    target: ProcessVersion,
+    mapping: dict[str, str],
+    chosen: list[str],
+    reason: str,
+) -> Any:
+    """Each instance in its own transaction: one that cannot move does not hold back the
+    others; each migration (and each refusal) is in the audit log and the case's history."""
+    app, session = _app(), _session()
+    moved, refused = 0, []
+    for instance_id in chosen:
+        try:
+            plan = migration.migrate(
+                session, instance_id, target.id, mapping, g.principal.actor, reason, False
+            )
+        except EngineError as exc:
+            session.rollback()
+            refused.append(instance_id)
+            result, details = "geweigerd", {"reden": reason, "waarom": str(exc)}
+        else:
+            session.commit()
+            moved += 1
+            result = "gelukt"
+            details = {
+                "proces": definition.key,
+                "van": source.version,
+                "naar": target.version,
+                "koppeling": {m.element: m.target for m in plan.moves},
+                "reden": reason,
+            }
+        logs.audit(
+            app.db,
+            app.settings.secret_key,
+            g.principal,
+            "proces.migreren",
+            "process_instance",
+            instance_id,
+            result,
+            details,
+        )
+    if moved:
+        flash(f"{moved} zaak/zaken gemigreerd naar versie {target.version}.", "ok")
+    if refused:
+        flash(
+            f"{len(refused)} zaak/zaken niet gemigreerd: ze konden niet (meer) verhuizen.", "error"
+        )
+    return redirect(url_for("modelling.versions", key=definition.key))

@@ -1,0 +1,192 @@
+"""The process owner's pages (issue 20): the web modeller's dry run and publishing, the
+version list and migrating running instances, for the process's owner only."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.cases.models import PartyBinding
+from app.engine.jobs import run_due_jobs
+from app.engine.models import ProcessVersion
+from app.privacy.models import AuditLog
+from tests.conftest import ROOT
+from tests.support.engine import (
+    deploy_paths,
+    deploy_process,
+    instance,
+    simple_xml,
+    start,
+    write_variant,
+)
+from tests.support.orgs import organisation, user
+from tests.support.web import csrf_token, log_in
+
+UTRECHT = (ROOT / "bpmn" / "utrecht_vh.bpmn").read_text()
+SCRIPT = "melding_vonnis = vonnis\n"
+BROKEN = UTRECHT.replace(SCRIPT, "melding_vonnis = vonnis_datum_onbekend\n", 1)
+ELEMENTS = ("gestart", "verrijken", "keuze", "wachten", "termijn", "einde", "einde_termijn")
+RENAMED = UTRECHT.replace(
+    'name="Voorkom Huisuitzetting Utrecht"', 'name="Voorkom Huisuitzetting Utrecht (nieuw)"', 1
+)
+
+
+@pytest.fixture
+def people(db):
+    organisation(db, "utrecht-beheer", "gemeente", "utrecht")
+    organisation(db, "weert-beheer", "gemeente", "weert")
+    organisation(db, "stroom", "beheer", None)
+    user(db, "eva", "utrecht-beheer", roles=("procesbeheerder",), groups=())
+    user(db, "wim", "weert-beheer", roles=("procesbeheerder",), groups=())
+    user(db, "bob", "utrecht-beheer", roles=("behandelaar",), groups=())
+    user(db, "ida", "stroom", roles=("procesbeheerder",), groups=())
+    with db.transaction() as session:
+        session.add(
+            PartyBinding(process_key="utrecht_vh", municipality="utrecht", party="x", group_key="x")
+        )
+    deploy_process(db, "utrecht_vh")
+    return db
+
+
+def _check(client, xml: str):  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/processen/utrecht_vh/bewerken")
+    return client.post(
+        "/processen/utrecht_vh/bewerken/controleren",
+        data=json.dumps({"xml": xml}),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+
+
+def _versions(db) -> list[int]:
+    with db.session() as session:
+        return list(session.scalars(select(ProcessVersion.version).order_by(ProcessVersion.id)))
+
+
+def test_only_the_owner_opens_the_modeller(client, people) -> None:
+    assert client.get("/processen/utrecht_vh/bewerken").status_code == 302  # log in first
+    log_in(client, "bob")
+    assert client.get("/processen/utrecht_vh/bewerken").status_code == 403
+    client.post("/uitloggen", data={"csrf_token": csrf_token(client, "/")})
+    log_in(client, "wim")  # Weert's process owner: not Utrecht's process
+    assert client.get("/processen/utrecht_vh/bewerken").status_code == 404
+    client.post("/uitloggen", data={"csrf_token": csrf_token(client, "/")})
+    log_in(client, "eva")
+    page = client.get("/processen/utrecht_vh/bewerken")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    data = json.loads(
+        re.search(
+            r'<script type="application/json" id="modeller-gegevens">(.*?)</script>', html, re.S
+        )
+        .group(1)  # type: ignore[union-attr]
+        .replace("&#34;", '"')
+    )
+    assert "utrecht_vh" in data["xml"]
+    assert "stroom.brp.huishouden" in {t["id"] for t in data["templates"]}
+    assert "<script>" not in html and "modeller.js" in html
+
+
+def test_the_dry_run_names_the_elements_with_problems(client, people) -> None:
+    log_in(client, "eva")
+    ok = _check(client, UTRECHT)
+    assert ok.status_code == 200 and ok.get_json()["problemen"] == []
+    assert ok.get_json()["gewijzigd"] is False
+    broken = _check(client, BROKEN).get_json()
+    [problem] = broken["problemen"]
+    assert problem["element"] == "buurtteam_informeren" and problem["regel"] > 90
+    assert "vonnis_datum_onbekend" in problem["melding"]
+    other = _check(client, UTRECHT.replace('id="utrecht_vh"', 'id="ander_proces"', 1)).get_json()
+    assert other["problemen"] and "ander_proces" in other["problemen"][0]["melding"]
+    token = csrf_token(client, "/processen/utrecht_vh/bewerken")
+    bad = client.post(
+        "/processen/utrecht_vh/bewerken/controleren",
+        data="{}",
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert bad.status_code == 400 and "xml" in bad.get_json()["errors"]
+    without_csrf = client.post(
+        "/processen/utrecht_vh/bewerken/controleren",
+        data=json.dumps({"xml": UTRECHT}),
+        content_type="application/json",
+    )
+    assert without_csrf.status_code == 400
+    assert _versions(people) == [1]
+
+
+def test_publishing_needs_a_note_and_no_problems_and_is_audited(client, people) -> None:
+    log_in(client, "eva")
+    token = csrf_token(client, "/processen/utrecht_vh/bewerken")
+    url = "/processen/utrecht_vh/publiceren"
+    no_note = client.post(url, data={"csrf_token": token, "xml": RENAMED, "notitie": ""})
+    assert no_note.status_code == 422 and "notitie" in no_note.get_data(as_text=True).lower()
+    broken = client.post(url, data={"csrf_token": token, "xml": BROKEN, "notitie": "Nieuwe stap"})
+    assert broken.status_code == 422
+    assert "vonnis_datum_onbekend" in broken.get_data(as_text=True)
+    same = client.post(url, data={"csrf_token": token, "xml": UTRECHT, "notitie": "Niets nieuws"})
+    assert same.status_code == 422 and "niets veranderd" in same.get_data(as_text=True)
+    assert _versions(people) == [1]
+    done = client.post(url, data={"csrf_token": token, "xml": RENAMED, "notitie": "Nieuwe naam"})
+    assert done.status_code == 302 and done.location.endswith("/processen/utrecht_vh/versies")
+    assert _versions(people) == [1, 2]
+    with people.session() as session:
+        version = session.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
+        assert version is not None and version.deployed_by == "user:eva"
+        rows = session.scalars(select(AuditLog).where(AuditLog.action == "proces.publiceren"))
+        audit = [(r.actor, r.result, r.details.get("notitie")) for r in rows]
+    assert audit == [("user:eva", "geweigerd", None), ("user:eva", "gelukt", "Nieuwe naam")]
+    page = client.get("/processen/utrecht_vh/versies").get_data(as_text=True)
+    assert "Gepubliceerd: versie 2" in page and "(nieuwste)" in page
+
+
+def test_running_instances_move_after_a_dry_run(client, people, settings, clock, tmp_path):
+    db = people
+    write_variant(tmp_path, "v1.bpmn", simple_xml())
+    deploy_paths(db, tmp_path / "v1.bpmn")
+    waiting = start(db, business_key="ZAAK-1")
+    run_due_jobs(db, settings, "w")
+    catalogue = (tmp_path / "v1.catalogus.yaml").read_text().replace("[beoordelen,", "[nieuw,")
+    renamed = (
+        simple_xml()
+        .replace('id="beoordelen"', 'id="nieuw"')
+        .replace('Ref="beoordelen"', 'Ref="nieuw"')
+    )
+    deploy_paths(db, write_variant(tmp_path, "v2.bpmn", renamed, catalogue))
+    log_in(client, "ida")  # the installation's process owner owns every process
+    versions = client.get("/processen/test_simple/versies").get_data(as_text=True)
+    assert "/processen/test_simple/migreren?van=1" in versions
+    page = client.get("/processen/test_simple/migreren?van=1")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<option value="verrijken" selected>' in html  # same id: generated
+    assert "geen element met dit id in versie 2" in html  # beoordelen was renamed
+    token = csrf_token(client, "/processen/test_simple/migreren?van=1")
+    form = {
+        "csrf_token": token,
+        "van": "1",
+        "naar": "2",
+        "stap": "proef",
+        "zaken": waiting,
+        "reden": "Stap hernoemd in versie 2",
+        # What the page's selects send: the generated mapping (every element that kept its id).
+        **{f"koppeling-{e}": e for e in ELEMENTS},
+    }
+    refused = client.post("/processen/test_simple/migreren", data=form).get_data(as_text=True)
+    assert "Kan niet:" in refused and "‘Beoordelen’" in refused
+    assert "Bevestigen en" not in refused
+    form["koppeling-beoordelen"] = "nieuw"
+    dry = client.post("/processen/test_simple/migreren", data=form).get_data(as_text=True)
+    assert "Kan verhuizen" in dry and "Bevestigen en 1 zaak/zaken migreren" in dry
+    assert instance(db, waiting).version.version == 1
+    form["stap"] = "uitvoeren"
+    done = client.post("/processen/test_simple/migreren", data=form)
+    assert done.status_code == 302
+    assert instance(db, waiting).version.version == 2
+    with db.session() as session:
+        [row] = session.scalars(select(AuditLog).where(AuditLog.action == "proces.migreren"))
+    assert (row.actor, row.object_id, row.result) == ("user:ida", waiting, "gelukt")
+    assert row.details["koppeling"] == {"beoordelen": "nieuw"}
