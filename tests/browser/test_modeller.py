@@ -1,0 +1,150 @@
+"""A process owner changes a process in the web modeller (issue 20, acceptance 1), in a real
+browser: opens the process, adds a service task from an element template, sets its input,
+sees the validation marker for a variable no path writes, fixes it and publishes with a note.
+A new case runs the new version; a running case stays on its version until it is migrated
+after a dry run. axe-core on every page; screenshots of the modeller, the validation, the
+version list (390 px) and the migration dry run (1366 px)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.db import Database
+from app.engine.jobs import run_due_jobs
+from app.engine.models import Job
+from tests.browser.support import check_accessibility, screenshot
+from tests.browser.test_manage_pages import log_in
+from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
+from tests.support.orgs import organisation, user
+
+NOTE = "Bedrag na de beoordeling nogmaals verrijken"
+
+
+TOEZICHT = Path(__file__).resolve().parents[1] / "manage" / "fixtures" / "toezicht.bpmn"
+# The server's catalogue already names the step the process owner adds (`nogmaals`, in phase
+# behandeling), the field it writes and the system it asks: the running version 1 does not
+# have the step yet; every case starts with an amount. (The catalogue is not edited in the
+# modeller.)
+CATALOGUE_CHANGES = (
+    ("behandeling: [gestart, registreren, beoordelen,", "behandeling: [gestart, registreren, beoordelen, nogmaals,"),
+    (
+        "velden:\n",
+        "velden:\n  verdubbeld:\n    omschrijving: Het dubbele bedrag\n    categorie: financieel\n"
+        "    type: bedrag\n    doel: beoordelen van de melding\n    grondslag: publieke_taak\n"
+        "    bewaartermijn: P6M\n    voorbeeld: 1700\n    lezen: {behandelaar: \"*\"}\n",
+    ),
+    ("systemen:\n", "systemen:\n  test.echo: {lezen: [bedrag], schrijven: [verdubbeld]}\n"),
+    ("instellingen:\n", "start: {verplicht: [bedrag]}\ninstellingen:\n"),
+)
+
+
+@pytest.fixture
+def server_files(tmp_path: Path) -> Path:
+    folder = tmp_path / "bpmn"
+    folder.mkdir()
+    catalogue = TOEZICHT.with_name("toezicht.catalogus.yaml").read_text()
+    for old, new in CATALOGUE_CHANGES:
+        assert old in catalogue, old
+        catalogue = catalogue.replace(old, new, 1)
+    (folder / "toezicht.catalogus.yaml").write_text(catalogue)
+    return folder
+
+
+@pytest.fixture
+def settings(settings: Any, server_files: Path) -> Any:
+    return dataclasses.replace(
+        settings, totp_roles=frozenset(), bpmn_dir=server_files, forms_dir=FIXTURES
+    )
+
+
+@pytest.fixture
+def running(db: Database, clock: Any, settings: Any) -> str:
+    """Version 1 of test_simple, with a case waiting at 'Beoordelen'; the installation's
+    process owner (no municipality: owns every process)."""
+    organisation(db, "stroom", "beheer", None)
+    user(db, "ida", "stroom", roles=("procesbeheerder",), groups=())
+    deploy_paths(db, TOEZICHT)
+    instance_id = start(db, "test_toezicht", "OUD-1", {"bedrag": 850})
+    assert run_due_jobs(db, settings, "w") == 1
+    return instance_id
+
+
+def test_a_process_owner_adds_a_step_and_migrates_a_case(
+    live_server: str, page: Any, console: Any, db: Database, running: str, settings: Any
+) -> None:
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, live_server, "ida", "/processen/test_toezicht/bewerken")
+    root = page.locator("[data-stroom-modeller]")
+    page.wait_for_selector("[data-stroom-modeller][data-gecontroleerd]")
+    screenshot(page, "modeller-open-1366")
+
+    # Make room after 'Beoordelen' with the space tool, then drop a new task on the flow.
+    def middle(element: str) -> tuple[float, float]:
+        box = page.locator(f'.djs-element[data-element-id="{element}"]').bounding_box()
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    x, y = middle("f3")
+    page.locator(".djs-palette .entry.bpmn-icon-space-tool").click()
+    page.mouse.move(x, y + 150)
+    page.mouse.down()
+    page.mouse.move(x + 160, y + 150, steps=12)
+    page.mouse.up()
+    x, y = middle("f3")
+    page.locator(".djs-palette .entry.bpmn-icon-task").click()
+    page.mouse.move(x - 20, y, steps=5)
+    page.mouse.move(x, y, steps=5)
+    page.mouse.click(x, y)
+    page.keyboard.type("Nogmaals verrijken")
+    canvas = page.locator("[data-modeller-canvas]").bounding_box()
+    page.mouse.click(canvas["x"] + canvas["width"] - 150, canvas["y"] + canvas["height"] - 80)
+    # Select it and make it a service task (context pad, 'Element wijzigen').
+    task = page.locator(".djs-element.djs-shape", has_text="Nogmaals verrijken")
+    box = task.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 8)
+    page.locator('.djs-context-pad .entry[data-action="replace"]').click()
+    page.locator('.djs-popup [data-id="replace-with-service-task"]').click()
+    # Its id is the one the catalogue names.
+    panel = page.locator("[data-modeller-panel]")
+    panel.get_by_text("Algemeen", exact=True).click()
+    panel.locator("#bio-properties-panel-id").fill("nogmaals")
+    panel.locator("#bio-properties-panel-id").press("Tab")
+    # The element template of the handler test.echo: topic, input and output in one go.
+    panel.get_by_role("button", name="Kiezen").click()
+    chooser = page.locator(".cmd-change-menu, .djs-popup").last
+    chooser.locator("input").fill("test.echo")
+    chooser.get_by_text("test.echo", exact=True).first.click()
+    # The template's input reads `waarde`, which no path writes: the check marks the task.
+    page.wait_for_function(
+        "() => document.querySelector('[data-stroom-modeller]').dataset.problemen === '2'"
+    )
+    marked = page.locator('.djs-element.stroom-probleem[data-element-id="nogmaals"]')
+    assert marked.count() == 1
+    problems = page.locator("[data-modeller-problems] li")
+    assert "waarde" in problems.first.inner_text()
+    assert page.get_by_role("button", name="Publiceren als nieuwe versie").is_disabled()
+    check_accessibility(page, "modeller-validatie", exclude=[".djs-container", ".bio-properties-panel"])
+    screenshot(page, "modeller-validatie-1366")
+
+    # Fixed: the input is the amount of the case.
+    panel.get_by_text("Eigen eigenschappen", exact=True).click()
+    panel.get_by_label("Invoer: waarde").fill("${bedrag}")
+    panel.get_by_label("Invoer: waarde").press("Tab")
+    page.wait_for_function(
+        "() => document.querySelector('[data-stroom-modeller]').dataset.problemen === '0'"
+    )
+    assert marked.count() == 0
+    assert "Geen problemen" in page.locator("[data-modeller-count]").inner_text()
+    screenshot(page, "modeller-1366")
+    page.get_by_label("Notitie bij deze versie").fill(NOTE)
+    page.get_by_role("button", name="Publiceren als nieuwe versie").click()
+    page.wait_for_url(f"{live_server}/processen/test_toezicht/versies")
+    assert "Gepubliceerd: versie 2" in page.locator("main").inner_text()
+    page.set_viewport_size({"width": 390, "height": 900})
+    check_accessibility(page, "versies-390")
+    screenshot(page, "versies-390")
