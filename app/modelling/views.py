@@ -254,6 +254,13 @@ def versions(key: str) -> Any:
     )
 
 
+@bp.app_template_global("may_edit_process")
+def may_edit_process(key: str) -> bool:
+    """For links to the modeller (the process overview): does the viewer own the process?"""
+    principal = getattr(g, "principal", None)
+    return principal is not None and owns_process(_session(), principal, key)
+
+
 @bp.get("/sjablonen.json")
 @roles_required(PROCESS_OWNER)
 def templates_file() -> Any:
@@ -356,6 +363,10 @@ def migrate(key: str) -> Any:
         + sorted(new_elements.items(), key=lambda item: item[1].lower()),
         mapping=mapping,
         generated=generated,
+        added=sorted(
+            (name for element, name in new_elements.items() if element not in old_elements),
+            key=str.lower,
+        ),
         running=[(i, keys.get(i)) for i in running],
         chosen=chosen,
         plans=plans,

@@ -102,9 +102,13 @@ def test_a_process_owner_adds_a_step_and_migrates_a_case(
     live_server: str, page: Any, console: Any, db: Database, running: str, settings: Any
 ) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
-    log_in(page, live_server, "ida", "/processen/test_toezicht/bewerken")
-    root = page.locator("[data-stroom-modeller]")
+    log_in(page, live_server, "ida", "/processen/overzicht")
+    page.get_by_role("link", name="bewerken van Procesbewaking (test)").click()
+    page.wait_for_url(f"{live_server}/processen/test_toezicht/bewerken")
     page.wait_for_selector("[data-stroom-modeller][data-gecontroleerd]")
+    # The server's catalogue already names the step the diagram lacks: the list says so.
+    assert "onbekend element 'nogmaals'" in page.locator("[data-modeller-problems]").inner_text()
+    check_accessibility(page, "modeller")
     screenshot(page, "modeller-open-1366")
 
     # Make room after 'Beoordelen' with the space tool, then drop a new task on the flow.
@@ -182,6 +186,7 @@ def test_a_process_owner_adds_a_step_and_migrates_a_case(
     page.get_by_role("link", name="Zaken migreren van versie 1").click()
     page.wait_for_url(re.compile(r".*/processen/test_toezicht/migreren\?van=1"))
     assert page.get_by_label("Beoordelen").input_value() == "beoordelen"  # kept its id
+    assert "Nieuw in versie 2: Nogmaals verrijken." in page.locator("main").inner_text()
     check_accessibility(page, "migreren")
     page.get_by_label("Reden").fill("Nieuwe stap na de beoordeling")
     page.get_by_role("button", name="Proefdraai: bekijk wat er gebeurt").click()
