@@ -12,6 +12,7 @@ import { ElementTemplatesPropertiesProviderModule } from "bpmn-js-element-templa
 import ElementTemplateChooserModule from "@bpmn-io/element-template-chooser";
 import CamundaBehaviorsModule from "camunda-bpmn-js-behaviors/lib/camunda-platform";
 import camundaModdle from "camunda-bpmn-moddle/resources/camunda.json";
+import { diff } from "bpmn-js-differ";
 
 import "bpmn-js/dist/assets/diagram-js.css";
 import "bpmn-js/dist/assets/bpmn-js.css";
@@ -156,9 +157,88 @@ async function start(root) {
     root.dataset.gecontroleerd = String(mine);
   }
 
-  const later = debounce(check, 600);
-  modeler.on("commandStack.changed", later);
+  // The difference with the version in use (bpmn-js-differ): added and changed elements
+  // coloured on the canvas, every difference (also what was removed) in a list.
+  const differences = root.querySelector("[data-modeller-diff]");
+  const diffCount = root.querySelector("[data-modeller-diff-count]");
+  let diffMarked = [];
+  const { rootElement: running } = await modeler.get("moddle").fromXML(data.runningXml);
+
+  const ATTRIBUTES = {
+    name: "naam",
+    sourceRef: "van",
+    targetRef: "naar",
+    conditionExpression: "voorwaarde",
+    default: "standaardpad",
+    extensionElements: "invoer, uitvoer of eigenschappen",
+    documentation: "documentatie",
+    eventDefinitions: "gebeurtenis",
+    attachedToRef: "vast aan",
+    formKey: "formulier",
+    candidateGroups: "kandidaatgroepen",
+    topic: "topic",
+    type: "implementatie",
+    dueDate: "vervaldatum",
+  };
+
+  function label(element, id) {
+    return element && element.name ? `${element.name} (${id})` : id;
+  }
+
+  function showDiff() {
+    for (const [id, marker] of diffMarked) {
+      if (registry.get(id)) canvas.removeMarker(id, marker);
+    }
+    diffMarked = [];
+    differences.replaceChildren();
+    const changes = diff(running, modeler.getDefinitions());
+    const semantic = (element) => element && !/^(bpmndi|dc|di):/.test(element.$type || "");
+    const rows = [];
+    for (const [id, element] of Object.entries(changes._added)) {
+      if (semantic(element)) rows.push(["toegevoegd", id, label(element, id)]);
+    }
+    for (const [id, change] of Object.entries(changes._changed)) {
+      const attrs = Object.keys(change.attrs || {}).filter(
+        (name) => !["flowElements", "rootElements", "incoming", "outgoing"].includes(name),
+      );
+      if (semantic(change.model) && attrs.length) {
+        const names = attrs.map((name) => ATTRIBUTES[name.replace(/^camunda:/, "")] || name);
+        rows.push(["gewijzigd", id, `${label(change.model, id)}: ${names.join(", ")}`]);
+      }
+    }
+    for (const [id, element] of Object.entries(changes._removed)) {
+      if (semantic(element)) rows.push(["verwijderd", id, label(element, id)]);
+    }
+    for (const [kind, id, text] of rows) {
+      const item = document.createElement("li");
+      item.className = `stroom-modeller__verschil stroom-modeller__verschil--${kind}`;
+      item.dataset.verschil = kind;
+      item.dataset.element = id;
+      item.textContent = `${kind[0].toUpperCase()}${kind.slice(1)}: ${text}`;
+      differences.append(item);
+      if (kind !== "verwijderd" && registry.get(id)) {
+        const marker = `stroom-${kind}`;
+        canvas.addMarker(id, marker);
+        diffMarked.push([id, marker]);
+      }
+    }
+    diffCount.textContent = rows.length
+      ? `${rows.length} verschil${rows.length === 1 ? "" : "len"} met versie ${data.runningVersion}, die nu in gebruik is.`
+      : `Geen verschil met versie ${data.runningVersion}, die nu in gebruik is.`;
+  }
+
+  // data-bezig: a change is waiting to be checked (for people: the status line; for tests).
+  const later = debounce(async () => {
+    showDiff();
+    await check();
+    delete root.dataset.bezig;
+  }, 600);
+  modeler.on("commandStack.changed", () => {
+    root.dataset.bezig = "1";
+    later();
+  });
   await modeler.importXML(data.xml);
+  showDiff();
   canvas.zoom("fit-viewport");
   if (publishButton) publishButton.disabled = true;
   if (publish) {

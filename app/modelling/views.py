@@ -110,16 +110,23 @@ def _as_json(problems: list[Problem]) -> list[dict[str, Any]]:
     return [{"element": p.element, "regel": p.line, "melding": p.message} for p in problems]
 
 
+def _page_data(key: str, version: ProcessVersion, xml: str) -> dict[str, Any]:
+    """What the modeller's script reads (a JSON data block: no inline script)."""
+    return {
+        "xml": xml,
+        "runningXml": version.bpmn_xml,
+        "runningVersion": version.version,
+        "templates": element_templates(),
+        "checkUrl": url_for("modelling.check", key=key),
+    }
+
+
 @bp.get("/<key>/bewerken")
 @roles_required(PROCESS_OWNER)
 def edit(key: str) -> Any:
     definition = _definition(key)
     version = _latest(definition)
-    data = {
-        "xml": version.bpmn_xml,
-        "templates": element_templates(),
-        "checkUrl": url_for("modelling.check", key=key),
-    }
+    data = _page_data(key, version, version.bpmn_xml)
     return render_template(
         "modelling/edit.html",
         definition=definition,
@@ -208,11 +215,7 @@ def publish_page(key: str) -> Any:
             {"problemen": len(problems), "kanaal": "modeller"},
         )
     version = _latest(definition)
-    data = {
-        "xml": xml if xml.strip() else version.bpmn_xml,
-        "templates": element_templates(),
-        "checkUrl": url_for("modelling.check", key=key),
-    }
+    data = _page_data(key, version, xml if xml.strip() else version.bpmn_xml)
     return render_template(
         "modelling/edit.html",
         definition=definition,

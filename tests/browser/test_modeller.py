@@ -83,6 +83,14 @@ def running(db: Database, clock: Any, settings: Any) -> str:
     return instance_id
 
 
+def settled(page: Any) -> None:
+    """The modeller has checked the latest change (the dry run answered)."""
+    page.wait_for_function(
+        "() => { const r = document.querySelector('[data-stroom-modeller]');"
+        " return r.dataset.gecontroleerd && !r.dataset.bezig; }"
+    )
+
+
 def start(db: Database, key: str, business_key: str, data: dict[str, Any]) -> str:
     """A case of Weert, whose team plays the party `behandelaar`."""
     with db.transaction() as session:
@@ -130,11 +138,18 @@ def test_a_process_owner_adds_a_step_and_migrates_a_case(
     page.keyboard.type("Nogmaals verrijken")
     canvas = page.locator("[data-modeller-canvas]").bounding_box()
     page.mouse.click(canvas["x"] + canvas["width"] - 150, canvas["y"] + canvas["height"] - 80)
+    settled(page)
     # Select it and make it a service task (context pad, 'Element wijzigen').
     task = page.locator(".djs-element.djs-shape", has_text="Nogmaals verrijken")
-    box = task.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 8)
-    page.locator('.djs-context-pad .entry[data-action="replace"]').click()
+    box = task.locator(".djs-hit").bounding_box()
+    # (The canvas takes the focus with the first click after editing a label: click again.)
+    pad = page.locator('.djs-context-pad.open .entry[data-action="replace"]')
+    for _attempt in range(3):
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        if pad.is_visible():
+            break
+        page.wait_for_timeout(300)
+    pad.click()
     page.locator('.djs-popup [data-id="replace-with-service-task"]').click()
     # Its id is the one the catalogue names.
     panel = page.locator("[data-modeller-panel]")
@@ -147,9 +162,8 @@ def test_a_process_owner_adds_a_step_and_migrates_a_case(
     chooser.locator("input").fill("test.echo")
     chooser.get_by_text("test.echo", exact=True).first.click()
     # The template's input reads `waarde`, which no path writes: the check marks the task.
-    page.wait_for_function(
-        "() => document.querySelector('[data-stroom-modeller]').dataset.problemen === '2'"
-    )
+    settled(page)
+    assert page.locator("[data-stroom-modeller]").get_attribute("data-problemen") == "2"
     marked = page.locator('.djs-element.stroom-probleem[data-element-id="nogmaals"]')
     assert marked.count() == 1
     problems = page.locator("[data-modeller-problems] li")
@@ -162,12 +176,19 @@ def test_a_process_owner_adds_a_step_and_migrates_a_case(
     panel.get_by_text("Eigen eigenschappen", exact=True).click()
     panel.get_by_label("Invoer: waarde").fill("${bedrag}")
     panel.get_by_label("Invoer: waarde").press("Tab")
-    page.wait_for_function(
-        "() => document.querySelector('[data-stroom-modeller]').dataset.problemen === '0'"
-    )
+    settled(page)
+    assert page.locator("[data-stroom-modeller]").get_attribute("data-problemen") == "0"
     assert marked.count() == 0
     assert "Geen problemen" in page.locator("[data-modeller-count]").inner_text()
     screenshot(page, "modeller-1366")
+    # Before publishing: the difference with version 1, coloured on the diagram.
+    added = page.locator("[data-modeller-diff] li[data-verschil='toegevoegd']").all_inner_texts()
+    assert "Toegevoegd: Nogmaals verrijken (nogmaals)" in added
+    changed = page.locator("[data-modeller-diff] li[data-verschil='gewijzigd']").all_inner_texts()
+    assert "Gewijzigd: f3: naar" in changed  # the flow now ends at the new step
+    assert page.locator('.djs-shape.stroom-toegevoegd[data-element-id="nogmaals"]').count() == 1
+    page.locator("[data-modeller-diff]").scroll_into_view_if_needed()
+    screenshot(page, "modeller-verschil-1366")
     page.get_by_label("Notitie bij deze versie").fill(NOTE)
     page.get_by_role("button", name="Publiceren als nieuwe versie").click()
     page.wait_for_url(f"{live_server}/processen/test_toezicht/versies")
