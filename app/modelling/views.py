@@ -23,7 +23,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import func, select
 
 from app.auth.web import roles_required
@@ -271,6 +282,19 @@ def templates_file() -> Any:
     (resources/element-templates/ in its configuration folder)."""
     response = jsonify(element_templates())
     response.headers["Content-Disposition"] = 'attachment; filename="stroom-sjablonen.json"'
+    return response
+
+
+@bp.get("/<key>/versies/<int:number>.bpmn")
+@roles_required(PROCESS_OWNER)
+def version_file(key: str, number: int) -> Any:
+    """One version's diagram, to bring a change made in the browser back into bpmn/."""
+    definition = _definition(key)
+    version = _version_row(definition, number)
+    response = Response(version.bpmn_xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{version.source_name.removesuffix(".bpmn")}-v{number}.bpmn"'
+    )
     return response
 
 

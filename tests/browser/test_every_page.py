@@ -344,6 +344,7 @@ NOT_PAGES = {
     "/privacy/verwerkingen/export.<fmt>": "download (CSV/JSON)",
     "/processen/prestaties/<process_key>/<chart>.csv": "download (CSV)",
     "/processen/sjablonen.json": "download (element templates, JSON)",
+    "/processen/<key>/versies/<int:number>.bpmn": "download (a version's diagram)",
     "/weert/retouroverzichten/<corporatie>/<maand>.<formaat>": "download (CSV/XLSX)",
     "/zaken/<instance_id>/documenten/<int:document_id>": "download (the document)",
 }

@@ -141,6 +141,10 @@ def test_publishing_needs_a_note_and_no_problems_and_is_audited(client, people) 
     assert audit == [("user:eva", "geweigerd", None), ("user:eva", "gelukt", "Nieuwe naam")]
     page = client.get("/processen/utrecht_vh/versies").get_data(as_text=True)
     assert "Gepubliceerd: versie 2" in page and "(nieuwste)" in page
+    download = client.get("/processen/utrecht_vh/versies/2.bpmn")
+    assert download.get_data(as_text=True) == RENAMED
+    assert 'filename="utrecht_vh-v2.bpmn"' in download.headers["Content-Disposition"]
+    assert client.get("/processen/utrecht_vh/versies/3.bpmn").status_code == 404
 
 
 def test_running_instances_move_after_a_dry_run(client, people, settings, clock, tmp_path):
