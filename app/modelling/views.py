@@ -21,6 +21,7 @@ the role.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import (
@@ -86,11 +87,15 @@ def _latest(definition: ProcessDefinition) -> ProcessVersion:
     return version
 
 
-def _upload(definition: ProcessDefinition, xml: str) -> list[Upload]:
-    return [Upload(_latest(definition).source_name, xml.encode())]
+def _upload(
+    definition: ProcessDefinition, xml: str, extra: list[Upload] | None = None
+) -> list[Upload]:
+    return [Upload(_latest(definition).source_name, xml.encode()), *(extra or [])]
 
 
-def _problems(key: str, xml: str, definition: ProcessDefinition) -> tuple[list[Problem], Any]:
+def _problems(
+    key: str, xml: str, definition: ProcessDefinition, extra: list[Upload] | None = None
+) -> tuple[list[Problem], Any]:
     """Every check of the deploy on the diagram being edited: ([], preview) or (problems,
     None). A diagram must stay the process being edited: one process, with the same id."""
     if not xml.strip():
@@ -98,7 +103,7 @@ def _problems(key: str, xml: str, definition: ProcessDefinition) -> tuple[list[P
     if len(xml.encode()) > MAX_XML:
         return [Problem("", None, None, "het diagram is groter dan 2 MB")], None
     try:
-        result = preview(_session(), _upload(definition, xml), _app().settings)
+        result = preview(_session(), _upload(definition, xml, extra), _app().settings)
     except DeploymentError as exc:
         return list(exc.problems), None
     except UploadProblem as exc:
@@ -167,26 +172,27 @@ def check(key: str) -> Any:
     )
 
 
-@bp.post("/<key>/publiceren")
-@roles_required(PROCESS_OWNER)
-def publish_page(key: str) -> Any:
-    definition = _definition(key)
-    xml = request.form.get("xml", "")
+def _publish(
+    definition: ProcessDefinition, xml: str, extra: list[Upload], channel: str
+) -> tuple[dict[str, str], Any]:
+    """Publish the diagram (and the extra files, e.g. an edited form) with the note of the
+    request: (errors, None) when refused, ({}, redirect) when published. Audited either way
+    when the files had problems, like the API's publish."""
+    key = definition.key
     errors: dict[str, str] = {}
     note = ""
     try:
         note = check_reason(request.form.get("notitie"))
     except ActionError as exc:
         errors["notitie"] = exc.message.replace("reden", "notitie")
-    problems, result = _problems(key, xml, definition)
+    problems, result = _problems(key, xml, definition, extra)
     if problems:
-        errors["diagram"] = (
-            "Het diagram heeft problemen; los ze op voordat u publiceert: "
-            + "; ".join(p.message for p in problems[:5])
+        errors["diagram"] = "Er zijn problemen; los ze op voordat u publiceert: " + "; ".join(
+            p.message for p in problems[:5]
         )
     elif result is not None and not result.new:
         errors["diagram"] = "Er is niets veranderd ten opzichte van de nieuwste versie."
-    files = _upload(definition, xml) if xml.strip() else []
+    files = _upload(definition, xml, extra) if xml.strip() else []
     upload_id = deployment_id(files) if files else "-"
     app, session = _app(), _session()
     if not errors:
@@ -208,12 +214,12 @@ def publish_page(key: str) -> Any:
                 {
                     "nieuw": [{"proces": k, "versie": v} for k, v in deployed.created],
                     "notitie": note,
-                    "kanaal": "modeller",
+                    "kanaal": channel,
                 },
             )
             [(_key, number)] = deployed.created
             flash(f"Gepubliceerd: versie {number}. Nieuwe zaken lopen volgens deze versie.", "ok")
-            return redirect(url_for("modelling.versions", key=key))
+            return {}, redirect(url_for("modelling.versions", key=key))
     if problems and xml.strip():
         logs.audit(
             app.db,
@@ -223,8 +229,19 @@ def publish_page(key: str) -> Any:
             "deployment",
             upload_id,
             "geweigerd",
-            {"problemen": len(problems), "kanaal": "modeller"},
+            {"problemen": len(problems), "kanaal": channel},
         )
+    return errors, None
+
+
+@bp.post("/<key>/publiceren")
+@roles_required(PROCESS_OWNER)
+def publish_page(key: str) -> Any:
+    definition = _definition(key)
+    xml = request.form.get("xml", "")
+    errors, done = _publish(definition, xml, [], "modeller")
+    if done is not None:
+        return done
     version = _latest(definition)
     data = _page_data(key, version, xml if xml.strip() else version.bpmn_xml)
     return render_template(
@@ -235,6 +252,99 @@ def publish_page(key: str) -> Any:
         errors=errors,
         values={"notitie": request.form.get("notitie", "")},
     ), 422
+
+
+# -- forms ----------------------------------------------------------------------------------
+
+
+def _form_schema(definition: ProcessDefinition, name: str) -> tuple[ProcessVersion, Any]:
+    """A form of the newest version (forms are frozen with their version)."""
+    version = _latest(definition)
+    schema = (version.forms or {}).get(name)
+    if schema is None:
+        abort(404)
+    return version, schema
+
+
+def form_text(schema: Any) -> str:
+    """A form as the files in forms/ are written: two spaces, a newline at the end (the
+    editor's page writes it the same way, so saving without edits changes nothing)."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def _form_upload(name: str, text: str) -> tuple[list[Upload], str | None]:
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        return [], "het formulier is geen geldige JSON"
+    if not isinstance(schema, dict) or not isinstance(schema.get("components"), list):
+        return [], "het formulier heeft geen onderdelen (components)"
+    return [Upload(name, text.encode())], None
+
+
+@bp.get("/<key>/formulieren/<name>")
+@roles_required(PROCESS_OWNER)
+def form_page(key: str, name: str) -> Any:
+    definition = _definition(key)
+    version, schema = _form_schema(definition, name)
+    return _render_form(definition, version, name, form_text(schema), {}, 200)
+
+
+def _render_form(
+    definition: ProcessDefinition,
+    version: ProcessVersion,
+    name: str,
+    text: str,
+    errors: dict[str, str],
+    status: int,
+) -> Any:
+    return render_template(
+        "modelling/form.html",
+        definition=definition,
+        version=version,
+        name=name,
+        data={
+            "schema": text,
+            "checkUrl": url_for("modelling.form_check", key=definition.key, name=name),
+        },
+        errors=errors,
+        values={"notitie": request.form.get("notitie", "")},
+    ), status
+
+
+@bp.post("/<key>/formulieren/<name>/controleren")
+@roles_required(PROCESS_OWNER)
+def form_check(key: str, name: str) -> Any:
+    definition = _definition(key)
+    version, _schema = _form_schema(definition, name)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("formulier"), str):
+        return jsonify(
+            {
+                "title": "ongeldige aanvraag",
+                "errors": {"formulier": ["verplicht: het formulier als JSON-tekst"]},
+            }
+        ), 400
+    extra, wrong = _form_upload(name, body["formulier"])
+    if wrong:
+        return jsonify({"problemen": [{"element": None, "regel": None, "melding": wrong}]})
+    problems, result = _problems(key, version.bpmn_xml, definition, extra)
+    return jsonify({"problemen": _as_json(problems), "gewijzigd": bool(result and result.new)})
+
+
+@bp.post("/<key>/formulieren/<name>/publiceren")
+@roles_required(PROCESS_OWNER)
+def form_publish(key: str, name: str) -> Any:
+    definition = _definition(key)
+    version, schema = _form_schema(definition, name)
+    text = request.form.get("formulier", "")
+    extra, wrong = _form_upload(name, text)
+    if wrong:
+        return _render_form(definition, version, name, form_text(schema), {"formulier": wrong}, 422)
+    errors, done = _publish(definition, version.bpmn_xml, extra, "formulierbewerker")
+    if done is not None:
+        return done
+    return _render_form(definition, version, name, text, errors, 422)
 
 
 @bp.get("/<key>/versies")

@@ -194,3 +194,74 @@ def test_running_instances_move_after_a_dry_run(client, people, settings, clock,
         [row] = session.scalars(select(AuditLog).where(AuditLog.action == "proces.migreren"))
     assert (row.actor, row.object_id, row.result) == ("user:ida", waiting, "gelukt")
     assert row.details["koppeling"] == {"beoordelen": "nieuw"}
+
+
+def test_forms_are_written_as_the_files_are() -> None:
+    """The form editor's page writes a form as the files in forms/ are written (two spaces, a
+    newline at the end): same schema, and the same text for every file in that layout (the
+    few that keep an exporter on one line differ in whitespace only). The browser half, the
+    editor's own round trip of every form, is in tests/browser/test_modeller.py."""
+    from app.modelling.views import form_text
+
+    files = sorted((ROOT / "forms").glob("*.form"))
+    assert len(files) > 50
+    same_text = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        written = form_text(json.loads(text))
+        assert json.loads(written) == json.loads(text), path.name
+        same_text += written == text
+    assert same_text >= len(files) - 5, same_text
+
+
+def test_a_form_is_checked_against_the_catalogue_and_published(client, people) -> None:
+    name = "utrecht_vh-bewoner-informeren.form"
+    text = (ROOT / "forms" / name).read_text(encoding="utf-8")
+    log_in(client, "eva")
+    page = client.get(f"/processen/utrecht_vh/formulieren/{name}")
+    assert page.status_code == 200
+    assert client.get("/processen/utrecht_vh/formulieren/onbekend.form").status_code == 404
+    token = csrf_token(client, f"/processen/utrecht_vh/formulieren/{name}")
+
+    def check(form: str):  # type: ignore[no-untyped-def]
+        return client.post(
+            f"/processen/utrecht_vh/formulieren/{name}/controleren",
+            data=json.dumps({"formulier": form}),
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        ).get_json()
+
+    assert check(text) == {"problemen": [], "gewijzigd": False}
+    schema = json.loads(text)
+    schema["components"].append({"type": "textfield", "key": "geheim_veld", "label": "Geheim"})
+    [problem] = check(json.dumps(schema))["problemen"]
+    assert "'geheim_veld' staat niet in de gegevenscatalogus" in problem["melding"]
+    assert check("{niet: json")["problemen"][0]["melding"] == "het formulier is geen geldige JSON"
+
+    relabelled = text.replace('"label": "', '"label": "Nieuw: ', 1)
+    assert check(relabelled) == {"problemen": [], "gewijzigd": True}
+    url = f"/processen/utrecht_vh/formulieren/{name}/publiceren"
+    refused = client.post(
+        url, data={"csrf_token": token, "formulier": json.dumps(schema), "notitie": "Extra veld"}
+    )
+    assert refused.status_code == 422 and _versions(people) == [1]
+    done = client.post(
+        url, data={"csrf_token": token, "formulier": relabelled, "notitie": "Duidelijker label"}
+    )
+    assert done.status_code == 302 and _versions(people) == [1, 2]
+    with people.session() as session:
+        version = session.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
+        assert version is not None
+        assert form_text_of(version.forms[name]) == relabelled
+        [row] = session.scalars(
+            select(AuditLog).where(
+                AuditLog.action == "proces.publiceren", AuditLog.result == "gelukt"
+            )
+        )
+        assert row.details["kanaal"] == "formulierbewerker"
+
+
+def form_text_of(schema: object) -> str:
+    from app.modelling.views import form_text
+
+    return form_text(schema)
