@@ -327,6 +327,7 @@ PAGES = {
     "/processen/<key>/bewerken": "test_modeller.py",
     "/processen/<key>/versies": "test_modeller.py",
     "/processen/<key>/migreren": "test_modeller.py",
+    "/processen/<key>/formulieren/<name>": "test_form_editor.py",
 }
 
 # Pages a test reaches by a link rather than by their address: what shows the visit instead.

@@ -11,6 +11,24 @@
     return JSON.stringify(schema, null, 2) + "\n";
   }
 
+  // The same content whatever the order of keys, and whatever schema version the editor
+  // writes (it writes its own, e.g. 19 for a form of 16): what decides "changed".
+  function content(schema) {
+    var copy = Object.assign({}, schema);
+    delete copy.schemaVersion;
+    return canonical(copy);
+  }
+
+  function canonical(value) {
+    if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+    if (value && typeof value === "object") {
+      return "{" + Object.keys(value).sort().map(function (key) {
+        return JSON.stringify(key) + ":" + canonical(value[key]);
+      }).join(",") + "}";
+    }
+    return JSON.stringify(value);
+  }
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -49,9 +67,15 @@
       button.disabled = problems.length > 0 || !changed;
     }
 
+    // Unchanged content is sent as it came: saving without edits publishes the same text.
+    function currentText(editor) {
+      var schema = editor.saveSchema();
+      return content(schema) === content(JSON.parse(original)) ? original : text(schema);
+    }
+
     function check(editor) {
       var mine = ++checks;
-      var current = text(editor.saveSchema());
+      var current = currentText(editor);
       field.value = current;
       root.dataset.bezig = "1";
       return fetch(data.checkUrl, {
@@ -90,7 +114,7 @@
         }, 600);
       });
       form.addEventListener("submit", function () {
-        field.value = text(editor.saveSchema());
+        field.value = currentText(editor);
       });
       check(editor);
     });
