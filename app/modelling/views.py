@@ -48,6 +48,7 @@ from app.modelling.owners import PROCESS_OWNER, owns_process
 from app.modelling.publish import Upload, UploadProblem, deployment_id, preview, publish
 from app.modelling.templates import element_templates
 from app.privacy import logs
+from app.privacy.models import AuditLog
 
 bp = Blueprint("modelling", __name__, url_prefix="/processen")
 
@@ -375,7 +376,25 @@ def versions(key: str) -> Any:
             (row, counts.get(row.id, {"lopend": 0, "totaal": 0}), i == 0)
             for i, row in enumerate(rows)
         ],
+        notes=_notes(key),
     )
+
+
+def _notes(key: str) -> dict[int, str]:
+    """{version: the note it was published with} from the audit log (publishing in the
+    browser asks for one; `stroom deploy` and the API do not)."""
+    notes: dict[int, str] = {}
+    for details in _session().scalars(
+        select(AuditLog.details).where(
+            AuditLog.object_type == "deployment",
+            AuditLog.action == "proces.publiceren",
+            AuditLog.result == "gelukt",
+        )
+    ):
+        for item in (details or {}).get("nieuw", []):
+            if item.get("proces") == key and details.get("notitie"):
+                notes[int(item["versie"])] = str(details["notitie"])
+    return notes
 
 
 @bp.app_template_global("may_edit_process")

@@ -140,7 +140,8 @@ def test_publishing_needs_a_note_and_no_problems_and_is_audited(client, people) 
         audit = [(r.actor, r.result, r.details.get("notitie")) for r in rows]
     assert audit == [("user:eva", "geweigerd", None), ("user:eva", "gelukt", "Nieuwe naam")]
     page = client.get("/processen/utrecht_vh/versies").get_data(as_text=True)
-    assert "Gepubliceerd: versie 2" in page and "(nieuwste)" in page
+    assert "Gepubliceerd: versie 2" in page and "Versie 2 (nieuwste" in page
+    assert ">Nieuwe naam</dd>" in page  # the note
     download = client.get("/processen/utrecht_vh/versies/2.bpmn")
     assert download.get_data(as_text=True) == RENAMED
     assert 'filename="utrecht_vh-v2.bpmn"' in download.headers["Content-Disposition"]
