@@ -9,7 +9,11 @@
                                         server's catalogue and forms: the problems per element
 /processen/<key>/publiceren             a new version, by the code `stroom deploy` runs, with a
                                         note; refused while the diagram has problems; audited
-/processen/<key>/versies                the versions: who published when, instances per version
+/processen/<key>/formulieren/<name>     form-js's editor for a form of the newest version,
+                                        checked (…/controleren) and published (…/publiceren)
+                                        with the newest diagram, like the modeller
+/processen/<key>/versies                the versions: who published when with which note,
+                                        cases per version, each version's diagram (….bpmn)
 /processen/<key>/migreren?van=N         running instances of version N to another version:
                                         mapping, dry run per instance, then confirm
 /processen/sjablonen.json               the element templates, for the desktop Camunda Modeler
