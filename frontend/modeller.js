@@ -241,12 +241,21 @@ async function start(root) {
   showDiff();
   canvas.zoom("fit-viewport");
   if (publishButton) publishButton.disabled = true;
-  if (publish) {
-    publish.addEventListener("submit", (event) => {
+  // Publishing and saving a draft send the diagram as it is now (with the button pressed).
+  for (const form of document.querySelectorAll("[data-modeller-publish], [data-modeller-save]")) {
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
+      const button = event.submitter;
       modeler.saveXML({ format: true }).then(({ xml }) => {
-        xmlField.value = xml;
-        publish.submit();
+        form.querySelector('input[name="xml"]').value = xml;
+        if (button && button.name) {
+          const step = document.createElement("input");
+          step.type = "hidden";
+          step.name = button.name;
+          step.value = button.value;
+          form.append(step);
+        }
+        form.submit();
       });
     });
   }

@@ -7,6 +7,7 @@
 /processen/<key>/bewerken/controleren   dry run of the deploy (app/modelling/publish.py
                                         `preview`) on the diagram being edited, with the
                                         server's catalogue and forms: the problems per element
+/processen/<key>/concept                save the diagram as the process's draft, or throw it away
 /processen/<key>/publiceren             a new version, by the code `stroom deploy` runs, with a
                                         note; refused while the diagram has problems; audited
 /processen/<key>/formulieren/<name>     form-js's editor for a form of the newest version,
@@ -42,12 +43,14 @@ from flask import (
 )
 from sqlalchemy import func, select
 
+from app import clock
 from app.auth.web import roles_required
 from app.engine import migration
 from app.engine.errors import DeploymentError, EngineError, Problem
 from app.engine.models import InstanceStatus, ProcessDefinition, ProcessInstance, ProcessVersion
 from app.engine.runtime import version_spec
 from app.manage.actions import ActionError, check_reason
+from app.modelling.models import ProcessDraft
 from app.modelling.owners import PROCESS_OWNER, owns_process
 from app.modelling.publish import Upload, UploadProblem, deployment_id, preview, publish
 from app.modelling.templates import element_templates
@@ -147,15 +150,49 @@ def _page_data(key: str, version: ProcessVersion, xml: str) -> dict[str, Any]:
 def edit(key: str) -> Any:
     definition = _definition(key)
     version = _latest(definition)
-    data = _page_data(key, version, version.bpmn_xml)
+    draft = _session().get(ProcessDraft, key)
+    data = _page_data(key, version, draft.xml if draft else version.bpmn_xml)
     return render_template(
         "modelling/edit.html",
         definition=definition,
         version=version,
+        draft=draft,
         data=data,
         errors={},
         values={},
     )
+
+
+@bp.post("/<key>/concept")
+@roles_required(PROCESS_OWNER)
+def draft(key: str) -> Any:
+    """Save the diagram being edited as the process's draft (`stap=opslaan`), unchecked and
+    unpublished, or throw the draft away (`stap=weggooien`)."""
+    definition = _definition(key)
+    session = _session()
+    row = session.get(ProcessDraft, key)
+    step = request.form.get("stap", "")
+    if step == "weggooien":
+        if row is not None:
+            session.delete(row)
+            session.commit()
+        flash("Concept weggegooid: u bewerkt weer de nieuwste versie.", "ok")
+        return redirect(url_for("modelling.edit", key=key))
+    if step != "opslaan":
+        abort(400)
+    xml = request.form.get("xml", "")
+    if not xml.strip() or len(xml.encode()) > MAX_XML:
+        flash("Het concept is niet opgeslagen: het diagram is leeg of groter dan 2 MB.", "error")
+        return redirect(url_for("modelling.edit", key=key))
+    version = _latest(definition)
+    if row is None:
+        row = ProcessDraft(process_key=key)
+        session.add(row)
+    row.xml, row.based_on = xml, version.version
+    row.saved_by, row.saved_at = g.principal.actor, clock.now()
+    session.commit()
+    flash("Concept opgeslagen. Het is nog niet gepubliceerd.", "ok")
+    return redirect(url_for("modelling.edit", key=key))
 
 
 @bp.post("/<key>/bewerken/controleren")
@@ -207,6 +244,9 @@ def _publish(
             session.rollback()
             errors["diagram"] = "; ".join(p.message for p in exc.problems[:5])
         else:
+            draft = session.get(ProcessDraft, key)
+            if draft is not None:
+                session.delete(draft)
             session.commit()
             logs.audit(
                 app.db,
@@ -253,6 +293,7 @@ def publish_page(key: str) -> Any:
         "modelling/edit.html",
         definition=definition,
         version=version,
+        draft=_session().get(ProcessDraft, key),
         data=data,
         errors=errors,
         values={"notitie": request.form.get("notitie", "")},

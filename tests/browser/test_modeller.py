@@ -181,6 +181,12 @@ def test_a_process_owner_adds_a_step_and_migrates_a_case(
     assert marked.count() == 0
     assert "Geen problemen" in page.locator("[data-modeller-count]").inner_text()
     screenshot(page, "modeller-1366")
+    # Saved as a draft and opened again: the modeller shows the draft, still without problems.
+    page.get_by_role("button", name="Concept opslaan").click()
+    page.wait_for_selector("[data-concept]")
+    assert "Concept opgeslagen" in page.locator("main").inner_text()
+    page.wait_for_selector("[data-stroom-modeller][data-gecontroleerd]")
+    assert page.locator("[data-stroom-modeller]").get_attribute("data-problemen") == "0"
     # Before publishing: the difference with version 1, coloured on the diagram.
     added = page.locator("[data-modeller-diff] li[data-verschil='toegevoegd']").all_inner_texts()
     assert "Toegevoegd: Nogmaals verrijken (nogmaals)" in added

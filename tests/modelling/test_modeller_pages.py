@@ -266,3 +266,50 @@ def form_text_of(schema: object) -> str:
     from app.modelling.views import form_text
 
     return form_text(schema)
+
+
+def _page_xml(client) -> str:  # type: ignore[no-untyped-def]
+    html = client.get("/processen/utrecht_vh/bewerken").get_data(as_text=True)
+    block = re.search(
+        r'<script type="application/json" id="modeller-gegevens">(.*?)</script>', html, re.S
+    )
+    assert block
+    return str(json.loads(block.group(1))["xml"])
+
+
+def test_a_draft_is_kept_until_published_or_thrown_away(client, people) -> None:
+    log_in(client, "eva")
+    token = csrf_token(client, "/processen/utrecht_vh/bewerken")
+    # A draft may have problems: it is neither checked nor published.
+    saved = client.post(
+        "/processen/utrecht_vh/concept",
+        data={"csrf_token": token, "xml": BROKEN, "stap": "opslaan"},
+    )
+    assert saved.status_code == 302 and _versions(people) == [1]
+    assert _page_xml(client) == BROKEN
+    page = client.get("/processen/utrecht_vh/bewerken").get_data(as_text=True)
+    assert "U bewerkt het concept van eva" in page and "Concept weggooien" in page
+    client.post("/uitloggen", data={"csrf_token": token})
+    log_in(client, "ida")  # another owner of the process opens the same draft
+    assert _page_xml(client) == BROKEN
+    token = csrf_token(client, "/processen/utrecht_vh/bewerken")
+    client.post("/processen/utrecht_vh/concept", data={"csrf_token": token, "stap": "weggooien"})
+    assert _page_xml(client) == UTRECHT
+    # Publishing ends the draft.
+    client.post(
+        "/processen/utrecht_vh/concept",
+        data={"csrf_token": token, "xml": RENAMED, "stap": "opslaan"},
+    )
+    done = client.post(
+        "/processen/utrecht_vh/publiceren",
+        data={"csrf_token": token, "xml": RENAMED, "notitie": "Nieuwe naam"},
+    )
+    assert done.status_code == 302 and _versions(people) == [1, 2]
+    page = client.get("/processen/utrecht_vh/bewerken").get_data(as_text=True)
+    assert "U bewerkt het concept" not in page and _page_xml(client) == RENAMED
+    assert (
+        client.post(
+            "/processen/utrecht_vh/concept", data={"csrf_token": token, "stap": "iets"}
+        ).status_code
+        == 400
+    )
