@@ -140,6 +140,9 @@ def _register_pages(app: Flask) -> None:
     for _package, blueprint in plugins.offered("pages"):
         app.register_blueprint(blueprint)
     register_manage(app)
+    from app.modelling.views import bp as modelling_bp
+
+    app.register_blueprint(modelling_bp)
     register_privacy(app)
     from app.engine.events import label as event_label
 

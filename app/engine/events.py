@@ -29,6 +29,7 @@ LABELS = {
     "incident_data_added": "gegevens aangevuld voor een storing",
     "incident_retry_failed": "opnieuw geprobeerd, weer mislukt",
     "instance_modified": "procesinstantie verplaatst",
+    "instance_migrated": "naar een andere versie gemigreerd",
     "signaal_toegevoegd": "melding toegevoegd",
     "toestemming_gegeven": "toestemming gegeven",
     "toestemming_geweigerd": "toestemming geweigerd",

@@ -53,6 +53,8 @@ _CONFIG[BaseMessageEventDefinition] = MessageEventDefinitionConverter
 _CONFIG[ServiceTask] = BpmnTaskSpecConverter  # not in SpiffWorkflow's default config
 _CONFIG[PassThroughTask] = BpmnTaskSpecConverter
 _SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_CONFIG)
+# For comparing specs of two versions (SpiffWorkflow.bpmn.util.diff, app/engine/migration.py).
+SPEC_REGISTRY = _SPEC_REGISTRY
 _SPEC_SERIALIZER = BpmnWorkflowSerializer(_SPEC_REGISTRY)
 
 _STATE_CONFIG = deepcopy(_CONFIG)

@@ -329,6 +329,10 @@ PAGES = {
     "/processen/instanties/<instance_id>/verplaatsen": "test_repair.py",
     "/processen/warmtekaart/<process_key>": "test_manage_pages.py",
     "/processen/prestaties/<process_key>": "test_every_page.py",
+    "/processen/<key>/bewerken": "test_modeller.py",
+    "/processen/<key>/versies": "test_modeller.py",
+    "/processen/<key>/migreren": "test_modeller.py",
+    "/processen/<key>/formulieren/<name>": "test_form_editor.py",
 }
 
 # Pages a test reaches by a link rather than by their address: what shows the visit instead.
@@ -346,6 +350,8 @@ NOT_PAGES = {
     "/privacy/datalekken/export.<fmt>": "download (CSV/XLSX)",
     "/privacy/verwerkingen/export.<fmt>": "download (CSV/JSON)",
     "/processen/prestaties/<process_key>/<chart>.csv": "download (CSV)",
+    "/processen/sjablonen.json": "download (element templates, JSON)",
+    "/processen/<key>/versies/<int:number>.bpmn": "download (a version's diagram)",
     "/weert/retouroverzichten/<corporatie>/<maand>.<formaat>": "download (CSV/XLSX)",
     "/zaken/<instance_id>/documenten/<int:document_id>": "download (the document)",
 }
