@@ -1,7 +1,7 @@
 """process owners' drafts of diagrams (the web modeller)
 
-Revision ID: 0011_modelling
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 07:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_modelling"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
