@@ -55,7 +55,7 @@ from app.manage.scope import REPAIR_ROLES
 from app.privacy import access, consent, logs
 from app.privacy.models import Consent
 from app.tasks import service as tasks
-from app.ui.formatting import plain
+from app.ui.formatting import case_fields
 
 bp = Blueprint("cases", __name__)
 
@@ -125,7 +125,7 @@ def case(instance_id: str) -> Any:
         status_label=status_labels.status(instance.status),
         trouble=[(explain(session, principal, instance, i), i) for i in incidents],
         may_repair="manage" in current_app.blueprints and bool(principal.roles & set(REPAIR_ROLES)),
-        shown=[(view.label(k), plain(v)) for k, v in view.fields.items()],
+        shown=case_fields(view),
         parties=[(party_names.get(p, p), gk) for p, gk in parties],
         open_tasks=[(t, _worker(t.assignee and f"user:{t.assignee}", own)) for t in open_tasks],
         done_tasks=[

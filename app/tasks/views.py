@@ -35,7 +35,7 @@ from app.privacy import access, logs
 from app.tasks import forms, inbox
 from app.tasks import service as tasks
 from app.tasks.models import SavedFilter, TaskDraft
-from app.ui.formatting import plain
+from app.ui.formatting import case_fields, for_form_text
 
 bp = Blueprint("inbox", __name__)
 
@@ -298,7 +298,10 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
     )
     draft = session.get(TaskDraft, (task.id, g.principal.id))
     labels = {c["key"]: str(c.get("label") or c["key"]) for c in forms.components(schema or {})}
-    shown = [(view.label(name), plain(value)) for name, value in view.fields.items()]
+    shown = case_fields(view)
+    # The form's text shows case data ("geboren {{geboortedatum}}"); its fields start from
+    # the draft. form-js submits only its own fields, never these.
+    form_text = for_form_text(view, skip=labels)
     return {
         "task": task,
         "instance": instance,
@@ -310,6 +313,7 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         "timers": list(timers),
         "deadline": deadline_status(task.due_at),
         "draft": draft.data if draft else {},
+        "form_text": form_text,
         "may_complete": task.assignee in (None, g.principal.name),
     }
 
