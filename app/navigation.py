@@ -17,6 +17,7 @@ def items(principal: Principal | None) -> list[tuple[str, str]]:
 
     if may_report(principal):
         links.append((url_for("intake_ui.new"), "Nieuwe melding"))
+        links.append((url_for("intake_ui.batch"), "Meldingen inlezen"))
     for _package, menu in plugins.offered("menu"):
         links.extend(menu(principal))
     blueprints = current_app.blueprints

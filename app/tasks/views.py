@@ -267,7 +267,8 @@ def distribute() -> Any:
             _app().db, session, g.principal, task_id, target, reason, _app().settings.secret_key
         )
     session.commit()
-    flash(f"{len(ids)} taken {'toegewezen aan ' + target if target else 'vrijgegeven'}.", "ok")
+    count = "1 taak" if len(ids) == 1 else f"{len(ids)} taken"
+    flash(f"{count} {'toegewezen aan ' + target if target else 'vrijgegeven'}.", "ok")
     return redirect(url_for("inbox.index", tab="team"))
 
 

@@ -69,7 +69,7 @@ def _known(kind: str) -> dict[str, str]:
 
 
 def process_name(key: str | None) -> str:
-    """A process by its name ('Preventie huisuitzetting Haarlem'), not its key."""
+    """A process by its name (its diagram's name), not its key."""
     return names([key], _known("process")) if key else ""
 
 
