@@ -75,6 +75,27 @@ def _session() -> Any:
     return db_session()
 
 
+# -- the list --------------------------------------------------------------------------------
+
+
+@bp.get("/zaken")
+@login_required
+def index() -> Any:
+    """Every case the viewer's organisation plays a part in, with search (app/cases/listing.py)."""
+    from app.cases.listing import MAX_QUERY, visible_cases
+    from app.tasks.inbox import NAME_FIELD
+
+    session = _session()
+    q = (request.args.get("q") or "").strip()
+    if len(q) > MAX_QUERY:
+        abort(400, description=f"zoekterm (q): hoogstens {MAX_QUERY} tekens")
+    rows, more = visible_cases(session, g.principal, q or None)
+    named = [(row.instance, [NAME_FIELD], None) for row in rows if row.name]
+    if named:
+        access.record_reads(_app().db, _app().settings.secret_key, g.principal, named, "zakenlijst")
+    return render_template("cases/list.html", rows=rows, more=more, q=q)
+
+
 # -- the page ---------------------------------------------------------------------------------
 
 
