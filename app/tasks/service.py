@@ -244,6 +244,42 @@ def reassign(
     return result
 
 
+def delegate(
+    db: Database,
+    session: Session,
+    principal: Principal,
+    task_id: str,
+    user: str,
+    reason: str | None,
+    secret_key: str,
+) -> HumanTask:
+    """The one who holds a task hands it to a colleague who may work on it, with a reason
+    (kept in the history and the audit log)."""
+    task = visible_task(session, principal, task_id)
+    if task.assignee != principal.name:
+        raise Conflict("alleen wie de taak op naam heeft, kan hem overdragen")
+    clean = (reason or "").strip()
+    problems: dict[str, list[str]] = {}
+    if len(clean) < MIN_REASON:
+        problems["reden"] = [f"geef een reden (minstens {MIN_REASON} tekens)"]
+    if not user or user == principal.name:
+        problems["collega"] = ["kies een collega"]
+    if problems:
+        raise InvalidInput("taak niet overgedragen", problems)
+    check_assignee(session, principal, task, user, field="collega")
+    result = service.assign_task(session, task.id, user, principal.actor, clean)
+    logs.audit(
+        db,
+        secret_key,
+        principal,
+        "taak.overdragen",
+        "taak",
+        task.id,
+        details={"gebruiker": user, "vorige": principal.name, "reden": clean},
+    )
+    return result
+
+
 def task_form(session: Session, task: HumanTask) -> dict[str, Any]:
     """The task's form-js schema, as deployed with its process version; a task without a
     form has no fields."""

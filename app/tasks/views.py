@@ -229,6 +229,31 @@ def release(task_id: str) -> Any:
     return _back()
 
 
+@bp.post("/taken/<task_id>/overdragen")
+@login_required
+def delegate(task_id: str) -> Any:
+    """Hand one's own task to a colleague, with a reason."""
+    session = _session()
+    colleague = request.form.get("collega") or ""
+    try:
+        tasks.delegate(
+            _app().db,
+            session,
+            g.principal,
+            task_id,
+            colleague,
+            request.form.get("reden"),
+            _app().settings.secret_key,
+        )
+        session.commit()
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        flash(_problem(exc), "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    flash(f"De taak is overgedragen aan {colleague}.", "ok")
+    return redirect(url_for("inbox.index"))
+
+
 def _problem(exc: Any) -> str:
     details = "; ".join(m for ms in exc.fields.values() for m in ms)
     return f"{exc.message}: {details}" if details else exc.message
@@ -316,6 +341,14 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         "draft": draft.data if draft else {},
         "form_text": form_text,
         "may_complete": task.assignee in (None, g.principal.name),
+        # Colleagues the holder may hand the task to (app.tasks.service.delegate).
+        "colleagues": [
+            (username, name)
+            for username, name in tasks.assignable_users(session, g.principal, task)
+            if username != g.principal.name
+        ]
+        if task.assignee == g.principal.name
+        else [],
     }
 
 
