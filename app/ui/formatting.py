@@ -26,6 +26,20 @@ if TYPE_CHECKING:
 
 WEEKDAYS = WEEKDAYS_SHORT
 MONTHS = MONTHS_SHORT
+MONTHS_LONG = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 Termijn = Literal["op-tijd", "vandaag", "te-laat"]
 
@@ -77,6 +91,17 @@ def _day(day: date) -> str:
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def maand(period: str) -> str:
+    """A month 'JJJJ-MM' in words: '2026-10' -> 'oktober 2026' (other text as it is)."""
+    match = _ISO_MONTH.match(period.strip())
+    if not match:
+        return period
+    return f"{MONTHS_LONG[int(match.group(2)) - 1]} {match.group(1)}"
+
+
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
@@ -103,6 +128,8 @@ def _moment(value: Any, with_time: bool) -> str | None:
         return datum(value)
     if isinstance(value, str):
         text = value.strip()
+        if _ISO_MONTH.match(text):
+            return maand(text)
         try:
             if _ISO_DATE.match(text):
                 return datum(date.fromisoformat(text))
@@ -145,13 +172,24 @@ def waarde(value: Any, spec: Field | None = None) -> str:
             t for t in (waarde(v, None if kind == "lijst" else spec) for v in value) if t
         )
     if isinstance(value, dict):
-        parts = [(_words(str(k)), waarde(v)) for k, v in value.items()]
+        parts = [
+            (_words(str(k)), bedrag(v) if _is_amount(k, v) else waarde(v)) for k, v in value.items()
+        ]
         return "; ".join(f"{k}: {v}" for k, v in parts if v)
     if kind == "keuze" and isinstance(value, str):
         return _words(value)
     if isinstance(value, float):
         return f"{value:g}".replace(".", ",")
     return str(value)
+
+
+def _is_amount(key: Any, value: Any) -> bool:
+    """A number under a key that names an amount ('bedrag', 'huurbedrag') inside an object."""
+    return (
+        "bedrag" in str(key)
+        and isinstance(value, int | float | Decimal)
+        and not isinstance(value, bool)
+    )
 
 
 def plain(value: Any) -> str:

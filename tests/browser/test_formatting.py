@@ -100,13 +100,15 @@ def test_waarde_by_the_catalogue_type() -> None:
     assert waarde("alleen_huurachterstand", _field("keuze")) == "alleen huurachterstand"
     assert waarde(["energie", "huur"], _field("lijst")) == "energie, huur"
     assert waarde({"soort": "energie", "bedrag": 40.5, "leeg": None}, _field("object")) == (
-        "soort: energie; bedrag: 40,5"
+        "soort: energie; bedrag: € 40,50"
     )
     assert waarde(None, _field("tekst")) == ""
     # Without a field: dates in ISO form are still shown as dates; numbers as written.
     assert waarde("1981-04-12") == "zo 12 apr 1981"
     assert waarde(2.5) == "2,5"
     assert waarde("WEE-2026-09-00034") == "WEE-2026-09-00034"
+    assert waarde("2026-10") == "oktober 2026"
+    assert waarde({"soort": "energie", "bedrag": 238.75}) == "soort: energie; bedrag: € 238,75"
 
 
 def test_case_fields_in_the_catalogue_order_with_its_labels() -> None:
