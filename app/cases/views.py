@@ -55,6 +55,7 @@ from app.manage.scope import REPAIR_ROLES
 from app.privacy import access, consent, logs
 from app.privacy.models import Consent
 from app.tasks import service as tasks
+from app.ui import team_names
 from app.ui.formatting import case_fields
 
 bp = Blueprint("cases", __name__)
@@ -147,7 +148,7 @@ def case(instance_id: str) -> Any:
         trouble=[(explain(session, principal, instance, i), i) for i in incidents],
         may_repair="manage" in current_app.blueprints and bool(principal.roles & set(REPAIR_ROLES)),
         shown=case_fields(view),
-        parties=[(party_names.get(p, p), gk) for p, gk in parties],
+        parties=[(party_names.get(p, p), team_names(gk)) for p, gk in parties],
         open_tasks=[(t, _worker(t.assignee and f"user:{t.assignee}", own)) for t in open_tasks],
         done_tasks=[
             (t.name, t.completed_at, _worker(t.completed_by, own) or "—")
