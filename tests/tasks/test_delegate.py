@@ -61,3 +61,23 @@ def test_the_holder_hands_a_task_to_a_colleague_with_a_reason(db, clock, app, cl
     answer = _delegate(client, task.id, collega="tineke", reden="Terug")
     assert "alleen wie de taak op naam heeft" in answer.get_data(as_text=True)
     assert _assignee(db, task.id) == "samir"
+
+
+def test_claim_and_release_from_the_list(db, clock, app, client) -> None:  # type: ignore[no-untyped-def]
+    world = seed(db, secret_of(app))
+    task = world.task
+    login(client, "sanne")
+    group = client.get("/taken?tab=groep").get_data(as_text=True)
+    assert f'action="/taken/{task.id}/claimen"' in group
+    token = csrf(client, "/taken?tab=groep")
+    client.post(f"/taken/{task.id}/claimen", data={"csrf_token": token})
+    assert _assignee(db, task.id) == "sanne"
+
+    mine = client.get("/taken?tab=mijn").get_data(as_text=True)
+    assert f'action="/taken/{task.id}/vrijgeven"' in mine
+    answer = client.post(
+        f"/taken/{task.id}/vrijgeven",
+        data={"csrf_token": token, "terug": "/taken?tab=mijn"},
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/taken?tab=mijn"
+    assert _assignee(db, task.id) is None
