@@ -1,19 +1,25 @@
 """Every page of every demo role, at 390, 768 and 1366 px (issue 21).
 
-The demo of `stroom demo` is loaded once into a fresh SQLite database and served; each demo
-user logs in and walks the pages they can reach from the menu (each page's own links, one
-address per route, two clicks deep). Every page is judged at each width, without reloading,
-on what a person sees:
+The demo of `stroom demo` is loaded once into a fresh SQLite database and served. One demo
+user per process package, kind of organisation and set of roles logs in (colleagues of the
+same kind see the same pages with other cases) and walks the pages reachable from the home
+page: the links of the header, the menu and the content, one address per route, three clicks
+deep, at most MAX_PAGES. Pages of the whole installation or a municipality (process
+management, administration, privacy) are judged for the first person who reaches them.
+Every page is judged at each width, without reloading, on what a person sees:
 
 - the page scrolls sideways (the document is wider than the window);
 - a text element narrower than 8 characters holds more than 8 characters (a value column
   squeezed to one letter per line);
-- a word broken over two lines in a header (column header, heading, term, button, label);
-- machine values: ISO dates and timestamps, `None`, Python reprs, English interface words
-  (also in placeholders and in the labels screen readers read).
+- a word broken over two lines in a header (column header, heading, term, button, label,
+  menu link); a break after a hyphen or a slash is fine;
+- machine values: ISO dates and timestamps, `None`, Python reprs, amounts with a decimal
+  point, English interface words (also in placeholders, options and the labels screen
+  readers read).
 
 A screenshot of each page at each width lands in test-artifacts/screenshots/rollen/ (not
-committed; CI keeps them as artifacts). axe-core runs once per page, at 390 px.
+committed; CI keeps them as artifacts). axe-core runs once per route, at 390 px. The run
+takes about three minutes (the demo is loaded once; the screenshots cost most).
 """
 
 from __future__ import annotations
