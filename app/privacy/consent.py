@@ -50,6 +50,15 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def in_writing(consent: Consent) -> bool:
+    """A consent in writing: on paper with the signed form among the case's documents, or
+    given digitally. The one rule for `heeft_toestemming(..., schriftelijk=True)` and for
+    read rules with `schriftelijk: ja`."""
+    return consent.channel == "digitaal" or (
+        consent.channel == "schriftelijk" and consent.evidence_document_id is not None
+    )
+
+
 def read_companions(
     session: Session,
     instance_id: str,

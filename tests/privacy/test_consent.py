@@ -402,3 +402,43 @@ def test_a_written_consent_without_its_document_is_refused(db, settings, clock) 
         service.complete_task(session, task.id, values, "u")
     assert list(raised.value.fields) == ["toestemming_gesprek"]  # no evidence field sent
     assert _consents(db) == []
+
+
+def test_a_read_rule_can_require_written_consent(db, settings, clock, tmp_path) -> None:
+    """`lezen: {team: {fasen: "*", toestemming: gesprek, schriftelijk: ja}}`: an oral
+    consent does not open the field, a written one (signed form in the case) does."""
+    from app.catalogue.parser import load
+    from app.privacy.access import given_consents, readable_fields
+
+    catalogue_text = PROCESS.with_name("toestemming.catalogus.yaml").read_text() + (
+        "  verslag: {omschrijving: Verslag, categorie: gezondheid, type: tekst, doel: gesprek,"
+        " grondslag: toestemming, bewaartermijn: P1Y, voorbeeld: x,"
+        " lezen: {team: {fasen: '*', toestemming: gesprek, schriftelijk: ja}}}\n"
+    )
+    path = write_variant(tmp_path, "toestemming.bpmn", PROCESS.read_text(), catalogue_text)
+    catalogue = load(path.with_name("toestemming.catalogus.yaml"))
+    sim = _sim(db, settings, clock)
+    instance_id = sim.start("test_toestemming", "T-30", parties={"team": "team-a"})
+    data = {"verslag": "gesprek gevoerd"}
+
+    def readable() -> list[str]:
+        with db.session() as session:
+            given = given_consents(session, instance_id)
+        return readable_fields(catalogue, {"team"}, "gesprek", given, data)
+
+    assert "verslag" not in readable()
+    for channel, document in (("mondeling", None), ("schriftelijk", None), ("schriftelijk", 1)):
+        clock.advance(timedelta(minutes=1))
+        evidence = _document(db, instance_id) if document else None
+        with db.transaction() as session:
+            consent.record(
+                session,
+                instance_id,
+                "gesprek",
+                True,
+                given_by="bewoner",
+                channel=channel,
+                recorded_by="u:a",
+                evidence_document_id=evidence,
+            )
+        assert ("verslag" in readable()) == bool(document), channel
