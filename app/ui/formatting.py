@@ -5,8 +5,10 @@ formatting layer of the interface.
 "ma 2 mrt 2026 09:00". `termijn` says whether a deadline is on time, due today or overdue
 (see app.calendar.deadlines). `bedrag` writes money as "€ 2.864,00". `waarde` shows one case
 value by its catalogue field's type (dates, moments, money, yes/no, choices, lists, objects);
-`case_fields` gives a case's readable fields as (label, text) in the catalogue's order.
-`status`, `process` and `team` put the engine's and the installation's keys into words.
+`case_fields` gives a case's readable fields as (label, text) in the catalogue's order;
+`for_form_text` the same values for the text of a task form. `maand` writes '2026-10' as
+'oktober 2026', `status` the engine's status in Dutch, `names` keys by their names (the
+template filters `proces` and `teams` in app/ui/__init__.py look the names up).
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def bedrag(value: Any) -> str:
     """Money in euro as written in Dutch: '€ 716,00', '€ 2.864,50', '-€ 5,00'; '' for None.
     A value that is no number is shown as it is."""
     if value is None or value == "" or isinstance(value, bool):
-        return "" if value is None or value == "" else plain(value)
+        return "" if value is None or value == "" else waarde(value)
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
@@ -190,11 +192,6 @@ def _is_amount(key: Any, value: Any) -> bool:
         and isinstance(value, int | float | Decimal)
         and not isinstance(value, bool)
     )
-
-
-def plain(value: Any) -> str:
-    """A stored value as text without knowing its field (see `waarde`)."""
-    return waarde(value)
 
 
 def case_fields(view: Any) -> list[tuple[str, str]]:
