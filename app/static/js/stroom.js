@@ -9,7 +9,10 @@
  *  - error summary: focused on page load, so screen readers read it first;
  *  - htmx: sends the CSRF token (meta csrf-token) with every htmx request, and reports failed
  *    requests in Dutch in the page's live region (#meldingen);
- *  - form-js: renders task forms (see Stroom.renderForm below).
+ *  - form-js: renders task forms (see Stroom.renderForm below), with its own few English
+ *    words ("Select", "Search") in Dutch;
+ *  - tables: every cell gets its column's name in data-label, which the narrow layout of
+ *    stroom.css shows in front of the value (each row a card).
  *
  * Task forms with form-js (the viewer is a separate script; add it and its CSS in the page):
  *
