@@ -35,7 +35,7 @@ from app.privacy import access, logs
 from app.tasks import forms, inbox
 from app.tasks import service as tasks
 from app.tasks.models import SavedFilter, TaskDraft
-from app.ui.formatting import case_fields, for_form_text
+from app.ui.formatting import case_fields, datum, for_form_text
 
 bp = Blueprint("inbox", __name__)
 
@@ -96,6 +96,7 @@ def index() -> Any:
         if "manage" in current_app.blueprints and g.principal.roles & set(MONITOR_ROLES)
         else 0,
     }
+    context["follow_ups"] = tasks.follow_ups(session, [r.task.id for r in result.rows])
     if request.headers.get("HX-Request") and request.args.get("_deel") == "rijen":
         return render_template("tasks/_rows.html", **context)
     return render_template("tasks/inbox.html", **context)
@@ -254,6 +255,31 @@ def delegate(task_id: str) -> Any:
     return redirect(url_for("inbox.index"))
 
 
+@bp.post("/taken/<task_id>/opvolgen")
+@login_required
+def follow_up(task_id: str) -> Any:
+    """Set or clear the day to follow the task up (field `opvolgen`, JJJJ-MM-DD; empty
+    clears it)."""
+    from datetime import date
+
+    session = _session()
+    text = (request.form.get("opvolgen") or "").strip()
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        flash("Opvolgen op: geef een datum als JJJJ-MM-DD.", "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    try:
+        tasks.set_follow_up(session, g.principal, task_id, day)
+        session.commit()
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        flash(_problem(exc), "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    flash(f"Opvolgen op {datum(day)}." if day else "Opvolgdatum gewist.", "ok")
+    return redirect(url_for("inbox.task", task_id=task_id))
+
+
 def _problem(exc: Any) -> str:
     details = "; ".join(m for ms in exc.fields.values() for m in ms)
     return f"{exc.message}: {details}" if details else exc.message
@@ -341,6 +367,7 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         "draft": draft.data if draft else {},
         "form_text": form_text,
         "may_complete": task.assignee in (None, g.principal.name),
+        "follow_up": tasks.follow_ups(session, [task.id]).get(task.id),
         # Colleagues the holder may hand the task to (app.tasks.service.delegate).
         "colleagues": [
             (username, name)

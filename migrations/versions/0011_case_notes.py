@@ -1,7 +1,7 @@
-"""notes on a case
+"""notes on a case, follow-up dates on tasks
 
 `case_note`: a worker's note on a case, readable by the writer's organisation only, erased
-with the case's other records.
+with the case's other records. `task_follow_up`: the day a task is to be looked at again.
 
 Revision ID: 0011
 Revises: 0010
@@ -45,8 +45,21 @@ def upgrade() -> None:
             "ix_case_note_instance", ["instance_id", "organisation_id"], unique=False
         )
 
+    op.create_table(
+        "task_follow_up",
+        sa.Column("task_id", sa.String(length=36), nullable=False),
+        sa.Column("follow_up_on", sa.Date(), nullable=False),
+        sa.Column("set_by", sa.String(length=200), nullable=False),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["human_task.id"], name=op.f("fk_task_follow_up_task_id_human_task")
+        ),
+        sa.PrimaryKeyConstraint("task_id", name=op.f("pk_task_follow_up")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("task_follow_up")
     with op.batch_alter_table("case_note", schema=None) as batch_op:
         batch_op.drop_index("ix_case_note_instance")
     op.drop_table("case_note")

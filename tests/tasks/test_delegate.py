@@ -81,3 +81,46 @@ def test_claim_and_release_from_the_list(db, clock, app, client) -> None:  # typ
     )
     assert answer.status_code == 302 and answer.headers["Location"] == "/taken?tab=mijn"
     assert _assignee(db, task.id) is None
+
+
+def test_a_follow_up_day_on_a_task(db, clock, app, client) -> None:  # type: ignore[no-untyped-def]
+    """A reminder for the team (issue 21): set on the task page, shown there and in the
+    inbox; not in the past, not more than a year ahead; cleared by leaving it empty."""
+    from app.tasks.models import TaskFollowUp
+
+    world = seed(db, secret_of(app))
+    task = world.task
+    login(client, "sanne")
+    token = csrf(client, f"/taken/{task.id}")
+
+    def set_day(day: str) -> str:
+        answer = client.post(
+            f"/taken/{task.id}/opvolgen",
+            data={"csrf_token": token, "opvolgen": day},
+            follow_redirects=True,
+        )
+        return answer.get_data(as_text=True)
+
+    assert "kies vandaag of later" in set_day("2026-03-01")  # the clock says 2 March 2026
+    assert "hoogstens een jaar vooruit" in set_day("2027-06-01")
+    assert "JJJJ-MM-DD" in set_day("volgende week")
+    page = set_day("2026-03-05")
+    assert "Opvolgen op do 5 mrt 2026." in page and 'value="2026-03-05"' in page
+    inbox = client.get("/taken?tab=groep").get_data(as_text=True)
+    assert "opvolgen" in inbox and "do 5 mrt 2026" in inbox
+    with db.session() as session:
+        row = session.get(TaskFollowUp, task.id)
+        assert (str(row.follow_up_on), row.set_by) == ("2026-03-05", "sanne")
+
+    assert "Opvolgdatum gewist." in set_day("")
+    with db.session() as session:
+        assert session.get(TaskFollowUp, task.id) is None
+
+    # Another organisation cannot see the task, so cannot set its day either.
+    henk = app.test_client()
+    login(henk, "henk")
+    refused = henk.post(
+        f"/taken/{task.id}/opvolgen",
+        data={"csrf_token": csrf(henk, "/taken"), "opvolgen": "2026-03-05"},
+    )
+    assert refused.status_code == 404
