@@ -13,10 +13,13 @@ def items(principal: Principal | None) -> list[tuple[str, str]]:
     if principal is None:
         return [(url_for("ui.home"), "Overzicht")]
     links = [(url_for("inbox.index"), "Taken")]
+    if principal.organisation_id is not None:
+        links.append((url_for("cases.index"), "Zaken"))
     from app.intake.views import may_report
 
     if may_report(principal):
         links.append((url_for("intake_ui.new"), "Nieuwe melding"))
+        links.append((url_for("intake_ui.batch"), "Meldingen inlezen"))
     for _package, menu in plugins.offered("menu"):
         links.extend(menu(principal))
     blueprints = current_app.blueprints

@@ -46,6 +46,22 @@ class Document(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class CaseNote(Base):
+    """A note on a case by a worker. Internal to the writer's organisation: only its people
+    read it (the catalogue's parties share fields, not a worker's notes); erased with the
+    case's other records (app/privacy/erasure.py)."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (Index("ix_case_note_instance", "instance_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ProcessSetting(Base):
     """A municipality's own value for a term of a process (default: the catalogue's)."""
 

@@ -36,8 +36,11 @@ from flask import (
 )
 from sqlalchemy import select
 
+from app import clock
+from app.auth.models import User
 from app.auth.web import login_required
 from app.cases import documents
+from app.cases.models import CaseNote
 from app.cases.sight import own_actors, sight, visible_documents
 from app.cases.timeline import case_timeline
 from app.engine.errors import Conflict, InvalidInput, NotFound
@@ -55,7 +58,8 @@ from app.manage.scope import REPAIR_ROLES
 from app.privacy import access, consent, logs
 from app.privacy.models import Consent
 from app.tasks import service as tasks
-from app.ui.formatting import plain
+from app.ui import team_names
+from app.ui.formatting import case_fields
 
 bp = Blueprint("cases", __name__)
 
@@ -73,6 +77,27 @@ def _session() -> Any:
     from app.services import db_session
 
     return db_session()
+
+
+# -- the list --------------------------------------------------------------------------------
+
+
+@bp.get("/zaken")
+@login_required
+def index() -> Any:
+    """Every case the viewer's organisation plays a part in, with search (app/cases/listing.py)."""
+    from app.cases.listing import MAX_QUERY, visible_cases
+    from app.tasks.inbox import NAME_FIELD
+
+    session = _session()
+    q = (request.args.get("q") or "").strip()
+    if len(q) > MAX_QUERY:
+        abort(400, description=f"zoekterm (q): hoogstens {MAX_QUERY} tekens")
+    rows, more = visible_cases(session, g.principal, q or None)
+    named = [(row.instance, [NAME_FIELD], None) for row in rows if row.name]
+    if named:
+        access.record_reads(_app().db, _app().settings.secret_key, g.principal, named, "zakenlijst")
+    return render_template("cases/list.html", rows=rows, more=more, q=q)
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -125,8 +150,9 @@ def case(instance_id: str) -> Any:
         status_label=status_labels.status(instance.status),
         trouble=[(explain(session, principal, instance, i), i) for i in incidents],
         may_repair="manage" in current_app.blueprints and bool(principal.roles & set(REPAIR_ROLES)),
-        shown=[(view.label(k), plain(v)) for k, v in view.fields.items()],
-        parties=[(party_names.get(p, p), gk) for p, gk in parties],
+        shown=case_fields(view),
+        notes=_notes(session, principal, instance.id),
+        parties=[(party_names.get(p, p), team_names(gk)) for p, gk in parties],
         open_tasks=[(t, _worker(t.assignee and f"user:{t.assignee}", own)) for t in open_tasks],
         done_tasks=[
             (t.name, t.completed_at, _worker(t.completed_by, own) or "—")
@@ -210,6 +236,75 @@ def upload(instance_id: str) -> Any:
     )
     flash(f"Document '{row.name}' toegevoegd (nummer {row.id}).", "ok")
     return redirect(url_for("cases.case", instance_id=instance_id))
+
+
+# -- notes ------------------------------------------------------------------------------------
+
+MAX_NOTE = 2000
+
+
+def _notes(session: Any, principal: Any, instance_id: str) -> list[tuple[CaseNote, str]]:
+    """The notes of the viewer's organisation on this case, newest first, with the writer's
+    name (notes are internal to the organisation that wrote them)."""
+    if principal.organisation_id is None:
+        return []
+    rows = session.scalars(
+        select(CaseNote)
+        .where(
+            CaseNote.instance_id == instance_id,
+            CaseNote.organisation_id == principal.organisation_id,
+        )
+        .order_by(CaseNote.created_at.desc(), CaseNote.id.desc())
+    ).all()
+    names = dict(
+        session.execute(
+            select(User.username, User.name).where(User.username.in_({r.author for r in rows}))
+        ).all()
+    )
+    return [(row, names.get(row.author, row.author)) for row in rows]
+
+
+@bp.post("/zaken/<instance_id>/notities")
+@login_required
+def add_note(instance_id: str) -> Any:
+    """A note on a case the viewer's organisation plays a part in: 3 to 2000 characters,
+    no control characters (line breaks are fine)."""
+    session = _session()
+    principal = g.principal
+    access.visible_instance(session, principal, instance_id)  # else 404
+    if principal.organisation_id is None:
+        abort(403)
+    text = (request.form.get("notitie") or "").strip().replace("\r\n", "\n")
+    problem = None
+    if len(text) < MIN_REASON:
+        problem = f"Notitie: schrijf minstens {MIN_REASON} tekens."
+    elif len(text) > MAX_NOTE:
+        problem = f"Notitie: hoogstens {MAX_NOTE} tekens (nu {len(text)})."
+    elif _CONTROL.search(text.replace("\n", "").replace("\t", "")):
+        problem = "Notitie: bevat tekens die geen tekst zijn."
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("cases.case", instance_id=instance_id) + "#notities")
+    row = CaseNote(
+        instance_id=instance_id,
+        organisation_id=principal.organisation_id,
+        author=principal.name,
+        text=text,
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.commit()
+    logs.audit(
+        _app().db,
+        _app().settings.secret_key,
+        principal,
+        "notitie.toevoegen",
+        "zaak",
+        instance_id,
+        details={"notitie": row.id},
+    )
+    flash("Notitie toegevoegd.", "ok")
+    return redirect(url_for("cases.case", instance_id=instance_id) + "#notities")
 
 
 @bp.get("/zaken/<instance_id>/documenten/<int:document_id>")

@@ -132,13 +132,22 @@ def _access(
             problems.append(f"{where}: onbekende partij {party!r}")
             continue
         consent = None
+        written = False
         if isinstance(rule, dict):
             consent = rule.get("toestemming")
+            written = {"ja": True, "nee": False}.get(
+                rule.get("schriftelijk"), rule.get("schriftelijk", False)
+            )
             rule = rule.get("fasen", ALL)
             if consent is not None and consent not in consents:
                 problems.append(f"{where}: onbekende toestemming {consent!r}")
+            if not isinstance(written, bool):
+                problems.append(f"{where} {party}: 'schriftelijk' is ja of nee (true of false)")
+                written = False
+            elif written and consent is None:
+                problems.append(f"{where} {party}: 'schriftelijk' zonder 'toestemming'")
         if rule == ALL:
-            result[party] = Access(None, consent)
+            result[party] = Access(None, consent, written)
             continue
         if not isinstance(rule, list):
             problems.append(f"{where} {party}: '*' of een lijst van fasen")
@@ -146,5 +155,5 @@ def _access(
         unknown = [p for p in rule if p not in phases]
         if unknown:
             problems.append(f"{where} {party}: onbekende fasen {unknown}")
-        result[party] = Access(frozenset(str(p) for p in rule), consent)
+        result[party] = Access(frozenset(str(p) for p in rule), consent, written)
     return result

@@ -53,13 +53,27 @@ ALL = "*"
 
 @dataclass(frozen=True)
 class Access:
-    """Who may read or write a field: the phases per party, and a consent it may need."""
+    """Who may read or write a field: the phases per party, and a consent it may need (in
+    writing, with `schriftelijk: ja`: on paper with the signed form in the case, or digital)."""
 
     phases: frozenset[str] | None  # None = every phase
     consent: str | None = None
+    written: bool = False
 
     def allows(self, phase: str | None) -> bool:
         return self.phases is None or (phase is not None and phase in self.phases)
+
+    @property
+    def needs(self) -> str | None:
+        """The key the given consents must hold: the scope, or scope + WRITTEN."""
+        if self.consent is None:
+            return None
+        return self.consent + WRITTEN if self.written else self.consent
+
+
+# A consent given in writing counts as its scope plus this, among the given consents
+# (app.privacy.access.given_consents).
+WRITTEN = ":schriftelijk"
 
 
 @dataclass
@@ -160,7 +174,7 @@ class Catalogue:
             for name, f in self.fields.items()
             if party in f.read
             and f.read[party].allows(phase)
-            and (f.read[party].consent is None or f.read[party].consent in consents)
+            and (f.read[party].needs is None or f.read[party].needs in consents)
         ]
 
     def writable(self, party: str, phase: str | None) -> list[str]:

@@ -32,6 +32,7 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
         lezen:
           wijkteam: "*"
           corporatie: {fasen: "*", toestemming: inhoud_delen}   # only with that consent
+          # (add `schriftelijk: ja` for a consent in writing: signed form in the case)
     systemen:                      # service-task topics and the fields they may use
       brp.huishouden: {lezen: [bsn], schrijven: [minderjarigen]}
     berichten:                     # messages that bring case data: the fields they must bring

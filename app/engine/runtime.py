@@ -195,6 +195,8 @@ class Execution(WaitStates):
         self._incidents: list[tuple[Incident, dict[str, Any]]] = []
         # Who completed a human task in this transition (written with the task's closing).
         self.completed_by: dict[str, str | None] = {}
+        # The human task being completed, while the task_data hooks look at its values.
+        self.completing: HumanTask | None = None
         self.catalogue = version_catalogue(session, row.version_id)
         # party -> (organisation id, group key); loaded when first needed, or given at start.
         self._parties: dict[str, tuple[int, str]] | None = None

@@ -119,6 +119,7 @@ def complete_task(
     for check in hooks.incoming_data:
         check(session, execution, values)
     stored = values
+    execution.completing = human
     for take in hooks.task_data:
         stored = take(session, execution, stored, actor)
     spiff_task.set_data(**stored)

@@ -21,8 +21,11 @@ def import_file(
     secret_key: str,
     municipality: str | None = None,
     progress: Callable[[int], None] | None = None,
+    results: list[RowResult] | None = None,
 ) -> SignalBatch:
-    """Store every valid row, report every other; returns the batch with its counts."""
+    """Store every valid row, report every other; returns the batch with its counts. Each
+    row's result (its status, problems and case) is added to `results` when given: one per
+    row of the file, so the batch's counts add up to them."""
     with db.session() as session:
         intake = prepare(session, principal, secret_key, municipality)
     parsed = files.read(filename, content, intake.catalogue)
@@ -42,8 +45,10 @@ def import_file(
         )
         session.add(batch)
         session.flush()
-        broken = [RowResult(n, "afgewezen", [(f, p)]) for n, f, p in parsed.broken]
-        summarise(batch, _merge(broken))
+        broken = _merge([RowResult(n, "afgewezen", [(f, p)]) for n, f, p in parsed.broken])
+        summarise(batch, broken)
+        if results is not None:
+            results.extend(broken)
         batch_id = batch.id
     if progress:
         progress(len(parsed.broken))
@@ -53,8 +58,10 @@ def import_file(
             batch = session.get(SignalBatch, batch_id)
             assert batch is not None
             intake = prepare(session, principal, secret_key, municipality)
-            results = receive(session, intake, chunk, "bestand", batch)
-            summarise(batch, results)
+            received = receive(session, intake, chunk, "bestand", batch)
+            summarise(batch, received)
+            if results is not None:
+                results.extend(received)
         if progress:
             progress(len(chunk))
     with db.session() as session:

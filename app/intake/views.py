@@ -103,11 +103,29 @@ def new() -> Any:
     ), (422 if errors else 200)
 
 
+def _case_numbers(instance_ids: set[str]) -> dict[str, str]:
+    """The case number (business key) of each instance an import made or added to."""
+    from sqlalchemy import select
+
+    from app.engine.models import ProcessInstance
+
+    if not instance_ids:
+        return {}
+    found = _session().execute(
+        select(ProcessInstance.id, ProcessInstance.business_key).where(
+            ProcessInstance.id.in_(sorted(instance_ids))
+        )
+    )
+    return {instance_id: key or instance_id for instance_id, key in found}
+
+
 @bp.route("/meldingen/bestand", methods=["GET", "POST"])
 @login_required
 def batch() -> Any:
     intake = _intake()
     result = None
+    rows: list[Any] = []
+    cases: dict[str, str] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":
         upload = request.files.get("bestand")
@@ -122,7 +140,9 @@ def batch() -> Any:
                     upload.filename,
                     upload.read(),
                     _app().settings.secret_key,
+                    results=rows,
                 )
+                cases = _case_numbers({r.instance_id for r in rows if r.instance_id})
             except FileProblem as exc:
                 errors["bestand"] = str(exc)
             except EngineError as exc:
@@ -130,6 +150,8 @@ def batch() -> Any:
     return render_template(
         "intake/batch.html",
         result=result,
+        rows=sorted(rows, key=lambda r: r.row),
+        cases=cases,
         errors=errors,
         columns=intake.catalogue.signal.get("velden", []),
         required=intake.catalogue.signal.get("verplicht", []),

@@ -70,7 +70,8 @@ def visible_instance(
 
 
 def given_consents(session: Session, instance_id: str) -> set[str]:
-    """Scopes with a consent given and not withdrawn (the latest record per scope counts)."""
+    """Scopes with a consent given and not withdrawn (the latest record per scope counts);
+    a consent in writing also as scope + WRITTEN (for read rules with `schriftelijk: ja`)."""
     latest: dict[str, Consent] = {}
     for row in session.scalars(
         select(Consent)
@@ -78,7 +79,11 @@ def given_consents(session: Session, instance_id: str) -> set[str]:
         .order_by(Consent.recorded_at, Consent.id)
     ):
         latest[row.scope] = row
-    return {scope for scope, row in latest.items() if row.given and row.withdrawn_at is None}
+    from app.catalogue.model import WRITTEN
+    from app.privacy.consent import in_writing
+
+    given = {scope for scope, row in latest.items() if row.given and row.withdrawn_at is None}
+    return given | {scope + WRITTEN for scope in given if in_writing(latest[scope])}
 
 
 def readable_fields(

@@ -5,7 +5,7 @@ evidence, and its withdrawal. A withdrawal reaches the running instance as the m
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,16 +50,34 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def in_writing(consent: Consent) -> bool:
+    """A consent in writing: on paper with the signed form among the case's documents, or
+    given digitally. The one rule for `heeft_toestemming(..., schriftelijk=True)` and for
+    read rules with `schriftelijk: ja`."""
+    return consent.channel == "digitaal" or (
+        consent.channel == "schriftelijk" and consent.evidence_document_id is not None
+    )
+
+
 def read_companions(
-    session: Session, instance_id: str, name: str, values: Mapping[str, Any]
+    session: Session,
+    instance_id: str,
+    name: str,
+    values: Mapping[str, Any],
+    form_channel: str | None = None,
+    form_fields: Collection[str] = (),
 ) -> tuple[Companions | None, dict[str, list[str]]]:
     """Check `kanaal_<name>`, `bewijs_<name>` and `door_<name>` in a task's values.
 
     `bewijs_`: all digits is the id of a document of this case; other text is a reference
     outside Stroom (the number on a paper form), kept in the consent's note. `kanaal_`:
-    one of CHANNELS, by default schriftelijk when there is evidence, else mondeling.
+    one of CHANNELS; without it, the channel the form's field declares (`form_channel`,
+    e.g. a box "geeft schriftelijk toestemming"), else schriftelijk when there is evidence,
+    else mondeling. A consent given in writing carries its evidence (the signed form).
     `door_`: who decided (the resident, by default, or a representative).
-    Returns the companions, or None and the errors per field."""
+    A missing evidence is reported at its field when it was sent or is on the form
+    (`form_fields`), else at the consent field. Returns the companions, or None and the
+    errors per field."""
     keys = companion_keys(name)
     errors: dict[str, list[str]] = {}
     evidence = values.get(keys["evidence"])
@@ -77,7 +95,14 @@ def read_companions(
             note = f"bewijs: {text}"
     channel = values.get(keys["channel"])
     if _blank(channel):
-        channel = "schriftelijk" if not _blank(evidence) else "mondeling"
+        declared = form_channel if values.get(name) is True else None  # a refusal: as said
+        channel = declared or ("schriftelijk" if not _blank(evidence) else "mondeling")
+    if channel == "schriftelijk" and values.get(name) is True and _blank(evidence):
+        at = keys["evidence"] if keys["evidence"] in {*values, *form_fields} else name
+        errors[at] = [
+            "schriftelijke toestemming: vul het documentnummer of kenmerk van het "
+            "ondertekende formulier in"
+        ]
     given_by = values.get(keys["given_by"])
     if _blank(given_by):
         given_by = "bewoner"
@@ -259,13 +284,29 @@ def history(session: Session, instance_id: str) -> list[Consent]:
     )
 
 
+def _form_fields(session: Session, execution: Any) -> dict[str, dict[str, Any]]:
+    """The form fields of the task being completed, by key ({} without a form)."""
+    from app.engine.models import ProcessVersion
+    from app.tasks.forms import components
+
+    task = getattr(execution, "completing", None)
+    if task is None or not task.form_key:
+        return {}
+    version = session.get(ProcessVersion, execution.row.version_id)
+    schema = (version.forms or {}).get(task.form_key) if version is not None else None
+    return {c["key"]: c for c in components(schema or {})}
+
+
 def record_from_task(
     session: Session, execution: Any, values: dict[str, Any], actor: str | None
 ) -> dict[str, Any]:
     """A yes/no form field whose catalogue entry says `registreert_toestemming: <scope>`
     goes into the consent registry, before the engine moves on (so `heeft_toestemming` at
-    the next gateway sees it). Companion fields: `kanaal_<veld>` (schriftelijk, mondeling,
-    digitaal), `bewijs_<veld>` (the id of the signed form's document in this case, or a
+    the next gateway sees it). A checkbox left unticked records nothing: the resident was
+    not asked (a refusal is recorded where the form asks yes or no, a radio or a select).
+    The form's field may declare its channel (`properties: {kanaal: schriftelijk}`); a
+    written consent needs its evidence. Companion fields: `kanaal_<veld>` (schriftelijk,
+    mondeling, digitaal), `bewijs_<veld>` (the id of the signed form's document in this case, or a
     reference outside Stroom) and `door_<veld>` (who decided).
 
     Every consent field is checked before any is recorded. Returns the values for the
@@ -275,13 +316,25 @@ def record_from_task(
     if catalogue is None:
         return values
     companions = catalogue.consent_companions()  # only those that are not catalogued
+    asked = _form_fields(session, execution)
     checked: list[tuple[str, bool, Companions]] = []
     errors: dict[str, list[str]] = {}
     for name, value in values.items():
         field = catalogue.fields.get(name)
         if field is None or not field.records_consent or not isinstance(value, bool):
             continue
-        found, problems = read_companions(session, execution.row.id, name, values)
+        component = asked.get(name) or {}
+        if value is False and component.get("type") == "checkbox":
+            continue  # a box left unticked: not asked, which is no refusal
+        channel = (component.get("properties") or {}).get("kanaal")
+        found, problems = read_companions(
+            session,
+            execution.row.id,
+            name,
+            values,
+            channel if channel in CHANNELS else None,
+            asked,
+        )
         errors.update(problems)
         if found is not None:
             checked.append((field.records_consent, value, found))

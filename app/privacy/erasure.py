@@ -9,6 +9,7 @@ only the values named in `bewaren`:
 - the inputs of the case's jobs (what its handlers were sent);
 - half-filled task forms (drafts) of its tasks;
 - its documents, and their files once no other document has the same content;
+- the workers' notes on it;
 - in its consents: who gave them, the note and the link to the evidence (the fact that
   consent was given or refused, for which scope, when and how stays: it is the proof);
 - error texts: a handler's or a script's message can quote a value (a register answering
@@ -60,6 +61,7 @@ def erase_case_records(session: Session, instance_id: str, keep: set[str]) -> Er
     erased.counts["concepten"] = _drafts(session, instance_id)
     erased.counts["toestemmingen"] = _consents(session, instance_id)
     erased.counts["documenten"] = _documents(session, instance_id)
+    erased.counts["notities"] = _notes(session, instance_id)
     erased.counts["foutteksten"] = job_errors + _error_texts(session, instance_id)
     return erased
 
@@ -156,6 +158,18 @@ def _consents(session: Session, instance_id: str) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount or 0
+
+
+def _notes(session: Session, instance_id: str) -> int:
+    """Delete the workers' notes on the case."""
+    from app.cases.models import CaseNote
+
+    result = session.execute(
+        delete(CaseNote)
+        .where(CaseNote.instance_id == instance_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def _documents(session: Session, instance_id: str) -> int:

@@ -22,6 +22,6 @@ def heeft_toestemming(scope: str, schriftelijk: bool = False) -> bool:
         return False
     if not schriftelijk:
         return True
-    return consent.channel == "digitaal" or (
-        consent.channel == "schriftelijk" and consent.evidence_document_id is not None
-    )
+    from app.privacy.consent import in_writing
+
+    return in_writing(consent)

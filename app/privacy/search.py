@@ -375,15 +375,24 @@ def _stamp(moment: datetime | None) -> str:
     return clock.local(moment).isoformat(timespec="seconds") if moment else ""
 
 
+# Keys of the logs' details as words (the stored keys stay as they are).
+_DETAIL_WORDS = {"categorieen": "categorieën"}
+
+
 def describe(values: dict[str, Any] | None) -> str:
-    """A JSON-like dict as one readable line: 'doel: x; categorieen: a, b'."""
+    """A JSON-like dict as one readable line: 'doel: x; categorieën: a, b' (empty values
+    left out, a nested dict in brackets)."""
     parts = []
     for key, value in (values or {}).items():
+        if value is None or value == "" or value == [] or value == {}:
+            continue
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):
-            value = "{" + describe(value) + "}"
-        parts.append(f"{key}: {value}")
+            value = "(" + describe(value) + ")"
+        elif isinstance(value, bool):
+            value = "ja" if value else "nee"
+        parts.append(f"{_DETAIL_WORDS.get(key, key.replace('_', ' '))}: {value}")
     return "; ".join(parts)
 
 

@@ -4,6 +4,11 @@ The browser checks too, but only this check counts: required fields, types, leng
 patterns and options, and no field the form does not define. Messages are Dutch and keyed by
 the field's key, so the page shows them at the field. Components with a `conditional` (shown
 or hidden by a FEEL expression the server does not evaluate) are not required here.
+
+A form whose fields are each optional but which may not stay empty as a whole (a conversation
+report: what was discussed differs, that something was recorded does not) says so at its
+root: `"properties": {"minstens_een_veld": true}`; filled means text that is not blank, a
+number, a choice, a ticked box.
 """
 
 from __future__ import annotations
@@ -73,7 +78,21 @@ def validate(schema: dict[str, Any], data: Any) -> tuple[dict[str, Any], dict[st
             errors[key] = [str(problem)]
         if component["type"] == "checkbox" and required and value is not True:
             errors[key] = ["Vink dit aan om verder te gaan."]
+    if (schema.get("properties") or {}).get("minstens_een_veld") and not any(
+        _filled(value) for value in clean.values()
+    ):
+        errors.setdefault("_schema", ["Het formulier is leeg: vul minstens één onderdeel in."])
     return clean, errors
+
+
+def _filled(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return True  # 0 is an answer too
+    return value is not None and value != [] and value != {}
 
 
 def _check(component: dict[str, Any], rules: dict[str, Any], value: Any) -> Any:

@@ -117,9 +117,15 @@ def tab_condition(principal: Principal, tab: str) -> Any:
     return _in_groups(principal)
 
 
-def name_readable(session: Session, principal: Principal) -> Any:
-    """SQL condition: the catalogue lets the task's party read the name in the case's phase
-    (for the latest version of each process; a condition per process and party)."""
+def name_readable(
+    session: Session,
+    principal: Principal,
+    party: Any = HumanTask.party,
+    definition_key: Any = HumanTask.definition_key,
+) -> Any:
+    """SQL condition: the catalogue lets the task's party (or `party`, e.g. the viewer's
+    InstanceParty.party in a case) read the name in the case's phase (for the latest version
+    of each process; a condition per process and party)."""
     from app.engine.queries import list_definitions
 
     conditions = []
@@ -127,15 +133,13 @@ def name_readable(session: Session, principal: Principal) -> Any:
         catalogue = version_catalogue(session, version.id)
         if catalogue is None or NAME_FIELD not in catalogue.fields:
             continue
-        for party, access in catalogue.fields[NAME_FIELD].read.items():
+        for reader, access in catalogue.fields[NAME_FIELD].read.items():
             if access.consent is not None:
                 continue  # needs a consent per case: never searchable from the inbox
             phase = (
                 True if access.phases is None else ProcessInstance.phase.in_(sorted(access.phases))
             )
-            conditions.append(
-                and_(HumanTask.definition_key == definition.key, HumanTask.party == party, phase)
-            )
+            conditions.append(and_(definition_key == definition.key, party == reader, phase))
     return or_(*conditions) if conditions else false()
 
 

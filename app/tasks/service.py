@@ -11,11 +11,13 @@ module decides who may ask for it, for the web pages, the API and the command li
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.auth.models import Group, GroupMember, Role, User
 from app.auth.principal import Principal
 from app.cases.sight import check_document_references
@@ -27,7 +29,7 @@ from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, Proces
 from app.engine.runtime import version_catalogue
 from app.privacy import access, logs
 from app.tasks import forms
-from app.tasks.models import TaskDraft
+from app.tasks.models import TaskDraft, TaskFollowUp
 
 MIN_REASON = 3  # characters of a reason where one is required
 TEAM_LEAD = Role.TEAM_LEAD.value
@@ -242,6 +244,91 @@ def reassign(
         details={"gebruiker": user, "vorige": previous, "reden": clean},
     )
     return result
+
+
+def delegate(
+    db: Database,
+    session: Session,
+    principal: Principal,
+    task_id: str,
+    user: str,
+    reason: str | None,
+    secret_key: str,
+) -> HumanTask:
+    """The one who holds a task hands it to a colleague who may work on it, with a reason
+    (kept in the history and the audit log)."""
+    task = visible_task(session, principal, task_id)
+    if task.assignee != principal.name:
+        raise Conflict("alleen wie de taak op naam heeft, kan hem overdragen")
+    clean = (reason or "").strip()
+    problems: dict[str, list[str]] = {}
+    if len(clean) < MIN_REASON:
+        problems["reden"] = [f"geef een reden (minstens {MIN_REASON} tekens)"]
+    if not user or user == principal.name:
+        problems["collega"] = ["kies een collega"]
+    if problems:
+        raise InvalidInput("taak niet overgedragen", problems)
+    check_assignee(session, principal, task, user, field="collega")
+    result = service.assign_task(session, task.id, user, principal.actor, clean)
+    logs.audit(
+        db,
+        secret_key,
+        principal,
+        "taak.overdragen",
+        "taak",
+        task.id,
+        details={"gebruiker": user, "vorige": principal.name, "reden": clean},
+    )
+    return result
+
+
+FOLLOW_UP_DAYS = 366  # a reminder further ahead than a year is no reminder
+
+
+def set_follow_up(
+    session: Session, principal: Principal, task_id: str, day: date | None
+) -> TaskFollowUp | None:
+    """Set (or with None: clear) the day to follow an open task up; for whoever may work on
+    it (its holder, or a member of its teams). Not before today, at most a year ahead."""
+    task = visible_task(session, principal, task_id)
+    if task.status != TaskStatus.OPEN.value:
+        raise Conflict("de taak is niet meer open")
+    if task.assignee != principal.name and not in_team_of(principal, task):
+        raise Conflict("alleen wie aan de taak werkt, zet een opvolgdatum")
+    row = session.get(TaskFollowUp, task.id)
+    if day is None:
+        if row is not None:
+            session.delete(row)
+        return None
+    today = clock.local(clock.now()).date()
+    if day < today:
+        raise InvalidInput(
+            "opvolgdatum ligt in het verleden", {"opvolgen": ["kies vandaag of later"]}
+        )
+    if (day - today).days > FOLLOW_UP_DAYS:
+        raise InvalidInput("opvolgdatum te ver weg", {"opvolgen": ["hoogstens een jaar vooruit"]})
+    if row is None:
+        row = TaskFollowUp(
+            task_id=task.id, follow_up_on=day, set_by=principal.name, set_at=clock.now()
+        )
+        session.add(row)
+    else:
+        row.follow_up_on, row.set_by, row.set_at = day, principal.name, clock.now()
+    return row
+
+
+def follow_ups(session: Session, task_ids: list[str]) -> dict[str, date]:
+    """The follow-up day of each of these tasks that has one."""
+    if not task_ids:
+        return {}
+    return {
+        task_id: day
+        for task_id, day in session.execute(
+            select(TaskFollowUp.task_id, TaskFollowUp.follow_up_on).where(
+                TaskFollowUp.task_id.in_(task_ids)
+            )
+        )
+    }
 
 
 def task_form(session: Session, task: HumanTask) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from app.privacy import access, logs
 from app.tasks import forms, inbox
 from app.tasks import service as tasks
 from app.tasks.models import SavedFilter, TaskDraft
-from app.ui.formatting import plain
+from app.ui.formatting import case_fields, datum, for_form_text
 
 bp = Blueprint("inbox", __name__)
 
@@ -96,6 +96,7 @@ def index() -> Any:
         if "manage" in current_app.blueprints and g.principal.roles & set(MONITOR_ROLES)
         else 0,
     }
+    context["follow_ups"] = tasks.follow_ups(session, [r.task.id for r in result.rows])
     if request.headers.get("HX-Request") and request.args.get("_deel") == "rijen":
         return render_template("tasks/_rows.html", **context)
     return render_template("tasks/inbox.html", **context)
@@ -229,6 +230,56 @@ def release(task_id: str) -> Any:
     return _back()
 
 
+@bp.post("/taken/<task_id>/overdragen")
+@login_required
+def delegate(task_id: str) -> Any:
+    """Hand one's own task to a colleague, with a reason."""
+    session = _session()
+    colleague = request.form.get("collega") or ""
+    try:
+        tasks.delegate(
+            _app().db,
+            session,
+            g.principal,
+            task_id,
+            colleague,
+            request.form.get("reden"),
+            _app().settings.secret_key,
+        )
+        session.commit()
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        flash(_problem(exc), "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    flash(f"De taak is overgedragen aan {colleague}.", "ok")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/taken/<task_id>/opvolgen")
+@login_required
+def follow_up(task_id: str) -> Any:
+    """Set or clear the day to follow the task up (field `opvolgen`, JJJJ-MM-DD; empty
+    clears it)."""
+    from datetime import date
+
+    session = _session()
+    text = (request.form.get("opvolgen") or "").strip()
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        flash("Opvolgen op: geef een datum als JJJJ-MM-DD.", "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    try:
+        tasks.set_follow_up(session, g.principal, task_id, day)
+        session.commit()
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        flash(_problem(exc), "error")
+        return redirect(url_for("inbox.task", task_id=task_id))
+    flash(f"Opvolgen op {datum(day)}." if day else "Opvolgdatum gewist.", "ok")
+    return redirect(url_for("inbox.task", task_id=task_id))
+
+
 def _problem(exc: Any) -> str:
     details = "; ".join(m for ms in exc.fields.values() for m in ms)
     return f"{exc.message}: {details}" if details else exc.message
@@ -267,7 +318,8 @@ def distribute() -> Any:
             _app().db, session, g.principal, task_id, target, reason, _app().settings.secret_key
         )
     session.commit()
-    flash(f"{len(ids)} taken {'toegewezen aan ' + target if target else 'vrijgegeven'}.", "ok")
+    count = "1 taak" if len(ids) == 1 else f"{len(ids)} taken"
+    flash(f"{count} {'toegewezen aan ' + target if target else 'vrijgegeven'}.", "ok")
     return redirect(url_for("inbox.index", tab="team"))
 
 
@@ -298,7 +350,10 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
     )
     draft = session.get(TaskDraft, (task.id, g.principal.id))
     labels = {c["key"]: str(c.get("label") or c["key"]) for c in forms.components(schema or {})}
-    shown = [(view.label(name), plain(value)) for name, value in view.fields.items()]
+    shown = case_fields(view)
+    # The form's text shows case data ("geboren {{geboortedatum}}"); its fields start from
+    # the draft. form-js submits only its own fields, never these.
+    form_text = for_form_text(view, skip=labels)
     return {
         "task": task,
         "instance": instance,
@@ -310,7 +365,17 @@ def _task_context(session: Any, task: HumanTask) -> dict[str, Any]:
         "timers": list(timers),
         "deadline": deadline_status(task.due_at),
         "draft": draft.data if draft else {},
+        "form_text": form_text,
         "may_complete": task.assignee in (None, g.principal.name),
+        "follow_up": tasks.follow_ups(session, [task.id]).get(task.id),
+        # Colleagues the holder may hand the task to (app.tasks.service.delegate).
+        "colleagues": [
+            (username, name)
+            for username, name in tasks.assignable_users(session, g.principal, task)
+            if username != g.principal.name
+        ]
+        if task.assignee == g.principal.name
+        else [],
     }
 
 

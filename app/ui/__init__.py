@@ -8,11 +8,22 @@ comment at the top of that file for how to use the macros.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from app.ui.assets import asset, register_asset_caching
-from app.ui.formatting import TERMIJN_LABELS, datum, iso, termijn
+from app.ui.formatting import (
+    TERMIJN_LABELS,
+    bedrag,
+    case_fields,
+    datum,
+    iso,
+    names,
+    status,
+    termijn,
+    waarde,
+)
 from app.ui.security import register_security_headers
 from app.ui.views import bp
 
@@ -42,6 +53,38 @@ def current_page(url: str) -> str | None:
     return None
 
 
+def _known(kind: str) -> dict[str, str]:
+    """Names of every process or team of the installation, read once per request."""
+    cache = g.setdefault("stroom_names", {})
+    if kind not in cache:
+        from sqlalchemy import select
+
+        from app.auth.models import Group
+        from app.engine.models import ProcessDefinition
+        from app.services import db_session
+
+        model = ProcessDefinition if kind == "process" else Group
+        cache[kind] = {k: n for k, n in db_session().execute(select(model.key, model.name))}
+    return cache[kind]
+
+
+def process_name(key: str | None) -> str:
+    """A process by its name (its diagram's name), not its key."""
+    return names([key], _known("process")) if key else ""
+
+
+def team_names(keys: str | list[str] | tuple[str, ...] | None) -> str:
+    """Teams (candidate groups) by their names, ', '-joined."""
+    if not keys:
+        return ""
+    return names([keys] if isinstance(keys, str) else keys, _known("team"))
+
+
+def combine(first: dict[str, Any], second: Any) -> dict[str, Any]:
+    """`first` with the keys of `second` (when it is a mapping) over it."""
+    return {**first, **second} if isinstance(second, dict) else dict(first)
+
+
 def register_ui(app: Flask) -> None:
     """Mount the landing page and give every template the shared helpers. Idempotent."""
     if "ui" in app.blueprints:
@@ -55,5 +98,12 @@ def register_ui(app: Flask) -> None:
     app.add_template_global(STROOM_ICON, "STROOM_ICON")
     app.add_template_filter(datum)
     app.add_template_filter(iso, "datum_iso")
+    app.add_template_global(case_fields)
+    app.add_template_filter(combine)
+    app.add_template_filter(bedrag)
+    app.add_template_filter(waarde)
+    app.add_template_filter(status)
+    app.add_template_filter(process_name, "proces")
+    app.add_template_filter(team_names, "teams")
     register_security_headers(app)
     register_asset_caching(app)

@@ -69,12 +69,14 @@ def check_accessibility(page: Any, name: str, *, exclude: list[str] | None = Non
         raise AssertionError("\n".join(lines))
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page PNG to test-artifacts/screenshots/<name>.png for reviewers."""
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise ValueError(f"screenshot name {name!r}: use letters, digits, '-', '_' and '.'")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+def screenshot(page: Any, name: str, folder: str = "") -> Path:
+    """Save a full-page PNG to test-artifacts/screenshots/[<folder>/]<name>.png for reviewers."""
+    for part in (name, folder) if folder else (name,):
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", part):
+            raise ValueError(f"screenshot name {part!r}: use letters, digits, '-', '_' and '.'")
+    directory = SCREENSHOTS / folder if folder else SCREENSHOTS
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 

@@ -257,6 +257,21 @@ def test_task_page_and_case_with_documents(
     check(page, "zaak-met-documenten")
 
 
+def test_case_list_with_search(live_server: str, page: Any, db: Database, settings: Any) -> None:
+    from tests.cases.support import seed, signal
+
+    seed(db, settings.secret_key, [signal(1), signal(2, name="Familie De Vries"), signal(3)])
+    log_in(page, live_server, "sanne", "/zaken")
+    expect(page.locator("main tbody tr")).to_have_count(3)
+    check(page, "zaken")
+    page.get_by_label("Zoeken").fill("de vries")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.locator("main tbody tr")).to_have_count(1)
+    expect(page.locator("main tbody")).to_contain_text("Familie De Vries")
+    page.set_viewport_size({"width": 390, "height": 844})
+    check(page, "zaken-gezocht-390")
+
+
 # -- privacy officer and process management ------------------------------------------------------
 
 
@@ -310,6 +325,7 @@ PAGES = {
     "/": "test_layout.py",
     "/taken": "test_inbox.py",
     "/taken/<task_id>": "test_every_page.py",
+    "/zaken": "test_every_page.py",
     "/zaken/<instance_id>": "test_every_page.py",
     "/meldingen/nieuw": "test_inbox.py",
     "/meldingen/bestand": "test_every_page.py",

@@ -64,3 +64,88 @@ def test_field_id() -> None:
     assert field_id("bedrag") == "veld-bedrag"
     assert field_id("adres.postcode") == "veld-adres-postcode"
     assert field_id("regels[0]") == "veld-regels-0"
+
+
+# -- every value through one layer (issue 21) ---------------------------------------------------
+
+
+def _field(kind: str) -> object:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(type=kind, description=f"veld van type {kind}")
+
+
+def test_bedrag_in_euro() -> None:
+    from app.ui.formatting import bedrag
+
+    assert bedrag(716.0) == "€ 716,00"
+    assert bedrag(2864) == "€ 2.864,00"
+    assert bedrag("1379.8") == "€ 1.379,80"
+    assert bedrag(1234567.891) == "€ 1.234.567,89"
+    assert bedrag(-5) == "-€ 5,00"
+    assert bedrag(None) == ""
+    assert bedrag("onbekend") == "onbekend"
+
+
+def test_waarde_by_the_catalogue_type() -> None:
+    from app.ui.formatting import waarde
+
+    assert waarde("2026-05-08", _field("datum")) == "vr 8 mei 2026"
+    assert waarde("2026-12-14T10:00:00+01:00", _field("tijdstip")) == "ma 14 dec 2026 10:00"
+    # A deadline at the end of a day is that day.
+    assert waarde("2026-12-14T23:59:59+01:00", _field("tijdstip")) == "ma 14 dec 2026"
+    assert waarde(716.0, _field("bedrag")) == "€ 716,00"
+    assert waarde(True, _field("ja_nee")) == "ja"
+    assert waarde(False, _field("ja_nee")) == "nee"
+    assert waarde("alleen_huurachterstand", _field("keuze")) == "alleen huurachterstand"
+    assert waarde(["energie", "huur"], _field("lijst")) == "energie, huur"
+    assert waarde({"soort": "energie", "bedrag": 40.5, "leeg": None}, _field("object")) == (
+        "soort: energie; bedrag: € 40,50"
+    )
+    assert waarde(None, _field("tekst")) == ""
+    # Without a field: dates in ISO form are still shown as dates; numbers as written.
+    assert waarde("1981-04-12") == "zo 12 apr 1981"
+    assert waarde(2.5) == "2,5"
+    assert waarde("WEE-2026-09-00034") == "WEE-2026-09-00034"
+    assert waarde("2026-10") == "oktober 2026"
+    assert waarde({"soort": "energie", "bedrag": 238.75}) == "soort: energie; bedrag: € 238,75"
+
+
+def test_case_fields_in_the_catalogue_order_with_its_labels() -> None:
+    from types import SimpleNamespace
+
+    from app.ui.formatting import case_fields, for_form_text
+
+    catalogue = SimpleNamespace(
+        fields={
+            "naam": _field("tekst"),
+            "geboortedatum": _field("datum"),
+            "achterstand": _field("bedrag"),
+            "voorrang": _field("ja_nee"),
+        }
+    )
+    view = SimpleNamespace(
+        catalogue=catalogue,
+        fields={
+            "zz_onbekend": "x",
+            "voorrang": True,
+            "achterstand": 716.0,
+            "naam": "P. Jansen",
+            "geboortedatum": "1981-04-12",
+        },
+        label=lambda name: catalogue.fields[name].description if name in catalogue.fields else name,
+    )
+    assert case_fields(view) == [
+        ("veld van type tekst", "P. Jansen"),
+        ("veld van type datum", "zo 12 apr 1981"),
+        ("veld van type bedrag", "€ 716,00"),
+        ("veld van type ja_nee", "ja"),
+        ("zz_onbekend", "x"),
+    ]
+    # For a form's text: readable, but yes/no stays a boolean for its conditions.
+    assert for_form_text(view, skip={"naam"}) == {
+        "zz_onbekend": "x",
+        "voorrang": True,
+        "achterstand": "€ 716,00",
+        "geboortedatum": "zo 12 apr 1981",
+    }

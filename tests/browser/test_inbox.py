@@ -206,3 +206,28 @@ def test_case_page_withdraws_a_consent(live_server, page, console, db, settings,
     expect(page.locator("main")).to_contain_text("toestemming ingetrokken")
     expect(page.locator("form.stroom-withdraw")).to_have_count(0)
     assert sim.instance("T-1").status == "completed"
+
+
+def test_a_saved_filter_is_the_filter_on_screen(live_server, page, world, db) -> None:
+    """Issue 21: the filter form updates the list without reloading the page; what is saved
+    is the filter shown then, not the one of the page load."""
+    from app.tasks.models import SavedFilter
+
+    login(page, live_server, "sanne")
+    page.goto(f"{live_server}/taken?tab=groep")
+    page.get_by_label("Prioriteit").select_option("hoog")
+    page.wait_for_url(re.compile(r"priority=hoog"))
+    expect(page.locator("#taken tbody tr")).to_have_count(1)  # one case has 3 months' arrears
+    page.locator("summary", has_text="Bewaarde filters").click()
+    page.get_by_label("Huidig filter bewaren als").fill("Hoge prioriteit")
+    page.get_by_role("button", name="Bewaren").click()
+    expect(page.locator("#meldingen")).to_contain_text("Filter 'Hoge prioriteit' is bewaard")
+    with db.session() as session:
+        saved = session.scalars(select(SavedFilter)).all()
+    assert [(f.name, f.query.get("priority"), f.query.get("tab")) for f in saved] == [
+        ("Hoge prioriteit", "hoog", "groep")
+    ]
+    # The saved filter's link shows the same list.
+    page.locator("summary", has_text="Bewaarde filters").click()
+    page.get_by_role("link", name="Hoge prioriteit").click()
+    expect(page.locator("#taken tbody tr")).to_have_count(1)

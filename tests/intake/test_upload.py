@@ -109,3 +109,83 @@ def test_batch_api(db, client, corporation) -> None:
     )
     assert missing.status_code == 422
     assert stored(db) == 2
+
+
+def test_the_upload_result_adds_up_to_the_rows_and_links_the_cases(db, client, corporation):  # type: ignore[no-untyped-def]
+    """Issue 21: every row of the file counts once (a row received before is not also
+    'rejected'), and the cases made are named and linked."""
+    import re
+
+    from app.engine.models import ProcessInstance
+
+    user(db, "marieke", "wonen-limburg")
+    log_in(client, "marieke")
+    token = csrf_token(client, "/meldingen/bestand")
+    rows = [*rows_with_one_bad(), good_row(1)]  # rows 2-5: good, good, bad postcode, row 2 again
+
+    def upload() -> str:
+        response = client.post(
+            "/meldingen/bestand",
+            data={"csrf_token": token, "bestand": (io.BytesIO(build(rows, "csv")), "m.csv")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def counts(page: str) -> dict[str, int]:
+        found = re.findall(
+            r'item-key">([^<]+)</dt>\s*<dd class="[^"]+">(\d+)</dd>', page.split("Resultaat")[1]
+        )
+        return {label: int(n) for label, n in found}
+
+    def table(page: str, caption: str) -> list[list[str]]:
+        body = page.split(f'<caption class="utrecht-table__caption">{caption}</caption>')[1]
+        body = body.split("</table>")[0].split("<tbody")[1]
+        return [
+            [
+                re.sub(r"<[^>]+>", "", cell).strip()
+                for cell in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)
+            ]
+            for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+        ]
+
+    first = upload()
+    numbers = counts(first)
+    assert numbers == {
+        "Rijen in het bestand": 4,
+        "Bewaard": 2,
+        "Al ontvangen (niet opnieuw bewaard)": 1,
+        "Afgewezen": 1,
+        "Bezwaar (niet bewaard)": 0,
+    }
+    assert sum(numbers.values()) - numbers["Rijen in het bestand"] == len(rows)
+    with db.session() as session:
+        keys = dict(session.execute(select(ProcessInstance.id, ProcessInstance.business_key)).all())
+    assert [row[:2] for row in table(first, "Bewaarde meldingen")] == [
+        ["2", "Nieuwe zaak"],
+        ["3", "Nieuwe zaak"],
+    ]
+    assert sorted(row[2] for row in table(first, "Bewaarde meldingen")) == sorted(keys.values())
+    for instance_id in keys:
+        assert f'href="/zaken/{instance_id}"' in first
+    not_stored = table(first, "Niet bewaarde rijen")
+    assert [row[:2] for row in not_stored] == [
+        ["4", "Afgewezen"],
+        ["5", "Al ontvangen, niet opnieuw bewaard"],
+    ]
+    assert "postcode" in not_stored[0][2] and "rij 2" in not_stored[1][2]
+
+    # The same file again: nothing new, each row once.
+    again = counts(upload())
+    assert again["Rijen in het bestand"] == 4 and again["Al ontvangen (niet opnieuw bewaard)"] == 3
+    assert sum(again.values()) - again["Rijen in het bestand"] == len(rows)
+
+
+def test_the_menu_offers_the_upload_to_those_who_may_report(db, client, corporation) -> None:
+    user(db, "marieke", "wonen-limburg")
+    user(db, "bob", "weert-sdv")
+    log_in(client, "marieke")
+    assert 'href="/meldingen/bestand"' in client.get("/taken").get_data(as_text=True)
+    client.post("/uitloggen", data={"csrf_token": csrf_token(client, "/taken")})
+    log_in(client, "bob")
+    assert 'href="/meldingen/bestand"' not in client.get("/taken").get_data(as_text=True)

@@ -33,7 +33,13 @@ def test_consent_from_a_form_then_withdrawal_stops_the_conversation(db, settings
     sim = _sim(db, settings, clock)
     instance_id = sim.start("test_toestemming", "T-1", parties={"team": "team-a"})
     sim.complete(
-        "vragen", "T-1", {"toestemming_gesprek": True, "kanaal_toestemming_gesprek": "schriftelijk"}
+        "vragen",
+        "T-1",
+        {
+            "toestemming_gesprek": True,
+            "kanaal_toestemming_gesprek": "schriftelijk",
+            "bewijs_toestemming_gesprek": "TF-2026-0001",  # written: with its evidence
+        },
     )
     assert sim.open_task("gesprek", "T-1") is not None
     with db.session() as session:
@@ -298,3 +304,141 @@ def _stored(db, instance_id: str) -> tuple:
             select(InstanceEvent.kind).where(InstanceEvent.instance_id == instance_id)
         ).all()
         return row.revision, row.state, dict(row.data or {}), list(events)
+
+
+# -- what the form asks (issue 21) ------------------------------------------------------------
+
+
+def _with_form(db, settings, clock, tmp_path, component: dict) -> Simulation:
+    """The consent process with a form on "vragen": `component` for the consent field, and
+    the companions' fields."""
+    import json
+
+    from app.engine.deploy import deploy
+
+    xml = PROCESS.read_text().replace(
+        '<bpmn:userTask id="vragen" name="Toestemming vragen">',
+        '<bpmn:userTask id="vragen" name="Toestemming vragen" camunda:formKey="vragen.form">',
+    )
+    catalogue = PROCESS.with_name("toestemming.catalogus.yaml").read_text()
+    path = write_variant(tmp_path, "toestemming.bpmn", xml, catalogue)
+    form = {
+        "id": "vragen",
+        "type": "default",
+        "components": [
+            {"id": "Veld_toestemming", "key": "toestemming_gesprek", **component},
+            {"id": "Veld_kanaal", "key": "kanaal_toestemming_gesprek", "type": "textfield"},
+            {"id": "Veld_bewijs", "key": "bewijs_toestemming_gesprek", "type": "textfield"},
+        ],
+    }
+    (tmp_path / "vragen.form").write_text(json.dumps(form))
+    with db.transaction() as session:
+        deploy(session, [path], tmp_path, actor="test")
+    return Simulation(db, settings, clock)
+
+
+def _consents(db) -> list[tuple]:
+    with db.session() as session:
+        rows = session.scalars(select(Consent).order_by(Consent.id)).all()
+        return [(c.scope, c.given, c.channel, c.evidence_document_id, c.note) for c in rows]
+
+
+CHECKBOX = {"type": "checkbox", "label": "Bewoner geeft toestemming"}
+YES_NO = {
+    "type": "radio",
+    "label": "Geeft de bewoner toestemming?",
+    "values": [{"label": "Ja", "value": True}, {"label": "Nee", "value": False}],
+}
+
+
+def test_an_unticked_consent_box_records_nothing(db, settings, clock, tmp_path) -> None:
+    """Not asking is no refusal: a box left unticked puts nothing in the registry (before,
+    it was recorded as "geweigerd, mondeling"). The process still reads the field."""
+    sim = _with_form(db, settings, clock, tmp_path, CHECKBOX)
+    sim.start("test_toestemming", "T-20", parties={"team": "team-a"})
+    sim.complete("vragen", "T-20", {"toestemming_gesprek": False})
+    assert _consents(db) == []
+    assert sim.end_events() == {"geweigerd": 1}  # no consent: the other path, as before
+
+
+def test_a_refusal_is_recorded_where_the_form_asks_yes_or_no(db, settings, clock, tmp_path):  # type: ignore[no-untyped-def]
+    sim = _with_form(db, settings, clock, tmp_path, YES_NO)
+    sim.start("test_toestemming", "T-21", parties={"team": "team-a"})
+    sim.complete("vragen", "T-21", {"toestemming_gesprek": False})
+    assert _consents(db) == [("gesprek", False, "mondeling", None, None)]
+
+
+def test_the_channel_comes_from_the_form(db, settings, clock, tmp_path) -> None:
+    """A box that says "schriftelijk" records a written consent, not an oral one; and a
+    written consent carries its document (or the reference of the paper form)."""
+    written = {**CHECKBOX, "properties": {"kanaal": "schriftelijk"}}
+    sim = _with_form(db, settings, clock, tmp_path, written)
+    instance_id = sim.start("test_toestemming", "T-22", parties={"team": "team-a"})
+    task = sim.open_task("vragen", "T-22")
+    with db.transaction() as session, pytest.raises(InvalidInput) as raised:
+        service.complete_task(session, task.id, {"toestemming_gesprek": True}, "u")
+    assert list(raised.value.fields) == ["bewijs_toestemming_gesprek"]
+    assert "ondertekende formulier" in raised.value.fields["bewijs_toestemming_gesprek"][0]
+    assert _consents(db) == []
+
+    document_id = _document(db, instance_id)
+    sim.complete(
+        "vragen",
+        "T-22",
+        {"toestemming_gesprek": True, "bewijs_toestemming_gesprek": str(document_id)},
+    )
+    assert _consents(db) == [("gesprek", True, "schriftelijk", document_id, None)]
+    # The read rule that asks for written consent sees it.
+    assert _ask(db, instance_id, "gesprek", schriftelijk=True)
+
+
+def test_a_written_consent_without_its_document_is_refused(db, settings, clock) -> None:
+    """Also when the channel is chosen on the form: "schriftelijk" needs the evidence."""
+    sim = _sim(db, settings, clock)
+    sim.start("test_toestemming", "T-23", parties={"team": "team-a"})
+    task = sim.open_task("vragen", "T-23")
+    values = {"toestemming_gesprek": True, "kanaal_toestemming_gesprek": "schriftelijk"}
+    with db.transaction() as session, pytest.raises(InvalidInput) as raised:
+        service.complete_task(session, task.id, values, "u")
+    assert list(raised.value.fields) == ["toestemming_gesprek"]  # no evidence field sent
+    assert _consents(db) == []
+
+
+def test_a_read_rule_can_require_written_consent(db, settings, clock, tmp_path) -> None:
+    """`lezen: {team: {fasen: "*", toestemming: gesprek, schriftelijk: ja}}`: an oral
+    consent does not open the field, a written one (signed form in the case) does."""
+    from app.catalogue.parser import load
+    from app.privacy.access import given_consents, readable_fields
+
+    catalogue_text = PROCESS.with_name("toestemming.catalogus.yaml").read_text() + (
+        "  verslag: {omschrijving: Verslag, categorie: gezondheid, type: tekst, doel: gesprek,"
+        " grondslag: toestemming, bewaartermijn: P1Y, voorbeeld: x,"
+        " lezen: {team: {fasen: '*', toestemming: gesprek, schriftelijk: ja}}}\n"
+    )
+    path = write_variant(tmp_path, "toestemming.bpmn", PROCESS.read_text(), catalogue_text)
+    catalogue = load(path.with_name("toestemming.catalogus.yaml"))
+    sim = _sim(db, settings, clock)
+    instance_id = sim.start("test_toestemming", "T-30", parties={"team": "team-a"})
+    data = {"verslag": "gesprek gevoerd"}
+
+    def readable() -> list[str]:
+        with db.session() as session:
+            given = given_consents(session, instance_id)
+        return readable_fields(catalogue, {"team"}, "gesprek", given, data)
+
+    assert "verslag" not in readable()
+    for channel, document in (("mondeling", None), ("schriftelijk", None), ("schriftelijk", 1)):
+        clock.advance(timedelta(minutes=1))
+        evidence = _document(db, instance_id) if document else None
+        with db.transaction() as session:
+            consent.record(
+                session,
+                instance_id,
+                "gesprek",
+                True,
+                given_by="bewoner",
+                channel=channel,
+                recorded_by="u:a",
+                evidence_document_id=evidence,
+            )
+        assert ("verslag" in readable()) == bool(document), channel

@@ -359,6 +359,7 @@ def test_vroege_melding_met_toestemming_en_betalingsregeling(h: Haarlem) -> None
             "incasso_hervatten": False,
             "datum_hervatting_betaling": "2026-04-01",
             "toestemming_inhoud_delen": True,
+            "bewijs_toestemming_inhoud_delen": "TF-2026-0301",  # the form says: in writing
             "toelichting_corporatie": "Inkomen viel weg door ziekte; herstel verwacht",
         },
     )

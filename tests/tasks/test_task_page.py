@@ -105,3 +105,20 @@ def test_another_organisation_gets_404(client, task_id) -> None:
     login(client, "henk")
     assert client.get(f"/taken/{task_id}").status_code == 404
     assert _post(client, task_id, {}).status_code in (400, 404)
+
+
+def test_a_conversation_report_cannot_be_completed_empty() -> None:
+    """Issue 21: Utrecht's aannamegesprek has only optional fields (what is discussed
+    differs), but a report without any content is refused; one field is enough."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "forms" / "utrecht_vh-aannamegesprek.form"
+    schema = json.loads(path.read_text("utf-8"))
+    empty = "Het formulier is leeg: vul minstens één onderdeel in."
+    assert forms.validate(schema, {})[1] == {"_schema": [empty]}
+    assert forms.validate(schema, {"schulden": "  ", "gezin_kinderen": ""})[1] == {
+        "_schema": [empty]
+    }
+    assert forms.validate(schema, {"schulden": "Huurachterstand 1.800 euro"})[1] == {}
+    assert forms.validate(schema, {"inkomen_huidig": 0})[1] == {}  # a number is content

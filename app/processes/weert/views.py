@@ -26,21 +26,6 @@ from app.processes.weert import service as weert
 
 bp = Blueprint("weert_ui", __name__, template_folder="templates")
 
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
 
 def _app() -> Any:
     from app.services import stroom
@@ -55,8 +40,9 @@ def _session() -> Any:
 
 
 def month_label(period: str) -> str:
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
+    from app.ui.formatting import maand
+
+    return maand(period)
 
 
 def _shift(period: str, months: int) -> str:

@@ -9,7 +9,10 @@
  *  - error summary: focused on page load, so screen readers read it first;
  *  - htmx: sends the CSRF token (meta csrf-token) with every htmx request, and reports failed
  *    requests in Dutch in the page's live region (#meldingen);
- *  - form-js: renders task forms (see Stroom.renderForm below).
+ *  - form-js: renders task forms (see Stroom.renderForm below), with its own few English
+ *    words ("Select", "Search") in Dutch;
+ *  - tables: every cell gets its column's name in data-label, which the narrow layout of
+ *    stroom.css shows in front of the value (each row a card).
  *
  * Task forms with form-js (the viewer is a separate script; add it and its CSS in the page):
  *
@@ -250,6 +253,7 @@
     status.setAttribute("role", "alert");
     container.parentNode.insertBefore(status, container);
     container.classList.add("stroom-form-js");
+    watchFormJs(container);
 
     var form = new window.FormViewer.Form({
       container: container,
@@ -381,12 +385,72 @@
     });
   }
 
+  /* --------------------------------------------------- form-js in Dutch */
+
+  // form-js writes a few words of its own in English, without a way to translate them: the
+  // empty dropdown says "Select", a searchable one "Search". Replaced wherever they appear.
+  var FORM_JS_WORDS = { Select: "Kies een waarde", Search: "Zoeken" };
+
+  function dutchFormJs(root) {
+    Array.prototype.forEach.call(root.querySelectorAll(".fjs-select-display"), function (el) {
+      if (FORM_JS_WORDS[el.textContent] && el.childNodes.length === 1) {
+        el.firstChild.data = FORM_JS_WORDS[el.textContent];
+      }
+    });
+    Array.prototype.forEach.call(root.querySelectorAll("input[placeholder]"), function (el) {
+      var word = FORM_JS_WORDS[el.getAttribute("placeholder")];
+      if (word) {
+        el.setAttribute("placeholder", word);
+      }
+    });
+  }
+
+  function watchFormJs(container) {
+    dutchFormJs(container);
+    new MutationObserver(function () {
+      dutchFormJs(container);
+    }).observe(container, { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ["placeholder"] });
+  }
+
+  /* ------------------------------------------------ tables as cards */
+
+  // On a narrow screen each table row is shown as a card (stroom.css); every cell gets the
+  // text of its column header in data-label, which the card shows before the value.
+  function labelCells(root) {
+    var tables = root.querySelectorAll ? root.querySelectorAll("table.utrecht-table") : [];
+    Array.prototype.forEach.call(tables, function (table) {
+      var headers = [];
+      var head = table.tHead && table.tHead.rows[0];
+      if (!head) {
+        return;
+      }
+      Array.prototype.forEach.call(head.cells, function (cell) {
+        for (var i = 0; i < (cell.colSpan || 1); i++) {
+          headers.push(cell.textContent.trim());
+        }
+      });
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (row) {
+          var column = 0;
+          Array.prototype.forEach.call(row.cells, function (cell) {
+            if ((cell.colSpan || 1) === 1 && headers[column] && !cell.hasAttribute("data-label")) {
+              cell.setAttribute("data-label", headers[column]);
+            }
+            column += cell.colSpan || 1;
+          });
+        });
+      });
+    });
+  }
+
   onReady(function () {
     initForms(document);
+    labelCells(document);
   });
 
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:load", function (event) {
     initForms(event.target);
+    labelCells(event.target);
   });
 })();
