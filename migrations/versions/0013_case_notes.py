@@ -3,7 +3,7 @@
 `case_note`: a worker's note on a case, readable by the writer's organisation only, erased
 with the case's other records. `task_follow_up`: the day a task is to be looked at again.
 
-Revision ID: 0011
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-07 07:00:00.000000
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
