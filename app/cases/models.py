@@ -47,9 +47,9 @@ class Document(Base):
 
 
 class CaseNote(Base):
-    """A note on a case by a worker. Internal to the writer's organisation: only its people
-    read it (the catalogue's parties share fields, not a worker's notes); erased with the
-    case's other records (app/privacy/erasure.py)."""
+    """A note on a case by a worker. Read by the writer's organisation, and by the parties the
+    catalogue names under `notities: {lezen: ...}` (per phase, as for a field); erased with
+    the case's other records (app/privacy/erasure.py)."""
 
     __tablename__ = "case_note"
     __table_args__ = (Index("ix_case_note_instance", "instance_id", "organisation_id"),)

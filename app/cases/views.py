@@ -151,7 +151,7 @@ def case(instance_id: str) -> Any:
         trouble=[(explain(session, principal, instance, i), i) for i in incidents],
         may_repair="manage" in current_app.blueprints and bool(principal.roles & set(REPAIR_ROLES)),
         shown=case_fields(view),
-        notes=_notes(session, principal, instance.id),
+        notes=_notes(session, principal, view),
         parties=[(party_names.get(p, p), team_names(gk)) for p, gk in parties],
         open_tasks=[(t, _worker(t.assignee and f"user:{t.assignee}", own)) for t in open_tasks],
         done_tasks=[
@@ -243,18 +243,19 @@ def upload(instance_id: str) -> Any:
 MAX_NOTE = 2000
 
 
-def _notes(session: Any, principal: Any, instance_id: str) -> list[tuple[CaseNote, str]]:
-    """The notes of the viewer's organisation on this case, newest first, with the writer's
-    name (notes are internal to the organisation that wrote them)."""
+def _notes(session: Any, principal: Any, view: Any) -> list[tuple[CaseNote, str]]:
+    """The notes on this case the viewer may read, newest first, with the writer's name: its
+    own organisation's, and every organisation's when the catalogue lets one of the viewer's
+    parties read notes in this phase (`notities: {lezen: ...}`)."""
     if principal.organisation_id is None:
         return []
+    rules = view.catalogue.notes_read if view.catalogue is not None else {}
+    shared = any(rules[p].allows(view.phase) for p in view.parties if p in rules)
+    condition = CaseNote.instance_id == view.instance.id
+    if not shared:
+        condition = condition & (CaseNote.organisation_id == principal.organisation_id)
     rows = session.scalars(
-        select(CaseNote)
-        .where(
-            CaseNote.instance_id == instance_id,
-            CaseNote.organisation_id == principal.organisation_id,
-        )
-        .order_by(CaseNote.created_at.desc(), CaseNote.id.desc())
+        select(CaseNote).where(condition).order_by(CaseNote.created_at.desc(), CaseNote.id.desc())
     ).all()
     names = dict(
         session.execute(

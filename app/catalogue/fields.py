@@ -38,10 +38,10 @@ def parse_fields(
         retention = spec.get("bewaartermijn")
         if retention not in (None, "") and not is_duration(str(retention)):
             problems.append(f"{where}: bewaartermijn {retention!r} is geen duur zoals P6M of P2Y")
-        read = _access(
+        read = access_rules(
             spec.get("lezen") or {}, parties, phases, consents, f"{where} lezen", problems
         )
-        write = _access(
+        write = access_rules(
             spec.get("schrijven") or {}, parties, phases, consents, f"{where} schrijven", problems
         )
         fields[str(name)] = Field(
@@ -115,7 +115,7 @@ def _check_rules(field: Field, where: str, problems: list[str]) -> None:
             problems.append(f"{where}: 'standaard' {exc}")
 
 
-def _access(
+def access_rules(
     raw: Any,
     parties: dict[str, Any],
     phases: dict[str, list[str]],

@@ -135,6 +135,10 @@ class Catalogue:
     # (`geschiedenis: {bewaartermijn: P7Y}`); without it, the history goes when the last field
     # of the case does.
     history_retention: str | None = None
+    # Who reads the notes other organisations write on a case (`notities: {lezen: {...}}`,
+    # per party and phase, as for a field); without it, notes stay with their writer's
+    # organisation.
+    notes_read: dict[str, Access] = field(default_factory=dict)
     # User tasks whose party the diagram does not name: {element id: party}.
     tasks: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -52,8 +52,8 @@ from typing import Any
 
 from app import yaml_safe
 from app.catalogue.durations import is_duration
-from app.catalogue.fields import parse_fields
-from app.catalogue.model import Catalogue
+from app.catalogue.fields import access_rules, parse_fields
+from app.catalogue.model import Access, Catalogue
 
 # What `stroom catalogue init` writes where only the process owner can answer; a catalogue
 # that still holds it is refused, so a draft never deploys half done.
@@ -125,12 +125,28 @@ def parse(raw: Any, file: str) -> Catalogue:
         messages=_messages(raw.get("berichten"), fields, problems),
         start=_start(raw.get("start"), fields, problems),
         history_retention=_history(raw.get("geschiedenis"), problems),
+        notes_read=_notes(raw.get("notities"), parties, phases, consents, problems),
         tasks=_tasks(raw.get("taken"), parties, problems),
         raw=raw,
     )
     if problems:
         raise CatalogueError(file, problems)
     return catalogue
+
+
+def _notes(
+    raw: Any,
+    parties: dict[str, Any],
+    phases: dict[str, list[str]],
+    consents: dict[str, str],
+    problems: list[str],
+) -> dict[str, Access]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or set(raw) - {"lezen", "omschrijving"} or "lezen" not in raw:
+        problems.append("'notities' kent alleen 'lezen' (per partij de fasen) en 'omschrijving'")
+        return {}
+    return access_rules(raw["lezen"], parties, phases, consents, "notities lezen", problems)
 
 
 def _history(raw: Any, problems: list[str]) -> str | None:

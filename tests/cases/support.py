@@ -5,6 +5,7 @@ team lead), and a social team of another municipality that has no part in them."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -50,10 +51,16 @@ class World:
         return self.tasks[0].instance_id
 
 
-def seed(db: Database, secret_key: str, signals: list[dict[str, str]] | None = None) -> World:
+def seed(
+    db: Database,
+    secret_key: str,
+    signals: list[dict[str, str]] | None = None,
+    diagram: Path | None = None,
+) -> World:
     """Users: sanne and samir (Weert social team), tineke (its team lead), marieke (the
-    corporation), henk (Haarlem's social team, another organisation)."""
-    deploy_paths(db, FIXTURES / "inbox.bpmn")
+    corporation), henk (Haarlem's social team, another organisation). `diagram`: a variant of
+    the inbox fixture (with its catalogue beside it)."""
+    deploy_paths(db, diagram or FIXTURES / "inbox.bpmn")
     corporation = partner(db, "wonen-limburg", PROCESS)
     organisation(db, "weert-swt", "wijkteam")
     organisation(db, "haarlem-swt", "wijkteam", "haarlem")

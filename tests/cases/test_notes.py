@@ -45,6 +45,31 @@ def test_a_note_is_read_by_the_writers_organisation_only(db, clock, app) -> None
     assert _add(henk, case, "Mag niet").status_code == 404
 
 
+def test_the_catalogue_may_share_notes_with_a_party(db, clock, app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`notities: {lezen: {wijkteam: [behandeling]}}`: the team reads the corporation's notes
+    while the case is in treatment; the corporation still reads only its own."""
+    from tests.support.engine import FIXTURES, write_variant
+
+    catalogue = (FIXTURES / "inbox.catalogus.yaml").read_text() + (
+        "notities: {lezen: {wijkteam: [behandeling]}}\n"
+    )
+    diagram = write_variant(
+        tmp_path, "inbox.bpmn", (FIXTURES / "inbox.bpmn").read_text(), catalogue
+    )
+    world = seed(db, secret_of(app), diagram=diagram)
+    marieke = app.test_client()
+    login(marieke, "marieke")
+    assert "Notitie toegevoegd." in _add(marieke, world.case, "Huurder belde ons").get_data(
+        as_text=True
+    )
+    sanne = app.test_client()
+    login(sanne, "sanne")
+    _add(sanne, world.case, "Afspraak op dinsdag")
+    assert "Huurder belde ons" in sanne.get(f"/zaken/{world.case}").get_data(as_text=True)
+    corporation = marieke.get(f"/zaken/{world.case}").get_data(as_text=True)
+    assert "Huurder belde ons" in corporation and "Afspraak op dinsdag" not in corporation
+
+
 def test_a_note_is_checked(db, clock, app) -> None:  # type: ignore[no-untyped-def]
     world = seed(db, secret_of(app))
     client = app.test_client()
