@@ -136,17 +136,21 @@
       });
   }
 
-  // A large process fitted into a phone's width would be too small to read: below this zoom,
-  // show it at this size from its start and let the reader pan (the navigated viewer).
+  // A large process fitted into the page would be too small to read: below this zoom, show
+  // it at this size from its start and let the reader pan (the navigated viewer).
   var MIN_ZOOM = 0.45;
 
   function fit(canvas) {
     canvas.zoom("fit-viewport", "auto");
     if (canvas.zoom() < MIN_ZOOM) {
+      // Too small to read: show the start of the process (top left) at the minimum zoom.
       var box = canvas.viewbox();
-      canvas.zoom(MIN_ZOOM, { x: box.inner.x, y: box.inner.y + box.inner.height / 2 });
-      var now = canvas.viewbox();
-      canvas.scroll({ dx: (now.x - box.inner.x) * now.scale + 20, dy: 0 });
+      canvas.viewbox({
+        x: box.inner.x - 20,
+        y: box.inner.y - 20,
+        width: box.outer.width / MIN_ZOOM,
+        height: box.outer.height / MIN_ZOOM,
+      });
     }
   }
 
