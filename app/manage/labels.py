@@ -5,21 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-STATUS = {
-    "running": "Bezig",
-    "waiting": "Wacht",
-    "completed": "Afgerond",
-    "cancelled": "Afgebroken",
-    "suspended": "Opgeschort",
-    "error": "Storing",
-    # wait states
-    "open": "Open",
-    "pending": "Wacht op uitvoering",
-    "done": "Klaar",
-    "incident": "Storing",
-    "resolved": "Opgelost",
-}
-
 EVENTS = {
     "instance_started": "Gestart",
     "instance_completed": "Afgerond",
@@ -84,7 +69,9 @@ def event(kind: str) -> str:
 
 
 def status(value: str | None) -> str:
-    return STATUS.get(value or "", value or "")
+    from app.ui.formatting import status as in_dutch
+
+    return in_dutch(value)
 
 
 def details(values: dict[str, Any] | None) -> list[tuple[str, str]]:

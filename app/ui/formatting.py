@@ -230,11 +230,26 @@ def for_form_text(view: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
     return out
 
 
+# The engine's statuses of cases and wait states, in Dutch.
+STATUS = {
+    "running": "Bezig",
+    "waiting": "Wacht",
+    "completed": "Afgerond",
+    "cancelled": "Afgebroken",
+    "suspended": "Opgeschort",
+    "error": "Storing",
+    # wait states
+    "open": "Open",
+    "pending": "Wacht op uitvoering",
+    "done": "Klaar",
+    "incident": "Storing",
+    "resolved": "Opgelost",
+}
+
+
 def status(value: str | None) -> str:
     """The engine's status of a case or a wait in Dutch ('waiting' -> 'Wacht')."""
-    from app.manage.labels import status as label
-
-    return label(value)
+    return STATUS.get(value or "", value or "")
 
 
 def names(keys: Iterable[str], known: dict[str, str]) -> str:
