@@ -28,27 +28,9 @@ from app.engine.dataflow import (
     script_effect,
 )
 from app.engine.errors import DeploymentError, Problem
+from app.engine.vocabulary import FLOW_NODE_TYPES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-FLOW_NODES = {
-    "startEvent",
-    "endEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "boundaryEvent",
-    "task",
-    "userTask",
-    "serviceTask",
-    "scriptTask",
-    "manualTask",
-    "sendTask",
-    "receiveTask",
-    "callActivity",
-    "subProcess",
-    "exclusiveGateway",
-    "parallelGateway",
-    "inclusiveGateway",
-}
 
 
 def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) -> str:
@@ -129,7 +111,7 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
     analysis = analyse(parsed)
     variables |= {read.variable for read in analysis.reads}
     at_start = sorted({read.variable for read, _path in analysis.missing})
-    nodes = [e for e, info in parsed.elements.items() if info["type"] in FLOW_NODES]
+    nodes = [e for e, info in parsed.elements.items() if info["type"] in FLOW_NODE_TYPES]
     return _yaml(parsed.key, nodes, sorted(set(tasks)), sorted(variables), at_start, systems)
 
 

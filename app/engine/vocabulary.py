@@ -379,6 +379,32 @@ PLAIN_ATTRIBUTE_VALUES: dict[tuple[str, str], tuple[set[str], str]] = {
 }
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+# The flow nodes of a process: what the catalogue must place in a phase (the privacy check)
+# and what a draft catalogue lists (draft.py).
+FLOW_NODE_TYPES = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "task",
+        "userTask",
+        "serviceTask",
+        "scriptTask",
+        "manualTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+    }
+)
+
 _USER_TASK = {"userTask"}
 # Where a camunda: attribute has its effect; elsewhere it would be ignored, so it is refused.
 ATTRIBUTE_HOSTS: dict[str, set[str]] = {

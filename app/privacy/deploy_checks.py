@@ -17,28 +17,8 @@ import handlers
 from app.catalogue import Catalogue, catalogue_path, names_in
 from app.catalogue.model import CATEGORIES
 from app.engine.errors import Problem
+from app.engine.vocabulary import FLOW_NODE_TYPES
 
-FLOW_NODE_TYPES = {
-    "startEvent",
-    "endEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "boundaryEvent",
-    "task",
-    "userTask",
-    "serviceTask",
-    "scriptTask",
-    "manualTask",
-    "sendTask",
-    "receiveTask",
-    "businessRuleTask",
-    "callActivity",
-    "subProcess",
-    "exclusiveGateway",
-    "parallelGateway",
-    "inclusiveGateway",
-    "eventBasedGateway",
-}
 INPUT_COMPONENTS = {
     "textfield",
     "textarea",
