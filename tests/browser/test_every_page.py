@@ -223,7 +223,11 @@ def test_upload_page_with_one_bad_row(
     expect(page.locator(".stroom-busy")).to_contain_text("Bezig met inlezen")
     expect(page.locator("progress")).to_be_visible()
     expect(page.get_by_role("button", name="Inlezen")).to_be_disabled()
+    expect(page.locator("[data-stroom-error-summary]")).to_be_hidden()  # the old attempt's
     screenshot(page, "meldingen-bestand-bezig")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "meldingen-bestand-bezig-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server}/meldingen/bestand")
     page.get_by_label("Bestand").set_input_files(str(upload))
     page.get_by_role("button", name="Inlezen").click()

@@ -28,6 +28,10 @@
     bar.setAttribute("aria-label", form.dataset.stroomBusy);
     region.replaceChildren(text, bar);
     form.setAttribute("aria-busy", "true");
+    // The errors of the previous attempt no longer describe what is being sent now.
+    Array.prototype.forEach.call(form.querySelectorAll("[data-stroom-error-summary]"), function (box) {
+      box.style.display = "none"; // the alert class sets display, so `hidden` alone would not do
+    });
     // After the submission has taken the form's data: a disabled button sends nothing.
     window.setTimeout(function () {
       Array.prototype.forEach.call(form.querySelectorAll("button"), function (button) {
