@@ -155,10 +155,15 @@ def heatmap(
     catalogue = version_catalogue(session, version.id)
     key = version.definition.key
 
+    looked_up: dict[str, Any] = {}
+
     def setting(name: str) -> Any:
+        # Several activities read the same setting: one lookup each per page.
         if catalogue is None or name not in catalogue.settings:
             return None
-        return process_settings.value(session, catalogue, key, municipality, name)
+        if name not in looked_up:
+            looked_up[name] = process_settings.value(session, catalogue, key, municipality, name)
+        return looked_up[name]
 
     spots = []
     for element_id, waited in per_element.items():
