@@ -43,13 +43,16 @@ ORGANISATIONS: list[Organisation_] = [
         "hollands-kroon",
         [],
     ),
+    ("hk-wijkteam", "Wijkteam Hollands Kroon", "gemeente", "hollands-kroon", []),
 ]
 PEOPLE: list[Person] = [
     ("wooncompagnie.jan", "Jan Schouten", "wooncompagnie", ("behandelaar",), None),
     ("hk.sdv.mira", "Mira Dekker", "hk-schulddienstverlening", ("behandelaar",), None),
+    ("hk.wijkteam.sara", "Sara Bakker", "hk-wijkteam", ("behandelaar",), None),
 ]
 MUNICIPALITY = "hollands-kroon"
 SDV_TEAM = "hk-schulddienstverlening"
+WIJKTEAM = "hk-wijkteam"
 PARTNERS = ("wooncompagnie", "beter-wonen", "zorgverzekeraar-nh", "waterbedrijf-nh", "energie-nh")
 ACTOR = "demo"
 
@@ -186,7 +189,11 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         ],
     ),
 ]
-DATE_FIELDS = {"contactpoging": "contact_datum", "persoonlijk_gesprek": "gesprek_datum"}
+DATE_FIELDS = {
+    "contactpoging": "contact_datum",
+    "persoonlijk_gesprek": "gesprek_datum",
+    "huisbezoek_wijkteam": "gesprek_datum",
+}
 
 
 def load(db: Database, settings: Settings) -> list[str]:
@@ -199,17 +206,18 @@ def load(db: Database, settings: Settings) -> list[str]:
         orgs: dict[str, int] = dict(
             session.execute(
                 select(Organisation.key, Organisation.id).where(
-                    Organisation.key.in_([*PARTNERS, SDV_TEAM])
+                    Organisation.key.in_([*PARTNERS, SDV_TEAM, WIJKTEAM])
                 )
             ).all()
         )
-        missing = [key for key in (*PARTNERS, SDV_TEAM) if key not in orgs]
+        missing = [key for key in (*PARTNERS, SDV_TEAM, WIJKTEAM) if key not in orgs]
         if missing:
             return lines + [
                 f"{PROCESS}: organisaties ontbreken ({', '.join(missing)}); eerst common"
             ]
-        if bind_party(session, PROCESS, MUNICIPALITY, "sdv", SDV_TEAM):
-            lines.append(f"partijbinding {PROCESS}: sdv -> {SDV_TEAM}")
+        for party, team in (("sdv", SDV_TEAM), ("wijkteam", WIJKTEAM)):
+            if bind_party(session, PROCESS, MUNICIPALITY, party, team):
+                lines.append(f"partijbinding {PROCESS}: {party} -> {team}")
         for key in PARTNERS:
             if ensure_route(session, orgs[key], MUNICIPALITY, PROCESS):
                 lines.append(f"meldroute {key} -> {PROCESS}")
