@@ -149,7 +149,8 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
             },
         ],
     ),
-    # 5. Consent form signed at the home visit: to be registered with the regular SDV.
+    # 5. Consent form signed at the wijkteam's home visit: to be registered with the regular
+    #    SDV, and the wijkteam offers other help afterwards.
     (
         "wooncompagnie",
         {
@@ -168,7 +169,12 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
                 "contact_bereikt": True,
                 "reactie_inwoner": "Wil een persoonlijk gesprek",
             },
-            {"toestemming_hulp": True, "bewijs_toestemming_hulp": "TF-DEMO-005"},
+            {
+                "toestemming_hulp": True,
+                "bewijs_toestemming_hulp": "TF-DEMO-005",
+                "andere_hulp_nodig": True,
+                "andere_hulp_vraag": "Hulp bij de administratie",
+            },
         ],
     ),
     # 6. Not picked up for another reason: the corporation learns only that.
