@@ -445,6 +445,8 @@ def test_zorgmelding_gezin_met_minderjarigen(db, settings, clock) -> None:
             session, c.instance_id, "vrijwilligers", withdrawn_by="bewoner", channel="mondeling"
         )
     c.complete("partner", "afstemmen_vrijwilligers", {"akkoord_partner": True})
+    # The Uitvoerder would go on, but "met schriftelijke toestemming" (alinea 4) no longer
+    # holds: no referral.
     decide(c, "vrijwilligers", True)
     assert c.open_elements() == ["inkomen_vaststellen"]
     c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "Pw"})
@@ -732,6 +734,8 @@ def test_uitzetting_dreigt_zonder_minderjarige_kinderen(db, settings, clock) -> 
     # No family with minor children: no care report; the rung goes on untouched.
     assert c.open_elements() == ["afstemmen_netwerk"]
     c.complete("partner", "afstemmen_netwerk", {"akkoord_partner": False})
+    # Coordinated ("afgestemd met de Partner", alinea 4); the Uitvoerder weighs the Partner's
+    # doubt and decides against the own network.
     decide(c, "netwerk", False)
     c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "IOAW"})
     c.complete(
