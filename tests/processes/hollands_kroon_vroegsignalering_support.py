@@ -50,7 +50,7 @@ def setup(db: Database, settings: Any, clock: Any) -> World:
     }
     organisation(db, SDV_TEAM, "gemeente", MUNICIPALITY)
     bind(db, KEY, MUNICIPALITY, "sdv", SDV_TEAM)
-    organisation(db, WIJKTEAM, "gemeente", MUNICIPALITY)
+    organisation(db, WIJKTEAM, "wijkteam", MUNICIPALITY)
     bind(db, KEY, MUNICIPALITY, "wijkteam", WIJKTEAM)
     sdv = user(db, "mira", SDV_TEAM)
     return World(Simulation(db, settings, clock), partners, sdv)

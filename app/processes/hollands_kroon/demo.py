@@ -43,7 +43,7 @@ ORGANISATIONS: list[Organisation_] = [
         "hollands-kroon",
         [],
     ),
-    ("hk-wijkteam", "Wijkteam Hollands Kroon", "gemeente", "hollands-kroon", []),
+    ("hk-wijkteam", "Wijkteam Hollands Kroon", "wijkteam", "hollands-kroon", []),
 ]
 PEOPLE: list[Person] = [
     ("wooncompagnie.jan", "Jan Schouten", "wooncompagnie", ("behandelaar",), None),
@@ -192,6 +192,27 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
                 "signaal_status": "Niet opgepakt: andere reden",
                 "reden_niet_opgepakt": "Huur is inmiddels betaald volgens de inwoner",
             }
+        ],
+    ),
+    # 7. Rent arrears, reached by phone: the wijkteam's home visit is open.
+    (
+        "beter-wonen",
+        {
+            "referentie": "BW-DEMO-007",
+            "soort_vaste_lasten": "Huur",
+            "naam": "F. Yilmaz",
+            "telefoon": "0612000007",
+            "achterstand_bedrag": "1120,00",
+            **_address("Kerkweg", "15", "1777 AB", "Hippolytushoef"),
+        },
+        [
+            {"signaal_status": "Opgepakt"},
+            {
+                "contact_soort": "Telefoon",
+                "contact_dagdeel": "Middag",
+                "contact_bereikt": True,
+                "reactie_inwoner": "Wil een persoonlijk gesprek",
+            },
         ],
     ),
 ]
