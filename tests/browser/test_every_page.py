@@ -342,6 +342,7 @@ PAGES = {
     "/beheer/tokens": "test_every_page.py",
     "/weert/retouroverzichten": "test_every_page.py",
     "/weert/amw-lijst": "test_every_page.py",
+    "/weert/resultaten": "test_weert_results.py",
     "/privacy/verwerkingen": "test_privacy_pages.py",
     "/privacy/taken": "test_privacy_registers.py",
     "/privacy/datalekken": "test_privacy_registers.py",
