@@ -78,7 +78,7 @@ def _reads(
                     "fasen",
                     subject,
                     party,
-                    f"{who} mag {label} voortaan ook lezen {_phase_text(gained, False)}"
+                    f"{who} mag {label} voortaan ook lezen {_phase_text(gained, False)}."
                     if gained and access.phases is not None
                     else f"{who} mag {label} voortaan lezen in alle fasen "
                     f"(was: {', '.join(_phases(before, order)) or 'geen'}).",
