@@ -56,6 +56,13 @@ def test_a_wider_read_right_is_published_after_the_privacy_officer_approves(
     log_in(page, live_server, "ida", catalogue)
     assert page.locator("#veld-naam").is_visible()
     _both_widths(page, "catalogus")
+    page.get_by_role("link", name="Nieuw veld").click()
+    page.wait_for_url(f"**{catalogue}/nieuw-veld")
+    _both_widths(page, "catalogus-nieuw-veld")
+    page.goto(f"{live_server}{catalogue}/instellingen")
+    assert page.get_by_label("Waarde").first.input_value() == "2"
+    _both_widths(page, "catalogus-instellingen")
+    page.goto(f"{live_server}{catalogue}")
 
     page.get_by_role("link", name="naam", exact=True).click()
     page.wait_for_url(f"**{catalogue}/velden/naam")
@@ -77,7 +84,10 @@ def test_a_wider_read_right_is_published_after_the_privacy_officer_approves(
         assert list(session.scalars(select(ProcessVersion.version))) == [1]
     _log_out(page)
 
-    log_in(page, live_server, "pia", "/privacy/goedkeuringen")
+    log_in(page, live_server, "pia", "/privacy/taken")
+    assert KEY in page.locator("[data-goedkeuringen]").inner_text()
+    page.get_by_role("link", name="Goedkeuringen").click()
+    page.wait_for_url("**/privacy/goedkeuringen")
     _both_widths(page, "privacy-goedkeuringen")
     page.get_by_role("link", name=f"{KEY} (op versie 1)").click()
     page.wait_for_url("**/privacy/goedkeuringen/*")
