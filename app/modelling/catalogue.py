@@ -10,6 +10,7 @@ are gone: a version keeps only the tree)."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from app.catalogue.fields import access_rules
 from app.catalogue.model import CATEGORIES, FORMATS, LEGAL_BASES, TYPES
 from app.catalogue.source import Rewritten, rewrite, tree
 from app.catalogue.widening import Widening, widenings
-from app.engine.models import ProcessVersion
+from app.engine.models import ProcessDefinition, ProcessVersion
 from app.modelling.models import (
     ApprovalStatus,
     CatalogueApproval,
@@ -261,6 +262,27 @@ def with_settings(text: str, settings: dict[str, Any]) -> Rewritten:
     edited = tree(text)
     edited["instellingen"] = settings
     return rewrite(text, edited)
+
+
+def text_diff(old: str, new: str) -> str:
+    """The change as lines of the file (unified diff, three lines of context): what the owner
+    publishes and what the privacy officer approves, beside the widenings in words."""
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            "gepubliceerd",
+            "concept",
+        )
+    )
+
+
+def version_row(session: Session, key: str, number: int) -> ProcessVersion | None:
+    return session.scalar(
+        select(ProcessVersion)
+        .join(ProcessDefinition)
+        .where(ProcessDefinition.key == key, ProcessVersion.version == number)
+    )
 
 
 # -- four eyes -------------------------------------------------------------------------------

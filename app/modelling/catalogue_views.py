@@ -110,7 +110,7 @@ def _save(
 def catalogue_page(key: str) -> Any:
     definition = _definition(key)
     version, draft, text = _state(definition)
-    _, rewritten = edit.published_text(_session(), _app().settings.bpmn_dir, version)
+    published, rewritten = edit.published_text(_session(), _app().settings.bpmn_dir, version)
     changed = draft is not None and draft.catalogue is not None
     found = edit.widened(version, text) if changed else []
     session = _session()
@@ -127,6 +127,7 @@ def catalogue_page(key: str) -> Any:
         rewritten=rewritten and not changed,
         catalogue=_catalogue(version, text),
         widenings=found,
+        diff=edit.text_diff(published, text) if changed else "",
         approved=decisions[0],
         waiting=decisions[1],
         rejected=decisions[2],

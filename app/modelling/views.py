@@ -205,7 +205,11 @@ def check(key: str) -> Any:
         return jsonify(
             {"title": "ongeldige aanvraag", "errors": {"xml": ["verplicht: het diagram als tekst"]}}
         ), 400
-    problems, result = _problems(key, body["xml"], definition)
+    # With the catalogue the publish would take (the draft's), not only the server's file.
+    draft_row = _session().get(ProcessDraft, key)
+    problems, result = _problems(
+        key, body["xml"], definition, catalogue_upload(definition, draft_row)[1]
+    )
     return jsonify(
         {
             "problemen": _as_json(problems),
@@ -441,7 +445,9 @@ def form_check(key: str, name: str) -> Any:
     extra, wrong = _form_upload(name, body["formulier"])
     if wrong:
         return jsonify({"problemen": [{"element": None, "regel": None, "melding": wrong}]})
-    problems, result = _problems(key, version.bpmn_xml, definition, extra)
+    problems, result = _problems(
+        key, version.bpmn_xml, definition, [*extra, *catalogue_upload(definition)[1]]
+    )
     return jsonify({"problemen": _as_json(problems), "gewijzigd": bool(result and result.new)})
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from app import clock
 from app.auth.web import roles_required
 from app.manage.actions import ActionError, check_reason
+from app.modelling.catalogue import published_text, text_diff, version_row
 from app.modelling.models import ApprovalStatus, CatalogueApproval
-from app.privacy.pages import OFFICER, audit_action, bp, request_session
+from app.privacy.pages import OFFICER, audit_action, bp, request_session, services
 
 
 @bp.get("/goedkeuringen")
@@ -87,9 +88,16 @@ def approval(approval_id: int) -> Any:
                 proces=row.process_key,
                 waarom="eigen wijziging",
             )
+    base = version_row(session, row.process_key, row.based_on)
+    diff = (
+        text_diff(published_text(session, services().settings.bpmn_dir, base)[0], row.catalogue)
+        if base is not None
+        else ""
+    )
     return render_template(
         "privacy/approval.html",
         row=row,
+        diff=diff,
         own=own,
         errors=errors,
         values={"reden": request.form.get("reden", "")},

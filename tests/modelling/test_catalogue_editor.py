@@ -236,6 +236,7 @@ def test_a_widening_waits_for_the_privacy_officer(client, people) -> None:
     ] == ["    lezen: *par1"]
     page = client.get(f"/processen/{key}/catalogus").get_data(as_text=True)
     assert "Troubleshooter mag veld naam voortaan ook lezen in fase bewaking" in page
+    assert "\n-    lezen: *par1\n+    lezen: {corporatie:" in page  # the file's lines
 
     held = _publish(client, key)
     assert held.status_code == 302 and held.location.endswith(f"/processen/{key}/catalogus")
@@ -255,6 +256,7 @@ def test_a_widening_waits_for_the_privacy_officer(client, people) -> None:
     detail = f"/privacy/goedkeuringen/{row.id}"
     shown = client.get(detail).get_data(as_text=True)
     assert "Troubleshooter mag veld naam voortaan ook lezen in fase bewaking" in shown
+    assert "\n-    lezen: *par1\n" in shown
     token = csrf_token(client, detail)
     short = client.post(detail, data={"csrf_token": token, "besluit": "goedkeuren", "reden": "ok"})
     assert short.status_code == 422
