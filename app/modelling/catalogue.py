@@ -3,10 +3,11 @@ settings from a posted form into the catalogue's tree (written into the file by
 app/catalogue/source.py, checked by the deploy's own code in views), and the privacy officer's
 approval of a catalogue that widens who may read personal data (app/catalogue/widening.py).
 
-The file a process owner edits is, in this order: the draft's; the one the newest version was
-published with from the browser; the server's file in bpmn/ when the newest version was
-deployed from it (same tree); else the newest version's tree written out anew (its comments
-are gone: a version keeps only the tree)."""
+The file a process owner edits (and a publish takes along) is, in this order: the draft's;
+the one the newest version was published with from the browser; the server's file in bpmn/,
+as `stroom deploy` takes it; else the newest version's tree written out anew (its comments are
+gone: a version keeps only the tree). Widenings are always judged against the catalogue the
+newest version runs with, so a server file changed since counts as part of the change."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock, yaml_safe
-from app.catalogue import Catalogue, CatalogueError, catalogue_path, from_json, parse
+from app.catalogue import Catalogue, catalogue_path, from_json, parse
 from app.catalogue.fields import access_rules
 from app.catalogue.model import CATEGORIES, FORMATS, LEGAL_BASES, TYPES
 from app.catalogue.source import Rewritten, rewrite, tree
@@ -68,13 +69,8 @@ def published_text(session: Session, bpmn_dir: Path, version: ProcessVersion) ->
     if source is not None and source.version == version.version:
         return source.text, False
     server = catalogue_path(bpmn_dir / version.source_name)
-    if server.is_file():
-        text = server.read_text("utf-8")
-        try:
-            if parse(yaml_safe.load(text), server.name).to_json() == version.catalogue:
-                return text, False
-        except (CatalogueError, yaml_safe.YAMLError):
-            pass
+    if server.is_file():  # what `stroom deploy` would take (it may be newer than the version)
+        return server.read_text("utf-8"), False
     if not version.catalogue:
         return "", False
     return rewrite("{}\n", version.catalogue).text, True

@@ -300,8 +300,10 @@ def _publish(
     files = _upload(definition, xml, extra) if xml.strip() else []
     upload_id = deployment_id(files) if files else "-"
     app, session = _app(), _session()
-    if not errors and text:
-        held = _held(definition, text, channel)
+    # Only the owner's own catalogue edits wait for the privacy officer: without them the
+    # publish takes the catalogue as installed (the operator's, as `stroom deploy` does).
+    if not errors and draft is not None and draft.catalogue is not None:
+        held = _held(definition, draft.catalogue, channel)
         if held is not None:
             return {}, held
     if not errors:
