@@ -98,15 +98,27 @@ def _flow(value: Any) -> str:
     return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
+WIDTH = 100
+
+
 def _block(value: Any, column: int) -> str:
-    """A value written in block style at `column` (its first line starts there)."""
+    """A value written in block style at `column` (its first line starts there); a nested
+    collection that fits on its line in flow style, as the catalogues write `lezen` rules."""
     if not isinstance(value, (dict, list)) or not value:
         return _flow(value)
-    text = yaml.safe_dump(
-        value, default_flow_style=None, allow_unicode=True, width=100, sort_keys=False
-    )
-    lines = text.rstrip("\n").split("\n")
-    return "\n".join([lines[0], *(" " * column + line for line in lines[1:])])
+    lines: list[str] = []
+    pairs = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+    for key, item in pairs:
+        head = "-" if key is None else f"{_flow(key)}:"
+        flow = _flow(item)
+        nested = isinstance(item, (dict, list)) and item
+        if not nested or column + len(head) + 1 + len(flow) <= WIDTH:
+            lines.append(f"{head} {flow}")
+        elif key is None:
+            lines.append(f"- {_block(item, column + 2)}")
+        else:
+            lines.append(f"{head}\n{' ' * (column + 2)}{_block(item, column + 2)}")
+    return ("\n" + " " * column).join(lines)
 
 
 class _Patcher:

@@ -373,3 +373,122 @@ def test_a_narrowing_publishes_without_approval(client, people) -> None:
         ]["naam"]["lezen"].get("troubleshooter")
         is None
     )
+
+
+def test_an_approval_holds_for_the_text_it_saw(client, people) -> None:
+    """Approved, then changed again: the new text waits for its own approval."""
+    key = "haarlem_preventie"
+    deploy_process(people, key)
+    log_in(client, "ida")
+    url = f"/processen/{key}/catalogus/velden/naam"
+    data = posted(client.get(url).get_data(as_text=True))
+    data["bewaartermijn"] = "P3Y"
+    client.post(url, data=data)
+    _publish(client, key)
+    with people.transaction() as session:
+        [row] = session.scalars(select(CatalogueApproval)).all()
+        row.status, row.decided_by, row.reason = "goedgekeurd", "user:pia", "Past in art. 9"
+    data = posted(client.get(url).get_data(as_text=True))
+    data["omschrijving"] = "Naam van de huurder (zoals in het huurcontract)"
+    client.post(url, data=data)
+    assert _publish(client, key).location.endswith(f"/processen/{key}/catalogus")
+    assert _versions(people) == [1]
+    with people.session() as session:
+        assert [r.status for r in session.scalars(select(CatalogueApproval))] == [
+            "goedgekeurd",
+            "wacht",
+        ]
+
+
+def test_the_modeller_publishes_the_drafts_catalogue_and_holds_a_widening(client, people) -> None:
+    key = "haarlem_preventie"
+    deploy_process(people, key)
+    log_in(client, "ida")
+    xml = (ROOT / "bpmn" / f"{key}.bpmn").read_text()
+    token = csrf_token(client, f"/processen/{key}/bewerken")
+
+    def check() -> dict[str, Any]:
+        return client.post(
+            f"/processen/{key}/bewerken/controleren",
+            json={"xml": xml},
+            headers={"X-CSRFToken": token},
+        ).get_json()
+
+    assert check() == {"problemen": [], "versie": 1, "gewijzigd": False}
+    url = f"/processen/{key}/catalogus/velden/naam"
+    data = posted(client.get(url).get_data(as_text=True))
+    data.add("lezen-sdv-fasen", "melding")
+    client.post(url, data=data)
+    # The dry run checks with the draft's catalogue: the same diagram is now a change.
+    assert check() == {"problemen": [], "versie": 2, "gewijzigd": True}
+    assert "gegevenscatalogus" in client.get(f"/processen/{key}/bewerken").get_data(as_text=True)
+    held = client.post(
+        f"/processen/{key}/publiceren",
+        data={"csrf_token": token, "xml": xml, "notitie": "SDV ziet de naam bij de melding"},
+    )
+    assert held.status_code == 302 and held.location.endswith(f"/processen/{key}/catalogus")
+    assert _versions(people) == [1]
+    [asked] = _audit(people, "catalogus.goedkeuring_vragen")
+    assert asked.details["kanaal"] == "modeller"
+    assert "Schulddienstverlening mag veld naam voortaan ook lezen in fase melding." in [
+        w["omschrijving"] for w in asked.details["verruimingen"]
+    ]
+
+
+def test_a_new_field_is_added_and_its_readers_are_a_widening(client, people) -> None:
+    key = "haarlem_preventie"
+    deploy_process(people, key)
+    log_in(client, "ida")
+    url = f"/processen/{key}/catalogus/nieuw-veld"
+    data = posted(client.get(url).get_data(as_text=True))
+    for name, value in (
+        {
+            "naam": "tweede_telefoon",
+            "omschrijving": "Tweede telefoonnummer van de huurder",
+            "categorie": "contact",
+            "type": "tekst",
+            "formaat": "telefoon",
+            "doel": "Contact leggen als het eerste nummer niet werkt",
+            "grondslag": "gerechtvaardigd_belang",
+            "bewaartermijn": "P1Y",
+            "voorbeeld": "06-12345678",
+        }
+    ).items():
+        data[name] = value  # replaces (MultiDict.update would add a second value)
+    data.add("lezen-wijkteam-alle", "ja")
+    data.add("schrijven-wijkteam-fasen", "melding")
+    answer = client.post(url, data=data)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    text = _draft(people, key)
+    assert text is not None and text.endswith(
+        "  tweede_telefoon:\n"
+        "    omschrijving: Tweede telefoonnummer van de huurder\n"
+        "    categorie: contact\n"
+        "    type: tekst\n"
+        "    formaat: telefoon\n"
+        "    doel: Contact leggen als het eerste nummer niet werkt\n"
+        "    grondslag: gerechtvaardigd_belang\n"
+        "    bewaartermijn: P1Y\n"
+        "    voorbeeld: 06-12345678\n"
+        "    lezen: {wijkteam: '*'}\n"
+        "    schrijven: {wijkteam: [melding]}\n"
+    )
+    page = client.get(f"/processen/{key}/catalogus").get_data(as_text=True)
+    assert "Sociaal Wijkteam mag veld tweede_telefoon lezen in alle fasen (nieuw)." in page
+    again = client.post(url, data=data)
+    assert again.status_code == 422 and "Er is al een veld tweede_telefoon" in again.get_data(
+        as_text=True
+    )
+
+
+def test_removing_a_field_the_diagram_uses_is_refused(client, people) -> None:
+    key = "haarlem_preventie"
+    deploy_process(people, key)
+    log_in(client, "ida")
+    url = f"/processen/{key}/catalogus/velden/postcode"
+    data = posted(client.get(url).get_data(as_text=True))
+    data["stap"] = "verwijderen"
+    answer = client.post(url, data=data)
+    assert answer.status_code == 422
+    assert "postcode" in answer.get_data(as_text=True)
+    assert _draft(people, key) is None
