@@ -18,6 +18,7 @@
 /processen/<key>/migreren?van=N         running instances of version N to another version:
                                         mapping, dry run per instance, then confirm
 /processen/sjablonen.json               the element templates, for the desktop Camunda Modeler
+/processen/<key>/catalogus…             the catalogue editor (catalogue_views.py)
 
 Only the process's owner (owners.py) opens or changes them; others get 404 for a process they
 do not own (its existence is no secret, but they have nothing to do there) and 403 without
