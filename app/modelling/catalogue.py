@@ -325,6 +325,7 @@ def request_approval(
     row = approval(session, key, version, text, ApprovalStatus.PENDING)
     if row is not None:
         return row, False
+    lapse(session, key)
     row = CatalogueApproval(
         process_key=key,
         based_on=version,
@@ -338,6 +339,17 @@ def request_approval(
     session.add(row)
     session.flush()
     return row, True
+
+
+def lapse(session: Session, key: str) -> None:
+    """The process's waiting requests are no longer to be decided (see ApprovalStatus)."""
+    for row in session.scalars(
+        select(CatalogueApproval).where(
+            CatalogueApproval.process_key == key,
+            CatalogueApproval.status == ApprovalStatus.PENDING,
+        )
+    ):
+        row.status = ApprovalStatus.LAPSED
 
 
 def pending(session: Session) -> list[CatalogueApproval]:

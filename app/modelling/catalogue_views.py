@@ -287,6 +287,7 @@ def catalogue_discard(key: str) -> Any:
     draft = _session().get(ProcessDraft, definition.key)
     if draft is not None and draft.catalogue is not None:
         draft.catalogue = None
+        edit.lapse(_session(), key)
         _session().commit()
     flash("Wijzigingen in de catalogus weggegooid.", "ok")
     return redirect(url_for("modelling.catalogue_page", key=key))

@@ -44,6 +44,9 @@ class ApprovalStatus:
     PENDING = "wacht"
     APPROVED = "goedgekeurd"
     REJECTED = "afgewezen"
+    # The owner changed the catalogue again, threw the change away or published another
+    # version: nothing left to decide.
+    LAPSED = "vervallen"
 
 
 class CatalogueApproval(Base):

@@ -320,6 +320,7 @@ def _publish(
                 session.delete(row)
             if text:
                 session.merge(CatalogueSource(process_key=key, version=number, text=text))
+            catalogue.lapse(session, key)  # a request on the old version has nothing to decide
             session.commit()
             logs.audit(
                 app.db,

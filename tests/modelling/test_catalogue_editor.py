@@ -398,6 +398,22 @@ def test_an_approval_holds_for_the_text_it_saw(client, people) -> None:
             "goedgekeurd",
             "wacht",
         ]
+    # Changed once more: the waiting request lapses, a new one waits.
+    data["omschrijving"] = "Naam van de huurder volgens het contract"
+    client.post(url, data=data)
+    _publish(client, key)
+    with people.session() as session:
+        assert [r.status for r in session.scalars(select(CatalogueApproval))] == [
+            "goedgekeurd",
+            "vervallen",
+            "wacht",
+        ]
+    # Thrown away: nothing waits any more.
+    page = f"/processen/{key}/catalogus"
+    client.post(f"{page}/weggooien", data={"csrf_token": csrf_token(client, page)})
+    assert _draft(people, key) is None
+    with people.session() as session:
+        assert "wacht" not in [r.status for r in session.scalars(select(CatalogueApproval))]
 
 
 def test_the_modeller_publishes_the_drafts_catalogue_and_holds_a_widening(client, people) -> None:
