@@ -315,7 +315,8 @@ def _publish(
             errors["diagram"] = "; ".join(p.message for p in exc.problems[:5])
         else:
             [(_key, number)] = deployed.created
-            row = session.get(ProcessDraft, key)
+            # The draft goes only when it was what got published (a form's publish keeps it).
+            row = session.get(ProcessDraft, key) if draft is not None else None
             if row is not None:
                 session.delete(row)
             if text:

@@ -4,6 +4,7 @@ catalogue that widens who may read personal data waits for the privacy officer."
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -508,3 +509,35 @@ def test_removing_a_field_the_diagram_uses_is_refused(client, people) -> None:
     assert answer.status_code == 422
     assert "postcode" in answer.get_data(as_text=True)
     assert _draft(people, key) is None
+
+
+def test_publishing_a_form_keeps_the_catalogue_draft(client, people) -> None:
+    key = "haarlem_preventie"
+    deploy_process(people, key)
+    log_in(client, "ida")
+    url = f"/processen/{key}/catalogus/velden/naam"
+    data = posted(client.get(url).get_data(as_text=True))
+    data.setlist("lezen-troubleshooter-fasen", [])  # a narrowing
+    client.post(url, data=data)
+    draft = _draft(people, key)
+    name = f"{key}-contact_opnemen.form"
+    form = (ROOT / "forms" / name).read_text("utf-8")
+    first = json.loads(form)["components"][0]
+    edited = json.loads(form)
+    edited["components"][0] = {**first, "label": "Contact opgenomen (bijgewerkt)"}
+    page = f"/processen/{key}/formulieren/{name}"
+    answer = client.post(
+        f"{page}/publiceren",
+        data={
+            "csrf_token": csrf_token(client, page),
+            "formulier": json.dumps(edited, indent=2, ensure_ascii=False) + "\n",
+            "notitie": "Duidelijker label in het formulier",
+        },
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[-3000:]
+    assert _versions(people) == [1, 2]
+    with people.session() as session:
+        version = session.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
+        # The form went with the catalogue in use, not with the draft's.
+        assert "troubleshooter" in version.catalogue["velden"]["naam"]["lezen"]
+    assert _draft(people, key) == draft
