@@ -29,7 +29,7 @@ def approvals() -> Any:
     ).all()
     decided = session.scalars(
         select(CatalogueApproval)
-        .where(CatalogueApproval.status != ApprovalStatus.PENDING)
+        .where(CatalogueApproval.status.in_((ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)))
         .order_by(CatalogueApproval.decided_at.desc())
         .limit(20)
     ).all()

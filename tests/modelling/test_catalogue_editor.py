@@ -415,6 +415,12 @@ def test_an_approval_holds_for_the_text_it_saw(client, people) -> None:
     assert _draft(people, key) is None
     with people.session() as session:
         assert "wacht" not in [r.status for r in session.scalars(select(CatalogueApproval))]
+    client.post("/uitloggen", data={"csrf_token": csrf_token(client, "/")})
+    log_in(client, "pia")
+    listed = client.get("/privacy/goedkeuringen")
+    assert listed.status_code == 200
+    html = listed.get_data(as_text=True)
+    assert "Er wacht niets op goedkeuring." in html and "vervallen" not in html
 
 
 def test_the_modeller_publishes_the_drafts_catalogue_and_holds_a_widening(client, people) -> None:
