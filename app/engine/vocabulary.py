@@ -802,6 +802,49 @@ def _flow_problems(
     return found
 
 
+def _error_passes_a_scope(end: etree._Element) -> str | None:
+    """An error end event whose error the boundary of an outer sub-process catches, but no
+    boundary of its own sub-process: Camunda 7 ends the inner sub-process abnormally, while
+    SpiffWorkflow 3.2 completes it and runs the path after it first (a service task there
+    would be called). Caught on its own sub-process, or by nobody (a none end, as in
+    Camunda), it runs as Camunda runs it."""
+    root = end.getroottree().getroot()
+    definition = end.find(f"{{{BPMN_NS}}}errorEventDefinition")
+    ref = definition.get("errorRef") if definition is not None else None
+    errors = root.xpath("//bpmn:error[@id=$id]", id=ref or "", namespaces={"bpmn": BPMN_NS})
+    code = errors[0].get("errorCode") if errors else None
+
+    def catches(scope: etree._Element) -> bool:
+        for boundary in scope.getparent().iterchildren(f"{{{BPMN_NS}}}boundaryEvent"):
+            if boundary.get("attachedToRef") != scope.get("id"):
+                continue
+            caught = boundary.find(f"{{{BPMN_NS}}}errorEventDefinition")
+            if caught is None:
+                continue
+            caught_ref = caught.get("errorRef")
+            if not caught_ref:
+                return True
+            found = root.xpath("//bpmn:error[@id=$id]", id=caught_ref, namespaces={"bpmn": BPMN_NS})
+            if found and found[0].get("errorCode") == code:
+                return True
+        return False
+
+    inner = end.getparent()
+    if _local(inner.tag)[1] != "subProcess" or catches(inner):
+        return None
+    outer = inner.getparent()
+    while outer is not None and _local(outer.tag)[1] == "subProcess":
+        if catches(outer):
+            return (
+                f"de fout verlaat subproces '{inner.get('id')}' zonder dat een "
+                "grensgebeurtenis op dat subproces hem vangt (pas een buitenste vangt hem); "
+                "zet de fout-grensgebeurtenis op het subproces waarin de fout gegooid wordt, "
+                "of gooi hem daar opnieuw met een fout-eindgebeurtenis"
+            )
+        outer = outer.getparent()
+    return None
+
+
 def _child(element: etree._Element, name: str) -> etree._Element | None:
     return element.find(f"{{{BPMN_NS}}}{name}")
 
@@ -873,6 +916,10 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             "een fout-eindgebeurtenis op het hoogste niveau heeft niemand die hem vangt; "
             "gebruik een gewone of terminate-eindgebeurtenis"
         )
+    if name == "endEvent" and kind == "errorEventDefinition":
+        problem = _error_passes_a_scope(element)
+        if problem:
+            return problem
     if kind == "linkEventDefinition":
         return _link_problem(element, name)
     if name == "intermediateThrowEvent" and kind is not None:
@@ -1008,6 +1055,10 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ),
     ("endEvent met bericht/signaal/escalatie", "geweigerd: gebruik een externe service task"),
     ("fout-endEvent op procesniveau", "geweigerd: niemand vangt hem"),
+    (
+        "fout-endEvent die pas een grens van een buitenste subproces vangt",
+        "geweigerd: zet de grensgebeurtenis op het subproces waarin hij gegooid wordt",
+    ),
     ("intermediateThrowEvent met een definitie", "geweigerd: gebruik een externe service task"),
     ("intermediateCatchEvent anders dan timer/bericht", "geweigerd"),
     (
