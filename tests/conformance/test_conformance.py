@@ -42,12 +42,13 @@ def _write(case: dict[str, Any], directory: Path, name: str | None = None) -> Pa
     """The diagram, unchanged, with its completed draft catalogue beside it."""
     file = name or case["file"]
     source = DIAGRAMS / file
-    others = [_write(case, directory, other) for other in case.get("with") or []]
+    others = [] if name else [_write(case, directory, o) for o in case.get("with") or []]
     data = case.get("start") or {}
     fields = {**data, **(case.get("fields") or {})}
-    # Every start brings these; a variable started as null or "" is optional (Stroom refuses
-    # a required field without a value).
-    required = sorted(k for k, v in data.items() if v not in (None, "")) if name is None else []
+    # Every start brings these (and a called process gets them all from its caller); a
+    # variable started as null or "" is optional (Stroom refuses a required field without a
+    # value).
+    required = sorted(k for k, v in data.items() if v not in (None, ""))
     path = write_diagram(
         directory, file.removesuffix(".bpmn"), source.read_bytes(), fields, required, others
     )
