@@ -442,8 +442,12 @@ def check_vocabulary(path: Path, root: etree._Element) -> list[Problem]:
     problems: list[Problem] = []
 
     def problem(element: etree._Element, message: str) -> None:
+        # The element a modeller can select: an event definition's own id (the Camunda
+        # Modeler gives every one an id) names no shape, so its event is named instead.
         owner = element
-        while owner is not None and owner.get("id") is None:
+        while owner is not None and (
+            owner.get("id") is None or _local(owner.tag)[1].endswith("EventDefinition")
+        ):
             owner = owner.getparent()
         element_id = owner.get("id") if owner is not None else None
         problems.append(Problem(str(path), element_id, element.sourceline, message))
