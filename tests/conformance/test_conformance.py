@@ -35,7 +35,15 @@ NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
 }
-NOT_DRAWN = {"sequenceFlow", "laneSet", "lane", "incoming", "outgoing", "flowNodeRef"}
+NOT_DRAWN = {
+    "sequenceFlow",
+    "laneSet",
+    "lane",
+    "incoming",
+    "outgoing",
+    "flowNodeRef",
+    "dataObject",
+}
 
 
 def _write(case: dict[str, Any], directory: Path, name: str | None = None) -> Path:
@@ -49,8 +57,15 @@ def _write(case: dict[str, Any], directory: Path, name: str | None = None) -> Pa
     # variable started as null or "" is optional (Stroom refuses a required field without a
     # value).
     required = sorted(k for k, v in data.items() if v not in (None, ""))
+    defaults = case.get("defaults") or {}
     path = write_diagram(
-        directory, file.removesuffix(".bpmn"), source.read_bytes(), fields, required, others
+        directory,
+        file.removesuffix(".bpmn"),
+        source.read_bytes(),
+        {**fields, **{k: v if v not in (None, "") else "x" for k, v in defaults.items()}},
+        required,
+        others,
+        defaults,
     )
     assert path.read_bytes() == source.read_bytes()  # unchanged
     return path

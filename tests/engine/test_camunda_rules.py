@@ -150,6 +150,9 @@ CHOICE = """
         ("${empty naam}", {"a": 1, "naam": "x", "c": True}, "nee"),
         ("${not empty naam}", {"a": 1, "naam": "x", "c": True}, "ja"),
         ("${a gt 5 and c eq true}", {"a": 6, "naam": "", "c": True}, "ja"),
+        ("${a > 5 ? c : !c}", {"a": 9, "naam": "", "c": False}, "nee"),
+        ("${a > 5 ? c : !c}", {"a": 1, "naam": "", "c": False}, "ja"),
+        ("${(a > 5 ? 'x' : 'y') == naam}", {"a": 1, "naam": "y", "c": False}, "ja"),
     ],
 )
 def test_the_juel_subset_in_conditions(db, clock, tmp_path, condition, data, path) -> None:
@@ -572,6 +575,43 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "waar",
         'language="groovy"',
         "Python",
+    ),
+    (
+        "java method in a condition",
+        CHOICE.replace("CONDITION", "${naam.equals('x')}"),
+        "keuze",
+        'id="keuze"',
+        "Java",
+    ),
+    (
+        "camunda's execution object in a condition",
+        CHOICE.replace("CONDITION", "${execution.getVariable('naam') == 'x'}"),
+        "keuze",
+        'id="keuze"',
+        "'execution'",
+    ),
+    (
+        "error caught only by an outer sub-process",
+        START + '<bpmn:subProcess id="buiten"><bpmn:startEvent id="bs" />'
+        '<bpmn:subProcess id="binnen"><bpmn:startEvent id="is" />\n'
+        '<bpmn:endEvent id="gooi"><bpmn:errorEventDefinition errorRef="fout" /></bpmn:endEvent>'
+        '<bpmn:sequenceFlow id="i1" sourceRef="is" targetRef="gooi" /></bpmn:subProcess>'
+        '<bpmn:sequenceFlow id="b1" sourceRef="bs" targetRef="binnen" /></bpmn:subProcess>'
+        '<bpmn:boundaryEvent id="vang" attachedToRef="buiten"><bpmn:errorEventDefinition '
+        'errorRef="fout" /></bpmn:boundaryEvent>',
+        "gooi",
+        '<bpmn:endEvent id="gooi">',
+        "binnen",
+    ),
+    (
+        "an event definition with an id names its event",
+        START + '<bpmn:task id="t" /><bpmn:boundaryEvent id="cron2" attachedToRef="t" '
+        'cancelActivity="false"><bpmn:timerEventDefinition id="TimerEventDefinition_1">\n'
+        "<bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition>"
+        "</bpmn:boundaryEvent>",
+        "cron2",
+        "<bpmn:timeCycle>",
+        "CRON",
     ),
     (
         "zeebe extension",
