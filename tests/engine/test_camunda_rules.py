@@ -330,6 +330,47 @@ def test_a_cycle_timer_keeps_what_it_spawned(db, clock, tmp_path: Path) -> None:
         assert session.scalars(select(HumanTask).where(HumanTask.status == "open")).all() == []
 
 
+@pytest.mark.parametrize("gateway", ["parallelGateway", "inclusiveGateway"])
+def test_a_join_keeps_what_each_branch_wrote(db, clock, tmp_path: Path, gateway: str) -> None:
+    """Camunda 7 has one variable per scope: a branch that did not touch `a` must not bring
+    back its old copy at the join (SpiffWorkflow merged the copies whole, the last branch
+    to arrive winning)."""
+    party = (
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="partij" '
+        'value="behandelaar" /></camunda:properties></bpmn:extensionElements>'
+    )
+    condition = (
+        '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${true}'
+        "</bpmn:conditionExpression>"
+        if gateway == "inclusiveGateway"
+        else ""
+    )
+    body = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:{gateway} id="split" />
+    <bpmn:scriptTask id="schrijf" scriptFormat="python"><bpmn:script>a = 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:userTask id="wacht">{party}</bpmn:userTask>
+    <bpmn:{gateway} id="join" />
+    <bpmn:scriptTask id="na" scriptFormat="python"><bpmn:script>b = a + 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="split" />
+    <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="schrijf">{condition}</bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="wacht">{condition}</bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="schrijf" targetRef="join" />
+    <bpmn:sequenceFlow id="f5" sourceRef="wacht" targetRef="join" />
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="na" />
+    <bpmn:sequenceFlow id="f7" sourceRef="na" targetRef="e" />"""
+    instance_id = run(db, tmp_path, body, {"a": 0}, fields={"b": 0})
+    [task] = open_tasks(db, instance_id)
+    with db.transaction() as session:
+        service.complete_task(session, task.id, {}, "anna")
+    row = instance(db, instance_id)
+    assert row.status == "completed"
+    assert row.data["a"] == 1 and row.data["b"] == 2
+
+
 # -- refused at deploy, with element, line and the alternative --------------------------------
 
 START = '<bpmn:startEvent id="s" />\n'
