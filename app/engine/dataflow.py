@@ -262,6 +262,10 @@ def _catches_name_error(handler: ast.ExceptHandler) -> bool:
     return any(isinstance(k, ast.Name) and k.id in _NAME_ERRORS for k in kinds)
 
 
+# Camunda's Java objects in expressions; never process variables.
+CAMUNDA_OBJECTS = frozenset({"execution", "task"})
+
+
 def known_names() -> set[str]:
     """Names every expression may use without a case writing them."""
     return set(BUILTINS) | set(all_functions()) | {"True", "False", "None"}

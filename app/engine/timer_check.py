@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 from app.engine import hooks
 from app.engine.budget import Budget, evaluation_budget
-from app.engine.dataflow import expression_reads, known_names
+from app.engine.dataflow import CAMUNDA_OBJECTS, expression_reads, known_names
 from app.engine.errors import Problem, SandboxError
 from app.engine.script_engine import script_engine
 
@@ -80,8 +80,11 @@ def _check_timers(parsed: Any) -> list[Problem]:
                     problem(f"timer {definition.expression!r}: {message}")
             for condition, _target in getattr(spec, "cond_task_specs", []) or []:
                 args = getattr(condition, "args", None)
-                message = _method_problem(args[0] if args else None, sample) or _unknown_name(
-                    args[0] if args else None, parsed, known
+                source = args[0] if args else None
+                message = (
+                    _method_problem(source, sample)
+                    or _unknown_name(source, parsed, known)
+                    or _coercion_problem(source, parsed)
                 )
                 if message:
                     problem(f"voorwaarde {args[0]!r}: {message}")
@@ -127,14 +130,57 @@ def _unknown_name(expression: str | None, parsed: Any, known: set[str]) -> str |
     `execution`, a bean): it could never be there. (Whether a field is written on every
     path to the gateway is not checked here.)"""
     catalogue = getattr(parsed, "catalogue", None)
-    if catalogue is None:
-        return None
     for name, _line in expression_reads(expression, known):
-        if name not in catalogue.fields:
+        if name in CAMUNDA_OBJECTS:
+            return (
+                f"leest {name!r}: het Java-object van Camunda bestaat hier niet; lees de "
+                "procesvariabele zelf (bijvoorbeeld status in plaats van "
+                "execution.getVariable('status'))"
+            )
+        if catalogue is not None and name not in catalogue.fields:
             return (
                 f"leest {name!r}, die geen veld van de gegevenscatalogus is en geen functie; "
                 "Java-objecten van Camunda (execution, beans) bestaan hier niet"
             )
+    return None
+
+
+_TEXT_TYPES = {"tekst", "keuze", "datum", "tijdstip"}
+_NUMBER_TYPES = {"getal", "bedrag"}
+
+
+def _coercion_problem(expression: str | None, parsed: Any) -> str | None:
+    """A field compared with a literal of another kind (a text field with 3, a number field
+    with '3'): JUEL converts one to the other and Camunda takes the path, Python compares
+    them as unequal and silently takes another."""
+    catalogue = getattr(parsed, "catalogue", None)
+    try:
+        tree = ast.parse((expression or "").strip(), mode="eval")
+    except SyntaxError:
+        return None
+    if catalogue is None:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        for a, b in zip(sides, sides[1:], strict=False):
+            for name, literal in ((a, b), (b, a)):
+                if not (isinstance(name, ast.Name) and isinstance(literal, ast.Constant)):
+                    continue
+                field = catalogue.fields.get(name.id)
+                value = literal.value
+                if field is None or value is None or isinstance(value, bool):
+                    continue
+                number = isinstance(value, int | float)
+                if (field.type in _TEXT_TYPES and number) or (
+                    field.type in _NUMBER_TYPES | {"ja_nee"} and isinstance(value, str)
+                ):
+                    return (
+                        f"vergelijkt {name.id} ({field.type}) met {value!r}: JUEL zet het een "
+                        "om naar het ander, Python niet (de vergelijking zou altijd onwaar "
+                        "zijn); vergelijk met een waarde van het type van het veld"
+                    )
     return None
 
 

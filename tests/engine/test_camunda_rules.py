@@ -632,6 +632,13 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "'execution'",
     ),
     (
+        "text compared with a number (JUEL would coerce)",
+        CHOICE.replace("CONDITION", "${naam == 3}"),
+        "keuze",
+        'id="keuze"',
+        "JUEL",
+    ),
+    (
         "error caught only by an outer sub-process",
         START + '<bpmn:subProcess id="buiten"><bpmn:startEvent id="bs" />'
         '<bpmn:subProcess id="binnen"><bpmn:startEvent id="is" />\n'
