@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock, yaml_safe
+from app.auth.principal import Principal
 from app.catalogue import Catalogue, catalogue_path, from_json, parse
 from app.catalogue.fields import access_rules
 from app.catalogue.model import CATEGORIES, FORMATS, LEGAL_BASES, TYPES
 from app.catalogue.source import Rewritten, rewrite, tree
 from app.catalogue.widening import Widening, widenings
+from app.db import Database
 from app.engine.models import ProcessDefinition, ProcessVersion
 from app.modelling.models import (
     ApprovalStatus,
@@ -32,6 +35,7 @@ from app.modelling.models import (
     CatalogueSource,
     ProcessDraft,
 )
+from app.privacy import logs
 
 SIMPLE = ("omschrijving", "categorie", "type", "formaat", "doel", "grondslag", "bron")
 REQUIRED = ("omschrijving", "categorie", "type", "doel", "grondslag", "bewaartermijn")
@@ -339,6 +343,80 @@ def request_approval(
     session.add(row)
     session.flush()
     return row, True
+
+
+@dataclass
+class Held:
+    """A catalogue text that may not be published yet: it widens who may read personal data
+    and the privacy officer has not approved this text (`request` is the waiting request,
+    None in a dry run)."""
+
+    key: str
+    found: list[Widening]
+    request: CatalogueApproval | None
+    new_request: bool
+
+
+def hold(session: Session, key: str, text: str, actor: str, ask: bool = True) -> Held | None:
+    """None when the text may be published (no widening against the newest version, or this
+    very text was approved); else what holds it, with the request made (when `ask`). Every
+    way of publishing asks this, so a process owner cannot get around the four eyes by
+    sending the catalogue through the API or the Camunda Modeler."""
+    version = session.scalar(
+        select(ProcessVersion)
+        .join(ProcessDefinition)
+        .where(ProcessDefinition.key == key)
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:
+        return None  # a new process: nothing was readable before; deploy checks the rest
+    found = widened(version, text)
+    if not found or approval(session, key, version.version, text, ApprovalStatus.APPROVED):
+        return None
+    if not ask:
+        return Held(key, found, None, False)
+    row, new = request_approval(session, key, version.version, text, found, actor)
+    return Held(key, found, row, new)
+
+
+def audit_request(
+    db: Database, secret_key: str, principal: Principal, held: Held, channel: str
+) -> None:
+    assert held.request is not None
+    logs.audit(
+        db,
+        secret_key,
+        principal,
+        "catalogus.goedkeuring_vragen",
+        "catalogusgoedkeuring",
+        str(held.request.id),
+        "gelukt",
+        {
+            "proces": held.key,
+            "versie": held.request.based_on,
+            "kanaal": channel,
+            "verruimingen": held.request.widenings,
+        },
+    )
+
+
+def held_message(held: Held) -> str:
+    what = "; ".join(w.description for w in held.found[:5])
+    more = f" (en nog {len(held.found) - 5})" if len(held.found) > 5 else ""
+    waiting = (
+        f" Verzoek {held.request.id} staat bij de privacyfunctionaris (Privacy → Goedkeuringen);"
+        " publiceer opnieuw zodra het is goedgekeurd."
+        if held.request is not None
+        else " Bij publiceren gaat een verzoek naar de privacyfunctionaris."
+    )
+    return (
+        "de catalogus geeft meer leesrecht op persoonsgegevens dan de nieuwste versie ("
+        + what
+        + more
+        + "); dat publiceert pas na goedkeuring door de privacyfunctionaris."
+        + waiting
+    )
 
 
 def lapse(session: Session, key: str) -> None:

@@ -52,7 +52,7 @@ from app.engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from app.engine.runtime import version_spec
 from app.manage.actions import ActionError, check_reason
 from app.modelling import catalogue
-from app.modelling.models import ApprovalStatus, CatalogueSource, ProcessDraft
+from app.modelling.models import CatalogueSource, ProcessDraft
 from app.modelling.owners import PROCESS_OWNER, owns_process
 from app.modelling.publish import Upload, UploadProblem, deployment_id, preview, publish
 from app.modelling.templates import element_templates
@@ -235,34 +235,14 @@ def catalogue_upload(
 def _held(definition: ProcessDefinition, text: str, channel: str) -> Any:
     """A catalogue that widens who may read personal data waits for the privacy officer: a
     redirect to the catalogue page while it is not approved, None when it may go."""
-    version = _latest(definition)
-    found = catalogue.widened(version, text)
     session = _session()
-    if not found or catalogue.approval(
-        session, definition.key, version.version, text, ApprovalStatus.APPROVED
-    ):
+    held = catalogue.hold(session, definition.key, text, g.principal.actor)
+    if held is None:
         return None
-    row, new = catalogue.request_approval(
-        session, definition.key, version.version, text, found, g.principal.actor
-    )
     session.commit()
-    if new:
+    if held.new_request:
         app = _app()
-        logs.audit(
-            app.db,
-            app.settings.secret_key,
-            g.principal,
-            "catalogus.goedkeuring_vragen",
-            "catalogusgoedkeuring",
-            str(row.id),
-            "gelukt",
-            {
-                "proces": definition.key,
-                "versie": version.version,
-                "kanaal": channel,
-                "verruimingen": row.widenings,
-            },
-        )
+        catalogue.audit_request(app.db, app.settings.secret_key, g.principal, held, channel)
     flash(
         "Nog niet gepubliceerd: de catalogus geeft meer partijen of fasen leesrecht op "
         "persoonsgegevens. De privacyfunctionaris moet dat eerst goedkeuren.",
