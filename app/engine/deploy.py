@@ -59,6 +59,9 @@ class ParsedProcess:
     content_hash: str = ""
     catalogue: Any = None  # app.catalogue.Catalogue, when the diagram has one
     catalogue_text: bytes = b""
+    # The deploy's session, for checks that ask which candidate groups are teams (None when
+    # only a draft is made: those checks are then the deploy's).
+    session: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -118,7 +121,9 @@ def read_xml(path: Path, content: bytes) -> etree._Element:
         ) from exc
 
 
-def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
+def parse_files(
+    files: list[Path], forms_dir: Path, session: Session | None = None
+) -> list[ParsedProcess]:
     hooks.require()  # without the domains' checks a diagram would pass that must not
     problems: list[Problem] = []
     parser = StroomParser()
@@ -184,6 +189,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
                 subprocess_specs=subs,
                 xml=content,
                 elements=_elements(root, process),
+                session=session,
             )
             problems.extend(_check_process(parsed, root, forms_dir))
             problems.extend(_handler_error_problems(path, process))
@@ -218,7 +224,7 @@ def deploy(
         raise DeploymentError(
             [Problem(", ".join(map(str, paths)), None, None, "geen .bpmn-bestanden gevonden")]
         )
-    processes = parse_files(files, forms_dir)
+    processes = parse_files(files, forms_dir, session)
     result = DeployResult()
     now = clock.now()
     for parsed in processes:

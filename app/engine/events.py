@@ -24,6 +24,7 @@ LABELS = {
     "message_awaited": "wacht op bericht",
     "message_received": "bericht ontvangen",
     "message_cancelled": "wachten op bericht vervallen",
+    "party_bound": "team neemt de rol in de zaak op zich",
     "incident_raised": "storing",
     "incident_resolved": "storing opgelost",
     "incident_data_added": "gegevens aangevuld voor een storing",

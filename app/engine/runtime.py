@@ -201,6 +201,8 @@ class Execution(WaitStates):
         # party -> (organisation id, group key); loaded when first needed, or given at start.
         self._parties: dict[str, tuple[int, str]] | None = None
         self._new_parties = False
+        # Parties a team took on in this transition (waits.WaitStates._bind_team).
+        self._bound_parties: list[dict[str, Any]] = []
 
     # -- construction ---------------------------------------------------------------------
 
@@ -413,16 +415,19 @@ class Execution(WaitStates):
             ended_at = values["ended_at"]
             values["data_expires_at"] = ended_at and hooks.expiry(self.catalogue, ended_at)
         self._write_instance(values, buffer)
+        parties = self._bound_parties
         if self._new_parties and self._parties:
             parties = [
                 {"instance_id": row.id, "party": party, "organisation_id": org, "group_key": g}
                 for party, (org, g) in self._parties.items()
             ]
+        if parties:
             if buffer is not None:
                 buffer.add(PARTIES.table, parties)
             else:
                 self.session.execute(PARTIES, parties)
-            self._new_parties = False
+        self._new_parties = False
+        self._bound_parties = []
         if self._incidents:
             self.session.add_all([incident for incident, _ in self._incidents])
             self.session.flush()

@@ -26,6 +26,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from app.engine import hooks
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
 from app.engine.spiff_fixes import CYCLE_STOPPED
@@ -102,6 +103,7 @@ class WaitStates:
     completed_by: dict[str, str | None]
     _rows: dict[str, list[dict[str, Any]]]
     _parties: dict[str, tuple[int, str]] | None
+    _bound_parties: list[dict[str, Any]]
 
     def _sync(self, after: dict[tuple[str, str], Wait]) -> None:
         before = self.before
@@ -193,6 +195,31 @@ class WaitStates:
             explicit, *candidates, task.task_spec.lane, self.catalogue.tasks.get(element_id(task))
         )
 
+    def _bind_team(self, task: Task, party: str | None, groups: list[str]) -> None:
+        """A candidate group that names a team (not a party) does the task for the task's
+        party: when nobody plays that party in this case yet, the team's organisation does
+        from now on, so its members can open the task and read what the party may read. A
+        diagram drawn in the Camunda Modeler names teams, not the catalogue's parties."""
+        if party is None or self.catalogue is None or party in self.parties():
+            return
+        plain = [g for g in groups if self.catalogue.party_for(g) is None]
+        found = hooks.teams(self.session, plain)
+        team = next((found[g] for g in plain if g in found), None)
+        if team is None:
+            return
+        self.parties()[party] = team
+        self._bound_parties.append(
+            {
+                "instance_id": self.row.id,
+                "party": party,
+                "organisation_id": team[0],
+                "group_key": team[1],
+            }
+        )
+        self.record(
+            "party_bound", element_id(task), str(task.id), {"party": party, "team": team[1]}
+        )
+
     def _resolve_groups(self, groups: list[str]) -> list[str]:
         """Candidate groups that name a catalogue party become the group that plays that
         party in this case (e.g. `corporatie` -> the reporting corporation's team)."""
@@ -255,6 +282,7 @@ class WaitStates:
         ext = extensions(task)
         named = list(dict.fromkeys(_as_list(self._maybe(task, ext.get("candidate_groups")))))
         party = self._party_of(task, named)
+        self._bind_team(task, party, named)
         groups = self._resolve_groups(named)
         users = _as_list(self._maybe(task, ext.get("candidate_users")))
         assignee = self._maybe(task, ext.get("assignee"))
