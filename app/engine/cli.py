@@ -1,4 +1,4 @@
-"""Engine commands: deploy, start, instances, incidents, message, worker."""
+"""Engine commands: deploy, start, instances, incidents, message, signal, worker."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSch
 
 
 def register(main: click.Group) -> None:
-    for command in (deploy, start, instances, incidents, message, worker, catalogue):
+    for command in (deploy, start, instances, incidents, message, signal, worker, catalogue):
         main.add_command(command)
 
 
@@ -186,6 +186,52 @@ def message(env: Env, name: str, correlation_key: str, data: str | None) -> None
     with env.db.transaction() as session:
         row = service.deliver_message(session, name, correlation_key, parse_json(data), "cli")
         click.echo(f"{row.id} {row.status}")
+
+
+@click.group()
+def signal() -> None:
+    """BPMN-signalen (broadcast aan wachtende instanties); meldingen van partners: signals."""
+
+
+@signal.command("send")
+@click.argument("name")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAAM=WAARDE",
+    help="Een variabele voor de ontvangers (waarde als JSON als dat kan, anders tekst); "
+    "herhaalbaar.",
+)
+@pass_env
+@handle_errors
+def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
+    """Stuur signaal NAME: elke wachtende instantie ontvangt het, en elk proces met een
+    signaalstart voor NAME start (de nieuwste versie)."""
+    from app import text_rules
+    from app.engine.signals import broadcast
+
+    data: dict[str, object] = {}
+    for item in variables:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is geen NAAM=WAARDE", param_hint="--var")
+        try:
+            value = text_rules.parse_json(raw)
+        except ValueError:
+            value = raw
+        data[key.strip()] = value
+    problems = text_rules.json_problems(data)
+    if problems:
+        field, reasons = next(iter(problems.items()))
+        raise click.BadParameter(f"{field}: {reasons[0]}", param_hint="--var")
+    with env.db.transaction() as session:
+        result = broadcast(session, name, data, "cli")
+    click.echo(f"ontvangen: {len(result.received)}, gestart: {len(result.started)}")
+    for instance_id in result.received:
+        click.echo(f"  ontvangen {instance_id}")
+    for instance_id in result.started:
+        click.echo(f"  gestart {instance_id}")
 
 
 @click.command()

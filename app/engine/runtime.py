@@ -21,9 +21,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, inspect, select
@@ -45,6 +47,7 @@ from app.engine.models import (
 )
 from app.engine.script_engine import script_engine
 from app.engine.serializer import spec_from_json, workflow_from_json, workflow_to_json
+from app.engine.spiff_fixes import THROWN_SIGNALS
 from app.engine.statements import (
     DEFERRED,
     INSERT_ORDER,
@@ -227,8 +230,10 @@ class Execution(WaitStates):
         parties: dict[str, tuple[int, str]] | None = None,
         municipality: str | None = None,
         instance_id: str | None = None,
+        start_event: str | None = None,
     ) -> Execution:
         workflow = load_workflow(session, version.id, None)
+        choose_start(workflow, start_event, version.definition.key)
         start = workflow.task_tree
         for task in workflow.get_tasks(state=TaskState.READY):
             start = task
@@ -255,7 +260,10 @@ class Execution(WaitStates):
         execution = cls(session, row, workflow, actor, fresh=True)
         execution._parties = dict(parties or {})
         execution._new_parties = True
-        execution.record("instance_started", details={"version": version.version})
+        details: dict[str, Any] = {"version": version.version}
+        if start_event is not None:
+            details["start"] = start_event
+        execution.record("instance_started", details=details)
         return execution
 
     # -- acting -----------------------------------------------------------------------------
@@ -386,8 +394,13 @@ class Execution(WaitStates):
     def _save(self) -> ProcessInstance:
         after = snapshot(self.workflow)
         self._sync(after)
+        thrown = self.workflow.__dict__.pop(THROWN_SIGNALS, [])
+        for name, element, task_id in thrown:
+            self.record("signal_thrown", element, task_id, {"signal": name})
         buffer: InsertBuffer | None = self.session.info.get(DEFERRED)
-        if buffer is not None and (not self.is_new or self._incidents or self.workflow.completed):
+        if buffer is not None and (
+            not self.is_new or self._incidents or self.workflow.completed or thrown
+        ):
             # Only a new instance at a plain wait state is held back; anything else may read
             # or change rows in the buffer (erasure of a case's signals, incidents' ids).
             buffer.flush(self.session)
@@ -441,6 +454,13 @@ class Execution(WaitStates):
                 else:
                     self.session.execute(INSERTS[name], self._rows[name])
                 self._rows[name] = []
+        if thrown:
+            # The other instances waiting for it, and processes it starts (this instance
+            # caught its own share when the signal was thrown).
+            from app.engine.signals import broadcast
+
+            for name, element, _task_id in thrown:
+                broadcast(self.session, name, {}, self.actor, thrower=(row.id, element))
         return row
 
     def _write_instance(self, values: dict[str, Any], buffer: InsertBuffer | None) -> None:
@@ -546,6 +566,39 @@ class Execution(WaitStates):
         if any(w.kind == "job" for w in after.values()):
             return InstanceStatus.RUNNING.value
         return InstanceStatus.WAITING.value
+
+
+def choose_start(workflow: BpmnWorkflow, element: str | None, process: str) -> None:
+    """Start at one start event, as Camunda 7 does: the given one (a signal starts the
+    process at its signal start event), else the plain start event, else the only one. The
+    others are withdrawn before they run, so a signal start of a running instance never
+    waits for a second start."""
+    starts = [
+        t
+        for t in workflow.get_tasks()
+        if isinstance(t.task_spec, StartEvent) and t.workflow is workflow
+    ]
+    plain = [t for t in starts if isinstance(t.task_spec.event_definition, NoneEventDefinition)]
+    if element is not None:
+        chosen = next((t for t in starts if t.task_spec.bpmn_id == element), None)
+        if chosen is None:
+            raise NotFound(f"proces {process!r} heeft geen startgebeurtenis {element!r}")
+    elif plain:
+        chosen = plain[0]
+    elif len(starts) == 1:
+        chosen = starts[0]
+    else:
+        raise Conflict(
+            f"proces {process!r} heeft geen gewone startgebeurtenis; het start op een signaal "
+            f"({', '.join(sorted(str(t.task_spec.bpmn_id) for t in starts))}): stuur dat signaal"
+        )
+    if len(starts) <= 1 and chosen in plain:
+        return
+    for task in starts:
+        if task is chosen:
+            task._set_internal_data(event_fired=True)
+        else:
+            task.cancel()
 
 
 def _task_in_traceback(exc: BaseException) -> Task | None:

@@ -156,6 +156,33 @@ class MessageSchema(Schema):
     data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
 
 
+class SignalSchema(Schema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "De naam van het BPMN-signaal (bpmn:signal name)."},
+    )
+    data = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        load_default=dict,
+        metadata={
+            "description": "Variabelen voor elke ontvanger; elk moet een veld zijn van de "
+            "gegevenscatalogus van elk proces dat het signaal ontvangt."
+        },
+    )
+
+
+class BroadcastSchema(Schema):
+    name = fields.String()
+    received = fields.List(
+        fields.String(), metadata={"description": "Instanties die op het signaal wachtten."}
+    )
+    started = fields.List(
+        fields.String(), metadata={"description": "Instanties die het signaal startte."}
+    )
+
+
 class CaseDataSchema(Schema):
     id = fields.String()
     phase = fields.String(allow_none=True)

@@ -1,9 +1,9 @@
 """What an instance waits on, and the rows that mirror it.
 
 `snapshot` reads the wait states from the workflow (open human tasks, jobs, timers, message
-subscriptions); `WaitStates`, part of `Execution`, diffs two snapshots into the rows to insert
-and close, resolving who does a task (candidate groups, parties, lanes), its due date and
-priority, and the phase the case is in.
+and signal subscriptions); `WaitStates`, part of `Execution`, diffs two snapshots into the
+rows to insert and close, resolving who does a task (candidate groups, parties, lanes), its
+due date and priority, and the phase the case is in.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -39,10 +40,10 @@ DEFAULT_PRIORITY = 50
 class Wait:
     """One thing an instance waits on, as seen in the workflow."""
 
-    kind: str  # task, job, timer, message
+    kind: str  # task, job, timer, message, signal
     task_id: str
     element_id: str
-    value: Any = None  # timer: due datetime; message: name
+    value: Any = None  # timer: due datetime; message, signal: name
 
 
 def element_id(task: Task) -> str:
@@ -85,6 +86,10 @@ def snapshot(workflow: BpmnWorkflow) -> dict[tuple[str, str], Wait]:
         elif isinstance(definition, MessageEventDefinition):
             waits[("message", str(task.id))] = Wait(
                 "message", str(task.id), element_id(task), definition.name
+            )
+        elif isinstance(definition, SignalEventDefinition):
+            waits[("signal", str(task.id))] = Wait(
+                "signal", str(task.id), element_id(task), definition.name
             )
     return waits
 
@@ -167,6 +172,19 @@ class WaitStates:
                 )
             elif wait.kind == "message":
                 self._open_subscription(task, wait.value)
+            elif wait.kind == "signal":
+                self._rows["signal"].append(
+                    {
+                        "instance_id": self.row.id,
+                        "spiff_task_id": wait.task_id,
+                        "element_id": wait.element_id,
+                        "signal_name": wait.value,
+                        "status": WaitStatus.WAITING.value,
+                        "created_at": self.now,
+                        "delivered_at": None,
+                    }
+                )
+                self.record("signal_awaited", wait.element_id, wait.task_id, {"signal": wait.value})
         except Exception as exc:  # noqa: BLE001 - a bad expression must not lose the transition
             self.raise_incident(
                 "expression",
