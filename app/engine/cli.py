@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from app.clikit import Env, echo_json, handle_errors, parse_json, pass_env
+from app.clikit import Env, echo_json, handle_errors, parse_json, parse_vars, pass_env
 from app.engine import queries, service
 from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSchema
 
@@ -208,23 +208,9 @@ def signal() -> None:
 def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
     """Stuur signaal NAME: elke wachtende instantie ontvangt het, en elk proces met een
     signaalstart voor NAME start (de nieuwste versie)."""
-    from app import text_rules
     from app.engine.signals import broadcast
 
-    data: dict[str, object] = {}
-    for item in variables:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is geen NAAM=WAARDE", param_hint="--var")
-        try:
-            value = text_rules.parse_json(raw)
-        except ValueError:
-            value = raw
-        data[key.strip()] = value
-    problems = text_rules.json_problems(data)
-    if problems:
-        field, reasons = next(iter(problems.items()))
-        raise click.BadParameter(f"{field}: {reasons[0]}", param_hint="--var")
+    data = parse_vars(variables)
     with env.db.transaction() as session:
         result = broadcast(session, name, data, "cli")
     click.echo(f"ontvangen: {len(result.received)}, gestart: {len(result.started)}")

@@ -114,6 +114,12 @@ class SubscriptionSchema(Schema):
     status = fields.String()
 
 
+class SignalSubscriptionSchema(Schema):
+    element_id = fields.String()
+    signal_name = fields.String()
+    status = fields.String()
+
+
 class IncidentSchema(Schema):
     id = fields.Integer()
     instance_id = fields.String()
@@ -139,6 +145,7 @@ class InstanceDetailSchema(InstanceSchema):
     timers = fields.List(fields.Nested(TimerSchema))
     jobs = fields.List(fields.Nested(JobSchema))
     subscriptions = fields.List(fields.Nested(SubscriptionSchema))
+    signal_subscriptions = fields.List(fields.Nested(SignalSubscriptionSchema))
     incidents = fields.List(fields.Nested(IncidentSchema))
     history = fields.List(fields.Nested(EventSchema))
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.cli import main
 from app.engine import service
 from app.engine.deploy import parse_files
-from app.engine.errors import Conflict, DeploymentError, InvalidInput
+from app.engine.errors import Conflict, DeploymentError, InvalidInput, NotFound
 from app.engine.models import (
     HumanTask,
     InstanceEvent,
@@ -482,3 +482,44 @@ def test_the_command_sends_a_signal(db, clock, tmp_path) -> None:
     assert instance(db, instance_id).data["bedrag"] == 7
     bad = CliRunner().invoke(main, ["--database", db.url, "signal", "send", "alarm", "--var", "x"])
     assert bad.exit_code != 0 and "NAAM=WAARDE" in bad.output
+
+
+GATEWAY = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:eventBasedGateway id="welke" />
+    <bpmn:intermediateCatchEvent id="betaald">
+      <bpmn:messageEventDefinition messageRef="m_betaald" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="bij_alarm">
+      <bpmn:signalEventDefinition signalRef="sig_alarm" />
+    </bpmn:intermediateCatchEvent>
+    {SET_PATH.format(id="noteer_betaald", path="betaald")}
+    {SET_PATH.format(id="noteer_alarm", path="alarm")}
+    <bpmn:endEvent id="e" /><bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="welke" />
+    <bpmn:sequenceFlow id="f2" sourceRef="welke" targetRef="betaald" />
+    <bpmn:sequenceFlow id="f3" sourceRef="welke" targetRef="bij_alarm" />
+    <bpmn:sequenceFlow id="f4" sourceRef="betaald" targetRef="noteer_betaald" />
+    <bpmn:sequenceFlow id="f5" sourceRef="bij_alarm" targetRef="noteer_alarm" />
+    <bpmn:sequenceFlow id="f6" sourceRef="noteer_betaald" targetRef="e" />
+    <bpmn:sequenceFlow id="f7" sourceRef="noteer_alarm" targetRef="e2" />"""
+
+
+def test_an_event_based_gateway_takes_a_signal_branch(db, clock, tmp_path) -> None:
+    message = '<bpmn:message id="m_betaald" name="betaald" />'
+    body = GATEWAY
+    folder = tmp_path / "poort"
+    folder.mkdir()
+    text = xml("poort", body).replace("<bpmn:process", message + "\n  <bpmn:process")
+    deploy_paths(db, write_diagram(folder, "poort", text, FIELDS, []))
+    first, second = start(db, "poort", "P-1", {}), start(db, "poort", "P-2", {})
+    assert waiting(db) == sorted([first, second])
+    with db.transaction() as session:
+        service.deliver_message(session, "betaald", "P-1", {})
+    assert instance(db, first).data["pad"] == "betaald"
+    assert waiting(db) == [second]  # the first's signal branch was withdrawn
+    assert send(db, "alarm").received == [second]
+    row = instance(db, second)
+    assert row.status == "completed" and row.data["pad"] == "alarm"
+    with pytest.raises(NotFound), db.transaction() as session:
+        service.deliver_message(session, "betaald", "P-2", {})
