@@ -573,6 +573,13 @@ def choose_start(workflow: BpmnWorkflow, element: str | None, process: str) -> N
     process at its signal start event), else the plain start event, else the only one. The
     others are withdrawn before they run, so a signal start of a running instance never
     waits for a second start."""
+    first = [s for s in workflow.spec.start.outputs if isinstance(s, StartEvent)]
+    if (
+        element is None
+        and len(first) == 1
+        and isinstance(first[0].event_definition, NoneEventDefinition)
+    ):
+        return  # one plain start event (nearly every process): nothing to choose
     starts = [
         t
         for t in workflow.get_tasks()

@@ -117,9 +117,15 @@ def broadcast(
             if _deliver(session, instance_id, name, values, actor, details):
                 result.received.append(instance_id)
         for start_event, version in starts:
-            execution = Execution.create(
-                session, version, None, values, actor, start_event=start_event
-            )
+            try:
+                execution = Execution.create(
+                    session, version, None, values, actor, start_event=start_event
+                )
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"signaal {name!r} start proces {version.definition.key!r}: {exc.message}",
+                    exc.fields,
+                ) from exc
             execution.record("signal_received", start_event, None, details)
             execution.run_engine()
             result.started.append(execution.save().id)

@@ -523,3 +523,34 @@ def test_an_event_based_gateway_takes_a_signal_branch(db, clock, tmp_path) -> No
     assert row.status == "completed" and row.data["pad"] == "alarm"
     with pytest.raises(NotFound), db.transaction() as session:
         service.deliver_message(session, "betaald", "P-2", {})
+
+
+def test_an_async_throw_is_delivered_in_the_same_transaction(db, clock, tmp_path) -> None:
+    """camunda:async on the signal of a throw (the Modeler's "Asynchronous" box) changes
+    nothing here: delivery happens when the thrower is saved."""
+    deploy(db, tmp_path, "wachter", WAITER)
+    deploy(
+        db,
+        tmp_path,
+        "zender",
+        THROWER.replace(
+            'signalRef="sig_alarm" />', 'signalRef="sig_alarm" camunda:async="true" />'
+        ),
+    )
+    waiter = start(db, "wachter", "W-1", {})
+    start(db, "zender", "Z-1", {})
+    assert instance(db, waiter).status == "completed"
+
+
+def test_a_start_without_its_required_data_refuses_the_broadcast(db, clock, tmp_path) -> None:
+    needs = STARTED.replace('pad = "gestart"', "pad = str(bedrag)")
+    folder = tmp_path / "gestart"
+    folder.mkdir()
+    deploy_paths(db, write_diagram(folder, "gestart", xml("gestart", needs), FIELDS, ["bedrag"]))
+    with pytest.raises(InvalidInput) as refused:
+        send(db, "klaar")
+    assert "signaal 'klaar' start proces 'gestart'" in refused.value.message
+    assert refused.value.fields == {"bedrag": ["ontbreekt"]}
+    assert send(db, "klaar", {"bedrag": 4}).started
+    [started] = instances_of(db, "gestart")
+    assert started.data["pad"] == "4"
