@@ -22,6 +22,7 @@ from app.engine import queries, service, signals
 from app.engine.errors import NotFound
 from app.engine.models import Incident
 from app.engine.schemas import (
+    BpmnSignalSchema,
     BroadcastSchema,
     CaseDataSchema,
     DefinitionSchema,
@@ -31,7 +32,6 @@ from app.engine.schemas import (
     InstanceSchema,
     MessageSchema,
     ReasonSchema,
-    SignalSchema,
     StartSchema,
 )
 from app.privacy import access
@@ -215,7 +215,7 @@ class Messages(MethodView):
 @blp.route("/bpmn-signals")
 class BpmnSignals(MethodView):
     @require("messages:write")
-    @blp.arguments(SignalSchema)
+    @blp.arguments(BpmnSignalSchema)
     @blp.response(200, BroadcastSchema)
     @_errors(403, 409, 422)
     def post(self, body: dict[str, Any]) -> Any:

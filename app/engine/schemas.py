@@ -163,7 +163,7 @@ class MessageSchema(Schema):
     data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
 
 
-class SignalSchema(Schema):
+class BpmnSignalSchema(Schema):
     name = fields.String(
         required=True,
         validate=validate.Length(min=1, max=200),

@@ -218,12 +218,22 @@ class WaitStates:
         party: when nobody plays that party in this case yet, the team's organisation does
         from now on, so its members can open the task and read what the party may read. A
         diagram drawn in the Camunda Modeler names teams, not the catalogue's parties."""
-        if party is None or self.catalogue is None or party in self.parties():
+        if party is None or self.catalogue is None:
             return
         plain = [g for g in groups if self.catalogue.party_for(g) is None]
         found = hooks.teams(self.session, plain)
         team = next((found[g] for g in plain if g in found), None)
         if team is None:
+            return
+        bound = self.parties().get(party)
+        if bound is not None:
+            if bound[0] != team[0] and not any(found[g][0] == bound[0] for g in found):
+                # Its members would see the task and could not open the case.
+                raise ValueError(
+                    f"team {team[1]!r} doet deze taak als partij {party!r}, maar die partij is "
+                    "in deze casus een andere organisatie; geef de taak in de catalogus "
+                    "('taken') een eigen partij, of kies een team van die organisatie"
+                )
             return
         self.parties()[party] = team
         self._bound_parties.append(

@@ -172,3 +172,36 @@ def test_a_task_for_an_existing_team_runs_for_that_team(app, client, db, clock, 
     assert done.status_code == 302, done.get_data(as_text=True)
     finished = instance(db, instance_id)
     assert finished.status == "completed" and finished.data["akkoord"] is True
+
+
+def test_a_team_of_another_organisation_than_the_party_is_an_incident(db, clock, diagram) -> None:  # type: ignore[no-untyped-def]
+    """The party is already played by another organisation in this case: the team's members
+    would see the task and could not open the case. That is said, not left to be found."""
+    from app.auth.principal import SYSTEM
+    from app.cases.service import start_case
+    from app.engine.models import Incident
+
+    organisation(db, "gemeente-noord", "gemeente")
+    organisation(db, "gemeente-zuid", "gemeente")
+    with db.transaction() as session:
+        auth.create_group(session, "schuldhulp-noord", "Schuldhulp Noord", "gemeente-noord")
+    _write_and_complete(db, diagram)
+    _deploy(db, diagram)
+    with db.transaction() as session:
+        row = start_case(
+            session,
+            SYSTEM,
+            "teamtaak",
+            business_key="T-2",
+            data={"bedrag": 1},
+            parties={"behandelaar": "gemeente-zuid"},
+        )
+        instance_id = row.id
+    assert instance(db, instance_id).status == "error"
+    with db.session() as session:
+        incident = session.scalars(select(Incident)).one()
+        assert incident.element_id == "Activity_beoordelen"
+        assert "team 'schuldhulp-noord' doet deze taak als partij 'behandelaar'" in (
+            incident.message
+        )
+        assert session.scalars(select(HumanTask)).all() == []
