@@ -554,3 +554,39 @@ def test_a_start_without_its_required_data_refuses_the_broadcast(db, clock, tmp_
     assert send(db, "klaar", {"bedrag": 4}).started
     [started] = instances_of(db, "gestart")
     assert started.data["pad"] == "4"
+
+
+def test_signals_reach_into_sub_processes(db, clock, tmp_path) -> None:
+    """A catch inside an embedded sub-process waits like any other; an interrupting signal
+    boundary on a sub-process cancels all of it."""
+    body = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:subProcess id="binnen">
+      <bpmn:startEvent id="bs" />
+      <bpmn:parallelGateway id="split" />
+      <bpmn:userTask id="werk" />
+      <bpmn:intermediateCatchEvent id="wacht_klaar">
+        <bpmn:signalEventDefinition signalRef="sig_klaar" />
+      </bpmn:intermediateCatchEvent>
+      <bpmn:sequenceFlow id="b1" sourceRef="bs" targetRef="split" />
+      <bpmn:sequenceFlow id="b2" sourceRef="split" targetRef="werk" />
+      <bpmn:sequenceFlow id="b3" sourceRef="split" targetRef="wacht_klaar" />
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="stop" attachedToRef="binnen">
+      <bpmn:signalEventDefinition signalRef="sig_alarm" />
+    </bpmn:boundaryEvent>
+    {SET_PATH.format(id="noteer", path="gestopt")}
+    <bpmn:endEvent id="e" /><bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="binnen" />
+    <bpmn:sequenceFlow id="f2" sourceRef="binnen" targetRef="e" />
+    <bpmn:sequenceFlow id="f3" sourceRef="stop" targetRef="noteer" />
+    <bpmn:sequenceFlow id="f4" sourceRef="noteer" targetRef="e2" />"""
+    deploy(db, tmp_path, "sub", body)
+    instance_id = start(db, "sub", "S-1", {})
+    assert waiting(db, "klaar") == [instance_id] and waiting(db, "alarm") == [instance_id]
+    assert send(db, "klaar").received == [instance_id]
+    assert waiting(db, "klaar") == [] and len(open_tasks(db, instance_id)) == 1
+    assert send(db, "alarm").received == [instance_id]
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["pad"] == "gestopt"
+    assert open_tasks(db, instance_id) == [] and waiting(db, "alarm") == []
