@@ -590,3 +590,36 @@ def test_signals_reach_into_sub_processes(db, clock, tmp_path) -> None:
     row = instance(db, instance_id)
     assert row.status == "completed" and row.data["pad"] == "gestopt"
     assert open_tasks(db, instance_id) == [] and waiting(db, "alarm") == []
+
+
+def test_the_managers_page_shows_where_an_instance_waits_for_a_signal(db, clock, tmp_path) -> None:
+    from app.manage.instance import instance_page
+
+    deploy(db, tmp_path, "wachter", WAITER)
+    instance_id = start(db, "wachter", "W-1", {})
+    with db.session() as session:
+        page = instance_page(session, session.get(ProcessInstance, instance_id))
+        assert [(s.element_id, s.signal_name, s.status) for s in page.signals] == [
+            ("wacht", "alarm", "waiting")
+        ]
+        assert page.diagram["markers"]["current"] == ["wacht"]
+
+
+def test_the_instance_page_lists_the_signal_awaited(db, clock, settings, tmp_path) -> None:
+    import dataclasses
+
+    from app.web import create_app
+    from tests.auth.test_login import login
+    from tests.support.orgs import user
+
+    deploy(db, tmp_path, "wachter", WAITER)
+    instance_id = start(db, "wachter", "W-1", {})
+    organisation(db, "installatie", "gemeente")
+    user(db, "olaf", "installatie", roles=("beheerder",))
+    app = create_app(dataclasses.replace(settings, totp_roles=frozenset()), db, testing=True)
+    client = app.test_client()
+    login(client, "olaf")
+    page = client.get(f"/processen/instanties/{instance_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Signalen (1)" in text and "alarm" in text and "Wacht op signaal" in text
