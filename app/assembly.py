@@ -17,10 +17,11 @@ def install() -> None:
     # Functions for expressions register themselves when their modules are imported.
     import app.calendar.functions  # noqa: F401 - werkdagen(), ...
     import app.cases.settings  # noqa: F401 - instelling()
-    import app.engine.case_functions  # noqa: F401 - bereikt()
+    import app.engine.case_functions  # noqa: F401 - element_bereikt()
     import app.privacy.functions  # noqa: F401 - heeft_toestemming()
     from app.calendar.closures import install as closure_days
     from app.cases.documents import check_document_fields
+    from app.cases.service import teams_by_key
     from app.intake.service import start_fields
     from app.privacy import retention
     from app.privacy.consent import record_from_task
@@ -33,6 +34,7 @@ def install() -> None:
     hooks.add(hooks.start_fields, start_fields)
     hooks.add(hooks.task_data, record_from_task)
     hooks.set_expiry(retention.first_expiry)
+    hooks.set_teams(teams_by_key)
     hooks.add(hooks.at_erasure, erase_case_records)
     hooks.add(hooks.at_field_erasure, expire_fields)
     hooks.add(

@@ -76,6 +76,24 @@ def parse_json(value: str | None, what: str = "--data") -> dict[str, Any]:
     return data
 
 
+def parse_vars(items: tuple[str, ...], what: str = "--var") -> dict[str, Any]:
+    """NAAM=WAARDE pairs: the value as JSON when it is JSON (850, true, "tekst"), else text."""
+    data: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is geen NAAM=WAARDE", param_hint=what)
+        try:
+            data[key.strip()] = text_rules.parse_json(raw)
+        except ValueError:
+            data[key.strip()] = raw
+    problems = text_rules.json_problems(data)
+    if problems:
+        name, reasons = next(iter(problems.items()))
+        raise click.BadParameter(f"{name}: {reasons[0]}", param_hint=what)
+    return data
+
+
 def echo_json(value: Any) -> None:
     # Stored before the doors refused them, lone surrogates print as U+FFFD, not a crash.
     click.echo(text_rules.readable(json.dumps(value, indent=2, default=str, ensure_ascii=False)))

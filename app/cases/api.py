@@ -1,10 +1,11 @@
-"""REST endpoints for process definitions, instances, incidents and messages.
+"""REST endpoints for process definitions, instances, incidents, messages and BPMN signals.
 
 A partner system's token sees only the instances its organisation plays a party in (others
 answer 404) and may not run administrative actions (suspend, resume, cancel, retry: 403);
 it starts only the processes its intake routes allow, in their municipalities, with the
 parties the municipality's bindings and the token decide (app.cases.service.start_case).
-An operator's token (no organisation) may do everything.
+An operator's token (no organisation) may do everything; only it broadcasts a BPMN signal,
+which reaches cases of every organisation.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from flask_smorest import Blueprint, abort
 
 from app.auth.bearer import current_principal, require
 from app.cases.service import send_message, start_case
-from app.engine import queries, service
+from app.engine import queries, service, signals
 from app.engine.errors import NotFound
 from app.engine.models import Incident
 from app.engine.schemas import (
+    BpmnSignalSchema,
+    BroadcastSchema,
     CaseDataSchema,
     DefinitionSchema,
     InstanceDetailSchema,
@@ -207,3 +210,25 @@ class Messages(MethodView):
         )
         session.commit()
         return row
+
+
+@blp.route("/bpmn-signals")
+class BpmnSignals(MethodView):
+    @require("messages:write")
+    @blp.arguments(BpmnSignalSchema)
+    @blp.response(200, BroadcastSchema)
+    @_errors(403, 409, 422)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Stuur een BPMN-signaal (broadcast), zoals Camunda 7.
+
+        Elke instantie die op dit signaal wacht (tussen- of grensgebeurtenis) ontvangt het,
+        en van elk proces met een signaalstart voor deze naam start de nieuwste versie.
+        Alleen voor beheer (een token zonder organisatie): een signaal bereikt zaken van
+        alle organisaties. Meldingen van partners gaan via /signals."""
+        _operator_only()
+        session = db_session()
+        result = signals.broadcast(
+            session, body["name"], body.get("data"), current_principal().actor
+        )
+        session.commit()
+        return result

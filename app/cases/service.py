@@ -33,6 +33,15 @@ def default_group(session: Session, organisation_id: int) -> Group | None:
     return groups[0] if groups else None
 
 
+def teams_by_key(session: Session, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """The candidate groups among `keys` that are teams: {key: (organisation id, key)}. A
+    task addressed to a team is done by that team's organisation (app.engine.hooks)."""
+    rows = session.execute(
+        select(Group.key, Group.organisation_id).where(Group.key.in_(sorted(set(keys))))
+    ).all()
+    return {key: (organisation_id, key) for key, organisation_id in rows}
+
+
 def bind_parties(
     session: Session,
     process_key: str,

@@ -1,4 +1,5 @@
-"""Functions diagrams use to ask about the case's own course: `bereikt("element")`.
+"""Functions diagrams use to ask about the case's own course: `element_bereikt("element")`
+(a name no case variable is likely to have: a function name shadows a variable of that name).
 
 Task data is per branch: what a parallel branch or a boundary event's branch set is not seen
 by the other branches. Whether an element has been passed is a fact of the instance, read
@@ -14,8 +15,8 @@ from app.engine.runtime import current_execution
 from app.engine.waits import element_id
 
 
-@register("bereikt")
-def bereikt(element: str) -> bool:
+@register("element_bereikt")
+def element_bereikt(element: str) -> bool:
     """True when this case has completed the element with this id (in any sub-process): a
     boundary event that fired, a task that was done."""
     execution = current_execution()

@@ -20,7 +20,9 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,7 +32,7 @@ from app import clock
 from app.engine import hooks
 from app.engine.dataflow import check_data_flow
 from app.engine.errors import DeploymentError, Problem
-from app.engine.models import ProcessDefinition, ProcessVersion
+from app.engine.models import ProcessDefinition, ProcessVersion, SignalStart
 from app.engine.parser import StroomParser
 from app.engine.sandbox import check_source
 from app.engine.serializer import spec_to_json
@@ -66,6 +68,9 @@ class ParsedProcess:
     content_hash: str = ""
     catalogue: Any = None  # app.catalogue.Catalogue, when the diagram has one
     catalogue_text: bytes = b""
+    # The deploy's session, for checks that ask which candidate groups are teams (None when
+    # only a draft is made: those checks are then the deploy's).
+    session: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -125,7 +130,9 @@ def read_xml(path: Path, content: bytes) -> etree._Element:
         ) from exc
 
 
-def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
+def parse_files(
+    files: list[Path], forms_dir: Path, session: Session | None = None
+) -> list[ParsedProcess]:
     hooks.require()  # without the domains' checks a diagram would pass that must not
     problems: list[Problem] = []
     parser = StroomParser()
@@ -191,6 +198,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
                 subprocess_specs=subs,
                 xml=content,
                 elements=_elements(root, process),
+                session=session,
             )
             problems.extend(_check_process(parsed, root, forms_dir))
             problems.extend(_handler_error_problems(path, process))
@@ -226,7 +234,7 @@ def deploy(
         raise DeploymentError(
             [Problem(", ".join(map(str, paths)), None, None, "geen .bpmn-bestanden gevonden")]
         )
-    processes = parse_files(files, forms_dir)
+    processes = parse_files(files, forms_dir, session)
     result = DeployResult()
     now = clock.now()
     for parsed in processes:
@@ -255,24 +263,38 @@ def deploy(
             or 0
         ) + 1
         definition.name = parsed.name
-        session.add(
-            ProcessVersion(
-                definition_id=definition.id,
-                version=number,
-                content_hash=parsed.content_hash,
-                source_name=parsed.file.name,
-                bpmn_xml=parsed.xml.decode("utf-8"),
-                spec_json=spec_to_json(parsed.spec, parsed.subprocess_specs),
-                catalogue=parsed.catalogue.to_json() if parsed.catalogue else None,
-                forms=parsed.forms,
-                elements=parsed.elements,
-                deployed_at=now,
-                deployed_by=actor,
-            )
+        version = ProcessVersion(
+            definition_id=definition.id,
+            version=number,
+            content_hash=parsed.content_hash,
+            source_name=parsed.file.name,
+            bpmn_xml=parsed.xml.decode("utf-8"),
+            spec_json=spec_to_json(parsed.spec, parsed.subprocess_specs),
+            catalogue=parsed.catalogue.to_json() if parsed.catalogue else None,
+            forms=parsed.forms,
+            elements=parsed.elements,
+            deployed_at=now,
+            deployed_by=actor,
+        )
+        session.add(version)
+        session.flush()
+        session.add_all(
+            SignalStart(version_id=version.id, element_id=element, signal_name=name)
+            for element, name in signal_starts(parsed.spec)
         )
         result.created.append((parsed.key, number))
     session.flush()
     return result
+
+
+def signal_starts(spec: Any) -> list[tuple[str, str]]:
+    """(element id, signal name) of the process's signal start events."""
+    return sorted(
+        (task_spec.bpmn_id, task_spec.event_definition.name)
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, StartEvent)
+        and isinstance(task_spec.event_definition, SignalEventDefinition)
+    )
 
 
 # -- checks ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ no domain; the app registers the domains' parts once, where it is assembled
 | `at_field_erasure` | when an end event erases some fields (`categorieen`): their other copies |
 | `worker_ticks` | the worker's scheduler: recurring work besides timers and jobs |
 | `start_fields` | at deploy (data-flow analysis): fields a domain gives every instance it starts |
+| `set_teams` | at deploy and when a task opens: which candidate groups are teams (and whose) |
 
 Using the engine before anything was installed is an error, not a quietly smaller engine:
 `require()` says so.
@@ -61,6 +62,9 @@ worker_ticks: list[Tick] = []
 # date of the report), which the data-flow analysis counts as written at the start.
 start_fields: list[Callable[[Any], set[str]]] = []
 _expiry: list[Expiry] = []
+# (session, group keys) -> {key: (organisation id, key)} for the keys that are teams.
+Teams = Callable[["Session", "list[str]"], "dict[str, tuple[int, str]]"]
+_teams: list[Teams] = []
 _installed: list[str] = []
 
 # The catalogue of the diagram being deployed, while deploy evaluates its examples (functions
@@ -80,6 +84,15 @@ def set_expiry(func: Expiry) -> None:
 
 def expiry(catalogue: Any, ended_at: datetime) -> datetime | None:
     return _expiry[0](catalogue, ended_at) if _expiry else None
+
+
+def set_teams(func: Teams) -> None:
+    _teams[:] = [func]
+
+
+def teams(session: Session, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """The keys among `keys` that name a team: {key: (organisation id, key)}."""
+    return _teams[0](session, keys) if _teams and keys else {}
 
 
 def installed(by: str) -> bool:

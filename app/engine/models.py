@@ -2,8 +2,8 @@
 
 An instance's SpiffWorkflow state is one JSON document (`ProcessInstance.state`). What people
 and workers query lives in ordinary indexed tables, rewritten only when it changes: open human
-tasks, timers, jobs, message subscriptions and incidents. `InstanceEvent` is the append-only
-history.
+tasks, timers, jobs, message and signal subscriptions and incidents. `InstanceEvent` is the
+append-only history.
 """
 
 from __future__ import annotations
@@ -309,6 +309,39 @@ class MessageSubscription(Base):
     status: Mapped[str] = mapped_column(String(20), default=WaitStatus.WAITING.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignalSubscription(Base):
+    """An instance waiting for a signal (an intermediate catch or boundary event): a broadcast
+    finds every waiting instance with one indexed query."""
+
+    __tablename__ = "signal_subscription"
+    __table_args__ = (
+        Index("ix_signal_subscription_lookup", "signal_name", "status"),
+        Index("ix_signal_subscription_instance", "instance_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    signal_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default=WaitStatus.WAITING.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignalStart(Base):
+    """A signal start event of a deployed version: a broadcast starts the latest version of
+    every process that has one for its name."""
+
+    __tablename__ = "signal_start"
+    __table_args__ = (Index("ix_signal_start_name", "signal_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    signal_name: Mapped[str] = mapped_column(String(200))
 
 
 class IncidentStatus(enum.StrEnum):

@@ -24,7 +24,15 @@ import ast
 import textwrap
 from typing import Any
 
-from SpiffWorkflow.bpmn.parser.event_parsers import ReceiveTaskParser
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CANCEL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TERMINATION_EVENT_XPATH,
+    ReceiveTaskParser,
+)
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.util import first, full_tag
@@ -324,7 +332,22 @@ class StroomStartEventParser(_EventMixin, CamundaStartEventParser):
 
 
 class StroomEndEventParser(_EventMixin, CamundaEndEventParser):
-    pass
+    def create_task(self) -> Any:
+        """As SpiffWorkflow's, with signal end events: it drops their definition and the
+        end would throw nothing."""
+        event_definition = self.get_event_definition(  # type: ignore[attr-defined]
+            [
+                MESSAGE_EVENT_XPATH,
+                CANCEL_EVENT_XPATH,
+                ERROR_EVENT_XPATH,
+                ESCALATION_EVENT_XPATH,
+                TERMINATION_EVENT_XPATH,
+                SIGNAL_EVENT_XPATH,
+            ]
+        )
+        task = self._create_task(event_definition)  # type: ignore[attr-defined]
+        task.connect(self.spec.end)
+        return task
 
 
 class StroomCatchEventParser(_EventMixin, CamundaIntermediateCatchEventParser):

@@ -19,6 +19,7 @@ from app.engine.models import (
     ProcessDefinition,
     ProcessInstance,
     ProcessVersion,
+    SignalSubscription,
     TaskStatus,
     Timer,
 )
@@ -153,6 +154,7 @@ def instance_details(session: Session, row: ProcessInstance) -> InstanceDetails:
             "timers": rows(Timer, Timer.due_at),
             "jobs": rows(Job, Job.id),
             "subscriptions": rows(MessageSubscription, MessageSubscription.id),
+            "signal_subscriptions": rows(SignalSubscription, SignalSubscription.id),
             "incidents": rows(Incident, Incident.id),
             "history": rows(InstanceEvent, InstanceEvent.id),
         },

@@ -21,9 +21,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, inspect, select
@@ -45,6 +47,7 @@ from app.engine.models import (
 )
 from app.engine.script_engine import script_engine
 from app.engine.serializer import spec_from_json, workflow_from_json, workflow_to_json
+from app.engine.spiff_fixes import THROWN_SIGNALS
 from app.engine.statements import (
     DEFERRED,
     INSERT_ORDER,
@@ -201,6 +204,8 @@ class Execution(WaitStates):
         # party -> (organisation id, group key); loaded when first needed, or given at start.
         self._parties: dict[str, tuple[int, str]] | None = None
         self._new_parties = False
+        # Parties a team took on in this transition (waits.WaitStates._bind_team).
+        self._bound_parties: list[dict[str, Any]] = []
 
     # -- construction ---------------------------------------------------------------------
 
@@ -225,8 +230,10 @@ class Execution(WaitStates):
         parties: dict[str, tuple[int, str]] | None = None,
         municipality: str | None = None,
         instance_id: str | None = None,
+        start_event: str | None = None,
     ) -> Execution:
         workflow = load_workflow(session, version.id, None)
+        choose_start(workflow, start_event, version.definition.key)
         start = workflow.task_tree
         for task in workflow.get_tasks(state=TaskState.READY):
             start = task
@@ -253,7 +260,10 @@ class Execution(WaitStates):
         execution = cls(session, row, workflow, actor, fresh=True)
         execution._parties = dict(parties or {})
         execution._new_parties = True
-        execution.record("instance_started", details={"version": version.version})
+        details: dict[str, Any] = {"version": version.version}
+        if start_event is not None:
+            details["start"] = start_event
+        execution.record("instance_started", details=details)
         return execution
 
     # -- acting -----------------------------------------------------------------------------
@@ -384,8 +394,13 @@ class Execution(WaitStates):
     def _save(self) -> ProcessInstance:
         after = snapshot(self.workflow)
         self._sync(after)
+        thrown = self.workflow.__dict__.pop(THROWN_SIGNALS, [])
+        for name, element, task_id in thrown:
+            self.record("signal_thrown", element, task_id, {"signal": name})
         buffer: InsertBuffer | None = self.session.info.get(DEFERRED)
-        if buffer is not None and (not self.is_new or self._incidents or self.workflow.completed):
+        if buffer is not None and (
+            not self.is_new or self._incidents or self.workflow.completed or thrown
+        ):
             # Only a new instance at a plain wait state is held back; anything else may read
             # or change rows in the buffer (erasure of a case's signals, incidents' ids).
             buffer.flush(self.session)
@@ -413,16 +428,19 @@ class Execution(WaitStates):
             ended_at = values["ended_at"]
             values["data_expires_at"] = ended_at and hooks.expiry(self.catalogue, ended_at)
         self._write_instance(values, buffer)
+        parties = self._bound_parties
         if self._new_parties and self._parties:
             parties = [
                 {"instance_id": row.id, "party": party, "organisation_id": org, "group_key": g}
                 for party, (org, g) in self._parties.items()
             ]
+        if parties:
             if buffer is not None:
                 buffer.add(PARTIES.table, parties)
             else:
                 self.session.execute(PARTIES, parties)
-            self._new_parties = False
+        self._new_parties = False
+        self._bound_parties = []
         if self._incidents:
             self.session.add_all([incident for incident, _ in self._incidents])
             self.session.flush()
@@ -436,6 +454,13 @@ class Execution(WaitStates):
                 else:
                     self.session.execute(INSERTS[name], self._rows[name])
                 self._rows[name] = []
+        if thrown:
+            # The other instances waiting for it, and processes it starts (this instance
+            # caught its own share when the signal was thrown).
+            from app.engine.signals import broadcast
+
+            for name, element, _task_id in thrown:
+                broadcast(self.session, name, {}, self.actor, thrower=(row.id, element))
         return row
 
     def _write_instance(self, values: dict[str, Any], buffer: InsertBuffer | None) -> None:
@@ -541,6 +566,46 @@ class Execution(WaitStates):
         if any(w.kind == "job" for w in after.values()):
             return InstanceStatus.RUNNING.value
         return InstanceStatus.WAITING.value
+
+
+def choose_start(workflow: BpmnWorkflow, element: str | None, process: str) -> None:
+    """Start at one start event, as Camunda 7 does: the given one (a signal starts the
+    process at its signal start event), else the plain start event, else the only one. The
+    others are withdrawn before they run, so a signal start of a running instance never
+    waits for a second start."""
+    first = [s for s in workflow.spec.start.outputs if isinstance(s, StartEvent)]
+    if (
+        element is None
+        and len(first) == 1
+        and isinstance(first[0].event_definition, NoneEventDefinition)
+    ):
+        return  # one plain start event (nearly every process): nothing to choose
+    starts = [
+        t
+        for t in workflow.get_tasks()
+        if isinstance(t.task_spec, StartEvent) and t.workflow is workflow
+    ]
+    plain = [t for t in starts if isinstance(t.task_spec.event_definition, NoneEventDefinition)]
+    if element is not None:
+        chosen = next((t for t in starts if t.task_spec.bpmn_id == element), None)
+        if chosen is None:
+            raise NotFound(f"proces {process!r} heeft geen startgebeurtenis {element!r}")
+    elif plain:
+        chosen = plain[0]
+    elif len(starts) == 1:
+        chosen = starts[0]
+    else:
+        raise Conflict(
+            f"proces {process!r} heeft geen gewone startgebeurtenis; het start op een signaal "
+            f"({', '.join(sorted(str(t.task_spec.bpmn_id) for t in starts))}): stuur dat signaal"
+        )
+    if len(starts) <= 1 and chosen in plain:
+        return
+    for task in starts:
+        if task is chosen:
+            task._set_internal_data(event_fired=True)
+        else:
+            task.cancel()
 
 
 def _task_in_traceback(exc: BaseException) -> Task | None:

@@ -114,6 +114,12 @@ class SubscriptionSchema(Schema):
     status = fields.String()
 
 
+class SignalSubscriptionSchema(Schema):
+    element_id = fields.String()
+    signal_name = fields.String()
+    status = fields.String()
+
+
 class IncidentSchema(Schema):
     id = fields.Integer()
     instance_id = fields.String()
@@ -139,6 +145,7 @@ class InstanceDetailSchema(InstanceSchema):
     timers = fields.List(fields.Nested(TimerSchema))
     jobs = fields.List(fields.Nested(JobSchema))
     subscriptions = fields.List(fields.Nested(SubscriptionSchema))
+    signal_subscriptions = fields.List(fields.Nested(SignalSubscriptionSchema))
     incidents = fields.List(fields.Nested(IncidentSchema))
     history = fields.List(fields.Nested(EventSchema))
 
@@ -154,6 +161,33 @@ class MessageSchema(Schema):
         required=True, allow_none=True, validate=validate.Length(max=200)
     )
     data = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+
+
+class BpmnSignalSchema(Schema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "De naam van het BPMN-signaal (bpmn:signal name)."},
+    )
+    data = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        load_default=dict,
+        metadata={
+            "description": "Variabelen voor elke ontvanger; elk moet een veld zijn van de "
+            "gegevenscatalogus van elk proces dat het signaal ontvangt."
+        },
+    )
+
+
+class BroadcastSchema(Schema):
+    name = fields.String()
+    received = fields.List(
+        fields.String(), metadata={"description": "Instanties die op het signaal wachtten."}
+    )
+    started = fields.List(
+        fields.String(), metadata={"description": "Instanties die het signaal startte."}
+    )
 
 
 class CaseDataSchema(Schema):

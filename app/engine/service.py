@@ -297,7 +297,7 @@ def retry_incident(
             task._set_state(TaskState.READY)
         else:
             # The wait row could not be made (bad expression): make it now.
-            for kind in ("task", "job", "timer", "message"):
+            for kind in ("task", "job", "timer", "message", "signal"):
                 execution.forget_wait(kind, incident.spiff_task_id)
     if execution.row.status == InstanceStatus.ERROR.value:
         execution.row.status = InstanceStatus.RUNNING.value

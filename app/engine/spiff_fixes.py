@@ -7,6 +7,9 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   the waiting timer, and with it every branch it spawned that is still running. Camunda 7
   only stops the timer: what it spawned runs on. Here the timer is marked completed instead
   of cancelled when it has spawned branches, so it stops firing and they keep running.
+- A non-interrupting signal boundary event listens as long as its host is active, as in
+  Camunda 7: each signal spawns its path beside the host (SpiffWorkflow fires it once).
+  Like a cycle timer, it keeps what it spawned when the host completes.
 - An error boundary event with `camunda:errorCodeVariable` / `errorMessageVariable` stores
   the code of the error it caught and its message: a handler's BpmnError message, else the
   error's `camunda:errorMessage` (the parser keeps them in the boundary event's
@@ -18,6 +21,11 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   whole, the last branch to arrive winning: a variable one branch wrote was overwritten by
   the other branch's stale copy. Camunda 7 keeps one variable per scope, so a write in one
   branch stays unless another branch writes the same variable later.
+- A signal thrown by a diagram (intermediate throw or end event) carries no variables, as in
+  Camunda 7 without `camunda:in` (SpiffWorkflow copies the thrower's whole data into every
+  catcher), and reaches every waiting subscription: those of this instance here, those of
+  other instances (and signal start events) by the engine once this instance is saved
+  (`THROWN_SIGNALS`, app/engine/signals.py).
 """
 
 from __future__ import annotations
@@ -32,9 +40,12 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     ItemAwareEventDefinition,
+    SignalEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
@@ -51,11 +62,15 @@ def _keep_what_cycles_spawned(self: Any, my_task: Any) -> tuple[bool, list[Any]]
     for task in cancel:
         spec = task.task_spec
         if (
-            isinstance(getattr(spec, "event_definition", None), CycleTimerEventDefinition)
+            isinstance(
+                getattr(spec, "event_definition", None),
+                CycleTimerEventDefinition | SignalEventDefinition,
+            )
             and not getattr(spec, "cancel_activity", True)
             and task.children
         ):
-            # Cycle timers predict no children: these are the branches it spawned.
+            # Cycle timers and repeating signal boundaries predict no children: these are
+            # the branches it spawned.
             task.workflow.top_workflow.event_manager.remove_task(task)
             task.internal_data.pop("event_value", None)
             task.internal_data["event_fired"] = True
@@ -215,3 +230,49 @@ def _join_changes(self: Any, my_task: Any) -> bool:
 
 
 UnstructuredJoin._run_hook = _join_changes  # type: ignore[method-assign]
+
+# (signal name, element id, task id) of the signals a run threw, kept on the top workflow
+# object (not serialised) until the Execution saves the instance and broadcasts them.
+THROWN_SIGNALS = "stroom_thrown_signals"
+
+
+def _throw_signal(self: Any, my_task: Any) -> None:
+    top = my_task.workflow.top_workflow
+    unhandled = len(top.bpmn_events)
+    top.catch(BpmnEvent(self, payload=None))
+    del top.bpmn_events[unhandled:]  # nobody here waits: not an event for the host to keep
+    thrown = top.__dict__.setdefault(THROWN_SIGNALS, [])
+    thrown.append((self.name, my_task.task_spec.bpmn_id, str(my_task.id)))
+
+
+SignalEventDefinition.throw = _throw_signal  # type: ignore[method-assign]
+
+
+_original_boundary_catch = BoundaryEvent.catch
+
+
+def _repeating_signal_boundary(self: Any, my_task: Any, event: Any) -> None:
+    if self.cancel_activity or not isinstance(self.event_definition, SignalEventDefinition):
+        _original_boundary_catch(self, my_task, event)
+        return
+    payload = event.payload or {}
+    for output in self.outputs:
+        child = my_task._add_child(output, TaskState.FUTURE)
+        child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+        child.task_spec._update(child)
+        child.data.update(payload)
+    # Still waiting (not fired): the next signal spawns another path.
+
+
+_original_boundary_predict = BoundaryEvent._predict_hook
+
+
+def _predict_no_single_path(self: Any, my_task: Any) -> None:
+    # Like a cycle timer's: what it spawns is added when a signal comes, not predicted once.
+    if self.cancel_activity or not isinstance(self.event_definition, SignalEventDefinition):
+        _original_boundary_predict(self, my_task)
+
+
+if getattr(BoundaryEvent.catch, "__name__", "") != _repeating_signal_boundary.__name__:
+    BoundaryEvent.catch = _repeating_signal_boundary  # type: ignore[method-assign]
+    BoundaryEvent._predict_hook = _predict_no_single_path  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ from app.engine.models import (
     JobStatus,
     MessageSubscription,
     ProcessInstance,
+    SignalSubscription,
     TaskStatus,
     Timer,
     WaitStatus,
@@ -30,12 +31,14 @@ _TABLES: dict[str, Any] = {
     "job": Job.__table__,
     "timer": Timer.__table__,
     "message": MessageSubscription.__table__,
+    "signal": SignalSubscription.__table__,
 }
 _OPEN = {
     "task": TaskStatus.OPEN.value,
     "job": JobStatus.PENDING.value,
     "timer": WaitStatus.WAITING.value,
     "message": WaitStatus.WAITING.value,
+    "signal": WaitStatus.WAITING.value,
 }
 _DONE_VALUES = {
     "task": {
@@ -51,12 +54,14 @@ _DONE_VALUES = {
     },
     "timer": {"status": WaitStatus.DONE.value, "fired_at": bindparam("now")},
     "message": {"status": WaitStatus.DONE.value, "delivered_at": bindparam("now")},
+    "signal": {"status": WaitStatus.DONE.value, "delivered_at": bindparam("now")},
 }
 _CANCEL_VALUES = {
     "task": {"status": TaskStatus.CANCELLED.value},
     "job": {"status": JobStatus.CANCELLED.value, "locked_by": None, "locked_until": None},
     "timer": {"status": WaitStatus.CANCELLED.value},
     "message": {"status": WaitStatus.CANCELLED.value},
+    "signal": {"status": WaitStatus.CANCELLED.value},
 }
 
 
@@ -116,10 +121,11 @@ INSERTS = {
         ("job", Job),
         ("timer", Timer),
         ("message", MessageSubscription),
+        ("signal", SignalSubscription),
         ("event", InstanceEvent),
     )
 }
-INSERT_ORDER = ("task", "group", "job", "timer", "message", "event")
+INSERT_ORDER = ("task", "group", "job", "timer", "message", "signal", "event")
 PARTIES = insert(InstanceParty.__table__)
 DEFERRED = "stroom_deferred_inserts"
 

@@ -82,11 +82,15 @@ ELEMENTS: dict[str, Rule] = {
         "Python of de JUEL-deelverzameling, bij deploy vertaald en gecontroleerd"
     ),
     # events
-    "startEvent": runs("een gewone start; andere soorten zie de regels per gebeurtenis"),
-    "endEvent": runs("een gewoon einde, terminate, of een fout-einde"),
-    "intermediateCatchEvent": runs("wachten op een timer of een bericht"),
-    "intermediateThrowEvent": runs("een gewone tussengebeurtenis (geen gedrag)"),
-    "boundaryEvent": runs("timer of bericht (onderbrekend of niet), fout op een subproces"),
+    "startEvent": runs(
+        "een gewone start, of een start op een signaal; andere soorten zie de regels"
+    ),
+    "endEvent": runs("een gewoon einde, terminate, een fout-einde of een signaal-einde"),
+    "intermediateCatchEvent": runs("wachten op een timer, een bericht of een signaal"),
+    "intermediateThrowEvent": runs("een gewone tussengebeurtenis (geen gedrag), of een signaal"),
+    "boundaryEvent": runs(
+        "timer, bericht of signaal (onderbrekend of niet), fout op een subproces"
+    ),
     "messageEventDefinition": runs(
         "bericht: vangen bij start van niets, tussengebeurtenis, grens, ontvangsttaak"
     ),
@@ -98,11 +102,15 @@ ELEMENTS: dict[str, Rule] = {
     "errorEventDefinition": runs(
         "fout-einde in een subproces, gevangen door een grensgebeurtenis op dat subproces"
     ),
-    "signalEventDefinition": refused(
-        "signalen worden (nog) niet ondersteund; gebruik een bericht (message) met een "
-        "correlatiesleutel"
+    "signalEventDefinition": runs(
+        "signaal (signalRef): een broadcast aan elke wachtende vang- en grensgebeurtenis in "
+        "alle instanties, en een nieuwe instantie van de nieuwste versie van elk proces met "
+        "een signaalstart; gooien met een tussen- of eindgebeurtenis (zonder variabelen)"
     ),
-    "signal": refused("signalen worden (nog) niet ondersteund; gebruik een bericht (message)"),
+    "signal": runs(
+        "een signaal met een vaste naam; versturen van buiten via POST /api/v1/bpmn-signals "
+        "of stroom signal send, met variabelen volgens de gegevenscatalogus"
+    ),
     "escalationEventDefinition": refused(
         "escalaties worden niet ondersteund; gebruik een fout-eindgebeurtenis met een "
         "grensgebeurtenis, of een bericht"
@@ -535,6 +543,34 @@ def check_vocabulary(path: Path, root: etree._Element) -> list[Problem]:
     return problems
 
 
+def _signal_problem(
+    element: etree._Element, name: str, parent: etree._Element | None
+) -> str | None:
+    definition = _child(element, "signalEventDefinition")
+    assert definition is not None
+    if not definition.get("signalRef"):
+        return (
+            "een signaalgebeurtenis zonder signalRef; kies een signaal (bpmn:signal met een naam)"
+        )
+    if name == "startEvent" and parent is not None and _local(parent.tag)[1] == "process":
+        ref = definition.get("signalRef")
+        for other in parent.iterchildren(f"{{{BPMN_NS}}}startEvent"):
+            if other is element:
+                break
+            other_definition = _child(other, "signalEventDefinition")
+            if other_definition is not None and other_definition.get("signalRef") == ref:
+                return (
+                    f"twee signaalstarts op hetzelfde signaal {ref!r} in één proces; Camunda 7 "
+                    "weigert dat ook: houd er één"
+                )
+    if name == "startEvent" and (parent is None or _local(parent.tag)[1] != "process"):
+        return (
+            "een signaalstart werkt alleen op het hoogste niveau van een proces (niet in een "
+            "subproces)"
+        )
+    return None
+
+
 def _link_name(event: etree._Element) -> str | None:
     definition = _child(event, "linkEventDefinition")
     return None if definition is None else (definition.get("name") or event.get("name"))
@@ -593,6 +629,8 @@ def _event_kind(target: etree._Element | None) -> str | None:
         return "message"
     if kinds == ["timerEventDefinition"]:
         return "timer"
+    if kinds == ["signalEventDefinition"]:
+        return "signal"
     return None
 
 
@@ -612,8 +650,8 @@ def _event_gateway_problem(gateway: etree._Element) -> str | None:
         kind = _event_kind(target)
         if kind is None:
             return (
-                "na een event-gebaseerde gateway komen alleen berichtvangers, timers of "
-                "receive tasks"
+                "na een event-gebaseerde gateway komen alleen berichtvangers, timers, "
+                "signaalvangers of receive tasks"
             )
         assert target is not None
         if flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None:
@@ -629,8 +667,9 @@ def _event_gateway_problem(gateway: etree._Element) -> str | None:
             )
     if not messages:
         return (
-            "een event-gebaseerde gateway met alleen timers wordt niet ondersteund; gebruik "
-            "één timer-tussengebeurtenis (de vroegste)"
+            "een event-gebaseerde gateway zonder berichttak wordt niet ondersteund; gebruik "
+            "één timer-tussengebeurtenis (de vroegste), of een signaal- of timergrens op een "
+            "receive task"
         )
     if len(set(messages)) != len(messages):
         return "twee takken van de gateway wachten op hetzelfde bericht"
@@ -683,6 +722,7 @@ def rewrite_event_gateways(root: etree._Element) -> None:
                     "extensionElements",
                     "messageEventDefinition",
                     "timerEventDefinition",
+                    "signalEventDefinition",
                 ):
                     boundary.append(deepcopy(child))
             if _local(target.tag)[1] == "receiveTask":
@@ -791,6 +831,7 @@ def _flow_problems(
     for reference, tag, what in (
         ("errorRef", "error", "fout (bpmn:error)"),
         ("messageRef", "message", "bericht (bpmn:message)"),
+        ("signalRef", "signal", "signaal (bpmn:signal)"),
     ):
         for element in root.iter():
             if not isinstance(element.tag, str) or any(a in skip for a in element.iterancestors()):
@@ -903,6 +944,13 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                     "op andere elementen: zet de waarde in een scriptTask"
                 )
         if name in ("in", "out"):
+            host = element.getparent().getparent()
+            if _local(host.tag)[1] != "callActivity":
+                return (
+                    f"camunda:{name} werkt alleen op een call activity; variabelen meegeven "
+                    "met een signaal uit een diagram wordt niet ondersteund (stuur het signaal "
+                    "met gegevens via de API of de CLI, of lees ze in de ontvanger zelf)"
+                )
             extra = sorted(set(element.attrib) - {"variables"})
             if extra or element.get("variables") != "all":
                 return (
@@ -928,16 +976,23 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
     if len(definitions) > 1:
         return "een gebeurtenis met meer dan één definitie wordt niet ondersteund; teken ze apart"
     kind = definitions[0] if definitions else None
+    if kind == "signalEventDefinition":
+        problem = _signal_problem(element, name, parent)
+        if problem:
+            return problem
     if name == "startEvent":
-        if kind is not None:
+        if kind == "signalEventDefinition" and _local(parent.tag)[1] == "process":
+            pass
+        elif kind is not None:
             return (
-                "een proces start alleen met een gewone startgebeurtenis (via API, CLI of "
-                "intake); een start op een timer of bericht wordt niet ondersteund"
+                "een proces start met een gewone startgebeurtenis (via API, CLI of intake) of "
+                "op een signaal; een start op een timer of bericht wordt niet ondersteund"
             )
     if name == "endEvent" and kind not in (
         None,
         "terminateEventDefinition",
         "errorEventDefinition",
+        "signalEventDefinition",
     ):
         return (
             "een eindgebeurtenis die een bericht verstuurt wordt niet ondersteund; "
@@ -954,16 +1009,17 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             return problem
     if kind == "linkEventDefinition":
         return _link_problem(element, name)
-    if name == "intermediateThrowEvent" and kind is not None:
+    if name == "intermediateThrowEvent" and kind not in (None, "signalEventDefinition"):
         return (
-            "een tussengebeurtenis die iets verstuurt wordt niet ondersteund; gebruik een "
-            'service task met camunda:type="external"'
+            "een tussengebeurtenis die een bericht of escalatie verstuurt wordt niet "
+            'ondersteund; gebruik een service task met camunda:type="external"'
         )
     if name == "intermediateCatchEvent" and kind not in (
         "timerEventDefinition",
         "messageEventDefinition",
+        "signalEventDefinition",
     ):
-        return "een tussengebeurtenis wacht alleen op een timer of een bericht"
+        return "een tussengebeurtenis wacht alleen op een timer, een bericht of een signaal"
     if name == "boundaryEvent":
         host_id = element.get("attachedToRef")
         host = element.getroottree().getroot().xpath("//*[@id=$id]", id=host_id)
@@ -983,8 +1039,14 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                 return (
                     "een fout-grensgebeurtenis onderbreekt altijd; zet cancelActivity niet op false"
                 )
-        elif kind not in ("timerEventDefinition", "messageEventDefinition"):
-            return "een grensgebeurtenis vangt alleen een timer, een bericht of een fout"
+        elif kind not in (
+            "timerEventDefinition",
+            "messageEventDefinition",
+            "signalEventDefinition",
+        ):
+            return (
+                "een grensgebeurtenis vangt alleen een timer, een bericht, een signaal of een fout"
+            )
         if kind == "timerEventDefinition":
             cycle = element.find(f".//{{{BPMN_NS}}}timeCycle")
             if cycle is not None and element.get("cancelActivity") not in ("false", "0"):
@@ -1021,7 +1083,7 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                 'doet dat alleen met <camunda:in variables="all"/> en <camunda:out '
                 'variables="all"/>: zet die erbij (of gebruik een ingebed subproces)'
             )
-    if name in ("message", "error") and any(
+    if name in ("message", "error", "signal") and any(
         marker in (element.get("name") or "") + (element.get("errorCode") or "")
         for marker in ("${", "#{")
     ):
@@ -1078,22 +1140,46 @@ def name_anonymous_flows(root: etree._Element) -> None:
 # and PLAIN_ATTRIBUTE_VALUES), for the documentation.
 CONTEXT_RULES: list[tuple[str, str]] = [
     (
-        "startEvent met timer/bericht/signaal (proces)",
-        "geweigerd: een proces start via API, CLI of intake",
+        "startEvent met timer/bericht (proces)",
+        "geweigerd: een proces start via API, CLI, intake of een signaal",
     ),
+    (
+        "startEvent met signaal (proces)",
+        "draait: elk signaal met die naam start de nieuwste versie; een gewone start kiest de "
+        "gewone startgebeurtenis (of de enige)",
+    ),
+    ("startEvent met signaal in een subproces", "geweigerd: alleen op procesniveau"),
+    ("twee signaalstarts op hetzelfde signaal in één proces", "geweigerd (ook in Camunda 7)"),
     (
         "startEvent in een event-subproces",
         "geweigerd: gebruik een grensgebeurtenis op een subproces",
     ),
-    ("endEvent met bericht/signaal/escalatie", "geweigerd: gebruik een externe service task"),
+    ("endEvent met bericht/escalatie", "geweigerd: gebruik een externe service task"),
+    (
+        "endEvent of intermediateThrowEvent met signaal",
+        "draait: broadcast aan alle wachtenden, in alle instanties, zonder variabelen; "
+        "camunda:async verandert niets (zelfde transactie)",
+    ),
+    ("signaalgebeurtenis zonder signalRef", "geweigerd: kies een signaal"),
+    (
+        "camunda:in/out buiten een call activity (ook op een signaal)",
+        "geweigerd: variabelen met een signaal alleen via API/CLI",
+    ),
     ("fout-endEvent op procesniveau", "geweigerd: niemand vangt hem"),
     (
         "fout-endEvent die pas een grens van een buitenste subproces of van de aanroepende "
         "call activity vangt",
         "geweigerd: zet de grensgebeurtenis op het subproces waarin hij gegooid wordt",
     ),
-    ("intermediateThrowEvent met een definitie", "geweigerd: gebruik een externe service task"),
-    ("intermediateCatchEvent anders dan timer/bericht", "geweigerd"),
+    (
+        "intermediateThrowEvent met bericht/escalatie",
+        "geweigerd: gebruik een externe service task",
+    ),
+    ("intermediateCatchEvent anders dan timer/bericht/signaal", "geweigerd"),
+    (
+        "boundaryEvent signaal",
+        "draait: onderbrekend, of niet-onderbrekend (de taak blijft open)",
+    ),
     (
         "boundaryEvent fout op iets anders dan subProcess/callActivity/externe service task",
         "geweigerd: kan nooit vuren",
@@ -1121,7 +1207,7 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ("camunda:formKey/formRef op een startEvent", "geweigerd: startgegevens via API/CLI/intake"),
     ("camunda:-attribuut op een element waar het niets doet", "geweigerd: laat het weg"),
     ("isForCompensation=true", "geweigerd: compensatie wordt niet ondersteund"),
-    ("bericht- of foutnaam met ${…}", "geweigerd: gebruik een vaste naam"),
+    ("bericht-, fout- of signaalnaam met ${…}", "geweigerd: gebruik een vaste naam"),
     ("twee berichtgrenzen met hetzelfde bericht op één activiteit", "geweigerd (ook in Camunda 7)"),
     (
         "meer dan één uitgaande flow uit een activiteit of gebeurtenis",
@@ -1129,7 +1215,7 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ),
     ("voorwaarde op een flow uit een activiteit", "geweigerd: zet hem op een exclusieve gateway"),
     ("flow uit een exclusieve/inclusieve gateway zonder voorwaarde, niet de default", "geweigerd"),
-    ("errorRef/messageRef naar iets dat niet bestaat", "geweigerd"),
+    ("errorRef/messageRef/signalRef naar iets dat niet bestaat", "geweigerd"),
     ("sequenceFlow zonder id", "draait: krijgt een id van zijn regel"),
     ("activiteit zonder uitgaande flow", "draait: impliciet einde van dat pad"),
     ("subProcess zonder endEvent", "draait: eindigt als het laatste pad eindigt"),

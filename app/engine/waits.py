@@ -1,9 +1,9 @@
 """What an instance waits on, and the rows that mirror it.
 
 `snapshot` reads the wait states from the workflow (open human tasks, jobs, timers, message
-subscriptions); `WaitStates`, part of `Execution`, diffs two snapshots into the rows to insert
-and close, resolving who does a task (candidate groups, parties, lanes), its due date and
-priority, and the phase the case is in.
+and signal subscriptions); `WaitStates`, part of `Execution`, diffs two snapshots into the
+rows to insert and close, resolving who does a task (candidate groups, parties, lanes), its
+due date and priority, and the phase the case is in.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -26,6 +27,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from app.engine import hooks
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
 from app.engine.spiff_fixes import CYCLE_STOPPED
@@ -38,10 +40,10 @@ DEFAULT_PRIORITY = 50
 class Wait:
     """One thing an instance waits on, as seen in the workflow."""
 
-    kind: str  # task, job, timer, message
+    kind: str  # task, job, timer, message, signal
     task_id: str
     element_id: str
-    value: Any = None  # timer: due datetime; message: name
+    value: Any = None  # timer: due datetime; message, signal: name
 
 
 def element_id(task: Task) -> str:
@@ -85,6 +87,10 @@ def snapshot(workflow: BpmnWorkflow) -> dict[tuple[str, str], Wait]:
             waits[("message", str(task.id))] = Wait(
                 "message", str(task.id), element_id(task), definition.name
             )
+        elif isinstance(definition, SignalEventDefinition):
+            waits[("signal", str(task.id))] = Wait(
+                "signal", str(task.id), element_id(task), definition.name
+            )
     return waits
 
 
@@ -102,6 +108,7 @@ class WaitStates:
     completed_by: dict[str, str | None]
     _rows: dict[str, list[dict[str, Any]]]
     _parties: dict[str, tuple[int, str]] | None
+    _bound_parties: list[dict[str, Any]]
 
     def _sync(self, after: dict[tuple[str, str], Wait]) -> None:
         before = self.before
@@ -165,6 +172,19 @@ class WaitStates:
                 )
             elif wait.kind == "message":
                 self._open_subscription(task, wait.value)
+            elif wait.kind == "signal":
+                self._rows["signal"].append(
+                    {
+                        "instance_id": self.row.id,
+                        "spiff_task_id": wait.task_id,
+                        "element_id": wait.element_id,
+                        "signal_name": wait.value,
+                        "status": WaitStatus.WAITING.value,
+                        "created_at": self.now,
+                        "delivered_at": None,
+                    }
+                )
+                self.record("signal_awaited", wait.element_id, wait.task_id, {"signal": wait.value})
         except Exception as exc:  # noqa: BLE001 - a bad expression must not lose the transition
             self.raise_incident(
                 "expression",
@@ -191,6 +211,41 @@ class WaitStates:
         explicit = (extensions(task).get("properties") or {}).get("partij")
         return self.catalogue.party_for(
             explicit, *candidates, task.task_spec.lane, self.catalogue.tasks.get(element_id(task))
+        )
+
+    def _bind_team(self, task: Task, party: str | None, groups: list[str]) -> None:
+        """A candidate group that names a team (not a party) does the task for the task's
+        party: when nobody plays that party in this case yet, the team's organisation does
+        from now on, so its members can open the task and read what the party may read. A
+        diagram drawn in the Camunda Modeler names teams, not the catalogue's parties."""
+        if party is None or self.catalogue is None:
+            return
+        plain = [g for g in groups if self.catalogue.party_for(g) is None]
+        found = hooks.teams(self.session, plain)
+        team = next((found[g] for g in plain if g in found), None)
+        if team is None:
+            return
+        bound = self.parties().get(party)
+        if bound is not None:
+            if bound[0] != team[0] and not any(found[g][0] == bound[0] for g in found):
+                # Its members would see the task and could not open the case.
+                raise ValueError(
+                    f"team {team[1]!r} doet deze taak als partij {party!r}, maar die partij is "
+                    "in deze casus een andere organisatie; geef de taak in de catalogus "
+                    "('taken') een eigen partij, of kies een team van die organisatie"
+                )
+            return
+        self.parties()[party] = team
+        self._bound_parties.append(
+            {
+                "instance_id": self.row.id,
+                "party": party,
+                "organisation_id": team[0],
+                "group_key": team[1],
+            }
+        )
+        self.record(
+            "party_bound", element_id(task), str(task.id), {"party": party, "team": team[1]}
         )
 
     def _resolve_groups(self, groups: list[str]) -> list[str]:
@@ -255,6 +310,7 @@ class WaitStates:
         ext = extensions(task)
         named = list(dict.fromkeys(_as_list(self._maybe(task, ext.get("candidate_groups")))))
         party = self._party_of(task, named)
+        self._bind_team(task, party, named)
         groups = self._resolve_groups(named)
         users = _as_list(self._maybe(task, ext.get("candidate_users")))
         assignee = self._maybe(task, ext.get("assignee"))

@@ -21,6 +21,7 @@ from app.engine.models import (
     MessageSubscription,
     ProcessInstance,
     ProcessVersion,
+    SignalSubscription,
     TaskStatus,
     Timer,
     WaitStatus,
@@ -40,6 +41,7 @@ class InstancePage:
     jobs: list[Job]
     timers: list[Timer]
     subscriptions: list[MessageSubscription]
+    signals: list[SignalSubscription]
     history: list[InstanceEvent]
     diagram: dict[str, Any]
     element_names: dict[str, str] = field(default_factory=dict)
@@ -79,6 +81,7 @@ def markers(
         | {j.element_id for j in waits["jobs"] if j.status == JobStatus.PENDING.value}
         | {t.element_id for t in waits["timers"] if t.status == WaitStatus.WAITING.value}
         | {s.element_id for s in waits["subscriptions"] if s.status == WaitStatus.WAITING.value}
+        | {s.element_id for s in waits["signals"] if s.status == WaitStatus.WAITING.value}
     )
     failing = sorted(
         {
@@ -109,6 +112,7 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
         "jobs": _rows(session, Job, row.id, Job.id),
         "timers": _rows(session, Timer, row.id, Timer.due_at),
         "subscriptions": _rows(session, MessageSubscription, row.id, MessageSubscription.id),
+        "signals": _rows(session, SignalSubscription, row.id, SignalSubscription.id),
     }
     history = _rows(session, InstanceEvent, row.id, InstanceEvent.id)
     groups = {g for t in waits["tasks"] for g in t.candidate_groups or []}
@@ -123,6 +127,7 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
         jobs=waits["jobs"],
         timers=waits["timers"],
         subscriptions=waits["subscriptions"],
+        signals=waits["signals"],
         history=history,
         diagram={
             "xml": session.scalar(

@@ -141,7 +141,7 @@ def preview(session: Session, files: list[Upload], settings: Settings) -> Previe
     """Every check deploy makes, without storing anything (DeploymentError with the problems)."""
     with staged(files, settings) as (diagrams, forms, root):
         try:
-            parsed = parse_files(diagrams, forms)
+            parsed = parse_files(diagrams, forms, session)
         except DeploymentError as exc:
             raise _named(exc, root) from None
     result = Preview()

@@ -16,6 +16,7 @@ from typing import Any
 import handlers
 from app.catalogue import Catalogue, catalogue_path, names_in
 from app.catalogue.model import CATEGORIES
+from app.engine import hooks
 from app.engine.errors import Problem
 from app.engine.vocabulary import FLOW_NODE_TYPES
 
@@ -110,13 +111,15 @@ def _literal(expression: str | None) -> str | None:
 def _check_user_task(
     catalogue: Catalogue, parsed: Any, spec: Any, ext: dict[str, Any], element: str, problem: Any
 ) -> None:
-    groups = _literal(ext.get("candidate_groups"))
-    party = catalogue.party_for(
-        (ext.get("properties") or {}).get("partij"),
-        *(g.strip() for g in (groups or "").split(",")),
-        spec.lane,
-        catalogue.tasks.get(element),
-    )
+    groups = [g.strip() for g in (_literal(ext.get("candidate_groups")) or "").split(",")]
+    groups = [g for g in groups if g]
+    explicit = (ext.get("properties") or {}).get("partij")
+    party = catalogue.party_for(explicit, *groups, spec.lane, catalogue.tasks.get(element))
+    if catalogue.party_for(explicit, spec.lane) is None:
+        # The candidate group is all a diagram from the Modeler says about who does the
+        # task: a team (its organisation then plays the task's party in the case, see
+        # app.engine.waits) or a party. Anything else would reach nobody's inbox.
+        _check_teams(catalogue, parsed, groups, element, problem)
     if party is None:
         problem(
             element,
@@ -139,6 +142,23 @@ def _check_user_task(
                 element,
                 f"formulierveld {key!r} mag door partij {party!r} in fase "
                 f"{phase!r} niet worden vastgelegd (catalogus: schrijven)",
+            )
+
+
+def _check_teams(
+    catalogue: Catalogue, parsed: Any, groups: list[str], element: str, problem: Any
+) -> None:
+    if parsed.session is None:
+        return
+    plain = [g for g in groups if catalogue.party_for(g) is None]
+    teams = hooks.teams(parsed.session, plain)
+    for group in plain:
+        if group not in teams:
+            problem(
+                element,
+                f"kandidaatgroep {group!r} is geen team en geen partij van de catalogus; "
+                f"leg het team aan (stroom groups add {group} NAAM --organisation ORG) of "
+                f"noem een partij ({', '.join(sorted(catalogue.parties))})",
             )
 
 

@@ -23,7 +23,7 @@ from app.engine.errors import DeploymentError
 from app.engine.jobs import run_due_jobs
 from app.engine.runtime import load_workflow
 from app.engine.timers import drain_timers
-from tests.support.camunda import write_diagram
+from tests.support.camunda import teams_for, write_diagram
 from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
 
 HERE = Path(__file__).resolve().parent
@@ -175,6 +175,7 @@ def test_runs_as_camunda_7_runs_it(
     clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))  # Monday 09:00 in Amsterdam
     path = _write(case, tmp_path)
     others = [tmp_path / o for o in case.get("with") or []]
+    teams_for(db, path, *others)  # the candidate groups are teams, as in a real installation
     deploy_paths(db, path, *others)
     key = "C-1"
     instance_id = start(db, case["process"], key, case.get("start") or {})

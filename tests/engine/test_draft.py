@@ -14,7 +14,7 @@ from app.cli import main
 from app.engine.deploy import parse_files
 from app.engine.draft import draft_catalogue
 from app.engine.errors import DeploymentError
-from tests.support.camunda import completed_catalogue
+from tests.support.camunda import completed_catalogue, teams_for
 from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
 
 DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -65,6 +65,7 @@ def test_a_draft_is_refused_until_completed_then_the_diagram_runs(db, clock, dia
     catalogue.write_text(
         completed_catalogue(diagram, {"bedrag": 10, "medewerker": "anna"}, ["bedrag", "medewerker"])
     )
+    teams_for(db, diagram)  # the candidate group is a team of the installation
     deploy_paths(db, diagram)
     instance_id = start(db, "elders", "E-1", {"bedrag": 21, "medewerker": "anna"})
     [task] = open_tasks(db, instance_id)

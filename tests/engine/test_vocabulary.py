@@ -26,7 +26,7 @@ END = "<!-- end of generated tables -->"
 HEAD = (
     '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
     'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">'
-    '<bpmn:message id="m" name="m" />{defs}'
+    '<bpmn:message id="m" name="m" /><bpmn:signal id="sg" name="sg" />{defs}'
     '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s" />{body}</bpmn:process>'
     "</bpmn:definitions>"
 )
@@ -170,6 +170,11 @@ for _definition in (
         "body",
         f'<bpmn:intermediateCatchEvent id="x"><bpmn:{_definition} /></bpmn:intermediateCatchEvent>',
     )
+PLACES["signalEventDefinition"] = (
+    "body",
+    '<bpmn:intermediateCatchEvent id="x"><bpmn:signalEventDefinition signalRef="sg" />'
+    "</bpmn:intermediateCatchEvent>",
+)
 PLACES["linkEventDefinition"] = (
     "body",
     '<bpmn:intermediateThrowEvent id="x"><bpmn:linkEventDefinition name="L" />'

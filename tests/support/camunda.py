@@ -65,6 +65,41 @@ def completed_catalogue(
     return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
 
 
+ORG = "gemeente-teams"
+
+
+def teams_for(db: Any, *paths: Path) -> list[str]:
+    """A team (all in one organisation) for every fixed candidate group the
+    diagrams name: deploy refuses a group that is neither a team nor a party. Returns the
+    keys made."""
+    from lxml import etree
+    from sqlalchemy import select
+
+    from app.auth import service
+    from app.auth.models import Group, Organisation
+
+    keys: set[str] = set()
+    for path in paths:
+        for element in etree.parse(str(path)).iter():
+            value = element.get("{http://camunda.org/schema/1.0/bpmn}candidateGroups") or ""
+            if "${" not in value and "#{" not in value:
+                keys |= {g.strip() for g in value.split(",") if g.strip()}
+    made = []
+    with db.transaction() as session:
+        for key in sorted(keys):
+            if session.scalar(select(Group.id).where(Group.key == key)) is None:
+                # One organisation for all of them, as a municipality's own teams: the
+                # teams of one party in a case must belong to one organisation.
+                owner = session.scalar(select(Organisation.id).where(Organisation.key == ORG))
+                if owner is None:
+                    service.create_organisation(
+                        session, ORG, "Gemeente (teams)", "gemeente", "weert"
+                    )
+                service.create_group(session, key, key, ORG)
+                made.append(key)
+    return made
+
+
 def write_diagram(
     directory: Path,
     name: str,

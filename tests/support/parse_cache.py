@@ -1,8 +1,8 @@
 """Most tests deploy the same five processes into an empty database, and parsing and checking
 them is a tenth of such a test. The parse depends only on the files' bytes (diagrams, their
-catalogues, the forms), today's date (catalogue date rules), and what is registered: handlers,
-expression functions and the domains' hooks. With all of those in the key, a second parse of
-the same input returns the first one's result. The result is not changed by `deploy`, which
+catalogues, the forms), today's date (catalogue date rules), what is registered (handlers,
+expression functions, the domains' hooks) and which candidate groups are teams. With all of
+those in the key, a second parse of the same input returns the first one's result. `deploy`
 only reads it. Tests only; the tests that expect a refusal use their own files and miss.
 """
 
@@ -20,7 +20,7 @@ from app.engine import functions, hooks
 _parsed: dict[str, list[Any]] = {}
 
 
-def _digest(files: list[Path], forms_dir: Path) -> str | None:
+def _digest(files: list[Path], forms_dir: Path, session: Any) -> str | None:
     from app.catalogue import catalogue_path
 
     digest = hashlib.sha256()
@@ -48,6 +48,18 @@ def _digest(files: list[Path], forms_dir: Path) -> str | None:
         ],
     )
     digest.update(repr(registered).encode())
+    if session is not None:  # which candidate groups are teams (the deploy checks ask)
+        from sqlalchemy import select
+
+        from app.auth.models import Group
+
+        digest.update(
+            repr(
+                session.execute(select(Group.key, Group.organisation_id).order_by(Group.key)).all()
+            ).encode()
+        )
+    else:
+        digest.update(b"no session")
     return digest.hexdigest()
 
 
@@ -56,12 +68,14 @@ def install() -> None:
     if getattr(original, "_stroom_cached", False):
         return
 
-    def cached(files: list[Path], forms_dir: Path) -> list[Any]:
-        key = _digest(files, forms_dir)
+    def cached(files: list[Path], forms_dir: Path, session: Any = None) -> list[Any]:
+        key = _digest(files, forms_dir, session)
         if key is None:
-            return original(files, forms_dir)
+            return original(files, forms_dir, session)
         if key not in _parsed:
-            _parsed[key] = original(files, forms_dir)  # a refusal raises and is not kept
+            _parsed[key] = original(files, forms_dir, session)  # a refusal is not kept
+        for parsed in _parsed[key]:
+            parsed.session = session  # never an earlier test's
         return _parsed[key]
 
     cached._stroom_cached = True  # type: ignore[attr-defined]
