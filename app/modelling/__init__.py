@@ -4,5 +4,7 @@ the endpoint the desktop Camunda Modeler's deploy dialog calls (api.py); in the 
 web modeller with its live dry run, publishing, the version list and migrating running
 instances (views.py, for the process's owner: owners.py; the modeller's script is
 frontend/modeller.js, bundled by scripts/vendor-assets); the data catalogue edited in forms
-(catalogue.py, catalogue_views.py), whose widened read rights wait for the privacy officer
-(app/privacy/approval_views.py)."""
+(catalogue.py, catalogue_views.py). A catalogue that widens who may read personal data waits
+for the privacy officer (app/privacy/approval_views.py) whichever way it comes in: the
+editor, the deployments API or the Camunda Modeler (`catalogue.hold`). `stroom deploy` on the
+server's shell is the operator's path and is not held."""
