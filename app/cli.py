@@ -90,7 +90,7 @@ def _register() -> None:
     from app.demo import demo
     from app.engine.cli import register as register_engine
     from app.intake.cli import signals
-    from app.modelling.cli import templates
+    from app.modelling.cli import export, templates
     from app.privacy.cli import retention
     from app.serve import serve
     from app.simulation.cli import simulate
@@ -99,7 +99,7 @@ def _register() -> None:
     register_engine(main)
     for command in (tasks, token, organisations, groups, users, binding, serve, demo):
         main.add_command(command)
-    for command in (simulate, signals, workdays, settings, retention, templates):
+    for command in (simulate, signals, workdays, settings, retention, templates, export):
         main.add_command(command)
 
 

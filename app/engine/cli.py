@@ -19,17 +19,32 @@ def register(main: click.Group) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="Map met formulieren.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Publiceer ook over een versie die in de browser of via de API is gepubliceerd.",
+)
 @pass_env
 @handle_errors
-def deploy(env: Env, paths: tuple[str, ...], forms_dir: str | None) -> None:
+def deploy(env: Env, paths: tuple[str, ...], forms_dir: str | None, overwrite: bool) -> None:
     """Valideer diagrammen en sla gewijzigde processen op als nieuwe versie (standaard bpmn/)."""
     from app.engine.deploy import deploy as do_deploy
+    from app.engine.deploy import replaced_publications
 
     targets = list(paths) or [str(env.settings.bpmn_dir)]
     with env.db.transaction() as session:
         result = do_deploy(
             session, targets, Path(forms_dir) if forms_dir else env.settings.forms_dir, actor="cli"
         )
+        overwritten = [] if overwrite else replaced_publications(session, result.created)
+        if overwritten:  # raising inside the transaction rolls the new versions back
+            raise click.ClickException(
+                "niets gepubliceerd: de bestanden zouden wijzigingen terugdraaien die daarna "
+                "in de browser of via de API zijn gepubliceerd:\n"
+                + "\n".join(overwritten)
+                + "\nHaal die versie eerst op (`stroom export PROCES`) en neem haar over in de "
+                "bestanden, of publiceer bewust eroverheen met --overwrite."
+            )
     for key, number in result.created:
         click.echo(f"nieuw: {key} versie {number}")
     for key, number in result.unchanged:

@@ -297,6 +297,26 @@ def signal_starts(spec: Any) -> list[tuple[str, str]]:
     )
 
 
+def replaced_publications(session: Session, created: list[tuple[str, int]]) -> list[str]:
+    """For each new version: the version it replaces when a person or a token published that
+    one (its actor is `kind:name`, from the browser or the API), as lines for the operator.
+    A deploy of the server's files would otherwise silently undo their work."""
+    found = []
+    for key, number in created:
+        previous = session.scalar(
+            select(ProcessVersion)
+            .join(ProcessDefinition)
+            .where(ProcessDefinition.key == key, ProcessVersion.version == number - 1)
+        )
+        if previous is not None and ":" in (previous.deployed_by or ""):
+            when = clock.local(previous.deployed_at).strftime("%d-%m-%Y %H:%M")
+            found.append(
+                f"- {key} versie {previous.version}, gepubliceerd door {previous.deployed_by} "
+                f"op {when}"
+            )
+    return found
+
+
 # -- checks ---------------------------------------------------------------------------------
 
 
