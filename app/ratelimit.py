@@ -1,6 +1,7 @@
 """Request limits (Flask-Limiter): one budget per API token across the whole API, a budget
 of failed bearer authentications per address, and a per-address budget on each login step
-(password, second-factor code, enrolment code) on top of the per-account lockout.
+(password, second-factor code, enrolment code) on top of the per-account lockout, and a
+per-person budget on the modeller's dry runs.
 
 The counters live where `RATE_LIMIT_STORAGE` says: memory:// counts per process, so several
 gunicorn workers each allow the budget; point it at redis:// to share one budget.
@@ -20,6 +21,10 @@ from app.config import Settings
 
 LOGIN_LIMIT = "30 per minute"
 LOGIN_ENDPOINTS = ("auth.login", "auth.second_factor", "auth.enroll")
+# The modeller's live dry runs run every deploy check (parse, expressions, data flow) on a
+# posted diagram: a budget per person (settings.modeller_check_limit), generous for editing
+# (the page waits 0.6 s between checks) and a bound on what one session makes the server do.
+CHECK_ENDPOINTS = ("modelling.check", "modelling.form_check")
 
 
 def _token_key() -> str:
@@ -29,6 +34,15 @@ def _token_key() -> str:
     if scheme.lower() == "bearer" and token.strip():
         return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
     return "addr:" + get_remote_address()
+
+
+def _person_key() -> str:
+    from flask import session
+
+    from app.auth.web import SESSION_USER
+
+    user = session.get(SESSION_USER)
+    return f"user:{user}" if user else "addr:" + get_remote_address()
 
 
 def api_blueprints(app: Flask) -> set[str]:
@@ -66,5 +80,15 @@ def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
     for endpoint in LOGIN_ENDPOINTS:
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(LOGIN_LIMIT, methods=["POST"])(view)
+    try:
+        parse(settings.modeller_check_limit)
+    except ValueError as exc:
+        raise ValueError(
+            f"STROOM_MODELLER_CHECK_LIMIT={settings.modeller_check_limit!r}: {exc}"
+        ) from exc
+    for endpoint in CHECK_ENDPOINTS:
+        view = app.view_functions[endpoint]
+        limit = limiter.limit(settings.modeller_check_limit, key_func=_person_key)
+        app.view_functions[endpoint] = limit(view)
     app.extensions[FAILED_TOKENS] = (limiter, failed_tokens)
     return limiter

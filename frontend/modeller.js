@@ -147,7 +147,10 @@ async function start(root) {
     });
     if (mine !== checked) return; // a newer check is under way
     if (!response.ok) {
-      status.textContent = `Controleren lukte niet (${response.status}).`;
+      status.textContent =
+        response.status === 429
+          ? "Te veel controles achter elkaar: wacht een minuut; de volgende wijziging wordt weer gecontroleerd."
+          : `Controleren lukte niet (${response.status}).`;
       if (publishButton) publishButton.disabled = true;
       return;
     }

@@ -313,3 +313,23 @@ def test_a_draft_is_kept_until_published_or_thrown_away(client, people) -> None:
         ).status_code
         == 400
     )
+
+
+def test_the_live_dry_run_has_a_budget_per_person(db, people) -> None:
+    """Each dry run runs every deploy check on a posted diagram: one person cannot make the
+    server do that without bound (STROOM_MODELLER_CHECK_LIMIT); another person still can."""
+    from app.config import Settings
+    from app.web import create_app
+
+    settings = Settings(
+        database_url=db.url,
+        bpmn_dir=ROOT / "bpmn",
+        forms_dir=ROOT / "forms",
+        modeller_check_limit="2 per minute",
+    )
+    app = create_app(settings, db, testing=True)
+    eva, ida = app.test_client(), app.test_client()
+    log_in(eva, "eva")
+    log_in(ida, "ida")
+    assert [_check(eva, UTRECHT).status_code for _ in range(3)] == [200, 200, 429]
+    assert _check(ida, UTRECHT).status_code == 200
