@@ -23,7 +23,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -209,7 +209,24 @@ def migrate(
     return plan
 
 
-def running_instances(session: Session, version_id: int, limit: int = 200) -> list[str]:
+MIGRATION_BATCH = 200  # instances a page plans and moves at once (each one is loaded and run)
+
+
+def running_count(session: Session, version_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ProcessInstance)
+            .where(
+                ProcessInstance.version_id == version_id,
+                ProcessInstance.status.not_in(InstanceStatus.ended()),
+            )
+        )
+        or 0
+    )
+
+
+def running_instances(session: Session, version_id: int, limit: int = MIGRATION_BATCH) -> list[str]:
     """The ids of a version's instances that have not ended, oldest first."""
     return list(
         session.scalars(

@@ -627,6 +627,7 @@ def migrate(key: str) -> Any:
             key=str.lower,
         ),
         running=[(i, keys.get(i)) for i in running],
+        running_total=migration.running_count(session, source.id),
         chosen=chosen,
         plans=plans,
         errors=errors,

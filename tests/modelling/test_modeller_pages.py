@@ -333,3 +333,24 @@ def test_the_live_dry_run_has_a_budget_per_person(db, people) -> None:
     log_in(ida, "ida")
     assert [_check(eva, UTRECHT).status_code for _ in range(3)] == [200, 200, 429]
     assert _check(ida, UTRECHT).status_code == 200
+
+
+def test_the_migration_page_says_when_it_shows_only_the_oldest_cases(
+    client, people, tmp_path, monkeypatch
+) -> None:
+    """A page plans and moves a batch of cases at a time (each is loaded and run): when more
+    are running, it says how many, instead of quietly leaving the rest out."""
+    from app.engine import migration
+
+    db = people
+    write_variant(tmp_path, "v1.bpmn", simple_xml())
+    deploy_paths(db, tmp_path / "v1.bpmn")
+    for number in range(3):
+        start(db, business_key=f"ZAAK-{number}")
+    renamed = simple_xml().replace('name="Beoordelen"', 'name="Beoordelen (nieuw)"')
+    deploy_paths(db, write_variant(tmp_path, "v2.bpmn", renamed))
+    monkeypatch.setattr(migration.running_instances, "__defaults__", (2,))
+    log_in(client, "ida")
+    html = client.get("/processen/test_simple/migreren?van=1").get_data(as_text=True)
+    assert "De oudste 2 van 3 lopende zaken staan hieronder" in html
+    assert "Zaak ZAAK-0" in html and "Zaak ZAAK-1" in html and "Zaak ZAAK-2" not in html
