@@ -142,6 +142,8 @@ class Catalogue:
     # User tasks whose party the diagram does not name: {element id: party}.
     tasks: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Every process this catalogue covers (`proces:` may list several); `process` is the first.
+    processes: tuple[str, ...] = ()
 
     @property
     def reporting_party(self) -> str | None:

@@ -5,7 +5,7 @@ spell out which party may receive which personal data in which phase; the catalo
 agreement in a form the application enforces (see access.py) and deployment checks (forms,
 handlers and timers may only use catalogued fields in ways the catalogue allows).
 
-    proces: voorbeeld_preventie
+    proces: voorbeeld_preventie            # or a list: the processes of one file, same rules
     verwerkingsactiviteit: vroegsignalering-voorbeeld   # id in the processing register
     partijen:
       corporatie: {naam: Woningcorporatie, melder: true}
@@ -47,6 +47,7 @@ A field may also have `min`/`max` (numbers; else the type's range, see values.py
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,29 @@ def catalogue_path(diagram: Path) -> Path:
     return diagram.with_name(diagram.stem + ".catalogus.yaml")
 
 
+def _processes(value: Any, problems: list[str]) -> list[str]:
+    """`proces: key`, or a list of keys when one catalogue covers several processes (the
+    pools of one diagram file, or a process and the ones it calls): the same rules for all."""
+    keys = value if isinstance(value, list) else [value]
+    if not keys or not all(isinstance(k, str) and k.strip() for k in keys):
+        problems.append("'proces' is de sleutel van een proces of een lijst van sleutels")
+        return []
+    if len(set(keys)) != len(keys):
+        problems.append("'proces' noemt een proces twee keer")
+    return [k.strip() for k in keys]
+
+
+def for_process(catalogue: Catalogue, key: str) -> Catalogue | None:
+    """The catalogue as the one of process `key` (None when it does not cover it): a version
+    stores its own tree, with `proces: key`, so its runtime rules name its own process;
+    `processes` still lists all it covers (deploy accepts their elements in phases)."""
+    if key not in catalogue.processes:
+        return None
+    if catalogue.processes == (key,):
+        return catalogue
+    return replace(catalogue, process=key, raw={**catalogue.raw, "proces": key})
+
+
 def load(path: Path) -> Catalogue:
     try:
         raw = yaml_safe.load(path.read_text("utf-8"))
@@ -111,8 +135,10 @@ def parse(raw: Any, file: str) -> Catalogue:
     phases = _phases(raw["fasen"], problems)
     consents = {str(k): str(v) for k, v in (raw.get("toestemmingen") or {}).items()}
     fields = parse_fields(raw["velden"], parties, phases, consents, problems)
+    processes = _processes(raw["proces"], problems)
     catalogue = Catalogue(
-        process=str(raw["proces"]),
+        process=processes[0] if processes else "",
+        processes=tuple(processes),
         activity=str(raw["verwerkingsactiviteit"]),
         file=file,
         parties=parties,

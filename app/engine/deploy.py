@@ -65,6 +65,9 @@ class ParsedProcess:
     xml: bytes
     forms: dict[str, Any] = field(default_factory=dict)
     elements: dict[str, Any] = field(default_factory=dict)
+    # Every element of the file, {id: BPMN type}: a catalogue covering several processes of
+    # one file names the elements of all of them.
+    file_elements: dict[str, str] = field(default_factory=dict, repr=False)
     content_hash: str = ""
     catalogue: Any = None  # app.catalogue.Catalogue, when the diagram has one
     catalogue_text: bytes = b""
@@ -198,6 +201,11 @@ def parse_files(
                 subprocess_specs=subs,
                 xml=content,
                 elements=_elements(root, process),
+                file_elements={
+                    el.get("id"): etree.QName(el).localname
+                    for el in root.iter()
+                    if isinstance(el.tag, str) and el.get("id")
+                },
                 session=session,
             )
             problems.extend(_check_process(parsed, root, forms_dir))
@@ -349,7 +357,7 @@ def _errors_leaving_called_processes(
 
 
 def _load_catalogue(path: Path, key: str) -> tuple[Any, bytes, Problem | None]:
-    from app.catalogue import CatalogueError, catalogue_path, load
+    from app.catalogue import CatalogueError, catalogue_path, for_process, load
 
     file = catalogue_path(path)
     if not file.exists():
@@ -358,7 +366,9 @@ def _load_catalogue(path: Path, key: str) -> tuple[Any, bytes, Problem | None]:
         catalogue = load(file)
     except CatalogueError as exc:
         return None, b"", Problem(str(file), None, None, "; ".join(exc.problems))
-    if catalogue.process != key:
+    own = for_process(catalogue, key)
+    if own is None:
+        named = ", ".join(repr(k) for k in catalogue.processes)
         return (
             None,
             b"",
@@ -366,10 +376,11 @@ def _load_catalogue(path: Path, key: str) -> tuple[Any, bytes, Problem | None]:
                 str(file),
                 None,
                 None,
-                f"catalogus is voor proces {catalogue.process!r}, het diagram heet {key!r}",
+                f"catalogus is voor proces {named}, het diagram heeft proces {key!r}; "
+                "noem elk proces van het bestand in 'proces' (een lijst mag)",
             ),
         )
-    return catalogue, file.read_bytes(), None
+    return own, file.read_bytes(), None
 
 
 def _structural_problems(path: Path, root: etree._Element) -> list[Problem]:

@@ -35,9 +35,9 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) -> str:
-    """The draft catalogue (YAML text) of the one executable process in `path`; a diagram
-    deploy would refuse for its BPMN is refused here with the same problems. `others` are
-    the diagrams of the processes it calls (deployed with it)."""
+    """The draft catalogue (YAML text) of the executable processes in `path`, one catalogue
+    for all of them; a diagram deploy would refuse for its BPMN is refused here with the same
+    problems. `others` are the diagrams of the processes it calls (deployed with it)."""
     from app.engine.deploy import ParsedProcess, _elements, _from_validation, _load_form, read_xml
     from app.engine.parser import StroomParser
     from app.engine.vocabulary import check_vocabulary, prepare
@@ -49,11 +49,10 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
         raise DeploymentError(problems)
     prepare(root)  # flows without id, links, event-based gateways
     processes = root.xpath("//bpmn:process[@isExecutable='true']", namespaces={"bpmn": BPMN_NS})
-    if len(processes) != 1:
+    if not processes:
         raise DeploymentError(
-            [Problem(str(path), None, None, "een concept kan voor precies één uitvoerbaar proces")]
+            [Problem(str(path), None, None, 'geen uitvoerbaar proces (isExecutable="true")')]
         )
-    process = processes[0]
     parser = StroomParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=str(path))
@@ -61,74 +60,85 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
             other_root = read_xml(other, other.read_bytes())
             prepare(other_root)
             parser.add_bpmn_xml(etree.ElementTree(other_root), filename=str(other))
-        spec = parser.get_spec(process.get("id"))
-        subs = parser.get_subprocess_specs(process.get("id"))
+        specs = [
+            (p, parser.get_spec(p.get("id")), parser.get_subprocess_specs(p.get("id")))
+            for p in processes
+        ]
     except Exception as exc:  # noqa: BLE001 - reported as deploy would
         from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
         if isinstance(exc, ValidationException):
             raise DeploymentError([_from_validation(path, root, exc)]) from exc
         raise DeploymentError([Problem(str(path), None, None, str(exc))]) from exc
-    parsed = ParsedProcess(
-        key=process.get("id"),
-        name=process.get("name") or process.get("id"),
-        file=path,
-        spec=spec,
-        subprocess_specs=subs,
-        xml=content,
-        elements=_elements(root, process),
-    )
+    # Several executable processes in one file (pools of a collaboration): one catalogue for
+    # all of them (`proces: [..]`), with what each reads, writes and starts with.
     variables: set[str] = set()
     tasks: list[str] = []
     systems: dict[str, tuple[set[str], set[str]]] = {}
+    at_start: set[str] = set()
+    nodes: list[str] = []
     known = known_names()
-    for wf_spec in (spec, *subs.values()):
-        for task_spec in wf_spec.task_specs.values():
-            ext = getattr(task_spec, "extensions", None) or {}
-            bpmn_id = getattr(task_spec, "bpmn_id", None)
-            if ext.get("form"):
-                form, _problem = _load_form(forms_dir, ext["form"])
-                if form is not None:
-                    parsed.forms[ext["form"]] = form
-                    variables |= {c["key"] for c in input_components(form)}
-            script = getattr(task_spec, "script", None)
-            if isinstance(script, str):
-                after, _reads = script_effect(script, set(), known)
-                variables |= after
-            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
-                args = getattr(condition, "args", None)  # the analysis leaves conditions out
-                reads = expression_reads(args[0] if args else None, known)
-                variables |= {name for name, _line in reads} - CAMUNDA_OBJECTS
-            handler = handlers.get(ext["topic"]) if ext.get("topic") else None
-            if handler is not None:
-                reads, writes = systems.setdefault(ext["topic"], (set(), set()))
-                for _name, expression in ext.get("inputs") or []:
-                    reads |= {name for name, _line in expression_reads(expression, known)}
-                mapping = [name for name, _expression in ext.get("outputs") or []]
-                writes |= set(mapping or handler.outputs)
-                variables |= writes
-            for key in ("error_code_variable", "error_message_variable"):
-                if ext.get(key):
-                    variables.add(ext[key])
-            kind = parsed.elements.get(bpmn_id or "", {}).get("type")
-            if kind == "userTask" and not (ext.get("properties") or {}).get("partij"):
-                tasks.append(bpmn_id)
-    analysis = analyse(parsed)
-    variables |= {read.variable for read in analysis.reads}
-    at_start = sorted({read.variable for read, _path in analysis.missing})
-    nodes = [e for e, info in parsed.elements.items() if info["type"] in FLOW_NODE_TYPES]
+    for process, spec, subs in specs:
+        parsed = ParsedProcess(
+            key=process.get("id"),
+            name=process.get("name") or process.get("id"),
+            file=path,
+            spec=spec,
+            subprocess_specs=subs,
+            xml=content,
+            elements=_elements(root, process),
+        )
+        for wf_spec in (spec, *subs.values()):
+            for task_spec in wf_spec.task_specs.values():
+                ext = getattr(task_spec, "extensions", None) or {}
+                bpmn_id = getattr(task_spec, "bpmn_id", None)
+                if ext.get("form"):
+                    form, _problem = _load_form(forms_dir, ext["form"])
+                    if form is not None:
+                        parsed.forms[ext["form"]] = form
+                        variables |= {c["key"] for c in input_components(form)}
+                script = getattr(task_spec, "script", None)
+                if isinstance(script, str):
+                    after, _reads = script_effect(script, set(), known)
+                    variables |= after
+                for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
+                    args = getattr(condition, "args", None)  # the analysis leaves them out
+                    reads = expression_reads(args[0] if args else None, known)
+                    variables |= {name for name, _line in reads} - CAMUNDA_OBJECTS
+                handler = handlers.get(ext["topic"]) if ext.get("topic") else None
+                if handler is not None:
+                    reads, writes = systems.setdefault(ext["topic"], (set(), set()))
+                    for _name, expression in ext.get("inputs") or []:
+                        reads |= {name for name, _line in expression_reads(expression, known)}
+                    mapping = [name for name, _expression in ext.get("outputs") or []]
+                    writes |= set(mapping or handler.outputs)
+                    variables |= writes
+                for key in ("error_code_variable", "error_message_variable"):
+                    if ext.get(key):
+                        variables.add(ext[key])
+                kind = parsed.elements.get(bpmn_id or "", {}).get("type")
+                if kind == "userTask" and not (ext.get("properties") or {}).get("partij"):
+                    tasks.append(bpmn_id)
+        analysis = analyse(parsed)
+        variables |= {read.variable for read in analysis.reads}
+        at_start |= {read.variable for read, _path in analysis.missing}
+        nodes += [
+            e
+            for e, info in parsed.elements.items()
+            if info["type"] in FLOW_NODE_TYPES and e not in nodes
+        ]
     return _yaml(
-        parsed.key,
+        [p.get("id") for p, _spec, _subs in specs],
         nodes,
         sorted(set(tasks)),
         sorted(variables - CAMUNDA_OBJECTS),
-        at_start,
+        sorted(at_start),
         systems,
     )
 
 
 def _yaml(
-    key: str,
+    keys: list[str],
     nodes: list[str],
     tasks: list[str],
     fields: list[str],
@@ -137,9 +147,9 @@ def _yaml(
 ) -> str:
     todo = json.dumps(PLACEHOLDER)
     lines = [
-        f"# Concept-gegevenscatalogus voor {key}, gemaakt met `stroom catalogue init`.",
+        f"# Concept-gegevenscatalogus voor {', '.join(keys)}, gemaakt met `stroom catalogue init`.",
         f"# Vul elke {todo} in (en verdeel de fasen); zolang er een staat, weigert deploy hem.",
-        f"proces: {key}",
+        f"proces: {keys[0]}" if len(keys) == 1 else f"proces: [{', '.join(keys)}]",
         f"verwerkingsactiviteit: {todo}",
         "partijen:",
         f"  behandelaar: {{naam: {todo}}}",

@@ -113,17 +113,20 @@ def _held(files: list[Upload], ask: bool, channel: str) -> dict[str, list[str]]:
             continue
         try:
             text = upload.content.decode("utf-8")
-            key = catalogue.loaded(text, upload.name).process
+            keys = catalogue.loaded(text, upload.name).processes
         except Exception:  # noqa: BLE001 - deploy reports what is wrong with it
             continue
-        held = catalogue.hold(session, key, text, principal.actor, ask=ask)
-        if held is None:
-            continue
-        if ask:
-            session.commit()
-            if held.new_request:
-                catalogue.audit_request(app.db, app.settings.secret_key, principal, held, channel)
-        found.setdefault(upload.name, []).append(catalogue.held_message(held))
+        for key in keys:
+            held = catalogue.hold(session, key, text, principal.actor, ask=ask)
+            if held is None:
+                continue
+            if ask:
+                session.commit()
+                if held.new_request:
+                    catalogue.audit_request(
+                        app.db, app.settings.secret_key, principal, held, channel
+                    )
+            found.setdefault(upload.name, []).append(catalogue.held_message(held))
     return found
 
 

@@ -59,12 +59,16 @@ def check_catalogue(parsed: Any) -> list[Problem]:
     for element in sorted(nodes):
         if catalogue.phase_of(element) is None:
             problem(element, "hoort in geen enkele fase van de gegevenscatalogus")
+    # A catalogue for several processes of one file names the elements of all of them.
+    types = {e: info["type"] for e, info in parsed.elements.items()}
+    if len(catalogue.processes) > 1:
+        types = {**parsed.file_elements, **types}
     for phase, elements in catalogue.phases.items():
         for element in elements:
-            if element not in parsed.elements:
+            if element not in types:
                 problem(None, f"catalogusfase {phase!r} noemt onbekend element {element!r}")
     for element in sorted(catalogue.tasks):
-        if parsed.elements.get(element, {}).get("type") != "userTask":
+        if types.get(element) != "userTask":
             problem(None, f"catalogus: 'taken' noemt {element!r}, geen user task van het diagram")
 
     for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):

@@ -110,3 +110,87 @@ def test_the_draft_lists_what_gateway_conditions_read(tmp_path: Path) -> None:
     )
     raw = yaml.safe_load(draft_catalogue(path, FIXTURES))
     assert sorted(raw["velden"]) == ["akkoord", "bedrag", "medewerker", "uitkomst"]
+
+
+POOLS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:collaboration id="samen">
+    <bpmn:participant id="p1" name="Aanvraag" processRef="aanvraag" />
+    <bpmn:participant id="p2" name="Controle" processRef="controle" />
+  </bpmn:collaboration>
+  <bpmn:process id="aanvraag" isExecutable="true">
+    <bpmn:startEvent id="a_s" />
+    <bpmn:scriptTask id="a_reken" scriptFormat="python">
+      <bpmn:script>uitkomst = bedrag * 2</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="a_e" />
+    <bpmn:sequenceFlow id="a1" sourceRef="a_s" targetRef="a_reken" />
+    <bpmn:sequenceFlow id="a2" sourceRef="a_reken" targetRef="a_e" />
+  </bpmn:process>
+  <bpmn:process id="controle" isExecutable="true">
+    <bpmn:startEvent id="c_s" />
+    <bpmn:userTask id="c_kijken" camunda:candidateGroups="team" />
+    <bpmn:endEvent id="c_e" />
+    <bpmn:sequenceFlow id="c1" sourceRef="c_s" targetRef="c_kijken" />
+    <bpmn:sequenceFlow id="c2" sourceRef="c_kijken" targetRef="c_e" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_one_catalogue_covers_the_processes_of_one_file(db, clock, tmp_path: Path) -> None:
+    """Issue 18: a diagram with two pools gets one draft catalogue naming both processes; once
+    completed, both deploy and run under the same rules; a catalogue that leaves one of them
+    out is refused with what to do."""
+    diagram = tmp_path / "samen.bpmn"
+    diagram.write_text(POOLS)
+    raw = yaml.safe_load(draft_catalogue(diagram, FIXTURES))
+    assert raw["proces"] == ["aanvraag", "controle"]
+    assert raw["fasen"] == {"alles": ["a_s", "a_reken", "a_e", "c_s", "c_kijken", "c_e"]}
+    assert sorted(raw["velden"]) == ["bedrag", "uitkomst"]
+    assert raw["taken"] == {"c_kijken": "behandelaar"}
+
+    catalogue = diagram.with_name("samen.catalogus.yaml")
+    # `start` would apply to both; the owner gives `bedrag` a default instead.
+    catalogue.write_text(completed_catalogue(diagram, {"bedrag": 10}, [], defaults={"bedrag": 0}))
+    teams_for(db, diagram)
+    result = deploy_paths(db, diagram)
+    assert sorted(result.created) == [("aanvraag", 1), ("controle", 1)]
+    first = start(db, "aanvraag", "A-1", {"bedrag": 21})
+    assert instance(db, first).data["uitkomst"] == 42
+    second = start(db, "controle", "C-1", {})
+    [task] = open_tasks(db, second)
+    assert task.element_id == "c_kijken" and task.party == "behandelaar"
+    with db.session() as session:  # each version keeps its own process in its catalogue
+        from sqlalchemy import select
+
+        from app.engine.models import ProcessDefinition, ProcessVersion
+
+        stored = dict(
+            session.execute(
+                select(ProcessDefinition.key, ProcessVersion.catalogue).join(
+                    ProcessVersion.definition
+                )
+            ).all()
+        )
+    assert {key: value["proces"] for key, value in stored.items()} == {
+        "aanvraag": "aanvraag",
+        "controle": "controle",
+    }
+
+    only_one = yaml.safe_load(catalogue.read_text())
+    only_one["proces"] = "aanvraag"
+    catalogue.write_text(yaml.safe_dump(only_one, allow_unicode=True, sort_keys=False))
+    with pytest.raises(DeploymentError) as caught:
+        parse_files([diagram], FIXTURES)
+    [problem] = [p for p in caught.value.problems if "'controle'" in p.message]
+    assert "het diagram heeft proces 'controle'" in problem.message
+    assert "een lijst mag" in problem.message
+
+    for wrong, words in ((["aanvraag", "aanvraag"], "twee keer"), ([], "lijst van sleutels")):
+        only_one["proces"] = wrong
+        catalogue.write_text(yaml.safe_dump(only_one, allow_unicode=True, sort_keys=False))
+        with pytest.raises(DeploymentError) as caught:
+            parse_files([diagram], FIXTURES)
+        assert words in caught.value.problems[0].message
