@@ -187,6 +187,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=80, help="cases started per second")
     parser.add_argument("--web", type=int, default=2, help="gunicorn web processes")
     parser.add_argument("--workers", type=int, default=2, help="`stroom worker` processes")
+    parser.add_argument(
+        "--py-spy",
+        metavar="FILE",
+        help="sample the web processes with py-spy during the middle half of the run (needs "
+        "py-spy and ptrace); collapsed stacks to FILE and the top frames printed",
+    )
     args = parser.parse_args()
     if args.duration > MAX_SECONDS:
         raise SystemExit(f"--duration at most {MAX_SECONDS} s: the bench stops by itself")
@@ -249,6 +255,12 @@ def main() -> None:
                 thread.start()
             timer = threading.Timer(args.duration, stop.set)
             timer.start()
+            spy = None
+            if args.py_spy:
+                spy = threading.Timer(
+                    args.duration / 4, _sample, args=(procs[0].pid, args.duration / 2, args.py_spy)
+                )
+                spy.start()
             while not stop.wait(min(30.0, args.duration / 4)):
                 backlog.append((time.perf_counter() - t0, _open_tasks(db)))
                 loads.append(os.getloadavg()[0])
@@ -261,6 +273,8 @@ def main() -> None:
             elapsed = time.perf_counter() - t0
             for thread in threads:
                 thread.join(timeout=60)
+            if spy is not None:
+                spy.join()
             backlog.append((elapsed, _open_tasks(db)))
         finally:
             stop.set()
@@ -273,6 +287,45 @@ def main() -> None:
                     p.kill()
     load_end = os.getloadavg()
     _report(args, stats, elapsed, backlog, load_start, loads, load_end)
+    if args.py_spy:
+        _top_frames(Path(args.py_spy))
+
+
+def _sample(pid: int, seconds: float, out: str) -> None:
+    spy = Path(sys.executable).parent / "py-spy"
+    subprocess.run(
+        [str(spy), "record", "--subprocesses", "--idle", "-p", str(pid), "-d", str(int(seconds))]
+        + ["-r", "50", "-f", "raw", "-o", out],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def _top_frames(path: Path) -> None:
+    """Top ten frames by own samples, and our own functions (app/) by samples inside them."""
+    if not path.exists():
+        print(f"py-spy wrote nothing to {path} (is ptrace allowed?)")
+        return
+    own: dict[str, int] = {}
+    inside: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            if "/app/" in frame or "(app/" in frame:
+                inside[frame] = inside.get(frame, 0) + n
+    print(f"py-spy, web processes, {total} samples (idle included: waiting on the database)")
+    for title, table in (("own samples", own), ("inside (app/)", inside)):
+        print(f"  top ten by {title}:")
+        for frame, n in sorted(table.items(), key=lambda x: -x[1])[:10]:
+            print(f"    {100 * n / max(total, 1):5.1f}%  {frame}")
 
 
 def _report(args, stats, elapsed, backlog, load_start, loads, load_end) -> None:  # type: ignore[no-untyped-def]
