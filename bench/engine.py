@@ -258,10 +258,17 @@ def main() -> None:
                 # A step is at least the engine's own work plus the floor's round trips and
                 # commit: the best ratio any persisted step could reach on this machine.
                 bound = 1 / (1 + memory["step"] / values["floor"])
+                # The best persisted rate: the engine's work plus the floor, per step.
+                best = 1 / (1 / memory["step"] + 1 / values["floor"])
                 print(
                     f"{name + ' floor':22}{'':9}{values['floor']:>9.0f}{'':13}"
                     f"{values['floor'] / memory['step']:>12.2f}"
                     f"   (locked read + write + commit, no engine; step ratio bound {bound:.2f})"
+                )
+                print(
+                    f"{name + ' bound':22}{'':9}{best:>9.0f}{'':13}"
+                    f"{values['step'] / best:>12.2f}   (= 1/(1/memory + 1/floor); the ratio "
+                    f"is step / bound, target >= 0.7)"
                 )
         pg = rows.get(f"postgresql x{clients}")
         if pg:
