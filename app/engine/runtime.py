@@ -154,10 +154,26 @@ def version_catalogue(session: Session, version_id: int) -> Any:
     return _CATALOGUES[key]
 
 
+_FORMS: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def version_forms(session: Session, version_id: int) -> dict[str, Any]:
+    """The form-js schemas a version was deployed with, by form key; read once per version
+    (they are frozen with it). Callers must not change the dict."""
+    key = (str(session.get_bind().url), version_id)
+    if key not in _FORMS:
+        forms = session.scalar(select(ProcessVersion.forms).where(ProcessVersion.id == version_id))
+        if forms is None:
+            return {}  # no such version: nothing to keep
+        _FORMS[key] = forms
+    return _FORMS[key]
+
+
 def clear_spec_cache() -> None:
     """For tests that empty the database between cases."""
     _SPECS.clear()
     _CATALOGUES.clear()
+    _FORMS.clear()
 
 
 def require_start_fields(catalogue: Any, elements: dict[str, Any], data: dict[str, Any]) -> None:
