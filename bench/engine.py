@@ -17,14 +17,19 @@ of clients. Target: the persisted step on PostgreSQL reaches at least half the i
 from __future__ import annotations
 
 import argparse
+import cProfile
+import functools
+import io
 import multiprocessing as mp
+import pstats
+import re
 import time
 from pathlib import Path
 
 from common import ROOT, scratch_database
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, event, select, update
 
 from app.auth import service as auth
 from app.auth.principal import SYSTEM
@@ -89,8 +94,23 @@ def _memory_worker(n: int, barrier, out) -> None:  # type: ignore[no-untyped-def
     out.put((t0, t1, t2, time.perf_counter()))
 
 
-def _persisted_worker(url: str, n: int, offset: int, barrier, out) -> None:  # type: ignore[no-untyped-def]
+@functools.cache
+def _statement_kind(sql: str) -> str:
+    """`SELECT process_instance`, `UPDATE human_task`, `WITH 4 CTEs UPDATE process_instance`."""
+    head, rest = sql.split(None, 1)
+    if head == "WITH":
+        mains = re.findall(r"\)\s+(UPDATE|INSERT INTO|DELETE FROM|SELECT)\s+(\w+)", sql)
+        ctes = len(re.findall(r"\w+ AS\s+\(", sql))
+        return f"WITH {ctes} CTEs " + (" ".join(mains[-1]) if mains else "?")
+    if head in ("UPDATE", "INSERT", "DELETE"):
+        return f"{head} {rest.split()[1 if head != 'UPDATE' else 0]}"
+    found = re.search(r"\bFROM\s+(\w+)", rest)
+    return f"{head} {found.group(1)}" if found else head
+
+
+def _persisted_worker(url: str, n: int, offset: int, profile: bool, barrier, out) -> None:  # type: ignore[no-untyped-def]
     db = Database(url)
+    statements: list[str] = []
     ids: list[str] = []
     barrier.wait()
     t0 = time.perf_counter()
@@ -116,13 +136,42 @@ def _persisted_worker(url: str, n: int, offset: int, barrier, out) -> None:  # t
             ).all()
         )
     barrier.wait()
-    t2 = time.perf_counter()
     if len(task_of) != len(ids):
         raise SystemExit(f"{len(ids) - len(task_of)} instances did not reach their user task")
+    profiler = cProfile.Profile() if profile else None
+
+    def count(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        statements.append(_statement_kind(statement))
+
+    if profiler is not None:
+        # Every statement sent during the steps, to count the round trips a step costs
+        # (BEGIN on PostgreSQL and every COMMIT are no cursor executions: one more each).
+        event.listen(db.engine, "before_cursor_execute", count)
+        profiler.enable()
+    t2 = time.perf_counter()
     for instance_id in ids:
         with db.transaction() as session:
             service.complete_task(session, task_of[instance_id], {"contact": True}, "bench")
     t3 = time.perf_counter()
+    if profiler is not None:
+        profiler.disable()
+        event.remove(db.engine, "before_cursor_execute", count)
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("tottime").print_stats(10)
+        stats.sort_stats("cumulative").print_stats("/app/", 15)  # where our own time goes
+        kinds: dict[str, int] = {}
+        for statement in statements:
+            kinds[statement] = kinds.get(statement, 0) + 1
+        per_step = "\n".join(
+            f"  {times / len(ids):6.2f}  {kind}" for kind, times in sorted(kinds.items())
+        )
+        print(
+            f"--- {db.engine.dialect.name}, {len(ids)} steps: "
+            f"{len(statements) / len(ids):.2f} statements per step\n{per_step}\n"
+            f"{text.getvalue()}",
+            flush=True,
+        )
     barrier.wait()
     # The floor: the same locked read and write of each instance's state with no engine and
     # no other row, one committed transaction each. No persisted step can be faster.
@@ -174,6 +223,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--clients", default="1,2")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the persisted steps (cProfile, top ten by own time) and count their "
+        "statements; the step rates of such a run include the profiler's overhead",
+    )
     args = parser.parse_args()
 
     print(f"engine benchmark, {args.n} instances, diagram {Path(DIAGRAM).name}")
@@ -190,7 +245,7 @@ def main() -> None:
                     clients,
                     args.n,
                     _persisted_worker,
-                    lambda c, per, url=db.url: (url, per, c * per),
+                    lambda c, per, url=db.url: (url, per, c * per, args.profile),
                 )
         for name, values in rows.items():
             print(
@@ -203,10 +258,17 @@ def main() -> None:
                 # A step is at least the engine's own work plus the floor's round trips and
                 # commit: the best ratio any persisted step could reach on this machine.
                 bound = 1 / (1 + memory["step"] / values["floor"])
+                # The best persisted rate: the engine's work plus the floor, per step.
+                best = 1 / (1 / memory["step"] + 1 / values["floor"])
                 print(
                     f"{name + ' floor':22}{'':9}{values['floor']:>9.0f}{'':13}"
                     f"{values['floor'] / memory['step']:>12.2f}"
                     f"   (locked read + write + commit, no engine; step ratio bound {bound:.2f})"
+                )
+                print(
+                    f"{name + ' bound':22}{'':9}{best:>9.0f}{'':13}"
+                    f"{values['step'] / best:>12.2f}   (= 1/(1/memory + 1/floor); the ratio "
+                    f"is step / bound, target >= 0.7)"
                 )
         pg = rows.get(f"postgresql x{clients}")
         if pg:

@@ -41,6 +41,7 @@ from app.engine.models import (
     HumanTask,
     Incident,
     IncidentStatus,
+    InstanceParty,
     InstanceStatus,
     ProcessInstance,
     ProcessVersion,
@@ -49,13 +50,17 @@ from app.engine.script_engine import script_engine
 from app.engine.serializer import spec_from_json, workflow_from_json, workflow_to_json
 from app.engine.spiff_fixes import THROWN_SIGNALS
 from app.engine.statements import (
+    BATCH,
+    CLOSE,
     DEFERRED,
     INSERT_ORDER,
     INSERTS,
     INSTANCE_TABLE,
     PARTIES,
+    UNGROUP,
     UPDATE_INSTANCE,
     InsertBuffer,
+    one_write,
 )
 from app.engine.waits import (
     Wait,
@@ -84,25 +89,33 @@ _LOCK_BY_ID = (
     .with_for_update()
     .execution_options(populate_existing=True)
 )
-_LOCK_BY_TASK = (
-    select(ProcessInstance)
-    .where(
-        ProcessInstance.id
-        == select(HumanTask.instance_id)
-        .where(HumanTask.id == bindparam("task_id"))
-        .scalar_subquery()
+# The instance of a task, the task and the instance's parties (one row per party), with the
+# instance locked: everything completing a task reads, in one round trip.
+_LOCK_WITH_TASK = (
+    select(
+        ProcessInstance,
+        HumanTask,
+        InstanceParty.party,
+        InstanceParty.organisation_id,
+        InstanceParty.group_key,
     )
-    .with_for_update()
+    .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+    .outerjoin(InstanceParty, InstanceParty.instance_id == ProcessInstance.id)
+    .where(HumanTask.id == bindparam("task_id"))
+    .with_for_update(of=ProcessInstance)
     .execution_options(populate_existing=True)
 )
 
 
-def lock_instance_of_task(session: Session, task_id: str) -> ProcessInstance:
-    """Lock the instance a human task belongs to, in one round trip."""
-    row = session.execute(_LOCK_BY_TASK, {"task_id": task_id}).scalar_one_or_none()
-    if row is None:
+def lock_task(session: Session, task_id: str, actor: str | None) -> tuple[Execution, HumanTask]:
+    """An Execution of the instance a human task belongs to, and the task read under the
+    instance's lock, in one round trip."""
+    rows = session.execute(_LOCK_WITH_TASK, {"task_id": task_id}).all()
+    if not rows:
         raise NotFound(f"taak {task_id} bestaat niet")
-    return row
+    execution = Execution.for_row(session, rows[0][0], actor)
+    execution._parties = {party: (org, group) for _, _, party, org, group in rows if party}
+    return execution, rows[0][1]
 
 
 def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
@@ -144,10 +157,26 @@ def version_catalogue(session: Session, version_id: int) -> Any:
     return _CATALOGUES[key]
 
 
+_FORMS: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def version_forms(session: Session, version_id: int) -> dict[str, Any]:
+    """The form-js schemas a version was deployed with, by form key; read once per version
+    (they are frozen with it). Callers must not change the dict."""
+    key = (str(session.get_bind().url), version_id)
+    if key not in _FORMS:
+        forms = session.scalar(select(ProcessVersion.forms).where(ProcessVersion.id == version_id))
+        if forms is None:
+            return {}  # no such version: nothing to keep
+        _FORMS[key] = forms
+    return _FORMS[key]
+
+
 def clear_spec_cache() -> None:
     """For tests that empty the database between cases."""
     _SPECS.clear()
     _CATALOGUES.clear()
+    _FORMS.clear()
 
 
 def require_start_fields(catalogue: Any, elements: dict[str, Any], data: dict[str, Any]) -> None:
@@ -195,6 +224,8 @@ class Execution(WaitStates):
         self.is_new = fresh
         # Rows to write at save, per table, and incidents (ORM: they need their ids).
         self._rows: dict[str, list[dict[str, Any]]] = {name: [] for name in INSERT_ORDER}
+        # Wait-state rows to close, per (kind, done), written with the rows above.
+        self._closes: dict[tuple[str, bool], list[dict[str, Any]]] = {}
         self._incidents: list[tuple[Incident, dict[str, Any]]] = []
         # Who completed a human task in this transition (written with the task's closing).
         self.completed_by: dict[str, str | None] = {}
@@ -427,7 +458,41 @@ class Execution(WaitStates):
         if values["status"] in InstanceStatus.ended() and not self.ended_before:
             ended_at = values["ended_at"]
             values["data_expires_at"] = ended_at and hooks.expiry(self.catalogue, ended_at)
+        # A party bound when a team's task opened, or a signal to deliver elsewhere, needs
+        # its own statements: such a transition does not go into a timer batch.
+        plain = not self._bound_parties and not thrown
+        if not self.is_new and BATCH in self.session.info and plain:
+            self._write_incidents()
+            self._update_instance(None, values, {})
+            return row
+        if not self.is_new and self.session.get_bind().dialect.name == "postgresql":
+            self._write_incidents()
+            self._write_all(values)
+            self._write_parties(row, None)
+            self._deliver(row, thrown)
+            return row
+        for (kind, done), params in self._closes.items():
+            if params:
+                self._write(CLOSE[(kind, done)], [{"iid": row.id, **p} for p in params])
+                if kind == "task":
+                    self._write(UNGROUP, params)
+        self._closes = {}
         self._write_instance(values, buffer)
+        self._write_parties(row, buffer)
+        self._write_incidents()
+        for name in INSERT_ORDER:
+            if self._rows[name]:
+                if buffer is not None:
+                    buffer.add(INSERTS[name].table, self._rows[name])
+                else:
+                    self._write(INSERTS[name], self._rows[name])
+                self._rows[name] = []
+        self._deliver(row, thrown)
+        return row
+
+    def _write_parties(self, row: ProcessInstance, buffer: InsertBuffer | None) -> None:
+        """The parties of a new instance, and those bound since (a team's organisation that
+        took on a task's party)."""
         parties = self._bound_parties
         if self._new_parties and self._parties:
             parties = [
@@ -438,30 +503,62 @@ class Execution(WaitStates):
             if buffer is not None:
                 buffer.add(PARTIES.table, parties)
             else:
-                self.session.execute(PARTIES, parties)
+                self._write(PARTIES, parties)
         self._new_parties = False
         self._bound_parties = []
+
+    def _deliver(self, row: ProcessInstance, thrown: list[tuple[str, str, str]]) -> None:
+        """The signals this transition threw, to the other instances waiting for them and
+        the processes they start (this instance caught its own share when thrown)."""
+        if not thrown:
+            return
+        from app.engine.signals import broadcast
+
+        for name, element, _task_id in thrown:
+            broadcast(self.session, name, {}, self.actor, thrower=(row.id, element))
+
+    def _write(self, statement: Any, params: Any) -> Any:
+        """A Core write on the session's connection: the ORM session's own execute costs
+        more than the statement on SQLite (bench/engine.py --profile)."""
+        return self.session.connection().execute(statement, params)
+
+    def _write_incidents(self) -> None:
+        """Incidents through the ORM (their events name their ids), after the instance row."""
         if self._incidents:
             self.session.add_all([incident for incident, _ in self._incidents])
             self.session.flush()
             for incident, event in self._incidents:
                 event["details"] = {**event["details"], "incident": incident.id}
             self._incidents = []
-        for name in INSERT_ORDER:
-            if self._rows[name]:
-                if buffer is not None:
-                    buffer.add(INSERTS[name].table, self._rows[name])
-                else:
-                    self.session.execute(INSERTS[name], self._rows[name])
-                self._rows[name] = []
-        if thrown:
-            # The other instances waiting for it, and processes it starts (this instance
-            # caught its own share when the signal was thrown).
-            from app.engine.signals import broadcast
 
-            for name, element, _task_id in thrown:
-                broadcast(self.session, name, {}, self.actor, thrower=(row.id, element))
-        return row
+    def _write_all(self, values: dict[str, Any]) -> None:
+        """PostgreSQL: the instance's revision-checked UPDATE with every other row of the
+        transition in the same statement (see `one_write`)."""
+        statement, extra = one_write(self._closes, self._rows)
+        self._update_instance(statement, values, extra)
+        self._closes = {}
+        self._rows = {name: [] for name in INSERT_ORDER}
+
+    def _update_instance(self, statement: Any, values: dict[str, Any], extra: Any) -> None:
+        """The revision-checked UPDATE; with no statement, handed to the session's batch
+        (app/engine/statements.py `batched_writes`) with the transition's other rows."""
+        row = self.row
+        old_revision = inspect(row).committed_state.get("revision", row.revision)
+        params = {
+            "iid": row.id,
+            "old_revision": old_revision,
+            "new_revision": old_revision + 1,
+            **{f"v_{key}": value for key, value in values.items()},
+            **extra,
+        }
+        if statement is None:
+            self.session.info[BATCH].add(row.id, self._closes, params, self._rows)
+            self._closes = {}
+            self._rows = {name: [] for name in INSERT_ORDER}
+        elif self._write(statement, params).rowcount != 1:
+            raise Conflict("procesinstantie is tegelijk door iemand anders gewijzigd")
+        for key, value in (*values.items(), ("revision", old_revision + 1)):
+            set_committed_value(row, key, value)
 
     def _write_instance(self, values: dict[str, Any], buffer: InsertBuffer | None) -> None:
         """One INSERT or one revision-checked UPDATE; the ORM object is then marked clean,
@@ -475,26 +572,13 @@ class Execution(WaitStates):
             if buffer is not None:
                 buffer.add(INSTANCE_TABLE, [columns])
             else:
-                self.session.execute(insert(INSTANCE_TABLE), columns)
+                self._write(insert(INSTANCE_TABLE), columns)
             row.revision = 1
             make_transient_to_detached(row)
             self.session.add(row)
             self.is_new = False
             return
-        old_revision = inspect(row).committed_state.get("revision", row.revision)
-        result = self.session.execute(
-            UPDATE_INSTANCE,
-            {
-                "iid": row.id,
-                "old_revision": old_revision,
-                "new_revision": old_revision + 1,
-                **{f"v_{key}": value for key, value in values.items()},
-            },
-        )
-        if result.rowcount != 1:
-            raise Conflict("procesinstantie is tegelijk door iemand anders gewijzigd")
-        for key, value in (*values.items(), ("revision", old_revision + 1)):
-            set_committed_value(row, key, value)
+        self._update_instance(UPDATE_INSTANCE, values, {})
 
     def _erase_if_asked(self) -> None:
         """An end event with extension property `gegevens = wissen` ends the case without its

@@ -32,7 +32,7 @@ from app.engine.models import (
     TaskStatus,
     WaitStatus,
 )
-from app.engine.runtime import Execution
+from app.engine.runtime import Execution, lock_task
 
 MAX_KEY_LENGTH = 200
 
@@ -96,12 +96,7 @@ def get_task(session: Session, task_id: str) -> HumanTask:
 
 def _open_task(session: Session, task_id: str, actor: str | None) -> tuple[Execution, HumanTask]:
     """Lock the task's instance, then read the task under that lock."""
-    from app.engine.runtime import lock_instance_of_task
-
-    execution = Execution.for_row(session, lock_instance_of_task(session, task_id), actor)
-    task = session.execute(
-        select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
-    ).scalar_one()
+    execution, task = lock_task(session, task_id, actor)
     if task.status != TaskStatus.OPEN.value:
         raise Conflict(f"taak is al {task.status}")
     execution.require_active()

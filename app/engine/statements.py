@@ -4,13 +4,18 @@ that lets the intake start many instances with a few statements."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import JSON, String, bindparam, cast, column, delete, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
+from app.db import UTCDateTime
+from app.engine.errors import Conflict
 from app.engine.models import (
     HumanTask,
     HumanTaskGroup,
@@ -126,6 +131,94 @@ INSERTS = {
     )
 }
 INSERT_ORDER = ("task", "group", "job", "timer", "message", "signal", "event")
+
+
+# -- PostgreSQL: a transition's writes in one statement ------------------------------------
+#
+# On PostgreSQL every statement is a round trip, and a transition's round trips cost more
+# than its engine work (bench/engine.py). There the instance's UPDATE carries the other
+# writes as data-modifying CTEs; each table's rows travel as one JSON parameter read by
+# json_to_recordset, so one statement fits any number of rows. Foreign keys are checked at
+# the end of the statement, so a task and its group rows may be inserted together.
+
+
+def _recordset(name: str, columns: list[Any]) -> Any:
+    return (
+        func.json_to_recordset(cast(bindparam(name, type_=String), JSON))
+        .table_valued(*columns)
+        .render_derived(name=f"{name}_rows", with_types=True)
+    )
+
+
+def _insert_cte(name: str, keys: tuple[str, ...]) -> Any:
+    table = INSERTS[name].table
+    rows = _recordset(f"ins_{name}", [column(k, table.c[k].type) for k in keys])
+    return insert(table).from_select(list(keys), select(*(rows.c[k] for k in keys))).cte(name)
+
+
+def _close_cte(kind: str, done: bool) -> Any:
+    table = _TABLES[kind]
+    name = f"{'done' if done else 'cancel'}_{kind}"
+    rows = _recordset(
+        name, [column("tid", String()), column("now", UTCDateTime()), column("by", String())]
+    )
+    values = {
+        key: rows.c[value.key] if isinstance(value, BindParameter) else value
+        for key, value in (_DONE_VALUES if done else _CANCEL_VALUES)[kind].items()
+    }
+    id_col = table.c.id if kind == "task" else table.c.spiff_task_id
+    statement = update(table).where(
+        table.c.instance_id == bindparam("iid"),
+        id_col == rows.c.tid,
+        table.c.status == _OPEN[kind],
+    )
+    return statement.values(**values).cte(name)
+
+
+def _ungroup_cte() -> Any:
+    group = HumanTaskGroup.__table__
+    rows = _recordset("ungroup", [column("tid", String())])
+    return delete(group).where(group.c.task_id.in_(select(rows.c.tid))).cte("ungroup")
+
+
+_ONE_WRITE: dict[Any, Any] = {}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def one_write(
+    closes: dict[tuple[str, bool], list[dict[str, Any]]],
+    rows: dict[str, list[dict[str, Any]]],
+) -> tuple[Any, dict[str, Any]]:
+    """UPDATE_INSTANCE carrying the closes and inserts as CTEs, and its extra parameters.
+    One statement per shape (which tables, which columns), built once per process."""
+    inserts = tuple((name, tuple(rows[name][0])) for name in INSERT_ORDER if rows[name])
+    closing = tuple(sorted(key for key, params in closes.items() if params))
+    ungroup = [p["tid"] for done in (True, False) for p in closes.get(("task", done), ())]
+    shape = (inserts, closing, bool(ungroup))
+    statement = _ONE_WRITE.get(shape)
+    if statement is None:
+        ctes = [_close_cte(kind, done) for kind, done in closing]
+        if ungroup:
+            ctes.append(_ungroup_cte())
+        ctes += [_insert_cte(name, keys) for name, keys in inserts]
+        statement = _ONE_WRITE[shape] = UPDATE_INSTANCE.add_cte(*ctes)
+    params: dict[str, Any] = {}
+    for kind, done in closing:
+        params[f"{'done' if done else 'cancel'}_{kind}"] = json.dumps(
+            closes[(kind, done)], default=_jsonable
+        )
+    if ungroup:
+        params["ungroup"] = json.dumps([{"tid": tid} for tid in ungroup])
+    for name, _ in inserts:
+        params[f"ins_{name}"] = json.dumps(rows[name], default=_jsonable)
+    return statement, params
+
+
 PARTIES = insert(InstanceParty.__table__)
 DEFERRED = "stroom_deferred_inserts"
 
@@ -145,6 +238,62 @@ class InsertBuffer:
         for table, rows in self.rows.items():
             session.execute(insert(table), rows)
         self.rows = {}
+
+
+BATCH = "stroom_batched_writes"
+
+
+class BatchWrites:
+    """The writes of many transitions of existing instances (the worker's batch of timers),
+    sent per statement kind with executemany at the end: a few statements per batch instead
+    of several per instance. Each instance's UPDATE keeps its revision check."""
+
+    def __init__(self) -> None:
+        self.closes: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+        self.instances: list[dict[str, Any]] = []
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in INSERT_ORDER}
+
+    def add(
+        self,
+        instance_id: str,
+        closes: dict[tuple[str, bool], list[dict[str, Any]]],
+        instance: dict[str, Any],
+        rows: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        for key, params in closes.items():
+            self.closes.setdefault(key, []).extend({"iid": instance_id, **p} for p in params)
+        self.instances.append(instance)
+        for name in INSERT_ORDER:
+            self.rows[name].extend(rows[name])
+
+    def flush(self, session: Session) -> None:
+        connection = session.connection()
+        for key, params in self.closes.items():
+            if params:
+                connection.execute(CLOSE[key], params)
+                if key[0] == "task":
+                    connection.execute(UNGROUP, params)
+        if self.instances:
+            result = connection.execute(UPDATE_INSTANCE, self.instances)
+            if result.rowcount not in (-1, len(self.instances)):
+                raise Conflict("procesinstantie is tegelijk door iemand anders gewijzigd")
+        for name in INSERT_ORDER:
+            if self.rows[name]:
+                connection.execute(INSERTS[name], self.rows[name])
+        self.__init__()  # type: ignore[misc]
+
+
+@contextmanager
+def batched_writes(session: Session) -> Iterator[BatchWrites]:
+    """Transitions inside the block hand their writes to one batch, written when the block
+    ends without an error (with the caller's transaction, so a crash writes nothing)."""
+    batch = BatchWrites()
+    session.info[BATCH] = batch
+    try:
+        yield batch
+        batch.flush(session)
+    finally:
+        session.info.pop(BATCH, None)
 
 
 @contextmanager

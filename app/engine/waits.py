@@ -31,7 +31,7 @@ from app.engine import hooks
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
 from app.engine.spiff_fixes import CYCLE_STOPPED
-from app.engine.statements import CLOSE, MOVE_TIMER, UNGROUP
+from app.engine.statements import MOVE_TIMER
 
 DEFAULT_PRIORITY = 50
 
@@ -107,6 +107,7 @@ class WaitStates:
     before: dict[tuple[str, str], Wait]
     completed_by: dict[str, str | None]
     _rows: dict[str, list[dict[str, Any]]]
+    _closes: dict[tuple[str, bool], list[dict[str, Any]]]
     _parties: dict[str, tuple[int, str]] | None
     _bound_parties: list[dict[str, Any]]
 
@@ -129,12 +130,11 @@ class WaitStates:
             and task.has_state(TaskState.COMPLETED)
             and not task.internal_data.get(CYCLE_STOPPED)
         )
-        params: dict[str, Any] = {"iid": self.row.id, "tid": wait.task_id, "now": self.now}
+        params: dict[str, Any] = {"tid": wait.task_id, "now": self.now, "by": None}
         if wait.kind == "task" and done:
             params["by"] = self.completed_by.get(wait.task_id, self.actor)
-        self.session.execute(CLOSE[(wait.kind, done)], params)
-        if wait.kind == "task":
-            self.session.execute(UNGROUP, {"tid": wait.task_id})
+        # Written at save with the other rows (app/engine/statements.py).
+        self._closes.setdefault((wait.kind, done), []).append(params)
 
         if wait.kind == "timer" and done:
             self.record(

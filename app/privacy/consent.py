@@ -286,14 +286,13 @@ def history(session: Session, instance_id: str) -> list[Consent]:
 
 def _form_fields(session: Session, execution: Any) -> dict[str, dict[str, Any]]:
     """The form fields of the task being completed, by key ({} without a form)."""
-    from app.engine.models import ProcessVersion
+    from app.engine.runtime import version_forms
     from app.tasks.forms import components
 
     task = getattr(execution, "completing", None)
     if task is None or not task.form_key:
         return {}
-    version = session.get(ProcessVersion, execution.row.version_id)
-    schema = (version.forms or {}).get(task.form_key) if version is not None else None
+    schema = version_forms(session, execution.row.version_id).get(task.form_key)
     return {c["key"]: c for c in components(schema or {})}
 
 

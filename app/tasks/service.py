@@ -25,8 +25,8 @@ from app.catalogue import check_values
 from app.db import Database
 from app.engine import queries, service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, ProcessVersion, TaskStatus
-from app.engine.runtime import version_catalogue
+from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, TaskStatus
+from app.engine.runtime import version_catalogue, version_forms
 from app.privacy import access, logs
 from app.tasks import forms
 from app.tasks.models import TaskDraft, TaskFollowUp
@@ -338,8 +338,7 @@ def task_form(session: Session, task: HumanTask) -> dict[str, Any]:
         version_id = session.scalar(
             select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
         )
-        version = session.get(ProcessVersion, version_id)
-        schema = (version.forms or {}).get(task.form_key) if version is not None else None
+        schema = version_forms(session, version_id).get(task.form_key) if version_id else None
         if schema:
             return schema
     return {"components": []}

@@ -1,0 +1,127 @@
+"""The engine's hot paths in few statements (issue 23): completing a task is one locked read
+and, on PostgreSQL, one write; a batch of timers writes per statement kind, not per instance,
+and a batch that fails as a whole is done again one instance at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import event, select, update
+
+from app.db import Database
+from app.engine import service
+from app.engine.models import HumanTask, HumanTaskGroup, InstanceEvent, ProcessInstance, Timer
+from app.engine.timers import fire_due_timers
+from tests.cases.support import seed
+from tests.support.engine import FIXTURES, deploy_paths
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements sent inside the block (BEGIN on SQLite included)."""
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_completing_a_task_reads_once_and_writes_once_on_postgresql(db, clock) -> None:
+    world = seed(db, "test-secret")
+    first, task = world.tasks[:2]
+    with statements(db) as sent, db.transaction() as session:
+        service.complete_task(session, first.id, {"besluit": "hulp"}, "sanne")
+    # What is fixed per process version (spec, catalogue, forms) is read once per process.
+    assert any("process_version" in s for s in sent)
+    with statements(db) as sent, db.transaction() as session:
+        service.complete_task(session, task.id, {"besluit": "hulp"}, "sanne")
+    reads = [s for s in sent if s.lstrip().upper().startswith("SELECT")]
+    # The instance, the task and the parties that decide the next task's team: one read.
+    assert len(reads) == 1, reads
+    writes = [s for s in sent if not s.lstrip().upper().startswith(("SELECT", "BEGIN"))]
+    if db.engine.dialect.name == "postgresql":
+        assert len(writes) == 1, writes
+    with db.session() as session:
+        done = session.get(HumanTask, task.id)
+        assert done.status == "completed" and done.completed_by == "sanne"
+        assert not session.scalars(
+            select(HumanTaskGroup).where(HumanTaskGroup.task_id == task.id)
+        ).all()
+        [following] = session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == task.instance_id, HumanTask.status == "open"
+            )
+        ).all()
+        assert following.element_id == "terugkoppelen"
+        # The party `wijkteam` is played by the Weert team in this case.
+        assert following.candidate_groups == ["weert-swt"]
+        assert session.scalars(
+            select(HumanTaskGroup.group_key).where(HumanTaskGroup.task_id == following.id)
+        ).all() == ["weert-swt"]
+        kinds = session.scalars(
+            select(InstanceEvent.kind)
+            .where(InstanceEvent.instance_id == task.instance_id)
+            .order_by(InstanceEvent.id)
+        ).all()
+        assert kinds[-2:] == ["task_completed", "task_created"]
+        assert session.get(ProcessInstance, task.instance_id).revision == 2
+
+
+def _waiting(db: Database, n: int, moment: datetime) -> list[str]:
+    deploy_paths(db, FIXTURES / "timer.bpmn")
+    ids = []
+    with db.transaction() as session:
+        for i in range(n):
+            ids.append(
+                service.start_instance(
+                    session,
+                    "test_timer",
+                    business_key=f"T-{i}",
+                    data={"wanneer": moment.isoformat()},
+                    actor="test",
+                ).id
+            )
+    return ids
+
+
+def _fired(db: Database) -> int:
+    with db.session() as session:
+        return len(session.scalars(select(Timer.id).where(Timer.status == "done")).all())
+
+
+def test_a_batch_of_timers_writes_per_statement_kind_not_per_instance(db, clock) -> None:
+    moment = clock.now() + timedelta(hours=1)
+    _waiting(db, 30, moment)
+    clock.advance(timedelta(hours=2))
+    with statements(db) as few:
+        assert fire_due_timers(db, 3) == 3
+    with statements(db) as many:
+        assert fire_due_timers(db, 27) == 27
+    assert _fired(db) == 30
+    # Nine times the instances, the same statements: the writes go per kind, per batch.
+    assert len(many) == len(few), (few, many)
+    assert fire_due_timers(db, 30) == 0  # never twice
+
+
+def test_a_failing_batch_is_done_again_one_instance_at_a_time(db, clock, caplog) -> None:
+    moment = clock.now() + timedelta(hours=1)
+    ids = _waiting(db, 5, moment)
+    # One instance whose stored state cannot be read: the batch fails as a whole.
+    with db.transaction() as session:
+        session.execute(
+            update(ProcessInstance).where(ProcessInstance.id == ids[2]).values(state="{kapot")
+        )
+    clock.advance(timedelta(hours=2))
+    assert fire_due_timers(db, 10) == 5
+    assert _fired(db) == 4
+    with db.session() as session:
+        broken = session.scalars(select(Timer).where(Timer.instance_id == ids[2])).one()
+        assert broken.status == "waiting"
+    assert "timerbatch mislukt" in caplog.text
