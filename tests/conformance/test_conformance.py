@@ -18,13 +18,14 @@ from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
+from app.db import Database
 from app.engine import service
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
 from app.engine.jobs import run_due_jobs
 from app.engine.models import ProcessInstance
 from app.engine.runtime import load_workflow
-from app.engine.signals import broadcast
+from app.engine.signals import Broadcast, broadcast
 from app.engine.timers import drain_timers
 from tests.support.camunda import teams_for, write_diagram
 from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
@@ -169,13 +170,13 @@ def _with_known_difference(case: dict[str, Any]) -> Any:
     return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=case["known_difference"]))
 
 
-def _signal(db, name: str, data: dict[str, Any] | None) -> Any:  # type: ignore[no-untyped-def]
+def _signal(db: Database, name: str, data: dict[str, Any] | None) -> Broadcast:
     """Broadcast as `POST /api/v1/bpmn-signals` and `stroom signal send` do."""
     with db.transaction() as session:
         return broadcast(session, name, data or {}, "tester")
 
 
-def _check(db, instance_id: str, expected: dict[str, Any], known: set[str]) -> None:  # type: ignore[no-untyped-def]
+def _check(db: Database, instance_id: str, expected: dict[str, Any], known: set[str]) -> None:
     """One instance's end: status, open tasks, the path and the variables."""
     row = instance(db, instance_id)
     assert row.status == expected["state"], row.status
@@ -193,7 +194,7 @@ def _check(db, instance_id: str, expected: dict[str, Any], known: set[str]) -> N
         assert row.data.get(name) == value, (name, row.data.get(name))
 
 
-def _counts(db, process: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts(db: Database, process: str) -> dict[str, int]:
     """How many instances of a process there are, by status."""
     with db.session() as session:
         return dict(
