@@ -16,12 +16,16 @@ import pytest
 import yaml
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
 
+from app.db import Database
 from app.engine import service
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
 from app.engine.jobs import run_due_jobs
+from app.engine.models import ProcessInstance
 from app.engine.runtime import load_workflow
+from app.engine.signals import Broadcast, broadcast
 from app.engine.timers import drain_timers
 from tests.support.camunda import teams_for, write_diagram
 from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
@@ -166,6 +170,42 @@ def _with_known_difference(case: dict[str, Any]) -> Any:
     return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=case["known_difference"]))
 
 
+def _signal(db: Database, name: str, data: dict[str, Any] | None) -> Broadcast:
+    """Broadcast as `POST /api/v1/bpmn-signals` and `stroom signal send` do."""
+    with db.transaction() as session:
+        return broadcast(session, name, data or {}, "tester")
+
+
+def _check(db: Database, instance_id: str, expected: dict[str, Any], known: set[str]) -> None:
+    """One instance's end: status, open tasks, the path and the variables."""
+    row = instance(db, instance_id)
+    assert row.status == expected["state"], row.status
+    opened = sorted(t.element_id for t in open_tasks(db, instance_id))
+    assert opened == sorted(expected.get("open") or []), opened
+    done = _completed(db, instance_id, known)
+    if "completed" in expected:
+        assert set(done) == set(expected["completed"]), sorted(set(done))
+    for name, times in (expected.get("times") or {}).items():
+        assert Counter(done)[name] == times, (name, Counter(done)[name])
+    if "order" in expected:
+        positions = [done.index(name) for name in expected["order"]]
+        assert positions == sorted(positions), positions
+    for name, value in (expected.get("variables") or {}).items():
+        assert row.data.get(name) == value, (name, row.data.get(name))
+
+
+def _counts(db: Database, process: str) -> dict[str, int]:
+    """How many instances of a process there are, by status."""
+    with db.session() as session:
+        return dict(
+            session.execute(
+                select(ProcessInstance.status, func.count())
+                .where(ProcessInstance.definition_key == process)
+                .group_by(ProcessInstance.status)
+            ).all()
+        )
+
+
 @pytest.mark.parametrize(
     "case", [_with_known_difference(c) for c in RUNS], ids=[c["file"] for c in RUNS]
 )
@@ -177,8 +217,20 @@ def test_runs_as_camunda_7_runs_it(
     others = [tmp_path / o for o in case.get("with") or []]
     teams_for(db, path, *others)  # the candidate groups are teams, as in a real installation
     deploy_paths(db, path, *others)
+    # Instances waiting before the case's own starts (by business key), e.g. for its signal.
+    started = {
+        b["key"]: start(db, b["process"], b["key"], b.get("data") or {})
+        for b in case.get("before") or []
+    }
     key = "C-1"
-    instance_id = start(db, case["process"], key, case.get("start") or {})
+    if "start_by_signal" in case:
+        # The instance is the one the broadcast starts at the process's signal start event.
+        result = _signal(db, case["start_by_signal"], case.get("start"))
+        [instance_id] = [
+            i for i in result.started if instance(db, i).definition_key == case["process"]
+        ]
+    else:
+        instance_id = start(db, case["process"], key, case.get("start") or {})
     for step in case.get("steps") or []:
         clock.advance(timedelta(seconds=1))  # steps apart in time, as the path's order needs
         if "open" in step:
@@ -202,23 +254,20 @@ def test_runs_as_camunda_7_runs_it(
         if "message" in step:
             with db.transaction() as session:
                 service.deliver_message(session, step["message"], key, step.get("data") or {})
+        if "signal" in step:
+            result = _signal(db, step["signal"], step.get("data"))
+            for name in ("received", "started"):
+                if name in step:
+                    assert len(getattr(result, name)) == step[name], (name, result)
         if "advance" in step:
             clock.advance(timedelta(**step["advance"]))
             drain_timers(db, 50)
         if "jobs" in step:
             run_due_jobs(db, settings, "conformance")
     expected = case["expected"]
-    row = instance(db, instance_id)
-    assert row.status == expected["state"], row.status
-    opened = sorted(t.element_id for t in open_tasks(db, instance_id))
-    assert opened == sorted(expected.get("open") or []), opened
-    done = _completed(db, instance_id, _ids(path) | {i for o in others for i in _ids(o)})
-    if "completed" in expected:
-        assert set(done) == set(expected["completed"]), sorted(set(done))
-    for name, times in (expected.get("times") or {}).items():
-        assert Counter(done)[name] == times, (name, Counter(done)[name])
-    if "order" in expected:
-        positions = [done.index(name) for name in expected["order"]]
-        assert positions == sorted(positions), positions
-    for name, value in (expected.get("variables") or {}).items():
-        assert row.data.get(name) == value, (name, row.data.get(name))
+    known = _ids(path) | {i for o in others for i in _ids(o)}
+    _check(db, instance_id, expected, known)
+    for other, wanted in (expected.get("others") or {}).items():
+        _check(db, started[other], wanted, known)
+    for process, counts in (expected.get("instances") or {}).items():
+        assert _counts(db, process) == counts, (process, _counts(db, process))
