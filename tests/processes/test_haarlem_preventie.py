@@ -8,7 +8,7 @@ and what each party may see (bijlage 2).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tests.processes.haarlem_preventie_support import (
     GEMEENTE,
     KEY,
     MELDING,
+    SECRET,
     TEAMS,
     TERUGKOPPELING,
     Haarlem,
@@ -359,7 +360,8 @@ def test_vroege_melding_met_toestemming_en_betalingsregeling(h: Haarlem) -> None
             "incasso_hervatten": False,
             "datum_hervatting_betaling": "2026-04-01",
             "toestemming_inhoud_delen": True,
-            "bewijs_toestemming_inhoud_delen": "TF-2026-0301",  # the form says: in writing
+            # The form says: in writing; the signed form is among the case's documents.
+            "bewijs_toestemming_inhoud_delen": str(h.document("H-3")),
             "toelichting_corporatie": "Inkomen viel weg door ziekte; herstel verwacht",
         },
     )
@@ -781,6 +783,91 @@ def test_statistieken_art_9_5(h: Haarlem) -> None:
         "niet in Stroom"
     )
     assert lines["  reden vanwege een strafbaar feit"].startswith("niet in Stroom")
+    h.record()
+
+
+# -- issue 22: the covenant read again ------------------------------------------------------------
+
+
+def test_inhoud_van_gesprekken_alleen_met_schriftelijke_toestemming(h: Haarlem) -> None:
+    """Bijlage 2 §6: "Terugkoppeling van inhoudelijke gegevens uit het gesprek, bijvoorbeeld de
+    achtergrond van de betalingsachterstand, medische gegevens ed. zijn niet ter zake dienend en
+    niet toegestaan (zonder schriftelijke toestemming van de klant)." The catalogue's read rule
+    says `schriftelijk: ja`: the corporation reads the explanation only while the consent that
+    counts is in writing (the signed form among the case's documents); an oral one does not
+    open it, and the form does not take a paper reference for the signed form."""
+    from app.engine.errors import InvalidInput
+    from app.privacy import consent
+    from app.tasks import service as tasks
+
+    h.vroeg_gemeld("S6-1", "bakker")
+    contact = {
+        "contact_gelegd": True,
+        "datum_contact": "2026-03-03",
+        "wijze_contact": "telefonisch",
+        "in_behandeling": "ja",
+        "alleen_huurschuld": False,
+        "regie_bij": "Sociaal Wijkteam",
+        "toestemming_overdracht": False,
+        "eindresultaat": "Vervolghulp en/of verwijzing financieel",
+        "incasso_hervatten": False,
+        "datum_hervatting_betaling": "2026-04-01",
+        "toestemming_inhoud_delen": True,
+        "toelichting_corporatie": "Inkomen viel weg door ziekte; herstel verwacht",
+    }
+    task = h.task("contact_opnemen_vroeg", "S6-1")
+    # The number of a paper form outside Stroom is no evidence the corporation may rely on.
+    with pytest.raises(InvalidInput) as refused, h.db.transaction() as session:
+        tasks.complete(
+            h.db,
+            session,
+            h.readers["wijkteam"],
+            task.id,
+            {**contact, "bewijs_toestemming_inhoud_delen": "TF-2026-0301"},
+            SECRET,
+        )
+    assert list(refused.value.fields) == ["bewijs_toestemming_inhoud_delen"]
+    assert "documentnummer" in refused.value.fields["bewijs_toestemming_inhoud_delen"][0]
+
+    signed = h.document("S6-1")
+    h.do(
+        "wijkteam",
+        "contact_opnemen_vroeg",
+        "S6-1",
+        {**contact, "bewijs_toestemming_inhoud_delen": str(signed)},
+    )
+    view = h.view("corporatie", "S6-1")
+    assert view["toelichting_corporatie"] == "Inkomen viel weg door ziekte; herstel verwacht"
+    assert set(view) == MELDING | TERUGKOPPELING | {"toelichting_corporatie"}
+
+    # The tenant later says yes again, on the phone: the latest consent counts and it is oral,
+    # so the explanation is closed to the corporation; the Sociaal Wijkteam still reads it.
+    h.sim.clock.advance(timedelta(minutes=5))
+    with h.db.transaction() as session:
+        consent.record(
+            session,
+            h.sim.instance("S6-1").id,
+            "inhoud_delen",
+            True,
+            given_by="bewoner",
+            channel="mondeling",
+            recorded_by=f"user:{TEAMS['wijkteam']}",
+        )
+    assert "toelichting_corporatie" not in h.sees("corporatie", "S6-1")
+    assert "toelichting_corporatie" in h.sees("wijkteam", "S6-1")
+    # Given digitally it is in writing again.
+    h.sim.clock.advance(timedelta(minutes=5))
+    with h.db.transaction() as session:
+        consent.record(
+            session,
+            h.sim.instance("S6-1").id,
+            "inhoud_delen",
+            True,
+            given_by="bewoner",
+            channel="digitaal",
+            recorded_by=f"user:{TEAMS['wijkteam']}",
+        )
+    assert "toelichting_corporatie" in h.sees("corporatie", "S6-1")
     h.record()
 
 
