@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import clock as app_clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
-from app import clock as app_clock
 from app.cases.models import Document
 from app.clock import AMSTERDAM, local
 from app.db import Database
