@@ -871,6 +871,130 @@ def test_inhoud_van_gesprekken_alleen_met_schriftelijke_toestemming(h: Haarlem) 
     h.record()
 
 
+def test_brp_alleen_bij_een_wachtlijst_boven_de_capaciteit(h: Haarlem) -> None:
+    """Bijlage 2 §4: "Wanneer het aantal personen op de wachtlijst groter is dan het Sociaal
+    Wijkteam aankan, kan het Sociaal Wijkteam prioriteren. Hiervoor kan het Sociaal Wijkteam
+    gegevens uit het BRP gebruiken zoals, gezinssamenstelling en leeftijd". Without a waiting
+    list over capacity (the setting `wachtlijst_boven_capaciteit`, Haarlem's own value) no
+    register is asked: no BRP look-up, no residence status, the standard priority; the team
+    checks STAPP and the debt services itself (bijlage 2 §3). With it, the same report is
+    prioritised from the BRP."""
+    from app.engine.models import Job
+
+    def topics(key: str) -> list[str]:
+        with h.db.session() as session:
+            return sorted(
+                session.scalars(select(Job.topic).where(Job.instance_id == h.sim.instance(key).id))
+            )
+
+    h.setting("wachtlijst_boven_capaciteit", False)
+    h.vroeg_gemeld("BRP-1", "tesfamariam")  # residence permit and three minors in the BRP
+    assert topics("BRP-1") == []
+    data = h.data("BRP-1")
+    assert not {"bsn", "heeft_verblijfstatus", "minderjarigen", "huishouden"} & set(data)
+    assert (data["prioriteit"], data["prioriteitsgroepen"], data["doelgroep"]) == (50, [], "overig")
+    assert h.task("contact_opnemen_vroeg", "BRP-1").priority == 50
+
+    # The waiting list grows beyond what the team can take on: the next report is prioritised.
+    h.setting("wachtlijst_boven_capaciteit", True)
+    h.vroeg_gemeld("BRP-2", "tesfamariam")
+    assert topics("BRP-2") == [
+        "brp.huishouden",
+        "haarlem.huurder_brp",
+        "haarlem.stapp",
+        "schuldhulp.bekend",
+    ]
+    data = h.data("BRP-2")
+    assert data["heeft_verblijfstatus"] is True and data["minderjarigen"] == 3
+    assert data["prioriteit"] == 75 and data["doelgroep"] == "met kinderen"
+    # The case that was reported before keeps what it had: nothing is looked up afterwards.
+    assert topics("BRP-1") == []
+    h.record()
+
+
+def _benaderd(h: Haarlem, key: str, huurder: str, bailiff: str, **extra: object) -> None:
+    """Registration with the bailiff planned on `bailiff`; the corporation informed the tenant
+    and sees only rent arrears (art. 3.1)."""
+    h.start(key, huurder, deurwaarderdatum=bailiff, **extra)
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        key,
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": bailiff,
+        },
+    )
+
+
+def test_anderhalve_maand_achterstand_en_eerder_melden(h: Haarlem) -> None:
+    """Bijlage 4: "Bij 1,5 maand huurschuld neemt de corporatie altijd contact op met het
+    Sociaal Wijkteam en start de procedure Convenant preventie huisuitzettingen"; art. 3.4:
+    "Uiterlijk 2 weken voor het inschakelen van de deurwaarder heeft de woningcorporatie
+    contact met het Sociaal Wijkteam" (uiterlijk: earlier is always allowed). The threshold is
+    the setting `melden_vanaf_maanden_achterstand` (1.5), read at the registration and when
+    the corporation's system sends the arrears again (message `achterstand_bijgewerkt`); the
+    message `nu_melden` reports before the report task appears."""
+    from app.cases.service import send_message
+    from app.engine.errors import InvalidInput
+
+    # 1.5 months at the registration: reported at once, although the bailiff is months away.
+    _benaderd(h, "AM-1", "jansen", "2026-09-01", maanden_achterstand=1.5)
+    data = h.data("AM-1")
+    assert (data["datum_melding"], data["soort_melding"]) == ("2026-03-02", "deurwaarder")
+    assert h.open_tasks("AM-1") == ["contact_opnemen"]
+    # 5 working days from Monday 2 March: Monday 9 March (art. 3.5).
+    assert h.timers("AM-1") == {"contact_termijn_verstreken": "2026-03-09T23:59:59+01:00"}
+    assert h.phase("AM-1") == "melding"
+
+    # One month: the case waits for the deadline of art. 3.4 (1 September - 14 days = 18
+    # August; the task 3 working days before, Thursday 13 August).
+    _benaderd(h, "AM-2", "el_amrani", "2026-09-01")
+    assert h.timers("AM-2") == {"melden_uiterlijk": "2026-08-13T00:00:00+02:00"}
+    # The arrears are sent again: 1.4 months is not yet the threshold, nothing is reported.
+    h.on("2026-03-16")
+    h.message("achterstand_bijgewerkt", "AM-2", {"maanden_achterstand": 1.4})
+    assert h.open_tasks("AM-2") == [] and h.phase("AM-2") == "signalering"
+    assert h.timers("AM-2") == {"melden_uiterlijk": "2026-08-13T00:00:00+02:00"}
+    with pytest.raises(InvalidInput) as refused:  # the message must bring the arrears
+        h.message("achterstand_bijgewerkt", "AM-2", {})
+    assert refused.value.fields == {"maanden_achterstand": ["ontbreekt"]}
+    # 1 April: two months; the report is made that day, long before the deadline.
+    h.on("2026-04-01")
+    h.message("achterstand_bijgewerkt", "AM-2", {"maanden_achterstand": 2})
+    assert h.data("AM-2")["datum_melding"] == "2026-04-01"
+    assert h.open_tasks("AM-2") == ["contact_opnemen"]
+    assert "melden_uiterlijk" not in h.timers("AM-2")
+    assert {"maanden_achterstand", "referentie"} <= h.sees("wijkteam", "AM-2")
+    assert h.view("wijkteam", "AM-2")["maanden_achterstand"] == 2
+
+    # One month, and the corporation reports anyway (art. 3.4: at the latest, not at the
+    # earliest); its report task had not appeared yet.
+    # Through the message door of the API (app.cases.service.send_message): another
+    # corporation cannot report this case; the corporation of the case can.
+    _benaderd(h, "AM-3", "bakker", "2026-09-01")
+    h.on("2026-04-02")
+    with pytest.raises(NotFound), h.db.transaction() as session:
+        send_message(session, h.readers["andere_corporatie"], "nu_melden", "AM-3", {})
+    assert h.open_tasks("AM-3") == []
+    with h.db.transaction() as session:
+        send_message(session, h.readers["corporatie"], "nu_melden", "AM-3", {})
+    h.sim.settle()
+    assert h.data("AM-3")["datum_melding"] == "2026-04-02"
+    assert h.open_tasks("AM-3") == ["contact_opnemen"]
+
+    # Haarlem sets its own threshold (3 months): two months at the registration wait.
+    h.setting("melden_vanaf_maanden_achterstand", 3)
+    _benaderd(h, "AM-4", "hoekstra", "2026-09-01", maanden_achterstand=2)
+    assert h.open_tasks("AM-4") == [] and h.phase("AM-4") == "signalering"
+    h.on("2026-04-03")
+    h.message("achterstand_bijgewerkt", "AM-4", {"maanden_achterstand": 3})
+    assert h.open_tasks("AM-4") == ["contact_opnemen"]
+    h.record()
+
+
 # -- the scenario file and the demo data ----------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -8,7 +8,8 @@ fourteen tenants through the real intake.
 
 The cases are told as a history of the last nine weeks, replayed on a virtual clock that stops
 at the real "now": corporations register arrears and contact the tenant, the timer two weeks
-before the bailiff makes the report due, the BRP/STAPP/SDV look-ups run, the Sociaal Wijkteam
+before the bailiff makes the report due, the BRP/STAPP/SDV look-ups run (the team has a
+waiting list over its capacity, bijlage 2 §4), the Sociaal Wijkteam
 contacts (or escalates), the debt services propose, and eviction dates become known. Only this
 loader's own timers and jobs are run, so other demo data is left alone; whatever lies in the
 future stays open, so each case's state fits today's date: new registrations, a report due
@@ -34,6 +35,8 @@ from app import clock
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.calendar.atw import Calendar, default_calendar
+from app.cases import settings as process_settings
+from app.cases.models import ProcessSetting
 from app.cases.service import bind_party
 from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
@@ -49,6 +52,7 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
+from app.engine.runtime import version_catalogue
 from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
 
@@ -95,6 +99,7 @@ BINDINGS = {
 }
 WORKER = "demo-haarlem"
 ACTOR = "demo"
+WAITING_LIST = "wachtlijst_boven_capaciteit"
 
 # What the corporations know of their tenants (bijlage 2 §1), for test people of the register.
 TENANTS: dict[str, dict[str, Any]] = {
@@ -617,6 +622,7 @@ def load(db: Database, settings: Settings) -> list[str]:
             return lines + [f"{PROCESS}: ontbreekt ({', '.join(missing)}); laad eerst common"]
         lines += _bindings(session)
         lines += _routes(session, orgs)
+        lines += _waiting_list(session)
         known = {
             (org_id, reference)
             for org_id, reference in session.execute(
@@ -650,6 +656,31 @@ def _bindings(session: Session) -> list[str]:
         for party, group_key in BINDINGS.items()
         if bind_party(session, PROCESS, MUNICIPALITY, party, group_key)
     ]
+
+
+def _waiting_list(session: Session) -> list[str]:
+    """The demo's Sociaal Wijkteam has more people waiting than it can take on, so it may
+    prioritise with the BRP (bijlage 2 §4): set once, unless Haarlem already chose a value."""
+    own = session.scalar(
+        select(ProcessSetting.id).where(
+            ProcessSetting.process_key == PROCESS,
+            ProcessSetting.municipality == MUNICIPALITY,
+            ProcessSetting.name == WAITING_LIST,
+        )
+    )
+    if own is not None:
+        return []
+    version = engine.latest_version(session, PROCESS)
+    process_settings.set_value(
+        session,
+        version_catalogue(session, version.id),
+        PROCESS,
+        MUNICIPALITY,
+        WAITING_LIST,
+        True,
+        ACTOR,
+    )
+    return [f"instelling {PROCESS}: {WAITING_LIST} = ja ({MUNICIPALITY})"]
 
 
 def _routes(session: Session, orgs: dict[str, int]) -> list[str]:
@@ -723,7 +754,7 @@ class _Story:
             "datum_achterstand": (clock.local(clock.now()).date() - timedelta(days=45))
             .replace(day=1)
             .isoformat(),
-            "maanden_achterstand": 2,
+            "maanden_achterstand": 1,
             **TENANTS[c.tenant],
             **c.extra,
         }
