@@ -334,6 +334,13 @@ class Haarlem:
             },
         )
 
+    def bemiddeling(self, key: str, uitkomst: str = "geen_regeling") -> None:
+        """Art. 2.3b: the case stalls towards an eviction; the troubleshooter mediates."""
+        data: dict[str, Any] = {"uitkomst_troubleshooter": uitkomst}
+        if uitkomst == "regeling":
+            data["afspraken_troubleshooter"] = "Achterstand in 10 maanden; huur via budgetbeheer"
+        self.do("troubleshooter", "troubleshooter_bemiddelen", key, data)
+
     def ontruiming(self, key: str, datum: str, afloop: str, reden: str = "huurschuld") -> None:
         """The eviction date becomes known; the troubleshooter does not succeed; the outcome."""
         self.message("ontruimingsdatum_bekend", key, {"ontruimingsdatum": datum})

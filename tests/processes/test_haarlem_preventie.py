@@ -170,7 +170,15 @@ def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem)
             "incasso_hervatten": True,
         },
     )
-    # Not taken up: the case waits for the verdict and the eviction date.
+    # Not taken up: the case stalls towards an eviction (art. 2.3b); the troubleshooter gets
+    # bijlage 2 §1 and the feedback, nothing of the team's own reasons.
+    assert h.phase("H-1") == "stagnatie"
+    assert h.task("troubleshooter_bemiddelen", "H-1").priority == 70
+    seen = h.sees("troubleshooter", "H-1")
+    assert seen >= MELDING - {"toevoeging"} | {"contact_gelegd", "in_behandeling", "soort_melding"}
+    assert not seen & {"reden_niet_in_behandeling", "eindresultaat", "bsn", "prioriteitsgroepen"}
+    h.bemiddeling("H-1")
+    # No arrangement either: the case waits for the verdict and the eviction date.
     assert h.phase("H-1") == "bewaking"
     assert h.sees("troubleshooter", "H-1") == set()
     seen = h.sees("corporatie", "H-1")
@@ -530,6 +538,9 @@ def test_hersteltermijn_verstreken_troubleshooter_voorkomt_ontruiming(h: Haarlem
     h.message("lopende_huur_niet_betaald", "H-6", {"datum_herstelbrief": "2026-05-04"})
     assert h.timers("H-6") == {"hersteltermijn_verstreken": "2026-05-18T23:59:59+02:00"}
     h.on("2026-05-19")
+    assert h.phase("H-6") == "stagnatie"
+    assert h.open_tasks("H-6") == ["troubleshooter_bemiddelen"]
+    h.bemiddeling("H-6")
     assert h.phase("H-6") == "bewaking" and h.open_tasks("H-6") == []
     assert h.sees("troubleshooter", "H-6") == set()
 
@@ -590,6 +601,8 @@ def test_regeling_niet_getroffen_en_achterstand_opgelost(h: Haarlem) -> None:
         },
     )
     h.do("corporatie", "regeling_treffen", "H-8", {"regeling_getroffen": False})
+    assert h.open_tasks("H-8") == ["troubleshooter_bemiddelen"]
+    h.bemiddeling("H-8")
     assert h.phase("H-8") == "bewaking"
     h.on("2026-05-01")
     h.message("achterstand_opgelost", "H-8")
@@ -752,6 +765,7 @@ def test_statistieken_art_9_5(h: Haarlem) -> None:
         h.vroeg_gemeld(key, huurder)
     for key in ("S-1", "S-2", "S-3"):
         h.niet_in_behandeling(key)
+        h.bemiddeling(key)  # art. 2.3b: no arrangement through the troubleshooter either
     h.in_behandeling("S-4")
     h.voorstel("S-4", "regeling")
     h.do("corporatie", "regeling_treffen", "S-4", {"regeling_getroffen": True})
@@ -992,6 +1006,46 @@ def test_anderhalve_maand_achterstand_en_eerder_melden(h: Haarlem) -> None:
     h.on("2026-04-03")
     h.message("achterstand_bijgewerkt", "AM-4", {"maanden_achterstand": 3})
     assert h.open_tasks("AM-4") == ["contact_opnemen"]
+    h.record()
+
+
+def test_troubleshooter_bij_stagnatie_voor_een_ontruimingsdatum(h: Haarlem) -> None:
+    """Art. 2.3: "De troubleshooter Kan worden ingeschakeld bij: ... b. Stagneren van de
+    voortgang omdat betrokken partijen niet op één lijn komen (tegengestelde belangen/ eisen
+    en/of huurder wil niet mee werken) waardoor het risico ontstaat van huisuitzetting."
+    Stalled, in the diagram: every way into waiting for an eviction date (the corporation makes
+    no arrangement on the proposal, the report is not taken up, the debt route ended because
+    the rent stopped); the troubleshooter mediates first, not only once the eviction date is
+    known (art. 8). Here the corporation and the proposal do not meet; the troubleshooter
+    brings them together and the eviction is prevented."""
+    from app.processes.haarlem.statistics import statistieken
+
+    h.vroeg_gemeld("TS-1", "hoekstra")
+    h.in_behandeling("TS-1")
+    h.on("2026-03-09")
+    h.voorstel("TS-1", "regeling")
+    # Before anything stalls the troubleshooter sees nothing of the case.
+    assert h.sees("troubleshooter", "TS-1") == set()
+    h.do("corporatie", "regeling_treffen", "TS-1", {"regeling_getroffen": False})
+
+    task = h.task("troubleshooter_bemiddelen", "TS-1")
+    assert task.candidate_groups == ["haarlem-troubleshooter"] and task.due_at is None
+    assert h.phase("TS-1") == "stagnatie"
+    seen = h.sees("troubleshooter", "TS-1")
+    # Bijlage 2 §1 goes to the "Sociaal Wijkteam/ troubleshooter", with the feedback and the
+    # proposal the parties disagree on; nothing of the team's file or the consents.
+    assert seen >= MELDING | {"in_behandeling", "uitkomst_voorstel", "regeling_getroffen"}
+    assert not seen & {"bsn", "signalen_corporatie", "eindresultaat", "inventarisatie_schulden"}
+
+    h.on("2026-03-12")
+    h.bemiddeling("TS-1", "regeling")
+    assert h.status("TS-1") == "completed" and h.phase("TS-1") == "stagnatie"
+    view = h.view("corporatie", "TS-1")
+    assert view["uitkomst_troubleshooter"] == "regeling"
+    assert view["afspraken_troubleshooter"].startswith("Achterstand in 10 maanden")
+    # Art. 9.5.3c: an eviction prevented after the report.
+    with h.db.session() as session:
+        assert statistieken(session, GEMEENTE).voorkomen_na_melding == 1
     h.record()
 
 

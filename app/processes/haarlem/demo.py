@@ -278,6 +278,11 @@ NOT_TAKEN_UP = {
     "eindresultaat": "Inwoner regelt het zelf/hoeft geen hulp vanuit vroegsignalering",
     "incasso_hervatten": True,
 }
+# Art. 2.3b: a case that stalls towards an eviction goes to the troubleshooter first.
+NO_MEDIATION = {
+    "uitkomst_troubleshooter": "geen_regeling",
+    "afspraken_troubleshooter": "Geen afspraken mogelijk; de corporatie zet de procedure voort",
+}
 NO_CONTACT = {
     "contact_gelegd": False,
     "wijze_contact": "aanbellen",
@@ -525,6 +530,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 32, 11, "taak", "huurder_benaderen", _informed(bailiff_for(wd(30))))
     at(c, 30, 10, "taak", "melden_bij_wijkteam", {"maanden_achterstand": 3})
     at(c, 28, 10, "taak", "contact_opnemen", _contact(wd(28), taken_up=False, **NOT_TAKEN_UP))
+    at(c, 26, 10, "taak", "troubleshooter_bemiddelen", NO_MEDIATION)
     at(
         c,
         2,
@@ -546,6 +552,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 45, 11, "taak", "huurder_benaderen", _informed(bailiff_for(wd(43))))
     at(c, 43, 10, "taak", "melden_bij_wijkteam", {"maanden_achterstand": 4})
     at(c, 40, 10, "taak", "contact_opnemen", _contact(wd(40), taken_up=False, **NOT_TAKEN_UP))
+    at(c, 38, 10, "taak", "troubleshooter_bemiddelen", NO_MEDIATION)
     at(c, 20, 10, "bericht", "ontruimingsdatum_bekend", {"ontruimingsdatum": wd(10).isoformat()})
     at(
         c,
@@ -575,6 +582,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 45, 14, "taak", "huurder_benaderen", _informed(bailiff_for(wd(42))))
     at(c, 42, 10, "taak", "melden_bij_wijkteam", {"maanden_achterstand": 3})
     at(c, 39, 10, "taak", "contact_opnemen", _contact(wd(39), taken_up=False, **NO_CONTACT))
+    at(c, 37, 10, "taak", "troubleshooter_bemiddelen", NO_MEDIATION)
     at(c, 18, 10, "bericht", "ontruimingsdatum_bekend", {"ontruimingsdatum": wd(8).isoformat()})
     at(
         c,
