@@ -411,6 +411,10 @@ def test_vroege_melding_met_toestemming_en_betalingsregeling(h: Haarlem) -> None
         "H-3",
         {"regeling_getroffen": True, "datum_regeling": "2026-03-13"},
     )
+    # The arrangement runs (art. 3.9) until the corporation reports the arrears paid off.
+    assert h.status("H-3") == "waiting" and h.open_tasks("H-3") == []
+    h.on("2026-03-20")
+    h.message("achterstand_opgelost", "H-3")
     assert h.status("H-3") == "completed"
     h.record()
 
@@ -769,6 +773,7 @@ def test_statistieken_art_9_5(h: Haarlem) -> None:
     h.in_behandeling("S-4")
     h.voorstel("S-4", "regeling")
     h.do("corporatie", "regeling_treffen", "S-4", {"regeling_getroffen": True})
+    h.message("achterstand_opgelost", "S-4")  # the arrangement is kept (art. 3.9)
     h.on("2026-06-01")
     h.ontruiming("S-1", "2026-06-16", "ontruimd", "huurschuld")
     h.ontruiming("S-2", "2026-06-17", "sleutels_ingeleverd")
@@ -1046,6 +1051,74 @@ def test_troubleshooter_bij_stagnatie_voor_een_ontruimingsdatum(h: Haarlem) -> N
     # Art. 9.5.3c: an eviction prevented after the report.
     with h.db.session() as session:
         assert statistieken(session, GEMEENTE).voorkomen_na_melding == 1
+    h.record()
+
+
+def _regeling(h: Haarlem, key: str, huurder: str) -> None:
+    """Early report, taken up, a proposal with an arrangement that the corporation makes."""
+    h.vroeg_gemeld(key, huurder)
+    h.in_behandeling(key)
+    h.voorstel(key, "regeling")
+    h.do("corporatie", "regeling_treffen", key, {"regeling_getroffen": True})
+
+
+def test_betaalafspraken_niet_nagekomen_na_de_regeling(h: Haarlem) -> None:
+    """Art. 3.9: "Wanneer de huurder gemaakte betaalafspraken niet nakomt wordt het Sociaal
+    Wijkteam direct geïnformeerd en vica versa." The case no longer ends when the arrangement
+    is made: it waits while the arrangement runs, until the corporation reports the arrears
+    paid off (`achterstand_opgelost`). A broken arrangement reported by the corporation
+    (`betaalafspraken_niet_nagekomen`) gives the Sociaal Wijkteam a task at once; one reported
+    by the team (`betaalafspraken_niet_nagekomen_wijkteam`) gives the corporation one first.
+    The team chooses what follows: the agreements restored, the amicable route (art. 7.1),
+    or, when the tenant does not cooperate, the troubleshooter (art. 2.3b)."""
+    from app.cases.service import send_message
+
+    _regeling(h, "N-1", "hoekstra")
+    assert h.status("N-1") == "waiting" and h.phase("N-1") == "traject"
+    assert h.open_tasks("N-1") == []
+
+    # The corporation: a term of the arrangement was missed.
+    h.on("2026-04-06")
+    with h.db.transaction() as session:
+        send_message(session, h.readers["corporatie"], "betaalafspraken_niet_nagekomen", "N-1", {})
+    h.sim.settle()
+    task = h.task("afspraken_opvolgen", "N-1")
+    assert task.candidate_groups == ["haarlem-swt"] and task.priority == 75
+    assert local_iso(task.created_at) == "2026-04-06T09:00:00+02:00"  # direct
+    h.do("wijkteam", "afspraken_opvolgen", "N-1", {"vervolg_afspraken": "hersteld"})
+    assert h.open_tasks("N-1") == [] and h.status("N-1") == "waiting"
+    assert h.view("corporatie", "N-1")["vervolg_afspraken"] == "hersteld"
+
+    # Vice versa: the team learns the tenant does not keep the agreements; the corporation
+    # is informed and decides on its collection, then the team follows up.
+    h.on("2026-05-04")
+    with h.db.transaction() as session:
+        send_message(
+            session, h.readers["wijkteam"], "betaalafspraken_niet_nagekomen_wijkteam", "N-1", {}
+        )
+    h.sim.settle()
+    assert h.open_tasks("N-1") == ["niet_nagekomen_kennisnemen"]
+    h.do("corporatie", "niet_nagekomen_kennisnemen", "N-1", {"opschorting_voortzetten": True})
+    h.do("wijkteam", "afspraken_opvolgen", "N-1", {"vervolg_afspraken": "minnelijk_traject"})
+    assert h.open_tasks("N-1") == ["minnelijk_traject_starten"]
+    assert h.task("minnelijk_traject_starten", "N-1").candidate_groups == ["haarlem-sdv"]
+    assert h.phase("N-1") == "schuldhulp"
+
+    # The tenant does not cooperate: the case stalls towards an eviction (art. 2.3b).
+    _regeling(h, "N-2", "bakker")
+    h.message("betaalafspraken_niet_nagekomen", "N-2")
+    h.do("wijkteam", "afspraken_opvolgen", "N-2", {"vervolg_afspraken": "geen_vervolg"})
+    assert h.open_tasks("N-2") == ["troubleshooter_bemiddelen"]
+    assert h.phase("N-2") == "stagnatie"
+
+    # Kept: the arrears are paid off and the case ends as an eviction prevented (9.5.3c).
+    _regeling(h, "N-3", "el_amrani")
+    h.message("achterstand_opgelost", "N-3")
+    assert h.status("N-3") == "completed"
+    # Nothing to inform about before an arrangement exists.
+    h.vroeg_gemeld("N-4", "jansen")
+    with pytest.raises(NotFound):
+        h.message("betaalafspraken_niet_nagekomen", "N-4")
     h.record()
 
 

@@ -489,7 +489,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 29, 10, "taak", "aanbod_beoordelen", {"akkoord_aanbod": True})
     cases.append(c)
 
-    # 10. Reported, proposal, arrangement made: eviction prevented after a report (9.5.3c).
+    # 10. Reported, proposal, arrangement made and kept: eviction prevented (9.5.3c).
     c = case(
         "ELAN-DEMO-0110",
         "elan-wonen",
@@ -510,6 +510,11 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
         "regeling_treffen",
         {"regeling_getroffen": True, "datum_regeling": wd(28).isoformat()},
     )
+    # The arrangement runs (art. 3.9): a missed term, the corporation informs the team, the
+    # agreements are restored; then the arrears are paid off.
+    at(c, 15, 10, "bericht", "betaalafspraken_niet_nagekomen")
+    at(c, 14, 11, "taak", "afspraken_opvolgen", {"vervolg_afspraken": "hersteld"})
+    at(c, 5, 10, "bericht", "achterstand_opgelost")
     cases.append(c)
 
     # 11. A payment arrangement before any report (art. 3.4): nothing reaches the team.
