@@ -564,6 +564,9 @@ def test_hersteltermijn_verstreken_troubleshooter_voorkomt_ontruiming(h: Haarlem
             "afspraken_troubleshooter": "Achterstand in 12 maanden; huur via budgetbeheer",
         },
     )
+    # The arrangement runs (art. 3.9) until the arrears are paid off.
+    assert h.status("H-6") == "waiting" and h.phase("H-6") == "traject"
+    h.message("achterstand_opgelost", "H-6")
     assert h.status("H-6") == "completed"
     h.record()
 
@@ -1044,10 +1047,15 @@ def test_troubleshooter_bij_stagnatie_voor_een_ontruimingsdatum(h: Haarlem) -> N
 
     h.on("2026-03-12")
     h.bemiddeling("TS-1", "regeling")
-    assert h.status("TS-1") == "completed" and h.phase("TS-1") == "stagnatie"
+    # The arrangement runs like any other (art. 3.9); the parties read what was agreed, the
+    # troubleshooter's part is over.
+    assert h.status("TS-1") == "waiting" and h.phase("TS-1") == "traject"
     view = h.view("corporatie", "TS-1")
     assert view["uitkomst_troubleshooter"] == "regeling"
     assert view["afspraken_troubleshooter"].startswith("Achterstand in 10 maanden")
+    assert h.sees("troubleshooter", "TS-1") == set()
+    h.message("achterstand_opgelost", "TS-1")
+    assert h.status("TS-1") == "completed"
     # Art. 9.5.3c: an eviction prevented after the report.
     with h.db.session() as session:
         assert statistieken(session, GEMEENTE).voorkomen_na_melding == 1
@@ -1164,12 +1172,12 @@ def test_scenario_bestand_speelt_af() -> None:
     for end in (
         "einde_geen_melding",
         "einde_regeling_voor_melding",
-        "einde_regeling_na_melding",
         "einde_wsnp",
         "einde_ontruiming",
-        "einde_ontruiming_voorkomen",
     ):
         assert f"geëindigd bij {end}: 1" in lines
+    # HAR-1 and HAR-3 (the troubleshooter's arrangement) both end once the arrears are paid.
+    assert "geëindigd bij einde_regeling_na_melding: 2" in lines
     assert not [text for text in lines if text.startswith(("te laat", "open en over"))]
 
 
