@@ -158,8 +158,9 @@ def send_message(
 ) -> ProcessInstance:
     """Deliver a message from outside (the API) to the case waiting for it. Anyone but the
     installation reaches only a case its organisation plays a part in (else the answer is
-    that nobody waits), records only what one of its parties may write there in the case's
-    phase, and names only documents it may open."""
+    that nobody waits), sends it only as a party the catalogue lets send it (`afzenders`),
+    records only what one of its parties may write there in the case's phase, and names only
+    documents it may open."""
     if not principal.is_system:
         values = service.check_data(data)
         waiting = sorted(
@@ -181,8 +182,13 @@ def send_message(
         if len(waiting) == 1:  # more: the engine refuses the ambiguous correlation
             row = session.get(ProcessInstance, waiting[0])
             assert row is not None
+            catalogue = version_catalogue(session, row.version_id)
+            senders = catalogue.message_senders.get(name) if catalogue is not None else None
+            if senders and not mine[row.id] & set(senders):
+                names = ", ".join(str(catalogue.parties[p].get("naam", p)) for p in senders)
+                raise Forbidden(f"bericht {name!r} komt in deze casus alleen van: {names}")
             _check_writable_by_one(
-                version_catalogue(session, row.version_id),
+                catalogue,
                 mine[row.id],
                 row.phase,
                 values,

@@ -37,6 +37,7 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
       brp.huishouden: {lezen: [bsn], schrijven: [minderjarigen]}
     berichten:                     # messages that bring case data: the fields they must bring
       ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}
+      afspraken_gebroken: {afzenders: [wijkteam]}   # only these parties send it (API door)
     start: {verplicht: [bedrag]}   # without a `melding`: what every start must bring
     taken: {nakijken: wijkteam}    # the party of a user task the diagram gives none
                                    # (no partij property, candidate group or lane)
@@ -123,6 +124,7 @@ def parse(raw: Any, file: str) -> Catalogue:
         signal=_signal(raw.get("melding"), fields, problems),
         settings=_settings(raw.get("instellingen"), problems),
         messages=_messages(raw.get("berichten"), fields, problems),
+        message_senders=_message_senders(raw.get("berichten"), parties, problems),
         start=_start(raw.get("start"), fields, problems),
         history_retention=_history(raw.get("geschiedenis"), problems),
         notes_read=_notes(raw.get("notities"), parties, phases, consents, problems),
@@ -252,6 +254,8 @@ def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str
         return messages
     for name, spec in (raw or {}).items():
         names = (spec or {}).get("verplicht") if isinstance(spec, dict) else None
+        if names is None and isinstance(spec, dict) and "afzenders" in spec:
+            names = []  # a message that brings nothing, but not from everyone
         if not isinstance(names, list):
             problems.append(f"bericht {name!r}: 'verplicht' moet een lijst van velden zijn")
             continue
@@ -260,6 +264,29 @@ def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str
             if field_name not in fields:
                 problems.append(f"bericht {name!r}: onbekend veld {field_name!r}")
     return messages
+
+
+def _message_senders(
+    raw: Any, parties: dict[str, Any], problems: list[str]
+) -> dict[str, list[str]]:
+    """berichten: {name: {afzenders: [parties]}}: only an organisation playing one of these
+    parties in the case may send the message (the covenant says who informs whom)."""
+    senders: dict[str, list[str]] = {}
+    if not isinstance(raw, dict):
+        return senders  # _messages reports the shape
+    for name, spec in raw.items():
+        if not isinstance(spec, dict) or "afzenders" not in spec:
+            continue
+        names = spec["afzenders"]
+        if not isinstance(names, list) or not names:
+            problems.append(f"bericht {name!r}: 'afzenders' moet een lijst van partijen zijn")
+            continue
+        unknown = [str(n) for n in names if str(n) not in parties]
+        if unknown:
+            problems.append(f"bericht {name!r}: onbekende afzenders {unknown}")
+            continue
+        senders[str(name)] = [str(n) for n in names]
+    return senders
 
 
 def _start(raw: Any, fields: dict[str, Any], problems: list[str]) -> list[str]:

@@ -960,7 +960,7 @@ def test_anderhalve_maand_achterstand_en_eerder_melden(h: Haarlem) -> None:
     the corporation's system sends the arrears again (message `achterstand_bijgewerkt`); the
     message `nu_melden` reports before the report task appears."""
     from app.cases.service import send_message
-    from app.engine.errors import InvalidInput
+    from app.engine.errors import Forbidden, InvalidInput
 
     # 1.5 months at the registration: reported at once, although the bailiff is months away.
     _benaderd(h, "AM-1", "jansen", "2026-09-01", maanden_achterstand=1.5)
@@ -1000,6 +1000,8 @@ def test_anderhalve_maand_achterstand_en_eerder_melden(h: Haarlem) -> None:
     h.on("2026-04-02")
     with pytest.raises(NotFound), h.db.transaction() as session:
         send_message(session, h.readers["andere_corporatie"], "nu_melden", "AM-3", {})
+    with pytest.raises(Forbidden), h.db.transaction() as session:  # only the corporation
+        send_message(session, h.readers["wijkteam"], "nu_melden", "AM-3", {})
     assert h.open_tasks("AM-3") == []
     with h.db.transaction() as session:
         send_message(session, h.readers["corporatie"], "nu_melden", "AM-3", {})
@@ -1080,9 +1082,20 @@ def test_betaalafspraken_niet_nagekomen_na_de_regeling(h: Haarlem) -> None:
     The team chooses what follows: the agreements restored, the amicable route (art. 7.1),
     or, when the tenant does not cooperate, the troubleshooter (art. 2.3b)."""
     from app.cases.service import send_message
+    from app.engine.errors import Forbidden
 
     _regeling(h, "N-1", "hoekstra")
     assert h.status("N-1") == "waiting" and h.phase("N-1") == "traject"
+    assert h.open_tasks("N-1") == []
+
+    # Each sends its own message (`afzenders` in the catalogue): not the other's.
+    for party, message in (
+        ("corporatie", "betaalafspraken_niet_nagekomen_wijkteam"),
+        ("wijkteam", "betaalafspraken_niet_nagekomen"),
+    ):
+        with pytest.raises(Forbidden) as refused, h.db.transaction() as session:
+            send_message(session, h.readers[party], message, "N-1", {})
+        assert "alleen van" in refused.value.message
     assert h.open_tasks("N-1") == []
 
     # The corporation: a term of the arrangement was missed.
