@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,13 @@ from app.cases.models import PartyBinding
 from app.cases.sight import UNKNOWN_DOCUMENT, check_document_references, document_fields
 from app.engine import service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.engine.models import MessageSubscription, ProcessInstance, WaitStatus
+from app.engine.models import (
+    InstanceStatus,
+    MessageSubscription,
+    ProcessInstance,
+    ProcessVersion,
+    WaitStatus,
+)
 from app.engine.runtime import Execution, version_catalogue
 from app.intake.models import IntakeRoute
 from app.privacy import access
@@ -196,6 +203,42 @@ def send_message(
             )
             check_document_references(session, principal, row, values)
     return service.deliver_message(session, name, key, data, principal.actor)
+
+
+@dataclass(frozen=True)
+class Sendable:
+    """A message the case waits for that the viewer's organisation may send from the case
+    page: named in the catalogue's `afzenders` for one of its parties, bringing no data."""
+
+    name: str
+    label: str  # the catching element's name in the diagram, e.g. "Corporatie meldt nu"
+    correlation_key: str | None
+
+
+def sendable_messages(
+    session: Session, instance: ProcessInstance, parties: set[str], catalogue: Any
+) -> list[Sendable]:
+    if catalogue is None or instance.status in InstanceStatus.ended():
+        return []
+    version = session.get(ProcessVersion, instance.version_id)
+    elements = (version.elements or {}) if version is not None else {}
+    found: dict[str, Sendable] = {}
+    for row in session.scalars(
+        select(MessageSubscription)
+        .where(
+            MessageSubscription.instance_id == instance.id,
+            MessageSubscription.status == WaitStatus.WAITING.value,
+        )
+        .order_by(MessageSubscription.id)
+    ):
+        senders = set(catalogue.message_senders.get(row.message_name) or ())
+        if not senders & parties or catalogue.messages.get(row.message_name):
+            continue
+        label = (elements.get(row.element_id) or {}).get("name") or row.message_name
+        found.setdefault(
+            row.message_name, Sendable(row.message_name, str(label), row.correlation_key)
+        )
+    return list(found.values())
 
 
 def _check_writable_by_one(
