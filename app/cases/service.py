@@ -211,7 +211,7 @@ class Sendable:
     page: named in the catalogue's `afzenders` for one of its parties, bringing no data."""
 
     name: str
-    label: str  # the catching element's name in the diagram, e.g. "Corporatie meldt nu"
+    label: str  # the catching event's name in the diagram ("Nu melden bij het Sociaal Wijkteam")
     correlation_key: str | None
 
 
