@@ -208,10 +208,10 @@ def send_message(
 @dataclass(frozen=True)
 class Sendable:
     """A message the case waits for that the viewer's organisation may send from the case
-    page: named in the catalogue's `afzenders` for one of its parties, bringing no data."""
+    page: the catalogue's `afzenders` name one of its parties, and it brings no data."""
 
     name: str
-    label: str  # the catching event's name in the diagram ("Nu melden bij het Sociaal Wijkteam")
+    label: str  # the catalogue's `omschrijving`, else the catching element's name
     correlation_key: str | None
 
 
@@ -234,7 +234,11 @@ def sendable_messages(
         senders = set(catalogue.message_senders.get(row.message_name) or ())
         if not senders & parties or catalogue.messages.get(row.message_name):
             continue
-        label = (elements.get(row.element_id) or {}).get("name") or row.message_name
+        label = (
+            catalogue.message_labels.get(row.message_name)
+            or (elements.get(row.element_id) or {}).get("name")
+            or row.message_name
+        )
         found.setdefault(
             row.message_name, Sendable(row.message_name, str(label), row.correlation_key)
         )

@@ -37,7 +37,8 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
       brp.huishouden: {lezen: [bsn], schrijven: [minderjarigen]}
     berichten:                     # messages that bring case data: the fields they must bring
       ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}
-      afspraken_gebroken: {afzenders: [wijkteam]}   # only these parties send it (API door)
+      afspraken_gebroken: {afzenders: [wijkteam], omschrijving: Afspraken niet nagekomen}
+                                   # only these parties send it; its button on the case page
     start: {verplicht: [bedrag]}   # without a `melding`: what every start must bring
     taken: {nakijken: wijkteam}    # the party of a user task the diagram gives none
                                    # (no partij property, candidate group or lane)
@@ -125,6 +126,7 @@ def parse(raw: Any, file: str) -> Catalogue:
         settings=_settings(raw.get("instellingen"), problems),
         messages=_messages(raw.get("berichten"), fields, problems),
         message_senders=_message_senders(raw.get("berichten"), parties, problems),
+        message_labels=_message_labels(raw.get("berichten"), problems),
         start=_start(raw.get("start"), fields, problems),
         history_retention=_history(raw.get("geschiedenis"), problems),
         notes_read=_notes(raw.get("notities"), parties, phases, consents, problems),
@@ -254,8 +256,8 @@ def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str
         return messages
     for name, spec in (raw or {}).items():
         names = (spec or {}).get("verplicht") if isinstance(spec, dict) else None
-        if names is None and isinstance(spec, dict) and "afzenders" in spec:
-            names = []  # a message that brings nothing, but not from everyone
+        if names is None and isinstance(spec, dict) and {"afzenders", "omschrijving"} & set(spec):
+            names = []  # a message that brings nothing, but says who sends it or what it is
         if not isinstance(names, list):
             problems.append(f"bericht {name!r}: 'verplicht' moet een lijst van velden zijn")
             continue
@@ -287,6 +289,20 @@ def _message_senders(
             continue
         senders[str(name)] = [str(n) for n in names]
     return senders
+
+
+def _message_labels(raw: Any, problems: list[str]) -> dict[str, str]:
+    """berichten: {name: {omschrijving: text}}: what the message says, for people."""
+    labels: dict[str, str] = {}
+    for name, spec in (raw or {}).items() if isinstance(raw, dict) else ():
+        if not isinstance(spec, dict) or "omschrijving" not in spec:
+            continue
+        text = spec["omschrijving"]
+        if not isinstance(text, str) or not text.strip() or len(text) > 100:
+            problems.append(f"bericht {name!r}: 'omschrijving' is tekst van 1 tot 100 tekens")
+            continue
+        labels[str(name)] = text.strip()
+    return labels
 
 
 def _start(raw: Any, fields: dict[str, Any], problems: list[str]) -> list[str]:

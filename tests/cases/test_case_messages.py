@@ -52,6 +52,11 @@ def test_the_sender_gets_a_button_and_reports_the_case(app, h: Haarlem, db) -> N
     corporation = _client(app, "cor")
     page = corporation.get(f"/zaken/{case}").get_data(as_text=True)
     assert "Berichten aan het proces" in page and BUTTON in page
+    # The case also waits for an arrangement (art. 3.4), labelled by the catalogue; not for
+    # the bailiff date, which must bring a date (API only).
+    assert "Betalingsregeling getroffen" in page
+    assert f"/zaken/{case}/berichten/betalingsregeling_getroffen" in page
+    assert "/berichten/deurwaarderdatum_gewijzigd" not in page
     assert corporation.post(url, data={}).status_code == 400  # no CSRF token
     answer = corporation.post(url, data={"csrf_token": csrf(corporation, f"/zaken/{case}")})
     assert answer.status_code == 302 and answer.headers["Location"].endswith("#berichten")

@@ -28,15 +28,18 @@ def test_senders_per_message() -> None:
                 "klaar_gemeld": {"afzenders": ["team"]},  # brings nothing, but not from anyone
                 "gegevens": {"verplicht": ["ingetrokken_toestemming"], "afzenders": ["andere"]},
                 "open": {"verplicht": []},
+                "gezegd": {"omschrijving": " Klaar met het gesprek "},
             }
         ),
         "test",
     )
     assert catalogue.message_senders == {"klaar_gemeld": ["team"], "gegevens": ["andere"]}
+    assert catalogue.message_labels == {"gezegd": "Klaar met het gesprek"}
     assert catalogue.messages == {
         "klaar_gemeld": [],
         "gegevens": ["ingetrokken_toestemming"],
         "open": [],
+        "gezegd": [],
     }
 
 
@@ -52,3 +55,10 @@ def test_wrong_senders_are_named(senders: Any, problem: str) -> None:
     with pytest.raises(CatalogueError) as refused:
         parse(_catalogue({"x": {"afzenders": senders}}), "test")
     assert refused.value.problems == [problem]
+
+
+@pytest.mark.parametrize("label", ["", "  ", 5, "x" * 101])
+def test_a_label_is_short_text(label: Any) -> None:
+    with pytest.raises(CatalogueError) as refused:
+        parse(_catalogue({"x": {"afzenders": ["team"], "omschrijving": label}}), "test")
+    assert refused.value.problems == ["bericht 'x': 'omschrijving' is tekst van 1 tot 100 tekens"]
