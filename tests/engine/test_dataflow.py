@@ -70,7 +70,8 @@ def test_a_message_must_bring_what_is_read_after_it(tmp_path: Path) -> None:
     path = _haarlem(
         tmp_path,
         change_catalogue=lambda text: text.replace(
-            "  ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}\n", ""
+            "  ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum], afzenders: [corporatie]}\n",
+            "",
         ),
     )
     [problem] = _problems(path)
