@@ -17,6 +17,7 @@ def install() -> None:
     # Functions for expressions register themselves when their modules are imported.
     import app.calendar.functions  # noqa: F401 - werkdagen(), ...
     import app.cases.settings  # noqa: F401 - instelling()
+    import app.engine.case_functions  # noqa: F401 - bereikt()
     import app.privacy.functions  # noqa: F401 - heeft_toestemming()
     from app.calendar.closures import install as closure_days
     from app.cases.documents import check_document_fields

@@ -140,6 +140,7 @@ def _register_pages(app: Flask) -> None:
     for _package, blueprint in plugins.offered("pages"):
         app.register_blueprint(blueprint)
     register_manage(app)
+    from app.modelling import catalogue_views  # noqa: F401 - its routes join the blueprint
     from app.modelling.views import bp as modelling_bp
 
     app.register_blueprint(modelling_bp)

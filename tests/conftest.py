@@ -39,6 +39,10 @@ BACKENDS = [
 def pytest_configure(config: pytest.Config) -> None:
     import tests.support.handlers  # noqa: F401 - registers the test topics
     from app import assembly
+    from tests.support import parse_cache, route_builders
+
+    route_builders.install()
+    parse_cache.install()
 
     assembly.install()  # as the web app and the command line do
 

@@ -12,7 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = sorted(
-    [*ROOT.glob("bpmn/*.bpmn"), *ROOT.glob("tests/fixtures/*.bpmn"), *ROOT.glob("bench/*.bpmn")]
+    [
+        *ROOT.glob("bpmn/*.bpmn"),
+        *ROOT.glob("tests/fixtures/*.bpmn"),
+        *ROOT.glob("tests/conformance/diagrams/*.bpmn"),
+        *ROOT.glob("bench/*.bpmn"),
+    ]
 )
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
@@ -259,6 +260,10 @@ def _catches_name_error(handler: ast.ExceptHandler) -> bool:
         return True
     kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     return any(isinstance(k, ast.Name) and k.id in _NAME_ERRORS for k in kinds)
+
+
+# Camunda's Java objects in expressions; never process variables.
+CAMUNDA_OBJECTS = frozenset({"execution", "task"})
 
 
 def known_names() -> set[str]:
@@ -615,6 +620,32 @@ def _names_loaded(source: str, known: set[str]) -> set[str]:
     }
 
 
+def _called_writes(parsed: Any, key: str, known: set[str], seen: set[str]) -> set[str]:
+    """Every variable a called process (and what it calls) may write."""
+    spec = parsed.subprocess_specs.get(key)
+    if spec is None or key in seen:
+        return set()
+    seen.add(key)
+    writes: set[str] = set()
+    for task_spec in spec.task_specs.values():
+        element = _element(
+            getattr(task_spec, "bpmn_id", None) or "",
+            task_spec,
+            None,
+            parsed.forms,
+            parsed.catalogue,
+            known,
+            {},
+            None,
+        )
+        writes |= element.writes
+        if element.script is not None:
+            writes |= script_effect(element.script, set(), known)[0]
+        if isinstance(task_spec, CallActivity):
+            writes |= _called_writes(parsed, task_spec.spec, known, seen)
+    return writes
+
+
 def analyse(parsed: Any) -> Analysis:
     """The analysis of one parsed process (app.engine.deploy.ParsedProcess)."""
     root = etree.fromstring(
@@ -652,6 +683,10 @@ def analyse(parsed: Any) -> Analysis:
             if spec is not None
             else _Element()
         )
+    for node_id, spec in specs.items():
+        if isinstance(spec, CallActivity) and node_id in elements:
+            # camunda:out variables="all": what the called process writes comes back
+            elements[node_id].writes |= _called_writes(parsed, spec.spec, known, set())
     initial = frozenset(start_variables(parsed.catalogue))
     entry, leave = _fixed_point(nodes, elements, initial, known)
     reads: list[Read] = []

@@ -35,7 +35,14 @@ from app.engine.parser import StroomParser
 from app.engine.sandbox import check_source
 from app.engine.serializer import spec_to_json
 from app.engine.timer_check import check_timers
-from app.engine.vocabulary import check_vocabulary, prepare
+from app.engine.vocabulary import (
+    ERROR_LEAVES_SCOPE,
+    catches_error,
+    check_vocabulary,
+    escaping_errors,
+    prepare,
+    thrown_error_code,
+)
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -193,6 +200,7 @@ def parse_files(files: list[Path], forms_dir: Path) -> list[ParsedProcess]:
             for check in hooks.deploy_checks:
                 problems.extend(check(parsed))
             processes.append(parsed)
+    problems.extend(_errors_leaving_called_processes(trees))
     if problems:
         raise DeploymentError(problems)
     by_key = {p.key: p for p in processes}
@@ -268,6 +276,34 @@ def deploy(
 
 
 # -- checks ---------------------------------------------------------------------------------
+
+
+def _errors_leaving_called_processes(
+    trees: dict[Path, tuple[bytes, etree._Element]],
+) -> list[Problem]:
+    """An error that leaves a sub-process of a called process without a boundary there, and
+    that the call activity's error boundary catches: as within one process
+    (`vocabulary._error_passes_a_scope`), the path after the sub-process would run first."""
+    processes = {
+        process.get("id"): (path, process)
+        for path, (_content, root) in trees.items()
+        for process in root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NS)
+    }
+    problems = []
+    for _key, (_path, process) in processes.items():
+        for call in process.iter(f"{{{NS['bpmn']}}}callActivity"):
+            called = processes.get(call.get("calledElement") or "")
+            if called is None:
+                continue
+            path, called_process = called
+            for end in escaping_errors(called_process):
+                if catches_error(call, thrown_error_code(end)):
+                    message = ERROR_LEAVES_SCOPE.format(
+                        inner=end.getparent().get("id"),
+                        catcher=f"de grensgebeurtenis op call activity '{call.get('id')}'",
+                    )
+                    problems.append(Problem(str(path), end.get("id"), end.sourceline, message))
+    return problems
 
 
 def _load_catalogue(path: Path, key: str) -> tuple[Any, bytes, Problem | None]:

@@ -21,6 +21,7 @@ from lxml import etree
 import handlers
 from app.catalogue import PLACEHOLDER
 from app.engine.dataflow import (
+    CAMUNDA_OBJECTS,
     analyse,
     expression_reads,
     input_components,
@@ -94,6 +95,10 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
             if isinstance(script, str):
                 after, _reads = script_effect(script, set(), known)
                 variables |= after
+            for condition, _target in getattr(task_spec, "cond_task_specs", None) or []:
+                args = getattr(condition, "args", None)  # the analysis leaves conditions out
+                reads = expression_reads(args[0] if args else None, known)
+                variables |= {name for name, _line in reads} - CAMUNDA_OBJECTS
             handler = handlers.get(ext["topic"]) if ext.get("topic") else None
             if handler is not None:
                 reads, writes = systems.setdefault(ext["topic"], (set(), set()))
@@ -112,7 +117,14 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
     variables |= {read.variable for read in analysis.reads}
     at_start = sorted({read.variable for read, _path in analysis.missing})
     nodes = [e for e, info in parsed.elements.items() if info["type"] in FLOW_NODE_TYPES]
-    return _yaml(parsed.key, nodes, sorted(set(tasks)), sorted(variables), at_start, systems)
+    return _yaml(
+        parsed.key,
+        nodes,
+        sorted(set(tasks)),
+        sorted(variables - CAMUNDA_OBJECTS),
+        at_start,
+        systems,
+    )
 
 
 def _yaml(

@@ -3,7 +3,7 @@
 Camunda Modeler writes literals (`P5D`, `2026-03-01T09:00:00+01:00`, `sociaal-wijkteam`) and
 JUEL-style `${...}` expressions. We execute Python, so: `${expr}` means the Python expression
 `expr`, with the JUEL subset Camunda diagrams use translated (`&&`, `||`, `!`, `null`, `true`,
-`false`, `empty x`, `eq ne lt gt le ge div mod`); text with `${...}` inside
+`false`, `empty x`, `eq ne lt gt le ge div mod`, `c ? a : b`); text with `${...}` inside
 (`kermit_${loopCounter}`) is string concatenation, a null part giving the empty string, as in
 JUEL. An ISO-8601 literal in a timer stays a literal; anything else in an expression field is
 Python already. The translation is what deploy checks and what runs.
@@ -91,8 +91,49 @@ def _group_end(text: str, start: int) -> int:
     return len(text)
 
 
+def _top_level(text: str) -> list[tuple[int, str]]:
+    """Positions and characters outside strings and brackets."""
+    found, depth, index = [], 0, 0
+    while index < len(text):
+        char = text[index]
+        if char in "'\"":
+            index = _string_end(text, index)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0:
+            found.append((index, char))
+        index += 1
+    return found
+
+
+def _conditional(expr: str) -> tuple[str, str, str] | None:
+    """JUEL's `cond ? a : b` (lowest precedence, right-associative) split in its parts."""
+    top = _top_level(expr)
+    question = next((i for i, c in top if c == "?"), None)
+    if question is None:
+        return None
+    nested = 0
+    for index, char in top:
+        if index <= question:
+            continue
+        if char == "?":
+            nested += 1
+        elif char == ":":
+            if nested == 0:
+                return expr[:question], expr[question + 1 : index], expr[index + 1 :]
+            nested -= 1
+    return None
+
+
 def juel_to_python(expr: str) -> str:
     """The JUEL subset of Camunda diagrams as Python; Python passes through unchanged."""
+    parts = _conditional(expr)
+    if parts is not None:
+        condition, yes, no = (juel_to_python(part.strip()) for part in parts)
+        return f"(({yes}) if ({condition}) else ({no}))"
     out: list[str] = []
     index = 0
     while index < len(expr):
@@ -100,6 +141,10 @@ def juel_to_python(expr: str) -> str:
         if char in "'\"":
             end = _string_end(expr, index)
             out.append(expr[index:end])
+            index = end
+        elif char == "(":  # a group may hold a conditional of its own
+            end = _group_end(expr, index)
+            out.append(f"({juel_to_python(expr[index + 1 : end - 1].strip())})")
             index = end
         elif expr.startswith("&&", index):
             out.append(" and ")

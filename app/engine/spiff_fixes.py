@@ -13,12 +13,18 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   `extensions`); SpiffWorkflow has no such variables.
 - A cycle counted in months or years (`R/P3M`) fires on the same day of the month each time
   (below).
+- A parallel or inclusive join merges what each branch *changed* since the branches split.
+  SpiffWorkflow gives every branch its own copy of the variables and merged the copies
+  whole, the last branch to arrive winning: a variable one branch wrote was overwritten by
+  the other branch's stale copy. Camunda 7 keeps one variable per scope, so a write in one
+  branch stays unless another branch writes the same variable later.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +34,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ItemAwareEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
@@ -160,3 +167,51 @@ def _calendar_cycle_complete(self: Any, my_task: Any) -> bool:
 
 
 CycleTimerEventDefinition.cycle_complete = _calendar_cycle_complete  # type: ignore[method-assign]
+
+
+def _split_data(branches: list[Any]) -> dict[str, Any]:
+    """The variables as they were where the branches arriving at a join split: the data of
+    the deepest task all of them descend from."""
+    ancestors: list[Any] = []
+    node = branches[0]
+    while node is not None:
+        ancestors.append(node)
+        node = node.parent
+    common = set(map(id, ancestors))
+    for branch in branches[1:]:
+        mine = set()
+        node = branch
+        while node is not None:
+            mine.add(id(node))
+            node = node.parent
+        common &= mine
+    for node in ancestors:
+        if id(node) in common:
+            return node.data
+    return {}
+
+
+def _join_changes(self: Any, my_task: Any) -> bool:
+    others = [
+        t
+        for t in my_task.workflow.tasks.values()
+        if t.task_spec == self
+        and t.has_state(TaskState.FINISHED_MASK)
+        and not my_task.is_descendant_of(t)
+    ]
+    others.sort(key=lambda t: t.last_state_change)
+    arriving = [t.parent for t in others] + [my_task.parent]
+    base = _split_data(arriving)
+    merged = deepcopy(base)
+    for branch in arriving:  # in the order they arrived: a later write wins, as in Camunda
+        for name, value in branch.data.items():
+            if name not in base or base[name] != value:
+                merged[name] = deepcopy(value)
+    for task in others:
+        if task.has_state(TaskState.COMPLETED):  # as SpiffWorkflow: a reset branch's rest
+            task._drop_children(force=True)
+    my_task.data = merged
+    return True
+
+
+UnstructuredJoin._run_hook = _join_changes  # type: ignore[method-assign]

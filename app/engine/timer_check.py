@@ -1,5 +1,6 @@
 """Deployment check: every timer and due-date expression, evaluated with sample data, must
-give a timezone-aware ISO-8601 value.
+give a timezone-aware ISO-8601 value; a condition must not call a method its sample value
+lacks (a Java method such as `status.equals('x')`).
 
 A timer that fails only when an instance reaches it would surface weeks later as an incident;
 here it is refused at deployment. Sample data comes from providers (the process's data
@@ -9,6 +10,7 @@ name of the missing variable.
 
 from __future__ import annotations
 
+import ast
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 from app.engine import hooks
 from app.engine.budget import Budget, evaluation_budget
+from app.engine.dataflow import CAMUNDA_OBJECTS, expression_reads, known_names
 from app.engine.errors import Problem, SandboxError
 from app.engine.script_engine import script_engine
 
@@ -54,6 +57,7 @@ def _check_timers(parsed: Any) -> list[Problem]:
 
     env = script_engine().environment
     sample = sample_data(parsed)
+    known = known_names()
     for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):
         for spec in wf_spec.task_specs.values():
             element = getattr(spec, "bpmn_id", None)
@@ -74,6 +78,16 @@ def _check_timers(parsed: Any) -> list[Problem]:
                     message = _evaluation_problem(exc)
                 if message:
                     problem(f"timer {definition.expression!r}: {message}")
+            for condition, _target in getattr(spec, "cond_task_specs", []) or []:
+                args = getattr(condition, "args", None)
+                source = args[0] if args else None
+                message = (
+                    _method_problem(source, sample)
+                    or _unknown_name(source, parsed, known)
+                    or _coercion_problem(source, parsed)
+                )
+                if message:
+                    problem(f"voorwaarde {args[0]!r}: {message}")
             for key in ("due_date", "follow_up_date"):
                 expression = ext.get(key)
                 if not expression:
@@ -85,6 +99,89 @@ def _check_timers(parsed: Any) -> list[Problem]:
                 if message:
                     problem(f"camunda:{key} {expression!r}: {message}")
     return problems
+
+
+def _method_problem(expression: str | None, sample: dict[str, Any]) -> str | None:
+    """A condition calling a method its variable's value does not have (Java's
+    `status.equals('x')`, `lijst.size()`): it would fail on every run."""
+    try:
+        tree = ast.parse((expression or "").strip(), mode="eval")
+    except SyntaxError:
+        return None  # the syntax check reports it
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and sample.get(node.func.value.id) is not None
+            and not hasattr(sample[node.func.value.id], node.func.attr)
+        ):
+            kind = type(sample[node.func.value.id]).__name__
+            return (
+                f"{node.func.value.id}.{node.func.attr}(): een {kind} heeft geen methode "
+                f"{node.func.attr!r}; methoden van Java-objecten kunnen niet draaien, schrijf "
+                "de vergelijking zelf (bijvoorbeeld status == 'akkoord' of len(lijst) > 0)"
+            )
+    return None
+
+
+def _unknown_name(expression: str | None, parsed: Any, known: set[str]) -> str | None:
+    """A condition reading a name that is no field of the catalogue and no function (JUEL's
+    `execution`, a bean): it could never be there. (Whether a field is written on every
+    path to the gateway is not checked here.)"""
+    catalogue = getattr(parsed, "catalogue", None)
+    for name, _line in expression_reads(expression, known):
+        if name in CAMUNDA_OBJECTS:
+            return (
+                f"leest {name!r}: het Java-object van Camunda bestaat hier niet; lees de "
+                "procesvariabele zelf (bijvoorbeeld status in plaats van "
+                "execution.getVariable('status'))"
+            )
+        if catalogue is not None and name not in catalogue.fields:
+            return (
+                f"leest {name!r}, die geen veld van de gegevenscatalogus is en geen functie; "
+                "Java-objecten van Camunda (execution, beans) bestaan hier niet"
+            )
+    return None
+
+
+_TEXT_TYPES = {"tekst", "keuze", "datum", "tijdstip"}
+_NUMBER_TYPES = {"getal", "bedrag"}
+
+
+def _coercion_problem(expression: str | None, parsed: Any) -> str | None:
+    """A field compared with a literal of another kind (a text field with 3, a number field
+    with '3'): JUEL converts one to the other and Camunda takes the path, Python compares
+    them as unequal and silently takes another."""
+    catalogue = getattr(parsed, "catalogue", None)
+    try:
+        tree = ast.parse((expression or "").strip(), mode="eval")
+    except SyntaxError:
+        return None
+    if catalogue is None:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        for a, b in zip(sides, sides[1:], strict=False):
+            for name, literal in ((a, b), (b, a)):
+                if not (isinstance(name, ast.Name) and isinstance(literal, ast.Constant)):
+                    continue
+                field = catalogue.fields.get(name.id)
+                value = literal.value
+                if field is None or value is None or isinstance(value, bool):
+                    continue
+                number = isinstance(value, int | float)
+                if (field.type in _TEXT_TYPES and number) or (
+                    field.type in _NUMBER_TYPES | {"ja_nee"} and isinstance(value, str)
+                ):
+                    return (
+                        f"vergelijkt {name.id} ({field.type}) met {value!r}: JUEL zet het een "
+                        "om naar het ander, Python niet (de vergelijking zou altijd onwaar "
+                        "zijn); vergelijk met een waarde van het type van het veld"
+                    )
+    return None
 
 
 def _evaluation_problem(exc: Exception) -> str:

@@ -442,8 +442,12 @@ def check_vocabulary(path: Path, root: etree._Element) -> list[Problem]:
     problems: list[Problem] = []
 
     def problem(element: etree._Element, message: str) -> None:
+        # The element a modeller can select: an event definition's own id (the Camunda
+        # Modeler gives every one an id) names no shape, so its event is named instead.
         owner = element
-        while owner is not None and owner.get("id") is None:
+        while owner is not None and (
+            owner.get("id") is None or _local(owner.tag)[1].endswith("EventDefinition")
+        ):
             owner = owner.getparent()
         element_id = owner.get("id") if owner is not None else None
         problems.append(Problem(str(path), element_id, element.sourceline, message))
@@ -802,6 +806,77 @@ def _flow_problems(
     return found
 
 
+def _error_code(root: etree._Element, ref: str | None) -> str | None:
+    found = root.xpath("//bpmn:error[@id=$id]", id=ref or "", namespaces={"bpmn": BPMN_NS})
+    return found[0].get("errorCode") if found else None
+
+
+def thrown_error_code(end: etree._Element) -> str | None:
+    """The errorCode an error end event throws (None when it names no error)."""
+    definition = end.find(f"{{{BPMN_NS}}}errorEventDefinition")
+    ref = definition.get("errorRef") if definition is not None else None
+    return _error_code(end.getroottree().getroot(), ref)
+
+
+def catches_error(host: etree._Element, code: str | None) -> bool:
+    """Whether an error boundary event on `host` (a sub-process or call activity) catches
+    the code: one without errorRef catches every error."""
+    root = host.getroottree().getroot()
+    for boundary in host.getparent().iterchildren(f"{{{BPMN_NS}}}boundaryEvent"):
+        if boundary.get("attachedToRef") != host.get("id"):
+            continue
+        caught = boundary.find(f"{{{BPMN_NS}}}errorEventDefinition")
+        if caught is None:
+            continue
+        if not caught.get("errorRef") or _error_code(root, caught.get("errorRef")) == code:
+            return True
+    return False
+
+
+def escaping_errors(process: etree._Element) -> list[etree._Element]:
+    """Error end events inside sub-processes of `process` that no boundary on their own
+    sub-process catches: their error leaves that sub-process."""
+    escaping = []
+    for end in process.iter(f"{{{BPMN_NS}}}endEvent"):
+        inner = end.getparent()
+        if end.find(f"{{{BPMN_NS}}}errorEventDefinition") is None:
+            continue
+        if _local(inner.tag)[1] == "subProcess" and not catches_error(
+            inner, thrown_error_code(end)
+        ):
+            escaping.append(end)
+    return escaping
+
+
+ERROR_LEAVES_SCOPE = (
+    "de fout verlaat subproces '{inner}' zonder dat een grensgebeurtenis op dat subproces hem "
+    "vangt; pas {catcher} vangt hem, en dan liep het pad na '{inner}' al (een service task "
+    "daar zou worden aangeroepen). Zet de fout-grensgebeurtenis op het subproces waarin de fout "
+    "gegooid wordt, of gooi hem daar opnieuw met een fout-eindgebeurtenis"
+)
+
+
+def _error_passes_a_scope(end: etree._Element) -> str | None:
+    """An error end event whose error the boundary of an outer sub-process catches, but no
+    boundary of its own sub-process: Camunda 7 ends the inner sub-process abnormally, while
+    SpiffWorkflow 3.2 completes it and runs the path after it first (a service task there
+    would be called). Caught on its own sub-process, or by nobody (a none end, as in
+    Camunda), it runs as Camunda runs it. (A call activity catching it from another file:
+    `app.engine.deploy`.)"""
+    inner = end.getparent()
+    code = thrown_error_code(end)
+    if _local(inner.tag)[1] != "subProcess" or catches_error(inner, code):
+        return None
+    outer = inner.getparent()
+    while outer is not None and _local(outer.tag)[1] == "subProcess":
+        if catches_error(outer, code):
+            return ERROR_LEAVES_SCOPE.format(
+                inner=inner.get("id"), catcher=f"de grensgebeurtenis op '{outer.get('id')}'"
+            )
+        outer = outer.getparent()
+    return None
+
+
 def _child(element: etree._Element, name: str) -> etree._Element | None:
     return element.find(f"{{{BPMN_NS}}}{name}")
 
@@ -873,6 +948,10 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             "een fout-eindgebeurtenis op het hoogste niveau heeft niemand die hem vangt; "
             "gebruik een gewone of terminate-eindgebeurtenis"
         )
+    if name == "endEvent" and kind == "errorEventDefinition":
+        problem = _error_passes_a_scope(element)
+        if problem:
+            return problem
     if kind == "linkEventDefinition":
         return _link_problem(element, name)
     if name == "intermediateThrowEvent" and kind is not None:
@@ -1008,6 +1087,11 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ),
     ("endEvent met bericht/signaal/escalatie", "geweigerd: gebruik een externe service task"),
     ("fout-endEvent op procesniveau", "geweigerd: niemand vangt hem"),
+    (
+        "fout-endEvent die pas een grens van een buitenste subproces of van de aanroepende "
+        "call activity vangt",
+        "geweigerd: zet de grensgebeurtenis op het subproces waarin hij gegooid wordt",
+    ),
     ("intermediateThrowEvent met een definitie", "geweigerd: gebruik een externe service task"),
     ("intermediateCatchEvent anders dan timer/bericht", "geweigerd"),
     (

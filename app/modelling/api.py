@@ -23,6 +23,7 @@ from marshmallow import Schema, fields
 from app import clock
 from app.auth.bearer import current_principal, require
 from app.engine.errors import DeploymentError, InvalidInput
+from app.modelling import catalogue
 from app.modelling.publish import (
     Preview,
     Upload,
@@ -99,6 +100,33 @@ def _audit(action: str, upload_id: str, result: str, details: dict[str, Any]) ->
     )
 
 
+def _held(files: list[Upload], ask: bool, channel: str) -> dict[str, list[str]]:
+    """The uploaded catalogues that widen who may read personal data without the privacy
+    officer's approval of that very text, by file; with `ask`, the requests are made (and
+    committed, audited) so the officer sees them. A catalogue deploy cannot read is left to
+    deploy's own problems."""
+    session, app = db_session(), stroom()
+    principal = current_principal()
+    found: dict[str, list[str]] = {}
+    for upload in files:
+        if kind(upload.name) != "catalogue":
+            continue
+        try:
+            text = upload.content.decode("utf-8")
+            key = catalogue.loaded(text, upload.name).process
+        except Exception:  # noqa: BLE001 - deploy reports what is wrong with it
+            continue
+        held = catalogue.hold(session, key, text, principal.actor, ask=ask)
+        if held is None:
+            continue
+        if ask:
+            session.commit()
+            if held.new_request:
+                catalogue.audit_request(app.db, app.settings.secret_key, principal, held, channel)
+        found.setdefault(upload.name, []).append(catalogue.held_message(held))
+    return found
+
+
 def _problems_by_file(exc: DeploymentError) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for problem in exc.problems:
@@ -137,8 +165,9 @@ class Deployments(MethodView):
         files = _uploads("bestanden")
         upload_id = deployment_id(files) if files else "-"
         session, app = db_session(), stroom()
+        held = bool(files) and bool(_held(files, ask=False, channel="api"))
         try:
-            if dry_run:
+            if dry_run or held:
                 result: Preview | Any = preview(session, files, app.settings)
                 new, unchanged = result.new, result.unchanged
             else:
@@ -155,6 +184,13 @@ class Deployments(MethodView):
             raise InvalidInput(
                 "het diagram heeft problemen; er is niets gepubliceerd", _problems_by_file(exc)
             ) from exc
+        if held:  # the diagram is fine; the catalogue waits for the privacy officer
+            problems = _held(files, ask=not dry_run, channel="api")
+            if not dry_run:
+                _audit("proces.publiceren", upload_id, "wacht op goedkeuring", {})
+            raise InvalidInput(
+                "de catalogus wacht op goedkeuring van de privacyfunctionaris", problems
+            )
         if not dry_run:
             session.commit()
             _audit("proces.publiceren", upload_id, "gelukt", {"nieuw": _pairs(new)})
@@ -216,8 +252,12 @@ class CamundaDeployment(MethodView):
         tenant = request.form.get("tenant-id") or None
         upload_id = deployment_id(files) if files else "-"
         session, app = db_session(), stroom()
+        held = bool(files) and bool(_held(files, ask=False, channel="camunda-modeler"))
         try:
-            result = publish(session, files, app.settings, current_principal().actor)
+            if held:
+                preview(session, files, app.settings)
+            else:
+                result = publish(session, files, app.settings, current_principal().actor)
         except UploadProblem as exc:
             return _camunda_error(
                 "InvalidRequestException",
@@ -237,6 +277,16 @@ class CamundaDeployment(MethodView):
                 "ENGINE-09005 Could not parse BPMN process. Errors: "
                 + "; ".join(str(p) for p in exc.problems),
                 details,
+            )
+        if held:  # the diagrams are fine; the catalogue waits for the privacy officer
+            problems = _held(files, ask=True, channel="camunda-modeler")
+            _audit(
+                "proces.publiceren", upload_id, "wacht op goedkeuring", {"via": "camunda-modeler"}
+            )
+            return _camunda_error(
+                "ParseException",
+                "; ".join(f"{name}: {' '.join(found)}" for name, found in problems.items()),
+                {name: [(m, None, None) for m in found] for name, found in problems.items()},
             )
         session.commit()
         _audit(

@@ -18,6 +18,7 @@
 /processen/<key>/migreren?van=N         running instances of version N to another version:
                                         mapping, dry run per instance, then confirm
 /processen/sjablonen.json               the element templates, for the desktop Camunda Modeler
+/processen/<key>/catalogus…             the catalogue editor (catalogue_views.py)
 
 Only the process's owner (owners.py) opens or changes them; others get 404 for a process they
 do not own (its existence is no secret, but they have nothing to do there) and 403 without
@@ -50,7 +51,8 @@ from app.engine.errors import DeploymentError, EngineError, Problem
 from app.engine.models import InstanceStatus, ProcessDefinition, ProcessInstance, ProcessVersion
 from app.engine.runtime import version_spec
 from app.manage.actions import ActionError, check_reason
-from app.modelling.models import ProcessDraft
+from app.modelling import catalogue
+from app.modelling.models import CatalogueSource, ProcessDraft
 from app.modelling.owners import PROCESS_OWNER, owns_process
 from app.modelling.publish import Upload, UploadProblem, deployment_id, preview, publish
 from app.modelling.templates import element_templates
@@ -204,7 +206,11 @@ def check(key: str) -> Any:
         return jsonify(
             {"title": "ongeldige aanvraag", "errors": {"xml": ["verplicht: het diagram als tekst"]}}
         ), 400
-    problems, result = _problems(key, body["xml"], definition)
+    # With the catalogue the publish would take (the draft's), not only the server's file.
+    draft_row = _session().get(ProcessDraft, key)
+    problems, result = _problems(
+        key, body["xml"], definition, catalogue_upload(definition, draft_row)[1]
+    )
     return jsonify(
         {
             "problemen": _as_json(problems),
@@ -214,13 +220,51 @@ def check(key: str) -> Any:
     )
 
 
+def catalogue_upload(
+    definition: ProcessDefinition, draft: ProcessDraft | None = None
+) -> tuple[str, list[Upload]]:
+    """The catalogue a publish takes along: the draft's, else the one the newest version has
+    (so publishing a diagram or a form never puts the server's older file back)."""
+    version = _latest(definition)
+    text, _ = catalogue.current_text(_session(), _app().settings.bpmn_dir, version, draft)
+    if not text:
+        return "", []
+    return text, [Upload(catalogue.file_name(version), text.encode())]
+
+
+def _held(definition: ProcessDefinition, text: str, channel: str) -> Any:
+    """A catalogue that widens who may read personal data waits for the privacy officer: a
+    redirect to the catalogue page while it is not approved, None when it may go."""
+    session = _session()
+    held = catalogue.hold(session, definition.key, text, g.principal.actor)
+    if held is None:
+        return None
+    session.commit()
+    if held.new_request:
+        app = _app()
+        catalogue.audit_request(app.db, app.settings.secret_key, g.principal, held, channel)
+    flash(
+        "Nog niet gepubliceerd: de catalogus geeft meer partijen of fasen leesrecht op "
+        "persoonsgegevens. De privacyfunctionaris moet dat eerst goedkeuren.",
+        "info",
+    )
+    return redirect(url_for("modelling.catalogue_page", key=definition.key))
+
+
 def _publish(
-    definition: ProcessDefinition, xml: str, extra: list[Upload], channel: str
+    definition: ProcessDefinition,
+    xml: str,
+    extra: list[Upload],
+    channel: str,
+    draft: ProcessDraft | None = None,
 ) -> tuple[dict[str, str], Any]:
-    """Publish the diagram (and the extra files, e.g. an edited form) with the note of the
-    request: (errors, None) when refused, ({}, redirect) when published. Audited either way
-    when the files had problems, like the API's publish."""
+    """Publish the diagram (and the extra files, e.g. an edited form) with the catalogue (the
+    draft's when given) and the note of the request: (errors, None) when refused, ({},
+    redirect) when published or held for the privacy officer. Audited either way when the
+    files had problems, like the API's publish."""
     key = definition.key
+    text, catalogue_files = catalogue_upload(definition, draft)
+    extra = [*extra, *catalogue_files]
     errors: dict[str, str] = {}
     note = ""
     try:
@@ -237,6 +281,12 @@ def _publish(
     files = _upload(definition, xml, extra) if xml.strip() else []
     upload_id = deployment_id(files) if files else "-"
     app, session = _app(), _session()
+    # Only the owner's own catalogue edits wait for the privacy officer: without them the
+    # publish takes the catalogue as installed (the operator's, as `stroom deploy` does).
+    if not errors and draft is not None and draft.catalogue is not None:
+        held = _held(definition, draft.catalogue, channel)
+        if held is not None:
+            return {}, held
     if not errors:
         try:
             deployed = publish(session, files, app.settings, g.principal.actor)
@@ -244,9 +294,14 @@ def _publish(
             session.rollback()
             errors["diagram"] = "; ".join(p.message for p in exc.problems[:5])
         else:
-            draft = session.get(ProcessDraft, key)
-            if draft is not None:
-                session.delete(draft)
+            [(_key, number)] = deployed.created
+            # The draft goes only when it was what got published (a form's publish keeps it).
+            row = session.get(ProcessDraft, key) if draft is not None else None
+            if row is not None:
+                session.delete(row)
+            if text:
+                session.merge(CatalogueSource(process_key=key, version=number, text=text))
+            catalogue.lapse(session, key)  # a request on the old version has nothing to decide
             session.commit()
             logs.audit(
                 app.db,
@@ -262,7 +317,6 @@ def _publish(
                     "kanaal": channel,
                 },
             )
-            [(_key, number)] = deployed.created
             flash(f"Gepubliceerd: versie {number}. Nieuwe zaken lopen volgens deze versie.", "ok")
             return {}, redirect(url_for("modelling.versions", key=key))
     if problems and xml.strip():
@@ -284,7 +338,9 @@ def _publish(
 def publish_page(key: str) -> Any:
     definition = _definition(key)
     xml = request.form.get("xml", "")
-    errors, done = _publish(definition, xml, [], "modeller")
+    errors, done = _publish(
+        definition, xml, [], "modeller", _session().get(ProcessDraft, definition.key)
+    )
     if done is not None:
         return done
     version = _latest(definition)
@@ -374,7 +430,9 @@ def form_check(key: str, name: str) -> Any:
     extra, wrong = _form_upload(name, body["formulier"])
     if wrong:
         return jsonify({"problemen": [{"element": None, "regel": None, "melding": wrong}]})
-    problems, result = _problems(key, version.bpmn_xml, definition, extra)
+    problems, result = _problems(
+        key, version.bpmn_xml, definition, [*extra, *catalogue_upload(definition)[1]]
+    )
     return jsonify({"problemen": _as_json(problems), "gewijzigd": bool(result and result.new)})
 
 

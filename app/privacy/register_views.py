@@ -51,7 +51,12 @@ def _now_local() -> str:
 @bp.get("/taken")
 @roles_required(OFFICER)
 def work() -> Any:
-    return render_template("privacy/work.html", dues=registers.open_work(request_session()))
+    from app.modelling.catalogue import pending
+
+    session = request_session()
+    return render_template(
+        "privacy/work.html", dues=registers.open_work(session), approvals=pending(session)
+    )
 
 
 # -- data breaches --------------------------------------------------------------------------

@@ -57,7 +57,7 @@ PURPOSE = "toezicht op de verwerking van persoonsgegevens (privacyfunctionaris)"
 
 def register_privacy(app: Flask) -> None:
     """Mount the privacy officer's pages. Idempotent."""
-    from app.privacy import register_views  # noqa: F401 - its routes join the blueprint
+    from app.privacy import approval_views, register_views  # noqa: F401 - routes join bp
 
     if "privacy" not in app.blueprints:
         app.register_blueprint(bp)

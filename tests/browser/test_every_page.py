@@ -342,6 +342,7 @@ PAGES = {
     "/beheer/tokens": "test_every_page.py",
     "/weert/retouroverzichten": "test_every_page.py",
     "/weert/amw-lijst": "test_every_page.py",
+    "/weert/resultaten": "test_weert_results.py",
     "/privacy/verwerkingen": "test_privacy_pages.py",
     "/privacy/taken": "test_privacy_registers.py",
     "/privacy/datalekken": "test_privacy_registers.py",
@@ -363,6 +364,12 @@ PAGES = {
     "/processen/<key>/versies": "test_modeller.py",
     "/processen/<key>/migreren": "test_modeller.py",
     "/processen/<key>/formulieren/<name>": "test_form_editor.py",
+    "/processen/<key>/catalogus": "test_catalogue_editor.py",
+    "/processen/<key>/catalogus/velden/<name>": "test_catalogue_editor.py",
+    "/processen/<key>/catalogus/nieuw-veld": "test_catalogue_editor.py",
+    "/processen/<key>/catalogus/instellingen": "test_catalogue_editor.py",
+    "/privacy/goedkeuringen": "test_catalogue_editor.py",
+    "/privacy/goedkeuringen/<int:approval_id>": "test_catalogue_editor.py",
 }
 
 # Pages a test reaches by a link rather than by their address: what shows the visit instead.
@@ -382,6 +389,7 @@ NOT_PAGES = {
     "/processen/prestaties/<process_key>/<chart>.csv": "download (CSV)",
     "/processen/sjablonen.json": "download (element templates, JSON)",
     "/processen/<key>/versies/<int:number>.bpmn": "download (a version's diagram)",
+    "/processen/<key>/catalogus.yaml": "download (the catalogue file being edited)",
     "/weert/retouroverzichten/<corporatie>/<maand>.<formaat>": "download (CSV/XLSX)",
     "/zaken/<instance_id>/documenten/<int:document_id>": "download (the document)",
 }

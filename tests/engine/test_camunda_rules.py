@@ -150,6 +150,9 @@ CHOICE = """
         ("${empty naam}", {"a": 1, "naam": "x", "c": True}, "nee"),
         ("${not empty naam}", {"a": 1, "naam": "x", "c": True}, "ja"),
         ("${a gt 5 and c eq true}", {"a": 6, "naam": "", "c": True}, "ja"),
+        ("${a > 5 ? c : !c}", {"a": 9, "naam": "", "c": False}, "nee"),
+        ("${a > 5 ? c : !c}", {"a": 1, "naam": "", "c": False}, "ja"),
+        ("${(a > 5 ? 'x' : 'y') == naam}", {"a": 1, "naam": "y", "c": False}, "ja"),
     ],
 )
 def test_the_juel_subset_in_conditions(db, clock, tmp_path, condition, data, path) -> None:
@@ -325,6 +328,47 @@ def test_a_cycle_timer_keeps_what_it_spawned(db, clock, tmp_path: Path) -> None:
     assert instance(db, instance_id).status == "completed"
     with db.session() as session:
         assert session.scalars(select(HumanTask).where(HumanTask.status == "open")).all() == []
+
+
+@pytest.mark.parametrize("gateway", ["parallelGateway", "inclusiveGateway"])
+def test_a_join_keeps_what_each_branch_wrote(db, clock, tmp_path: Path, gateway: str) -> None:
+    """Camunda 7 has one variable per scope: a branch that did not touch `a` must not bring
+    back its old copy at the join (SpiffWorkflow merged the copies whole, the last branch
+    to arrive winning)."""
+    party = (
+        '<bpmn:extensionElements><camunda:properties><camunda:property name="partij" '
+        'value="behandelaar" /></camunda:properties></bpmn:extensionElements>'
+    )
+    condition = (
+        '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${true}'
+        "</bpmn:conditionExpression>"
+        if gateway == "inclusiveGateway"
+        else ""
+    )
+    body = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:{gateway} id="split" />
+    <bpmn:scriptTask id="schrijf" scriptFormat="python"><bpmn:script>a = 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:userTask id="wacht">{party}</bpmn:userTask>
+    <bpmn:{gateway} id="join" />
+    <bpmn:scriptTask id="na" scriptFormat="python"><bpmn:script>b = a + 1</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="split" />
+    <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="schrijf">{condition}</bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="wacht">{condition}</bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="schrijf" targetRef="join" />
+    <bpmn:sequenceFlow id="f5" sourceRef="wacht" targetRef="join" />
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="na" />
+    <bpmn:sequenceFlow id="f7" sourceRef="na" targetRef="e" />"""
+    instance_id = run(db, tmp_path, body, {"a": 0}, fields={"b": 0})
+    [task] = open_tasks(db, instance_id)
+    with db.transaction() as session:
+        service.complete_task(session, task.id, {}, "anna")
+    row = instance(db, instance_id)
+    assert row.status == "completed"
+    assert row.data["a"] == 1 and row.data["b"] == 2
 
 
 # -- refused at deploy, with element, line and the alternative --------------------------------
@@ -572,6 +616,50 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "waar",
         'language="groovy"',
         "Python",
+    ),
+    (
+        "java method in a condition",
+        CHOICE.replace("CONDITION", "${naam.equals('x')}"),
+        "keuze",
+        'id="keuze"',
+        "Java",
+    ),
+    (
+        "camunda's execution object in a condition",
+        CHOICE.replace("CONDITION", "${execution.getVariable('naam') == 'x'}"),
+        "keuze",
+        'id="keuze"',
+        "'execution'",
+    ),
+    (
+        "text compared with a number (JUEL would coerce)",
+        CHOICE.replace("CONDITION", "${naam == 3}"),
+        "keuze",
+        'id="keuze"',
+        "JUEL",
+    ),
+    (
+        "error caught only by an outer sub-process",
+        START + '<bpmn:subProcess id="buiten"><bpmn:startEvent id="bs" />'
+        '<bpmn:subProcess id="binnen"><bpmn:startEvent id="is" />\n'
+        '<bpmn:endEvent id="gooi"><bpmn:errorEventDefinition errorRef="fout" /></bpmn:endEvent>'
+        '<bpmn:sequenceFlow id="i1" sourceRef="is" targetRef="gooi" /></bpmn:subProcess>'
+        '<bpmn:sequenceFlow id="b1" sourceRef="bs" targetRef="binnen" /></bpmn:subProcess>'
+        '<bpmn:boundaryEvent id="vang" attachedToRef="buiten"><bpmn:errorEventDefinition '
+        'errorRef="fout" /></bpmn:boundaryEvent>',
+        "gooi",
+        '<bpmn:endEvent id="gooi">',
+        "binnen",
+    ),
+    (
+        "an event definition with an id names its event",
+        START + '<bpmn:task id="t" /><bpmn:boundaryEvent id="cron2" attachedToRef="t" '
+        'cancelActivity="false"><bpmn:timerEventDefinition id="TimerEventDefinition_1">\n'
+        "<bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition>"
+        "</bpmn:boundaryEvent>",
+        "cron2",
+        "<bpmn:timeCycle>",
+        "CRON",
     ),
     (
         "zeebe extension",

@@ -90,3 +90,22 @@ def test_a_diagram_deploy_refuses_gets_no_draft(tmp_path: Path) -> None:
     with pytest.raises(DeploymentError) as caught:
         draft_catalogue(path, FIXTURES)
     assert caught.value.problems[0].element == "reken"
+
+
+def test_the_draft_lists_what_gateway_conditions_read(tmp_path: Path) -> None:
+    """A condition's variables are fields too (the data-flow analysis leaves conditions
+    out); Camunda's Java objects are not."""
+    path = tmp_path / "keuze.bpmn"
+    path.write_text(
+        DIAGRAM.replace(
+            '<bpmn:sequenceFlow id="f3" sourceRef="bekijken" targetRef="e" />',
+            '<bpmn:exclusiveGateway id="g" default="f4" /><bpmn:endEvent id="e2" />'
+            '<bpmn:sequenceFlow id="f3" sourceRef="bekijken" targetRef="g" />'
+            '<bpmn:sequenceFlow id="f4" sourceRef="g" targetRef="e" />'
+            '<bpmn:sequenceFlow id="f5" sourceRef="g" targetRef="e2">'
+            "<bpmn:conditionExpression>${akkoord &amp;&amp; execution.getVariable('x')}"
+            "</bpmn:conditionExpression></bpmn:sequenceFlow>",
+        )
+    )
+    raw = yaml.safe_load(draft_catalogue(path, FIXTURES))
+    assert sorted(raw["velden"]) == ["akkoord", "bedrag", "medewerker", "uitkomst"]

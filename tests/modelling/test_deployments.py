@@ -160,3 +160,86 @@ def test_the_camunda_modeler_deploys_and_sees_its_problems(client, db, deployer)
     same = _camunda(client, deployer, "utrecht_vh.bpmn20.xml", UTRECHT)
     assert same.status_code == 200 and same.get_json()["deployedProcessDefinitions"] is None
     assert _camunda(client, deployer, "besluit.dmn", b"<x/>").status_code == 400
+
+
+CATALOGUE = (ROOT / "bpmn" / "utrecht_vh.catalogus.yaml").read_bytes()
+# The buurtteam would read the corporation's own reference in every phase: a wider read right.
+WIDER = CATALOGUE.replace(
+    b'    lezen: {corporatie: "*"}\n    schrijven: {corporatie: [aanmelding]}\n',
+    b'    lezen: {corporatie: "*", buurtteam: "*"}\n    schrijven: {corporatie: [aanmelding]}\n',
+    1,
+)
+
+
+def test_a_catalogue_that_widens_reading_waits_for_the_privacy_officer_on_every_way_in(
+    client, db, deployer
+) -> None:
+    """Four eyes (issue 20): a catalogue sent with the API or from the Camunda Modeler that
+    lets more parties read personal data is not published until the privacy officer approved
+    that very text; the request waits on their list, audited. Approved, it publishes."""
+    from app.modelling.models import ApprovalStatus, CatalogueApproval
+
+    assert WIDER != CATALOGUE
+    assert _post(client, deployer, {"utrecht_vh.bpmn": UTRECHT}).status_code == 201
+    files = {"utrecht_vh.bpmn": RENAMED, "utrecht_vh.catalogus.yaml": WIDER}
+
+    dry = _post(client, deployer, files, proefdraai="ja")
+    assert dry.status_code == 422, dry.get_json()
+    [message] = dry.get_json()["errors"]["utrecht_vh.catalogus.yaml"]
+    assert "referentie" in message and "privacyfunctionaris" in message
+    with db.session() as session:
+        assert session.scalars(select(CatalogueApproval)).all() == []  # a dry run asks nothing
+
+    held = _post(client, deployer, files)
+    assert held.status_code == 422, held.get_json()
+    assert "Verzoek " in held.get_json()["errors"]["utrecht_vh.catalogus.yaml"][0]
+    modeller = client.post(
+        "/api/v1/engine-rest/deployment/create",
+        headers={**deployer, "Accept": "application/json"},
+        data={
+            "deployment-name": "Voorkom Huisuitzetting",
+            "deployment-source": "Camunda Modeler",
+            "utrecht_vh.bpmn": (io.BytesIO(RENAMED), "utrecht_vh.bpmn"),
+            "utrecht_vh.catalogus.yaml": (io.BytesIO(WIDER), "utrecht_vh.catalogus.yaml"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert modeller.status_code == 400
+    [error] = modeller.get_json()["details"]["utrecht_vh.catalogus.yaml"]["errors"]
+    assert "privacyfunctionaris" in error["message"]
+    assert _versions(db) == [("utrecht_vh", 1, "token:procesbeheer")]
+    with db.transaction() as session:
+        [row] = session.scalars(select(CatalogueApproval)).all()  # one request, asked twice
+        assert row.status == ApprovalStatus.PENDING and row.requested_by == "token:procesbeheer"
+        assert row.widenings[0]["veld"] == "referentie"
+        audited = session.scalars(
+            select(AuditLog).where(AuditLog.action == "catalogus.goedkeuring_vragen")
+        ).all()
+        assert [(a.details["kanaal"], a.details["proces"]) for a in audited] == [
+            ("api", "utrecht_vh")
+        ]
+        row.status = ApprovalStatus.APPROVED  # as the officer's page does (tested there)
+
+    published = _post(client, deployer, files)
+    assert published.status_code == 201, published.get_json()
+    assert published.get_json()["nieuw"] == [{"proces": "utrecht_vh", "versie": 2}]
+    with db.session() as session:
+        version = session.scalars(select(ProcessVersion).where(ProcessVersion.version == 2)).one()
+        assert version.catalogue["velden"]["referentie"]["lezen"]["buurtteam"] == "*"
+
+
+def test_a_catalogue_that_narrows_or_keeps_reading_publishes_through_the_api(
+    client, db, deployer
+) -> None:
+    assert _post(client, deployer, {"utrecht_vh.bpmn": UTRECHT}).status_code == 201
+    narrower = CATALOGUE.replace(
+        b"      buurtteam: [bij_aanname, budgetbeheer, afsluiting]\n",
+        b"      buurtteam: [bij_aanname, budgetbeheer]\n",
+        1,
+    )
+    assert narrower != CATALOGUE
+    answer = _post(
+        client, deployer, {"utrecht_vh.bpmn": UTRECHT, "utrecht_vh.catalogus.yaml": narrower}
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["nieuw"] == [{"proces": "utrecht_vh", "versie": 2}]

@@ -9,6 +9,7 @@ through the access layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -174,6 +175,18 @@ class Case:
         assert ends.pop("einde_werkproces", 0) >= 1, ends
         return ends
 
+    def after_care(self) -> None:
+        """A family with minor children was referred: the case stays reachable for a threat
+        of eviction (alinea 8) during the settlement term, read only by the Uitvoerder and the
+        Partner; then it ends without a care report."""
+        row = self.instance()
+        assert (row.status, row.phase) == ("waiting", "nazorg"), (row.status, row.phase)
+        assert self.open_elements() == []
+        for party in ("gemeente", "plangroep", "vrijwilligers"):
+            assert self.sees(party) == set(), party
+        self.sim.advance_to(clock.now() + timedelta(days=185))  # nazorg_termijn P6M
+        assert self.instance().status == "completed"
+
     def record(self) -> None:
         record(self.db, PROCESS)
 
@@ -257,3 +270,11 @@ def due(task: HumanTask) -> str:
     """The deadline as people in Amsterdam read it."""
     assert task.due_at is not None
     return clock.local(task.due_at).isoformat()
+
+
+def decide(c: Case, rung: str, go_on: bool, reason: str | None = None) -> None:
+    """The Uitvoerder decides after coordinating with the Partner (alinea 4)."""
+    data: dict[str, Any] = {"aanpak_doorzetten": go_on}
+    if reason is not None:
+        data["toelichting_besluit"] = reason
+    c.complete("uitvoerder", f"besluiten_{rung}", data)

@@ -25,6 +25,7 @@ from tests.support.orgs import bind, organisation, partner, user
 KEY = "hollands_kroon_vroegsignalering"
 MUNICIPALITY = "hollands-kroon"
 SDV_TEAM = "hk-schulddienstverlening"
+WIJKTEAM = "hk-wijkteam"
 SECRET = "hk-testgeheim"
 # The fixed-cost partners of the document: housing corporations, health insurer, water, energy.
 PARTNERS = ("wooncompagnie", "beter-wonen", "zorgverzekeraar-nh", "waterbedrijf-nh", "energie-nh")
@@ -49,6 +50,8 @@ def setup(db: Database, settings: Any, clock: Any) -> World:
     }
     organisation(db, SDV_TEAM, "gemeente", MUNICIPALITY)
     bind(db, KEY, MUNICIPALITY, "sdv", SDV_TEAM)
+    organisation(db, WIJKTEAM, "wijkteam", MUNICIPALITY)
+    bind(db, KEY, MUNICIPALITY, "wijkteam", WIJKTEAM)
     sdv = user(db, "mira", SDV_TEAM)
     return World(Simulation(db, settings, clock), partners, sdv)
 

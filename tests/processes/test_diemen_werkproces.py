@@ -30,6 +30,7 @@ from tests.processes.diemen_werkproces_support import (
     SIGNAL_FIELDS,
     ask_consent,
     case,
+    decide,
     due,
     report,
     to_ladder,
@@ -173,6 +174,13 @@ def test_zelfstandig_met_schriftelijke_toestemming_en_afstemming(db, settings, c
         "afstemmen_zelfstandig",
         {"akkoord_partner": True, "toelichting_partner": "Eerdere regelingen nagekomen"},
     )
+    # "Bovenstaande aanpak wordt afgestemd met de Partner" (alinea 4): the Uitvoerder weighs
+    # the Partner's view, which it reads, and decides.
+    task = c.task("besluiten_zelfstandig")
+    assert task.candidate_groups == ["diemen-uitvoerder"]
+    assert {"akkoord_partner", "toelichting_partner"} <= c.sees("uitvoerder")
+    assert "voorstel_aanpak" not in c.sees("partner")  # its part is done
+    decide(c, "zelfstandig", True)
     task = c.task("afspraken_zelfstandig_vastleggen")
     assert task.candidate_groups == ["diemen-uitvoerder"]
     # Wed 8 Apr + 5 working days: 9, 10, 13, 14, 15 Apr.
@@ -216,6 +224,7 @@ def test_weigering_zelfstandig_dan_eigen_netwerk(db, settings, clock) -> None:
     # 8 May.
     assert due(task) == "2026-05-08T23:59:59+02:00"
     c.complete("partner", "afstemmen_netwerk", {"akkoord_partner": True})
+    decide(c, "netwerk", True)
     task = c.task("doorgeleiden_netwerk")
     assert task.candidate_groups == ["diemen-uitvoerder"]
     assert due(task) == "2026-05-08T23:59:59+02:00"
@@ -228,6 +237,7 @@ def test_weigering_zelfstandig_dan_eigen_netwerk(db, settings, clock) -> None:
             "eindresultaat": "Vervolghulp en/of verwijzing niet financieel",
         },
     )
+    c.after_care()
     assert c.end() == {"einde_netwerk": 1}
     assert c.consents()[-1] == ("eigen_netwerk", True, "schriftelijk", int(evidence))
     c.record()
@@ -243,6 +253,7 @@ def test_vrijwilliger_humanitas_na_weigering_eigen_netwerk(db, settings, clock) 
     evidence = c.signed_form("toestemming-vrijwilligers.pdf")
     ask_consent(c, "vrijwilligers", True, evidence)
     c.complete("partner", "afstemmen_vrijwilligers", {"akkoord_partner": True})
+    decide(c, "vrijwilligers", True)
     # Before the referral the volunteers see nothing of the resident.
     assert c.sees("vrijwilligers") == set()
 
@@ -259,6 +270,7 @@ def test_vrijwilliger_humanitas_na_weigering_eigen_netwerk(db, settings, clock) 
         "kenmerk_doorverwijzing",
     }
     c.complete("vrijwilligers", "ondersteuning_starten", {"startdatum_ondersteuning": "2026-05-18"})
+    c.after_care()
     assert c.end() == {"einde_vrijwilligers": 1}
     assert [(s, g) for s, g, _c, _e in c.consents()] == [
         ("eigen_netwerk", False),
@@ -279,12 +291,16 @@ def test_uitkering_huur_via_gemeente(db, settings, clock) -> None:
     report(c)
     to_ladder(c, zelfstandig=True, netwerk=False, vrijwilligers=True)
     ask_consent(c, "zelfstandig", True, c.signed_form("toestemming-zelfstandig.pdf"))
-    # The partner knows the collection history and does not agree: the rung is not an option.
+    # The partner knows the collection history and has its doubts. "Bovenstaande aanpak wordt
+    # afgestemd met de Partner gezien diens kennis van het incassoverleden" (alinea 4):
+    # coordinated, not vetoed; the Uitvoerder, weighing three broken arrangements, decides
+    # that paying on their own is not an option.
     c.complete(
         "partner",
         "afstemmen_zelfstandig",
         {"akkoord_partner": False, "toelichting_partner": "Drie regelingen niet nagekomen"},
     )
+    decide(c, "zelfstandig", False, "Partner: drie regelingen niet nagekomen")
     assert c.open_elements() == ["toestemming_vrijwilligers_vragen"]  # rung 2 not possible
     ask_consent(c, "vrijwilligers", False)
     task = c.task("inkomen_vaststellen")
@@ -331,6 +347,7 @@ def test_uitkering_huur_via_gemeente(db, settings, clock) -> None:
         "huur_via_uitkering_regelen",
         {"ingangsdatum_inhouding": "2026-04-01", "einddatum_inhouding": "2026-09-30"},
     )
+    c.after_care()
     assert c.end() == {"einde_uitkering": 1}
     assert [(s, g) for s, g, _c, _e in c.consents()] == [
         ("zelfstandig", True),
@@ -345,7 +362,10 @@ def test_ander_inkomen_budgetbeheer_plangroep(db, settings, clock) -> None:
     report(c)
     to_ladder(c, zelfstandig=False, netwerk=True, vrijwilligers=False)
     ask_consent(c, "netwerk", True, c.signed_form("toestemming-netwerk.pdf"))
+    # "afgestemd met de Partner" (alinea 4): the Partner's doubt is weighed; the Uitvoerder
+    # decides not to go on with the own network.
     c.complete("partner", "afstemmen_netwerk", {"akkoord_partner": False})
+    decide(c, "netwerk", False)
     c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "Ander inkomen"})
     assert c.open_elements() == ["toestemming_budgetbeheer_vragen"]
 
@@ -401,9 +421,13 @@ def test_ander_inkomen_budgetbeheer_plangroep(db, settings, clock) -> None:
     }
     assert c.sees("gemeente") == set()
     c.complete("plangroep", "budgetbeheer_starten", {"startdatum_budgetbeheer": "2026-04-01"})
+    # A family with minor children: during the settlement term only the Uitvoerder and the
+    # Partner read the case (alinea 8); then it closes.
+    c.after_care()
     assert c.end() == {"einde_budgetbeheer": 1}
-    # Closed at einde_budgetbeheer: the case keeps that phase (not that of the end event
-    # closing the wrapping work process), so Plangroep still reads what it did.
+    # Closed at einde_budgetbeheer: the case keeps that phase (not that of the end events
+    # closing the wrapping work process and the settlement term), so Plangroep reads again
+    # what it did.
     assert "startdatum_budgetbeheer" in c.sees("plangroep")
     assert "startdatum_budgetbeheer" in c.sees("uitvoerder")
     c.record()
@@ -421,6 +445,9 @@ def test_zorgmelding_gezin_met_minderjarigen(db, settings, clock) -> None:
             session, c.instance_id, "vrijwilligers", withdrawn_by="bewoner", channel="mondeling"
         )
     c.complete("partner", "afstemmen_vrijwilligers", {"akkoord_partner": True})
+    # The Uitvoerder would go on, but "met schriftelijke toestemming" (alinea 4) no longer
+    # holds: no referral.
+    decide(c, "vrijwilligers", True)
     assert c.open_elements() == ["inkomen_vaststellen"]
     c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "Pw"})
     assert c.open_elements() == ["toestemming_uitkering_vragen"]
@@ -605,6 +632,7 @@ def test_uitzetting_dreigt_tijdens_afstemming_vrijwilligers(db, settings, clock)
 
     # The partner agrees meanwhile; the referral to Humanitas goes on beside the report.
     c.complete("partner", "afstemmen_vrijwilligers", {"akkoord_partner": True})
+    decide(c, "vrijwilligers", True)
     assert c.open_elements() == ["doorgeleiden_vrijwilliger", "huurder_informeren_bij_dreiging"]
     # One care report per case: the work process no longer listens for the message.
     with pytest.raises(NotFound):
@@ -706,6 +734,9 @@ def test_uitzetting_dreigt_zonder_minderjarige_kinderen(db, settings, clock) -> 
     # No family with minor children: no care report; the rung goes on untouched.
     assert c.open_elements() == ["afstemmen_netwerk"]
     c.complete("partner", "afstemmen_netwerk", {"akkoord_partner": False})
+    # Coordinated ("afgestemd met de Partner", alinea 4); the Uitvoerder weighs the Partner's
+    # doubt and decides against the own network.
+    decide(c, "netwerk", False)
     c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "IOAW"})
     c.complete(
         "uitvoerder", "toestemming_uitkering_vragen", {"toestemming_huur_via_uitkering": False}
@@ -721,4 +752,105 @@ def test_uitzetting_dreigt_zonder_minderjarige_kinderen(db, settings, clock) -> 
     )
     assert c.end() == {"einde_geen_minderjarigen": 1, "einde_zonder_oplossing": 1}
     assert c.sees("gemeente") == set()
+    c.record()
+
+
+# -- coordinating is not a veto; the care report after a referral (alinea 4 and 8) ------------
+
+
+def test_partner_twijfelt_uitvoerder_besluit_door_te_zetten(db, settings, clock) -> None:
+    """Bijlage 3, werkproces alinea 4: "Bovenstaande aanpak wordt afgestemd met de Partner
+    gezien diens kennis van het incassoverleden." Coordinating is not agreeing: the Partner's
+    view is recorded and shown to the Uitvoerder, who decides. Here the Partner disagrees and
+    the Uitvoerder refers the resident to the own network all the same."""
+    c = case(db, settings, clock)
+    report(c, {k: v for k, v in SIGNAL.items() if k != "minderjarige_kinderen"})
+    to_ladder(c, zelfstandig=False, netwerk=True, vrijwilligers=False)
+    ask_consent(c, "netwerk", True, c.signed_form("toestemming-netwerk.pdf"))
+    c.complete(
+        "partner",
+        "afstemmen_netwerk",
+        {"akkoord_partner": False, "toelichting_partner": "Broer betaalde eerder niet door"},
+    )
+    task = c.task("besluiten_netwerk")
+    assert task.candidate_groups == ["diemen-uitvoerder"]
+    with pytest.raises(NotFound):  # the decision is not the Partner's
+        c.complete("partner", "besluiten_netwerk", {"aanpak_doorzetten": False})
+    # The Uitvoerder reads the Partner's view; the Partner no longer reads the proposal.
+    data = c.instance().data
+    assert (data["akkoord_partner"], data["toelichting_partner"]) == (
+        False,
+        "Broer betaalde eerder niet door",
+    )
+    assert {"akkoord_partner", "toelichting_partner"} <= c.sees("uitvoerder")
+    assert "voorstel_aanpak" not in c.sees("partner")
+    decide(c, "netwerk", True, "Inwoner heeft nu vast werk; zus springt bij")
+    assert c.open_elements() == ["doorgeleiden_netwerk"]
+    assert not {"aanpak_doorzetten", "toelichting_besluit"} & c.sees("partner")
+    c.complete(
+        "uitvoerder",
+        "doorgeleiden_netwerk",
+        {
+            "datum_doorverwijzing": "2026-03-05",
+            "kenmerk_doorverwijzing": "DV-2026-0021",
+            "eindresultaat": "Vervolghulp en/of verwijzing niet financieel",
+        },
+    )
+    # No minor children in the report: nothing waits after the referral.
+    assert c.instance().status == "completed"
+    assert c.end() == {"einde_netwerk": 1}
+    c.record()
+
+
+def test_zorgmelding_na_doorverwijzing(db, settings, clock) -> None:
+    """Bijlage 3, werkproces alinea 8: "Wanneer in een situatie waarin sprake is van bewoning
+    door een gezin met minderjarige kinderen, ondanks de inspanningen van de Uitvoerder, een
+    woninguitzetting wegens huurachterstand dreigt, doet de Uitvoerder een zorgmelding bij de
+    Gemeente. De Uitvoerder informeert de Huurder over de zorgmelding." A referral closed the
+    work process; three months later the Partner reports that eviction threatens the family:
+    the care report follows as it would have during the work process."""
+    c = case(db, settings, clock)
+    report(c)  # two minor children (gegeven 6)
+    to_ladder(c, zelfstandig=False, netwerk=True, vrijwilligers=False)
+    ask_consent(c, "netwerk", True, c.signed_form("toestemming-netwerk.pdf"))
+    c.complete("partner", "afstemmen_netwerk", {"akkoord_partner": True})
+    decide(c, "netwerk", True)
+    c.complete(
+        "uitvoerder",
+        "doorgeleiden_netwerk",
+        {
+            "datum_doorverwijzing": "2026-03-03",
+            "kenmerk_doorverwijzing": "DV-2026-0022",
+            "eindresultaat": "Vervolghulp en/of verwijzing niet financieel",
+        },
+    )
+    row = c.instance()
+    assert (row.status, row.phase) == ("waiting", "nazorg")
+    assert c.open_elements() == []
+    assert c.sees("gemeente") == set()
+
+    c.advance_to("2026-06-01T10:00")
+    c.sim.message("uitzetting_dreigt", c.key)
+    task = c.task("zorgmelding_bij_dreiging")
+    assert task.candidate_groups == ["diemen-uitvoerder"]
+    # Mon 1 Jun + 1 working day = Tue 2 Jun.
+    assert due(task) == "2026-06-02T23:59:59+02:00"
+    assert c.instance().phase == "dreigende_uitzetting"
+    c.complete("uitvoerder", "zorgmelding_bij_dreiging", CARE_REPORT)
+    assert set(CARE_REPORT) <= c.sees("gemeente")
+    assert not set(CARE_REPORT) & c.sees("partner")
+    c.complete(
+        "uitvoerder",
+        "huurder_informeren_bij_dreiging",
+        {
+            "datum_huurder_geinformeerd": "2026-06-02",
+            "wijze_informeren": "Brief",
+            "kenmerk_informeren": "BR-2026-0602",
+        },
+    )
+    assert c.instance().status == "completed"
+    ends = c.sim.end_events()
+    assert ends == {"einde_netwerk": 1, "einde_zorgmelding_bij_dreiging": 1}, ends
+    with pytest.raises(NotFound):  # one care report: the closed case hears nothing more
+        c.sim.message("uitzetting_dreigt", c.key)
     c.record()

@@ -25,6 +25,7 @@ from tests.processes.hollands_kroon_vroegsignalering_support import (
     KEY,
     MUNICIPALITY,
     SDV_TEAM,
+    WIJKTEAM,
     at,
     attempt,
     feedback_rows,
@@ -42,6 +43,7 @@ from tests.processes.hollands_kroon_vroegsignalering_support import (
 )
 from tests.support.coverage import record
 from tests.support.engine import ROOT
+from tests.support.orgs import user
 
 pytestmark = pytest.mark.process(KEY)
 
@@ -390,6 +392,7 @@ def test_toestemming_bij_huisbezoek_start_reguliere_schulddienstverlening(
             "gesprek_datum": "2026-04-28",
             "toestemming_hulp": True,
             "bewijs_toestemming_hulp": str(document_id),
+            "andere_hulp_nodig": False,
         },
     )
     with db.session() as session:
@@ -434,8 +437,10 @@ def test_geen_toestemming_bij_huisbezoek_en_ingetrokken_toestemming(db, clock, s
     world = setup(db, settings, clock)
     sim = world.sim
 
-    # Monday 2 March 09:00 (the clock fixture): two households, two corporations.
-    [a] = report(world, "wooncompagnie", signal("WC-2026-0302", "Huur"))
+    # Monday 2 March 09:00 (the clock fixture): two households, two corporations. A told
+    # Wooncompagnie after the WIK letter that the data may not go to the wijkteam ("Ad 3"):
+    # Team Schulddienstverlening makes A's visit; B's visit is the wijkteam's.
+    [a] = report(world, "wooncompagnie", signal("WC-2026-0302", "Huur", bezwaar_wik_brief=True))
     [b] = report(
         world,
         "beter-wonen",
@@ -500,12 +505,13 @@ def test_geen_toestemming_bij_huisbezoek_en_ingetrokken_toestemming(db, clock, s
     )
     sim.advance_to(at("2026-03-05T10:00"))
     sim.complete(
-        "persoonlijk_gesprek",
+        "huisbezoek_wijkteam",
         instance_id=b.instance_id,
         data={
             "gesprek_datum": "2026-03-05",
             "toestemming_hulp": True,
             "bewijs_toestemming_hulp": "TF-2026-0007",
+            "andere_hulp_nodig": False,
         },
     )
     assert open_elements(db, b.instance_id) == ["aanmelden_regulier"]
@@ -661,4 +667,87 @@ def test_twintig_pogingen_blijven_binnen_de_lusgrens(db, clock, settings) -> Non
     assert row.status == "completed"
     assert row.data["aantal_pogingen"] == 20 and len(row.data["contactpogingen"]) == 20
     assert row.data["eindresultaat"] == "Definitief geen contact kunnen krijgen"
+    record(db, KEY)
+
+
+def test_wijkteam_huisbezoek_bij_huurachterstand_en_andere_hulp(db, clock, settings) -> None:
+    """HK "Afspraak met woningbouwverenigingen": "De woningbouwverenigingen geven direct
+    huurachterstanden door aan het wijkteam van de gemeente. Het wijkteam neemt dan contact op
+    met inwoners om hulp aan te bieden bij het oplossen van deze achterstanden. Als het nodig
+    is, zal het wijkteam ook andere hulpverlening aanbieden." and punt 4: "Uw toestemming wordt
+    gevraagd door ondertekening van het toestemmingsformulier als het wijkteam van de gemeente
+    bij u op huisbezoek komt voor een persoonlijk gesprek." A corporation's rent signal: the
+    wijkteam makes the visit and, with the signed form, offers other help besides the regular
+    debt assistance. It reads nothing of the case before its visit, nor of a water signal."""
+    world = setup(db, settings, clock)
+    sim = world.sim
+    wijkteam = user(db, "sara", WIJKTEAM)
+    [huur] = report(world, "wooncompagnie", signal("WC-2026-0310", "Huur"))
+    [water] = report(
+        world,
+        "waterbedrijf-nh",
+        signal("WN-2026-0310", "Water", straat="Dijkweg", huisnummer="8", toevoeging=None),
+    )
+    case = huur.instance_id
+    for each in (case, water.instance_id):
+        sim.complete("signaal_beoordelen", instance_id=each, data={"signaal_status": "Opgepakt"})
+        sim.complete(
+            "contactpoging",
+            instance_id=each,
+            data=attempt(
+                "Telefoon",
+                "2026-03-03",
+                "Ochtend",
+                True,
+                reactie_inwoner="Wil een persoonlijk gesprek",
+            ),
+        )
+    assert view(db, wijkteam, water.instance_id) == {}
+    assert open_task(db, water.instance_id).element_id == "persoonlijk_gesprek"
+
+    task = open_task(db, case)
+    assert (task.element_id, task.candidate_groups) == ("huisbezoek_wijkteam", [WIJKTEAM])
+    assert instance(db, case).phase == "gesprek_wijkteam"
+    seen = view(db, wijkteam, case)
+    assert seen["naam"] == "J. de Boer" and seen["soort_vaste_lasten"] == "Huur"
+    assert "bezwaar_wik_brief" not in seen
+    sim.advance_to(at("2026-03-05T10:00"))
+    sim.complete(
+        "huisbezoek_wijkteam",
+        instance_id=case,
+        data={
+            "gesprek_datum": "2026-03-05",
+            "toestemming_hulp": True,
+            "bewijs_toestemming_hulp": "TF-2026-0031",
+            "andere_hulp_nodig": True,
+            "andere_hulp_vraag": "Hulp bij de post en opvoedondersteuning",
+        },
+    )
+    # The regular debt assistance is Team Schulddienstverlening's; the wijkteam does not
+    # read the hand-over.
+    task = open_task(db, case)
+    assert (task.element_id, task.candidate_groups) == ("aanmelden_regulier", [SDV_TEAM])
+    assert view(db, wijkteam, case) == {}
+    sim.complete(
+        "aanmelden_regulier",
+        instance_id=case,
+        data={"aanmelddatum_regulier": "2026-03-06", "kenmerk_regulier": "SDV-2026-0120"},
+    )
+    task = open_task(db, case)
+    assert (task.element_id, task.candidate_groups) == ("andere_hulp_aanbieden", [WIJKTEAM])
+    # Thu 5 March (the clock) + 10 working days = Thu 19 March.
+    assert local_iso(task.due_at) == "2026-03-19T23:59:59+01:00"
+    seen = view(db, wijkteam, case)
+    assert seen["andere_hulp_vraag"] == "Hulp bij de post en opvoedondersteuning"
+    assert "kenmerk_regulier" not in seen
+    sim.complete(
+        "andere_hulp_aanbieden",
+        instance_id=case,
+        data={"andere_hulp_aangeboden": "Opvoedondersteuning", "andere_hulp_datum": "2026-03-09"},
+    )
+    row = instance(db, case)
+    assert row.status == "completed"
+    assert row.data["eindresultaat"] == "Vervolghulp en/of verwijzing financieel"
+    assert view(db, world.sdv, case)["andere_hulp_aangeboden"] == "Opvoedondersteuning"
+    assert view(db, world.partners["wooncompagnie"], case) == {"referentie": "WC-2026-0310"}
     record(db, KEY)

@@ -189,7 +189,10 @@ def test_consent_to_share_naw_through_the_trajectory_to_a_positive_close(
     assert set(INTAKE) <= team
     corporation = u.sees("corporatie", instance_id)
     assert HUURVERLEDEN <= corporation  # the rent history it brought in itself
-    assert not corporation & (HEALTH | FOR_BUDGET_MANAGEMENT | {"gezin_kinderen"})
+    # Its housing consultant assesses with the team (step 6): during the conversation, with
+    # consent, Portaal reads what the assessment rests on, never the health data.
+    assert FOR_BUDGET_MANAGEMENT | {"gezin_kinderen"} <= corporation
+    assert not corporation & HEALTH
     assert u.sees("werk_en_inkomen", instance_id) == set()
     never_for_corporation(u, instance_id)
     u.do(
@@ -210,6 +213,11 @@ def test_consent_to_share_naw_through_the_trajectory_to_a_positive_close(
     # to Werk en Inkomen, the rent history and the children not either.
     assert u.phase(key) == "bij_aanname"
     assert u.task("overeenkomst_scannen", key).candidate_groups == ["portaal"]
+    # The assessment done, the corporation no longer reads the intake (its file keeps only
+    # what steps 9-10 name).
+    assert not u.sees("corporatie", instance_id) & (
+        HEALTH | FOR_BUDGET_MANAGEMENT | {"gezin_kinderen"}
+    )
     wi = u.sees("werk_en_inkomen", instance_id)
     assert NAW | FOR_BUDGET_MANAGEMENT | {"overeenkomst_getekend", "melder"} <= wi
     assert not wi & (HEALTH | HUURVERLEDEN | BUURTTEAM_ONLY | {"gezin_kinderen", "melding_naw"})
@@ -919,3 +927,66 @@ def test_the_catalogue_keeps_the_covenants_limits() -> None:
     # The document's terms are settings with the document's values.
     assert catalogue.settings["aanvullen_dagen"]["waarde"] == 3
     assert catalogue.settings["voortgangsgesprek_cyclus"]["waarde"] == "R/P3M"
+
+
+def test_the_housing_consultant_asks_consent_and_assesses_with_the_team(
+    db, settings, clock
+) -> None:
+    """Bijlage 3.1 stap 5: "Buurtteammedewerker en woonconsulent leiden het gesprek in ...
+    toestemming vragen aan bewoner om dit gesprek te voeren" and "voeren samen
+    aannamegesprek"; stap 6: "Buurtteammedewerker en woonconsulent beoordelen of bewoner in
+    aanmerking komt." Portaal's housing consultant records the consent and the assessment in
+    the task the team member sees too; to assess, he reads during the conversation, with the
+    tenant's consent, the household, income, debts and motivation, never the health data the
+    team member records. Withdrawn consent: he reads none of it."""
+    u = setup(db, settings, clock)
+    instance_id, key = report_with_consent(u)
+    invite(u, key)
+    u.on("2026-03-12T10:00")
+    asked = u.task("toestemming_vragen", key)
+    assert asked.candidate_groups == ["buurtteam-utrecht", "portaal"]
+    u.web_complete(
+        "woonconsulent",
+        "toestemming_vragen",
+        key,
+        {
+            "doel_uitgelegd": True,
+            "toestemming_gesprek": True,
+            "kanaal_toestemming_gesprek": "mondeling",
+        },
+    )
+    assert consents(u, instance_id)[-1] == ("gesprek", True, "mondeling")
+    # The record of the conversation, health included, is the team member's task.
+    with pytest.raises(NotFound):
+        u.web_complete("woonconsulent", "aannamegesprek_voeren", key, dict(INTAKE))
+    u.do("buurtteam", "aannamegesprek_voeren", key, dict(INTAKE))
+    seen = u.sees("woonconsulent", instance_id)
+    assert FOR_BUDGET_MANAGEMENT | {"gezin_kinderen"} | HUURVERLEDEN <= seen
+    assert not seen & (HEALTH | {"al_bekend", "betrokken_medewerker"})
+
+    u.web_complete(
+        "woonconsulent",
+        "beoordelen",
+        key,
+        {
+            "komt_in_aanmerking": True,
+            "wil_deelnemen": True,
+            "wenst_ondersteuning_buurtteam": False,
+            "toelichting_beoordeling": "Samen beoordeeld: voldoet aan de voorwaarden",
+        },
+    )
+    assert open_elements(db, key) == ["overeenkomst_vastleggen"]
+    assert u.sim.instance(key).data["toelichting_beoordeling"].startswith("Samen beoordeeld")
+    # The tenant withdraws the consent for the conversation: the intake is unreadable for him.
+    with db.transaction() as session:
+        consent.withdraw(
+            session, instance_id, "gesprek", withdrawn_by="bewoner", channel="mondeling"
+        )
+    assert not u.sees("woonconsulent", instance_id) & (FOR_BUDGET_MANAGEMENT | HEALTH)
+    u.do(
+        "corporatie",
+        "overeenkomst_vastleggen",
+        key,
+        {"vh_uitgelegd": True, "overeenkomst_getekend": True, "datum_overeenkomst": "2026-03-12"},
+    )
+    record(db, KEY)

@@ -45,7 +45,8 @@ ADMIN, SDV, PARTICIPATIE, AMW = (
 )
 # What the corporation reads of its own case: its signal (art. 12.2) and the moment and
 # month of its overview; after the return overview also the option of stap 4.
-CORPORATION_READS = s.ART_12_2 | {"melddatum", "melder", "overzichtsmaand"}
+# The corporation also reads back whether it passed on the tenant's objection (art. 10.3).
+CORPORATION_READS = s.ART_12_2 | {"melddatum", "melder", "overzichtsmaand", "bezwaar_melding"}
 RETURNED = {"teruggekoppelde_optie", "retouroverzicht_verzonden_op"}
 AMW_OWN = {"amw_contact_gelegd", "amw_contactpogingen", "amw_contact_datum"}
 
@@ -547,13 +548,35 @@ def test_februarioverzicht_identificatie_en_te_laat_retouroverzicht(db, clock, s
             ("retouroverzicht_termijn", "2026-03-09T22:59:59+00:00")
         ]
         assert s.case(w, key).phase == "terugkoppeling"  # still waiting for the overview
+        # Stap 4 ("Voor de 10e ... stuurt gemeente Weert het overzicht ... terug"): a late
+        # overview is the administration's task, due 2 working days after the term
+        # (retouroverzicht_escalatie_werkdagen): Mon 9 March + 2 = Wed 11 March.
+        late = s.task(w, key, "retouroverzicht_alsnog")
+        assert late.candidate_groups == [ADMIN]
+        assert s.local(late.due_at) == "2026-03-11T23:59:59+01:00"
     assert overview(w, "wonen-limburg", "2026-02").late
 
-    # Thursday 12 March: sent late; the cases go on.
+    # Wednesday 11 March the administration explains the delay of one case; the other task
+    # is left: after Wednesday it escalates to the SDV regisseur (retouroverzicht_escalatie_naar).
+    w.sim.advance_to(at(2026, 3, 11, 9, 0))
+    complete(w, onbekend, "retouroverzicht_alsnog", ADMIN, {"reden_vertraging": "BRP-storing"})
+    assert [t.element_id for t in s.open_tasks(w, onbekend)] == []
+    w.sim.advance_to(at(2026, 3, 12, 9, 0))
+    escalated = s.task(w, rahimi, "retouroverzicht_escaleren")
+    assert escalated.candidate_groups == [SDV]
+    assert s.local(escalated.due_at) == "2026-03-13T23:59:59+01:00"
+    assert [t.element_id for t in s.open_tasks(w, rahimi)] == ["retouroverzicht_escaleren"]
+
+    # Thursday 12 March: sent late; both cases are in it and go on; the escalation closes.
     w.sim.advance_to(at(2026, 3, 12, 11, 0))
     sent = send(w, "wonen-limburg", "2026-02")
     assert sent.late and len(sent.rows) == 2
-    assert sorted(ended_at(w, onbekend)) == ["einde_niet_benaderd", "einde_retouroverzicht_te_laat"]
+    assert [t.element_id for t in s.open_tasks(w, rahimi)] == [
+        "gesprek_voeren",
+        "machtiging_vragen",
+    ]
+    assert sorted(ended_at(w, onbekend)) == ["einde_niet_benaderd"]
+    assert s.case(w, onbekend).data["reden_vertraging"] == "BRP-storing"
     assert s.case(w, onbekend).data["eindresultaat"] == (
         "Persoon is geen inwoner (meer) in de gemeente"
     )
@@ -683,3 +706,132 @@ def test_vooraankondiging_is_een_brief_met_bezwaarmogelijkheid(clock) -> None:
     assert "M. de Groot\nLindelaan 41-1\n9999 XE  TESTSTAD" in text
     assert "vanaf 13 april 2026" in text and "vóór 13 april 2026" in text
     assert "bezwaar" in text and "geen kosten" in text
+
+
+# -- art. 10.3: the tenant's objection at the corporation; the late overview's task -------------
+
+
+def test_bezwaar_bij_de_corporatie_tegen_de_melding(db, clock, settings) -> None:
+    """Convenant art. 10.3: "Woningcorporaties informeren huurders die het betreft van het
+    voornemen om de huurschuld te melden bij de gemeente en wijzen op de mogelijkheid om hier
+    bezwaar tegen te maken." The corporation passes the objection on with the signal; from the
+    report on, the municipality answers for the tenant's rights (art. 11.2): the SDV regisseur
+    decides before anything is enriched. Upheld: no registers asked, not invited, the
+    corporation learns "niet uitgenodigd". Not upheld: the signal is processed as any other."""
+    w = s.set_up(db, settings, clock)
+    w.sim.advance_to(at(2026, 3, 30, 10, 0))
+    jansen, vermeulen = s.send_overview(
+        w,
+        "wonen-limburg",
+        [
+            s.signal("jansen", "WL-2026-03-0001", bezwaar_melding=True),
+            s.signal("vermeulen", "WL-2026-03-0002", bezwaar_melding=True),
+        ],
+    )
+    for key in (jansen, vermeulen):
+        data = s.case(w, key).data
+        # Nothing enriched yet: no BRP, Civision, Stratech or creditors' lists.
+        assert data.get("bsn") is None and data["heeft_uitkering"] is None
+        assert s.case(w, key).phase == "bezwaar"
+        found = s.task(w, key, "bezwaar_beoordelen")
+        assert found.candidate_groups == [SDV]
+        assert s.local(found.due_at) == "2026-04-09T23:59:59+02:00"
+        assert s.sees(w, "wonen-limburg", key)["bezwaar_melding"] is True
+        assert s.sees(w, AMW, key) == {}
+    with pytest.raises(NotFound):  # the corporation does not decide on the objection
+        complete(w, jansen, "bezwaar_beoordelen", "wonen-limburg", {"bezwaar_gegrond": True})
+
+    complete(
+        w,
+        jansen,
+        "bezwaar_beoordelen",
+        SDV,
+        {"bezwaar_gegrond": True, "motivering_bezwaar": "Huurder wil geen contact"},
+    )
+    data = s.case(w, jansen).data
+    assert data.get("bsn") is None and data["optie"] == "niet"
+    assert data["reden_niet_benaderd"] == "bezwaar_melding"
+    assert s.case(w, jansen).phase == "terugkoppeling"
+    complete(
+        w,
+        vermeulen,
+        "bezwaar_beoordelen",
+        SDV,
+        {"bezwaar_gegrond": False, "motivering_bezwaar": "Twee maanden achterstand, hulp nodig"},
+    )
+    assert s.case(w, vermeulen).data["bsn"] == s.BSN["vermeulen"]  # now enriched
+    complete(w, vermeulen, "analyse_selectie", SDV, {"optie": "amw"})
+
+    w.sim.advance_to(at(2026, 4, 8, 10, 0))
+    sent = send(w, "wonen-limburg", "2026-03")
+    assert {r.business_key: r.optie for r in sent.rows} == {
+        jansen: "Huurder wordt niet uitgenodigd",
+        vermeulen: "Huurder wordt uitgenodigd door AMW",
+    }
+    assert ended_at(w, jansen) == ["einde_niet_benaderd"]
+    assert s.case(w, jansen).data["eindresultaat"] == (
+        "Inwoner regelt het zelf/hoeft geen hulp vanuit vroegsignalering"
+    )
+    # The corporation learns the option, never the reasons of the decision.
+    seen = s.sees(w, "wonen-limburg", jansen)
+    assert not {"bezwaar_gegrond", "motivering_bezwaar", "reden_niet_benaderd"} & set(seen)
+    record(db, KEY)
+
+
+def test_retouroverzicht_te_laat_verstuurd_voor_en_na_escalatie(db, clock, settings) -> None:
+    """Stroomschema stap 4: "Voor de 10e van de daaropvolgende maand stuurt gemeente Weert het
+    overzicht uit stap 2 terug naar de woningcorporatie" (Gemeente Weert-Administratief
+    medewerkers). Late, it is the administration's task; sending closes it. Left for
+    retouroverzicht_escalatie_werkdagen working days it escalates to the party the setting
+    retouroverzicht_escalatie_naar names, here changed to the participatie regisseur and 1 day."""
+    w = s.set_up(db, settings, clock)
+    w.sim.advance_to(at(2026, 3, 30, 10, 0))
+    (jansen,) = s.send_overview(w, "wonen-limburg", [s.signal("jansen", "WL-2026-03-0001")])
+    with w.db.transaction() as session:
+        catalogue = version_catalogue(session, s.case(w, jansen).version_id)
+        set_value(
+            session, catalogue, KEY, "weert", "retouroverzicht_escalatie_werkdagen", 1, "beheer"
+        )
+        set_value(
+            session,
+            catalogue,
+            KEY,
+            "weert",
+            "retouroverzicht_escalatie_naar",
+            "participatie",
+            "beheer",
+        )
+    (mulder,) = s.send_overview(w, "st-joseph", [s.signal("mulder", "SJ-2026-03-0001")])
+    complete(w, jansen, "analyse_selectie", SDV, {"optie": "amw"})
+    complete(w, mulder, "analyse_selectie", SDV, {"optie": "amw"})
+
+    # Friday 10 April, after the term (Thursday 9 April): a task for the administration.
+    w.sim.advance_to(at(2026, 4, 10, 9, 0))
+    for key in (jansen, mulder):
+        late = s.task(w, key, "retouroverzicht_alsnog")
+        # The term ended on Thursday 9 April; + 1 working day: Friday 10 April.
+        assert s.local(late.due_at) == "2026-04-10T23:59:59+02:00"
+    # Wonen Limburg's overview goes out while the task is open: the task closes.
+    sent = send(w, "wonen-limburg", "2026-03")
+    assert [r.business_key for r in sent.rows] == [jansen] and sent.late
+    assert [t.element_id for t in s.open_tasks(w, jansen)] == []
+    assert s.case(w, jansen).data["teruggekoppelde_optie"]
+
+    # St. Joseph's is forgotten: after Friday 10 April it escalates to participatie.
+    w.sim.advance_to(at(2026, 4, 13, 9, 0))
+    escalated = s.task(w, mulder, "retouroverzicht_escaleren")
+    assert escalated.candidate_groups == [PARTICIPATIE]
+    with pytest.raises(NotFound):  # no longer the administration's
+        complete(w, mulder, "retouroverzicht_escaleren", ADMIN, {"reden_vertraging": "x"})
+    complete(
+        w,
+        mulder,
+        "retouroverzicht_escaleren",
+        PARTICIPATIE,
+        {"reden_vertraging": "Besproken met de administratie; gaat vandaag"},
+    )
+    assert s.case(w, mulder).phase == "terugkoppeling"  # still waiting for the overview
+    sent = send(w, "st-joseph", "2026-03")
+    assert [r.business_key for r in sent.rows] == [mulder]
+    assert s.case(w, mulder).data["teruggekoppelde_optie"]
+    record(db, KEY)

@@ -35,6 +35,7 @@ SECRET = "utrecht-testgeheim"
 # party -> the team (group key) that plays it, as in app/demo_data/common.py
 TEAMS = {
     "corporatie": "portaal",
+    "woonconsulent": "portaal",  # the reporting corporation's housing consultant
     "buurtteam": "buurtteam-utrecht",
     "vh_coordinator": "vh-coordinator",
     "werk_en_inkomen": "utrecht-wi",
@@ -42,6 +43,7 @@ TEAMS = {
 # party -> the organisation whose people read the case for that party
 ORGS = {
     "corporatie": "portaal",
+    "woonconsulent": "portaal",
     "buurtteam": "buurtteam-utrecht",
     "vh_coordinator": "buurtteam-utrecht",
     "werk_en_inkomen": "utrecht-wi",
@@ -82,6 +84,7 @@ FOR_BUDGET_MANAGEMENT = {
     "schulden",
     "motivatie_budgetbeheer",
 }
+SHARED_WITH_WOONCONSULENT = {"toestemming_vragen", "beoordelen"}
 BUURTTEAM_ONLY = {"al_bekend", "betrokken_medewerker", "wenst_ondersteuning_buurtteam"}
 # Portaal's housing consultant, a user of Portaal's organisation: the scan is uploaded by him.
 SCANNER = "user:portaal.wim"
@@ -116,8 +119,15 @@ class Utrecht:
         """Complete the open task `element` as `party`, after checking it is that party's
         work: in the inbox of exactly the team that plays the party in this case."""
         task = self.task(element, key)
-        assert task.party == party, (element, task.party)
-        assert task.candidate_groups == [TEAMS[party]], (element, task.candidate_groups)
+        if element in SHARED_WITH_WOONCONSULENT:
+            # Steps 5-6: the team member and the housing consultant lead the conversation
+            # and assess together: either may record it.
+            assert task.party == "buurtteam", (element, task.party)
+            assert task.candidate_groups == [TEAMS["buurtteam"], TEAMS["woonconsulent"]]
+            assert party in ("buurtteam", "woonconsulent"), (element, party)
+        else:
+            assert task.party == party, (element, task.party)
+            assert task.candidate_groups == [TEAMS[party]], (element, task.candidate_groups)
         check_form(task, data or {})
         self.sim.complete(element, key, data or {}, actor=f"user:{TEAMS[party]}")
 

@@ -42,13 +42,19 @@ def _field(name: str, example: Any) -> dict[str, Any]:
 
 
 def completed_catalogue(
-    path: Path, fields: dict[str, Any], start: list[str], others: Sequence[Path] = ()
+    path: Path,
+    fields: dict[str, Any],
+    start: list[str],
+    others: Sequence[Path] = (),
+    defaults: dict[str, Any] | None = None,
 ) -> str:
     raw = yaml.safe_load(draft_catalogue(path, FIXTURES, others))
     raw["verwerkingsactiviteit"] = "conformiteit"
     raw["partijen"] = {"behandelaar": {"naam": "Behandelaar"}}
     names = sorted(set(raw.get("velden") or {}) | set(fields))
     raw["velden"] = {name: _field(name, fields.get(name, "x")) for name in names}
+    for name, value in (defaults or {}).items():  # what an instance starts with
+        raw["velden"][name]["standaard"] = value
     for topic in raw.get("systemen") or {}:
         handler = handlers.get(topic)
         outputs = sorted(handler.outputs) if handler else []
@@ -66,6 +72,7 @@ def write_diagram(
     fields: dict[str, Any] | None = None,
     start: list[str] | None = None,
     others: Sequence[Path] = (),
+    defaults: dict[str, Any] | None = None,
 ) -> Path:
     """The diagram (unchanged) and its completed draft catalogue, side by side; `others` are
     diagrams of processes it calls."""
@@ -75,7 +82,7 @@ def write_diagram(
     else:
         path.write_text(xml)
     try:
-        catalogue = completed_catalogue(path, fields or {}, start or [], others)
+        catalogue = completed_catalogue(path, fields or {}, start or [], others, defaults)
     except DeploymentError:
         return path  # deploy says what is wrong with the diagram
     path.with_name(f"{name}.catalogus.yaml").write_text(catalogue)

@@ -199,6 +199,7 @@ def _cases(today: str) -> list[tuple[dict[str, Any], Steps, str]]:
                     "afstemmen_vrijwilligers",
                     {"akkoord_partner": True, "toelichting_partner": "Geen eerdere regelingen"},
                 ),
+                ("besluiten_vrijwilligers", {"aanpak_doorzetten": True}),
                 (
                     "doorgeleiden_vrijwilliger",
                     {

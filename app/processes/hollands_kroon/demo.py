@@ -43,13 +43,16 @@ ORGANISATIONS: list[Organisation_] = [
         "hollands-kroon",
         [],
     ),
+    ("hk-wijkteam", "Wijkteam Hollands Kroon", "wijkteam", "hollands-kroon", []),
 ]
 PEOPLE: list[Person] = [
     ("wooncompagnie.jan", "Jan Schouten", "wooncompagnie", ("behandelaar",), None),
     ("hk.sdv.mira", "Mira Dekker", "hk-schulddienstverlening", ("behandelaar",), None),
+    ("hk.wijkteam.sara", "Sara Bakker", "hk-wijkteam", ("behandelaar",), None),
 ]
 MUNICIPALITY = "hollands-kroon"
 SDV_TEAM = "hk-schulddienstverlening"
+WIJKTEAM = "hk-wijkteam"
 PARTNERS = ("wooncompagnie", "beter-wonen", "zorgverzekeraar-nh", "waterbedrijf-nh", "energie-nh")
 ACTOR = "demo"
 
@@ -146,7 +149,8 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
             },
         ],
     ),
-    # 5. Consent form signed at the home visit: to be registered with the regular SDV.
+    # 5. Consent form signed at the wijkteam's home visit: to be registered with the regular
+    #    SDV, and the wijkteam offers other help afterwards.
     (
         "wooncompagnie",
         {
@@ -165,7 +169,12 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
                 "contact_bereikt": True,
                 "reactie_inwoner": "Wil een persoonlijk gesprek",
             },
-            {"toestemming_hulp": True, "bewijs_toestemming_hulp": "TF-DEMO-005"},
+            {
+                "toestemming_hulp": True,
+                "bewijs_toestemming_hulp": "TF-DEMO-005",
+                "andere_hulp_nodig": True,
+                "andere_hulp_vraag": "Hulp bij de administratie",
+            },
         ],
     ),
     # 6. Not picked up for another reason: the corporation learns only that.
@@ -185,8 +194,33 @@ CASES: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
             }
         ],
     ),
+    # 7. Rent arrears, reached by phone: the wijkteam's home visit is open.
+    (
+        "beter-wonen",
+        {
+            "referentie": "BW-DEMO-007",
+            "soort_vaste_lasten": "Huur",
+            "naam": "F. Yilmaz",
+            "telefoon": "0612000007",
+            "achterstand_bedrag": "1120,00",
+            **_address("Kerkweg", "15", "1777 AB", "Hippolytushoef"),
+        },
+        [
+            {"signaal_status": "Opgepakt"},
+            {
+                "contact_soort": "Telefoon",
+                "contact_dagdeel": "Middag",
+                "contact_bereikt": True,
+                "reactie_inwoner": "Wil een persoonlijk gesprek",
+            },
+        ],
+    ),
 ]
-DATE_FIELDS = {"contactpoging": "contact_datum", "persoonlijk_gesprek": "gesprek_datum"}
+DATE_FIELDS = {
+    "contactpoging": "contact_datum",
+    "persoonlijk_gesprek": "gesprek_datum",
+    "huisbezoek_wijkteam": "gesprek_datum",
+}
 
 
 def load(db: Database, settings: Settings) -> list[str]:
@@ -199,17 +233,18 @@ def load(db: Database, settings: Settings) -> list[str]:
         orgs: dict[str, int] = dict(
             session.execute(
                 select(Organisation.key, Organisation.id).where(
-                    Organisation.key.in_([*PARTNERS, SDV_TEAM])
+                    Organisation.key.in_([*PARTNERS, SDV_TEAM, WIJKTEAM])
                 )
             ).all()
         )
-        missing = [key for key in (*PARTNERS, SDV_TEAM) if key not in orgs]
+        missing = [key for key in (*PARTNERS, SDV_TEAM, WIJKTEAM) if key not in orgs]
         if missing:
             return lines + [
                 f"{PROCESS}: organisaties ontbreken ({', '.join(missing)}); eerst common"
             ]
-        if bind_party(session, PROCESS, MUNICIPALITY, "sdv", SDV_TEAM):
-            lines.append(f"partijbinding {PROCESS}: sdv -> {SDV_TEAM}")
+        for party, team in (("sdv", SDV_TEAM), ("wijkteam", WIJKTEAM)):
+            if bind_party(session, PROCESS, MUNICIPALITY, party, team):
+                lines.append(f"partijbinding {PROCESS}: {party} -> {team}")
         for key in PARTNERS:
             if ensure_route(session, orgs[key], MUNICIPALITY, PROCESS):
                 lines.append(f"meldroute {key} -> {PROCESS}")

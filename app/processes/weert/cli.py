@@ -6,6 +6,7 @@ that team may, and every read is in the processing log.
     stroom weert return-overview --corporation wonen-limburg --month 2026-03 [--send] [--csv]
     stroom weert amw-list --month 2026-04 [--csv]
     stroom weert objection WEE-2026-03-00001
+    stroom weert results --from 2026-01 --to 2026-12 [--json] [--csv]
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import click
 from sqlalchemy import select
 
-from app.clikit import Env, Group, handle_errors, pass_env
+from app.clikit import Env, Group, echo_json, handle_errors, pass_env
 
 
 def _month(_ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -175,3 +176,39 @@ def objection(env: Env, case_key: str, party: str) -> None:
     principal = _principal(env, party)
     weert.object_to_amw(env.db, principal, case_key, env.settings.secret_key)
     click.echo(f"bezwaar tegen AMW vastgelegd voor zaak {case_key}")
+
+
+def _optional_month(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else _month(ctx, param, value)
+
+
+@group.command("results")
+@click.option("--municipality", default="weert", show_default=True)
+@click.option("--from", "van", callback=_optional_month, help="Eerste overzichtsmaand (JJJJ-MM).")
+@click.option("--to", "tot", callback=_optional_month, help="Laatste overzichtsmaand (JJJJ-MM).")
+@click.option("--json", "as_json", is_flag=True, help="Als JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Als CSV (cijfer per regel).")
+@pass_env
+def results(
+    env: Env, municipality: str, van: str | None, tot: str | None, as_json: bool, as_csv: bool
+) -> None:
+    """Resultaten voor de periodieke bespreking met de convenantpartners (alleen aantallen)."""
+    from dataclasses import asdict
+
+    from app.exports import to_csv
+    from app.processes.weert.results import resultaten
+
+    with env.db.session() as session:
+        figures = resultaten(session, municipality, van, tot)
+    if as_json:
+        echo_json({**asdict(figures), "signalen": figures.signalen})
+        return
+    if as_csv:
+        sys.stdout.buffer.write(
+            to_csv(["Resultaat", "Aantal"], [list(r) for r in figures.regels()])
+        )
+        return
+    period = f"{van or 'begin'} t/m {tot or 'nu'}"
+    click.echo(f"# resultaten vroegsignalering huurschulden {municipality}, {period}")
+    for label, count in figures.regels():
+        click.echo(f"{label}: {count}")

@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import clock
 from app.calendar.atw import default_calendar
 from app.clock import AMSTERDAM
 from app.engine import service as engine
-from app.engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, Timer
+from app.engine.models import HumanTask, ProcessInstance, TaskStatus
 from app.processes.weert import service as weert
 from app.processes.weert.demo import ORGANISATIONS
 from app.processes.weert.service import ROUTE_SETTINGS, reporting_day
@@ -584,38 +584,20 @@ class WeertSignals:
             click.echo(line)
 
     def report(self) -> list[str]:
-        db = self.sim.db
-        with db.session() as session:
-            rows = session.execute(
-                select(ProcessInstance.status, ProcessInstance.data).where(
-                    ProcessInstance.definition_key == PROCESS
-                )
-            ).all()
-            late_cases = session.scalar(
-                select(func.count(func.distinct(Timer.instance_id))).where(
-                    Timer.element_id == "retouroverzicht_termijn", Timer.fired_at.is_not(None)
-                )
-            )
-        outcomes: Counter[str] = Counter()
-        reasons: Counter[str] = Counter()
-        options: Counter[str] = Counter()
-        running = 0
-        priority = 0
-        for status, data in rows:
-            data = data or {}
-            if data.get("optie"):
-                options[str(data["optie"])] += 1
-            if data.get("voorrang_minderjarigen"):
-                priority += 1
-            if status == InstanceStatus.COMPLETED.value and data.get("uitkomst"):
-                outcomes[str(data["uitkomst"])] += 1
-                if data["uitkomst"] == "niet_benaderd":
-                    reasons[str(data.get("reden_niet_benaderd"))] += 1
-            elif status not in InstanceStatus.ended():
-                running += 1
+        from app.processes.weert.results import resultaten
+
+        with self.sim.db.session() as session:
+            result = resultaten(session, self.municipality)
+        outcomes: Counter[str] = Counter(result.uitkomsten)
+        reasons = result.redenen_niet_benaderd
+        options = result.opties
+        running = result.nog_lopend
+        priority = result.voorrang_minderjarigen
+        late_cases = result.retouroverzicht_te_laat
+        cases = result.signalen  # every signal row of an overview is one case
         total = sum(self.signals.values())
         self.figures = {
-            "casussen": len(rows),
+            "casussen": cases,
             "signalen": total,
             "uitkomsten": dict(outcomes),
             "redenen_niet_benaderd": dict(reasons),
@@ -623,12 +605,12 @@ class WeertSignals:
             "nog_lopend": running,
             "retouroverzichten": len(self.overviews),
             "retouroverzichten_te_laat": sum(1 for o in self.overviews if o["late"]),
-            "casussen_te_late_terugkoppeling": late_cases or 0,
+            "casussen_te_late_terugkoppeling": late_cases,
         }
         names = {k: v.get("naam", k) for k, v in self.corporations.items()}
         lines = [
             "",
-            f"== Weert: vroegsignalering huurschulden, {len(rows)} casussen ==",
+            f"== Weert: vroegsignalering huurschulden, {cases} casussen ==",
             "signalen ontvangen: "
             + ", ".join(f"{names[k]} {v}" for k, v in self.signals.items())
             + f" (samen {total}, gemiddeld {total / max(1, self._months()):.0f} per maand)",
@@ -663,7 +645,7 @@ class WeertSignals:
                     f"  te laat: {names[o['corp']]} {o['period']} ({o['rows']} huurders), "
                     f"verstuurd {clock.local(o['sent']):%Y-%m-%d}, uiterlijk {o['deadline']}"
                 )
-        lines.append(f"casussen met een te late terugkoppeling: {late_cases or 0}")
+        lines.append(f"casussen met een te late terugkoppeling: {late_cases}")
         return lines
 
     def _months(self) -> int:

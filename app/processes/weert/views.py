@@ -4,7 +4,9 @@
   overview of that month (stap 4), what still has to go and what went, with a send button
   and CSV/XLSX downloads;
 - *AMW-lijst* (`/weert/amw-lijst?maand=2026-04`): the list AMW received that month (the 11th),
-  families with minor children first. AMW's own workers read it too.
+  families with minor children first. AMW's own workers read it too;
+- *Resultaten* (`/weert/resultaten?van=2026-01&tot=2026-12`): the figures for the periodic review
+  with the covenant partners (app/processes/weert/results.py), counts only, with downloads.
 
 Who sees what is decided in app/processes/weert/overviews.py through the access layer.
 """
@@ -155,6 +157,39 @@ def amw() -> Any:
     ), (422 if error else 200)
 
 
+@bp.route("/weert/resultaten")
+@login_required
+def results() -> Any:
+    """The periodic review's figures over a range of overview months (default: this year)."""
+    from app.processes.weert.results import resultaten
+
+    _municipal_only()
+    today: date = clock.local(clock.now()).date()
+    defaults = {"van": f"{today.year:04d}-01", "tot": f"{today.year:04d}-{today.month:02d}"}
+    values, errors = {}, {}
+    for name in ("van", "tot"):
+        value = (request.args.get(name) or "").strip() or defaults[name]
+        if not re.match(weert.PERIOD_PATTERN, value):
+            errors[name] = "Vul de maand in als JJJJ-MM, bijvoorbeeld 2026-03."
+            value = defaults[name]
+        values[name] = value
+    if not errors and values["van"] > values["tot"]:
+        errors["tot"] = "De laatste maand ligt voor de eerste maand."
+    figures = resultaten(_session(), weert.MUNICIPALITY, values["van"], values["tot"])
+    if not errors and request.args.get("formaat") in ("csv", "xlsx"):
+        name = f"resultaten-weert-{values['van']}-{values['tot']}"
+        rows = [list(line) for line in figures.regels()]
+        return _file(name, request.args["formaat"], ["Resultaat", "Aantal"], rows)
+    return render_template(
+        "weert/resultaten.html",
+        values=values,
+        errors=errors,
+        van_label=month_label(values["van"]),
+        tot_label=month_label(values["tot"]),
+        figures=figures,
+    ), (422 if errors else 200)
+
+
 def _file(name: str, formaat: str, labels: list[str], rows: list[list[Any]]) -> Response:
     content = (to_csv if formaat == "csv" else to_xlsx)(labels, rows)
     return Response(
@@ -178,6 +213,7 @@ def navigation_items(principal: Any) -> list[tuple[str, str]]:
     links = []
     if parties & weert.MUNICIPAL_PARTIES:
         links.append((url_for("weert_ui.overviews"), "Retouroverzichten"))
+        links.append((url_for("weert_ui.results"), "Resultaten Weert"))
     if parties & weert.AMW_LIST_PARTIES:
         links.append((url_for("weert_ui.amw"), "AMW-lijst"))
     return links

@@ -29,6 +29,60 @@
     return JSON.stringify(value);
   }
 
+  // form-js's editor has no translation hook for its palette and property labels (they are
+  // literal strings); its properties panel takes the groups from providers, so a provider of
+  // our own gives the groups Dutch names and the panel's own texts (the `translate` of a
+  // group) Dutch wording.
+  var GROUPS = {
+    General: "Algemeen",
+    Condition: "Voorwaarde",
+    Validation: "Controle",
+    Appearance: "Weergave",
+    Layout: "Opmaak",
+    Constraints: "Beperkingen",
+    "Options source": "Bron van de keuzes",
+    "Static options": "Vaste keuzes",
+    "Dynamic options": "Keuzes uit een variabele",
+    "Options expression": "Keuzes uit een expressie",
+    "Custom properties": "Eigen eigenschappen",
+    Serialization: "Opslagformaat",
+    "Headers source": "Bron van de kolomkoppen",
+    "Header items": "Kolomkoppen",
+    "Security attributes": "Beveiliging",
+  };
+  var PANEL = {
+    "Toggle section": "Onderdeel openen of sluiten",
+    "Section contains an error": "Dit onderdeel bevat een fout",
+    "Section contains edits": "Dit onderdeel is gewijzigd",
+    "Toggle list item": "Item openen of sluiten",
+    "Open documentation": "Documentatie openen",
+    "<empty>": "<leeg>",
+    "Create new list item": "Nieuw item",
+    "Delete item": "Item verwijderen",
+  };
+
+  function translate(template, replacements) {
+    var text = PANEL[template] || template;
+    return text.replace(/{([^}]+)}/g, function (_, key) {
+      return replacements && key in replacements ? replacements[key] : "{" + key + "}";
+    });
+  }
+
+  function DutchGroups(propertiesPanel) {
+    propertiesPanel.registerProvider(this, 100); // after form-js's own providers (1000)
+  }
+  DutchGroups.$inject = ["propertiesPanel"];
+  DutchGroups.prototype.getGroups = function () {
+    return function (groups) {
+      return groups.map(function (group) {
+        return Object.assign({}, group, {
+          label: GROUPS[group.label] || group.label,
+          translate: translate,
+        });
+      });
+    };
+  };
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -100,9 +154,20 @@
         });
     }
 
+    var version = root.querySelector("[data-form-version]");
+    var fileVersion = JSON.parse(original).schemaVersion;
+    if (version && window.FormEditor.schemaVersion !== fileVersion) {
+      version.querySelector("[data-file-version]").textContent = String(fileVersion);
+      version.querySelectorAll("[data-editor-version]").forEach(function (node) {
+        node.textContent = String(window.FormEditor.schemaVersion);
+      });
+      version.hidden = false;
+    }
+
     window.FormEditor.createFormEditor({
       container: root.querySelector("[data-form-canvas]"),
       schema: JSON.parse(data.schema),
+      additionalModules: [{ __init__: ["dutchGroups"], dutchGroups: ["type", DutchGroups] }],
     }).then(function (editor) {
       window.stroomFormEditor = editor; // for the browser test and the console
       root.dataset.geladen = "1";
