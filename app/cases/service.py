@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,13 @@ from app.cases.models import PartyBinding
 from app.cases.sight import UNKNOWN_DOCUMENT, check_document_references, document_fields
 from app.engine import service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.engine.models import MessageSubscription, ProcessInstance, WaitStatus
+from app.engine.models import (
+    InstanceStatus,
+    MessageSubscription,
+    ProcessInstance,
+    ProcessVersion,
+    WaitStatus,
+)
 from app.engine.runtime import Execution, version_catalogue
 from app.intake.models import IntakeRoute
 from app.privacy import access
@@ -167,8 +174,9 @@ def send_message(
 ) -> ProcessInstance:
     """Deliver a message from outside (the API) to the case waiting for it. Anyone but the
     installation reaches only a case its organisation plays a part in (else the answer is
-    that nobody waits), records only what one of its parties may write there in the case's
-    phase, and names only documents it may open."""
+    that nobody waits), sends it only as a party the catalogue lets send it (`afzenders`),
+    records only what one of its parties may write there in the case's phase, and names only
+    documents it may open."""
     if not principal.is_system:
         values = service.check_data(data)
         waiting = sorted(
@@ -190,8 +198,13 @@ def send_message(
         if len(waiting) == 1:  # more: the engine refuses the ambiguous correlation
             row = session.get(ProcessInstance, waiting[0])
             assert row is not None
+            catalogue = version_catalogue(session, row.version_id)
+            senders = catalogue.message_senders.get(name) if catalogue is not None else None
+            if senders and not mine[row.id] & set(senders):
+                names = ", ".join(str(catalogue.parties[p].get("naam", p)) for p in senders)
+                raise Forbidden(f"bericht {name!r} komt in deze casus alleen van: {names}")
             _check_writable_by_one(
-                version_catalogue(session, row.version_id),
+                catalogue,
                 mine[row.id],
                 row.phase,
                 values,
@@ -199,6 +212,46 @@ def send_message(
             )
             check_document_references(session, principal, row, values)
     return service.deliver_message(session, name, key, data, principal.actor)
+
+
+@dataclass(frozen=True)
+class Sendable:
+    """A message the case waits for that the viewer's organisation may send from the case
+    page: the catalogue's `afzenders` name one of its parties, and it brings no data."""
+
+    name: str
+    label: str  # the catalogue's `omschrijving`, else the catching element's name
+    correlation_key: str | None
+
+
+def sendable_messages(
+    session: Session, instance: ProcessInstance, parties: set[str], catalogue: Any
+) -> list[Sendable]:
+    if catalogue is None or instance.status in InstanceStatus.ended():
+        return []
+    version = session.get(ProcessVersion, instance.version_id)
+    elements = (version.elements or {}) if version is not None else {}
+    found: dict[str, Sendable] = {}
+    for row in session.scalars(
+        select(MessageSubscription)
+        .where(
+            MessageSubscription.instance_id == instance.id,
+            MessageSubscription.status == WaitStatus.WAITING.value,
+        )
+        .order_by(MessageSubscription.id)
+    ):
+        senders = set(catalogue.message_senders.get(row.message_name) or ())
+        if not senders & parties or catalogue.messages.get(row.message_name):
+            continue
+        label = (
+            catalogue.message_labels.get(row.message_name)
+            or (elements.get(row.element_id) or {}).get("name")
+            or row.message_name
+        )
+        found.setdefault(
+            row.message_name, Sendable(row.message_name, str(label), row.correlation_key)
+        )
+    return list(found.values())
 
 
 def _check_writable_by_one(

@@ -41,9 +41,10 @@ from app.auth.models import User
 from app.auth.web import login_required
 from app.cases import documents
 from app.cases.models import CaseNote
+from app.cases.service import send_message, sendable_messages
 from app.cases.sight import own_actors, sight, visible_documents
 from app.cases.timeline import case_timeline
-from app.engine.errors import Conflict, InvalidInput, NotFound
+from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -52,6 +53,7 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
+from app.engine.runtime import version_catalogue
 from app.manage import labels as status_labels
 from app.manage.repair import explain
 from app.manage.scope import REPAIR_ROLES
@@ -175,6 +177,7 @@ def case(instance_id: str) -> Any:
         channels=consent.CHANNELS,
         documents=[(d, _worker(d.uploaded_by, own) or "—") for d in docs],
         hidden_documents=hidden_docs,
+        messages=sendable_messages(session, instance, view.parties, view.catalogue),
         errors={},
     )
 
@@ -370,6 +373,55 @@ def download(instance_id: str, document_id: int) -> Any:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+@bp.post("/zaken/<instance_id>/berichten/<name>")
+@login_required
+def send(instance_id: str, name: str) -> Any:
+    """Send a message the case waits for, from the case page: only one the catalogue lets one
+    of the viewer's parties send (`afzenders`) and that brings no data; the same door as the
+    API's (app.cases.service.send_message), audited."""
+    session = _session()
+    principal = g.principal
+    app = _app()
+
+    def audit(result: str, **details: Any) -> None:
+        logs.audit(
+            app.db,
+            app.settings.secret_key,
+            principal,
+            "bericht.sturen",
+            "procesinstantie",
+            instance_id,
+            result,
+            details={"bericht": name, **details},
+        )
+
+    try:
+        instance, parties = access.visible_instance(session, principal, instance_id)
+    except NotFound:
+        audit("geweigerd")
+        raise
+    catalogue = version_catalogue(session, instance.version_id)
+    offered = {m.name: m for m in sendable_messages(session, instance, parties, catalogue)}
+    if name not in offered:
+        audit("geweigerd")
+        abort(403)
+    back = redirect(url_for("cases.case", instance_id=instance_id) + "#berichten")
+    try:
+        send_message(session, principal, name, offered[name].correlation_key, {})
+        session.commit()
+    except (NotFound, Forbidden, Conflict, InvalidInput) as exc:
+        session.rollback()
+        audit("geweigerd", fout=exc.message)
+        flash(f"Niet verstuurd: {exc.message}.", "error")
+        return back
+    audit("gelukt")
+    flash(f"Verstuurd: {offered[name].label}.", "ok")
+    return back
 
 
 # -- consent ----------------------------------------------------------------------------------

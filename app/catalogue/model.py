@@ -129,6 +129,11 @@ class Catalogue:
     # Messages that carry case data: {message name: [fields it must bring]}; the message
     # door refuses one without them, so a diagram may read them after the catch.
     messages: dict[str, list[str]] = field(default_factory=dict)
+    # Who may send a message from outside ({message name: [parties]}, `afzenders`); a message
+    # without it may come from any organisation with a part in the case.
+    message_senders: dict[str, list[str]] = field(default_factory=dict)
+    # What a message says, for people (`omschrijving`): the label of its button on the case page.
+    message_labels: dict[str, str] = field(default_factory=dict)
     # A process without a signal: the fields every start must bring (`start: {verplicht}`).
     start: list[str] = field(default_factory=list)
     # How long a finished case's history (who did what, with operators' reasons) is kept

@@ -37,6 +37,8 @@ handlers and timers may only use catalogued fields in ways the catalogue allows)
       brp.huishouden: {lezen: [bsn], schrijven: [minderjarigen]}
     berichten:                     # messages that bring case data: the fields they must bring
       ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}
+      afspraken_gebroken: {afzenders: [wijkteam], omschrijving: Afspraken niet nagekomen}
+                                   # only these parties send it; its button on the case page
     start: {verplicht: [bedrag]}   # without a `melding`: what every start must bring
     taken: {nakijken: wijkteam}    # the party of a user task the diagram gives none
                                    # (no partij property, candidate group or lane)
@@ -149,6 +151,8 @@ def parse(raw: Any, file: str) -> Catalogue:
         signal=_signal(raw.get("melding"), fields, problems),
         settings=_settings(raw.get("instellingen"), problems),
         messages=_messages(raw.get("berichten"), fields, problems),
+        message_senders=_message_senders(raw.get("berichten"), parties, problems),
+        message_labels=_message_labels(raw.get("berichten"), problems),
         start=_start(raw.get("start"), fields, problems),
         history_retention=_history(raw.get("geschiedenis"), problems),
         notes_read=_notes(raw.get("notities"), parties, phases, consents, problems),
@@ -278,6 +282,8 @@ def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str
         return messages
     for name, spec in (raw or {}).items():
         names = (spec or {}).get("verplicht") if isinstance(spec, dict) else None
+        if names is None and isinstance(spec, dict) and {"afzenders", "omschrijving"} & set(spec):
+            names = []  # a message that brings nothing, but says who sends it or what it is
         if not isinstance(names, list):
             problems.append(f"bericht {name!r}: 'verplicht' moet een lijst van velden zijn")
             continue
@@ -286,6 +292,43 @@ def _messages(raw: Any, fields: dict[str, Any], problems: list[str]) -> dict[str
             if field_name not in fields:
                 problems.append(f"bericht {name!r}: onbekend veld {field_name!r}")
     return messages
+
+
+def _message_senders(
+    raw: Any, parties: dict[str, Any], problems: list[str]
+) -> dict[str, list[str]]:
+    """berichten: {name: {afzenders: [parties]}}: only an organisation playing one of these
+    parties in the case may send the message (the covenant says who informs whom)."""
+    senders: dict[str, list[str]] = {}
+    if not isinstance(raw, dict):
+        return senders  # _messages reports the shape
+    for name, spec in raw.items():
+        if not isinstance(spec, dict) or "afzenders" not in spec:
+            continue
+        names = spec["afzenders"]
+        if not isinstance(names, list) or not names:
+            problems.append(f"bericht {name!r}: 'afzenders' moet een lijst van partijen zijn")
+            continue
+        unknown = [str(n) for n in names if str(n) not in parties]
+        if unknown:
+            problems.append(f"bericht {name!r}: onbekende afzenders {unknown}")
+            continue
+        senders[str(name)] = [str(n) for n in names]
+    return senders
+
+
+def _message_labels(raw: Any, problems: list[str]) -> dict[str, str]:
+    """berichten: {name: {omschrijving: text}}: what the message says, for people."""
+    labels: dict[str, str] = {}
+    for name, spec in (raw or {}).items() if isinstance(raw, dict) else ():
+        if not isinstance(spec, dict) or "omschrijving" not in spec:
+            continue
+        text = spec["omschrijving"]
+        if not isinstance(text, str) or not text.strip() or len(text) > 100:
+            problems.append(f"bericht {name!r}: 'omschrijving' is tekst van 1 tot 100 tekens")
+            continue
+        labels[str(name)] = text.strip()
+    return labels
 
 
 def _start(raw: Any, fields: dict[str, Any], problems: list[str]) -> list[str]:

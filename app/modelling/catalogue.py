@@ -234,7 +234,13 @@ def apply_settings(settings: dict[str, Any], form: Any) -> tuple[dict[str, Any],
                 text = form.get(f"{name}-{key}", _shown(entry.get(key))).strip()
                 if text == _shown(entry.get(key)):
                     continue
-                if key == "waarde":
+                if key == "waarde" and isinstance(entry.get(key), bool):
+                    # A yes/no term (e.g. whether a waiting list is over capacity).
+                    if text in ("ja", "nee"):
+                        entry[key] = text == "ja"
+                    else:
+                        errors[f"{name}-{key}"] = "Kies ja of nee."
+                elif key == "waarde":
                     try:
                         entry[key] = int(text) if text.lstrip("-").isdigit() else float(text)
                     except ValueError:

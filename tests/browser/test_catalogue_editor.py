@@ -111,5 +111,6 @@ def test_a_wider_read_right_is_published_after_the_privacy_officer_approves(
         # In the catalogue's order of phases.
         assert newest.catalogue["velden"]["naam"]["lezen"]["troubleshooter"] == [
             "bewaking",
+            "stagnatie",
             "ontruiming",
         ]

@@ -61,8 +61,8 @@ def test_the_report_without_aantal_bewoners_is_found(tmp_path: Path) -> None:
     assert "doelgroep = 'alleenstaand' if aantal_bewoners == 1" in text[problem.line - 1]
     assert "'aantal_bewoners'" in problem.message
     assert (
-        "Melding vastleggen en termijnen berekenen → Huurder opzoeken in BRP → Huurder in BRP? "
-        "→ Standaard prioriteit" in problem.message
+        "Melding vastleggen en termijnen berekenen → Wachtlijst groter dan het team aankan? "
+        "→ Huurder opzoeken in BRP → Huurder in BRP? → Standaard prioriteit" in problem.message
     )
 
 
@@ -70,7 +70,8 @@ def test_a_message_must_bring_what_is_read_after_it(tmp_path: Path) -> None:
     path = _haarlem(
         tmp_path,
         change_catalogue=lambda text: text.replace(
-            "  ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum]}\n", ""
+            "  ontruimingsdatum_bekend: {verplicht: [ontruimingsdatum], afzenders: [corporatie]}\n",
+            "",
         ),
     )
     [problem] = _problems(path)

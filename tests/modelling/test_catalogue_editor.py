@@ -200,6 +200,27 @@ def test_a_save_the_deploy_would_refuse_is_not_stored(client, people) -> None:
     assert answer.status_code == 422 and "geheel getal" in answer.get_data(as_text=True)
 
 
+def test_a_yes_no_setting_is_chosen_not_typed(client, people) -> None:
+    """Haarlem's `wachtlijst_boven_capaciteit` (bijlage 2 §4) is ja or nee: a choice on the
+    page, stored as true/false; anything else is refused with the field named."""
+    deploy_process(people, "haarlem_preventie")
+    log_in(client, "ida")
+    url = "/processen/haarlem_preventie/catalogus/instellingen"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="wachtlijst_boven_capaciteit-waarde"' in page and "<select" in page
+    data = posted(page)
+    assert data["wachtlijst_boven_capaciteit-waarde"] == "nee"
+    data["wachtlijst_boven_capaciteit-waarde"] = "misschien"
+    answer = client.post(url, data=data)
+    assert answer.status_code == 422 and "Kies ja of nee." in answer.get_data(as_text=True)
+    assert _draft(people, "haarlem_preventie") is None
+    data["wachtlijst_boven_capaciteit-waarde"] = "ja"
+    assert client.post(url, data=data).status_code == 302
+    draft = _draft(people, "haarlem_preventie")
+    assert draft is not None
+    assert tree(draft)["instellingen"]["wachtlijst_boven_capaciteit"]["waarde"] is True
+
+
 def _audit(db, action: str) -> list[AuditLog]:
     with db.session() as session:
         return list(session.scalars(select(AuditLog).where(AuditLog.action == action)))
@@ -282,7 +303,8 @@ def test_a_widening_waits_for_the_privacy_officer(client, people) -> None:
         version = session.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
         assert "bewaking" in version.catalogue["velden"]["naam"]["lezen"]["troubleshooter"]
         assert version.catalogue["velden"]["geboortedatum"]["lezen"]["troubleshooter"] == [
-            "ontruiming"
+            "stagnatie",
+            "ontruiming",
         ]
         source = session.get(CatalogueSource, key)
         assert source is not None and source.version == 2 and source.text == draft

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from app import clock as app_clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
+from app.cases.models import Document
 from app.clock import AMSTERDAM, local
 from app.db import Database
 from app.engine.models import HumanTask, ProcessInstance, TaskStatus, Timer, WaitStatus
@@ -25,6 +28,7 @@ from tests.support.engine import deploy_process
 KEY = "haarlem_preventie"
 GEMEENTE = "haarlem"
 SECRET = "test-geheim-haarlem"
+ROOT = Path(__file__).resolve().parent.parent.parent
 TEAMS = {
     "corporatie": "elan-wonen",
     "wijkteam": "haarlem-swt",
@@ -155,7 +159,7 @@ class Haarlem:
             "woonplaats": "Teststad",
             "telefoon": "0612345678",
             "datum_achterstand": "2026-01-01",
-            "maanden_achterstand": 2,
+            "maanden_achterstand": 1,
             **HUURDERS[huurder],
         }
         data.update(extra)
@@ -195,8 +199,38 @@ class Haarlem:
         assert task.candidate_groups == [TEAMS[party]], (element, task.candidate_groups)
         self.sim.complete(element, key, data or {}, actor=f"user:{TEAMS[party]}")
 
-    def message(self, name: str, key: str, data: dict[str, Any] | None = None) -> None:
-        self.sim.message(name, key, data or {}, actor="user:elan-wonen")
+    def message(
+        self, name: str, key: str, data: dict[str, Any] | None = None, actor: str = "elan-wonen"
+    ) -> None:
+        self.sim.message(name, key, data or {}, actor=f"user:{actor}")
+
+    def document(self, key: str, name: str = "toestemming-ondertekend.pdf") -> int:
+        """A signed form among the case's documents (uploaded by the team); its number."""
+        with self.db.transaction() as session:
+            row = Document(
+                instance_id=self.sim.instance(key).id,
+                name=name,
+                content_type="application/pdf",
+                size=2048,
+                sha256="ab" * 32,
+                category="toestemming",
+                uploaded_by=f"user:{TEAMS['wijkteam']}",
+                uploaded_at=app_clock.now(),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def setting(self, name: str, value: Any) -> None:
+        """Haarlem's own value of a term of the covenant (as `stroom settings set` does)."""
+        from app.cases import settings as process_settings
+        from app.catalogue.parser import load
+
+        catalogue = load(ROOT / "bpmn" / f"{KEY}.catalogus.yaml")
+        with self.db.transaction() as session:
+            process_settings.set_value(
+                session, catalogue, KEY, GEMEENTE, name, value, "user:beheerder"
+            )
 
     def on(self, moment: str) -> None:
         self.sim.advance_to(at(moment))
@@ -300,6 +334,13 @@ class Haarlem:
             },
         )
 
+    def bemiddeling(self, key: str, uitkomst: str = "geen_regeling") -> None:
+        """Art. 2.3b: the case stalls towards an eviction; the troubleshooter mediates."""
+        data: dict[str, Any] = {"uitkomst_troubleshooter": uitkomst}
+        if uitkomst == "regeling":
+            data["afspraken_troubleshooter"] = "Achterstand in 10 maanden; huur via budgetbeheer"
+        self.do("troubleshooter", "troubleshooter_bemiddelen", key, data)
+
     def ontruiming(self, key: str, datum: str, afloop: str, reden: str = "huurschuld") -> None:
         """The eviction date becomes known; the troubleshooter does not succeed; the outcome."""
         self.message("ontruimingsdatum_bekend", key, {"ontruimingsdatum": datum})
@@ -360,4 +401,8 @@ def setup(db: Database, settings: Any, clock: Any) -> Haarlem:
             roles=frozenset({"behandelaar"}),
             groups=frozenset({team}),
         )
-    return Haarlem(db, settings, sim, readers)
+    h = Haarlem(db, settings, sim, readers)
+    # The tests' Sociaal Wijkteam has more people waiting than it can take on, so it may
+    # prioritise with the BRP (bijlage 2 §4); a test of the other case sets it back.
+    h.setting("wachtlijst_boven_capaciteit", True)
+    return h

@@ -8,7 +8,7 @@ and what each party may see (bijlage 2).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tests.processes.haarlem_preventie_support import (
     GEMEENTE,
     KEY,
     MELDING,
+    SECRET,
     TEAMS,
     TERUGKOPPELING,
     Haarlem,
@@ -169,7 +170,15 @@ def test_melding_twee_weken_voor_deurwaarder_escalatie_en_ontruiming(h: Haarlem)
             "incasso_hervatten": True,
         },
     )
-    # Not taken up: the case waits for the verdict and the eviction date.
+    # Not taken up: the case stalls towards an eviction (art. 2.3b); the troubleshooter gets
+    # bijlage 2 §1 and the feedback, nothing of the team's own reasons.
+    assert h.phase("H-1") == "stagnatie"
+    assert h.task("troubleshooter_bemiddelen", "H-1").priority == 70
+    seen = h.sees("troubleshooter", "H-1")
+    assert seen >= MELDING - {"toevoeging"} | {"contact_gelegd", "in_behandeling", "soort_melding"}
+    assert not seen & {"reden_niet_in_behandeling", "eindresultaat", "bsn", "prioriteitsgroepen"}
+    h.bemiddeling("H-1")
+    # No arrangement either: the case waits for the verdict and the eviction date.
     assert h.phase("H-1") == "bewaking"
     assert h.sees("troubleshooter", "H-1") == set()
     seen = h.sees("corporatie", "H-1")
@@ -359,7 +368,8 @@ def test_vroege_melding_met_toestemming_en_betalingsregeling(h: Haarlem) -> None
             "incasso_hervatten": False,
             "datum_hervatting_betaling": "2026-04-01",
             "toestemming_inhoud_delen": True,
-            "bewijs_toestemming_inhoud_delen": "TF-2026-0301",  # the form says: in writing
+            # The form says: in writing; the signed form is among the case's documents.
+            "bewijs_toestemming_inhoud_delen": str(h.document("H-3")),
             "toelichting_corporatie": "Inkomen viel weg door ziekte; herstel verwacht",
         },
     )
@@ -401,6 +411,10 @@ def test_vroege_melding_met_toestemming_en_betalingsregeling(h: Haarlem) -> None
         "H-3",
         {"regeling_getroffen": True, "datum_regeling": "2026-03-13"},
     )
+    # The arrangement runs (art. 3.9) until the corporation reports the arrears paid off.
+    assert h.status("H-3") == "waiting" and h.open_tasks("H-3") == []
+    h.on("2026-03-20")
+    h.message("achterstand_opgelost", "H-3")
     assert h.status("H-3") == "completed"
     h.record()
 
@@ -528,6 +542,9 @@ def test_hersteltermijn_verstreken_troubleshooter_voorkomt_ontruiming(h: Haarlem
     h.message("lopende_huur_niet_betaald", "H-6", {"datum_herstelbrief": "2026-05-04"})
     assert h.timers("H-6") == {"hersteltermijn_verstreken": "2026-05-18T23:59:59+02:00"}
     h.on("2026-05-19")
+    assert h.phase("H-6") == "stagnatie"
+    assert h.open_tasks("H-6") == ["troubleshooter_bemiddelen"]
+    h.bemiddeling("H-6")
     assert h.phase("H-6") == "bewaking" and h.open_tasks("H-6") == []
     assert h.sees("troubleshooter", "H-6") == set()
 
@@ -547,6 +564,9 @@ def test_hersteltermijn_verstreken_troubleshooter_voorkomt_ontruiming(h: Haarlem
             "afspraken_troubleshooter": "Achterstand in 12 maanden; huur via budgetbeheer",
         },
     )
+    # The arrangement runs (art. 3.9) until the arrears are paid off.
+    assert h.status("H-6") == "waiting" and h.phase("H-6") == "traject"
+    h.message("achterstand_opgelost", "H-6")
     assert h.status("H-6") == "completed"
     h.record()
 
@@ -588,6 +608,8 @@ def test_regeling_niet_getroffen_en_achterstand_opgelost(h: Haarlem) -> None:
         },
     )
     h.do("corporatie", "regeling_treffen", "H-8", {"regeling_getroffen": False})
+    assert h.open_tasks("H-8") == ["troubleshooter_bemiddelen"]
+    h.bemiddeling("H-8")
     assert h.phase("H-8") == "bewaking"
     h.on("2026-05-01")
     h.message("achterstand_opgelost", "H-8")
@@ -750,9 +772,11 @@ def test_statistieken_art_9_5(h: Haarlem) -> None:
         h.vroeg_gemeld(key, huurder)
     for key in ("S-1", "S-2", "S-3"):
         h.niet_in_behandeling(key)
+        h.bemiddeling(key)  # art. 2.3b: no arrangement through the troubleshooter either
     h.in_behandeling("S-4")
     h.voorstel("S-4", "regeling")
     h.do("corporatie", "regeling_treffen", "S-4", {"regeling_getroffen": True})
+    h.message("achterstand_opgelost", "S-4")  # the arrangement is kept (art. 3.9)
     h.on("2026-06-01")
     h.ontruiming("S-1", "2026-06-16", "ontruimd", "huurschuld")
     h.ontruiming("S-2", "2026-06-17", "sleutels_ingeleverd")
@@ -781,6 +805,341 @@ def test_statistieken_art_9_5(h: Haarlem) -> None:
         "niet in Stroom"
     )
     assert lines["  reden vanwege een strafbaar feit"].startswith("niet in Stroom")
+    h.record()
+
+
+# -- issue 22: the covenant read again ------------------------------------------------------------
+
+
+def test_inhoud_van_gesprekken_alleen_met_schriftelijke_toestemming(h: Haarlem) -> None:
+    """Bijlage 2 §6: "Terugkoppeling van inhoudelijke gegevens uit het gesprek, bijvoorbeeld de
+    achtergrond van de betalingsachterstand, medische gegevens ed. zijn niet ter zake dienend en
+    niet toegestaan (zonder schriftelijke toestemming van de klant)." The catalogue's read rule
+    says `schriftelijk: ja`: the corporation reads the explanation only while the consent that
+    counts is in writing (the signed form among the case's documents); an oral one does not
+    open it, and the form does not take a paper reference for the signed form."""
+    from app.engine.errors import InvalidInput
+    from app.privacy import consent
+    from app.tasks import service as tasks
+
+    h.vroeg_gemeld("S6-1", "bakker")
+    contact = {
+        "contact_gelegd": True,
+        "datum_contact": "2026-03-03",
+        "wijze_contact": "telefonisch",
+        "in_behandeling": "ja",
+        "alleen_huurschuld": False,
+        "regie_bij": "Sociaal Wijkteam",
+        "toestemming_overdracht": False,
+        "eindresultaat": "Vervolghulp en/of verwijzing financieel",
+        "incasso_hervatten": False,
+        "datum_hervatting_betaling": "2026-04-01",
+        "toestemming_inhoud_delen": True,
+        "toelichting_corporatie": "Inkomen viel weg door ziekte; herstel verwacht",
+    }
+    task = h.task("contact_opnemen_vroeg", "S6-1")
+    # The number of a paper form outside Stroom is no evidence the corporation may rely on.
+    with pytest.raises(InvalidInput) as refused, h.db.transaction() as session:
+        tasks.complete(
+            h.db,
+            session,
+            h.readers["wijkteam"],
+            task.id,
+            {**contact, "bewijs_toestemming_inhoud_delen": "TF-2026-0301"},
+            SECRET,
+        )
+    assert list(refused.value.fields) == ["bewijs_toestemming_inhoud_delen"]
+    assert "documentnummer" in refused.value.fields["bewijs_toestemming_inhoud_delen"][0]
+
+    signed = h.document("S6-1")
+    h.do(
+        "wijkteam",
+        "contact_opnemen_vroeg",
+        "S6-1",
+        {**contact, "bewijs_toestemming_inhoud_delen": str(signed)},
+    )
+    view = h.view("corporatie", "S6-1")
+    assert view["toelichting_corporatie"] == "Inkomen viel weg door ziekte; herstel verwacht"
+    assert set(view) == MELDING | TERUGKOPPELING | {"toelichting_corporatie"}
+
+    # The tenant later says yes again, on the phone: the latest consent counts and it is oral,
+    # so the explanation is closed to the corporation; the Sociaal Wijkteam still reads it.
+    h.sim.clock.advance(timedelta(minutes=5))
+    with h.db.transaction() as session:
+        consent.record(
+            session,
+            h.sim.instance("S6-1").id,
+            "inhoud_delen",
+            True,
+            given_by="bewoner",
+            channel="mondeling",
+            recorded_by=f"user:{TEAMS['wijkteam']}",
+        )
+    assert "toelichting_corporatie" not in h.sees("corporatie", "S6-1")
+    assert "toelichting_corporatie" in h.sees("wijkteam", "S6-1")
+    # Given digitally it is in writing again.
+    h.sim.clock.advance(timedelta(minutes=5))
+    with h.db.transaction() as session:
+        consent.record(
+            session,
+            h.sim.instance("S6-1").id,
+            "inhoud_delen",
+            True,
+            given_by="bewoner",
+            channel="digitaal",
+            recorded_by=f"user:{TEAMS['wijkteam']}",
+        )
+    assert "toelichting_corporatie" in h.sees("corporatie", "S6-1")
+    h.record()
+
+
+def test_brp_alleen_bij_een_wachtlijst_boven_de_capaciteit(h: Haarlem) -> None:
+    """Bijlage 2 §4: "Wanneer het aantal personen op de wachtlijst groter is dan het Sociaal
+    Wijkteam aankan, kan het Sociaal Wijkteam prioriteren. Hiervoor kan het Sociaal Wijkteam
+    gegevens uit het BRP gebruiken zoals, gezinssamenstelling en leeftijd". Without a waiting
+    list over capacity (the setting `wachtlijst_boven_capaciteit`, Haarlem's own value) no
+    register is asked: no BRP look-up, no residence status, the standard priority; the team
+    checks STAPP and the debt services itself (bijlage 2 §3). With it, the same report is
+    prioritised from the BRP."""
+    from app.engine.models import Job
+
+    def topics(key: str) -> list[str]:
+        with h.db.session() as session:
+            return sorted(
+                session.scalars(select(Job.topic).where(Job.instance_id == h.sim.instance(key).id))
+            )
+
+    h.setting("wachtlijst_boven_capaciteit", False)
+    h.vroeg_gemeld("BRP-1", "tesfamariam")  # residence permit and three minors in the BRP
+    assert topics("BRP-1") == []
+    data = h.data("BRP-1")
+    assert not {"bsn", "heeft_verblijfstatus", "minderjarigen", "huishouden"} & set(data)
+    assert (data["prioriteit"], data["prioriteitsgroepen"], data["doelgroep"]) == (50, [], "overig")
+    assert h.task("contact_opnemen_vroeg", "BRP-1").priority == 50
+
+    # The waiting list grows beyond what the team can take on: the next report is prioritised.
+    h.setting("wachtlijst_boven_capaciteit", True)
+    h.vroeg_gemeld("BRP-2", "tesfamariam")
+    assert topics("BRP-2") == [
+        "brp.huishouden",
+        "haarlem.huurder_brp",
+        "haarlem.stapp",
+        "schuldhulp.bekend",
+    ]
+    data = h.data("BRP-2")
+    assert data["heeft_verblijfstatus"] is True and data["minderjarigen"] == 3
+    assert data["prioriteit"] == 75 and data["doelgroep"] == "met kinderen"
+    # The case that was reported before keeps what it had: nothing is looked up afterwards.
+    assert topics("BRP-1") == []
+    h.record()
+
+
+def _benaderd(h: Haarlem, key: str, huurder: str, bailiff: str, **extra: object) -> None:
+    """Registration with the bailiff planned on `bailiff`; the corporation informed the tenant
+    and sees only rent arrears (art. 3.1)."""
+    h.start(key, huurder, deurwaarderdatum=bailiff, **extra)
+    h.do(
+        "corporatie",
+        "huurder_benaderen",
+        key,
+        {
+            "contact_wijze_corporatie": "brief",
+            "huurder_geinformeerd": True,
+            "inschatting_corporatie": "alleen_huurachterstand",
+            "deurwaarderdatum": bailiff,
+        },
+    )
+
+
+def test_anderhalve_maand_achterstand_en_eerder_melden(h: Haarlem) -> None:
+    """Bijlage 4: "Bij 1,5 maand huurschuld neemt de corporatie altijd contact op met het
+    Sociaal Wijkteam en start de procedure Convenant preventie huisuitzettingen"; art. 3.4:
+    "Uiterlijk 2 weken voor het inschakelen van de deurwaarder heeft de woningcorporatie
+    contact met het Sociaal Wijkteam" (uiterlijk: earlier is always allowed). The threshold is
+    the setting `melden_vanaf_maanden_achterstand` (1.5), read at the registration and when
+    the corporation's system sends the arrears again (message `achterstand_bijgewerkt`); the
+    message `nu_melden` reports before the report task appears."""
+    from app.cases.service import send_message
+    from app.engine.errors import Forbidden, InvalidInput
+
+    # 1.5 months at the registration: reported at once, although the bailiff is months away.
+    _benaderd(h, "AM-1", "jansen", "2026-09-01", maanden_achterstand=1.5)
+    data = h.data("AM-1")
+    assert (data["datum_melding"], data["soort_melding"]) == ("2026-03-02", "deurwaarder")
+    assert h.open_tasks("AM-1") == ["contact_opnemen"]
+    # 5 working days from Monday 2 March: Monday 9 March (art. 3.5).
+    assert h.timers("AM-1") == {"contact_termijn_verstreken": "2026-03-09T23:59:59+01:00"}
+    assert h.phase("AM-1") == "melding"
+
+    # One month: the case waits for the deadline of art. 3.4 (1 September - 14 days = 18
+    # August; the task 3 working days before, Thursday 13 August).
+    _benaderd(h, "AM-2", "el_amrani", "2026-09-01")
+    assert h.timers("AM-2") == {"melden_uiterlijk": "2026-08-13T00:00:00+02:00"}
+    # The arrears are sent again: 1.4 months is not yet the threshold, nothing is reported.
+    h.on("2026-03-16")
+    h.message("achterstand_bijgewerkt", "AM-2", {"maanden_achterstand": 1.4})
+    assert h.open_tasks("AM-2") == [] and h.phase("AM-2") == "signalering"
+    assert h.timers("AM-2") == {"melden_uiterlijk": "2026-08-13T00:00:00+02:00"}
+    with pytest.raises(InvalidInput) as refused:  # the message must bring the arrears
+        h.message("achterstand_bijgewerkt", "AM-2", {})
+    assert refused.value.fields == {"maanden_achterstand": ["ontbreekt"]}
+    # 1 April: two months; the report is made that day, long before the deadline.
+    h.on("2026-04-01")
+    h.message("achterstand_bijgewerkt", "AM-2", {"maanden_achterstand": 2})
+    assert h.data("AM-2")["datum_melding"] == "2026-04-01"
+    assert h.open_tasks("AM-2") == ["contact_opnemen"]
+    assert "melden_uiterlijk" not in h.timers("AM-2")
+    assert {"maanden_achterstand", "referentie"} <= h.sees("wijkteam", "AM-2")
+    assert h.view("wijkteam", "AM-2")["maanden_achterstand"] == 2
+
+    # One month, and the corporation reports anyway (art. 3.4: at the latest, not at the
+    # earliest); its report task had not appeared yet.
+    # Through the message door of the API (app.cases.service.send_message): another
+    # corporation cannot report this case; the corporation of the case can.
+    _benaderd(h, "AM-3", "bakker", "2026-09-01")
+    h.on("2026-04-02")
+    with pytest.raises(NotFound), h.db.transaction() as session:
+        send_message(session, h.readers["andere_corporatie"], "nu_melden", "AM-3", {})
+    with pytest.raises(Forbidden), h.db.transaction() as session:  # only the corporation
+        send_message(session, h.readers["wijkteam"], "nu_melden", "AM-3", {})
+    assert h.open_tasks("AM-3") == []
+    with h.db.transaction() as session:
+        send_message(session, h.readers["corporatie"], "nu_melden", "AM-3", {})
+    h.sim.settle()
+    assert h.data("AM-3")["datum_melding"] == "2026-04-02"
+    assert h.open_tasks("AM-3") == ["contact_opnemen"]
+
+    # Haarlem sets its own threshold (3 months): two months at the registration wait.
+    h.setting("melden_vanaf_maanden_achterstand", 3)
+    _benaderd(h, "AM-4", "hoekstra", "2026-09-01", maanden_achterstand=2)
+    assert h.open_tasks("AM-4") == [] and h.phase("AM-4") == "signalering"
+    h.on("2026-04-03")
+    h.message("achterstand_bijgewerkt", "AM-4", {"maanden_achterstand": 3})
+    assert h.open_tasks("AM-4") == ["contact_opnemen"]
+    h.record()
+
+
+def test_troubleshooter_bij_stagnatie_voor_een_ontruimingsdatum(h: Haarlem) -> None:
+    """Art. 2.3: "De troubleshooter Kan worden ingeschakeld bij: ... b. Stagneren van de
+    voortgang omdat betrokken partijen niet op één lijn komen (tegengestelde belangen/ eisen
+    en/of huurder wil niet mee werken) waardoor het risico ontstaat van huisuitzetting."
+    Stalled, in the diagram: every way into waiting for an eviction date (the corporation makes
+    no arrangement on the proposal, the report is not taken up, the debt route ended because
+    the rent stopped); the troubleshooter mediates first, not only once the eviction date is
+    known (art. 8). Here the corporation and the proposal do not meet; the troubleshooter
+    brings them together and the eviction is prevented."""
+    from app.processes.haarlem.statistics import statistieken
+
+    h.vroeg_gemeld("TS-1", "hoekstra")
+    h.in_behandeling("TS-1")
+    h.on("2026-03-09")
+    h.voorstel("TS-1", "regeling")
+    # Before anything stalls the troubleshooter sees nothing of the case.
+    assert h.sees("troubleshooter", "TS-1") == set()
+    h.do("corporatie", "regeling_treffen", "TS-1", {"regeling_getroffen": False})
+
+    task = h.task("troubleshooter_bemiddelen", "TS-1")
+    assert task.candidate_groups == ["haarlem-troubleshooter"] and task.due_at is None
+    assert h.phase("TS-1") == "stagnatie"
+    seen = h.sees("troubleshooter", "TS-1")
+    # Bijlage 2 §1 goes to the "Sociaal Wijkteam/ troubleshooter", with the feedback and the
+    # proposal the parties disagree on; nothing of the team's file or the consents.
+    assert seen >= MELDING | {"in_behandeling", "uitkomst_voorstel", "regeling_getroffen"}
+    assert not seen & {"bsn", "signalen_corporatie", "eindresultaat", "inventarisatie_schulden"}
+
+    h.on("2026-03-12")
+    h.bemiddeling("TS-1", "regeling")
+    # The arrangement runs like any other (art. 3.9); the parties read what was agreed, the
+    # troubleshooter's part is over.
+    assert h.status("TS-1") == "waiting" and h.phase("TS-1") == "traject"
+    view = h.view("corporatie", "TS-1")
+    assert view["uitkomst_troubleshooter"] == "regeling"
+    assert view["afspraken_troubleshooter"].startswith("Achterstand in 10 maanden")
+    assert h.sees("troubleshooter", "TS-1") == set()
+    h.message("achterstand_opgelost", "TS-1")
+    assert h.status("TS-1") == "completed"
+    # Art. 9.5.3c: an eviction prevented after the report.
+    with h.db.session() as session:
+        assert statistieken(session, GEMEENTE).voorkomen_na_melding == 1
+    h.record()
+
+
+def _regeling(h: Haarlem, key: str, huurder: str) -> None:
+    """Early report, taken up, a proposal with an arrangement that the corporation makes."""
+    h.vroeg_gemeld(key, huurder)
+    h.in_behandeling(key)
+    h.voorstel(key, "regeling")
+    h.do("corporatie", "regeling_treffen", key, {"regeling_getroffen": True})
+
+
+def test_betaalafspraken_niet_nagekomen_na_de_regeling(h: Haarlem) -> None:
+    """Art. 3.9: "Wanneer de huurder gemaakte betaalafspraken niet nakomt wordt het Sociaal
+    Wijkteam direct geïnformeerd en vica versa." The case no longer ends when the arrangement
+    is made: it waits while the arrangement runs, until the corporation reports the arrears
+    paid off (`achterstand_opgelost`). A broken arrangement reported by the corporation
+    (`betaalafspraken_niet_nagekomen`) gives the Sociaal Wijkteam a task at once; one reported
+    by the team (`betaalafspraken_niet_nagekomen_wijkteam`) gives the corporation one first.
+    The team chooses what follows: the agreements restored, the amicable route (art. 7.1),
+    or, when the tenant does not cooperate, the troubleshooter (art. 2.3b)."""
+    from app.cases.service import send_message
+    from app.engine.errors import Forbidden
+
+    _regeling(h, "N-1", "hoekstra")
+    assert h.status("N-1") == "waiting" and h.phase("N-1") == "traject"
+    assert h.open_tasks("N-1") == []
+
+    # Each sends its own message (`afzenders` in the catalogue): not the other's.
+    for party, message in (
+        ("corporatie", "betaalafspraken_niet_nagekomen_wijkteam"),
+        ("wijkteam", "betaalafspraken_niet_nagekomen"),
+    ):
+        with pytest.raises(Forbidden) as refused, h.db.transaction() as session:
+            send_message(session, h.readers[party], message, "N-1", {})
+        assert "alleen van" in refused.value.message
+    assert h.open_tasks("N-1") == []
+
+    # The corporation: a term of the arrangement was missed.
+    h.on("2026-04-06")
+    with h.db.transaction() as session:
+        send_message(session, h.readers["corporatie"], "betaalafspraken_niet_nagekomen", "N-1", {})
+    h.sim.settle()
+    task = h.task("afspraken_opvolgen", "N-1")
+    assert task.candidate_groups == ["haarlem-swt"] and task.priority == 75
+    assert local_iso(task.created_at) == "2026-04-06T09:00:00+02:00"  # direct
+    h.do("wijkteam", "afspraken_opvolgen", "N-1", {"vervolg_afspraken": "hersteld"})
+    assert h.open_tasks("N-1") == [] and h.status("N-1") == "waiting"
+    assert h.view("corporatie", "N-1")["vervolg_afspraken"] == "hersteld"
+
+    # Vice versa: the team learns the tenant does not keep the agreements; the corporation
+    # is informed and decides on its collection, then the team follows up.
+    h.on("2026-05-04")
+    with h.db.transaction() as session:
+        send_message(
+            session, h.readers["wijkteam"], "betaalafspraken_niet_nagekomen_wijkteam", "N-1", {}
+        )
+    h.sim.settle()
+    assert h.open_tasks("N-1") == ["niet_nagekomen_kennisnemen"]
+    h.do("corporatie", "niet_nagekomen_kennisnemen", "N-1", {"opschorting_voortzetten": True})
+    h.do("wijkteam", "afspraken_opvolgen", "N-1", {"vervolg_afspraken": "minnelijk_traject"})
+    assert h.open_tasks("N-1") == ["minnelijk_traject_starten"]
+    assert h.task("minnelijk_traject_starten", "N-1").candidate_groups == ["haarlem-sdv"]
+    assert h.phase("N-1") == "schuldhulp"
+
+    # The tenant does not cooperate: the case stalls towards an eviction (art. 2.3b).
+    _regeling(h, "N-2", "bakker")
+    h.message("betaalafspraken_niet_nagekomen", "N-2")
+    h.do("wijkteam", "afspraken_opvolgen", "N-2", {"vervolg_afspraken": "geen_vervolg"})
+    assert h.open_tasks("N-2") == ["troubleshooter_bemiddelen"]
+    assert h.phase("N-2") == "stagnatie"
+
+    # Kept: the arrears are paid off and the case ends as an eviction prevented (9.5.3c).
+    _regeling(h, "N-3", "el_amrani")
+    h.message("achterstand_opgelost", "N-3")
+    assert h.status("N-3") == "completed"
+    # Nothing to inform about before an arrangement exists.
+    h.vroeg_gemeld("N-4", "jansen")
+    with pytest.raises(NotFound):
+        h.message("betaalafspraken_niet_nagekomen", "N-4")
     h.record()
 
 
@@ -826,12 +1185,12 @@ def test_scenario_bestand_speelt_af() -> None:
     for end in (
         "einde_geen_melding",
         "einde_regeling_voor_melding",
-        "einde_regeling_na_melding",
         "einde_wsnp",
         "einde_ontruiming",
-        "einde_ontruiming_voorkomen",
     ):
         assert f"geëindigd bij {end}: 1" in lines
+    # HAR-1 and HAR-3 (the troubleshooter's arrangement) both end once the arrears are paid.
+    assert "geëindigd bij einde_regeling_na_melding: 2" in lines
     assert not [text for text in lines if text.startswith(("te laat", "open en over"))]
 
 

@@ -8,7 +8,8 @@ fourteen tenants through the real intake.
 
 The cases are told as a history of the last nine weeks, replayed on a virtual clock that stops
 at the real "now": corporations register arrears and contact the tenant, the timer two weeks
-before the bailiff makes the report due, the BRP/STAPP/SDV look-ups run, the Sociaal Wijkteam
+before the bailiff makes the report due, the BRP/STAPP/SDV look-ups run (the team has a
+waiting list over its capacity, bijlage 2 §4), the Sociaal Wijkteam
 contacts (or escalates), the debt services propose, and eviction dates become known. Only this
 loader's own timers and jobs are run, so other demo data is left alone; whatever lies in the
 future stays open, so each case's state fits today's date: new registrations, a report due
@@ -34,6 +35,8 @@ from app import clock
 from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.calendar.atw import Calendar, default_calendar
+from app.cases import settings as process_settings
+from app.cases.models import ProcessSetting
 from app.cases.service import bind_party
 from app.clock import AMSTERDAM, VirtualClock
 from app.config import Settings
@@ -49,6 +52,7 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
+from app.engine.runtime import version_catalogue
 from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
 
@@ -95,6 +99,7 @@ BINDINGS = {
 }
 WORKER = "demo-haarlem"
 ACTOR = "demo"
+WAITING_LIST = "wachtlijst_boven_capaciteit"
 
 # What the corporations know of their tenants (bijlage 2 §1), for test people of the register.
 TENANTS: dict[str, dict[str, Any]] = {
@@ -272,6 +277,11 @@ NOT_TAKEN_UP = {
     "reden_niet_in_behandeling": "wil_geen_hulp",
     "eindresultaat": "Inwoner regelt het zelf/hoeft geen hulp vanuit vroegsignalering",
     "incasso_hervatten": True,
+}
+# Art. 2.3b: a case that stalls towards an eviction goes to the troubleshooter first.
+NO_MEDIATION = {
+    "uitkomst_troubleshooter": "geen_regeling",
+    "afspraken_troubleshooter": "Geen afspraken mogelijk; de corporatie zet de procedure voort",
 }
 NO_CONTACT = {
     "contact_gelegd": False,
@@ -479,7 +489,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 29, 10, "taak", "aanbod_beoordelen", {"akkoord_aanbod": True})
     cases.append(c)
 
-    # 10. Reported, proposal, arrangement made: eviction prevented after a report (9.5.3c).
+    # 10. Reported, proposal, arrangement made and kept: eviction prevented (9.5.3c).
     c = case(
         "ELAN-DEMO-0110",
         "elan-wonen",
@@ -500,6 +510,11 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
         "regeling_treffen",
         {"regeling_getroffen": True, "datum_regeling": wd(28).isoformat()},
     )
+    # The arrangement runs (art. 3.9): a missed term, the corporation informs the team, the
+    # agreements are restored; then the arrears are paid off.
+    at(c, 15, 10, "bericht", "betaalafspraken_niet_nagekomen")
+    at(c, 14, 11, "taak", "afspraken_opvolgen", {"vervolg_afspraken": "hersteld"})
+    at(c, 5, 10, "bericht", "achterstand_opgelost")
     cases.append(c)
 
     # 11. A payment arrangement before any report (art. 3.4): nothing reaches the team.
@@ -520,6 +535,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 32, 11, "taak", "huurder_benaderen", _informed(bailiff_for(wd(30))))
     at(c, 30, 10, "taak", "melden_bij_wijkteam", {"maanden_achterstand": 3})
     at(c, 28, 10, "taak", "contact_opnemen", _contact(wd(28), taken_up=False, **NOT_TAKEN_UP))
+    at(c, 26, 10, "taak", "troubleshooter_bemiddelen", NO_MEDIATION)
     at(
         c,
         2,
@@ -541,6 +557,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 45, 11, "taak", "huurder_benaderen", _informed(bailiff_for(wd(43))))
     at(c, 43, 10, "taak", "melden_bij_wijkteam", {"maanden_achterstand": 4})
     at(c, 40, 10, "taak", "contact_opnemen", _contact(wd(40), taken_up=False, **NOT_TAKEN_UP))
+    at(c, 38, 10, "taak", "troubleshooter_bemiddelen", NO_MEDIATION)
     at(c, 20, 10, "bericht", "ontruimingsdatum_bekend", {"ontruimingsdatum": wd(10).isoformat()})
     at(
         c,
@@ -570,6 +587,7 @@ def _cases(cal: Calendar, today: date) -> list[_Case]:
     at(c, 45, 14, "taak", "huurder_benaderen", _informed(bailiff_for(wd(42))))
     at(c, 42, 10, "taak", "melden_bij_wijkteam", {"maanden_achterstand": 3})
     at(c, 39, 10, "taak", "contact_opnemen", _contact(wd(39), taken_up=False, **NO_CONTACT))
+    at(c, 37, 10, "taak", "troubleshooter_bemiddelen", NO_MEDIATION)
     at(c, 18, 10, "bericht", "ontruimingsdatum_bekend", {"ontruimingsdatum": wd(8).isoformat()})
     at(
         c,
@@ -617,6 +635,7 @@ def load(db: Database, settings: Settings) -> list[str]:
             return lines + [f"{PROCESS}: ontbreekt ({', '.join(missing)}); laad eerst common"]
         lines += _bindings(session)
         lines += _routes(session, orgs)
+        lines += _waiting_list(session)
         known = {
             (org_id, reference)
             for org_id, reference in session.execute(
@@ -650,6 +669,31 @@ def _bindings(session: Session) -> list[str]:
         for party, group_key in BINDINGS.items()
         if bind_party(session, PROCESS, MUNICIPALITY, party, group_key)
     ]
+
+
+def _waiting_list(session: Session) -> list[str]:
+    """The demo's Sociaal Wijkteam has more people waiting than it can take on, so it may
+    prioritise with the BRP (bijlage 2 §4): set once, unless Haarlem already chose a value."""
+    own = session.scalar(
+        select(ProcessSetting.id).where(
+            ProcessSetting.process_key == PROCESS,
+            ProcessSetting.municipality == MUNICIPALITY,
+            ProcessSetting.name == WAITING_LIST,
+        )
+    )
+    if own is not None:
+        return []
+    version = engine.latest_version(session, PROCESS)
+    process_settings.set_value(
+        session,
+        version_catalogue(session, version.id),
+        PROCESS,
+        MUNICIPALITY,
+        WAITING_LIST,
+        True,
+        ACTOR,
+    )
+    return [f"instelling {PROCESS}: {WAITING_LIST} = ja ({MUNICIPALITY})"]
 
 
 def _routes(session: Session, orgs: dict[str, int]) -> list[str]:
@@ -723,7 +767,7 @@ class _Story:
             "datum_achterstand": (clock.local(clock.now()).date() - timedelta(days=45))
             .replace(day=1)
             .isoformat(),
-            "maanden_achterstand": 2,
+            "maanden_achterstand": 1,
             **TENANTS[c.tenant],
             **c.extra,
         }
