@@ -54,9 +54,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _process_modules: dict[str, dict[str, int]] = {}
-# Diagram coverage of the processes whose scenarios all ran, judged at the end: this process's
-# own and what xdist workers report (scripts/test runs them with --dist loadfile, and each
-# process's scenarios live in one module, so one worker runs them all).
+# Diagram and data coverage of the processes whose scenarios all ran, judged at the end by the
+# controller: its own runs and what the xdist workers report (raw, merged here: a process's
+# scenario modules may run on several workers).
 _coverage: dict[str, list] = {}
 # Data coverage of the same processes: optional fields left out on a path that reads them.
 _data_coverage: dict[str, list] = {}
@@ -65,11 +65,19 @@ _data_coverage: dict[str, list] = {}
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
+    modules: dict[str, set[str]] = {}
     for item in items:
         marker = item.get_closest_marker("process")
         if marker:
             counts = _process_modules.setdefault(marker.args[0], {"collected": 0, "run": 0})
             counts["collected"] += 1
+            modules.setdefault(marker.args[0], set()).add(item.nodeid.split("::")[0])
+    for process, found in modules.items():
+        if len(found) > 1:  # run alone, one of them would be judged on part of the scenarios
+            raise pytest.UsageError(
+                f"process({process!r}) staat op {len(found)} modules ({', '.join(sorted(found))}):"
+                " één scenariomodule per proces; andere modules roepen alleen record() aan"
+            )
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
@@ -78,33 +86,39 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         _process_modules[marker.args[0]]["run"] += 1
 
 
-def _complete_coverage(data: bool = False) -> dict[str, list]:
-    """Coverage of the processes whose scenario tests all ran in this process."""
-    from tests.support.coverage import data_report, report
-
-    result = {}
-    for process, values in (data_report() if data else report()).items():
+def _judge(coverage: dict, data: dict) -> None:
+    """Coverage of the processes whose scenario tests all ran (in this process and on the
+    workers together)."""
+    for process, values in coverage.items():
         counts = _process_modules.get(process)
         if counts is not None and counts["run"] == counts["collected"]:
-            result[process] = list(values)
-    return result
+            _coverage[process] = list(values)
+    for process, values in data.items():
+        counts = _process_modules.get(process)
+        if counts is not None and counts["run"] == counts["collected"]:
+            _data_coverage[process] = list(values)
 
 
 def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
-    _coverage.update(getattr(node, "workeroutput", {}).get("diagram_coverage", {}))
-    _data_coverage.update(getattr(node, "workeroutput", {}).get("data_coverage", {}))
+    from tests.support import coverage
+
+    output = getattr(node, "workeroutput", {})
+    coverage.merge(output.get("raw_coverage", {}))
+    for process, counts in output.get("process_modules", {}).items():
+        mine = _process_modules.setdefault(process, {"collected": 0, "run": 0})
+        mine["collected"] = counts["collected"]  # every worker collects the whole suite
+        mine["run"] += counts["run"]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    coverage = _complete_coverage()
-    data = _complete_coverage(data=True)
+    from tests.support import coverage
+
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller judges
-        workeroutput["diagram_coverage"] = coverage
-        workeroutput["data_coverage"] = data
+        workeroutput["raw_coverage"] = coverage.export()
+        workeroutput["process_modules"] = _process_modules
         return
-    _coverage.update(coverage)
-    _data_coverage.update(data)
+    _judge(coverage.report(), coverage.data_report())
     if session.exitstatus == 0 and any(nodes or flows for nodes, flows, *_ in _coverage.values()):
         session.exitstatus = 1  # below 100% coverage of a diagram fails the suite
     if session.exitstatus == 0 and any(missing for missing, *_ in _data_coverage.values()):

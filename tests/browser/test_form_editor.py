@@ -19,6 +19,15 @@ from tests.support.orgs import organisation, user
 
 
 @pytest.fixture
+def settings(settings: Any) -> Any:
+    """Opening all of the forms one after another checks each of them: more dry runs than a
+    person makes in a minute (the budget itself: tests/modelling/test_modeller_pages.py)."""
+    from dataclasses import replace
+
+    return replace(settings, modeller_check_limit="1000 per minute")
+
+
+@pytest.fixture
 def every_process(db: Database, clock: Any) -> None:
     """Every process of bpmn/ with its forms, and a process owner of the installation itself
     (who owns every process)."""

@@ -12,7 +12,6 @@ import csv
 import io
 import json
 
-import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -23,7 +22,8 @@ from tests.processes import weert_vroegsignalering_support as s
 from tests.processes.test_weert_routes import ADMIN, AMW, SDV, _login, _text, at, complete, march
 from tests.support.coverage import record
 
-pytestmark = pytest.mark.process("weert_vroegsignalering")
+# Not a scenario module of its own: the diagram's coverage is judged on
+# test_weert_vroegsignalering.py (what these tests record counts towards it as well).
 
 
 def review(db, clock, settings):  # type: ignore[no-untyped-def]

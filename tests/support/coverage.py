@@ -85,3 +85,28 @@ def data_report() -> dict[str, tuple[list[str], int, int, int]]:
         safe = len(set(optional) - read)
         result[process] = (missing, len(optional) - len(missing), safe, len(optional))
     return result
+
+
+def export() -> dict:
+    """This process's raw coverage, as plain data an xdist worker sends to the controller."""
+    return {
+        "taken": {
+            p: [sorted(c.elements), sorted(c.flows)] for p, c in TAKEN.items() if p in ELEMENTS
+        },
+        "elements": ELEMENTS,
+        "optional": OPTIONAL,
+        "left_out": {p: sorted(v) for p, v in LEFT_OUT.items()},
+        "forms": FORMS,
+    }
+
+
+def merge(data: dict) -> None:
+    """A worker's coverage added to this process's: a process whose scenario modules ran on
+    several workers is judged on all of them together."""
+    for process, (elements, flows) in data.get("taken", {}).items():
+        TAKEN[process].add(Coverage(set(elements), set(flows)))
+    ELEMENTS.update(data.get("elements", {}))
+    OPTIONAL.update(data.get("optional", {}))
+    FORMS.update(data.get("forms", {}))
+    for process, fields in data.get("left_out", {}).items():
+        LEFT_OUT[process] |= set(fields)
