@@ -18,6 +18,7 @@ def install() -> None:
     import app.calendar.functions  # noqa: F401 - werkdagen(), ...
     import app.cases.settings  # noqa: F401 - instelling()
     import app.engine.case_functions  # noqa: F401 - element_bereikt()
+    import app.engine.signals  # noqa: F401 - thrown signals reach other instances
     import app.privacy.functions  # noqa: F401 - heeft_toestemming()
     from app.calendar.closures import install as closure_days
     from app.cases.documents import check_document_fields

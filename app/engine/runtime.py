@@ -75,6 +75,10 @@ from app.engine.waits import (
 spiff_clock.install()
 
 
+# How a thrown signal reaches the other instances: app/engine/signals.py builds on Execution,
+# so it registers itself here when loaded (app/assembly.py loads it) instead of being imported.
+SIGNAL_DELIVERY: list[Callable[[Session, str, str | None, tuple[str, str]], None]] = []
+
 _CURRENT: ContextVar[Execution | None] = ContextVar("stroom_execution", default=None)
 
 
@@ -512,10 +516,13 @@ class Execution(WaitStates):
         the processes they start (this instance caught its own share when thrown)."""
         if not thrown:
             return
-        from app.engine.signals import broadcast
-
+        if not SIGNAL_DELIVERY:
+            raise RuntimeError(
+                "signalen kunnen niet bezorgd worden: app.engine.signals is niet geladen "
+                "(roep app.assembly.install() aan)"
+            )
         for name, element, _task_id in thrown:
-            broadcast(self.session, name, {}, self.actor, thrower=(row.id, element))
+            SIGNAL_DELIVERY[0](self.session, name, self.actor, (row.id, element))
 
     def _write(self, statement: Any, params: Any) -> Any:
         """A Core write on the session's connection: the ORM session's own execute costs

@@ -38,7 +38,7 @@ from app.engine.models import (
     SignalSubscription,
     WaitStatus,
 )
-from app.engine.runtime import Execution, version_catalogue
+from app.engine.runtime import SIGNAL_DELIVERY, Execution, version_catalogue
 from app.engine.service import check_data
 from app.engine.waits import element_id
 
@@ -193,3 +193,13 @@ def _check_values(
             errors.setdefault(field_name, []).append(f"{problem} (proces {process!r})")
     if errors:
         raise InvalidInput(f"signaal {name!r}: gegevens die een ontvanger niet mag krijgen", errors)
+
+
+def _deliver_thrown(
+    session: Session, name: str, actor: str | None, thrower: tuple[str, str]
+) -> None:
+    broadcast(session, name, {}, actor, thrower=thrower)
+
+
+if _deliver_thrown not in SIGNAL_DELIVERY:
+    SIGNAL_DELIVERY[:] = [_deliver_thrown]
