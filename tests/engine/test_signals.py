@@ -229,6 +229,20 @@ def test_a_throw_in_one_process_reaches_another(db, clock, tmp_path) -> None:
     assert begun.details["start"] == "bij_klaar"
 
 
+def test_a_throw_without_signal_delivery_loaded_is_an_error_not_a_silent_drop(
+    db, clock, tmp_path, monkeypatch
+) -> None:
+    from app.engine import runtime
+
+    deploy(db, tmp_path, "wachter", WAITER)
+    deploy(db, tmp_path, "zender", THROWER)
+    waiter = start(db, "wachter", "W-1", {})
+    monkeypatch.setattr(runtime, "SIGNAL_DELIVERY", [])
+    with pytest.raises(RuntimeError, match="app.assembly.install"):
+        start(db, "zender", "Z-1", {})
+    assert instance(db, waiter).status != "completed"
+
+
 def test_a_throw_reaches_its_own_instance_too(db, clock, tmp_path) -> None:
     body = """
     <bpmn:startEvent id="s" />
