@@ -1088,8 +1088,12 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
         for marker in ("${", "#{")
     ):
         return (
-            "een naam of foutcode met een expressie wordt niet ondersteund; gebruik een vaste "
-            "naam (de correlatiesleutel mag wel een expressie zijn)"
+            "een naam of foutcode met een expressie wordt niet ondersteund; "
+            + {
+                "message": "gebruik een vaste naam (de correlatiesleutel mag een expressie zijn)",
+                "error": "gebruik een vaste foutcode",
+                "signal": "gebruik een vaste naam voor het signaal",
+            }[name]
         )
     if name == "boundaryEvent" and kind == "messageEventDefinition":
         host_id, ref = element.get("attachedToRef"), _child(element, kind).get("messageRef")
