@@ -18,6 +18,7 @@ from app.ui.formatting import (
     bedrag,
     case_fields,
     datum,
+    duur,
     iso,
     names,
     status,
@@ -101,6 +102,7 @@ def register_ui(app: Flask) -> None:
     app.add_template_global(case_fields)
     app.add_template_filter(combine)
     app.add_template_filter(bedrag)
+    app.add_template_filter(duur)
     app.add_template_filter(waarde)
     app.add_template_filter(status)
     app.add_template_filter(process_name, "proces")

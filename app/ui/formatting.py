@@ -104,6 +104,27 @@ def maand(period: str) -> str:
     return f"{MONTHS_LONG[int(match.group(2)) - 1]} {match.group(1)}"
 
 
+_DURATION_WORDS = (("jaar", "jaar"), ("maand", "maanden"), ("week", "weken"), ("dag", "dagen"))
+
+
+def duur(value: str | None) -> str:
+    """A catalogue duration in words: 'P2Y' -> '2 jaar', 'P1Y6M' -> '1 jaar en 6 maanden',
+    'P30D' -> '30 dagen' (other text as it is)."""
+    from app.catalogue.durations import DURATION
+
+    match = DURATION.match((value or "").strip())
+    if not match or not any(match.groups()):
+        return value or ""
+    parts = [
+        f"{int(n)} {one if int(n) == 1 else many}"
+        for n, (one, many) in zip(match.groups(), _DURATION_WORDS, strict=True)
+        if n and int(n)
+    ]
+    if not parts:
+        return "0 dagen"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
+
+
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 

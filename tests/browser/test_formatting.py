@@ -149,3 +149,25 @@ def test_case_fields_in_the_catalogue_order_with_its_labels() -> None:
         "achterstand": "€ 716,00",
         "geboortedatum": "zo 12 apr 1981",
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("P2Y", "2 jaar"),
+        ("P1Y", "1 jaar"),
+        ("P6M", "6 maanden"),
+        ("P1M", "1 maand"),
+        ("P1Y6M", "1 jaar en 6 maanden"),
+        ("P2W", "2 weken"),
+        ("P30D", "30 dagen"),
+        ("P1Y2M3W4D", "1 jaar, 2 maanden, 3 weken en 4 dagen"),
+        ("P0D", "0 dagen"),
+        ("zes maanden", "zes maanden"),  # not a duration: as it is
+        (None, ""),
+    ],
+)
+def test_a_catalogue_duration_in_words(value: str | None, words: str) -> None:
+    from app.ui.formatting import duur
+
+    assert duur(value) == words
