@@ -13,9 +13,9 @@ Every page is judged at each width, without reloading, on what a person sees:
   squeezed to one letter per line);
 - a word broken over two lines in a header (column header, heading, term, button, label,
   menu link); a break after a hyphen or a slash is fine;
-- machine values: ISO dates and timestamps, `None`, Python reprs, amounts with a decimal
-  point, English interface words (also in placeholders, options and the labels screen
-  readers read).
+- machine values: ISO dates, timestamps and durations (`P6M`), `None`, Python reprs,
+  amounts with a decimal point, English interface words (also in placeholders, options and
+  the labels screen readers read).
 
 A screenshot of each page at each width lands in test-artifacts/screenshots/rollen/ (not
 committed; CI keeps them as artifacts). axe-core runs once per route, at 390 px. The run
@@ -74,6 +74,7 @@ ENGLISH = (
 MACHINE = [
     (re.compile(r"\b\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}[^\s]*)?(?!\d)"), "ISO-datum of -tijdstip"),
     (re.compile(r"\{'|\['|': |\[\]|\{\}"), "Python-weergave"),
+    (re.compile(r"\bP(?:\d+[YMWD])+\b"), "ISO-duur (schrijf 2 jaar, 6 maanden)"),
     (re.compile(r"\b(" + "|".join(ENGLISH) + r")\b"), "Engels of machinewoord"),
     (re.compile(r"(?<![\w.§])(?<!art\. )\d{2,}\.\d{1,2}(?![\w.])"), "bedrag met decimale punt"),
 ]
