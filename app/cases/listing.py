@@ -6,6 +6,7 @@ app.tasks.inbox.name_readable). Names shown are logged as read by the caller."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -68,3 +69,29 @@ def visible_cases(
         name = (instance.data or {}).get(NAME_FIELD) if readable else None
         rows.append(CaseRow(instance, str(name) if name not in (None, "") else None))
     return rows, more
+
+
+def cases_with_party(
+    session: Session, process: str, municipality: str, party: str, *columns: Any
+) -> list[Any]:
+    """Rows of `columns` of a municipality's cases of one process that were not cancelled,
+    each with the name of the organisation playing `party` (None when nobody does): what the
+    municipalities' reports count per corporation."""
+    from app.auth.models import Organisation
+    from app.engine.models import InstanceStatus
+
+    return list(
+        session.execute(
+            select(*columns, Organisation.name)
+            .outerjoin(
+                InstanceParty,
+                (InstanceParty.instance_id == ProcessInstance.id) & (InstanceParty.party == party),
+            )
+            .outerjoin(Organisation, Organisation.id == InstanceParty.organisation_id)
+            .where(
+                ProcessInstance.definition_key == process,
+                ProcessInstance.municipality == municipality,
+                ProcessInstance.status != InstanceStatus.CANCELLED.value,
+            )
+        ).all()
+    )

@@ -386,19 +386,9 @@ def send(instance_id: str, name: str) -> Any:
     API's (app.cases.service.send_message), audited."""
     session = _session()
     principal = g.principal
-    app = _app()
 
     def audit(result: str, **details: Any) -> None:
-        logs.audit(
-            app.db,
-            app.settings.secret_key,
-            principal,
-            "bericht.sturen",
-            "procesinstantie",
-            instance_id,
-            result,
-            details={"bericht": name, **details},
-        )
+        _audit_case("bericht.sturen", instance_id, result, {"bericht": name, **details})
 
     try:
         instance, parties = access.visible_instance(session, principal, instance_id)
@@ -424,6 +414,21 @@ def send(instance_id: str, name: str) -> Any:
     return back
 
 
+def _audit_case(action: str, instance_id: str, result: str, details: dict[str, Any]) -> None:
+    """An audit line for something a person did on one case from its page."""
+    app = _app()
+    logs.audit(
+        app.db,
+        app.settings.secret_key,
+        g.principal,
+        action,
+        "procesinstantie",
+        instance_id,
+        result,
+        details=details,
+    )
+
+
 # -- consent ----------------------------------------------------------------------------------
 
 
@@ -435,19 +440,9 @@ def withdraw(instance_id: str, scope: str) -> Any:
     the consent; the reason goes into the audit line."""
     session = _session()
     principal = g.principal
-    app = _app()
 
     def audit(result: str, **details: Any) -> None:
-        logs.audit(
-            app.db,
-            app.settings.secret_key,
-            principal,
-            "toestemming.intrekken",
-            "procesinstantie",
-            instance_id,
-            result,
-            details={"toestemming": scope, **details},
-        )
+        _audit_case("toestemming.intrekken", instance_id, result, {"toestemming": scope, **details})
 
     try:
         instance, parties = access.visible_instance(session, principal, instance_id)

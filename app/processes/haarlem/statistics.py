@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.models import Organisation
+from app.cases.listing import cases_with_party
 from app.clock import local
-from app.engine.models import InstanceParty, InstanceStatus, ProcessInstance
+from app.engine.models import InstanceStatus, ProcessInstance
 
 PROCESS = "haarlem_preventie"
 DOELGROEPEN = ("met kinderen", "65-plus", "statushouder", "alleenstaand", "overig")
@@ -108,20 +107,7 @@ def statistieken(
 ) -> Statistieken:
     """The art. 9.5 figures of one municipality over [van, tot] (both inclusive; None: open)."""
     result = Statistieken(gemeente, van, tot)
-    rows = session.execute(
-        select(ProcessInstance, Organisation.name)
-        .outerjoin(
-            InstanceParty,
-            (InstanceParty.instance_id == ProcessInstance.id)
-            & (InstanceParty.party == "corporatie"),
-        )
-        .outerjoin(Organisation, Organisation.id == InstanceParty.organisation_id)
-        .where(
-            ProcessInstance.definition_key == PROCESS,
-            ProcessInstance.municipality == gemeente,
-            ProcessInstance.status != InstanceStatus.CANCELLED.value,
-        )
-    ).all()
+    rows = cases_with_party(session, PROCESS, gemeente, "corporatie", ProcessInstance)
     per_corporation: Counter[str] = Counter()
     per_kind: Counter[str] = Counter()
     per_group: Counter[str] = Counter()

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.auth.models import Organisation
-from app.engine.models import InstanceParty, InstanceStatus, ProcessInstance, Timer
+from app.cases.listing import cases_with_party
+from app.engine.models import InstanceStatus, ProcessInstance, Timer
 
 PROCESS = "weert_vroegsignalering"
 OPTIONS = {
@@ -128,20 +128,15 @@ def resultaten(
     """The figures of one municipality's cases whose overview month lies in [van, tot] (both
     YYYY-MM and inclusive; None: open). Cancelled cases do not count."""
     result = Resultaten(gemeente, van, tot)
-    rows = session.execute(
-        select(ProcessInstance.id, ProcessInstance.status, ProcessInstance.data, Organisation.name)
-        .outerjoin(
-            InstanceParty,
-            (InstanceParty.instance_id == ProcessInstance.id)
-            & (InstanceParty.party == "corporatie"),
-        )
-        .outerjoin(Organisation, Organisation.id == InstanceParty.organisation_id)
-        .where(
-            ProcessInstance.definition_key == PROCESS,
-            ProcessInstance.municipality == gemeente,
-            ProcessInstance.status != InstanceStatus.CANCELLED.value,
-        )
-    ).all()
+    rows = cases_with_party(
+        session,
+        PROCESS,
+        gemeente,
+        "corporatie",
+        ProcessInstance.id,
+        ProcessInstance.status,
+        ProcessInstance.data,
+    )
     corporations: Counter[str] = Counter()
     options: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
