@@ -24,7 +24,14 @@ LOGIN_ENDPOINTS = ("auth.login", "auth.second_factor", "auth.enroll")
 # The modeller's live dry runs run every deploy check (parse, expressions, data flow) on a
 # posted diagram: a budget per person (settings.modeller_check_limit), generous for editing
 # (the page waits 0.6 s between checks) and a bound on what one session makes the server do.
-CHECK_ENDPOINTS = ("modelling.check", "modelling.form_check")
+CHECK_ENDPOINTS = (
+    "modelling.check",
+    "modelling.form_check",
+    # Each save of the catalogue editor runs the same checks on the edited catalogue.
+    "modelling.catalogue_field",
+    "modelling.catalogue_new_field",
+    "modelling.catalogue_settings",
+)
 
 
 def _token_key() -> str:
@@ -88,7 +95,7 @@ def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
         ) from exc
     for endpoint in CHECK_ENDPOINTS:
         view = app.view_functions[endpoint]
-        limit = limiter.limit(settings.modeller_check_limit, key_func=_person_key)
+        limit = limiter.limit(settings.modeller_check_limit, key_func=_person_key, methods=["POST"])
         app.view_functions[endpoint] = limit(view)
     app.extensions[FAILED_TOKENS] = (limiter, failed_tokens)
     return limiter

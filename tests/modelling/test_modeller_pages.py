@@ -333,6 +333,12 @@ def test_the_live_dry_run_has_a_budget_per_person(db, people) -> None:
     log_in(ida, "ida")
     assert [_check(eva, UTRECHT).status_code for _ in range(3)] == [200, 200, 429]
     assert _check(ida, UTRECHT).status_code == 200
+    # The catalogue editor's saves run the same checks: the same budget, for posts only.
+    page = "/processen/utrecht_vh/catalogus/instellingen"
+    token = csrf_token(eva, page)
+    posted = [eva.post(page, data={"csrf_token": token}).status_code for _ in range(3)]
+    assert posted[2] == 429 and 429 not in posted[:2], posted
+    assert eva.get(page).status_code == 200
 
 
 def test_the_migration_page_says_when_it_shows_only_the_oldest_cases(
