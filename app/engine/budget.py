@@ -10,7 +10,8 @@ CPU time (`time.thread_time()`), so a busy machine does not fail an evaluation i
 would finish; a ceiling on wall-clock time covers waiting. Once exceeded, a budget stays
 exceeded: code that catches the error meets it again at its next step, and the evaluation
 fails at its end even if the code swallowed it. An evaluation that ends within its first check
-interval, as ordinary expressions do, never reads a clock but the cheap monotonic one.
+interval, as ordinary expressions do, never reads a clock but the cheap monotonic one; a
+call of a registered function starts the thread's clock (sandbox.py), so its work is measured.
 
 Code the compiler cannot instrument, such as a registered function (app.engine.functions)
 looping in Python, is covered by a watchdog thread: when the evaluating thread has spent its
@@ -93,10 +94,20 @@ def resident_memory() -> int:
 
 class _CpuClock:
     """CPU time a thread has used since a moment, read cheaply: until `start()` the wall-clock
-    time counts as CPU time (an upper bound), after it the thread's own clock adds to that."""
+    time counts as CPU time, at most `before_start` of it; after it the thread's own clock adds
+    to that.
 
-    def __init__(self, started: float, read: Callable[[], float]) -> None:
+    The evaluation's own budget caps the time before its first check at the check interval:
+    an instrumented evaluation checks once it has run that long, so more wall time before the
+    first check means the thread was waiting for a core or the GIL on a busy machine, not
+    computing (counting it failed sound scripts under load). Uninstrumented code (a registered
+    function) is bounded by the watchdog, whose clock keeps the uncapped upper bound."""
+
+    def __init__(
+        self, started: float, read: Callable[[], float], before_start: float = float("inf")
+    ) -> None:
         self._read = read
+        self._cap = before_start
         self.reset(started)
 
     def reset(self, started: float) -> None:
@@ -107,11 +118,11 @@ class _CpuClock:
     def start(self, now: float) -> None:
         if self._base is None:
             self._base = self._read()
-            self._before = now - self.started
+            self._before = min(now - self.started, self._cap)
 
     def used(self, now: float) -> float:
         if self._base is None:
-            return now - self.started
+            return min(now - self.started, self._cap)
         return self._before + self._read() - self._base
 
 
@@ -126,7 +137,7 @@ class Budget:
     MAX_MEMORY = 128 * _MB  # growth of the process's memory during the evaluation
 
     def __init__(self) -> None:
-        self.cpu = _CpuClock(0.0, time.thread_time)
+        self.cpu = _CpuClock(0.0, time.thread_time, before_start=_CHECK_EVERY)
         self.watch = Watch(self)
         self.reset()
 

@@ -202,3 +202,24 @@ def test_guarded_builtins_and_methods_behave_as_python_does() -> None:
     assert context["h"] == "xbc  'Jansen'  3.1"
     assert context["i"] == [610, 120, "0005"]
     assert context["j"] == "gevangen"
+
+
+def test_waiting_for_a_core_is_not_counted_as_computing(monkeypatch):
+    """On a busy machine a thread can wait seconds for a core or the GIL before its first look
+    at the clock; that wait is not the script's work and must not fail a sound expression.
+    Work that really runs long is still caught (tests/security/test_deploy_limits.py)."""
+    from app.engine import budget
+
+    now = [1000.0]
+    monkeypatch.setattr(budget, "_monotonic", lambda: now[0])
+
+    def descheduled() -> int:  # not registered: runs as if the thread merely waited
+        now[0] += 2.5
+        return 1
+
+    env = SandboxEnvironment({})
+    assert env.evaluate("wacht() + 1", {"wacht": descheduled}) == 2
+    assert env.evaluate("sum(i for i in range(3)) + wacht()", {"wacht": descheduled}) == 4
+    now[0] += 1.0
+    with pytest.raises(SandboxError, match="nog niet klaar"):
+        env.evaluate("[wacht() for i in range(5)]", {"wacht": descheduled})
