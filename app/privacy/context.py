@@ -3,6 +3,7 @@ the audit log). Set by the web request, the CLI command or the worker's job."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -32,16 +33,28 @@ def current() -> Operation:
     return operation
 
 
+# W3C Trace Context: version, trace id, parent id, flags; lowercase hex, all-zero ids invalid.
+# A later version may add fields after the flags.
+_TRACEPARENT = re.compile(
+    r"(?P<version>(?!ff)[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<parent>[0-9a-f]{16})"
+    r"-[0-9a-f]{2}(?P<more>-.*)?"
+)
+
+
 def begin(
     channel: str, origin: str | None = None, traceparent: str | None = None, deferred: bool = False
 ) -> Operation:
     """Start an operation; a W3C `traceparent` header continues the caller's trace. With
     `deferred`, log rows are kept until `logs.flush` at the end of the operation."""
     operation = Operation(channel=channel, origin=origin, pending=[] if deferred else None)
-    if traceparent:
-        parts = traceparent.split("-")
-        if len(parts) == 4 and len(parts[1]) == 32 and len(parts[2]) == 16:
-            operation.trace_id = parts[1]
+    match = _TRACEPARENT.fullmatch(traceparent.strip()) if traceparent else None
+    if (
+        match
+        and match["trace"] != "0" * 32
+        and match["parent"] != "0" * 16
+        and not (match["version"] == "00" and match["more"])
+    ):
+        operation.trace_id = match["trace"]  # anything else starts a trace of our own
     _current.set(operation)
     return operation
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 
@@ -175,3 +176,32 @@ def test_whatever_still_escapes_a_view_answers_with_a_trace_id(app, db, caplog) 
     page = client.get("/kapot")
     assert page.status_code == 500 and page.mimetype == "text/html"
     assert "Noem dit kenmerk als u contact opneemt" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "00-<script>alert(1)</script>0000000000000000-00f067aa0ba902b7-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  # uppercase is invalid
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+    ],
+)
+def test_a_traceparent_that_is_not_w3c_starts_a_trace_of_our_own(header) -> None:
+    """What a caller sends is only continued when it is a valid W3C trace context; the trace id
+    is stored in the processing log and shown to people."""
+    from app.privacy import context
+
+    operation = context.begin("api", traceparent=header)
+    try:
+        assert re.fullmatch("[0-9a-f]{32}", operation.trace_id)
+        assert operation.trace_id not in header.lower()
+    finally:
+        context.end()
+    later = context.begin(
+        "api", traceparent="01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x"
+    )
+    context.end()
+    assert later.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
