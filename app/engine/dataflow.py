@@ -323,13 +323,25 @@ def input_components(form: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def always_written(component: dict[str, Any]) -> bool:
+    """A checkbox the user can change always gives a value: left out, it is unticked (the
+    task service writes false, as form-js submits it), so a gateway after the task may read it."""
+    return (
+        component.get("type") == "checkbox"
+        and not component.get("disabled")
+        and not component.get("readonly")
+    )
+
+
 def _form_required(form: dict[str, Any] | None) -> set[str]:
     """Fields a form always writes: required and not hidden by a condition (the server does
-    not evaluate conditions, so a conditional field may stay empty)."""
+    not evaluate conditions, so a conditional field may stay empty), and checkboxes the user
+    can change (left out, they are written as unticked)."""
     return {
         c["key"]
         for c in input_components(form or {})
-        if (c.get("validate") or {}).get("required") and not c.get("conditional")
+        if ((c.get("validate") or {}).get("required") and not c.get("conditional"))
+        or always_written(c)
     }
 
 
@@ -410,13 +422,14 @@ def _element(
     if isinstance(script, str):
         result.script = script
         result.script_line = script_line
-    for condition, target in getattr(spec, "cond_task_specs", []) or []:
+    for number, (condition, target) in enumerate(getattr(spec, "cond_task_specs", []) or []):
         args = getattr(condition, "args", None)
-        flow = flow_of.get(getattr(target, "bpmn_id", None) or "")
-        if args and flow:
+        if args:
+            # SpiffWorkflow names the target spec (a boundary event's host by a split spec's
+            # name), and two flows may share a target: the key only needs to be unique.
             reads: list[Read] = []
             add(args[0], "voorwaarde", reads)
-            result.conditions[flow] = reads
+            result.conditions[f"{target}#{number}"] = reads
     return result
 
 

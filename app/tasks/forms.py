@@ -1,7 +1,8 @@
 """Server-side validation of a submitted task form against its form-js schema.
 
 The browser checks too, but only this check counts: required fields, types, lengths, ranges,
-patterns and options, and no field the form does not define. Messages are Dutch and keyed by
+patterns and options, and no field the form does not define. A checkbox left out is unticked
+(false), as form-js submits it. Messages are Dutch and keyed by
 the field's key, so the page shows them at the field. Components with a `conditional` (shown
 or hidden by a FEEL expression the server does not evaluate) are not required here.
 
@@ -17,6 +18,8 @@ import math
 import re
 from datetime import date, datetime, time
 from typing import Any
+
+from app.engine.dataflow import always_written
 
 INPUTS = {
     "textfield",
@@ -69,8 +72,10 @@ def validate(schema: dict[str, Any], data: Any) -> tuple[dict[str, Any], dict[st
         value = data.get(key)
         required = bool(rules.get("required")) and not component.get("conditional")
         if value is None or value == "" or value == []:
-            if required or (component["type"] == "checkbox" and required):
+            if required:
                 errors[key] = ["Vul dit veld in."]
+            elif value is None and always_written(component):
+                clean[key] = False  # an unticked box is an answer (form-js sends false too)
             continue
         try:
             clean[key] = _check(component, rules, value)

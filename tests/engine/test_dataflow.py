@@ -217,3 +217,38 @@ def test_the_line_is_the_script_line(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "x", ignore_errors=True)
     _after, found = script_effect("a = 1\n\nb = c", set(), known_names())
     assert found == [("c", 3)]
+
+
+def test_a_gateway_condition_reading_an_optional_field_is_refused(tmp_path: Path) -> None:
+    """A condition is a read like any other: the gateway after 'Regeling treffen' may not read
+    the eviction date, which no path to it is sure to have written."""
+    path = _haarlem(
+        tmp_path,
+        lambda xml: xml.replace(
+            "${regeling_getroffen}", "${regeling_getroffen or ontruimingsdatum}"
+        ),
+    )
+    [problem] = _problems(path)
+    assert problem.element == "gw_regeling"
+    assert "voorwaarde leest 'ontruimingsdatum'" in problem.message
+    assert 'id="gw_regeling"' in path.read_text().splitlines()[problem.line - 1]
+
+
+def test_a_checkbox_left_out_is_written_as_unticked() -> None:
+    """So a gateway may read an optional checkbox: a completion through the API or the command
+    line that leaves it out stores false, as the browser's form does; a box the user cannot
+    change is not written, a required one is still required."""
+    from app.tasks import forms
+
+    schema = {
+        "components": [
+            {"key": "akkoord", "type": "checkbox", "label": "Akkoord"},
+            {"key": "getoond", "type": "checkbox", "label": "Eerder", "readonly": True},
+            {"key": "uit", "type": "checkbox", "label": "Uit", "disabled": True},
+            {"key": "verplicht", "type": "checkbox", "validate": {"required": True}},
+        ]
+    }
+    clean, errors = forms.validate(schema, {"verplicht": True})
+    assert (clean, errors) == ({"akkoord": False, "verplicht": True}, {})
+    clean, errors = forms.validate(schema, {"akkoord": True})
+    assert clean == {"akkoord": True} and errors == {"verplicht": ["Vul dit veld in."]}
