@@ -21,6 +21,7 @@ from app.cases.service import send_message, start_case
 from app.engine import queries, service, signals
 from app.engine.errors import NotFound
 from app.engine.models import Incident
+from app.engine.runtime import version_catalogue
 from app.engine.schemas import (
     BpmnSignalSchema,
     BroadcastSchema,
@@ -208,6 +209,18 @@ class Messages(MethodView):
         row = send_message(
             session, principal, body["name"], body["correlation_key"], body.get("data")
         )
+        if body.get("data"):  # personal data entered the case: the processing log says so
+            app = stroom()
+            access.record_write(
+                app.db,
+                app.settings.secret_key,
+                principal,
+                row,
+                sorted(body["data"]),
+                version_catalogue(session, row.version_id),
+                "bericht.afleveren",
+                f"bericht {body['name']}",
+            )
         session.commit()
         return row
 

@@ -81,3 +81,45 @@ def test_a_partners_message_writes_only_what_its_party_may(client, db, waiting) 
     )
     assert sent.status_code == 200, sent.get_json()
     assert _instance(db, waiting["Z-1"]).status == "completed"
+
+
+def test_a_message_with_data_writes_a_processing_log_line(client, db, auth, waiting) -> None:
+    """Data a message brings into a case is a processing of personal data like a task's form:
+    one line in the processing log (which fields' categories, which case) and one audit line;
+    a message without data writes nothing of the kind."""
+    from sqlalchemy import func, select
+
+    from app.privacy.models import AuditLog, ProcessingLog
+
+    def counts() -> tuple[int, int]:
+        with db.session() as session:
+            return tuple(  # type: ignore[return-value]
+                session.scalar(select(func.count()).select_from(model))
+                for model in (ProcessingLog, AuditLog)
+            )
+
+    before = counts()
+    sent = client.post(
+        "/api/v1/messages",
+        headers=auth,
+        json={"name": "betalingsregeling", "correlation_key": "Z-2", "data": {"bedrag": 9}},
+    )
+    assert sent.status_code == 200, sent.get_json()
+    assert _instance(db, waiting["Z-2"]).data["bedrag"] == 9
+    with db.session() as session:
+        line = session.scalars(select(ProcessingLog).order_by(ProcessingLog.id.desc())).first()
+        audit = session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+        assert (line.name, line.data_subject_type) == ("casusgegevens vastleggen", "zaak")
+        assert line.attributes["doel"] == "bericht betalingsregeling"
+        assert (audit.action, audit.object_id, audit.details["velden"]) == (
+            "bericht.afleveren",
+            waiting["Z-2"],
+            ["bedrag"],
+        )
+    assert counts() == (before[0] + 1, before[1] + 1)
+    sent = client.post(
+        "/api/v1/messages",
+        headers=auth,
+        json={"name": "betalingsregeling", "correlation_key": "Z-1"},
+    )
+    assert sent.status_code == 200 and counts() == (before[0] + 1, before[1] + 1)
