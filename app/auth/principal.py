@@ -39,3 +39,18 @@ SYSTEM = Principal("system", None, "systeem")
 
 def cli_principal() -> Principal:
     return Principal("system", None, "cli")
+
+
+def partner_system(organisation_id: int, key: str, municipality: str | None) -> Principal:
+    """An organisation's partner system as the intake sees it: its token, with the
+    partner-system role, in its own group (demo loaders and simulations report through it)."""
+    return Principal(
+        "token",
+        None,
+        key,
+        organisation_id=organisation_id,
+        organisation_key=key,
+        municipality=municipality,
+        roles=frozenset({"partnersysteem"}),
+        groups=frozenset({key}),
+    )

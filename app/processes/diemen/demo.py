@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.models import Organisation
-from app.auth.principal import Principal
+from app.auth.principal import partner_system
 from app.cases.service import bind_party
 from app.config import Settings
 from app.db import Database
@@ -337,16 +337,7 @@ def load(db: Database, settings: Settings) -> list[str]:
                 )
             )
         )
-    principal = Principal(
-        "token",
-        None,
-        PARTNER,
-        organisation_id=partner.id,
-        organisation_key=PARTNER,
-        municipality=MUNICIPALITY,
-        roles=frozenset({"partnersysteem"}),
-        groups=frozenset({PARTNER}),
-    )
+    principal = partner_system(partner.id, PARTNER, MUNICIPALITY)
     for signal, steps, description in cases:
         if signal["referentie"] in done:
             continue

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.models import Group, Organisation
-from app.auth.principal import Principal
+from app.auth.principal import partner_system
 from app.calendar.atw import Calendar, default_calendar
 from app.cases import settings as process_settings
 from app.cases.models import ProcessSetting
@@ -772,16 +772,7 @@ class _Story:
             **c.extra,
         }
         org_id = self.orgs[c.corporation]
-        principal = Principal(
-            "token",
-            None,
-            c.corporation,
-            organisation_id=org_id,
-            organisation_key=c.corporation,
-            municipality=MUNICIPALITY,
-            roles=frozenset({"partnersysteem"}),
-            groups=frozenset({c.corporation}),
-        )
+        principal = partner_system(org_id, c.corporation, MUNICIPALITY)
         with self.db.transaction() as session:
             intake = prepare(session, principal, self.settings.secret_key, MUNICIPALITY)
             [result] = receive(session, intake, [(1, signal)], "api")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.auth.models import Organisation
-from app.auth.principal import Principal
+from app.auth.principal import partner_system
 from app.cases.service import bind_party
 from app.config import Settings
 from app.db import Database
@@ -258,16 +258,7 @@ def load(db: Database, settings: Settings) -> list[str]:
             )
             if known:
                 continue
-            principal = Principal(
-                "token",
-                None,
-                partner_key,
-                organisation_id=org_id,
-                organisation_key=partner_key,
-                municipality=MUNICIPALITY,
-                roles=frozenset({"partnersysteem"}),
-                groups=frozenset({partner_key}),
-            )
+            principal = partner_system(org_id, partner_key, MUNICIPALITY)
             intake = prepare(session, principal, settings.secret_key, MUNICIPALITY)
             [result] = receive(session, intake, [(1, values)], "api")
         if result.instance_id is None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.models import Group, Organisation
-from app.auth.principal import Principal
+from app.auth.principal import partner_system
 from app.cases import documents
 from app.cases.service import bind_party
 from app.config import Settings
@@ -288,16 +288,7 @@ def load(db: Database, settings: Settings) -> list[str]:
                 )
             ):
                 continue
-            principal = Principal(
-                "token",
-                None,
-                corporation,
-                organisation_id=org_id,
-                organisation_key=corporation,
-                municipality=MUNICIPALITY,
-                roles=frozenset({"partnersysteem"}),
-                groups=frozenset({corporation}),
-            )
+            principal = partner_system(org_id, corporation, MUNICIPALITY)
             intake = prepare(session, principal, settings.secret_key, MUNICIPALITY)
             [result] = receive(session, intake, [(1, report)], "api")
         if result.instance_id is None:

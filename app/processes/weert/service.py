@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app import clock, yaml_safe
 from app.auth.models import Group, Organisation
-from app.auth.principal import Principal
+from app.auth.principal import Principal, partner_system
 from app.calendar.atw import default_calendar
 from app.cases.models import PartyBinding
 from app.cases.service import bind_party
@@ -118,16 +118,7 @@ def partner_principal(session: Session, org_key: str) -> Principal:
     org = session.scalar(select(Organisation).where(Organisation.key == org_key))
     if org is None:
         raise LookupError(f"organisatie {org_key!r} bestaat niet")
-    return Principal(
-        "token",
-        None,
-        org_key,
-        organisation_id=org.id,
-        organisation_key=org.key,
-        municipality=org.municipality,
-        roles=frozenset({"partnersysteem"}),
-        groups=frozenset({org_key}),
-    )
+    return partner_system(org.id, org.key, org.municipality)
 
 
 def team_principal(session: Session, group_key: str, name: str | None = None) -> Principal:
