@@ -398,6 +398,12 @@ def _element(
         add(ext.get(key), what, result.reads)
     for name, expr in ext.get("inputs") or []:
         add(expr, f"invoerparameter {name}", result.reads)
+    for mapping in (ext.get("call_in") or {}).get("map", []):
+        if "expression" in mapping:
+            add(mapping["expression"], f"camunda:in {mapping['target']}", result.reads)
+        elif mapping.get("source") and mapping["source"] not in known:
+            result.reads.append(Read(bpmn_id, mapping["source"], "camunda:in", line))
+    result.writes |= {m["target"] for m in (ext.get("call_out") or {}).get("map", [])}
     definition = getattr(spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
         add(definition.expression, "timer", result.reads)
@@ -654,9 +660,16 @@ def _called_writes(parsed: Any, key: str, known: set[str], seen: set[str]) -> se
         writes |= element.writes
         if element.script is not None:
             writes |= script_effect(element.script, set(), known)[0]
-        if isinstance(task_spec, CallActivity):
+        if isinstance(task_spec, CallActivity) and _returns_all(task_spec):
             writes |= _called_writes(parsed, task_spec.spec, known, seen)
     return writes
+
+
+def _returns_all(spec: Any) -> bool:
+    """camunda:out variables="all": what the called process writes comes back (without it,
+    only the mapped targets, which the call activity's element writes)."""
+    mapping = (getattr(spec, "extensions", None) or {}).get("call_out")
+    return mapping is None or bool(mapping.get("all"))
 
 
 def analyse(parsed: Any) -> Analysis:
@@ -697,7 +710,7 @@ def analyse(parsed: Any) -> Analysis:
             else _Element()
         )
     for node_id, spec in specs.items():
-        if isinstance(spec, CallActivity) and node_id in elements:
+        if isinstance(spec, CallActivity) and node_id in elements and _returns_all(spec):
             # camunda:out variables="all": what the called process writes comes back
             elements[node_id].writes |= _called_writes(parsed, spec.spec, known, set())
     initial = frozenset(start_variables(parsed.catalogue))

@@ -166,6 +166,7 @@ def parse_files(
             problems.append(_from_validation(path, root, exc))
             continue
         trees[path] = (content, root)
+    problems.extend(_calls_to_unknown_processes(trees))
     if problems:
         raise DeploymentError(problems)
 
@@ -217,6 +218,7 @@ def parse_files(
                 problems.extend(check(parsed))
             processes.append(parsed)
     problems.extend(_errors_leaving_called_processes(trees))
+    problems.extend(_calls_missing_inputs(processes))
     if problems:
         raise DeploymentError(problems)
     by_key = {p.key: p for p in processes}
@@ -326,6 +328,68 @@ def replaced_publications(session: Session, created: list[tuple[str, int]]) -> l
 
 
 # -- checks ---------------------------------------------------------------------------------
+
+
+def _calls_to_unknown_processes(trees: dict[Path, tuple[bytes, etree._Element]]) -> list[Problem]:
+    """A call activity calls an executable process of the same deploy (SpiffWorkflow's own
+    error names neither the element nor the line)."""
+    known = {
+        process.get("id")
+        for _content, root in trees.values()
+        for process in root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NS)
+    }
+    return [
+        Problem(
+            str(path),
+            call.get("id"),
+            call.sourceline,
+            f"call activity roept proces {call.get('calledElement')!r} aan, maar dat zit niet "
+            'in deze deploy: deploy het bestand met dat proces (isExecutable="true") mee',
+        )
+        for path, (_content, root) in trees.items()
+        for call in root.iter(f"{{{BPMN_NS}}}callActivity")
+        if call.get("calledElement") and call.get("calledElement") not in known
+    ]
+
+
+def _calls_missing_inputs(processes: list[ParsedProcess]) -> list[Problem]:
+    """A called process starts with what camunda:in passes, nothing else: without
+    `variables="all"`, the targets must cover what it needs from its start (the fields its
+    catalogue requires at the start, and those with a `standaard`, which a called process
+    does not get by itself); its own data-flow analysis counts on them."""
+    by_key = {p.key: p for p in processes}
+    problems = []
+    for parsed in processes:
+        root = etree.fromstring(
+            parsed.xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        )
+        process = root.find(f".//{{{NS['bpmn']}}}process[@id='{parsed.key}']")
+        for call in process.iter(f"{{{NS['bpmn']}}}callActivity") if process is not None else ():
+            called = by_key.get(call.get("calledElement") or "")
+            mappings = call.findall(f"{{{NS['bpmn']}}}extensionElements/{{{CAMUNDA}}}in")
+            if called is None or any(m.get("variables") == "all" for m in mappings):
+                continue
+            catalogue = called.catalogue
+            needed = (
+                set(catalogue.required_at_start()) | set(catalogue.defaults())
+                if catalogue
+                else set()
+            )
+            missing = sorted(needed - {m.get("target") for m in mappings})
+            if missing:
+                names = ", ".join(missing)
+                problems.append(
+                    Problem(
+                        str(parsed.file),
+                        call.get("id"),
+                        call.sourceline,
+                        f"proces {called.key!r} begint met {names} (verplicht bij de start of "
+                        "met een standaard in zijn gegevenscatalogus), maar camunda:in geeft "
+                        f'die niet door: voeg <camunda:in source="…" target="{missing[0]}"/> '
+                        'toe per veld, of <camunda:in variables="all"/>',
+                    )
+                )
+    return problems
 
 
 def _errors_leaving_called_processes(
@@ -650,6 +714,9 @@ def _check_process(parsed: ParsedProcess, root: etree._Element, forms_dir: Path)
                 check(expr, f"invoerparameter {name}")
             for name, expr in ext.get("outputs", []):
                 check(expr, f"uitvoerparameter {name}")
+            for kind in ("in", "out"):
+                for mapping in (ext.get(f"call_{kind}") or {}).get("map", []):
+                    check(mapping.get("expression"), f"camunda:{kind} {mapping['target']}")
             if "form" in ext:
                 form, problem = _load_form(forms_dir, ext["form"])
                 if problem:

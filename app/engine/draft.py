@@ -116,6 +116,7 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
                 for key in ("error_code_variable", "error_message_variable"):
                     if ext.get(key):
                         variables.add(ext[key])
+                variables |= {m["target"] for m in (ext.get("call_out") or {}).get("map", [])}
                 kind = parsed.elements.get(bpmn_id or "", {}).get("type")
                 if kind == "userTask" and not (ext.get("properties") or {}).get("partij"):
                     tasks.append(bpmn_id)

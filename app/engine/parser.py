@@ -67,7 +67,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 
 from app.catalogue.names import group_key
-from app.engine import spiff_fixes  # noqa: F401 - Camunda 7 semantics where Spiff differs
+from app.engine import call_data, spiff_fixes  # noqa: F401 - Camunda 7 semantics where Spiff differs
 from app.engine.expressions import plain_expression, timer_expression, value_expression
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -139,8 +139,27 @@ class _ExtensionsMixin:
             ext["topic"] = self._camunda("topic")
         if "correlationKey" in props:
             ext["correlation_key"] = plain_expression(props["correlationKey"])
+        if tag == "callActivity":
+            for kind in ("in", "out"):
+                ext[f"call_{kind}"] = self._call_mapping(kind)
         self._error_variables(ext)
         return ext
+
+    def _call_mapping(self, kind: str) -> dict[str, Any]:
+        """camunda:in / camunda:out of a call activity: `all` (variables="all") and the
+        mappings, each a target with a source variable or a source expression (translated to
+        Python). The vocabulary refuses every other form (app/engine/vocabulary.py)."""
+        mapping: dict[str, Any] = {"all": False, "map": []}
+        for element in self._cxpath(f"./bpmn:extensionElements/camunda:{kind}"):
+            if element.get("variables") == "all":
+                mapping["all"] = True
+            elif element.get("target"):
+                if element.get("sourceExpression") is not None:
+                    source = {"expression": plain_expression(element.get("sourceExpression"))}
+                else:
+                    source = {"source": element.get("source")}
+                mapping["map"].append({"target": element.get("target"), **source})
+        return mapping
 
     def _error_variables(self, ext: dict[str, Any]) -> None:
         """camunda:errorCodeVariable / errorMessageVariable of an error boundary event, and

@@ -154,8 +154,8 @@ ELEMENTS: dict[str, Rule] = {
     ),
     "subProcess": runs("ingebed subproces; event-subprocessen zie de regels per start"),
     "callActivity": runs(
-        'roept een proces uit dezelfde deploy aan, met <camunda:in variables="all"/> en '
-        '<camunda:out variables="all"/>'
+        "roept een proces uit dezelfde deploy aan; camunda:in en camunda:out bepalen wat "
+        "heen en terug gaat (zonder: niets)"
     ),
     "transaction": refused(
         "transacties worden niet ondersteund; gebruik een subproces met een fout-grensgebeurtenis"
@@ -322,8 +322,14 @@ CAMUNDA_ELEMENTS: dict[str, Rule] = {
         "task listeners worden niet ondersteund; teken het gedrag als een scriptTask of "
         "service task voor of na de user task"
     ),
-    "in": runs('alleen variables="all": het aangeroepen proces krijgt alle variabelen'),
-    "out": runs('alleen variables="all": alle variabelen van het aangeroepen proces komen terug'),
+    "in": runs(
+        'variables="all" (alle variabelen), of target met source of sourceExpression: '
+        "het aangeroepen proces krijgt alleen wat zo wordt doorgegeven"
+    ),
+    "out": runs(
+        'variables="all", of target met source of sourceExpression: alleen wat zo '
+        "terugkomt verandert bij de aanroeper"
+    ),
     "field": refused(f"velden voor Java-delegates kunnen niet draaien; {_EXTERNAL}"),
     "connector": refused(f"connectoren (http-connector) kunnen niet draaien; {_EXTERNAL}"),
     "connectorId": refused(f"connectoren kunnen niet draaien; {_EXTERNAL}"),
@@ -930,6 +936,41 @@ def _definitions(element: etree._Element) -> list[str]:
     ]
 
 
+# The called process is part of the same case, so it has the caller's business key already.
+_SAME_BUSINESS_KEY = ("#{execution.processBusinessKey}", "${execution.processBusinessKey}")
+
+
+def _call_mapping_problem(element: etree._Element, name: str) -> str | None:
+    """camunda:in/out: `variables="all"`, or a target with one source (a variable or an
+    expression); on camunda:in also the caller's own business key."""
+    attributes = set(element.attrib)
+    if attributes == {"variables"}:
+        return None  # its value is checked with the attribute values
+    if name == "in" and attributes == {"businessKey"}:
+        if element.get("businessKey") in _SAME_BUSINESS_KEY:
+            return None
+        return (
+            "een ander businessKey dan dat van de aanroeper kan niet: het aangeroepen proces "
+            "hoort bij dezelfde zaak; laat businessKey weg"
+        )
+    if "local" in attributes:
+        return "camunda:local wordt niet ondersteund: variabelen hebben één bereik; laat het weg"
+    sources = attributes & {"source", "sourceExpression"}
+    if attributes - {"source", "sourceExpression", "target"} or len(sources) != 1:
+        return (
+            f'camunda:{name} is variables="all" of een target met precies één source of '
+            "sourceExpression"
+        )
+    target = element.get("target") or ""
+    if not target.isidentifier() or target.startswith("_"):
+        return f"camunda:{name} target {target!r} is geen geldige variabelenaam"
+    if "source" in sources and not (element.get("source") or "").isidentifier():
+        return f"camunda:{name} source {element.get('source')!r} is geen variabelenaam"
+    if "sourceExpression" in sources and not (element.get("sourceExpression") or "").strip():
+        return f"camunda:{name} sourceExpression is leeg"
+    return None
+
+
 def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
     if ns == CAMUNDA_NS:
         if name == "inputOutput":
@@ -951,12 +992,7 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                     "met een signaal uit een diagram wordt niet ondersteund (stuur het signaal "
                     "met gegevens via de API of de CLI, of lees ze in de ontvanger zelf)"
                 )
-            extra = sorted(set(element.attrib) - {"variables"})
-            if extra or element.get("variables") != "all":
-                return (
-                    f'camunda:{name} wordt alleen ondersteund als variables="all" '
-                    "(alle variabelen); laat source/target/businessKey weg"
-                )
+            return _call_mapping_problem(element, name)
         return None
     definitions = _definitions(element)
     parent = element.getparent()
@@ -1073,16 +1109,6 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
     if name == "callActivity":
         if not element.get("calledElement"):
             return "een call activity zonder calledElement roept niets aan; noem het proces"
-        mappings = {
-            _local(child.tag)[1]
-            for child in element.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}*")
-        }
-        if not {"in", "out"} <= mappings:
-            return (
-                "een call activity geeft in deze engine alle variabelen door en terug; Camunda 7 "
-                'doet dat alleen met <camunda:in variables="all"/> en <camunda:out '
-                'variables="all"/>: zet die erbij (of gebruik een ingebed subproces)'
-            )
     if name in ("message", "error", "signal") and any(
         marker in (element.get("name") or "") + (element.get("errorCode") or "")
         for marker in ("${", "#{")
@@ -1199,10 +1225,16 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ("receiveTask instantiate=true", "geweigerd: start via API of CLI"),
     ("timeCycle als CRON", "geweigerd: gebruik ISO 8601 R/…"),
     (
-        "callActivity zonder camunda:in/out variables=all",
-        "geweigerd: Camunda 7 geeft dan niets door",
+        "callActivity zonder camunda:in/out",
+        "draait: er gaat niets heen of terug, zoals in Camunda 7; deploy weigert als het "
+        "aangeroepen proces velden nodig heeft die camunda:in niet doorgeeft",
     ),
-    ("camunda:in/out met source/target/businessKey", "geweigerd: alleen variables=all"),
+    (
+        "camunda:in/out met target en source of sourceExpression",
+        "draait: alleen die waarden gaan heen of terug (een ontbrekende source geeft null)",
+    ),
+    ("camunda:in businessKey", "draait alleen als dat van de aanroeper; anders geweigerd"),
+    ("camunda:in/out local=true", "geweigerd: variabelen hebben één bereik"),
     ("camunda:inputOutput op iets anders dan een externe service/send task", "geweigerd"),
     ("scriptTask scriptFormat anders dan python", "geweigerd: herschrijf in Python"),
     ("camunda:script scriptFormat anders dan python", "geweigerd: herschrijf in Python"),

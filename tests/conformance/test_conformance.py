@@ -61,6 +61,9 @@ def _write(case: dict[str, Any], directory: Path, name: str | None = None) -> Pa
     # variable started as null or "" is optional (Stroom refuses a required field without a
     # value).
     required = sorted(k for k, v in data.items() if v not in (None, ""))
+    if name and name in (case.get("with_start") or {}):
+        # A process called with camunda:in mappings starts with their targets only.
+        required = case["with_start"][name]
     defaults = case.get("defaults") or {}
     path = write_diagram(
         directory,

@@ -466,20 +466,47 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "listeners",
     ),
     (
-        "camunda:in with source",
-        START + '<bpmn:callActivity id="roep" calledElement="ander"><bpmn:extensionElements>\n'
-        '<camunda:in source="a" target="b" /><camunda:out variables="all" />'
-        "</bpmn:extensionElements></bpmn:callActivity>",
-        "roep",
-        '<camunda:in source="a"',
-        'variables="all"',
-    ),
-    (
-        "call activity without mappings",
+        "call activity calling a process that is not deployed with it",
         START + '<bpmn:callActivity id="roep" calledElement="ander" />',
         "roep",
         'id="roep"',
-        "camunda:in",
+        "niet in deze deploy",
+    ),
+    (
+        "camunda:in local",
+        START + '<bpmn:callActivity id="roep" calledElement="ander"><bpmn:extensionElements>\n'
+        '<camunda:in source="a" target="b" local="true" />'
+        "</bpmn:extensionElements></bpmn:callActivity>",
+        "roep",
+        '<camunda:in source="a"',
+        "local",
+    ),
+    (
+        "camunda:in with two sources",
+        START + '<bpmn:callActivity id="roep" calledElement="ander"><bpmn:extensionElements>\n'
+        '<camunda:in source="a" sourceExpression="${a}" target="b" />'
+        "</bpmn:extensionElements></bpmn:callActivity>",
+        "roep",
+        '<camunda:in source="a"',
+        "precies één source",
+    ),
+    (
+        "camunda:in with another business key",
+        START + '<bpmn:callActivity id="roep" calledElement="ander"><bpmn:extensionElements>\n'
+        '<camunda:in businessKey="${dossier}" />'
+        "</bpmn:extensionElements></bpmn:callActivity>",
+        "roep",
+        "<camunda:in businessKey",
+        "dezelfde zaak",
+    ),
+    (
+        "camunda:out target that is no name",
+        START + '<bpmn:callActivity id="roep" calledElement="ander"><bpmn:extensionElements>\n'
+        '<camunda:out source="a" target="b c" />'
+        "</bpmn:extensionElements></bpmn:callActivity>",
+        "roep",
+        "<camunda:out source",
+        "geen geldige variabelenaam",
     ),
     (
         "errorCodeVariable off a boundary event",
