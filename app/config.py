@@ -78,13 +78,14 @@ class Settings:
     oidc_claim_groups: str = field(default_factory=lambda: _env("OIDC_CLAIM_GROUPS", "groups"))
     oidc_claim_roles: str = field(default_factory=lambda: _env("OIDC_CLAIM_ROLES", "roles"))
     # API tokens: requests per minute per token (Flask-Limiter syntax), and where the
-    # counters live (memory:// per process; redis://... to share them between processes).
+    # counters live (app/ratelimit.py).
     api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT", "600 per minute"))
     # The modeller's live dry runs per person (each runs every deploy check).
     modeller_check_limit: str = field(
         default_factory=lambda: _env("MODELLER_CHECK_LIMIT", "60 per minute")
     )
-    rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", "memory://"))
+    # Empty: `database` on PostgreSQL (one budget for all web processes), memory:// on SQLite.
+    rate_limit_storage: str = field(default_factory=lambda: _env("RATE_LIMIT_STORAGE", ""))
     # Failed bearer authentications (unknown, revoked or expired token) per address; past it
     # the address gets 429 whatever token it sends, so tokens cannot be guessed.
     api_failed_auth_limit: str = field(

@@ -3,20 +3,30 @@ of failed bearer authentications per address, and a per-address budget on each l
 (password, second-factor code, enrolment code) on top of the per-account lockout, and a
 per-person budget on the modeller's dry runs.
 
-The counters live where `RATE_LIMIT_STORAGE` says: memory:// counts per process, so several
-gunicorn workers each allow the budget; point it at redis:// to share one budget.
+The counters live where `RATE_LIMIT_STORAGE` says: `database` (the default on PostgreSQL)
+keeps them in the app's database, one budget however many web processes run; memory:// (the
+default on SQLite, which runs one process) counts per process; any `limits` storage
+(redis://...) works too. A counter is a fixed window: one upsert per limited request, in its
+own short transaction, never in the request's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from typing import Any
 
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.storage import Storage
+from sqlalchemy import case, delete, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 
 from app.auth.bearer import API_PREFIX, FAILED_TOKENS
+from app.auth.models import RateLimitCounter
 from app.config import Settings
 
 LOGIN_LIMIT = "30 per minute"
@@ -32,6 +42,78 @@ CHECK_ENDPOINTS = (
     "modelling.catalogue_new_field",
     "modelling.catalogue_settings",
 )
+
+
+DATABASE = "database"
+_TABLE = RateLimitCounter.__table__
+_SWEEP_EVERY = 1000  # increments between removals of expired counters
+
+
+class DatabaseStorage(Storage):
+    """Fixed-window counters in the app's database (table `rate_limit_counter`)."""
+
+    STORAGE_SCHEME = ["stroom-database"]
+
+    def __init__(
+        self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any
+    ) -> None:
+        self.engine: Engine = options.pop("engine")
+        self._increments = 0
+        super().__init__(uri, wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return Exception
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stored = _TABLE.c
+        insert = dialect.insert(_TABLE).values(key=key, count=amount, expires_at=now + expiry)
+        expired = stored.expires_at <= now
+        upsert = insert.on_conflict_do_update(
+            index_elements=[stored.key],
+            set_={
+                "count": case((expired, amount), else_=stored.count + amount),
+                "expires_at": case((expired, now + expiry), else_=stored.expires_at),
+            },
+        ).returning(stored.count)
+        with self.engine.begin() as connection:
+            count = int(connection.execute(upsert).scalar_one())
+            self._increments += 1
+            if self._increments % _SWEEP_EVERY == 0:
+                connection.execute(delete(_TABLE).where(stored.expires_at <= now))
+        return count
+
+    def get(self, key: str) -> int:
+        with self.engine.connect() as connection:
+            count = connection.execute(
+                select(_TABLE.c.count).where(_TABLE.c.key == key, _TABLE.c.expires_at > time.time())
+            ).scalar()
+        return int(count or 0)
+
+    def get_expiry(self, key: str) -> float:
+        with self.engine.connect() as connection:
+            expires = connection.execute(
+                select(_TABLE.c.expires_at).where(_TABLE.c.key == key)
+            ).scalar()
+        return float(expires) if expires is not None else time.time()
+
+    def check(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - the limiter asks whether the storage answers
+            return False
+
+    def reset(self) -> int | None:
+        with self.engine.begin() as connection:
+            return connection.execute(delete(_TABLE)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(_TABLE).where(_TABLE.c.key == key))
 
 
 def _token_key() -> str:
@@ -67,6 +149,13 @@ def api_blueprints(app: Flask) -> set[str]:
     return names
 
 
+def _storage(app: Flask, settings: Settings) -> tuple[str, dict[str, Any]]:
+    uri = settings.rate_limit_storage or (DATABASE if not settings.is_sqlite else "memory://")
+    if uri != DATABASE:
+        return uri, {}
+    return "stroom-database://", {"engine": app.extensions["stroom"].db.engine}
+
+
 def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
     try:
         failed_tokens = parse(settings.api_failed_auth_limit)
@@ -74,10 +163,12 @@ def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
         raise ValueError(
             f"STROOM_API_FAILED_AUTH_LIMIT={settings.api_failed_auth_limit!r}: {exc}"
         ) from exc
+    storage_uri, storage_options = _storage(app, settings)
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=settings.rate_limit_storage,
+        storage_uri=storage_uri,
+        storage_options=storage_options,
         headers_enabled=True,
         key_prefix="stroom",
     )

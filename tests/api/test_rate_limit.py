@@ -61,3 +61,33 @@ def test_login_form_is_limited_per_address(client) -> None:
     assert "Te veel verzoeken" in refused.get_data(as_text=True)
     # Reading the form stays possible.
     assert client.get("/inloggen").status_code == 200
+
+
+def test_web_processes_share_one_budget(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """Two web processes (two apps) on one database count one budget per token: with
+    counters per process, each gunicorn worker allowed the whole budget again."""
+    shared = dataclasses.replace(
+        settings, api_rate_limit="3 per minute", rate_limit_storage="database"
+    )
+    one = create_app(shared, db, testing=True).test_client()
+    two = create_app(shared, db, testing=True).test_client()
+    token = _token(db, "partner-a")
+    codes = [
+        client.get("/api/v1/tasks", headers=token).status_code for client in (one, two, one, two)
+    ]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_a_counter_starts_again_when_its_window_ends(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app import ratelimit
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    storage = ratelimit.DatabaseStorage(engine=db.engine)
+    assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+    assert (storage.get("k"), storage.get_expiry("k"), storage.get("other")) == (3, now[0] + 60, 0)
+    now[0] += 61
+    assert storage.get("k") == 0
+    assert storage.incr("k", 60, amount=2) == 2 and storage.get_expiry("k") == now[0] + 60
+    storage.clear("k")
+    assert storage.get("k") == 0 and storage.check()
