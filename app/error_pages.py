@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.engine.errors import EngineError
 from app.problems import error_body
+from app.validation_messages import in_dutch
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def register_errors(app: Flask) -> None:
             and isinstance(next(iter(fields.values())), dict)
         ):
             fields = next(iter(fields.values()))
+        if fields is not None:
+            fields = in_dutch(fields)
         return (
             jsonify(error_body((exc.name or "error").lower().replace(" ", "_"), message, fields)),
             exc.code,

@@ -205,3 +205,34 @@ def test_a_traceparent_that_is_not_w3c_starts_a_trace_of_our_own(header) -> None
     )
     context.end()
     assert later.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_validation_errors_of_the_api_are_in_dutch(client, db) -> None:
+    """marshmallow's English messages are translated where the 422 is made; nesting and field
+    names stay as they are."""
+    from app.auth.tokens import create_token
+
+    with db.transaction() as session:
+        _row, secret = create_token(session, "berichten", ["messages:write"])
+    answer = client.post(
+        "/api/v1/messages",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={"correlation_key": 5, "data": [], "extra": 1},
+    )
+    assert answer.status_code == 422
+    errors = answer.get_json()["errors"]
+    assert errors == {
+        "name": ["Dit veld is verplicht."],
+        "correlation_key": ["Geen tekst."],
+        "data": ["Geen object (namen met waarden)."],
+        "extra": ["Dit veld bestaat niet."],
+    }
+
+
+def test_every_known_validation_message_has_a_dutch_text() -> None:
+    from app.validation_messages import dutch
+
+    assert dutch("Length must be between 1 and 200.") == "Lengte moet tussen 1 en 200 liggen."
+    assert dutch("Must be one of: a, b.") == "Moet een van deze zijn: a, b."
+    assert dutch("Must be greater than or equal to 1.") == "Moet minstens 1 zijn."
+    assert dutch("Een eigen melding.") == "Een eigen melding."
