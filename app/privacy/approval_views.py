@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app import clock
 from app.auth.web import roles_required
 from app.manage.actions import ActionError, check_reason
+from app.manage.queries import process_names
 from app.modelling.catalogue import published_text, text_diff, version_row
 from app.modelling.models import ApprovalStatus, CatalogueApproval
 from app.privacy.pages import OFFICER, audit_action, bp, request_session, services
@@ -33,7 +34,9 @@ def approvals() -> Any:
         .order_by(CatalogueApproval.decided_at.desc())
         .limit(20)
     ).all()
-    return render_template("privacy/approvals.html", waiting=waiting, decided=decided)
+    return render_template(
+        "privacy/approvals.html", waiting=waiting, decided=decided, names=process_names(session)
+    )
 
 
 @bp.route("/goedkeuringen/<int:approval_id>", methods=["GET", "POST"])
@@ -97,6 +100,7 @@ def approval(approval_id: int) -> Any:
     return render_template(
         "privacy/approval.html",
         row=row,
+        name=process_names(session).get(row.process_key, row.process_key),
         diff=diff,
         own=own,
         errors=errors,

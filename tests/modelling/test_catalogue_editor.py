@@ -274,9 +274,11 @@ def test_a_widening_waits_for_the_privacy_officer(client, people) -> None:
     client.post("/uitloggen", data={"csrf_token": csrf_token(client, "/")})
     log_in(client, "pia")
     listed = client.get("/privacy/goedkeuringen").get_data(as_text=True)
-    assert key in listed
+    name = "Preventie huisuitzettingen Haarlem"  # the process's name, not its key
+    assert name in listed and key not in listed
     detail = f"/privacy/goedkeuringen/{row.id}"
     shown = client.get(detail).get_data(as_text=True)
+    assert f"<title>Goedkeuring catalogus {name}" in shown
     assert "Troubleshooter mag veld naam voortaan ook lezen in fase bewaking" in shown
     assert "\n-    lezen: *par1\n" in shown
     token = csrf_token(client, detail)
