@@ -29,6 +29,7 @@ from app.engine.dataflow import (
     script_effect,
 )
 from app.engine.errors import DeploymentError, Problem
+from app.engine.multi_instance import is_body
 from app.engine.vocabulary import FLOW_NODE_TYPES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -117,6 +118,8 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
                     if ext.get(key):
                         variables.add(ext[key])
                 kind = parsed.elements.get(bpmn_id or "", {}).get("type")
+                if is_body(task_spec):
+                    continue  # a multi-instance body: its inner task spec is the task
                 if kind == "userTask" and not (ext.get("properties") or {}).get("partij"):
                     tasks.append(bpmn_id)
         analysis = analyse(parsed)

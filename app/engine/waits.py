@@ -30,6 +30,7 @@ from sqlalchemy import select
 from app.engine import hooks
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
+from app.engine.multi_instance import process_data
 from app.engine.spiff_fixes import CYCLE_STOPPED
 from app.engine.statements import MOVE_TIMER
 
@@ -432,7 +433,7 @@ def current_data(workflow: BpmnWorkflow, waits: dict[tuple[str, str], Wait]) -> 
     if not tasks and workflow.last_task is not None:
         tasks = [workflow.last_task]
     for task in sorted(tasks, key=lambda t: t.last_state_change):
-        data.update(task.data)
+        data.update(process_data(task))  # an instance's element and counters are its own
     return {k: jsonable(v) for k, v in data.items() if not k.startswith("_")}
 
 
