@@ -30,7 +30,7 @@ from sqlalchemy import select
 from app.engine import hooks
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
-from app.engine.multi_instance import process_data
+from app.engine.multi_instance import LOCALS, process_data
 from app.engine.spiff_fixes import CYCLE_STOPPED
 from app.engine.statements import MOVE_TIMER
 
@@ -45,6 +45,15 @@ class Wait:
     task_id: str
     element_id: str
     value: Any = None  # timer: due datetime; message, signal: name
+
+
+def task_name(task: Task) -> str:
+    """The inbox name: the element's, and for an instance of a multi-instance task which of
+    how many it is (the element itself may be personal data the inbox must not show)."""
+    name = task.task_spec.bpmn_name or element_id(task)
+    if task.internal_data.get(LOCALS):
+        return f"{name} ({task.data['loopCounter'] + 1} van {task.data['nrOfInstances']})"
+    return name
 
 
 def element_id(task: Task) -> str:
@@ -327,7 +336,7 @@ class WaitStates:
                 "instance_id": self.row.id,
                 "definition_key": self.row.definition_key,
                 "element_id": element_id(task),
-                "name": task.task_spec.bpmn_name or element_id(task),
+                "name": task_name(task),
                 "lane": task.task_spec.lane,
                 "party": party,
                 "form_key": form or None,
