@@ -32,6 +32,8 @@ created, merged and counted.
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
@@ -183,3 +185,29 @@ def process_data(task: Any) -> dict[str, Any]:
     if not local:
         return task.data
     return {k: v for k, v in task.data.items() if k not in local}
+
+
+def _collection_names(settings: dict[str, Any]) -> set[str]:
+    try:
+        tree = ast.parse(settings.get("collection") or "", mode="eval")
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def forget_elements(task: Any, keep: Callable[[str], bool]) -> set[str]:
+    """Erasure: a multi-instance body keeps a copy of its collection (for the instances
+    still to come) and each instance its element; when a field the collection is read from
+    is erased, those copies go too. Returns the names removed."""
+    spec = task.task_spec
+    if is_body(spec):
+        settings = spec.settings
+        if "items" in task.internal_data and not all(map(keep, _collection_names(settings))):
+            task.internal_data["items"] = [None] * len(task.internal_data["items"])
+        return set()
+    settings = (getattr(spec, "extensions", None) or {}).get(EXTENSION) or {}
+    variable = settings.get("element_variable")
+    if not variable or variable not in task.data or all(map(keep, _collection_names(settings))):
+        return set()
+    del task.data[variable]
+    return {variable}

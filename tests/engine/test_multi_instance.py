@@ -17,8 +17,9 @@ from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
 from app.engine.jobs import run_due_jobs
 from app.engine.migration import default_mapping, migrate
-from app.engine.models import HumanTask, Job, ProcessVersion
-from app.engine.runtime import clear_spec_cache
+from app.engine.models import HumanTask, Incident, Job, ProcessVersion
+from app.engine.multi_instance import is_body
+from app.engine.runtime import clear_spec_cache, load_workflow
 from app.engine.timers import drain_timers
 from tests.engine.test_camunda_rules import diagram, line_of, refusal
 from tests.support import handlers as test_handlers
@@ -358,3 +359,62 @@ def test_a_timer_on_the_activity_cancels_the_open_instances(db, clock, tmp_path:
             )
         ).all()
     assert sorted(statuses) == ["cancelled", "cancelled", "completed"]
+
+
+def test_a_sequential_completion_condition_starts_no_further_instance(
+    db, clock, tmp_path: Path
+) -> None:
+    loop = (
+        '<bpmn:multiInstanceLoopCharacteristics isSequential="true" camunda:asyncBefore="true">'
+        "<bpmn:loopCardinality>${aantal}</bpmn:loopCardinality><bpmn:completionCondition>"
+        "${gevonden}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>"
+    )
+    fields = {"aantal": 5, "gevonden": False}
+    _deploy(db, tmp_path, START + _task(loop) + AFTER, fields)
+    instance_id = start(db, "regels", "R-1", fields)
+    [first] = _mine(db, instance_id)
+    assert first.name == "Huurder bellen (1 van 5)"
+    _complete(db, first.id)
+    [second] = _mine(db, instance_id)
+    assert second.name == "Huurder bellen (2 van 5)"
+    _complete(db, second.id, {"gevonden": True})
+    assert [t.element_id for t in open_tasks(db, instance_id)] == ["daarna"]
+
+
+def test_a_collection_that_is_no_list_is_an_incident_at_the_activity(
+    db, clock, tmp_path: Path
+) -> None:
+    loop = "<bpmn:multiInstanceLoopCharacteristics camunda:collection=\"${naam + ''}\" />"
+    _deploy(db, tmp_path, START + _task(loop) + AFTER, {"naam": "Anna"})
+    instance_id = start(db, "regels", "R-1", {"naam": "Anna"})
+    row = instance(db, instance_id)
+    assert row.status == "error"
+    with db.session() as session:
+        [incident] = session.scalars(
+            select(Incident).where(Incident.instance_id == instance_id)
+        ).all()
+    assert incident.element_id == "mi" and "geen lijst" in incident.message
+
+
+def test_erasing_the_collection_erases_the_elements_too(db, clock, tmp_path: Path) -> None:
+    """The body keeps a copy of the collection and each instance its element: erasing the
+    collection's field (`gegevens = wissen`) leaves neither."""
+    end = (
+        '<bpmn:sequenceFlow id="f1" sourceRef="mi" targetRef="e" />\n<bpmn:endEvent id="e">'
+        "<bpmn:extensionElements><camunda:properties>"
+        '<camunda:property name="gegevens" value="wissen" />'
+        '<camunda:property name="velden" value="huurders" />'
+        "</camunda:properties></bpmn:extensionElements></bpmn:endEvent>\n"
+    )
+    _deploy(db, tmp_path, START + _task(PARALLEL) + end, {"huurders": ["anna", "bram"]})
+    instance_id = start(db, "regels", "R-1", {"huurders": ["anna", "bram"]})
+    for task in _mine(db, instance_id):
+        _complete(db, task.id)
+    row = instance(db, instance_id)
+    assert row.status == "completed"
+    with db.session() as session:
+        workflow = load_workflow(session, row.version_id, row.state)
+    tasks = workflow.get_tasks()
+    assert not [t for t in tasks if "huurder" in t.data or "huurders" in t.data]
+    [body] = [t for t in tasks if is_body(t.task_spec)]
+    assert body.internal_data["items"] == [None, None]
