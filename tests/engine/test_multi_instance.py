@@ -18,6 +18,7 @@ from app.engine.errors import DeploymentError
 from app.engine.jobs import run_due_jobs
 from app.engine.migration import default_mapping, migrate
 from app.engine.models import HumanTask, Incident, Job, ProcessVersion
+from app.engine.modification import modify
 from app.engine.multi_instance import is_body
 from app.engine.runtime import clear_spec_cache, load_workflow
 from app.engine.timers import drain_timers
@@ -418,3 +419,14 @@ def test_erasing_the_collection_erases_the_elements_too(db, clock, tmp_path: Pat
     assert not [t for t in tasks if "huurder" in t.data or "huurders" in t.data]
     [body] = [t for t in tasks if is_body(t.task_spec)]
     assert body.internal_data["items"] == [None, None]
+
+
+def test_modification_stops_the_activity_with_all_its_instances(db, clock, tmp_path: Path) -> None:
+    _deploy(db, tmp_path, START + _task(PARALLEL) + AFTER, {"huurders": ["anna", "bram"]})
+    instance_id = start(db, "regels", "R-1", {"huurders": ["anna", "bram"]})
+    with db.transaction() as session:
+        plan = modify(session, instance_id, ["mi"], "daarna", "beheerder", dry_run=False)
+    assert [s.element for s in plan.cancelled] == ["mi"] and plan.done
+    assert [t.element_id for t in open_tasks(db, instance_id)] == ["daarna"]
+    data = instance(db, instance_id).data
+    assert "huurder" not in data and "loopCounter" not in data
