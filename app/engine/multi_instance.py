@@ -57,9 +57,9 @@ class CamundaMultiInstanceTask(MultiInstanceTask, BpmnSpecMixin):
         return (getattr(self, "extensions", None) or {}).get(EXTENSION) or {}
 
     def connect_instances(self) -> None:
-        """Completing an instance merges it into the body. SpiffWorkflow connects this only
-        when it creates an instance, so a spec restored in a fresh process would never hear
-        of instances created before: `app.engine.serializer` calls this on every restore."""
+        """Completing an instance merges it into the body. SpiffWorkflow's spec converter
+        connects this when it restores a spec; a spec fresh from the parser is connected
+        when its first body starts."""
         inner = self._wf_spec.task_specs[self.task_spec]
         if not inner.completed_event.is_connected(self.merge_child):
             inner.completed_event.connect(self.merge_child)

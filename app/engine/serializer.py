@@ -83,10 +83,6 @@ def spec_from_json(text: str) -> tuple[Any, dict[str, Any]]:
     dct = json.loads(text)
     spec = _SPEC_REGISTRY.restore(dct["spec"])
     subs = {k: _SPEC_REGISTRY.restore(v) for k, v in dct["subprocess_specs"].items()}
-    for wf_spec in (spec, *subs.values()):
-        for task_spec in wf_spec.task_specs.values():
-            if isinstance(task_spec, CamundaMultiInstanceTask):
-                task_spec.connect_instances()
     return spec, subs
 
 

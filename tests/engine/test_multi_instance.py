@@ -103,8 +103,7 @@ def test_each_instance_is_its_own_task_with_its_own_element(db, clock, tmp_path:
 
 def test_instances_survive_a_fresh_process(db, clock, tmp_path: Path) -> None:
     """A worker that restarted restores the spec from its JSON: completing an instance
-    created before must still reach the body (SpiffWorkflow connects that only when it
-    creates an instance)."""
+    created before must still reach the body."""
     _deploy(db, tmp_path, START + _task(PARALLEL) + AFTER, {"huurders": ["anna", "bram"]})
     instance_id = start(db, "regels", "R-1", {"huurders": ["anna", "bram"]})
     for task in _mine(db, instance_id):
