@@ -28,6 +28,11 @@ variables and evaluates the completion condition without them. Its BPMN base
 are child tasks of the body in the task tree, each with its own task id (its own row in the
 inbox), serialised by SpiffWorkflow's own converter; what we add is how instances are
 created, merged and counted.
+
+Sub-processes and call activities are refused as hosts (app/engine/vocabulary.py): an
+instance of one runs on SpiffWorkflow's copy of the variables in its own workflow, copied
+back whole at its end, so parallel instances would put back each other's old values; the
+merge here only sees the instance task itself.
 """
 
 from __future__ import annotations
