@@ -51,8 +51,9 @@ def task_name(task: Task) -> str:
     """The inbox name: the element's, and for an instance of a multi-instance task which of
     how many it is (the element itself may be personal data the inbox must not show)."""
     name = task.task_spec.bpmn_name or element_id(task)
-    if task.internal_data.get(LOCALS):
-        return f"{name} ({task.data['loopCounter'] + 1} van {task.data['nrOfInstances']})"
+    if task.internal_data.get(LOCALS):  # counted by the body, not by variables a task holds
+        number = task.internal_data["key_or_index"] + 1
+        return f"{name} ({number} van {task.parent.internal_data['count']})"
     return name
 
 
