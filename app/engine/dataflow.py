@@ -38,6 +38,7 @@ import handlers
 from app.engine import hooks
 from app.engine.errors import Problem
 from app.engine.functions import all_functions
+from app.engine.multi_instance import EXTENSION, is_body, local_names
 from app.engine.sandbox import BUILTINS
 from app.engine.vocabulary import prepare
 
@@ -373,6 +374,8 @@ class _Element:
     script: str | None = None
     script_line: int | None = None
     writes: set[str] = field(default_factory=set)
+    # a multi-instance activity's own variables (element, loopCounter, nrOf...): always set
+    local: set[str] = field(default_factory=set)
     # outgoing flow id -> reads of its condition (evaluated on leaving)
     conditions: dict[str, list[Read]] = field(default_factory=dict)
 
@@ -437,6 +440,43 @@ def _element(
             add(args[0], "voorwaarde", reads)
             result.conditions[f"{target}#{number}"] = reads
     return result
+
+
+def _multi_instance(
+    bpmn_id: str,
+    body: Any,
+    line: int | None,
+    parsed: Any,
+    known: set[str],
+    flow_of: dict[str, str],
+    script_line: int | None,
+) -> _Element:
+    """A multi-instance activity: the inner activity's reads and writes, with its local
+    variables (element, loopCounter, nrOf...) always set, plus what the body itself reads
+    (collection, cardinality, completion condition). What an instance writes is sure after
+    the body only when at least one instance surely completes: a fixed loopCardinality of 1
+    or more (a collection may be empty)."""
+    inner = body._wf_spec.task_specs[body.task_spec]
+    settings = (getattr(inner, "extensions", None) or {}).get(EXTENSION) or {}
+    local = local_names(settings)
+    element = _element(
+        bpmn_id, inner, line, parsed.forms, parsed.catalogue, known, flow_of, script_line
+    )
+    element.local = local
+    element.reads = [r for r in element.reads if r.variable not in local]
+    for name, _line in expression_reads(settings.get("collection"), known):
+        element.reads.append(Read(bpmn_id, name, "camunda:collection", line))
+    for name, _line in expression_reads(body.cardinality, known):
+        element.reads.append(Read(bpmn_id, name, "loopCardinality", line))
+    written = set(element.writes)
+    if element.script is not None:
+        written |= script_effect(element.script, set(local), known)[0]
+    for name, _line in expression_reads(body.condition, known):
+        if name not in local and name not in written:
+            element.reads.append(Read(bpmn_id, name, "completionCondition", line))
+    fixed = str(body.cardinality or "").strip()
+    element.writes = written - local if fixed.isdigit() and int(fixed) > 0 else set()
+    return element
 
 
 # -- the graph ------------------------------------------------------------------------------
@@ -526,7 +566,9 @@ def _fixed_point(
             if new_entry is None:
                 continue
             element = elements[node.id]
-            if element.script is not None:
+            if element.local:  # a multi-instance body: its `writes` say what is sure
+                new_leave = new_entry | element.writes
+            elif element.script is not None:
                 after, _reads = script_effect(element.script, set(new_entry), known)
                 new_leave = frozenset(after | element.writes)
             elif node.tag in ("subProcess", "transaction", "adHocSubProcess"):
@@ -695,6 +737,11 @@ def analyse(parsed: Any) -> Analysis:
             for flow_id, flow in flows.items()
             if flow.get("sourceRef") == node.id
         }
+        if spec is not None and is_body(spec):
+            elements[node.id] = _multi_instance(
+                node.id, spec, node.line, parsed, known, flow_of, scripts.get(node.id)
+            )
+            continue
         elements[node.id] = (
             _element(
                 node.id,
@@ -732,13 +779,15 @@ def analyse(parsed: Any) -> Analysis:
                 check(read, leave, node_id)
         if element.script is None or entry[node_id] is None:
             continue
-        _after, unguarded = script_effect(element.script, set(entry[node_id] or ()), known)
+        defined = set(entry[node_id] or ()) | element.local
+        _after, unguarded = script_effect(element.script, defined, known)
         first = element.script_line or nodes[node_id].line
         for name, line in unguarded:
             read = Read(node_id, name, "script", (first + line - 1) if first else None)
             reads.append(read)
             missing.append((read, _path(nodes, entry, leave, node_id, name)))
-        for name in sorted(_names_loaded(element.script, known) - {n for n, _ in unguarded}):
+        loaded = _names_loaded(element.script, known) - element.local
+        for name in sorted(loaded - {n for n, _ in unguarded}):
             reads.append(Read(node_id, name, "script", first))
     entries = {k: v for k, v in entry.items() if v is not None}
     return Analysis(reads, _first_per_variable(missing), entries, initial)

@@ -33,6 +33,7 @@ from app.engine import hooks
 from app.engine.dataflow import check_data_flow
 from app.engine.errors import DeploymentError, Problem
 from app.engine.models import ProcessDefinition, ProcessVersion, SignalStart
+from app.engine.multi_instance import EXTENSION
 from app.engine.parser import StroomParser
 from app.engine.sandbox import check_source
 from app.engine.serializer import spec_to_json
@@ -696,8 +697,9 @@ def _check_process(parsed: ParsedProcess, root: etree._Element, forms_dir: Path)
             if isinstance(definition, TimerEventDefinition):
                 check(definition.expression, "timer")
             if isinstance(spec, MultiInstanceTask):
-                check(spec.cardinality, "cardinaliteit")
-                check(spec.condition, "voltooiingsvoorwaarde")
+                check(spec.cardinality, "loopCardinality")
+                check(spec.condition, "completionCondition")
+                check((ext.get(EXTENSION) or {}).get("collection"), "camunda:collection")
             if isinstance(spec, LoopTask):
                 check(getattr(spec, "condition", None), "lusvoorwaarde")
             for key in (

@@ -29,6 +29,7 @@ from app.engine.dataflow import (
     script_effect,
 )
 from app.engine.errors import DeploymentError, Problem
+from app.engine.multi_instance import EXTENSION, is_body, local_names
 from app.engine.vocabulary import FLOW_NODE_TYPES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -108,8 +109,9 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
                 handler = handlers.get(ext["topic"]) if ext.get("topic") else None
                 if handler is not None:
                     reads, writes = systems.setdefault(ext["topic"], (set(), set()))
+                    local = local_names(ext.get(EXTENSION))  # an instance's own variables
                     for _name, expression in ext.get("inputs") or []:
-                        reads |= {name for name, _line in expression_reads(expression, known)}
+                        reads |= {n for n, _line in expression_reads(expression, known)} - local
                     mapping = [name for name, _expression in ext.get("outputs") or []]
                     writes |= set(mapping or handler.outputs)
                     variables |= writes
@@ -118,6 +120,8 @@ def draft_catalogue(path: Path, forms_dir: Path, others: Sequence[Path] = ()) ->
                         variables.add(ext[key])
                 variables |= {m["target"] for m in (ext.get("call_out") or {}).get("map", [])}
                 kind = parsed.elements.get(bpmn_id or "", {}).get("type")
+                if is_body(task_spec):
+                    continue  # a multi-instance body: its inner task spec is the task
                 if kind == "userTask" and not (ext.get("properties") or {}).get("partij"):
                     tasks.append(bpmn_id)
         analysis = analyse(parsed)

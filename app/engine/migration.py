@@ -34,7 +34,9 @@ from app.engine.runtime import Execution, load_workflow, version_catalogue, vers
 from app.engine.serializer import SPEC_REGISTRY
 
 # Spec names SpiffWorkflow adds around an element with boundary events.
-AROUND = (".BoundaryEventSplit", ".BoundaryEventJoin")
+# SpiffWorkflow's own task specs around an element, mapped with it: boundary events' split
+# and join, and the inner task of a multi-instance body (its instances).
+AROUND = (".BoundaryEventSplit", ".BoundaryEventJoin", " [child]")
 
 
 @dataclass
@@ -91,7 +93,7 @@ def _diff(workflow: Any, new_spec: Any, mapping: dict[str, str]) -> WorkflowDiff
             if name.endswith(tail):
                 base, suffix = name[: -len(tail)], tail
         if not suffix and name != getattr(old, "bpmn_id", None):
-            continue  # Start, End, a loop's inner task: SpiffWorkflow's own alignment
+            continue  # Start, End: SpiffWorkflow's own alignment
         target = mapping.get(base)
         spec_diff.alignment[old] = by_name.get(target + suffix) if target else None
     return WorkflowDiff(workflow, spec_diff)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.engine.errors import Conflict, InvalidInput
 from app.engine.models import Incident, IncidentStatus, InstanceStatus
+from app.engine.multi_instance import LOCALS
 from app.engine.runtime import Execution
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -53,6 +54,9 @@ def active_steps(workflow: Any) -> list[Any]:
         if getattr(t.task_spec, "bpmn_id", None)
         and type(t.task_spec).__name__ not in ("SubWorkflowTask",)
         and not t.task_spec.bpmn_id.startswith(workflow.spec.name + ".")
+        # An instance of a multi-instance activity is part of its body's token: stopping
+        # the activity stops the body, and with it every instance.
+        and not t.internal_data.get(LOCALS)
     ]
 
 

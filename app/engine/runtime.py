@@ -46,6 +46,7 @@ from app.engine.models import (
     ProcessInstance,
     ProcessVersion,
 )
+from app.engine.multi_instance import forget_elements
 from app.engine.script_engine import script_engine
 from app.engine.serializer import spec_from_json, workflow_from_json, workflow_to_json
 from app.engine.spiff_fixes import THROWN_SIGNALS
@@ -638,6 +639,7 @@ class Execution(WaitStates):
             wf.data = {k: v for k, v in wf.data.items() if keep(k) or k == "data_objects"}
             wf.data["data_objects"] = {k: (v if keep(k) else None) for k, v in objects.items()}
             for task in wf.get_tasks():
+                removed |= forget_elements(task, keep)
                 removed |= {k for k in task.data if not keep(k)}
                 task.data = {k: v for k, v in task.data.items() if keep(k)}
         return removed

@@ -49,6 +49,14 @@ def refused(note: str) -> Rule:
 
 _SCRIPT = 'gebruik een scriptTask met scriptFormat="python"'
 _EXTERNAL = 'gebruik een service task met camunda:type="external" en een camunda:topic'
+_MI_DATA = (
+    "data-invoer van multi-instance werkt niet in Camunda 7; gebruik camunda:collection en "
+    "camunda:elementVariable"
+)
+_MI_OUTPUT = (
+    "uitvoer van multi-instance kent Camunda 7 niet; laat elke instantie een eigen veld "
+    "schrijven, of verzamel in een scriptTask na de taak"
+)
 
 # bpmn:* elements. Context rules (which event definition where, which attribute value) are
 # in `_context_problems`; these say what the element is by itself.
@@ -163,12 +171,24 @@ ELEMENTS: dict[str, Rule] = {
     "adHocSubProcess": refused(
         "ad-hoc-subprocessen worden niet ondersteund; gebruik parallelle user tasks"
     ),
-    "multiInstanceLoopCharacteristics": refused(
-        "meervoudige uitvoering (multi-instance) wordt (nog) niet ondersteund; gebruik een "
-        "lus met een exclusieve gateway"
+    "multiInstanceLoopCharacteristics": runs(
+        "meervoudige uitvoering zoals Camunda 7: parallel of isSequential, per element van "
+        "camunda:collection of loopCardinality keer; elke instantie een eigen taak; op user, "
+        "externe service/send, script en gewone taken"
     ),
-    "loopCardinality": refused("hoort bij multi-instance, dat niet wordt ondersteund"),
-    "completionCondition": refused("hoort bij multi-instance, dat niet wordt ondersteund"),
+    "loopCardinality": runs("het aantal instanties: een geheel getal of expressie"),
+    "completionCondition": runs(
+        "na elke voltooide instantie; waar: de open instanties vervallen en de flow gaat "
+        "verder (met loopCounter, nrOfInstances, nrOfActiveInstances, nrOfCompletedInstances)"
+    ),
+    "loopDataInputRef": refused(_MI_DATA),
+    "inputDataItem": refused(_MI_DATA),
+    "loopDataOutputRef": refused(_MI_OUTPUT),
+    "outputDataItem": refused(_MI_OUTPUT),
+    "complexBehaviorDefinition": refused(
+        "gebeurtenissen per instantie worden niet ondersteund (ook niet in Camunda 7); "
+        "gebruik een completionCondition"
+    ),
     "standardLoopCharacteristics": refused(
         "standaardlussen kent Camunda 7 niet; gebruik een lus met een exclusieve gateway"
     ),
@@ -256,8 +276,13 @@ CAMUNDA_ATTRIBUTES: dict[str, Rule] = {
     "formField": refused(
         "gegenereerde formulieren: gebruik camunda:formRef met een form-js-formulier"
     ),
-    "collection": refused("hoort bij multi-instance, dat (nog) niet wordt ondersteund"),
-    "elementVariable": refused("hoort bij multi-instance, dat (nog) niet wordt ondersteund"),
+    "collection": runs(
+        "multi-instance: een lijstveld uit de gegevenscatalogus, of een ${…}-expressie die een "
+        "lijst geeft; één instantie per element"
+    ),
+    "elementVariable": runs(
+        "multi-instance: het element van de instantie, lokaal (alleen die instantie ziet het)"
+    ),
     "errorCodeVariable": runs(
         "fout-grensgebeurtenis: de foutcode die hij ving komt in deze variabele"
     ),
@@ -441,6 +466,8 @@ ATTRIBUTE_HOSTS: dict[str, set[str]] = {
     "historyTimeToLive": {"process"},
     "versionTag": {"process"},
     "isStartableInTasklist": {"process"},
+    "collection": {"multiInstanceLoopCharacteristics"},
+    "elementVariable": {"multiInstanceLoopCharacteristics"},
 }
 
 
@@ -924,6 +951,59 @@ def _error_passes_a_scope(end: etree._Element) -> str | None:
     return None
 
 
+# Activities a multi-instance body runs on (app/engine/multi_instance.py).
+MULTI_INSTANCE_HOSTS = {"userTask", "serviceTask", "sendTask", "scriptTask", "task", "manualTask"}
+_LOOP_VARIABLES = ("loopCounter", "nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances")
+
+
+def _multi_instance_problem(element: etree._Element) -> str | None:
+    host = _local(element.getparent().tag)[1]
+    if host not in MULTI_INSTANCE_HOSTS:
+        return (
+            f"multi-instance op een bpmn:{host} wordt niet ondersteund; zet de "
+            "meervoudigheid op de user task of service task zelf, of herhaal met een lus "
+            "via een exclusieve gateway"
+        )
+    if any(
+        isinstance(child.tag, str) and not ELEMENTS.get(_local(child.tag)[1], Rule(False, "")).runs
+        for child in element
+    ):
+        return None  # the refused part (loopDataInputRef, ...) says what to use instead
+    collection = element.get(f"{{{CAMUNDA_NS}}}collection")
+    variable = element.get(f"{{{CAMUNDA_NS}}}elementVariable")
+    cardinality = _child(element, "loopCardinality")
+    if collection is None and cardinality is None:
+        return (
+            "multi-instance zonder camunda:collection of loopCardinality: geef een lijst "
+            "(camunda:collection) of een aantal (loopCardinality)"
+        )
+    if collection is not None and cardinality is not None:
+        return (
+            "multi-instance met zowel camunda:collection als loopCardinality: kies er één "
+            "(de lijst bepaalt het aantal al)"
+        )
+    if variable is not None and collection is None:
+        return (
+            "camunda:elementVariable zonder camunda:collection krijgt geen waarde; gebruik "
+            "loopCounter, of geef een camunda:collection"
+        )
+    if collection is not None and "${" not in collection and not collection.strip().isidentifier():
+        return (
+            f"camunda:collection {collection!r} is geen veldnaam en geen ${{…}}-expressie; "
+            "noem het lijstveld of schrijf ${…}"
+        )
+    if variable is not None and (not variable.isidentifier() or variable in _LOOP_VARIABLES):
+        return (
+            f"camunda:elementVariable {variable!r} is geen bruikbare variabelenaam (en geen "
+            "loopCounter of nrOf…); kies een eigen naam"
+        )
+    for part in ("loopCardinality", "completionCondition"):
+        found = _child(element, part)
+        if found is not None and not (found.text or "").strip():
+            return f"bpmn:{part} is leeg; vul een expressie in of laat het weg"
+    return None
+
+
 def _child(element: etree._Element, name: str) -> etree._Element | None:
     return element.find(f"{{{BPMN_NS}}}{name}")
 
@@ -994,6 +1074,8 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                 )
             return _call_mapping_problem(element, name)
         return None
+    if name == "multiInstanceLoopCharacteristics":
+        return _multi_instance_problem(element)
     definitions = _definitions(element)
     parent = element.getparent()
     in_event_subprocess = (
@@ -1256,6 +1338,28 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ("activiteit zonder uitgaande flow", "draait: impliciet einde van dat pad"),
     ("subProcess zonder endEvent", "draait: eindigt als het laatste pad eindigt"),
     ("proces met isExecutable=false", "niet uitgevoerd en niet beoordeeld"),
+    (
+        "multi-instance op een subProcess, callActivity, receiveTask of gateway",
+        "geweigerd: zet de meervoudigheid op de user task of service task zelf",
+    ),
+    (
+        "multi-instance zonder camunda:collection en loopCardinality, of met beide",
+        "geweigerd: kies één van de twee",
+    ),
+    ("camunda:elementVariable zonder camunda:collection", "geweigerd: gebruik loopCounter"),
+    (
+        "formulierveld, handler-uitvoer of script dat de elementvariabele of loopCounter/nrOf… "
+        "schrijft",
+        "geweigerd: die zijn lokaal per instantie; de waarde zou verloren gaan",
+    ),
+    (
+        "camunda:collection die geen veld van de gegevenscatalogus is",
+        "geweigerd: neem het lijstveld op in de catalogus",
+    ),
+    (
+        "camunda:asyncBefore/asyncAfter op multiInstanceLoopCharacteristics",
+        "draait: geen effect nodig, elke stap wordt al apart opgeslagen",
+    ),
     ("element of attribuut uit een onbekende namespace (zeebe:, …)", "geweigerd"),
 ]
 

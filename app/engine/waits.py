@@ -30,6 +30,7 @@ from sqlalchemy import select
 from app.engine import hooks
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
+from app.engine.multi_instance import LOCALS, process_data
 from app.engine.spiff_fixes import CYCLE_STOPPED
 from app.engine.statements import MOVE_TIMER
 
@@ -44,6 +45,16 @@ class Wait:
     task_id: str
     element_id: str
     value: Any = None  # timer: due datetime; message, signal: name
+
+
+def task_name(task: Task) -> str:
+    """The inbox name: the element's, and for an instance of a multi-instance task which of
+    how many it is (the element itself may be personal data the inbox must not show)."""
+    name = task.task_spec.bpmn_name or element_id(task)
+    if task.internal_data.get(LOCALS):  # counted by the body, not by variables a task holds
+        number = task.internal_data["key_or_index"] + 1
+        return f"{name} ({number} van {task.parent.internal_data['count']})"
+    return name
 
 
 def element_id(task: Task) -> str:
@@ -326,7 +337,7 @@ class WaitStates:
                 "instance_id": self.row.id,
                 "definition_key": self.row.definition_key,
                 "element_id": element_id(task),
-                "name": task.task_spec.bpmn_name or element_id(task),
+                "name": task_name(task),
                 "lane": task.task_spec.lane,
                 "party": party,
                 "form_key": form or None,
@@ -432,7 +443,7 @@ def current_data(workflow: BpmnWorkflow, waits: dict[tuple[str, str], Wait]) -> 
     if not tasks and workflow.last_task is not None:
         tasks = [workflow.last_task]
     for task in sorted(tasks, key=lambda t: t.last_state_change):
-        data.update(task.data)
+        data.update(process_data(task))  # an instance's element and counters are its own
     return {k: jsonable(v) for k, v in data.items() if not k.startswith("_")}
 
 

@@ -18,6 +18,7 @@ from app.catalogue import Catalogue, catalogue_path, names_in
 from app.catalogue.model import CATEGORIES
 from app.engine import hooks
 from app.engine.errors import Problem
+from app.engine.multi_instance import EXTENSION, is_body, local_names
 from app.engine.vocabulary import FLOW_NODE_TYPES
 
 INPUT_COMPONENTS = {
@@ -78,6 +79,10 @@ def check_catalogue(parsed: Any) -> list[Problem]:
                 continue
             ext = getattr(spec, "extensions", None) or {}
             kind = parsed.elements.get(element, {}).get("type")
+            if is_body(spec):
+                _check_collection(catalogue, ext, element, problem)
+                continue  # the inner task spec carries the activity's own extensions
+            _check_local_writes(parsed, spec, ext, element, problem)
             if kind == "userTask":
                 _check_user_task(catalogue, parsed, spec, ext, element, problem)
             if ext.get("topic"):
@@ -100,6 +105,58 @@ def check_catalogue(parsed: Any) -> list[Problem]:
                             "niet in de gegevenscatalogus",
                         )
     return problems
+
+
+def _check_collection(
+    catalogue: Catalogue, ext: dict[str, Any], element: str, problem: Any
+) -> None:
+    """A multi-instance activity's `camunda:collection` that names a variable names a list
+    field of the catalogue (a `${...}` expression is checked like any other)."""
+    collection = (ext.get(EXTENSION) or {}).get("collection")
+    if not collection or not collection.isidentifier():
+        return
+    field = catalogue.fields.get(collection)
+    if field is None:
+        problem(
+            element,
+            f"camunda:collection {collection!r} staat niet in de gegevenscatalogus; neem "
+            "het lijstveld op (type lijst)",
+        )
+    elif field.type != "lijst":
+        problem(
+            element,
+            f"camunda:collection {collection!r} is in de gegevenscatalogus van type "
+            f"{field.type!r}; multi-instance heeft een lijst nodig (type lijst)",
+        )
+
+
+def _check_local_writes(
+    parsed: Any, spec: Any, ext: dict[str, Any], element: str, problem: Any
+) -> None:
+    """In an instance of a multi-instance activity the element variable and the loop
+    variables are local (Camunda 7): what a form, a handler or a script writes to them
+    stays in that instance and is gone after it, so deploy refuses it."""
+    local = local_names(ext.get(EXTENSION))
+    if not local:
+        return
+    written: set[str] = set()
+    form = parsed.forms.get(ext.get("form")) if ext.get("form") else None
+    if form is not None:
+        written |= set(form_keys(form))
+    written |= {name for name, _expr in ext.get("outputs") or []}
+    known = handlers.get(ext.get("topic") or "")
+    if known is not None and not ext.get("outputs"):
+        written |= set(known.outputs)
+    script = getattr(spec, "script", None)
+    if isinstance(script, str):
+        written |= _assigned(script)
+    for name in sorted(written & local):
+        problem(
+            element,
+            f"{name!r} is lokaal in elke instantie van deze meervoudige taak (elementvariabele "
+            "of loopCounter/nrOf…): wat hier wordt geschreven gaat na de instantie verloren; "
+            "schrijf naar een ander veld",
+        )
 
 
 def _literal(expression: str | None) -> str | None:
@@ -196,6 +253,15 @@ def _check_service_task(
         )
         return
     read = set(rules["lezen"])
+    settings = ext.get(EXTENSION) or {}
+    if settings:
+        # In an instance of a multi-instance task the loop counters are no case data, and
+        # the element variable holds an element of the collection: reading it is reading
+        # the collection (every field its expression reads).
+        read |= set(local_names(settings)) - {settings.get("element_variable")}
+        collection = settings.get("collection") or ""
+        if settings.get("element_variable") and names_in(collection) <= read:
+            read.add(settings["element_variable"])
     for name, expression in ext.get("inputs", []):
         for variable in sorted(names_in(expression) - read):
             if variable in catalogue.fields or variable.isidentifier():

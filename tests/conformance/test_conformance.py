@@ -24,6 +24,7 @@ from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
 from app.engine.jobs import run_due_jobs
 from app.engine.models import ProcessInstance
+from app.engine.multi_instance import is_body
 from app.engine.runtime import load_workflow
 from app.engine.signals import Broadcast, broadcast
 from app.engine.timers import drain_timers
@@ -89,6 +90,9 @@ def _completed(db, instance_id: str, known: set[str]) -> list[str]:
         for wf in (workflow, *workflow.subprocesses.values())
         for task in wf.get_tasks(state=TaskState.COMPLETED)
         if getattr(task.task_spec, "bpmn_id", None) in known
+        # Camunda's history names a multi-instance body `<id>#multiInstanceBody`: the
+        # element's own entries are its instances.
+        and not is_body(task.task_spec)
     ]
     tasks.sort(key=lambda task: task.last_state_change)  # stable: tree order within a step
     return [task.task_spec.bpmn_id for task in tasks]

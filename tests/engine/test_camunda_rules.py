@@ -612,12 +612,31 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "gewone startgebeurtenis",
     ),
     (
-        "multi-instance",
-        START + '<bpmn:userTask id="mi"><bpmn:multiInstanceLoopCharacteristics\n'
-        ' camunda:collection="${lijst}" camunda:elementVariable="x" /></bpmn:userTask>',
+        "multi-instance on a sub-process",
+        START + '<bpmn:subProcess id="mi"><bpmn:multiInstanceLoopCharacteristics\n'
+        ' camunda:collection="${lijst}" camunda:elementVariable="x" />'
+        '<bpmn:startEvent id="ms" /></bpmn:subProcess>',
         "mi",
         "camunda:collection=",
-        "multi-instance",
+        "op de user task of service task zelf",
+    ),
+    (
+        "multi-instance element variable without collection",
+        START + '<bpmn:userTask id="mi"><bpmn:multiInstanceLoopCharacteristics\n'
+        ' camunda:elementVariable="x"><bpmn:loopCardinality>2</bpmn:loopCardinality>'
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>",
+        "mi",
+        'camunda:elementVariable="x"',
+        "gebruik loopCounter",
+    ),
+    (
+        "multi-instance with BPMN data input",
+        START + '<bpmn:userTask id="mi"><bpmn:multiInstanceLoopCharacteristics>\n'
+        "<bpmn:loopDataInputRef>lijst</bpmn:loopDataInputRef>"
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>",
+        "mi",
+        "<bpmn:loopDataInputRef>",
+        "camunda:collection en camunda:elementVariable",
     ),
     (
         "message end event",

@@ -199,7 +199,25 @@ for _inner in ("loopCardinality", "completionCondition"):
     PLACES[_inner] = (
         "body",
         '<bpmn:task id="x"><bpmn:multiInstanceLoopCharacteristics>'
-        f"<bpmn:{_inner}>3</bpmn:{_inner}></bpmn:multiInstanceLoopCharacteristics></bpmn:task>",
+        "<bpmn:loopCardinality>3</bpmn:loopCardinality>"
+        f"<bpmn:{_inner}>3</bpmn:{_inner}></bpmn:multiInstanceLoopCharacteristics></bpmn:task>"
+        if _inner != "loopCardinality"
+        else '<bpmn:task id="x"><bpmn:multiInstanceLoopCharacteristics>'
+        "<bpmn:loopCardinality>3</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:task>",
+    )
+PLACES["multiInstanceLoopCharacteristics"] = PLACES["loopCardinality"]
+for _inner in ("loopDataInputRef", "loopDataOutputRef"):
+    PLACES[_inner] = (
+        "body",
+        '<bpmn:task id="x"><bpmn:multiInstanceLoopCharacteristics>'
+        f"<bpmn:{_inner}>lijst</bpmn:{_inner}></bpmn:multiInstanceLoopCharacteristics></bpmn:task>",
+    )
+for _inner in ("inputDataItem", "outputDataItem", "complexBehaviorDefinition"):
+    PLACES[_inner] = (
+        "body",
+        '<bpmn:task id="x"><bpmn:multiInstanceLoopCharacteristics>'
+        f'<bpmn:{_inner} id="i" /></bpmn:multiInstanceLoopCharacteristics></bpmn:task>',
     )
 PLACES["loopCondition"] = (
     "body",
@@ -207,7 +225,6 @@ PLACES["loopCondition"] = (
     "</bpmn:loopCondition></bpmn:standardLoopCharacteristics></bpmn:task>",
 )
 for _in_task in (
-    "multiInstanceLoopCharacteristics",
     "standardLoopCharacteristics",
     "dataInputAssociation",
     "dataOutputAssociation",
@@ -261,6 +278,11 @@ def _attribute_host(name: str, value: str) -> str:
             '<camunda:in variables="all" /><camunda:out variables="all" />'
             "</bpmn:extensionElements></bpmn:callActivity>"
         )
+    if host == "multiInstanceLoopCharacteristics":
+        return (
+            '<bpmn:userTask id="x"><bpmn:multiInstanceLoopCharacteristics '
+            f'camunda:collection="lijst" {attribute} /></bpmn:userTask>'
+        ).replace('camunda:collection="lijst" camunda:collection', "camunda:collection")
     if host in ("serviceTask", "sendTask"):
         return (
             f'<bpmn:{host} id="x" camunda:type="external" camunda:topic="t" {attribute} />'.replace(

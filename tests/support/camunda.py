@@ -20,6 +20,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def _kind(example: Any) -> str:
+    if isinstance(example, list):
+        return "lijst"
     if isinstance(example, bool):
         return "ja_nee"
     if isinstance(example, int | float):
