@@ -273,6 +273,9 @@ def _cycle_update(self: Any, my_task: Task) -> None:
     if self.cycle_complete(my_task):
         my_task.internal_data[CYCLE_NEXT] = deepcopy(my_task._get_internal_data("event_value"))
         my_task._set_internal_data(event_fired=True)
+        for output in my_task.task_spec.outputs:  # a cycle's path is never predicted
+            child = my_task._add_child(output, TaskState.FUTURE)
+            child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
         my_task._ready()
 
 
