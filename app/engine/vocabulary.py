@@ -939,10 +939,14 @@ def _event_subprocess_start_problem(element: etree._Element, kind: str | None) -
             )
     if kind == "signalEventDefinition" and not _child(element, kind).get("signalRef"):
         return (
-            "een signaalgebeurtenis zonder signalRef; kies een signaal (bpmn:signal met een naam)"
+            "een signaalstart van een event-subproces zonder signalRef; kies een signaal "
+            "(bpmn:signal met een naam)"
         )
     if kind == "messageEventDefinition" and not _child(element, kind).get("messageRef"):
-        return "een berichtstart zonder messageRef; kies een bericht (bpmn:message met een naam)"
+        return (
+            "een berichtstart van een event-subproces zonder messageRef; kies een bericht "
+            "(bpmn:message met een naam)"
+        )
     return None
 
 
