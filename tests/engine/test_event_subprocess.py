@@ -438,3 +438,59 @@ def test_deploy_refuses_an_event_sub_process_with_two_starts(tmp_path) -> None:
         parse_files([path], FIXTURES)
     [problem] = [p for p in caught.value.problems if p.element == "esp_sub"]
     assert "precies één startgebeurtenis" in problem.message and problem.line
+
+
+# -- inside an embedded sub-process -----------------------------------------------------------
+
+
+def test_a_timer_counts_from_the_start_of_its_sub_process(db, clock, tmp_path) -> None:
+    clock.set(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    sub = with_flows(event_sub("te_laat", timer("timeDuration", "PT2H"), ""), "te_laat")
+    body = f"""
+    <bpmn:startEvent id="s" />{user_task("eerst")}
+    <bpmn:subProcess id="deel">
+      <bpmn:startEvent id="deel_s" />{user_task("werk")}
+      <bpmn:endEvent id="deel_e" />{chain("deel", "deel_s", "werk", "deel_e")}
+      {sub}
+    </bpmn:subProcess>
+    {user_task("daarna")}
+    <bpmn:endEvent id="e" />{chain("main", "s", "eerst", "deel", "daarna", "e")}"""
+    instance_id = deploy(db, tmp_path, body)
+    assert rows(db, Timer, instance_id) == []  # the sub-process has not started
+    clock.advance(timedelta(hours=5))
+    complete(db, instance_id, "eerst")
+    with db.session() as session:
+        [due] = session.scalars(select(Timer.due_at)).all()
+    assert abs(due.replace(tzinfo=UTC) - datetime(2026, 3, 2, 15, 0, tzinfo=UTC)) < SECOND
+    clock.advance(timedelta(hours=2, minutes=1))
+    assert drain_timers(db, 10) == 1
+    assert tasks(db, instance_id) == ["daarna"]  # the sub-process ended, the process goes on
+
+
+def test_the_sub_process_error_event_sub_process_comes_before_its_boundary(
+    db, clock, tmp_path
+) -> None:
+    """Camunda 7 looks for a catch from the scope where the error is thrown outward: the
+    sub-process's own error event sub-process first, then a boundary event on it."""
+    inner = with_flows(
+        event_sub("binnen", "<bpmn:errorEventDefinition />", script("noteer", 'pad = "binnen"')),
+        "binnen",
+        "noteer",
+    )
+    body = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:subProcess id="deel">
+      <bpmn:startEvent id="deel_s" />
+      <bpmn:endEvent id="gooi"><bpmn:errorEventDefinition errorRef="err_a" /></bpmn:endEvent>
+      {chain("deel", "deel_s", "gooi")}
+      {inner}
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="grens" attachedToRef="deel">
+      <bpmn:errorEventDefinition errorRef="err_a" />
+    </bpmn:boundaryEvent>
+    {user_task("daarna")}{user_task("via_grens")}
+    <bpmn:endEvent id="e" /><bpmn:endEvent id="e2" />
+    {chain("main", "s", "deel", "daarna", "e")}{chain("alt", "grens", "via_grens", "e2")}"""
+    instance_id = deploy(db, tmp_path, body)
+    assert tasks(db, instance_id) == ["daarna"]  # the sub-process ended normally after it
+    assert instance(db, instance_id).data["pad"] == "binnen"
