@@ -163,6 +163,9 @@ def _respawn(event_sub: Task, fired: Task) -> None:
     ):
         return  # a duration or date fires once
     child = event_sub.parent._add_child(event_sub.task_spec, TaskState.FUTURE)
+    # Its path to the scope's end, as the first one's was predicted: without it what the
+    # new one changes would never reach the scope's end.
+    child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
     child.task_spec._update(child)
     if cycle:
         start = listener_start(child)
