@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.engine import service
+from app.engine import modification, service
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
 from app.engine.models import HumanTask, MessageSubscription, SignalSubscription, Timer
+from app.engine.runtime import Execution
 from app.engine.signals import broadcast
 from app.engine.timers import drain_timers
 from tests.support.camunda import write_diagram
@@ -504,3 +505,24 @@ def test_the_sub_process_error_event_sub_process_comes_before_its_boundary(
     instance_id = deploy(db, tmp_path, body)
     assert tasks(db, instance_id) == ["daarna"]  # the sub-process ended normally after it
     assert instance(db, instance_id).data["pad"] == "binnen"
+
+
+def test_modification_sees_the_work_not_the_listening_start(db, clock, tmp_path) -> None:
+    """Cancel here, start there (app/engine/modification.py): a listening event sub-process
+    is no step where the case is, nor a place to start a token; after moving the token the
+    event sub-process still listens."""
+    sub = with_flows(event_sub("bericht", MESSAGE, ""), "bericht")
+    body = (
+        f'<bpmn:startEvent id="s" />{user_task("werk")}{user_task("later")}'
+        f'<bpmn:endEvent id="e" />{chain("main", "s", "werk", "later", "e")}{sub}'
+    )
+    instance_id = deploy(db, tmp_path, body)
+    with db.session() as session:
+        execution = Execution.open(session, instance_id, "test")
+        assert [s.element for s in modification.steps(execution.workflow)] == ["werk"]
+        assert "bericht" not in {s.element for s in modification.targets(execution.workflow)}
+    with db.transaction() as session:
+        modification.modify(session, instance_id, ["werk"], "later", "beheer", dry_run=False)
+    assert tasks(db, instance_id) == ["later"]
+    message(db)
+    assert instance(db, instance_id).status == "completed"
