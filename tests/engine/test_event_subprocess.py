@@ -17,7 +17,14 @@ from sqlalchemy import select
 from app.engine import modification, service
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
-from app.engine.models import HumanTask, MessageSubscription, SignalSubscription, Timer
+from app.engine.migration import migrate
+from app.engine.models import (
+    HumanTask,
+    MessageSubscription,
+    ProcessVersion,
+    SignalSubscription,
+    Timer,
+)
 from app.engine.runtime import Execution
 from app.engine.signals import broadcast
 from app.engine.timers import drain_timers
@@ -526,3 +533,16 @@ def test_modification_sees_the_work_not_the_listening_start(db, clock, tmp_path)
     assert tasks(db, instance_id) == ["later"]
     message(db)
     assert instance(db, instance_id).status == "completed"
+
+
+def test_migration_refuses_an_instance_with_an_event_sub_process(db, clock, tmp_path) -> None:
+    sub = with_flows(event_sub("bericht", MESSAGE, ""), "bericht")
+    instance_id = deploy(db, tmp_path, WORK + sub)
+    renamed = (HEAD + WORK + sub + TAIL).replace(
+        '<bpmn:userTask id="werk">', '<bpmn:userTask id="werk" name="Werk">'
+    )
+    deploy_paths(db, write_diagram(tmp_path, "esp", renamed, FIELDS, []))
+    with db.session() as session:
+        versions = sorted(session.scalars(select(ProcessVersion.id)).all())
+        plan = migrate(session, instance_id, versions[-1], {"werk": "werk"}, "beheer")
+    assert plan.refusal is not None and "event-subproces" in plan.refusal
