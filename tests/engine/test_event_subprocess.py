@@ -546,3 +546,22 @@ def test_migration_refuses_an_instance_with_an_event_sub_process(db, clock, tmp_
         versions = sorted(session.scalars(select(ProcessVersion.id)).all())
         plan = migrate(session, instance_id, versions[-1], {"werk": "werk"}, "beheer")
     assert plan.refusal is not None and "event-subproces" in plan.refusal
+
+
+def test_a_signal_the_instance_throws_itself_interrupts_it(db, clock, tmp_path) -> None:
+    """A throw reaches every waiting subscription, the thrower's own event sub-process too."""
+    sub = with_flows(
+        event_sub("gestopt", SIGNAL, script("noteer", 'pad = "gestopt"')), "gestopt", "noteer"
+    )
+    body = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:parallelGateway id="splits" />{user_task("werk")}
+    <bpmn:intermediateThrowEvent id="gooi">{SIGNAL}</bpmn:intermediateThrowEvent>
+    {user_task("nooit")}
+    <bpmn:endEvent id="e" /><bpmn:endEvent id="e2" />
+    {chain("a", "s", "splits", "werk", "e")}{chain("b", "splits", "gooi", "nooit", "e2")}{sub}"""
+    instance_id = deploy(db, tmp_path, body)
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["pad"] == "gestopt"
+    assert tasks(db, instance_id) == []
+    assert ("nooit", "open") not in rows(db, HumanTask, instance_id)
