@@ -566,3 +566,41 @@ def test_a_signal_the_instance_throws_itself_interrupts_it(db, clock, tmp_path) 
     assert row.status == "completed" and row.data["pad"] == "gestopt"
     assert tasks(db, instance_id) == []
     assert ("nooit", "open") not in rows(db, HumanTask, instance_id)
+
+
+def test_an_error_leaving_a_called_process_reaches_the_callers_event_sub_process(
+    db, clock, tmp_path
+) -> None:
+    called = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d2" targetNamespace="t">
+  <bpmn:error id="err_a" errorCode="A" />
+  <bpmn:process id="geroepen" isExecutable="true">
+    <bpmn:startEvent id="g_s" />
+    <bpmn:subProcess id="g_deel">
+      <bpmn:startEvent id="g_deel_s" />
+      <bpmn:endEvent id="g_gooi"><bpmn:errorEventDefinition errorRef="err_a" /></bpmn:endEvent>
+      {chain("gd", "g_deel_s", "g_gooi")}
+    </bpmn:subProcess>
+    <bpmn:endEvent id="g_e" />{chain("g", "g_s", "g_deel", "g_e")}
+  </bpmn:process>
+</bpmn:definitions>
+"""
+    folder = tmp_path / "geroepen"
+    folder.mkdir()
+    called_path = write_diagram(folder, "geroepen", called, FIELDS, [])
+    sub = with_flows(
+        event_sub("fout", '<bpmn:errorEventDefinition errorRef="err_a" />', ""), "fout"
+    )
+    body = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:callActivity id="roep" calledElement="geroepen"><bpmn:extensionElements>
+      <camunda:in variables="all" /><camunda:out variables="all" />
+    </bpmn:extensionElements></bpmn:callActivity>
+    {user_task("daarna")}<bpmn:endEvent id="e" />{chain("main", "s", "roep", "daarna", "e")}
+    {sub}"""
+    caller = write_diagram(tmp_path, "esp", HEAD + body + TAIL, FIELDS, [], [called_path])
+    deploy_paths(db, caller, called_path)
+    instance_id = start(db, "esp", "E-1", {})
+    assert instance(db, instance_id).status == "completed"
+    assert rows(db, HumanTask, instance_id) == []  # daarna never opened
