@@ -43,6 +43,7 @@ from app.engine.vocabulary import (
     catches_error,
     check_vocabulary,
     escaping_errors,
+    event_subprocess_catches,
     prepare,
     thrown_error_code,
 )
@@ -412,7 +413,11 @@ def _errors_leaving_called_processes(
                 continue
             path, called_process = called
             for end in escaping_errors(called_process):
-                if catches_error(call, thrown_error_code(end)):
+                code = thrown_error_code(end)
+                scopes = end.getparent().iterancestors()
+                if any(event_subprocess_catches(scope, code) for scope in scopes):
+                    continue  # an error event sub-process in the called process catches it
+                if catches_error(call, code):
                     message = ERROR_LEAVES_SCOPE.format(
                         inner=end.getparent().get("id"),
                         catcher=f"de grensgebeurtenis op call activity '{call.get('id')}'",

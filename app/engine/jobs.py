@@ -26,6 +26,7 @@ from app import clock
 from app.config import Settings
 from app.db import Database
 from app.engine.errors import describe_error
+from app.engine.event_subprocess import error_listener
 from app.engine.models import (
     Incident,
     IncidentStatus,
@@ -199,7 +200,8 @@ def throw_job_error(db: Database, claim: JobClaim, thrown: ThrownError, worker_i
         if not task.has_state(TaskState.STARTED):
             job.status = JobStatus.CANCELLED.value
             return "lost"
-        catcher = _error_boundary(task, thrown.code)
+        # An error boundary on the task first; else an error event sub-process of a scope.
+        catcher = _error_boundary(task, thrown.code) or _error_scope(task, thrown.code)
         execution.record(
             "job_bpmn_error",
             job.element_id,
@@ -226,6 +228,22 @@ def throw_job_error(db: Database, claim: JobClaim, thrown: ThrownError, worker_i
         execution.run_engine()
         execution.save()
         return "caught"
+
+
+def _error_scope(task: Any, code: str) -> Any:
+    """The start event of the innermost error event sub-process around `task` that
+    catches `code`, unless an error boundary of a sub-process on the way is nearer."""
+    scope = task.workflow
+    while scope is not None:
+        start = error_listener(scope, code)
+        if start is not None:
+            return start
+        if scope.parent_task_id is not None:
+            host = scope.top_workflow.get_task_from_id(scope.parent_task_id)
+            if _error_boundary(host, code) is not None:
+                return None
+        scope = scope.parent_workflow
+    return None
 
 
 def _error_boundary(task: Any, code: str) -> Any:

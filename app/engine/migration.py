@@ -107,6 +107,14 @@ def _refusal(row: ProcessInstance, workflow: Any, diff: WorkflowDiff, target: in
     if row.status == InstanceStatus.ERROR.value:
         return "de zaak heeft een open storing; los die eerst op"
     if workflow.subprocesses:
+        if all(
+            type(workflow.get_task_from_id(i).task_spec).__name__ == "EventSubprocess"
+            for i in workflow.subprocesses
+        ):
+            return (
+                "het proces heeft een event-subproces (dat luistert of loopt); zo'n zaak wordt "
+                "niet gemigreerd: laat haar in haar versie aflopen"
+            )
         return "de zaak loopt in een deelproces; dat wordt niet gemigreerd"
     missing = sorted(
         {

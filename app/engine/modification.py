@@ -23,8 +23,8 @@ from app.engine.runtime import Execution
 
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 # Where no token can be put by hand: a start event starts a process, a boundary event belongs
-# to its activity.
-NOT_A_TARGET = {"StartEvent", "BoundaryEvent"}
+# to its activity, an event sub-process starts on its event.
+NOT_A_TARGET = {"StartEvent", "BoundaryEvent", "EventSubprocess"}
 
 
 @dataclass
@@ -52,7 +52,9 @@ def active_steps(workflow: Any) -> list[Any]:
         t
         for t in workflow.get_tasks(state=ACTIVE)
         if getattr(t.task_spec, "bpmn_id", None)
-        and type(t.task_spec).__name__ not in ("SubWorkflowTask",)
+        and type(t.task_spec).__name__ not in ("SubWorkflowTask", "EventSubprocess")
+        # An event sub-process that listens (app/engine/event_subprocess.py) is no step.
+        and not (type(t.task_spec).__name__ == "StartEvent" and t.state == TaskState.WAITING)
         and not t.task_spec.bpmn_id.startswith(workflow.spec.name + ".")
         # An instance of a multi-instance activity is part of its body's token: stopping
         # the activity stops the body, and with it every instance.

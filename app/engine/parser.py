@@ -13,7 +13,8 @@ are needed:
         "topic": "name",                     # camunda:type="external" service tasks
         "inputs": [[name, expr], ...], "outputs": [[name, expr], ...],
         "correlation_key": "expr",           # message catch events and receive tasks
-        "error_code_variable": "name", "error_message_variable": "name",  # error boundaries
+        "error_code_variable": "name", "error_message_variable": "name",  # error catches
+        "non_interrupting": True,            # start event of a non-interrupting event sub-process
         "error_messages": {code: message},   # with them: camunda:errorMessage per error code
         "multi_instance": {"collection": "expr", "element_variable": "name",
                            "sequential": bool},  # on the body and its inner task spec
@@ -28,11 +29,13 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     CANCEL_EVENT_XPATH,
+    CONDITIONAL_EVENT_XPATH,
     ERROR_EVENT_XPATH,
     ESCALATION_EVENT_XPATH,
     MESSAGE_EVENT_XPATH,
     SIGNAL_EVENT_XPATH,
     TERMINATION_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
     ReceiveTaskParser,
 )
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
@@ -69,7 +72,11 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 )
 
 from app.catalogue.names import group_key
-from app.engine import call_data, spiff_fixes  # noqa: F401 - Camunda 7 semantics where Spiff differs
+from app.engine import (  # noqa: F401 - Camunda 7 semantics where Spiff differs
+    call_data,
+    event_subprocess,
+    spiff_fixes,
+)
 from app.engine.expressions import plain_expression, timer_expression, unwrap, value_expression
 from app.engine.multi_instance import EXTENSION, CamundaMultiInstanceTask
 
@@ -178,6 +185,8 @@ class _ExtensionsMixin:
         if tag == "callActivity":
             for kind in ("in", "out"):
                 ext[f"call_{kind}"] = self._call_mapping(kind)
+        if tag == "startEvent" and self.node.get("isInterrupting") in ("false", "0"):
+            ext["non_interrupting"] = True  # an event sub-process's start (event_subprocess.py)
         self._error_variables(ext)
         return ext
 
@@ -357,7 +366,12 @@ class StroomSubWorkflowParser(_ExtensionsMixin, SubWorkflowParser):
         parser = self.process_parser.parser
         parser.create_parser(self.node, filename=self.filename, lane=self.lane)  # type: ignore[attr-defined]
         parser.process_parsers[self.bpmn_id].parent = self.process_parser
-        return self.spec_class(  # type: ignore[attr-defined]
+        spec_class = (
+            self.EVENT_SUBPROCESS_CLASS  # type: ignore[attr-defined]
+            if self.node.get("triggeredByEvent") in ("true", "1")
+            else self.spec_class  # type: ignore[attr-defined]
+        )
+        return spec_class(
             self.spec,
             self.bpmn_id,
             subworkflow_spec=self.bpmn_id,
@@ -383,7 +397,21 @@ class StroomGatewayParser(_ExtensionsMixin, ConditionalGatewayParser):
 
 
 class StroomStartEventParser(_EventMixin, CamundaStartEventParser):
-    pass
+    def create_task(self) -> Any:
+        """As SpiffWorkflow's, with error starts (of an event sub-process): it reads them
+        as plain starts, which would run at once."""
+        event_definition = self.get_event_definition(  # type: ignore[attr-defined]
+            [
+                MESSAGE_EVENT_XPATH,
+                SIGNAL_EVENT_XPATH,
+                TIMER_EVENT_XPATH,
+                CONDITIONAL_EVENT_XPATH,
+                ERROR_EVENT_XPATH,
+            ]
+        )
+        task = self._create_task(event_definition)  # type: ignore[attr-defined]
+        self.spec.start.connect(task)
+        return task
 
 
 class StroomEndEventParser(_EventMixin, CamundaEndEventParser):

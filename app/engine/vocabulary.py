@@ -108,7 +108,8 @@ ELEMENTS: dict[str, Rule] = {
     "timeCycle": runs("ISO-8601-herhaling R/…; CRON wordt geweigerd"),
     "terminateEventDefinition": runs("beëindigt het (deel)proces"),
     "errorEventDefinition": runs(
-        "fout-einde in een subproces, gevangen door een grensgebeurtenis op dat subproces"
+        "fout-einde in een subproces, gevangen door een grensgebeurtenis op dat subproces of "
+        "door de foutstart van een event-subproces"
     ),
     "signalEventDefinition": runs(
         "signaal (signalRef): een broadcast aan elke wachtende vang- en grensgebeurtenis in "
@@ -160,7 +161,10 @@ ELEMENTS: dict[str, Rule] = {
         "DMN-beslistabellen worden niet ondersteund; reken de beslissing uit in een "
         "scriptTask (Python) of met exclusieve gateways"
     ),
-    "subProcess": runs("ingebed subproces; event-subprocessen zie de regels per start"),
+    "subProcess": runs(
+        "ingebed subproces; event-subproces (triggeredByEvent) met een timer-, bericht-, "
+        "signaal- of foutstart, onderbrekend of niet (zie de regels)"
+    ),
     "callActivity": runs(
         "roept een proces uit dezelfde deploy aan; camunda:in en camunda:out bepalen wat "
         "heen en terug gaat (zonder: niets)"
@@ -907,6 +911,104 @@ def catches_error(host: etree._Element, code: str | None) -> bool:
     return False
 
 
+def event_subprocesses(scope: etree._Element) -> list[etree._Element]:
+    """The event sub-processes directly in a process or sub-process."""
+    return [
+        child
+        for child in scope.iterchildren(f"{{{BPMN_NS}}}subProcess")
+        if child.get("triggeredByEvent") in ("true", "1")
+    ]
+
+
+def event_subprocess_catches(scope: etree._Element, code: str | None) -> bool:
+    """Whether an error event sub-process of `scope` catches the code (one without
+    errorRef catches every error)."""
+    root = scope.getroottree().getroot()
+    for sub in event_subprocesses(scope):
+        for start in sub.iterchildren(f"{{{BPMN_NS}}}startEvent"):
+            caught = _child(start, "errorEventDefinition")
+            if caught is not None and (
+                not caught.get("errorRef") or _error_code(root, caught.get("errorRef")) == code
+            ):
+                return True
+    return False
+
+
+EVENT_START_KINDS = (
+    "timerEventDefinition",
+    "messageEventDefinition",
+    "signalEventDefinition",
+    "errorEventDefinition",
+)
+
+
+def _event_subprocess_start_problem(element: etree._Element, kind: str | None) -> str | None:
+    """The start event of an event sub-process (app/engine/event_subprocess.py)."""
+    non_interrupting = element.get("isInterrupting") in ("false", "0")
+    if kind is None:
+        return (
+            "een event-subproces start alleen op een gebeurtenis; geef de start een timer, "
+            "bericht, signaal of fout"
+        )
+    if kind == "conditionalEventDefinition":
+        return (
+            "een voorwaardelijke start van een event-subproces wordt niet ondersteund; gebruik "
+            "een bericht- of signaalstart, of een exclusieve gateway na de taak die de gegevens "
+            "wijzigt"
+        )
+    if kind not in EVENT_START_KINDS:
+        return (
+            "een event-subproces start op een timer, een bericht, een signaal of een fout; "
+            "escalatie en compensatie worden niet ondersteund: gebruik een fout of een signaal"
+        )
+    if kind == "errorEventDefinition" and non_interrupting:
+        return "een foutstart onderbreekt altijd; zet isInterrupting niet op false"
+    if kind == "timerEventDefinition":
+        cycle = element.find(f".//{{{BPMN_NS}}}timeCycle")
+        if cycle is not None and not non_interrupting:
+            return (
+                "een onderbrekende herhalende timer vuurt maar één keer; gebruik timeDuration "
+                'of timeDate, of zet isInterrupting="false"'
+            )
+    if kind == "signalEventDefinition" and not _child(element, kind).get("signalRef"):
+        return (
+            "een signaalstart van een event-subproces zonder signalRef; kies een signaal "
+            "(bpmn:signal met een naam)"
+        )
+    if kind == "messageEventDefinition" and not _child(element, kind).get("messageRef"):
+        return (
+            "een berichtstart van een event-subproces zonder messageRef; kies een bericht "
+            "(bpmn:message met een naam)"
+        )
+    return None
+
+
+def _event_subprocess_problem(element: etree._Element) -> str | None:
+    starts = list(element.iterchildren(f"{{{BPMN_NS}}}startEvent"))
+    if len(starts) != 1:
+        return (
+            f"een event-subproces heeft precies één startgebeurtenis nodig (gevonden: "
+            f"{len(starts)}); teken voor elke gebeurtenis een eigen event-subproces"
+        )
+    flows = element.getparent().iterchildren(f"{{{BPMN_NS}}}sequenceFlow")
+    if any(element.get("id") in (f.get("sourceRef"), f.get("targetRef")) for f in flows):
+        return (
+            "een event-subproces heeft geen in- of uitgaande sequentiestroom; het start op "
+            "zijn eigen startgebeurtenis: haal de stroom weg"
+        )
+    root = element.getroottree().getroot()
+    if root.xpath(
+        "//bpmn:boundaryEvent[@attachedToRef=$id]",
+        id=element.get("id"),
+        namespaces={"bpmn": BPMN_NS},
+    ):
+        return (
+            "een grensgebeurtenis op een event-subproces wordt niet ondersteund; zet een "
+            "event-subproces met die gebeurtenis in het scope zelf"
+        )
+    return None
+
+
 def escaping_errors(process: etree._Element) -> list[etree._Element]:
     """Error end events inside sub-processes of `process` that no boundary on their own
     sub-process catches: their error leaves that sub-process."""
@@ -915,8 +1017,11 @@ def escaping_errors(process: etree._Element) -> list[etree._Element]:
         inner = end.getparent()
         if end.find(f"{{{BPMN_NS}}}errorEventDefinition") is None:
             continue
-        if _local(inner.tag)[1] == "subProcess" and not catches_error(
-            inner, thrown_error_code(end)
+        code = thrown_error_code(end)
+        if (
+            _local(inner.tag)[1] == "subProcess"
+            and not catches_error(inner, code)
+            and not event_subprocess_catches(inner, code)
         ):
             escaping.append(end)
     return escaping
@@ -939,10 +1044,16 @@ def _error_passes_a_scope(end: etree._Element) -> str | None:
     `app.engine.deploy`.)"""
     inner = end.getparent()
     code = thrown_error_code(end)
-    if _local(inner.tag)[1] != "subProcess" or catches_error(inner, code):
+    if (
+        _local(inner.tag)[1] != "subProcess"
+        or catches_error(inner, code)
+        or event_subprocess_catches(inner, code)
+    ):
         return None
     outer = inner.getparent()
     while outer is not None and _local(outer.tag)[1] == "subProcess":
+        if event_subprocess_catches(outer, code):
+            return None  # the scope it enters catches it first
         if catches_error(outer, code):
             return ERROR_LEAVES_SCOPE.format(
                 inner=inner.get("id"), catcher=f"de grensgebeurtenis op '{outer.get('id')}'"
@@ -1083,17 +1194,13 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
         and _local(parent.tag)[1] == "subProcess"
         and parent.get("triggeredByEvent") in ("true", "1")
     )
-    if name == "startEvent" and in_event_subprocess:
-        return (
-            "een event-subproces wordt (nog) niet ondersteund: SpiffWorkflow 3.2 start het "
-            "niet of onderbreekt niet; gebruik een grensgebeurtenis (timer, bericht, fout) "
-            "op een subproces"
-        )
     if any(not ELEMENTS.get(d, Rule(False, "")).runs for d in definitions):
         return None  # the definition itself is refused, with its own reason
     if len(definitions) > 1:
         return "een gebeurtenis met meer dan één definitie wordt niet ondersteund; teken ze apart"
     kind = definitions[0] if definitions else None
+    if name == "startEvent" and in_event_subprocess:
+        return _event_subprocess_start_problem(element, kind)
     if kind == "signalEventDefinition":
         problem = _signal_problem(element, name, parent)
         if problem:
@@ -1116,7 +1223,12 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             "een eindgebeurtenis die een bericht verstuurt wordt niet ondersteund; "
             'gebruik een service task met camunda:type="external" die het bericht verstuurt'
         )
-    if name == "endEvent" and kind == "errorEventDefinition" and _local(parent.tag)[1] == "process":
+    if (
+        name == "endEvent"
+        and kind == "errorEventDefinition"
+        and _local(parent.tag)[1] == "process"
+        and not event_subprocess_catches(parent, thrown_error_code(element))
+    ):
         return (
             "een fout-eindgebeurtenis op het hoogste niveau heeft niemand die hem vangt; "
             "gebruik een gewone of terminate-eindgebeurtenis"
@@ -1185,7 +1297,7 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
                 "zoals R/PT1H of R3/2026-01-01T09:00:00+01:00/P1D"
             )
     if name == "subProcess" and element.get("triggeredByEvent") in ("true", "1"):
-        return None
+        return _event_subprocess_problem(element)
     if name == "eventBasedGateway":
         return _event_gateway_problem(element)
     if name == "callActivity":
@@ -1222,9 +1334,17 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
         element.get(f"{{{CAMUNDA_NS}}}errorCodeVariable")
         or element.get(f"{{{CAMUNDA_NS}}}errorMessageVariable")
     ):
-        if parent is None or _local(parent.tag)[1] != "boundaryEvent":
+        host = parent.getparent() if parent is not None else None
+        at_start = (
+            parent is not None
+            and _local(parent.tag)[1] == "startEvent"
+            and host is not None
+            and host.get("triggeredByEvent") in ("true", "1")
+        )
+        if (parent is None or _local(parent.tag)[1] != "boundaryEvent") and not at_start:
             return (
-                "errorCodeVariable/errorMessageVariable werken alleen op een fout-grensgebeurtenis"
+                "errorCodeVariable/errorMessageVariable werken alleen op een "
+                "fout-grensgebeurtenis of de foutstart van een event-subproces"
             )
     if name == "scriptTask" and _child(element, "script") is None:
         return "een scriptTask zonder script; zet het Python-script in het diagram"
@@ -1263,8 +1383,39 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     ("startEvent met signaal in een subproces", "geweigerd: alleen op procesniveau"),
     ("twee signaalstarts op hetzelfde signaal in één proces", "geweigerd (ook in Camunda 7)"),
     (
-        "startEvent in een event-subproces",
-        "geweigerd: gebruik een grensgebeurtenis op een subproces",
+        "startEvent met timer/bericht/signaal/fout in een event-subproces (proces of ingebed "
+        "subproces)",
+        "draait: luistert zolang het scope actief is (timer vanaf de start van het scope, "
+        "bericht gecorreleerd als elke berichtvang, signaal als broadcast, fout uit het scope "
+        "met die foutcode of zonder code); start met de variabelen van nu",
+    ),
+    (
+        "event-subproces onderbrekend (isInterrupting niet false)",
+        "draait: annuleert alles wat in het scope actief is (taken, timers, abonnementen); "
+        "het scope eindigt als het event-subproces eindigt",
+    ),
+    (
+        "event-subproces niet-onderbrekend (isInterrupting=false)",
+        "draait: loopt naast het werk, kan opnieuw starten (timeCycle, bericht, signaal); het "
+        "scope wacht erop; wat het wijzigt wordt aan het eind samengevoegd",
+    ),
+    (
+        "event-subproces met een gewone, voorwaardelijke, escalatie- of compensatiestart",
+        "geweigerd: gebruik een timer, bericht, signaal of fout",
+    ),
+    ("event-subproces met foutstart isInterrupting=false", "geweigerd: een fout onderbreekt"),
+    (
+        "event-subproces met onderbrekende timeCycle",
+        "geweigerd: vuurt maar één keer (gebruik timeDuration/timeDate of isInterrupting=false)",
+    ),
+    (
+        "event-subproces met meer of minder dan één startgebeurtenis, met sequentiestromen "
+        "of met een grensgebeurtenis",
+        "geweigerd: één start per event-subproces, zonder stromen of grenzen",
+    ),
+    (
+        "errorCodeVariable/errorMessageVariable op de foutstart van een event-subproces",
+        "draait: zoals op een fout-grensgebeurtenis",
     ),
     ("endEvent met bericht/escalatie", "geweigerd: gebruik een externe service task"),
     (
@@ -1277,7 +1428,10 @@ CONTEXT_RULES: list[tuple[str, str]] = [
         "camunda:in/out buiten een call activity (ook op een signaal)",
         "geweigerd: variabelen met een signaal alleen via API/CLI",
     ),
-    ("fout-endEvent op procesniveau", "geweigerd: niemand vangt hem"),
+    (
+        "fout-endEvent op procesniveau",
+        "geweigerd: niemand vangt hem (tenzij een fout-event-subproces van het proces)",
+    ),
     (
         "fout-endEvent die pas een grens van een buitenste subproces of van de aanroepende "
         "call activity vangt",

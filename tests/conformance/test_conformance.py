@@ -85,15 +85,17 @@ def _completed(db, instance_id: str, known: set[str]) -> list[str]:
     row = instance(db, instance_id)
     with db.session() as session:
         workflow = load_workflow(session, row.version_id, row.state)
-    tasks = [
-        task
+    # By id: the top workflow's tasks include those of its sub-processes.
+    found = {
+        task.id: task
         for wf in (workflow, *workflow.subprocesses.values())
         for task in wf.get_tasks(state=TaskState.COMPLETED)
         if getattr(task.task_spec, "bpmn_id", None) in known
         # Camunda's history names a multi-instance body `<id>#multiInstanceBody`: the
         # element's own entries are its instances.
         and not is_body(task.task_spec)
-    ]
+    }
+    tasks = list(found.values())
     tasks.sort(key=lambda task: task.last_state_change)  # stable: tree order within a step
     return [task.task_spec.bpmn_id for task in tasks]
 

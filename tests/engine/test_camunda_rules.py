@@ -548,15 +548,6 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "gateway",
     ),
     (
-        "interrupting timer event sub-process",
-        START + '<bpmn:subProcess id="op_tijd" triggeredByEvent="true">\n'
-        '<bpmn:startEvent id="tijd"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H'
-        "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent></bpmn:subProcess>",
-        "tijd",
-        'id="tijd"',
-        "grensgebeurtenis",
-    ),
-    (
         "receive task without message",
         START + '<bpmn:receiveTask id="wacht" />',
         "wacht",

@@ -161,10 +161,10 @@ def test_reserved_ids_are_refused(db: Database, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["message", "signal"])
-def test_an_event_subprocess_started_from_outside_is_refused(
+def test_an_event_subprocess_start_without_its_message_or_signal_is_refused(
     db: Database, tmp_path: Path, kind: str
 ) -> None:
-    """SpiffWorkflow 3.2 would deploy it and never start it on a delivered message."""
+    """Nothing could ever start it (tests/engine/test_event_subprocess.py: with one, it runs)."""
     sub = f"""
     <bpmn:subProcess id="intrekking" triggeredByEvent="true">
       <bpmn:startEvent id="ingetrokken"><bpmn:outgoing>i1</bpmn:outgoing>
