@@ -7,9 +7,10 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   the waiting timer, and with it every branch it spawned that is still running. Camunda 7
   only stops the timer: what it spawned runs on. Here the timer is marked completed instead
   of cancelled when it has spawned branches, so it stops firing and they keep running.
-- A non-interrupting signal boundary event listens as long as its host is active, as in
-  Camunda 7: each signal spawns its path beside the host (SpiffWorkflow fires it once).
-  Like a cycle timer, it keeps what it spawned when the host completes.
+- A non-interrupting signal or message boundary event listens as long as its host is
+  active, as in Camunda 7: each signal or matching message spawns its path beside the host
+  (SpiffWorkflow fires it once). Like a cycle timer, it keeps what it spawned when the host
+  completes.
 - An error boundary event with `camunda:errorCodeVariable` / `errorMessageVariable` stores
   the code of the error it caught and its message: a handler's BpmnError message, else the
   error's `camunda:errorMessage` (the parser keeps them in the boundary event's
@@ -42,6 +43,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ItemAwareEventDefinition,
     SignalEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
@@ -51,6 +53,8 @@ from SpiffWorkflow.util.task import TaskState
 from app import clock
 
 CYCLE_STOPPED = "stroom_cycle_stopped"
+# Non-interrupting boundary events that stay subscribed while their host is active.
+REPEATING = (SignalEventDefinition, MessageEventDefinition)
 _original = BoundaryEventJoin._check_threshold_structured
 
 
@@ -64,13 +68,13 @@ def _keep_what_cycles_spawned(self: Any, my_task: Any) -> tuple[bool, list[Any]]
         if (
             isinstance(
                 getattr(spec, "event_definition", None),
-                CycleTimerEventDefinition | SignalEventDefinition,
+                (CycleTimerEventDefinition, *REPEATING),
             )
             and not getattr(spec, "cancel_activity", True)
             and task.children
         ):
-            # Cycle timers and repeating signal boundaries predict no children: these are
-            # the branches it spawned.
+            # Cycle timers and repeating signal and message boundaries predict no children:
+            # these are the branches it spawned.
             task.workflow.top_workflow.event_manager.remove_task(task)
             task.internal_data.pop("event_value", None)
             task.internal_data["event_fired"] = True
@@ -251,8 +255,8 @@ SignalEventDefinition.throw = _throw_signal  # type: ignore[method-assign]
 _original_boundary_catch = BoundaryEvent.catch
 
 
-def _repeating_signal_boundary(self: Any, my_task: Any, event: Any) -> None:
-    if self.cancel_activity or not isinstance(self.event_definition, SignalEventDefinition):
+def _repeating_boundary(self: Any, my_task: Any, event: Any) -> None:
+    if self.cancel_activity or not isinstance(self.event_definition, REPEATING):
         _original_boundary_catch(self, my_task, event)
         return
     payload = event.payload or {}
@@ -261,18 +265,18 @@ def _repeating_signal_boundary(self: Any, my_task: Any, event: Any) -> None:
         child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
         child.task_spec._update(child)
         child.data.update(payload)
-    # Still waiting (not fired): the next signal spawns another path.
+    # Still waiting (not fired): the next signal or message spawns another path.
 
 
 _original_boundary_predict = BoundaryEvent._predict_hook
 
 
 def _predict_no_single_path(self: Any, my_task: Any) -> None:
-    # Like a cycle timer's: what it spawns is added when a signal comes, not predicted once.
-    if self.cancel_activity or not isinstance(self.event_definition, SignalEventDefinition):
+    # Like a cycle timer's: what it spawns is added when an event comes, not predicted once.
+    if self.cancel_activity or not isinstance(self.event_definition, REPEATING):
         _original_boundary_predict(self, my_task)
 
 
-if getattr(BoundaryEvent.catch, "__name__", "") != _repeating_signal_boundary.__name__:
-    BoundaryEvent.catch = _repeating_signal_boundary  # type: ignore[method-assign]
+if getattr(BoundaryEvent.catch, "__name__", "") != _repeating_boundary.__name__:
+    BoundaryEvent.catch = _repeating_boundary  # type: ignore[method-assign]
     BoundaryEvent._predict_hook = _predict_no_single_path  # type: ignore[method-assign]

@@ -1185,6 +1185,11 @@ CONTEXT_RULES: list[tuple[str, str]] = [
         "draait: onderbrekend, of niet-onderbrekend (de taak blijft open)",
     ),
     (
+        "boundaryEvent bericht of signaal, niet-onderbrekend",
+        "draait: blijft luisteren zolang de activiteit loopt; elk bericht of signaal start een "
+        "eigen pad, dat doorloopt als de activiteit klaar is",
+    ),
+    (
         "boundaryEvent fout op iets anders dan subProcess/callActivity/externe service task",
         "geweigerd: kan nooit vuren",
     ),
