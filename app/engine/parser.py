@@ -45,6 +45,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ServiceTask,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -65,10 +66,12 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
     UserTaskParser,
 )
+from SpiffWorkflow.util.task import TaskState
 
 from app.catalogue.names import group_key
 from app.engine import spiff_fixes  # noqa: F401 - Camunda 7 semantics where Spiff differs
 from app.engine.expressions import plain_expression, timer_expression, value_expression
+from app.engine.vocabulary import GATEWAY_WAIT
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -82,6 +85,18 @@ class PassThroughTask(NoneTask):
     def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = False
+
+
+class EventGatewayWait(ReceiveTask):
+    """Where the token of an event-based gateway without a message branch waits: for nothing
+    itself; each branch is an interrupting boundary event on it, and the first to fire
+    withdraws it and the others, as in Camunda 7. Not an event the event manager holds, so
+    it is no subscription of its own."""
+
+    def _update_hook(self, my_task: Any) -> bool:
+        if my_task.state != TaskState.WAITING:
+            my_task._set_state(TaskState.WAITING)
+        return False
 
 
 class _ExtensionsMixin:
@@ -363,7 +378,15 @@ class StroomBoundaryEventParser(_EventMixin, CamundaBoundaryEventParser):
 
 
 class StroomReceiveTaskParser(_EventMixin, ReceiveTaskParser):
-    pass
+    def create_task(self) -> Any:
+        if self.node.get(GATEWAY_WAIT) is not None:
+            return EventGatewayWait(
+                self.spec,
+                self.bpmn_id,
+                event_definition=NoneEventDefinition(),
+                **self.bpmn_attributes,  # type: ignore[attr-defined]
+            )
+        return super().create_task()
 
 
 class StroomParser(CamundaParser):

@@ -21,10 +21,10 @@ from SpiffWorkflow.bpmn.serializer.default import MessageEventDefinitionConverte
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
-from app.engine.parser import PassThroughTask
+from app.engine.parser import EventGatewayWait, PassThroughTask
 
 
 class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
@@ -52,6 +52,7 @@ _CONFIG = deepcopy(CAMUNDA_CONFIG)
 _CONFIG[BaseMessageEventDefinition] = MessageEventDefinitionConverter
 _CONFIG[ServiceTask] = BpmnTaskSpecConverter  # not in SpiffWorkflow's default config
 _CONFIG[PassThroughTask] = BpmnTaskSpecConverter
+_CONFIG[EventGatewayWait] = _CONFIG[ReceiveTask]
 _SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_CONFIG)
 # For comparing specs of two versions (SpiffWorkflow.bpmn.util.diff, app/engine/migration.py).
 SPEC_REGISTRY = _SPEC_REGISTRY

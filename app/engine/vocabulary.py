@@ -19,6 +19,10 @@ from lxml import etree
 
 from app.engine.errors import Problem
 
+# Marks the receive task `rewrite_event_gateways` makes of an event-based gateway without a
+# message branch (an attribute of the rewritten tree only; app/engine/parser.py).
+GATEWAY_WAIT = "stroomGatewayWait"
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 # Layout and tool namespaces: drawing only, no meaning for execution.
@@ -178,8 +182,9 @@ ELEMENTS: dict[str, Rule] = {
     "inclusiveGateway": runs("alle ware voorwaarden, anders de default"),
     "parallelGateway": runs("splitsen en samenvoegen"),
     "eventBasedGateway": runs(
-        "de eerste gebeurtenis (bericht, timer) wint; uitgevoerd als een receive task met "
-        "grensgebeurtenissen (SpiffWorkflow's eigen gateway is onbetrouwbaar)"
+        "de eerste gebeurtenis (bericht, timer, signaal) wint en trekt de andere in; ook "
+        "zonder berichttak; uitgevoerd als een receive task met grensgebeurtenissen "
+        "(SpiffWorkflow's eigen gateway is onbetrouwbaar)"
     ),
     "complexGateway": refused(
         "complexe gateways worden niet ondersteund; gebruik een inclusieve of parallelle gateway"
@@ -646,6 +651,7 @@ def _event_gateway_problem(gateway: etree._Element) -> str | None:
     flows = list(scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"))
     boundaries = {b.get("attachedToRef") for b in scope.iterchildren(f"{{{BPMN_NS}}}boundaryEvent")}
     messages: list[str | None] = []
+    signals: list[str | None] = []
     for flow, target in targets:
         kind = _event_kind(target)
         if kind is None:
@@ -665,14 +671,16 @@ def _event_gateway_problem(gateway: etree._Element) -> str | None:
             messages.append(
                 target.get("messageRef") if definition is None else definition.get("messageRef")
             )
-    if not messages:
-        return (
-            "een event-gebaseerde gateway zonder berichttak wordt niet ondersteund; gebruik "
-            "één timer-tussengebeurtenis (de vroegste), of een signaal- of timergrens op een "
-            "receive task"
-        )
+        if kind == "signal":
+            definition = _child(target, "signalEventDefinition")
+            signals.append(None if definition is None else definition.get("signalRef"))
     if len(set(messages)) != len(messages):
         return "twee takken van de gateway wachten op hetzelfde bericht"
+    if len(set(signals)) != len(signals):
+        return (
+            "twee takken van de gateway wachten op hetzelfde signaal; een signaal bereikt ze "
+            "allebei, dus wacht er één keer op en kies daarna met een exclusieve gateway"
+        )
     return None
 
 
@@ -681,33 +689,39 @@ def rewrite_event_gateways(root: etree._Element) -> None:
     sees (the stored diagram is unchanged): the gateway becomes a receive task waiting for
     its first message branch, which follows as a plain event; every other branch becomes an
     interrupting boundary event on it, with its own id, definition and outgoing flows. The
-    first event to come wins and cancels the others, as in Camunda 7."""
+    first event to come wins and cancels the others, as in Camunda 7. Without a message
+    branch the receive task waits for nothing itself (`parser.EventGatewayWait`) and every
+    branch becomes a boundary event."""
     for gateway in list(root.iter(f"{{{BPMN_NS}}}eventBasedGateway")):
         targets = _event_targets(gateway)
         anchor_flow, anchor = next(
-            (f, t) for f, t in targets if _event_kind(t) == "message" and t is not None
+            ((f, t) for f, t in targets if _event_kind(t) == "message" and t is not None),
+            (None, None),
         )
         receive = etree.Element(f"{{{BPMN_NS}}}receiveTask")
         for attribute in ("id", "name"):
             if gateway.get(attribute) is not None:
                 receive.set(attribute, gateway.get(attribute))
-        definition = _child(anchor, "messageEventDefinition")
-        receive.set(
-            "messageRef",
-            anchor.get("messageRef") if definition is None else definition.get("messageRef"),
-        )
-        extension = _child(anchor, "extensionElements")
-        if extension is not None:  # the correlation key waits with the receive task
-            receive.append(deepcopy(extension))
         receive.sourceline = gateway.sourceline
         gateway.getparent().replace(gateway, receive)
-        # The anchor stays, as a plain event the token passes.
-        plain = etree.Element(f"{{{BPMN_NS}}}intermediateCatchEvent")
-        for attribute in ("id", "name"):
-            if anchor.get(attribute) is not None:
-                plain.set(attribute, anchor.get(attribute))
-        plain.sourceline = anchor.sourceline
-        anchor.getparent().replace(anchor, plain)
+        if anchor is None:
+            receive.set(GATEWAY_WAIT, "true")
+        else:
+            definition = _child(anchor, "messageEventDefinition")
+            receive.set(
+                "messageRef",
+                anchor.get("messageRef") if definition is None else definition.get("messageRef"),
+            )
+            extension = _child(anchor, "extensionElements")
+            if extension is not None:  # the correlation key waits with the receive task
+                receive.append(deepcopy(extension))
+            # The anchor stays, as a plain event the token passes.
+            plain = etree.Element(f"{{{BPMN_NS}}}intermediateCatchEvent")
+            for attribute in ("id", "name"):
+                if anchor.get(attribute) is not None:
+                    plain.set(attribute, anchor.get(attribute))
+            plain.sourceline = anchor.sourceline
+            anchor.getparent().replace(anchor, plain)
         for flow, target in targets:
             if flow is anchor_flow or target is None:
                 continue
