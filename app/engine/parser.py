@@ -44,6 +44,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ReceiveTask,
     ServiceTask,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -246,6 +247,19 @@ class _EventMixin(_ExtensionsMixin):
                 "a message event needs a messageRef to a named bpmn:message"
             )
         return MessageEventDefinition(name, [], description="Message")
+
+    def parse_conditional_event(self, event: Any) -> ConditionalEventDefinition:
+        """The condition as every other condition: `${…}` (JUEL) translated to Python."""
+        found = first(self.xpath(".//bpmn:condition"))  # type: ignore[attr-defined]
+        expression = plain_expression(found.text if found is not None else None)
+        if expression is None:
+            self.raise_validation_exception(  # type: ignore[attr-defined]
+                "een voorwaardelijke gebeurtenis zonder voorwaarde (bpmn:condition)"
+            )
+        return ConditionalEventDefinition(
+            expression,
+            description=self.get_event_description(event),  # type: ignore[attr-defined]
+        )
 
     def parse_timer_event(self, event: Any) -> Any:
         name = self.node.get("name", self.node.get("id"))

@@ -90,10 +90,12 @@ ELEMENTS: dict[str, Rule] = {
         "een gewone start, of een start op een signaal; andere soorten zie de regels"
     ),
     "endEvent": runs("een gewoon einde, terminate, een fout-einde of een signaal-einde"),
-    "intermediateCatchEvent": runs("wachten op een timer, een bericht of een signaal"),
+    "intermediateCatchEvent": runs(
+        "wachten op een timer, een bericht, een signaal of een voorwaarde"
+    ),
     "intermediateThrowEvent": runs("een gewone tussengebeurtenis (geen gedrag), of een signaal"),
     "boundaryEvent": runs(
-        "timer, bericht of signaal (onderbrekend of niet), fout op een subproces"
+        "timer, bericht, signaal of voorwaarde (onderbrekend of niet), fout op een subproces"
     ),
     "messageEventDefinition": runs(
         "bericht: vangen bij start van niets, tussengebeurtenis, grens, ontvangsttaak"
@@ -120,11 +122,16 @@ ELEMENTS: dict[str, Rule] = {
         "grensgebeurtenis, of een bericht"
     ),
     "escalation": refused("escalaties worden niet ondersteund; gebruik een fout (bpmn:error)"),
-    "conditionalEventDefinition": refused(
-        "voorwaardelijke gebeurtenissen worden niet ondersteund; gebruik een exclusieve "
-        "gateway na de taak die de gegevens wijzigt, of een bericht"
+    "conditionalEventDefinition": runs(
+        "voorwaardelijke tussen- en grensgebeurtenis (onderbrekend of niet): de voorwaarde "
+        "wordt geëvalueerd als de gebeurtenis bereikt wordt en opnieuw na elke wijziging van "
+        "de procesvariabelen (taak voltooid, bericht of signaal met gegevens, resultaat van "
+        "een service task, script), niet op een klok"
     ),
-    "condition": refused("hoort bij een voorwaardelijke gebeurtenis, die niet wordt ondersteund"),
+    "condition": runs(
+        "de voorwaarde van een voorwaardelijke gebeurtenis: Python of de JUEL-deelverzameling, "
+        "bij deploy vertaald en gecontroleerd"
+    ),
     "linkEventDefinition": runs(
         "een link-tussengebeurtenis gaat verder bij de link-vang met dezelfde naam in "
         "hetzelfde (deel)proces"
@@ -182,8 +189,8 @@ ELEMENTS: dict[str, Rule] = {
     "inclusiveGateway": runs("alle ware voorwaarden, anders de default"),
     "parallelGateway": runs("splitsen en samenvoegen"),
     "eventBasedGateway": runs(
-        "de eerste gebeurtenis (bericht, timer, signaal) wint en trekt de andere in; ook "
-        "zonder berichttak; uitgevoerd als een receive task met grensgebeurtenissen "
+        "de eerste gebeurtenis (bericht, timer, signaal, voorwaarde) wint en trekt de andere "
+        "in; ook zonder berichttak; uitgevoerd als een receive task met grensgebeurtenissen "
         "(SpiffWorkflow's eigen gateway is onbetrouwbaar)"
     ),
     "complexGateway": refused(
@@ -293,10 +300,14 @@ CAMUNDA_ATTRIBUTES: dict[str, Rule] = {
     "decisionRefTenantId": refused("DMN wordt niet ondersteund"),
     "mapDecisionResult": refused("DMN wordt niet ondersteund"),
     "variableName": refused(
-        "hoort bij voorwaardelijke gebeurtenissen, die niet worden ondersteund"
+        "een voorwaarde die alleen bij één variabele geëvalueerd wordt, wordt niet ondersteund: "
+        "Stroom evalueert de voorwaarde bij elke wijziging van de procesvariabelen; laat "
+        "camunda:variableName weg"
     ),
     "variableEvents": refused(
-        "hoort bij voorwaardelijke gebeurtenissen, die niet worden ondersteund"
+        "een voorwaarde die alleen bij bepaalde variabele-gebeurtenissen (create, update, "
+        "delete) geëvalueerd wordt, wordt niet ondersteund: Stroom evalueert de voorwaarde "
+        "bij elke wijziging van de procesvariabelen; laat camunda:variableEvents weg"
     ),
     "formRefVersion": refused("een vaste formulierversie wordt niet ondersteund; laat het weg"),
     "formRefTenantId": refused("tenants worden niet ondersteund; laat het weg"),
@@ -372,6 +383,10 @@ PLAIN_ATTRIBUTE_VALUES: dict[tuple[str, str], tuple[set[str], str]] = {
         'herschrijf het script in Python en zet scriptFormat="python"',
     ),
     ("conditionExpression", "language"): (
+        {"", "python", "Python", "juel", "JUEL"},
+        "alleen Python- of JUEL-voorwaarden kunnen draaien; herschrijf de voorwaarde",
+    ),
+    ("condition", "language"): (
         {"", "python", "Python", "juel", "JUEL"},
         "alleen Python- of JUEL-voorwaarden kunnen draaien; herschrijf de voorwaarde",
     ),
@@ -621,7 +636,8 @@ def _event_targets(gateway: etree._Element) -> list[tuple[etree._Element, etree.
 
 
 def _event_kind(target: etree._Element | None) -> str | None:
-    """'message' or 'timer' for what may follow an event-based gateway, else None."""
+    """'message', 'timer', 'signal' or 'conditional' for what may follow an event-based
+    gateway, else None."""
     if target is None:
         return None
     tag = _local(target.tag)[1]
@@ -636,6 +652,8 @@ def _event_kind(target: etree._Element | None) -> str | None:
         return "timer"
     if kinds == ["signalEventDefinition"]:
         return "signal"
+    if kinds == ["conditionalEventDefinition"]:
+        return "conditional"
     return None
 
 
@@ -657,7 +675,7 @@ def _event_gateway_problem(gateway: etree._Element) -> str | None:
         if kind is None:
             return (
                 "na een event-gebaseerde gateway komen alleen berichtvangers, timers, "
-                "signaalvangers of receive tasks"
+                "signaalvangers, voorwaardelijke gebeurtenissen of receive tasks"
             )
         assert target is not None
         if flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None:
@@ -737,6 +755,7 @@ def rewrite_event_gateways(root: etree._Element) -> None:
                     "messageEventDefinition",
                     "timerEventDefinition",
                     "signalEventDefinition",
+                    "conditionalEventDefinition",
                 ):
                     boundary.append(deepcopy(child))
             if _local(target.tag)[1] == "receiveTask":
@@ -979,6 +998,18 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
         and _local(parent.tag)[1] == "subProcess"
         and parent.get("triggeredByEvent") in ("true", "1")
     )
+    if name == "startEvent" and "conditionalEventDefinition" in definitions:
+        if in_event_subprocess:
+            return (
+                "een event-subproces met een voorwaardelijke start wordt niet ondersteund; "
+                "gebruik een voorwaardelijke grensgebeurtenis op een subproces"
+            )
+        return (
+            "een proces met een voorwaardelijke start wordt niet ondersteund: Camunda 7 start "
+            "het alleen als een programma de voorwaarden laat evalueren "
+            "(createConditionEvaluation), en die aanroep heeft Stroom niet; start het proces "
+            "via de API, de CLI of een signaal"
+        )
     if name == "startEvent" and in_event_subprocess:
         return (
             "een event-subproces wordt (nog) niet ondersteund: SpiffWorkflow 3.2 start het "
@@ -1032,8 +1063,12 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
         "timerEventDefinition",
         "messageEventDefinition",
         "signalEventDefinition",
+        "conditionalEventDefinition",
     ):
-        return "een tussengebeurtenis wacht alleen op een timer, een bericht of een signaal"
+        return (
+            "een tussengebeurtenis wacht alleen op een timer, een bericht, een signaal of een "
+            "voorwaarde"
+        )
     if name == "boundaryEvent":
         host_id = element.get("attachedToRef")
         host = element.getroottree().getroot().xpath("//*[@id=$id]", id=host_id)
@@ -1057,9 +1092,11 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             "timerEventDefinition",
             "messageEventDefinition",
             "signalEventDefinition",
+            "conditionalEventDefinition",
         ):
             return (
-                "een grensgebeurtenis vangt alleen een timer, een bericht, een signaal of een fout"
+                "een grensgebeurtenis vangt alleen een timer, een bericht, een signaal, een "
+                "voorwaarde of een fout"
             )
         if kind == "timerEventDefinition":
             cycle = element.find(f".//{{{BPMN_NS}}}timeCycle")
@@ -1193,7 +1230,23 @@ CONTEXT_RULES: list[tuple[str, str]] = [
         "intermediateThrowEvent met bericht/escalatie",
         "geweigerd: gebruik een externe service task",
     ),
-    ("intermediateCatchEvent anders dan timer/bericht/signaal", "geweigerd"),
+    ("intermediateCatchEvent anders dan timer/bericht/signaal/voorwaarde", "geweigerd"),
+    (
+        "intermediateCatchEvent of boundaryEvent met voorwaarde",
+        "draait: geëvalueerd bij aankomst en na elke wijziging van de procesvariabelen; een "
+        "niet-onderbrekende grens start een pad telkens als de voorwaarde na een wijziging "
+        "waar is; variabelen die de taak zelf bij voltooien meegeeft, tellen voor haar eigen "
+        "grensgebeurtenissen (zoals in Camunda 7)",
+    ),
+    (
+        "startEvent met voorwaarde (proces)",
+        "geweigerd: Camunda 7 start het alleen via createConditionEvaluation; start via API, "
+        "CLI of signaal",
+    ),
+    (
+        "startEvent met voorwaarde in een event-subproces",
+        "geweigerd: gebruik een voorwaardelijke grensgebeurtenis op een subproces",
+    ),
     (
         "boundaryEvent signaal",
         "draait: onderbrekend, of niet-onderbrekend (de taak blijft open)",

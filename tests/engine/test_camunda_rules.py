@@ -512,13 +512,13 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "precies één",
     ),
     (
-        "conditional event",
-        START + '<bpmn:intermediateCatchEvent id="als"><bpmn:conditionalEventDefinition>\n'
+        "conditional start event of a process",
+        '<bpmn:startEvent id="als"><bpmn:conditionalEventDefinition>\n'
         "<bpmn:condition>${a > 1}</bpmn:condition></bpmn:conditionalEventDefinition>"
-        "</bpmn:intermediateCatchEvent>",
+        "</bpmn:startEvent>",
         "als",
         "<bpmn:conditionalEventDefinition>",
-        "gateway",
+        "voorwaardelijke start",
     ),
     (
         "interrupting timer event sub-process",
