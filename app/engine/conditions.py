@@ -79,10 +79,11 @@ def _holds(execution: Execution, task: Task, view: dict[str, Any]) -> bool:
 
 def _fire(execution: Execution, task: Task, view: dict[str, Any]) -> None:
     """The event happens: the path after it starts with the variables that made it true."""
-    task.data.update(view)
     definition = task.task_spec.event_definition
     task.task_spec.catch(task, BpmnEvent(definition, payload=dict(view)))
     task.task_spec._update(task)
+    # After the update: it inherits its parent's (older) copy of the data.
+    task.data.update(view)
     execution.record("condition_met", element_id(task), str(task.id))
 
 

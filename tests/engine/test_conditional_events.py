@@ -86,7 +86,7 @@ def boundary(cancel: str, text: str = "${schuld &gt; 5000}") -> str:
     <bpmn:sequenceFlow id="f8" sourceRef="wacht" targetRef="e3" />"""
 
 
-FIELDS: dict[str, Any] = {"bedrag": 1, "schuld": 1, "deler": 1, "pad": "x"}
+FIELDS: dict[str, Any] = {"bedrag": 1, "schuld": 1, "deler": 1, "pad": "x", "verdubbeld": 1}
 
 
 def deploy(db, tmp_path: Path, key: str, body: str) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +95,12 @@ def deploy(db, tmp_path: Path, key: str, body: str) -> None:  # type: ignore[no-
     xml = HEAD.format(key=key) + body + TAIL
     # What a condition reads is there when it is reached (Camunda 7 fails on an unknown
     # variable too): the start brings it.
-    deploy_paths(db, write_diagram(folder, key, xml, FIELDS, ["bedrag", "schuld", "deler"]))
+    deploy_paths(
+        db,
+        write_diagram(
+            folder, key, xml, FIELDS, ["bedrag", "schuld", "deler"], defaults={"verdubbeld": 0}
+        ),
+    )
 
 
 def opened(db, instance_id: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -264,3 +269,107 @@ def test_refused_with_element_line_and_reason(
     mine = [p for p in problems if p.element == element]
     assert mine and mine[0].line, problems
     assert any(words in p.message for p in mine), [p.message for p in mine]
+
+
+# -- other places a condition waits -----------------------------------------------------------
+
+GATEWAY = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:parallelGateway id="split" />
+    <bpmn:userTask id="bijwerken" />
+    <bpmn:endEvent id="e1" />
+    <bpmn:eventBasedGateway id="welke" />
+    <bpmn:intermediateCatchEvent id="hoog">{condition("${bedrag &gt; 1000}")}
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="dag"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration>P1D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e2" /><bpmn:endEvent id="e3" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="split" />
+    <bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="bijwerken" />
+    <bpmn:sequenceFlow id="f3" sourceRef="bijwerken" targetRef="e1" />
+    <bpmn:sequenceFlow id="f4" sourceRef="split" targetRef="welke" />
+    <bpmn:sequenceFlow id="f5" sourceRef="welke" targetRef="hoog" />
+    <bpmn:sequenceFlow id="f6" sourceRef="welke" targetRef="dag" />
+    <bpmn:sequenceFlow id="f7" sourceRef="hoog" targetRef="e2" />
+    <bpmn:sequenceFlow id="f8" sourceRef="dag" targetRef="e3" />"""
+
+
+def test_a_conditional_branch_of_an_event_based_gateway_wins_and_withdraws_the_timer(
+    db, clock, tmp_path
+) -> None:
+    from app.engine.models import Timer
+
+    deploy(db, tmp_path, "poort", GATEWAY)
+    instance_id = start(db, "poort", "C-1", {"bedrag": 0, "schuld": 0, "deler": 1})
+    complete(db, instance_id, "bijwerken", {"bedrag": 5000})
+    assert instance(db, instance_id).status == "completed"
+    assert met(db, instance_id) == ["hoog"]
+    with db.session() as session:
+        assert session.scalars(select(Timer.status)).all() == ["cancelled"]
+
+
+SERVICE = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:serviceTask id="verdubbel" camunda:type="external" camunda:topic="test.echo">
+      <bpmn:extensionElements><camunda:inputOutput>
+        <camunda:inputParameter name="waarde">${{schuld}}</camunda:inputParameter>
+      </camunda:inputOutput></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:boundaryEvent id="te_hoog" attachedToRef="verdubbel">
+      {condition("${verdubbeld &gt; 5000}")}
+    </bpmn:boundaryEvent>
+    <bpmn:scriptTask id="noteer" scriptFormat="python"><bpmn:script>pad = "normaal"</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:scriptTask id="hoog" scriptFormat="python"><bpmn:script>pad = "te hoog"</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:endEvent id="e1" /><bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="verdubbel" />
+    <bpmn:sequenceFlow id="f2" sourceRef="verdubbel" targetRef="noteer" />
+    <bpmn:sequenceFlow id="f3" sourceRef="noteer" targetRef="e1" />
+    <bpmn:sequenceFlow id="f4" sourceRef="te_hoog" targetRef="hoog" />
+    <bpmn:sequenceFlow id="f5" sourceRef="hoog" targetRef="e2" />"""
+
+
+@pytest.mark.parametrize(("debt", "path"), [(2000, "normaal"), (3000, "te hoog")])
+def test_a_service_task_result_reaches_its_own_conditional_boundary(
+    db, clock, settings, tmp_path, debt: int, path: str
+) -> None:
+    from app.engine.jobs import run_due_jobs
+
+    deploy(db, tmp_path, "dienst", SERVICE)
+    instance_id = start(db, "dienst", "C-1", {"bedrag": 0, "schuld": debt, "deler": 1})
+    assert run_due_jobs(db, settings, "w") == 1
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["pad"] == path
+    assert row.data["verdubbeld"] == 2 * debt
+
+
+SUBPROCESS = f"""
+    <bpmn:startEvent id="s" />
+    <bpmn:subProcess id="deel">
+      <bpmn:startEvent id="ds" />
+      <bpmn:userTask id="eerst" />
+      <bpmn:userTask id="dan" />
+      <bpmn:endEvent id="de" />
+      <bpmn:sequenceFlow id="d1" sourceRef="ds" targetRef="eerst" />
+      <bpmn:sequenceFlow id="d2" sourceRef="eerst" targetRef="dan" />
+      <bpmn:sequenceFlow id="d3" sourceRef="dan" targetRef="de" />
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="te_hoog" attachedToRef="deel">
+      {condition("${schuld &gt; 5000}")}
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="schuldhulp" />
+    <bpmn:endEvent id="e1" /><bpmn:endEvent id="e2" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="deel" />
+    <bpmn:sequenceFlow id="f2" sourceRef="deel" targetRef="e1" />
+    <bpmn:sequenceFlow id="f3" sourceRef="te_hoog" targetRef="schuldhulp" />
+    <bpmn:sequenceFlow id="f4" sourceRef="schuldhulp" targetRef="e2" />"""
+
+
+def test_a_boundary_on_a_sub_process_sees_what_its_inner_tasks_write(db, clock, tmp_path) -> None:
+    deploy(db, tmp_path, "grens_op_deel", SUBPROCESS)
+    instance_id = start(db, "grens_op_deel", "C-1", {"bedrag": 0, "schuld": 1000, "deler": 1})
+    complete(db, instance_id, "eerst", {"schuld": 8000})
+    assert opened(db, instance_id) == ["schuldhulp"]  # the sub-process was interrupted
+    assert met(db, instance_id) == ["te_hoog"]
