@@ -119,13 +119,13 @@ def complete_task(
         stored = take(session, execution, stored, actor)
     spiff_task.set_data(**stored)
     execution.variables_written = bool(values)
-    execution.completed_by[task_id] = actor
-    execution.record("task_completed", human.element_id, human.id, {"fields": sorted(values)})
     # An interrupting conditional boundary the task's own variables make true takes over
-    # (Camunda 7 sets them before the task leaves); the task row closes as cancelled.
+    # (Camunda 7 sets them before the task leaves): the task row closes as cancelled.
     if not conditions.before_leaving(execution, spiff_task):
         spiff_task.run()
-    # The task row is closed by the wait-state diff at save, with this as completed_by.
+        # The task row is closed by the wait-state diff at save, with this as completed_by.
+        execution.completed_by[task_id] = actor
+        execution.record("task_completed", human.element_id, human.id, {"fields": sorted(values)})
     execution.run_engine()
     return execution.save()
 

@@ -203,7 +203,7 @@ def test_the_variables_a_task_completes_with_reach_its_own_boundary_first(
                 )
             )
         ]
-    assert "task_cancelled" in kinds
+    assert "task_cancelled" in kinds and "task_completed" not in kinds
 
 
 def test_a_failing_condition_is_an_incident_at_its_event(db, clock, tmp_path) -> None:
