@@ -184,6 +184,16 @@ def test_non_interrupting_boundary_fires_at_each_change_that_leaves_it_true(
     assert met(db, instance_id) == ["te_hoog", "te_hoog"]
 
 
+def test_non_interrupting_boundary_true_when_reached_starts_its_path_and_keeps_listening(
+    db, clock, tmp_path
+) -> None:
+    deploy(db, tmp_path, "meteen", boundary("false"))
+    instance_id = start(db, "meteen", "C-1", {"bedrag": 0, "schuld": 6000, "deler": 1})
+    assert opened(db, instance_id) == ["behandelen", "bijwerken", "schuldhulp"]
+    complete(db, instance_id, "bijwerken", {"schuld": 6500})
+    assert opened(db, instance_id) == ["behandelen", "schuldhulp", "schuldhulp"]
+
+
 def test_the_variables_a_task_completes_with_reach_its_own_boundary_first(
     db, clock, tmp_path
 ) -> None:
