@@ -101,8 +101,9 @@ def check(execution: Execution, written: bool) -> bool:
             continue  # withdrawn by one that fired before it (an interrupting boundary)
         if not written and task.internal_data.get(SEEN) == seen:
             continue
+        holds = _holds(execution, task, view)  # a failure: an incident, evaluated again
         task.internal_data[SEEN] = seen
-        if _holds(execution, task, view):
+        if holds:
             _fire(execution, task, view)
             fired = True
     return fired

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.engine import service
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
-from app.engine.models import InstanceEvent
+from app.engine.models import Incident, InstanceEvent
 from app.engine.timers import fire_due_timers
 from tests.support.camunda import write_diagram
 from tests.support.engine import FIXTURES, deploy_paths, instance, open_tasks, start
@@ -220,6 +220,9 @@ def test_a_failing_condition_is_an_incident_at_its_event(db, clock, tmp_path) ->
     deploy(db, tmp_path, "fout", boundary("true", "${schuld / deler &gt; 1}"))
     instance_id = start(db, "fout", "C-1", {"bedrag": 0, "schuld": 1000, "deler": 0})
     assert instance(db, instance_id).status == "error"
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+        assert incident.element_id == "te_hoog" and "ZeroDivisionError" in incident.message
 
 
 # -- refused at deploy ------------------------------------------------------------------------
