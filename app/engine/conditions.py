@@ -3,10 +3,11 @@
 A condition is evaluated when its event is reached (true: it fires at once) and again
 whenever the process's variables change: a task completed, a message or signal with
 variables, a service task's result, a script. Never on a clock. The variables are the
-case's as one scope (`spiff_fixes.merged_changes` over the live tasks and what completed in this
-transition), not the waiting task's own copy: a variable another branch writes reaches the
-condition, as in Camunda's process scope. (A branch that ended in an earlier transition
-took its copy with it, as everywhere in this engine until a join merges the branches.)
+case's as one scope (`spiff_fixes.merged_changes` over the live tasks and what completed
+in this transition), not the waiting task's own copy: a variable another branch writes
+reaches the condition, as in Camunda's process scope. (A branch that ended in an earlier
+transition took its copy with it, as everywhere in this engine until a join merges the
+branches.)
 
 `Execution.run_engine` calls `check` after each round of engine steps. An activity that
 completes with variables sets them while it is still active, so its own conditional
