@@ -23,8 +23,10 @@ def element_bereikt(element: str) -> bool:
     if execution is None:
         return False  # evaluated outside a case (deployment checks with sample data)
     workflow = execution.workflow
+    # Every task, not get_tasks(state=COMPLETED): that walk stops at a waiting task, and a
+    # non-interrupting boundary event that still listens holds the branches it spawned.
     for flow in (workflow, *workflow.subprocesses.values()):
-        for task in flow.get_tasks(state=TaskState.COMPLETED):
-            if element_id(task) == element:
+        for task in flow.tasks.values():
+            if task.has_state(TaskState.COMPLETED) and element_id(task) == element:
                 return True
     return False

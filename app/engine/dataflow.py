@@ -31,6 +31,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
@@ -410,6 +411,8 @@ def _element(
     definition = getattr(spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
         add(definition.expression, "timer", result.reads)
+    if isinstance(definition, ConditionalEventDefinition):
+        add(definition.expression, "voorwaarde", result.reads)
     if isinstance(definition, MessageEventDefinition) and catalogue is not None:
         result.writes |= set(catalogue.messages.get(definition.name, []))
     for attribute, what in (("cardinality", "cardinaliteit"), ("condition", "voorwaarde")):

@@ -20,6 +20,7 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
@@ -701,6 +702,8 @@ def _check_process(parsed: ParsedProcess, root: etree._Element, forms_dir: Path)
             definition = getattr(spec, "event_definition", None)
             if isinstance(definition, TimerEventDefinition):
                 check(definition.expression, "timer")
+            if isinstance(definition, ConditionalEventDefinition):
+                check(definition.expression, "voorwaarde")
             if isinstance(spec, MultiInstanceTask):
                 check(spec.cardinality, "loopCardinality")
                 check(spec.condition, "completionCondition")

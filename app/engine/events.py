@@ -28,6 +28,7 @@ LABELS = {
     "signal_received": "signaal ontvangen",
     "signal_thrown": "signaal verstuurd",
     "signal_cancelled": "wachten op signaal vervallen",
+    "condition_met": "voorwaarde vervuld",
     "party_bound": "team neemt de rol in de zaak op zich",
     "incident_raised": "storing",
     "incident_resolved": "storing opgelost",

@@ -25,6 +25,7 @@ import handlers
 from app import clock
 from app.config import Settings
 from app.db import Database
+from app.engine import conditions
 from app.engine.errors import describe_error
 from app.engine.event_subprocess import error_listener
 from app.engine.models import (
@@ -182,7 +183,10 @@ def complete_job(db: Database, claim: JobClaim, outputs: dict[str, Any], worker_
             job.spiff_task_id,
             {"job": job.id, "attempt": job.attempts, "outputs": sorted(outputs)},
         )
-        task.complete()
+        execution.variables_written = bool(outputs or mapping)
+        # An interrupting conditional boundary the result makes true takes over (Camunda 7).
+        if not conditions.before_leaving(execution, task):
+            task.complete()
         execution.run_engine()
         execution.save()
         return True

@@ -49,7 +49,9 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     ReceiveTask,
     ServiceTask,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -70,6 +72,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
     UserTaskParser,
 )
+from SpiffWorkflow.util.task import TaskState
 
 from app.catalogue.names import group_key
 from app.engine import (  # noqa: F401 - Camunda 7 semantics where Spiff differs
@@ -79,6 +82,7 @@ from app.engine import (  # noqa: F401 - Camunda 7 semantics where Spiff differs
 )
 from app.engine.expressions import plain_expression, timer_expression, unwrap, value_expression
 from app.engine.multi_instance import EXTENSION, CamundaMultiInstanceTask
+from app.engine.vocabulary import GATEWAY_WAIT
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -92,6 +96,18 @@ class PassThroughTask(NoneTask):
     def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.manual = False
+
+
+class EventGatewayWait(ReceiveTask):
+    """Where the token of an event-based gateway without a message branch waits: for nothing
+    itself; each branch is an interrupting boundary event on it, and the first to fire
+    withdraws it and the others, as in Camunda 7. Not an event the event manager holds, so
+    it is no subscription of its own."""
+
+    def _update_hook(self, my_task: Any) -> bool:
+        if my_task.state != TaskState.WAITING:
+            my_task._set_state(TaskState.WAITING)
+        return False
 
 
 class _ExtensionsMixin:
@@ -296,6 +312,19 @@ class _EventMixin(_ExtensionsMixin):
             )
         return MessageEventDefinition(name, [], description="Message")
 
+    def parse_conditional_event(self, event: Any) -> ConditionalEventDefinition:
+        """The condition as every other condition: `${…}` (JUEL) translated to Python."""
+        found = first(self.xpath(".//bpmn:condition"))  # type: ignore[attr-defined]
+        expression = plain_expression(found.text if found is not None else None)
+        if expression is None:
+            self.raise_validation_exception(  # type: ignore[attr-defined]
+                "een voorwaardelijke gebeurtenis zonder voorwaarde (bpmn:condition)"
+            )
+        return ConditionalEventDefinition(
+            expression,
+            description=self.get_event_description(event),  # type: ignore[attr-defined]
+        )
+
     def parse_timer_event(self, event: Any) -> Any:
         name = self.node.get("name", self.node.get("id"))
         description = self.get_event_description(event)  # type: ignore[attr-defined]
@@ -446,7 +475,15 @@ class StroomBoundaryEventParser(_EventMixin, CamundaBoundaryEventParser):
 
 
 class StroomReceiveTaskParser(_EventMixin, ReceiveTaskParser):
-    pass
+    def create_task(self) -> Any:
+        if self.node.get(GATEWAY_WAIT) is not None:
+            return EventGatewayWait(
+                self.spec,
+                self.bpmn_id,
+                event_definition=NoneEventDefinition(),
+                **self.bpmn_attributes,  # type: ignore[attr-defined]
+            )
+        return super().create_task()
 
 
 class StroomParser(CamundaParser):

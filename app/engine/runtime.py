@@ -34,7 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.catalogue import from_json
-from app.engine import hooks, spiff_clock
+from app.engine import conditions, hooks, spiff_clock
 from app.engine.budget import Budget, evaluation_budget
 from app.engine.errors import Conflict, InvalidInput, NotFound, describe_error
 from app.engine.models import (
@@ -242,6 +242,9 @@ class Execution(WaitStates):
         self._new_parties = False
         # Parties a team took on in this transition (waits.WaitStates._bind_team).
         self._bound_parties: list[dict[str, Any]] = []
+        # The transition wrote variables (a completion, message, signal or result with data,
+        # a script): every waiting condition is evaluated again (app/engine/conditions.py).
+        self.variables_written = False
 
     # -- construction ---------------------------------------------------------------------
 
@@ -387,11 +390,15 @@ class Execution(WaitStates):
                 # there READY but not run; go round until nothing automatic is ready.
                 self.workflow.refresh_timers()
                 for _ in range(1000):
-                    self.workflow.do_engine_steps()
-                    if not any(
+                    self.workflow.do_engine_steps(did_complete_task=self._ran)
+                    if any(
                         not t.task_spec.manual
                         for t in self.workflow.get_tasks(state=TaskState.READY)
                     ):
+                        continue
+                    # Conditional events see the variables as the steps left them.
+                    written, self.variables_written = self.variables_written, False
+                    if not conditions.check(self, written):
                         break
         except Exception as exc:  # noqa: BLE001 - every engine failure becomes an incident
             task = getattr(exc, "task", None) or _task_in_traceback(exc)
@@ -413,6 +420,10 @@ class Execution(WaitStates):
             )
         finally:
             _CURRENT.reset(token)
+
+    def _ran(self, task: Task) -> None:
+        if isinstance(getattr(task.task_spec, "script", None), str):
+            self.variables_written = True  # a script writes variables (conditional events)
 
     def evaluate(self, task: Task, expression: str) -> Any:
         token = _CURRENT.set(self)

@@ -24,11 +24,11 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import (
 )
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import ReceiveTask, ServiceTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from app.engine.multi_instance import CamundaMultiInstanceTask
-from app.engine.parser import PassThroughTask
+from app.engine.parser import EventGatewayWait, PassThroughTask
 
 
 class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
@@ -56,6 +56,7 @@ _CONFIG = deepcopy(CAMUNDA_CONFIG)
 _CONFIG[BaseMessageEventDefinition] = MessageEventDefinitionConverter
 _CONFIG[ServiceTask] = BpmnTaskSpecConverter  # not in SpiffWorkflow's default config
 _CONFIG[PassThroughTask] = BpmnTaskSpecConverter
+_CONFIG[EventGatewayWait] = _CONFIG[ReceiveTask]
 _CONFIG[CamundaMultiInstanceTask] = MultiInstanceTaskConverter
 _SPEC_REGISTRY = BpmnWorkflowSerializer.configure(_CONFIG)
 # For comparing specs of two versions (SpiffWorkflow.bpmn.util.diff, app/engine/migration.py).

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.catalogue import check_values
-from app.engine import hooks
+from app.engine import conditions, hooks
 from app.engine.errors import Conflict, InvalidInput, NotFound
 from app.engine.functions import all_functions
 from app.engine.models import (
@@ -118,11 +118,14 @@ def complete_task(
     for take in hooks.task_data:
         stored = take(session, execution, stored, actor)
     spiff_task.set_data(**stored)
-    spiff_task.run()
-    # The task row is closed by the wait-state diff at save, with this as completed_by.
-
-    execution.completed_by[task_id] = actor
-    execution.record("task_completed", human.element_id, human.id, {"fields": sorted(values)})
+    execution.variables_written = bool(values)
+    # An interrupting conditional boundary the task's own variables make true takes over
+    # (Camunda 7 sets them before the task leaves): the task row closes as cancelled.
+    if not conditions.before_leaving(execution, spiff_task):
+        spiff_task.run()
+        # The task row is closed by the wait-state diff at save, with this as completed_by.
+        execution.completed_by[task_id] = actor
+        execution.record("task_completed", human.element_id, human.id, {"fields": sorted(values)})
     execution.run_engine()
     return execution.save()
 
@@ -215,6 +218,7 @@ def deliver_message(
 
     event = BpmnEvent(waiting[0].task_spec.event_definition, payload=values)
     execution.workflow.catch(event)
+    execution.variables_written = bool(values)
     execution.record(
         "message_received",
         waiting[0].task_spec.bpmn_id,

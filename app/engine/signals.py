@@ -158,6 +158,7 @@ def _deliver(
         check(session, execution, values)
     definition = waiting[0].task_spec.event_definition
     execution.workflow.catch(BpmnEvent(definition, payload=dict(values) if values else None))
+    execution.variables_written = bool(values)
     for task in waiting:
         execution.record("signal_received", element_id(task), str(task.id), details)
     execution.run_engine()

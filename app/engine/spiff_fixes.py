@@ -7,9 +7,13 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   the waiting timer, and with it every branch it spawned that is still running. Camunda 7
   only stops the timer: what it spawned runs on. Here the timer is marked completed instead
   of cancelled when it has spawned branches, so it stops firing and they keep running.
-- A non-interrupting signal boundary event listens as long as its host is active, as in
-  Camunda 7: each signal spawns its path beside the host (SpiffWorkflow fires it once).
+- A non-interrupting signal, message or conditional boundary event listens as long as its
+  host is active, as in Camunda 7: each signal, matching message or variable change that
+  makes its condition true spawns its path beside the host (SpiffWorkflow fires it once).
   Like a cycle timer, it keeps what it spawned when the host completes.
+- A conditional event fires when the engine says so (app/engine/conditions.py: on arrival
+  and after every change of the variables, over the case's variables); SpiffWorkflow would
+  evaluate the condition on its own, over the waiting task's stale copy of the data.
 - An error boundary event with `camunda:errorCodeVariable` / `errorMessageVariable` stores
   the code of the error it caught and its message: a handler's BpmnError message, else the
   error's `camunda:errorMessage` (the parser keeps them in the boundary event's
@@ -37,11 +41,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     ItemAwareEventDefinition,
     SignalEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
@@ -51,6 +58,8 @@ from SpiffWorkflow.util.task import TaskState
 from app import clock
 
 CYCLE_STOPPED = "stroom_cycle_stopped"
+# Non-interrupting boundary events that stay subscribed while their host is active.
+REPEATING = (SignalEventDefinition, MessageEventDefinition, ConditionalEventDefinition)
 _original = BoundaryEventJoin._check_threshold_structured
 
 
@@ -64,13 +73,13 @@ def _keep_what_cycles_spawned(self: Any, my_task: Any) -> tuple[bool, list[Any]]
         if (
             isinstance(
                 getattr(spec, "event_definition", None),
-                CycleTimerEventDefinition | SignalEventDefinition,
+                (CycleTimerEventDefinition, *REPEATING),
             )
             and not getattr(spec, "cancel_activity", True)
             and task.children
         ):
-            # Cycle timers and repeating signal boundaries predict no children: these are
-            # the branches it spawned.
+            # Cycle timers and repeating signal and message boundaries predict no children:
+            # these are the branches it spawned.
             task.workflow.top_workflow.event_manager.remove_task(task)
             task.internal_data.pop("event_value", None)
             task.internal_data["event_fired"] = True
@@ -184,26 +193,45 @@ def _calendar_cycle_complete(self: Any, my_task: Any) -> bool:
 CycleTimerEventDefinition.cycle_complete = _calendar_cycle_complete  # type: ignore[method-assign]
 
 
-def _split_data(branches: list[Any]) -> dict[str, Any]:
-    """The variables as they were where the branches arriving at a join split: the data of
-    the deepest task all of them descend from."""
-    ancestors: list[Any] = []
-    node = branches[0]
+def _lineage(task: Any) -> list[Any]:
+    """The task and its ancestors, through the sub-process task a sub-workflow runs in."""
+    found = []
+    node = task
     while node is not None:
-        ancestors.append(node)
-        node = node.parent
+        found.append(node)
+        parent = node.parent
+        if parent is None and getattr(node.workflow, "parent_task_id", None) is not None:
+            parent = node.workflow.top_workflow.get_task_from_id(node.workflow.parent_task_id)
+        node = parent
+    return found
+
+
+def _split_data(branches: list[Any]) -> dict[str, Any]:
+    """The variables as they were where the branches split: the data of the deepest task
+    all of them descend from."""
+    ancestors = _lineage(branches[0])
     common = set(map(id, ancestors))
     for branch in branches[1:]:
-        mine = set()
-        node = branch
-        while node is not None:
-            mine.add(id(node))
-            node = node.parent
-        common &= mine
+        common &= set(map(id, _lineage(branch)))
     for node in ancestors:
         if id(node) in common:
             return node.data
     return {}
+
+
+def merged_changes(tasks: list[Any]) -> dict[str, Any]:
+    """The variables of several branches as one scope, as Camunda 7 keeps them: where they
+    split, with what each branch changed since (a later change wins). A branch's untouched
+    copy of a variable is not a change, so it does not bring back an old value."""
+    if not tasks:
+        return {}
+    base = _split_data(tasks)
+    merged = dict(base)
+    for task in sorted(tasks, key=lambda t: t.last_state_change):
+        for name, value in task.data.items():
+            if name not in base or base[name] != value:
+                merged[name] = value
+    return merged
 
 
 def _join_changes(self: Any, my_task: Any) -> bool:
@@ -251,8 +279,8 @@ SignalEventDefinition.throw = _throw_signal  # type: ignore[method-assign]
 _original_boundary_catch = BoundaryEvent.catch
 
 
-def _repeating_signal_boundary(self: Any, my_task: Any, event: Any) -> None:
-    if self.cancel_activity or not isinstance(self.event_definition, SignalEventDefinition):
+def _repeating_boundary(self: Any, my_task: Any, event: Any) -> None:
+    if self.cancel_activity or not isinstance(self.event_definition, REPEATING):
         _original_boundary_catch(self, my_task, event)
         return
     payload = event.payload or {}
@@ -261,18 +289,22 @@ def _repeating_signal_boundary(self: Any, my_task: Any, event: Any) -> None:
         child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
         child.task_spec._update(child)
         child.data.update(payload)
-    # Still waiting (not fired): the next signal spawns another path.
+    # Still waiting (not fired): the next signal or message spawns another path.
 
 
 _original_boundary_predict = BoundaryEvent._predict_hook
 
 
 def _predict_no_single_path(self: Any, my_task: Any) -> None:
-    # Like a cycle timer's: what it spawns is added when a signal comes, not predicted once.
-    if self.cancel_activity or not isinstance(self.event_definition, SignalEventDefinition):
+    # Like a cycle timer's: what it spawns is added when an event comes, not predicted once.
+    if self.cancel_activity or not isinstance(self.event_definition, REPEATING):
         _original_boundary_predict(self, my_task)
 
 
-if getattr(BoundaryEvent.catch, "__name__", "") != _repeating_signal_boundary.__name__:
-    BoundaryEvent.catch = _repeating_signal_boundary  # type: ignore[method-assign]
+if getattr(BoundaryEvent.catch, "__name__", "") != _repeating_boundary.__name__:
+    BoundaryEvent.catch = _repeating_boundary  # type: ignore[method-assign]
     BoundaryEvent._predict_hook = _predict_no_single_path  # type: ignore[method-assign]
+
+
+# Fired by app/engine/conditions.py (catch), never by evaluating on its own.
+ConditionalEventDefinition.has_fired = EventDefinition.has_fired  # type: ignore[method-assign]

@@ -19,6 +19,10 @@ from lxml import etree
 
 from app.engine.errors import Problem
 
+# Marks the receive task `rewrite_event_gateways` makes of an event-based gateway without a
+# message branch (an attribute of the rewritten tree only; app/engine/parser.py).
+GATEWAY_WAIT = "stroomGatewayWait"
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 # Layout and tool namespaces: drawing only, no meaning for execution.
@@ -94,10 +98,12 @@ ELEMENTS: dict[str, Rule] = {
         "een gewone start, of een start op een signaal; andere soorten zie de regels"
     ),
     "endEvent": runs("een gewoon einde, terminate, een fout-einde of een signaal-einde"),
-    "intermediateCatchEvent": runs("wachten op een timer, een bericht of een signaal"),
+    "intermediateCatchEvent": runs(
+        "wachten op een timer, een bericht, een signaal of een voorwaarde"
+    ),
     "intermediateThrowEvent": runs("een gewone tussengebeurtenis (geen gedrag), of een signaal"),
     "boundaryEvent": runs(
-        "timer, bericht of signaal (onderbrekend of niet), fout op een subproces"
+        "timer, bericht, signaal of voorwaarde (onderbrekend of niet), fout op een subproces"
     ),
     "messageEventDefinition": runs(
         "bericht: vangen bij start van niets, tussengebeurtenis, grens, ontvangsttaak"
@@ -125,11 +131,16 @@ ELEMENTS: dict[str, Rule] = {
         "grensgebeurtenis, of een bericht"
     ),
     "escalation": refused("escalaties worden niet ondersteund; gebruik een fout (bpmn:error)"),
-    "conditionalEventDefinition": refused(
-        "voorwaardelijke gebeurtenissen worden niet ondersteund; gebruik een exclusieve "
-        "gateway na de taak die de gegevens wijzigt, of een bericht"
+    "conditionalEventDefinition": runs(
+        "voorwaardelijke tussen- en grensgebeurtenis (onderbrekend of niet): de voorwaarde "
+        "wordt geëvalueerd als de gebeurtenis bereikt wordt en opnieuw na elke wijziging van "
+        "de procesvariabelen (taak voltooid, bericht of signaal met gegevens, resultaat van "
+        "een service task, script), niet op een klok"
     ),
-    "condition": refused("hoort bij een voorwaardelijke gebeurtenis, die niet wordt ondersteund"),
+    "condition": runs(
+        "de voorwaarde van een voorwaardelijke gebeurtenis: Python of de JUEL-deelverzameling, "
+        "bij deploy vertaald en gecontroleerd"
+    ),
     "linkEventDefinition": runs(
         "een link-tussengebeurtenis gaat verder bij de link-vang met dezelfde naam in "
         "hetzelfde (deel)proces"
@@ -202,8 +213,9 @@ ELEMENTS: dict[str, Rule] = {
     "inclusiveGateway": runs("alle ware voorwaarden, anders de default"),
     "parallelGateway": runs("splitsen en samenvoegen"),
     "eventBasedGateway": runs(
-        "de eerste gebeurtenis (bericht, timer) wint; uitgevoerd als een receive task met "
-        "grensgebeurtenissen (SpiffWorkflow's eigen gateway is onbetrouwbaar)"
+        "de eerste gebeurtenis (bericht, timer, signaal, voorwaarde) wint en trekt de andere "
+        "in; ook zonder berichttak; uitgevoerd als een receive task met grensgebeurtenissen "
+        "(SpiffWorkflow's eigen gateway is onbetrouwbaar)"
     ),
     "complexGateway": refused(
         "complexe gateways worden niet ondersteund; gebruik een inclusieve of parallelle gateway"
@@ -317,10 +329,14 @@ CAMUNDA_ATTRIBUTES: dict[str, Rule] = {
     "decisionRefTenantId": refused("DMN wordt niet ondersteund"),
     "mapDecisionResult": refused("DMN wordt niet ondersteund"),
     "variableName": refused(
-        "hoort bij voorwaardelijke gebeurtenissen, die niet worden ondersteund"
+        "een voorwaarde die alleen bij één variabele geëvalueerd wordt, wordt niet ondersteund: "
+        "Stroom evalueert de voorwaarde bij elke wijziging van de procesvariabelen; laat "
+        "camunda:variableName weg"
     ),
     "variableEvents": refused(
-        "hoort bij voorwaardelijke gebeurtenissen, die niet worden ondersteund"
+        "een voorwaarde die alleen bij bepaalde variabele-gebeurtenissen (create, update, "
+        "delete) geëvalueerd wordt, wordt niet ondersteund: Stroom evalueert de voorwaarde "
+        "bij elke wijziging van de procesvariabelen; laat camunda:variableEvents weg"
     ),
     "formRefVersion": refused("een vaste formulierversie wordt niet ondersteund; laat het weg"),
     "formRefTenantId": refused("tenants worden niet ondersteund; laat het weg"),
@@ -402,6 +418,10 @@ PLAIN_ATTRIBUTE_VALUES: dict[tuple[str, str], tuple[set[str], str]] = {
         'herschrijf het script in Python en zet scriptFormat="python"',
     ),
     ("conditionExpression", "language"): (
+        {"", "python", "Python", "juel", "JUEL"},
+        "alleen Python- of JUEL-voorwaarden kunnen draaien; herschrijf de voorwaarde",
+    ),
+    ("condition", "language"): (
         {"", "python", "Python", "juel", "JUEL"},
         "alleen Python- of JUEL-voorwaarden kunnen draaien; herschrijf de voorwaarde",
     ),
@@ -653,7 +673,8 @@ def _event_targets(gateway: etree._Element) -> list[tuple[etree._Element, etree.
 
 
 def _event_kind(target: etree._Element | None) -> str | None:
-    """'message' or 'timer' for what may follow an event-based gateway, else None."""
+    """'message', 'timer', 'signal' or 'conditional' for what may follow an event-based
+    gateway, else None."""
     if target is None:
         return None
     tag = _local(target.tag)[1]
@@ -668,6 +689,8 @@ def _event_kind(target: etree._Element | None) -> str | None:
         return "timer"
     if kinds == ["signalEventDefinition"]:
         return "signal"
+    if kinds == ["conditionalEventDefinition"]:
+        return "conditional"
     return None
 
 
@@ -683,12 +706,13 @@ def _event_gateway_problem(gateway: etree._Element) -> str | None:
     flows = list(scope.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"))
     boundaries = {b.get("attachedToRef") for b in scope.iterchildren(f"{{{BPMN_NS}}}boundaryEvent")}
     messages: list[str | None] = []
+    signals: list[str | None] = []
     for flow, target in targets:
         kind = _event_kind(target)
         if kind is None:
             return (
                 "na een event-gebaseerde gateway komen alleen berichtvangers, timers, "
-                "signaalvangers of receive tasks"
+                "signaalvangers, voorwaardelijke gebeurtenissen of receive tasks"
             )
         assert target is not None
         if flow.find(f"{{{BPMN_NS}}}conditionExpression") is not None:
@@ -702,14 +726,16 @@ def _event_gateway_problem(gateway: etree._Element) -> str | None:
             messages.append(
                 target.get("messageRef") if definition is None else definition.get("messageRef")
             )
-    if not messages:
-        return (
-            "een event-gebaseerde gateway zonder berichttak wordt niet ondersteund; gebruik "
-            "één timer-tussengebeurtenis (de vroegste), of een signaal- of timergrens op een "
-            "receive task"
-        )
+        if kind == "signal":
+            definition = _child(target, "signalEventDefinition")
+            signals.append(None if definition is None else definition.get("signalRef"))
     if len(set(messages)) != len(messages):
         return "twee takken van de gateway wachten op hetzelfde bericht"
+    if len(set(signals)) != len(signals):
+        return (
+            "twee takken van de gateway wachten op hetzelfde signaal; een signaal bereikt ze "
+            "allebei, dus wacht er één keer op en kies daarna met een exclusieve gateway"
+        )
     return None
 
 
@@ -718,33 +744,39 @@ def rewrite_event_gateways(root: etree._Element) -> None:
     sees (the stored diagram is unchanged): the gateway becomes a receive task waiting for
     its first message branch, which follows as a plain event; every other branch becomes an
     interrupting boundary event on it, with its own id, definition and outgoing flows. The
-    first event to come wins and cancels the others, as in Camunda 7."""
+    first event to come wins and cancels the others, as in Camunda 7. Without a message
+    branch the receive task waits for nothing itself (`parser.EventGatewayWait`) and every
+    branch becomes a boundary event."""
     for gateway in list(root.iter(f"{{{BPMN_NS}}}eventBasedGateway")):
         targets = _event_targets(gateway)
         anchor_flow, anchor = next(
-            (f, t) for f, t in targets if _event_kind(t) == "message" and t is not None
+            ((f, t) for f, t in targets if _event_kind(t) == "message" and t is not None),
+            (None, None),
         )
         receive = etree.Element(f"{{{BPMN_NS}}}receiveTask")
         for attribute in ("id", "name"):
             if gateway.get(attribute) is not None:
                 receive.set(attribute, gateway.get(attribute))
-        definition = _child(anchor, "messageEventDefinition")
-        receive.set(
-            "messageRef",
-            anchor.get("messageRef") if definition is None else definition.get("messageRef"),
-        )
-        extension = _child(anchor, "extensionElements")
-        if extension is not None:  # the correlation key waits with the receive task
-            receive.append(deepcopy(extension))
         receive.sourceline = gateway.sourceline
         gateway.getparent().replace(gateway, receive)
-        # The anchor stays, as a plain event the token passes.
-        plain = etree.Element(f"{{{BPMN_NS}}}intermediateCatchEvent")
-        for attribute in ("id", "name"):
-            if anchor.get(attribute) is not None:
-                plain.set(attribute, anchor.get(attribute))
-        plain.sourceline = anchor.sourceline
-        anchor.getparent().replace(anchor, plain)
+        if anchor is None:
+            receive.set(GATEWAY_WAIT, "true")
+        else:
+            definition = _child(anchor, "messageEventDefinition")
+            receive.set(
+                "messageRef",
+                anchor.get("messageRef") if definition is None else definition.get("messageRef"),
+            )
+            extension = _child(anchor, "extensionElements")
+            if extension is not None:  # the correlation key waits with the receive task
+                receive.append(deepcopy(extension))
+            # The anchor stays, as a plain event the token passes.
+            plain = etree.Element(f"{{{BPMN_NS}}}intermediateCatchEvent")
+            for attribute in ("id", "name"):
+                if anchor.get(attribute) is not None:
+                    plain.set(attribute, anchor.get(attribute))
+            plain.sourceline = anchor.sourceline
+            anchor.getparent().replace(anchor, plain)
         for flow, target in targets:
             if flow is anchor_flow or target is None:
                 continue
@@ -760,6 +792,7 @@ def rewrite_event_gateways(root: etree._Element) -> None:
                     "messageEventDefinition",
                     "timerEventDefinition",
                     "signalEventDefinition",
+                    "conditionalEventDefinition",
                 ):
                     boundary.append(deepcopy(child))
             if _local(target.tag)[1] == "receiveTask":
@@ -1201,6 +1234,13 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
     kind = definitions[0] if definitions else None
     if name == "startEvent" and in_event_subprocess:
         return _event_subprocess_start_problem(element, kind)
+    if name == "startEvent" and kind == "conditionalEventDefinition":
+        return (
+            "een proces met een voorwaardelijke start wordt niet ondersteund: Camunda 7 start "
+            "het alleen als een programma de voorwaarden laat evalueren "
+            "(createConditionEvaluation), en die aanroep heeft Stroom niet; start het proces "
+            "via de API, de CLI of een signaal"
+        )
     if kind == "signalEventDefinition":
         problem = _signal_problem(element, name, parent)
         if problem:
@@ -1248,8 +1288,12 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
         "timerEventDefinition",
         "messageEventDefinition",
         "signalEventDefinition",
+        "conditionalEventDefinition",
     ):
-        return "een tussengebeurtenis wacht alleen op een timer, een bericht of een signaal"
+        return (
+            "een tussengebeurtenis wacht alleen op een timer, een bericht, een signaal of een "
+            "voorwaarde"
+        )
     if name == "boundaryEvent":
         host_id = element.get("attachedToRef")
         host = element.getroottree().getroot().xpath("//*[@id=$id]", id=host_id)
@@ -1273,9 +1317,11 @@ def _context_problem(element: etree._Element, ns: str, name: str) -> str | None:
             "timerEventDefinition",
             "messageEventDefinition",
             "signalEventDefinition",
+            "conditionalEventDefinition",
         ):
             return (
-                "een grensgebeurtenis vangt alleen een timer, een bericht, een signaal of een fout"
+                "een grensgebeurtenis vangt alleen een timer, een bericht, een signaal, een "
+                "voorwaarde of een fout"
             )
         if kind == "timerEventDefinition":
             cycle = element.find(f".//{{{BPMN_NS}}}timeCycle")
@@ -1441,10 +1487,31 @@ CONTEXT_RULES: list[tuple[str, str]] = [
         "intermediateThrowEvent met bericht/escalatie",
         "geweigerd: gebruik een externe service task",
     ),
-    ("intermediateCatchEvent anders dan timer/bericht/signaal", "geweigerd"),
+    ("intermediateCatchEvent anders dan timer/bericht/signaal/voorwaarde", "geweigerd"),
+    (
+        "intermediateCatchEvent of boundaryEvent met voorwaarde",
+        "draait: geëvalueerd bij aankomst en na elke wijziging van de procesvariabelen; een "
+        "niet-onderbrekende grens start een pad telkens als de voorwaarde na een wijziging "
+        "waar is; variabelen die de taak zelf bij voltooien meegeeft, tellen voor haar eigen "
+        "grensgebeurtenissen (zoals in Camunda 7)",
+    ),
+    (
+        "startEvent met voorwaarde (proces)",
+        "geweigerd: Camunda 7 start het alleen via createConditionEvaluation; start via API, "
+        "CLI of signaal",
+    ),
+    (
+        "startEvent met voorwaarde in een event-subproces",
+        "geweigerd: gebruik een voorwaardelijke grensgebeurtenis op een subproces",
+    ),
     (
         "boundaryEvent signaal",
         "draait: onderbrekend, of niet-onderbrekend (de taak blijft open)",
+    ),
+    (
+        "boundaryEvent bericht of signaal, niet-onderbrekend",
+        "draait: blijft luisteren zolang de activiteit loopt; elk bericht of signaal start een "
+        "eigen pad, dat doorloopt als de activiteit klaar is",
     ),
     (
         "boundaryEvent fout op iets anders dan subProcess/callActivity/externe service task",

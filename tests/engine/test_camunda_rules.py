@@ -518,17 +518,17 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "fout-grensgebeurtenis",
     ),
     (
-        "event-based gateway with timers only",
+        "event-based gateway with two branches on the same signal",
         START + '<bpmn:eventBasedGateway id="welke" />'
-        '<bpmn:intermediateCatchEvent id="t1"><bpmn:timerEventDefinition><bpmn:timeDuration>'
-        "PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
-        '<bpmn:intermediateCatchEvent id="t2"><bpmn:timerEventDefinition><bpmn:timeDuration>'
-        "PT2H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+        '<bpmn:intermediateCatchEvent id="t1"><bpmn:signalEventDefinition signalRef="sg" />'
+        "</bpmn:intermediateCatchEvent>"
+        '<bpmn:intermediateCatchEvent id="t2"><bpmn:signalEventDefinition signalRef="sg" />'
+        "</bpmn:intermediateCatchEvent>"
         '<bpmn:sequenceFlow id="g1" sourceRef="welke" targetRef="t1" />'
         '<bpmn:sequenceFlow id="g2" sourceRef="welke" targetRef="t2" />',
         "welke",
         'id="welke"',
-        "zonder berichttak",
+        "hetzelfde signaal",
     ),
     (
         "link without catch",
@@ -539,13 +539,13 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
         "precies één",
     ),
     (
-        "conditional event",
-        START + '<bpmn:intermediateCatchEvent id="als"><bpmn:conditionalEventDefinition>\n'
+        "conditional start event of a process",
+        '<bpmn:startEvent id="als"><bpmn:conditionalEventDefinition>\n'
         "<bpmn:condition>${a > 1}</bpmn:condition></bpmn:conditionalEventDefinition>"
-        "</bpmn:intermediateCatchEvent>",
+        "</bpmn:startEvent>",
         "als",
         "<bpmn:conditionalEventDefinition>",
-        "gateway",
+        "voorwaardelijke start",
     ),
     (
         "receive task without message",
@@ -719,7 +719,9 @@ def test_refused_with_element_line_and_alternative(
     tmp_path: Path, body: str, element: str, needle: str, words: str
 ) -> None:
     xml = diagram(
-        body, '\n  <bpmn:message id="m" name="m" />\n  <bpmn:error id="fout" errorCode="E1" />'
+        body,
+        '\n  <bpmn:message id="m" name="m" />\n  <bpmn:error id="fout" errorCode="E1" />'
+        '\n  <bpmn:signal id="sg" name="sg" />',
     )
     problems = refusal(tmp_path, xml)
     mine = [p for p in problems if p.element == element]

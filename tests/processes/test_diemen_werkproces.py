@@ -634,9 +634,10 @@ def test_uitzetting_dreigt_tijdens_afstemming_vrijwilligers(db, settings, clock)
     c.complete("partner", "afstemmen_vrijwilligers", {"akkoord_partner": True})
     decide(c, "vrijwilligers", True)
     assert c.open_elements() == ["doorgeleiden_vrijwilliger", "huurder_informeren_bij_dreiging"]
-    # One care report per case: the work process no longer listens for the message.
-    with pytest.raises(NotFound):
-        c.sim.message("uitzetting_dreigt", c.key)
+    # One care report per case: the boundary event still listens while the work process
+    # runs (Camunda 7), but a second report of the threat ends at "al gemeld".
+    c.sim.message("uitzetting_dreigt", c.key)
+    assert c.open_elements() == ["doorgeleiden_vrijwilliger", "huurder_informeren_bij_dreiging"]
 
     c.advance_to("2026-05-06T09:00")
     c.complete(
@@ -655,7 +656,11 @@ def test_uitzetting_dreigt_tijdens_afstemming_vrijwilligers(db, settings, clock)
     assert due(task) == "2026-05-22T23:59:59+02:00"
     c.complete("vrijwilligers", "ondersteuning_starten", {"startdatum_ondersteuning": "2026-05-25"})
     assert c.instance().status == "completed"
-    assert c.end() == {"einde_zorgmelding_bij_dreiging": 1, "einde_vrijwilligers": 1}
+    assert c.end() == {
+        "einde_zorgmelding_bij_dreiging": 1,
+        "einde_al_gemeld": 1,
+        "einde_vrijwilligers": 1,
+    }
     with pytest.raises(NotFound):  # a closed case hears nothing
         c.sim.message("uitzetting_dreigt", c.key)
     c.record()
