@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,8 @@ class InstancePage:
     timers: list[Timer]
     subscriptions: list[MessageSubscription]
     signals: list[SignalSubscription]
+    # (element id, condition) of the conditional events waiting: no table holds them
+    conditions: list[tuple[str, str]]
     history: list[InstanceEvent]
     diagram: dict[str, Any]
     element_names: dict[str, str] = field(default_factory=dict)
@@ -71,8 +75,20 @@ def _rows(session: Session, model: Any, instance_id: str, order: Any) -> list[An
     )
 
 
+def waiting_conditions(workflow: Any) -> list[tuple[str, str]]:
+    """The conditional events the instance waits at, with their conditions: they wait for a
+    change of the case's data, which no wait-state table records."""
+    found = []
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, ConditionalEventDefinition):
+                found.append((task.task_spec.bpmn_id, str(definition.expression)))
+    return sorted(set(found))
+
+
 def markers(
-    session: Session, row: ProcessInstance, version: ProcessVersion, waits: dict[str, list[Any]]
+    workflow: Any, version: ProcessVersion, waits: dict[str, list[Any]]
 ) -> dict[str, list[str]]:
     """Element ids for the diagram: where the instance waits now, where it has a failure,
     and the elements and sequence flows it has taken (from its task tree)."""
@@ -82,6 +98,7 @@ def markers(
         | {t.element_id for t in waits["timers"] if t.status == WaitStatus.WAITING.value}
         | {s.element_id for s in waits["subscriptions"] if s.status == WaitStatus.WAITING.value}
         | {s.element_id for s in waits["signals"] if s.status == WaitStatus.WAITING.value}
+        | {element for element, _condition in waiting_conditions(workflow)}
     )
     failing = sorted(
         {
@@ -90,7 +107,7 @@ def markers(
             if i.status == IncidentStatus.OPEN.value and i.element_id
         }
     )
-    taken = instance_coverage(load_workflow(session, row.version_id, row.state), version.elements)
+    taken = instance_coverage(workflow, version.elements)
     return {
         "current": current,
         "incidents": failing,
@@ -115,6 +132,7 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
         "signals": _rows(session, SignalSubscription, row.id, SignalSubscription.id),
     }
     history = _rows(session, InstanceEvent, row.id, InstanceEvent.id)
+    workflow = load_workflow(session, row.version_id, row.state)
     groups = {g for t in waits["tasks"] for g in t.candidate_groups or []}
     people = {t.assignee for t in waits["tasks"] if t.assignee}
     people |= {e.actor.split(":", 1)[1] for e in history if (e.actor or "").startswith("user:")}
@@ -128,12 +146,13 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
         timers=waits["timers"],
         subscriptions=waits["subscriptions"],
         signals=waits["signals"],
+        conditions=waiting_conditions(workflow),
         history=history,
         diagram={
             "xml": session.scalar(
                 select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version.id)
             ),
-            "markers": markers(session, row, version, waits),
+            "markers": markers(workflow, version, waits),
         },
         element_names={k: str(v.get("name") or k) for k, v in (version.elements or {}).items()},
         group_names=queries.group_names(session, groups),

@@ -135,6 +135,22 @@ def test_true_when_reached_continues_at_once(db, clock, tmp_path) -> None:
     assert opened(db, instance_id) == ["schatten"]
 
 
+def test_the_instance_page_shows_what_a_waiting_condition_waits_for(db, clock, tmp_path) -> None:
+    """No wait-state table holds a condition: the operator's instance page reads it from the
+    instance itself, so an instance waiting only on data is not a case without a trace."""
+    from app.engine.models import ProcessInstance
+    from app.manage.instance import instance_page
+
+    deploy(db, tmp_path, "wacht", WAIT)
+    instance_id = start(db, "wacht", "C-1", {"bedrag": 0, "schuld": 0, "deler": 1})
+    complete(db, instance_id, "schatten")
+    complete(db, instance_id, "vaststellen")
+    with db.session() as session:
+        page = instance_page(session, session.get(ProcessInstance, instance_id))
+        assert page.conditions == [("hoog", "bedrag > 1000")]
+        assert page.tasks == [] and page.diagram["markers"]["current"] == ["hoog"]
+
+
 def test_waits_until_a_change_elsewhere_makes_it_true_never_on_a_clock(db, clock, tmp_path) -> None:
     deploy(db, tmp_path, "wacht", WAIT)
     instance_id = start(db, "wacht", "C-1", {"bedrag": 0, "schuld": 0, "deler": 1})
