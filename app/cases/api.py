@@ -20,7 +20,7 @@ from app.auth.bearer import current_principal, require
 from app.cases.service import send_message, start_case
 from app.engine import queries, service, signals
 from app.engine.errors import NotFound
-from app.engine.models import Incident
+from app.engine.models import Incident, ProcessInstance
 from app.engine.runtime import version_catalogue
 from app.engine.schemas import (
     BpmnSignalSchema,
@@ -240,8 +240,22 @@ class BpmnSignals(MethodView):
         alle organisaties. Meldingen van partners gaan via /signals."""
         _operator_only()
         session = db_session()
-        result = signals.broadcast(
-            session, body["name"], body.get("data"), current_principal().actor
-        )
+        principal = current_principal()
+        result = signals.broadcast(session, body["name"], body.get("data"), principal.actor)
+        if body.get("data"):  # personal data entered each case it reached
+            app = stroom()
+            for instance_id in [*result.received, *result.started]:
+                row = session.get(ProcessInstance, instance_id)
+                if row is not None:
+                    access.record_write(
+                        app.db,
+                        app.settings.secret_key,
+                        principal,
+                        row,
+                        sorted(body["data"]),
+                        version_catalogue(session, row.version_id),
+                        "signaal.afleveren",
+                        f"signaal {body['name']}",
+                    )
         session.commit()
         return result

@@ -477,6 +477,16 @@ def test_the_api_sends_a_signal_for_operators_only(app, client, db, clock, tmp_p
     assert sent.status_code == 200, sent.get_json()
     assert sent.get_json() == {"name": "alarm", "received": [instance_id], "started": []}
     assert instance(db, instance_id).data["bedrag"] == 3
+    # The data it brought into the case is a processing of personal data: logged per case.
+    from app.privacy.models import AuditLog, ProcessingLog
+
+    with db.session() as session:
+        [line] = session.scalars(select(ProcessingLog)).all()
+        [audit] = session.scalars(
+            select(AuditLog).where(AuditLog.action == "signaal.afleveren")
+        ).all()
+        assert (line.name, line.attributes["doel"]) == ("casusgegevens vastleggen", "signaal alarm")
+        assert (audit.object_id, audit.details["velden"]) == (instance_id, ["bedrag"])
     spec = client.get("/api/v1/openapi.json", headers=auth).get_json()
     operation = spec["paths"]["/api/v1/bpmn-signals"]["post"]
     assert "Broadcast" in str(operation["responses"]["200"])
