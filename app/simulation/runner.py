@@ -33,6 +33,7 @@ from app.engine.models import (
 )
 from app.engine.worker import Worker
 from app.simulation.durations import later
+from app.tasks.service import complete_for_installation
 
 
 @dataclass
@@ -56,6 +57,11 @@ class TimelineEntry:
     element: str | None
     actor: str | None
     details: dict[str, Any]
+
+
+# In a rule's data: the simulated day on which the rule completes the task (a date a person
+# would fill in as today's: a conversation held, a registration made).
+TODAY = "=vandaag"
 
 
 class SimulationError(Exception):
@@ -146,7 +152,7 @@ class Simulation:
     ) -> None:
         task = self.open_task(element, business_key, instance_id)
         with self.db.transaction() as session:
-            service.complete_task(session, task.id, data or {}, actor)
+            complete_for_installation(session, task.id, data or {}, actor)
         self.settle()
 
     def message(
@@ -280,11 +286,19 @@ class Simulation:
             if rule.choices:
                 weights = [w for w, _ in rule.choices]
                 data.update(self.random.choices([d for _, d in rule.choices], weights)[0])
+            today = local(self.clock.now()).date().isoformat()
+            data = {k: today if v == TODAY else v for k, v in data.items()}
             try:
                 with self.db.transaction() as session:
-                    service.complete_task(session, task_id, data, rule.actor)
+                    complete_for_installation(session, task_id, data, rule.actor)
             except EngineError as exc:
-                raise SimulationError(f"regel voor {rule.element!r}: {exc.message}") from exc
+                fields = "; ".join(
+                    f"{name}: {' '.join(problems)}" for name, problems in (exc.fields or {}).items()
+                )
+                raise SimulationError(
+                    f"regel voor {rule.element!r}: {exc.message}"
+                    + (f" ({fields})" if fields else "")
+                ) from exc
         return len(due)
 
     # -- results ----------------------------------------------------------------------------

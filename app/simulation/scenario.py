@@ -7,7 +7,7 @@
     regels:                          # optional: complete tasks automatically
       - taak: contact_opnemen        # element id of a user task
         na: 2 werkdagen              # after the task was created
-        data: {contact_gelegd: true}
+        data: {contact_gelegd: true, datum_contact: =vandaag}   # =vandaag: the day it is done
         keuzes:                      # optional weighted alternatives merged into data
           - {kans: 3, data: {uitkomst: regeling}}
           - {kans: 1, data: {uitkomst: geen_regeling}}

@@ -344,6 +344,43 @@ def task_form(session: Session, task: HumanTask) -> dict[str, Any]:
     return {"components": []}
 
 
+def form_values(session: Session, task: HumanTask, catalogue: Any, raw: Any) -> dict[str, Any]:
+    """What a completion of the task may store: the form's required fields and types, then
+    the catalogue's rule for each value (with the same words as at the signal door, in place
+    of the form's own message). Raises InvalidInput with every problem by field."""
+    values, errors = forms.validate(task_form(session, task), raw)
+    if catalogue is not None and isinstance(raw, dict):
+        for name, problem in check_values(catalogue.fields, raw).items():
+            errors[name] = [problem]
+    if errors:
+        raise InvalidInput("het formulier is niet goed ingevuld", errors)
+    return service.check_data(values)
+
+
+def complete_for_installation(
+    session: Session, task_id: str, data: dict[str, Any], actor: str
+) -> ProcessInstance:
+    """The installation's own loaders (demo cases, simulations) complete a task with what a
+    person could have entered in its form, no more: the same form and catalogue rules as
+    `complete`, without a person's access checks. As on the page, the form opens with the
+    case's values of its fields (a proposal the person accepts is submitted as shown); `data`
+    is what the person changed."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"taak {task_id} bestaat niet")
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    shown = {
+        c["key"]: instance.data[c["key"]]
+        for c in forms.components(task_form(session, task))
+        if instance.data.get(c["key"]) is not None
+    }
+    values = form_values(
+        session, task, version_catalogue(session, instance.version_id), {**shown, **data}
+    )
+    return service.complete_task(session, task.id, values, actor)
+
+
 def complete(
     db: Database,
     session: Session,
@@ -362,17 +399,8 @@ def complete(
         raise Conflict(f"taak is geclaimd door {task.assignee}")
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    raw = {} if data is None else data
-    values, errors = forms.validate(task_form(session, task), raw)
     catalogue = version_catalogue(session, instance.version_id)
-    if catalogue is not None and isinstance(raw, dict):
-        # The catalogue's rule for each value (ranges, dates, postcodes, choices), with the
-        # same words as at the signal door; it takes the place of the form's own message.
-        for name, problem in check_values(catalogue.fields, raw).items():
-            errors[name] = [problem]
-    if errors:
-        raise InvalidInput("het formulier is niet goed ingevuld", errors)
-    values = service.check_data(values)
+    values = form_values(session, task, catalogue, {} if data is None else data)
     access.check_writable(catalogue, task.party, instance.phase, values, principal)
     check_document_references(session, principal, instance, values)
     row = service.complete_task(session, task.id, values, principal.actor)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.engine.errors import NotFound
+from app.engine.errors import InvalidInput, NotFound
 from app.engine.models import Incident
 from app.intake.models import SignalCase
 from tests.processes.haarlem_preventie_support import (
@@ -532,8 +532,12 @@ def test_hersteltermijn_verstreken_troubleshooter_voorkomt_ontruiming(h: Haarlem
     h.in_behandeling("H-6")
     h.on("2026-03-10")
     h.voorstel("H-6", "geen_regeling")
-    h.minnelijk("H-6", looptijd=40)
-    # 40 months asked, at most 36 allowed: Tue 10 March 2026 + 36 months = 10 March 2029.
+    # At most 36 months: the form refuses 40 (and nothing is stored), 36 is the longest.
+    with pytest.raises(InvalidInput) as refused:
+        h.minnelijk("H-6", looptijd=40)
+    assert refused.value.fields == {"looptijd_maanden": ["Het getal mag hoogstens 36 zijn."]}
+    h.minnelijk("H-6", looptijd=36)
+    # Tue 10 March 2026 + 36 months = 10 March 2029.
     data = h.data("H-6")
     assert data["looptijd_maanden"] == 36 and data["einde_minnelijk_traject"] == "2029-03-10"
 

@@ -689,6 +689,7 @@ def test_wijkteam_huisbezoek_bij_huurachterstand_en_andere_hulp(db, clock, setti
         signal("WN-2026-0310", "Water", straat="Dijkweg", huisnummer="8", toevoeging=None),
     )
     case = huur.instance_id
+    sim.advance_to(at("2026-03-03T10:00"))  # the attempt is recorded on the day it was made
     for each in (case, water.instance_id):
         sim.complete("signaal_beoordelen", instance_id=each, data={"signaal_status": "Opgepakt"})
         sim.complete(
@@ -731,7 +732,7 @@ def test_wijkteam_huisbezoek_bij_huurachterstand_en_andere_hulp(db, clock, setti
     sim.complete(
         "aanmelden_regulier",
         instance_id=case,
-        data={"aanmelddatum_regulier": "2026-03-06", "kenmerk_regulier": "SDV-2026-0120"},
+        data={"aanmelddatum_regulier": "2026-03-05", "kenmerk_regulier": "SDV-2026-0120"},
     )
     task = open_task(db, case)
     assert (task.element_id, task.candidate_groups) == ("andere_hulp_aanbieden", [WIJKTEAM])
@@ -740,6 +741,7 @@ def test_wijkteam_huisbezoek_bij_huurachterstand_en_andere_hulp(db, clock, setti
     seen = view(db, wijkteam, case)
     assert seen["andere_hulp_vraag"] == "Hulp bij de post en opvoedondersteuning"
     assert "kenmerk_regulier" not in seen
+    sim.advance_to(at("2026-03-09T10:00"))  # the other help is offered the next Monday
     sim.complete(
         "andere_hulp_aanbieden",
         instance_id=case,

@@ -55,6 +55,7 @@ from app.engine.models import (
 from app.engine.runtime import version_catalogue
 from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
+from app.tasks.service import complete_for_installation
 
 PROCESS = "haarlem_preventie"
 
@@ -797,7 +798,7 @@ class _Story:
             )
             if task_id is None:
                 raise RuntimeError(f"demo Haarlem {c.reference}: geen open taak {element!r}")
-            engine.complete_task(session, task_id, data, ACTOR)
+            complete_for_installation(session, task_id, data, ACTOR)
 
     def lines(self, cases: list[_Case]) -> list[str]:
         out = []

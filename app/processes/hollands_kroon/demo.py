@@ -26,6 +26,7 @@ from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
 from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
+from app.tasks.service import complete_for_installation
 
 PROCESS = "hollands_kroon_vroegsignalering"
 
@@ -281,4 +282,4 @@ def _complete_open_task(db: Database, instance_id: str, data: dict[str, Any]) ->
         values = dict(data)
         if task.element_id in DATE_FIELDS:
             values.setdefault(DATE_FIELDS[task.element_id], today)
-        service.complete_task(session, task.id, values, ACTOR)
+        complete_for_installation(session, task.id, values, ACTOR)

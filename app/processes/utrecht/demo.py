@@ -29,6 +29,7 @@ from app.engine.errors import NotFound
 from app.engine.models import HumanTask, TaskStatus
 from app.intake.models import Signal
 from app.intake.service import ensure_route, prepare, receive
+from app.tasks.service import complete_for_installation
 
 PROCESS = "utrecht_vh"
 
@@ -332,4 +333,4 @@ def _complete(db: Database, instance_id: str, element: str, data: dict[str, Any]
             )
         ).one()
         values = {name: _fill(session, instance_id, value) for name, value in data.items()}
-        service.complete_task(session, task.id, values, ACTOR)
+        complete_for_installation(session, task.id, values, ACTOR)

@@ -36,6 +36,7 @@ from app.engine.models import (
 )
 from app.intake import service as intake
 from app.processes.weert import service as weert
+from app.tasks.service import complete_for_installation
 
 PROCESS = weert.PROCESS
 
@@ -365,7 +366,7 @@ class _Story:
                 )
             )
             if task_id is not None:
-                engine.complete_task(session, task_id, data, SYSTEM.actor)
+                complete_for_installation(session, task_id, data, SYSTEM.actor)
 
     def _return(self, period: str) -> None:
         with self.db.session() as session:

@@ -43,13 +43,13 @@ from sqlalchemy import select
 from app import clock
 from app.calendar.atw import default_calendar
 from app.clock import AMSTERDAM
-from app.engine import service as engine
 from app.engine.models import HumanTask, ProcessInstance, TaskStatus
 from app.processes.weert import service as weert
 from app.processes.weert.demo import ORGANISATIONS
 from app.processes.weert.service import ROUTE_SETTINGS, reporting_day
 from app.simulation.durations import parse_moment
-from app.simulation.runner import Rule, Simulation
+from app.simulation.runner import TODAY, Rule, Simulation
+from app.tasks.service import complete_for_installation
 
 PROCESS = "weert_vroegsignalering"
 # The municipality's teams, as the demo has them (name and kind of each organisation).
@@ -122,7 +122,7 @@ WEERT_RULES: list[Rule] = [
     Rule(
         "reguliere_aanmelding_sdv",
         "3 werkdagen",
-        data={"sdv_registratienummer": "SDV-SIMULATIE"},
+        data={"sdv_registratienummer": "SDV-SIMULATIE", "sdv_aanmelding_datum": TODAY},
         process=PROCESS,
         actor="administratie",
     ),
@@ -532,7 +532,7 @@ class WeertSignals:
                 }
             )
             with self.sim.db.transaction() as session:
-                engine.complete_task(session, task_id, values, "administratie")
+                complete_for_installation(session, task_id, values, "administratie")
         self.sim.settle()
 
     def _on_return(self, corp: str, period: str, deadline: str) -> None:
