@@ -209,7 +209,9 @@ class HumanTaskGroup(Base):
 
     __tablename__ = "human_task_group"
     __table_args__ = (
-        Index("ix_human_task_group_group", "group_key", "task_id"),
+        # A group's open tasks oldest first: the API's task list (app/engine/queries.py),
+        # read in order and cut at the page.
+        Index("ix_human_task_group_created", "group_key", "created_at", "task_id"),
         Index(
             "ix_human_task_group_inbox",
             "group_key",
