@@ -11,7 +11,10 @@ and complete one, as a partner system does (the API lets only people claim: a to
 answers 403). Reports completed tasks/s, the latency of the calls (p50/p95/p99), how the
 backlog of open tasks grew, and the machine's load average, then prints the table row for
 bench/README.md. Stops by itself after `--duration` seconds (at most 14 minutes) and shuts
-everything down.
+everything down. `--backlog N` starts N cases (N open tasks) before the clients begin, to
+see whether the rates depend on the backlog. Where the server runs without autovacuum (CI's
+configuration on the development machine), the bench vacuums and analyses the tables at
+autovacuum's thresholds itself, as production's autovacuum would (deploy/README.md).
 Target (issue 23): >= 150 completed tasks/s, p95 <= 150 ms, no backlog growth.
 """
 
