@@ -343,6 +343,7 @@ def main() -> None:
             backlog.append((elapsed, _open_tasks(db)))
         finally:
             stop.set()
+            maintenance.join(timeout=120)  # a VACUUM under way ends before the drop
             for p in procs:
                 p.send_signal(signal.SIGTERM)
             for p in procs:
