@@ -11,7 +11,10 @@ and complete one, as a partner system does (the API lets only people claim: a to
 answers 403). Reports completed tasks/s, the latency of the calls (p50/p95/p99), how the
 backlog of open tasks grew, and the machine's load average, then prints the table row for
 bench/README.md. Stops by itself after `--duration` seconds (at most 14 minutes) and shuts
-everything down.
+everything down. `--backlog N` starts N cases (N open tasks) before the clients begin, to
+see whether the rates depend on the backlog. Where the server runs without autovacuum (CI's
+configuration on the development machine), the bench vacuums and analyses the tables at
+autovacuum's thresholds itself, as production's autovacuum would (deploy/README.md).
 Target (issue 23): >= 150 completed tasks/s, p95 <= 150 ms, no backlog growth.
 """
 
@@ -31,11 +34,13 @@ from pathlib import Path
 
 import httpx
 from common import ROOT, percentile, scratch_database
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from app.auth import service as auth
+from app.auth.principal import SYSTEM
 from app.auth.tokens import create_token
 from app.cases.models import PartyBinding
+from app.cases.service import start_case
 from app.engine.deploy import deploy
 from app.engine.models import HumanTask
 
@@ -97,6 +102,54 @@ def _prepare(db, clients: int) -> tuple[str, list[str]]:  # type: ignore[no-unty
             )
             people.append(token)
     return operator, people
+
+
+def _seed_backlog(db, cases: int) -> None:  # type: ignore[no-untyped-def]
+    """Cases started before the clients begin (one open task each), in process through the
+    same service as the API's start: the backlog the run starts from."""
+    for first in range(0, cases, 200):
+        with db.transaction() as session:
+            for n in range(first, min(cases, first + 200)):
+                start_case(
+                    session,
+                    SYSTEM,
+                    "bench_engine",
+                    business_key=f"B-{n}",
+                    municipality=MUNICIPALITY,
+                    data={"minderjarigen": n % 3, "bedrag": 850, "naam": "J. Jansen"},
+                )
+
+
+# Production runs autovacuum with the scale factors deploy/README.md gives; the development
+# server may have it off (CI's conf.d does), and then no table is ever analysed or vacuumed:
+# the planner works without statistics and dead rows pile up in the partial indexes. The
+# bench then does what autovacuum would, with the same thresholds, so it measures the app as
+# deployed rather than a database nobody maintains.
+AUTOVACUUM_EVERY = 15.0
+SCALE_FACTOR = 0.02
+_DUE = text(
+    "SELECT relname, n_dead_tup > 50 + :f * n_live_tup, "
+    "n_mod_since_analyze > 50 + :f * n_live_tup FROM pg_stat_user_tables"
+)
+
+
+def _autovacuum(url: str, stop: threading.Event, done: list[str]) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.execute(text("SHOW autovacuum")).scalar() == "on":
+                return
+            while not stop.wait(AUTOVACUUM_EVERY):
+                for table, vacuum, analyse in conn.execute(_DUE, {"f": SCALE_FACTOR}).all():
+                    if vacuum:
+                        conn.execute(text(f'VACUUM {"(ANALYZE) " if analyse else ""}"{table}"'))
+                        done.append(f"vacuum {table}")
+                    elif analyse:
+                        conn.execute(text(f'ANALYZE "{table}"'))
+                    if analyse:
+                        done.append(f"analyze {table}")
+    finally:
+        engine.dispose()
 
 
 def _open_tasks(db) -> int:  # type: ignore[no-untyped-def]
@@ -188,6 +241,9 @@ def main() -> None:
     parser.add_argument("--web", type=int, default=2, help="gunicorn web processes")
     parser.add_argument("--workers", type=int, default=2, help="`stroom worker` processes")
     parser.add_argument(
+        "--backlog", type=int, default=0, help="cases started before the clients begin"
+    )
+    parser.add_argument(
         "--py-spy",
         metavar="FILE",
         help="sample the web processes with py-spy during the middle half of the run (needs "
@@ -199,6 +255,10 @@ def main() -> None:
     load_start = os.getloadavg()
     with scratch_database("postgresql") as db:
         operator, people = _prepare(db, args.clients)
+        if args.backlog:
+            seeding = time.perf_counter()
+            _seed_backlog(db, args.backlog)
+            print(f"backlog: {args.backlog} cases in {time.perf_counter() - seeding:.0f} s")
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         env = dict(
@@ -228,6 +288,11 @@ def main() -> None:
         ]
         stop = threading.Event()
         stats = Stats()
+        maintained: list[str] = []
+        maintenance = threading.Thread(
+            target=_autovacuum, args=(db.url, stop, maintained), daemon=True
+        )
+        maintenance.start()
         try:
             _wait_for(f"{base}{API}/openapi.json", 60)
             # Several starters, so one slow answer does not hold back the rate.
@@ -278,6 +343,7 @@ def main() -> None:
             backlog.append((elapsed, _open_tasks(db)))
         finally:
             stop.set()
+            maintenance.join(timeout=120)  # a VACUUM under way ends before the drop
             for p in procs:
                 p.send_signal(signal.SIGTERM)
             for p in procs:
@@ -287,6 +353,12 @@ def main() -> None:
                     p.kill()
     load_end = os.getloadavg()
     _report(args, stats, elapsed, backlog, load_start, loads, load_end)
+    if maintained:
+        print(
+            f"autovacuum is off on this server: the bench ran {len(maintained)} "
+            f"VACUUM/ANALYZE at autovacuum's thresholds (scale factor {SCALE_FACTOR}), e.g. "
+            + ", ".join(sorted(set(maintained))[:8])
+        )
     if args.py_spy:
         _top_frames(Path(args.py_spy))
 
@@ -351,8 +423,8 @@ def _report(args, stats, elapsed, backlog, load_start, loads, load_end) -> None:
         f"cases started: {stats.started} ({stats.started / elapsed:.1f}/s of "
         f"{args.rate:.0f}/s asked); errors: {stats.errors or 'none'}"
     )
-    for what, text in stats.first_error.items():
-        print(f"  first {what}: {text}")
+    for what, answer in stats.first_error.items():
+        print(f"  first {what}: {answer}")
     print(
         "backlog of open tasks (s: open): "
         + ", ".join(f"{t:.0f}: {n}" for t, n in backlog)

@@ -63,14 +63,16 @@ def bind_parties(
     if catalogue is None:
         return parties
     if municipality:
-        for binding in session.scalars(
-            select(PartyBinding).where(
+        # The bindings with their groups in one read (a binding whose group is gone binds
+        # nothing): every case start passes here.
+        for party, organisation_id, group_key in session.execute(
+            select(PartyBinding.party, Group.organisation_id, Group.key)
+            .join(Group, Group.key == PartyBinding.group_key)
+            .where(
                 PartyBinding.process_key == process_key, PartyBinding.municipality == municipality
             )
         ):
-            group = session.scalar(select(Group).where(Group.key == binding.group_key))
-            if group is not None:
-                parties[binding.party] = (group.organisation_id, group.key)
+            parties[party] = (organisation_id, group_key)
     if reporter is not None and reporter.organisation_id is not None:
         kind = session.scalar(
             select(Organisation.kind).where(Organisation.id == reporter.organisation_id)

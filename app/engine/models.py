@@ -145,11 +145,14 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
+        # Overdue and at-risk tasks (the stuck list, app/manage/stuck.py): with the instance
+        # and element in the index, its counts are read from the index alone on PostgreSQL.
         Index(
             "ix_human_task_open_due",
             "due_at",
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
+            postgresql_include=["instance_id", "element_id"],
         ),
         Index("ix_human_task_instance", "instance_id", "status"),
         Index("ix_human_task_assignee", "assignee", "status"),
@@ -209,7 +212,9 @@ class HumanTaskGroup(Base):
 
     __tablename__ = "human_task_group"
     __table_args__ = (
-        Index("ix_human_task_group_group", "group_key", "task_id"),
+        # A group's open tasks oldest first: the API's task list (app/engine/queries.py),
+        # read in order and cut at the page.
+        Index("ix_human_task_group_created", "group_key", "created_at", "task_id"),
         Index(
             "ix_human_task_group_inbox",
             "group_key",
@@ -238,11 +243,14 @@ class WaitStatus(enum.StrEnum):
 class Timer(Base):
     __tablename__ = "timer"
     __table_args__ = (
+        # Due timers for the worker; with instance, element and kind included, the stuck
+        # list's late and at-risk timers are read from the index alone on PostgreSQL.
         Index(
             "ix_timer_due",
             "due_at",
             postgresql_where=text("status = 'waiting'"),
             sqlite_where=text("status = 'waiting'"),
+            postgresql_include=["instance_id", "element_id", "kind"],
         ),
         Index("ix_timer_instance", "instance_id", "status"),
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 
 from app.engine.errors import InvalidInput, NotFound
 from app.engine.models import (
     HumanTask,
+    HumanTaskGroup,
     Incident,
     InstanceEvent,
     Job,
@@ -171,38 +173,110 @@ def list_tasks(
     due_before: datetime | None = None,
     limit: int | None = None,
     cursor: str | None = None,
-    extra: Any = None,
+    groups: Collection[str] | None = None,
+    or_assigned_to: str | None = None,
 ) -> Page:
-    from app.engine.models import HumanTaskGroup
+    """Tasks oldest first, a page at a time (keyset cursor on created_at, id).
 
+    `groups`: only tasks offered to one of these candidate groups, or assigned to
+    `or_assigned_to` (None: every task). Such a page is read per group from the group rows
+    in list order (`ix_human_task_group_created`), cut at the page before any task is
+    looked up, so it costs the same with a hundred open tasks as with a hundred thousand,
+    also where the planner has no statistics yet (a semi-join from the task side was planned
+    as a nested loop over all open tasks x all group rows there: 2.9 s at 6,000 open tasks,
+    see bench/README.md)."""
     size = _limit(limit)
-    query = select(HumanTask)
-    if extra is not None and extra is not True:
-        query = query.where(extra)
+    after = decode_cursor(cursor, 2)
+    start = (_parse_dt(after[0]), str(after[1])) if after else None
+    if groups is None and candidate_group is None:
+        query = _task_filters(select(HumanTask), status, assignee, process, due_before)
+        if start:
+            query = query.where(_after(HumanTask.created_at, HumanTask.id, start))
+        rows = list(
+            session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(size + 1))
+        )
+        return _page(rows, size)
+    # The groups to read, and whether each task read must also be offered to
+    # candidate_group (a group the principal does not belong to itself).
+    keys, also_in = sorted(groups or []), candidate_group
+    if candidate_group is not None and (groups is None or candidate_group in groups):
+        keys, also_in = [candidate_group], None
+    in_candidate_group = HumanTask.id.in_(
+        select(HumanTaskGroup.task_id).where(HumanTaskGroup.group_key == candidate_group)
+    )
+    sources = []
+    # Group rows exist for open tasks only (removed when a task closes).
+    if status in (None, TaskStatus.OPEN.value):
+        for key in keys:
+            query = select(
+                HumanTaskGroup.task_id.label("id"), HumanTaskGroup.created_at.label("at")
+            ).where(HumanTaskGroup.group_key == key)
+            if assignee or process or due_before or also_in:
+                query = _task_filters(
+                    query.join(HumanTask, HumanTask.id == HumanTaskGroup.task_id),
+                    None,
+                    assignee,
+                    process,
+                    due_before,
+                )
+                if also_in:
+                    query = query.where(in_candidate_group)
+            order = (HumanTaskGroup.created_at, HumanTaskGroup.task_id)
+            if start:
+                query = query.where(_after(*order, start))
+            sources.append(query.order_by(*order).limit(size + 1).subquery().select())
+    if or_assigned_to is not None:
+        query = _task_filters(
+            select(HumanTask.id.label("id"), HumanTask.created_at.label("at")).where(
+                HumanTask.assignee == or_assigned_to
+            ),
+            status,
+            assignee,
+            process,
+            due_before,
+        )
+        if candidate_group is not None:
+            query = query.where(in_candidate_group)
+        order = (HumanTask.created_at, HumanTask.id)
+        if start:
+            query = query.where(_after(*order, start))
+        sources.append(query.order_by(*order).limit(size + 1).subquery().select())
+    if not sources:
+        return Page([], None)
+    # UNION: a task offered to two of the groups, or also assigned, is listed once.
+    merged = union(*sources).subquery()
+    ids = list(
+        session.scalars(select(merged.c.id).order_by(merged.c.at, merged.c.id).limit(size + 1))
+    )
+    found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))}
+    return _page([found[i] for i in ids if i in found], size)
+
+
+def _task_filters(
+    query: Any,
+    status: str | None,
+    assignee: str | None,
+    process: str | None,
+    due_before: datetime | None,
+) -> Any:
     if status:
         query = query.where(HumanTask.status == status)
-    if candidate_group:
-        query = query.where(
-            HumanTask.id.in_(
-                select(HumanTaskGroup.task_id).where(HumanTaskGroup.group_key == candidate_group)
-            )
-        )
     if assignee:
         query = query.where(HumanTask.assignee == assignee)
     if process:
         query = query.where(HumanTask.definition_key == process)
     if due_before:
         query = query.where(HumanTask.due_at < due_before)
-    after = decode_cursor(cursor, 2)
-    if after:
-        created = _parse_dt(after[0])
-        query = query.where(
-            or_(
-                HumanTask.created_at > created,
-                and_(HumanTask.created_at == created, HumanTask.id > after[1]),
-            )
-        )
-    rows = session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(size + 1)).all()
+    return query
+
+
+def _after(at: Any, key: Any, start: tuple[datetime, str]) -> Any:
+    """Keyset condition (at, key) > start, as one row comparison the index range starts at;
+    the values bound with the columns' own types (UTC on SQLite)."""
+    return tuple_(at, key) > tuple_(literal(start[0], at.type), literal(start[1], key.type))
+
+
+def _page(rows: list[HumanTask], size: int) -> Page:
     more = len(rows) > size
     rows = rows[:size]
     return Page(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -25,7 +25,7 @@ from app.catalogue import check_values
 from app.db import Database
 from app.engine import queries, service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, TaskStatus
+from app.engine.models import HumanTask, ProcessInstance, TaskStatus
 from app.engine.runtime import version_catalogue, version_forms
 from app.privacy import access, logs
 from app.tasks import forms
@@ -56,23 +56,17 @@ def visible_task(session: Session, principal: Principal, task_id: str) -> HumanT
     return task
 
 
-def visibility_filter(principal: Principal) -> Any:
-    """SQL condition: the tasks this principal may see."""
-    if principal.is_system:
-        return True
-    in_group = exists().where(
-        and_(
-            HumanTaskGroup.task_id == HumanTask.id,
-            HumanTaskGroup.group_key.in_(sorted(principal.groups)),
-        )
-    )
-    if principal.kind == "user":
-        return or_(in_group, HumanTask.assignee == principal.name)
-    return in_group
-
-
 def list_tasks(session: Session, principal: Principal, **filters: Any) -> queries.Page:
-    return queries.list_tasks(session, extra=visibility_filter(principal), **filters)
+    """The tasks this principal may see: those offered to one of its groups, and for a
+    person also those assigned to them; everything for the installation itself."""
+    if principal.is_system:
+        return queries.list_tasks(session, **filters)
+    return queries.list_tasks(
+        session,
+        groups=principal.groups,
+        or_assigned_to=principal.name if principal.kind == "user" else None,
+        **filters,
+    )
 
 
 def in_team_of(principal: Principal, task: HumanTask) -> bool:

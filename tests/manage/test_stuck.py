@@ -241,3 +241,23 @@ def test_the_page_for_each_role(db, scenario, login) -> None:
     assert login("bob").get("/processen/").status_code == 403
     owner = login("pim").get("/processen/")
     assert owner.status_code == 302 and owner.headers["Location"].endswith("/processen/overzicht")
+
+
+def test_the_tab_counts_agree_with_the_rows(db, scenario) -> None:
+    """Late tasks are counted on the task rows alone (stuck._Queries.counted); every count
+    still equals the rows listed, for every scope and process filter, also with more late
+    tasks in other organisations' cases and a process without any."""
+    scenario.clock.set(NOW + timedelta(days=15))
+    scopes = [Scope(None), Scope(org_id(db, "weert-sdv")), Scope(-1), Scope(None, "weert")]
+    for scope in scopes:
+        for process in (None, "test_jobs", "test_simple", "bestaat_niet"):
+            filters = stuck.Filters(process=process)
+            with db.session() as session:
+                counts = stuck.counts(session, scope, filters)
+                rows = stuck.all_rows(session, scope, filters)
+            listed = {reason: 0 for reason in stuck.REASONS}
+            for row in rows:
+                listed[row.reason] += 1
+            assert counts == listed, (scope, process)
+    with db.session() as session:
+        assert stuck.counts(session, Scope(None))["te-laat"] >= 1
