@@ -11,7 +11,8 @@ Reasons, in the order the list shows them:
               `max_berichtwachttijd_werkdagen`
   stil        waiting at a task or a service task without any progress for longer than
               `max_wachttijd_werkdagen` (per activity, else per process), while no timer is
-              waiting (a timer brings progress by itself)
+              waiting (a timer brings progress by itself); or waiting for nothing anyone
+              brings (only a BPMN signal or a condition on the case's data) that long
   opgeschort  suspended by someone
 
 Every reason is one SQL query with each row's own limit inside it (limits.LimitExpression),
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, null, select, text, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, null, select, text, union_all
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -335,13 +336,19 @@ class _Queries:
         limit of that activity (the smallest of the limits of the activities it waits at;
         the process's limit where an activity has none). Progress is an engine transition
         (updated_at, written with the transition's history events) or any later history event
-        (a signal added to the case, a consent recorded)."""
+        (a signal added to the case, a consent recorded). An instance that waits for nothing
+        a person, the worker, a timer or a message brings (a BPMN signal, a condition on its
+        data) counts against the process's limit: else it would be in no list at all."""
         idle = LimitExpression(self.limits, IDLE)
 
         def latest_cutoff(model: Any, open_status: str) -> Any:
             cutoff = idle.expression(self._cutoff, PI.version_id, PI.municipality, model.element_id)
+            # When no version has a limit per activity, the expression reads only the outer
+            # row, and PostgreSQL would make max() an aggregate of the outer query (a
+            # GroupingError on the whole list): the CASE on the row's own column keeps it here.
+            own_row = case((model.instance_id.is_not(None), cutoff))
             return (
-                select(func.max(cutoff))
+                select(func.max(own_row))
                 .where(model.instance_id == PI.id, model.status == open_status)
                 .scalar_subquery()
             )
@@ -359,6 +366,15 @@ class _Queries:
             .limit(1)
             .scalar_subquery()
         )
+        waiting_message = (
+            select(MessageSubscription.id)
+            .where(
+                MessageSubscription.instance_id == PI.id,
+                MessageSubscription.status == WaitStatus.WAITING.value,
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
         # The candidates are worked out once, read from ix_process_instance_active_updated
         # alone, with one index probe per candidate for each subquery below (scalar
         # subqueries with LIMIT: never a hash of a whole table; the planner overestimates the
@@ -371,6 +387,8 @@ class _Queries:
             last_event.label("last_event"),
             latest_cutoff(HumanTask, TaskStatus.OPEN.value).label("task_cutoff"),
             latest_cutoff(Job, JobStatus.PENDING.value).label("job_cutoff"),
+            waiting_message.label("waiting_message"),
+            idle.expression(self._cutoff, PI.version_id, PI.municipality).label("process_cutoff"),
         ).where(
             PI.status.in_(ACTIVE),
             PI.updated_at < self._cutoff(self._narrowest(IDLE)),
@@ -380,6 +398,14 @@ class _Queries:
         c = candidates.c
         moved = case((c.last_event > c.updated_at, c.last_event), else_=c.updated_at)
         cutoff = case(
+            (
+                and_(
+                    c.task_cutoff.is_(None),
+                    c.job_cutoff.is_(None),
+                    c.waiting_message.is_(None),  # those are listed as "bericht"
+                ),
+                c.process_cutoff,
+            ),
             (c.task_cutoff.is_(None), c.job_cutoff),
             (c.job_cutoff.is_(None), c.task_cutoff),
             (c.task_cutoff > c.job_cutoff, c.task_cutoff),

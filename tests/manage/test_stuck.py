@@ -261,3 +261,36 @@ def test_the_tab_counts_agree_with_the_rows(db, scenario) -> None:
             assert counts == listed, (scope, process)
     with db.session() as session:
         assert stuck.counts(session, Scope(None))["te-laat"] >= 1
+
+
+def test_a_case_waiting_only_for_a_signal_is_listed_as_idle(db, clock, tmp_path) -> None:
+    """A case that waits for nothing a person, the worker, a timer or a message brings (here a
+    BPMN signal) was in no list at all: past the process's limit it is idle."""
+    from tests.support.camunda import write_diagram
+    from tests.support.engine import deploy_paths, start
+
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+    targetNamespace="t">
+  <bpmn:signal id="sig" name="herstart" />
+  <bpmn:process id="signaalwacht" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:intermediateCatchEvent id="wacht"><bpmn:signalEventDefinition signalRef="sig" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wacht" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wacht" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+    path = write_diagram(tmp_path, "signaalwacht", xml)
+    catalogue = path.with_name("signaalwacht.catalogus.yaml")
+    catalogue.write_text(
+        catalogue.read_text()
+        + "instellingen:\n  max_wachttijd_werkdagen:\n    waarde: 5\n"
+        + "    omschrijving: Zoveel werkdagen mag een zaak zonder voortgang zijn\n"
+    )
+    deploy_paths(db, path)
+    start(db, "signaalwacht", "SIG-1", {})
+    assert reasons(db, Scope()) == {}
+    clock.advance(timedelta(days=10))  # Monday 2 March + 10 days: past 5 working days
+    assert reasons(db, Scope()) == {"SIG-1": {"stil"}}
