@@ -197,6 +197,26 @@ class IncidentRetry(MethodView):
         return row
 
 
+def _record_entered(
+    row: ProcessInstance, data: dict[str, Any] | None, kind: str, name: str
+) -> None:
+    """Data a message or signal brought into a case is a processing of personal data, as a
+    task's form is: a processing-log line and an audit line (none without data)."""
+    if not data:
+        return
+    app = stroom()
+    access.record_write(
+        app.db,
+        app.settings.secret_key,
+        current_principal(),
+        row,
+        sorted(data),
+        version_catalogue(db_session(), row.version_id),
+        f"{kind}.afleveren",
+        f"{kind} {name}",
+    )
+
+
 @blp.route("/messages")
 class Messages(MethodView):
     @require("messages:write")
@@ -209,18 +229,7 @@ class Messages(MethodView):
         row = send_message(
             session, principal, body["name"], body["correlation_key"], body.get("data")
         )
-        if body.get("data"):  # personal data entered the case: the processing log says so
-            app = stroom()
-            access.record_write(
-                app.db,
-                app.settings.secret_key,
-                principal,
-                row,
-                sorted(body["data"]),
-                version_catalogue(session, row.version_id),
-                "bericht.afleveren",
-                f"bericht {body['name']}",
-            )
+        _record_entered(row, body.get("data"), "bericht", body["name"])
         session.commit()
         return row
 
@@ -240,22 +249,12 @@ class BpmnSignals(MethodView):
         alle organisaties. Meldingen van partners gaan via /signals."""
         _operator_only()
         session = db_session()
-        principal = current_principal()
-        result = signals.broadcast(session, body["name"], body.get("data"), principal.actor)
-        if body.get("data"):  # personal data entered each case it reached
-            app = stroom()
-            for instance_id in [*result.received, *result.started]:
-                row = session.get(ProcessInstance, instance_id)
-                if row is not None:
-                    access.record_write(
-                        app.db,
-                        app.settings.secret_key,
-                        principal,
-                        row,
-                        sorted(body["data"]),
-                        version_catalogue(session, row.version_id),
-                        "signaal.afleveren",
-                        f"signaal {body['name']}",
-                    )
+        result = signals.broadcast(
+            session, body["name"], body.get("data"), current_principal().actor
+        )
+        for instance_id in [*result.received, *result.started]:
+            row = session.get(ProcessInstance, instance_id)
+            if row is not None:
+                _record_entered(row, body.get("data"), "signaal", body["name"])
         session.commit()
         return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.auth import service
-from app.auth.principal import Principal
+from app.auth.principal import Principal, partner_system
 from app.cases.models import PartyBinding
 from app.db import Database
 from app.intake.models import IntakeRoute
@@ -74,16 +74,7 @@ def partner(
                 settings={},
             )
         )
-    return Principal(
-        "token",
-        None,
-        org_key,
-        organisation_id=org_id,
-        organisation_key=org_key,
-        municipality=municipality,
-        roles=frozenset({"partnersysteem"}),
-        groups=frozenset({org_key}),
-    )
+    return partner_system(org_id, org_key, municipality)
 
 
 def bind(db: Database, process: str, municipality: str, party: str, group_key: str) -> None:
