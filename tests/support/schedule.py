@@ -17,11 +17,55 @@ from typing import Any
 
 from xdist.scheduler import LoadFileScheduling
 
-# Seconds of each file's tests (setup, call and teardown, both databases) in a run with two
-# workers on the 2-core machine; only the files that cost more than a few tests' worth.
-COSTS: dict[str, float] = {}
-SECONDS_PER_TEST = 0.3
-PARTS = {"tests/browser/test_every_role.py": 3}
+# Seconds of each file's tests (setup, call and teardown, both databases) in one run with two
+# workers on the shared 2-core machine, before this file existed: only their order matters.
+# The forty most expensive files; the others averaged SECONDS_PER_TEST a test.
+COSTS: dict[str, float] = {
+    "tests/browser/test_every_role.py": 289,
+    "tests/api/test_schemathesis.py": 195,
+    "tests/modelling/test_catalogue_editor.py": 178,
+    "tests/processes/test_haarlem_preventie.py": 109,
+    "tests/browser/test_form_editor.py": 100,
+    "tests/conformance/test_conformance.py": 74,
+    "tests/processes/test_weert_generators.py": 65,
+    "tests/security/test_sandbox_limits.py": 64,
+    "tests/intake/test_batches.py": 61,
+    "tests/test_simulate.py": 53,
+    "tests/browser/test_every_page.py": 51,
+    "tests/modelling/test_modeller_pages.py": 50,
+    "tests/browser/test_catalogue_editor.py": 43,
+    "tests/processes/test_utrecht_vh.py": 41,
+    "tests/ops/test_logs.py": 41,
+    "tests/browser/test_inbox.py": 39,
+    "tests/privacy/test_views.py": 36,
+    "tests/test_authorization.py": 35,
+    "tests/processes/test_hollands_kroon_vroegsignalering.py": 35,
+    "tests/processes/test_weert_routes.py": 34,
+    "tests/test_migrations.py": 29,
+    "tests/modelling/test_deployments.py": 28,
+    "tests/processes/test_weert_results.py": 28,
+    "tests/manage/test_bulk.py": 26,
+    "tests/manage/test_repair_page.py": 25,
+    "tests/privacy/test_consent.py": 24,
+    "tests/manage/test_stuck.py": 24,
+    "tests/processes/test_weert_vroegsignalering.py": 23,
+    "tests/security/test_auth_second_factor.py": 22,
+    "tests/manage/test_instance_page.py": 21,
+    "tests/processes/test_diemen_werkproces.py": 20,
+    "tests/browser/test_modeller.py": 20,
+    "tests/security/test_input_json.py": 19,
+    "tests/engine/test_signals.py": 18,
+    "tests/engine/test_camunda_rules.py": 18,
+    "tests/intake/test_api.py": 17,
+    "tests/security/test_api_start.py": 16,
+    "tests/modelling/test_export.py": 16,
+    "tests/security/test_sandbox_incidents.py": 16,
+    "tests/security/test_unicode.py": 15,
+}
+SECONDS_PER_TEST = 0.4
+# Files that alone take longer than a fair share of a worker's run. Their tests are
+# independent; the every-role walk loads its demo once per part.
+PARTS = {"tests/browser/test_every_role.py": 3, "tests/api/test_schemathesis.py": 2}
 
 
 def _file(nodeid: str) -> str:
