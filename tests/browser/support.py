@@ -69,15 +69,16 @@ def check_accessibility(page: Any, name: str, *, exclude: list[str] | None = Non
         raise AssertionError("\n".join(lines))
 
 
-def screenshot(page: Any, name: str, folder: str = "") -> Path:
-    """Save a full-page PNG to test-artifacts/screenshots/[<folder>/]<name>.png for reviewers."""
+def screenshot(page: Any, name: str, folder: str = "", *, full_page: bool = True) -> Path:
+    """Save a PNG to test-artifacts/screenshots/[<folder>/]<name>.png for reviewers: the whole
+    page, or with full_page=False what the window shows."""
     for part in (name, folder) if folder else (name,):
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", part):
             raise ValueError(f"screenshot name {part!r}: use letters, digits, '-', '_' and '.'")
     directory = SCREENSHOTS / folder if folder else SCREENSHOTS
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

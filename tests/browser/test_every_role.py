@@ -18,8 +18,10 @@ Every page is judged at each width, without reloading, on what a person sees:
   the labels screen readers read).
 
 A screenshot of each page at each width lands in test-artifacts/screenshots/rollen/ (not
-committed; CI keeps them as artifacts). axe-core runs once per route, at 390 px. The run
-takes about three minutes (the demo is loaded once; the screenshots cost most).
+committed; CI keeps them as artifacts): the whole page at 1366 and 390 px, the window at
+768 px. axe-core runs once per route (and worker), at 390 px. The run takes about three
+minutes on one worker (the demo is loaded once per worker; the screenshots cost most);
+scripts/test deals the people over three xdist work units (tests/support/schedule.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from tests.browser.support import ConsoleWatch, check_accessibility, screenshot
 from tests.browser.test_every_page import NOT_PAGES
 
 WIDTHS = (1366, 768, 390)
+TABLET = 768
 HEIGHT = 844
 DEPTH = 3  # clicks from the home page
 MAX_PAGES = 14  # per person
@@ -248,6 +251,14 @@ def settle(page: Any) -> None:
     page.mouse.move(0, 0)
 
 
+def next_frame(page: Any) -> None:
+    """Wait until the page has drawn a frame at its new size, so that what reacts to the
+    resize (media queries, resize handlers) has run; a fixed sleep waited longer."""
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 def judge(page: Any, where: str) -> list[str]:
     found = page.evaluate(PROBE)
     problems = [f"{where}: {p}" for p in found["problems"]]
@@ -298,9 +309,11 @@ def test_every_page_of_every_role(demo_site: tuple[str, Any], browser: Any, pers
             name = re.sub(r"[^A-Za-z0-9]+", "-", f"{person.username}{path}").strip("-")
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": HEIGHT})
-                page.wait_for_timeout(50)
+                next_frame(page)
                 problems += judge(page, f"{path} @{width}")
-                screenshot(page, f"{name}-{width}", "rollen")
+                # The tablet width is judged on the whole page; its picture shows the top
+                # (a full page costs a tall capture and PNG for each of some 300 pages).
+                screenshot(page, f"{name}-{width}", "rollen", full_page=width != TABLET)
             if rule not in _axe_seen:
                 _axe_seen.add(rule)
                 try:

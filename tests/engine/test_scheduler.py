@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,19 +30,37 @@ TIMER = FIXTURES / "timer.bpmn"
 ROOT = FIXTURES.parent.parent
 
 
-def _start_many(db: Database, moments: list[datetime], batch: int = 200) -> None:
-    """Instances waiting for the given moments (which must lie in the future: a timer that
-    is already due when its instance starts fires during the start itself)."""
-    for offset in range(0, len(moments), batch):
+def _start_many(
+    db: Database,
+    count: int,
+    moment: Callable[[int], datetime],
+    *,
+    batch: int = 100,
+    committed_ahead: bool = False,
+) -> None:
+    """`count` instances, instance n waiting for moment(n), asked just before it starts (the
+    moment must lie in the future then: a timer already due when its instance starts fires
+    during the start itself). With committed_ahead, each batch must be committed before the
+    first of its moments: running workers see a timer only once it is committed."""
+    for offset in range(0, count, batch):
+        moments = []
         with db.transaction() as session:
-            for n, moment in enumerate(moments[offset : offset + batch], start=offset):
+            for n in range(offset, min(offset + batch, count)):
+                moments.append(moment(n))
                 service.start_instance(
                     session,
                     "test_timer",
                     business_key=f"T-{n}",
-                    data={"wanneer": moment.isoformat()},
+                    data={"wanneer": moments[-1].isoformat()},
                     actor="test",
                 )
+        if committed_ahead:
+            assert datetime.now(UTC) < min(moments), "setting up took too long for this machine"
+
+
+def _soon(_n: int) -> datetime:
+    """A second from now: due as soon as the setup is done."""
+    return datetime.now(UTC) + timedelta(seconds=1)
 
 
 def test_timer_set_in_october_fires_at_amsterdam_time_in_march(db, clock) -> None:
@@ -219,11 +238,14 @@ def test_three_workers_fire_a_thousand_timers_exactly_once_and_on_time(db) -> No
     deploy_paths(db, TIMER)
     workers = [_worker(db) for _ in range(3)]
     try:
-        start = datetime.now(UTC) + timedelta(seconds=30)  # setting up 1,000 takes ~10 s
-        # All due within the same minute, spread over 20 seconds of it.
-        moments = [start + timedelta(seconds=20 * n / 1000) for n in range(1000)]
-        _start_many(db, moments)
-        assert datetime.now(UTC) < start, "setting up took too long for this machine"
+        # All due within the same minute, spread over 20 seconds of it. They go in earliest
+        # first, a batch of 100 (2 s of the spread) at a time, while the workers run: the
+        # lead covers the first batch and the rate may be up to 3 times slower than the
+        # spread's 50 a second (the same margin as setting up all 1,000 in a 30 s lead).
+        start = datetime.now(UTC) + timedelta(seconds=18)
+        _start_many(
+            db, 1000, lambda n: start + timedelta(seconds=20 * n / 1000), committed_ahead=True
+        )
         _wait(lambda: sum(_fired_counts(db).values()) >= 1000, timeout=120)
     finally:
         _stop(*workers)
@@ -240,9 +262,8 @@ def test_three_workers_fire_a_thousand_timers_exactly_once_and_on_time(db) -> No
 @pytest.mark.slow
 def test_sigkill_while_firing_loses_nothing_and_repeats_nothing(db) -> None:
     deploy_paths(db, TIMER)
-    due = datetime.now(UTC) + timedelta(seconds=15)
-    _start_many(db, [due] * 600)
-    _sleep_until(due + timedelta(seconds=1))
+    _start_many(db, 600, _soon)
+    _sleep_until(datetime.now(UTC) + timedelta(seconds=2))  # every one is due
     victim = _worker(db)
     try:
         _wait(lambda: sum(_fired_counts(db).values()) >= 50, timeout=60)
@@ -265,10 +286,9 @@ def test_sigkill_while_firing_loses_nothing_and_repeats_nothing(db) -> None:
 @pytest.mark.slow
 def test_timers_due_during_downtime_fire_once_on_start(db) -> None:
     deploy_paths(db, TIMER)
-    now = datetime.now(UTC)
-    _start_many(db, [now + timedelta(seconds=12), now + timedelta(seconds=14)] * 100)
+    _start_many(db, 200, _soon)
     # Nothing runs while they come due.
-    _sleep_until(now + timedelta(seconds=16))
+    _sleep_until(datetime.now(UTC) + timedelta(seconds=2))
     worker = _worker(db)
     try:
         _wait(lambda: sum(_fired_counts(db).values()) >= 200, timeout=60)
