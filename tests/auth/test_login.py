@@ -72,7 +72,7 @@ def test_brute_force_locks_the_account(client, anna, db, clock) -> None:
     assert login(client, "anna").status_code == 302
     with db.session() as session:
         results = session.scalars(
-            select(AuditLog.result).where(AuditLog.action == "inloggen")
+            select(AuditLog.result).where(AuditLog.action == "inloggen").order_by(AuditLog.id)
         ).all()
     assert results.count("geweigerd") == 6 and results[-1] == "gelukt"
 

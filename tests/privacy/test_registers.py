@@ -257,7 +257,9 @@ def test_the_register_from_the_pages_audited_without_its_content(officer, db) ->
     assert rows[1][0] == "DL-2026-0001" and rows[1][12] == "02-03-2026 08:50"
     with db.session() as session:
         lines = session.scalars(
-            select(AuditLog).where(AuditLog.object_type.in_(("datalek", "datalekregister")))
+            select(AuditLog)
+            .where(AuditLog.object_type.in_(("datalek", "datalekregister")))
+            .order_by(AuditLog.id)
         ).all()
     assert [line.action for line in lines] == [
         "privacy.datalek_registreren",
