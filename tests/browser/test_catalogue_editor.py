@@ -89,7 +89,7 @@ def test_a_wider_read_right_is_published_after_the_privacy_officer_approves(
     page.get_by_role("link", name="Goedkeuringen").click()
     page.wait_for_url("**/privacy/goedkeuringen")
     _both_widths(page, "privacy-goedkeuringen")
-    page.get_by_role("link", name=f"{KEY} (op versie 1)").click()
+    page.get_by_role("link", name="Preventie huisuitzettingen Haarlem (op versie 1)").click()
     page.wait_for_url("**/privacy/goedkeuringen/*")
     assert WIDENING in page.locator("[data-verruimingen]").inner_text()
     _both_widths(page, "privacy-goedkeuring")

@@ -50,7 +50,7 @@ def start_consent_case(db, settings, clock, tmp_path) -> tuple[Simulation, str]:
 
     xml = (FIXTURES / "toestemming.bpmn").read_text()
     deploy_paths(db, write_variant(tmp_path, "toestemming.bpmn", xml, CATALOGUE))
-    sim = Simulation(db, settings, clock)
+    sim = Simulation(db, settings, clock, through_forms=False)
     instance_id = sim.start(
         "test_toestemming",
         "T-1",

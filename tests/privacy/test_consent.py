@@ -26,7 +26,7 @@ PROCESS = FIXTURES / "toestemming.bpmn"
 
 def _sim(db, settings, clock) -> Simulation:
     deploy_paths(db, PROCESS)
-    return Simulation(db, settings, clock)
+    return Simulation(db, settings, clock, through_forms=False)
 
 
 def test_consent_from_a_form_then_withdrawal_stops_the_conversation(db, settings, clock) -> None:
@@ -285,7 +285,7 @@ def test_a_diagram_can_ask_for_written_consent(
     xml = PROCESS.read_text().replace("heeft_toestemming('gesprek')", WRITTEN)
     catalogue = PROCESS.with_name("toestemming.catalogus.yaml").read_text()
     deploy_paths(db, write_variant(tmp_path, "toestemming.bpmn", xml, catalogue))
-    sim = Simulation(db, settings, clock)
+    sim = Simulation(db, settings, clock, through_forms=False)
     instance_id = sim.start("test_toestemming", "T-12", parties={"team": "team-a"})
     if companions.get("bewijs_toestemming_gesprek") == "DOC":
         companions = {"bewijs_toestemming_gesprek": str(_document(db, instance_id))}
@@ -334,7 +334,7 @@ def _with_form(db, settings, clock, tmp_path, component: dict) -> Simulation:
     (tmp_path / "vragen.form").write_text(json.dumps(form))
     with db.transaction() as session:
         deploy(session, [path], tmp_path, actor="test")
-    return Simulation(db, settings, clock)
+    return Simulation(db, settings, clock, through_forms=False)
 
 
 def _consents(db) -> list[tuple]:

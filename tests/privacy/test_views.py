@@ -562,7 +562,7 @@ def case_with_consents(db: Database, settings: Any, clock: Any) -> str:
     from app.simulation.runner import Simulation
 
     deploy_paths(db, FIXTURES / "toestemming.bpmn")
-    instance_id = Simulation(db, settings, clock).start(
+    instance_id = Simulation(db, settings, clock, through_forms=False).start(
         "test_toestemming", "T-9", parties={"team": "team-a"}
     )
     with db.transaction() as session:
