@@ -17,11 +17,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from app.auth.bearer import current_principal, require
-from app.cases.service import send_message, start_case
+from app.cases.service import record_entered, send_message, start_case
 from app.engine import queries, service, signals
 from app.engine.errors import NotFound
 from app.engine.models import Incident, ProcessInstance
-from app.engine.runtime import version_catalogue
 from app.engine.schemas import (
     BpmnSignalSchema,
     BroadcastSchema,
@@ -200,20 +199,9 @@ class IncidentRetry(MethodView):
 def _record_entered(
     row: ProcessInstance, data: dict[str, Any] | None, kind: str, name: str
 ) -> None:
-    """Data a message or signal brought into a case is a processing of personal data, as a
-    task's form is: a processing-log line and an audit line (none without data)."""
-    if not data:
-        return
     app = stroom()
-    access.record_write(
-        app.db,
-        app.settings.secret_key,
-        current_principal(),
-        row,
-        sorted(data),
-        version_catalogue(db_session(), row.version_id),
-        f"{kind}.afleveren",
-        f"{kind} {name}",
+    record_entered(
+        app.db, db_session(), app.settings.secret_key, current_principal(), row, data, kind, name
     )
 
 

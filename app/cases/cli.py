@@ -1,11 +1,13 @@
-"""`stroom settings`: a process's terms and a municipality's own values for them."""
+"""`stroom settings`: a process's terms and a municipality's own values for them;
+`stroom message` and `stroom signal send`: data into the cases waiting for it, logged as
+processing of personal data like the API's."""
 
 from __future__ import annotations
 
 import click
 
 from app import text_rules
-from app.clikit import Env, echo_json, handle_errors, pass_env
+from app.clikit import Env, echo_json, handle_errors, parse_json, parse_vars, pass_env
 
 
 def _catalogue(session, process: str):  # type: ignore[no-untyped-def]
@@ -70,3 +72,64 @@ def settings_set(env: Env, process: str, name: str, new_value: str, municipality
     with env.db.transaction() as session:
         set_value(session, _catalogue(session, process), process, municipality, name, parsed, "cli")
     click.echo(f"{process} in {municipality}: {name} = {parsed!r}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--key", "correlation_key", required=True, help="Correlatiesleutel.")
+@click.option("--data", help="Berichtgegevens als JSON-object.")
+@pass_env
+@handle_errors
+def message(env: Env, name: str, correlation_key: str, data: str | None) -> None:
+    """Lever bericht NAME af bij de instantie die erop wacht."""
+    from app.cases.service import record_entered, send_message
+    from app.privacy.logs import command_operation
+
+    values = parse_json(data)
+    with command_operation(env.db, "stroom message") as (session, principal):
+        row = send_message(session, principal, name, correlation_key, values)
+        record_entered(
+            env.db, session, env.settings.secret_key, principal, row, values, "bericht", name
+        )
+        click.echo(f"{row.id} {row.status}")
+
+
+@click.group()
+def signal() -> None:
+    """BPMN-signalen (broadcast aan wachtende instanties); meldingen van partners: signals."""
+
+
+@signal.command("send")
+@click.argument("name")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAAM=WAARDE",
+    help="Een variabele voor de ontvangers (waarde als JSON als dat kan, anders tekst); "
+    "herhaalbaar.",
+)
+@pass_env
+@handle_errors
+def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
+    """Stuur signaal NAME: elke wachtende instantie ontvangt het, en elk proces met een
+    signaalstart voor NAME start (de nieuwste versie)."""
+    from app.cases.service import record_entered
+    from app.engine.models import ProcessInstance
+    from app.engine.signals import broadcast
+    from app.privacy.logs import command_operation
+
+    data = parse_vars(variables)
+    with command_operation(env.db, "stroom signal send") as (session, principal):
+        result = broadcast(session, name, data, principal.actor)
+        for instance_id in [*result.received, *result.started]:
+            row = session.get(ProcessInstance, instance_id)
+            if row is not None:
+                record_entered(
+                    env.db, session, env.settings.secret_key, principal, row, data, "signaal", name
+                )
+    click.echo(f"ontvangen: {len(result.received)}, gestart: {len(result.started)}")
+    for instance_id in result.received:
+        click.echo(f"  ontvangen {instance_id}")
+    for instance_id in result.started:
+        click.echo(f"  gestart {instance_id}")

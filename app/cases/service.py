@@ -12,6 +12,7 @@ from app.auth.models import Group, Organisation
 from app.auth.principal import Principal
 from app.cases.models import PartyBinding
 from app.cases.sight import UNKNOWN_DOCUMENT, check_document_references, document_fields
+from app.db import Database
 from app.engine import service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.engine.models import (
@@ -214,6 +215,26 @@ def send_message(
             )
             check_document_references(session, principal, row, values)
     return service.deliver_message(session, name, key, data, principal.actor)
+
+
+def record_entered(
+    db: Database,
+    session: Session,
+    secret_key: str,
+    principal: Principal,
+    row: ProcessInstance,
+    data: dict[str, Any] | None,
+    kind: str,
+    name: str,
+) -> None:
+    """Data a message or a signal (`kind`) brought into a case is a processing of personal
+    data, as a task's form is: a processing-log line and an audit line, whichever door it came
+    through (API or command line); none without data."""
+    if not data:
+        return
+    catalogue = version_catalogue(session, row.version_id)
+    action, purpose = f"{kind}.afleveren", f"{kind} {name}"
+    access.record_write(db, secret_key, principal, row, sorted(data), catalogue, action, purpose)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Engine commands: deploy, start, instances, incidents, message, signal, worker."""
+"""Engine commands: deploy, start, instances, incidents, worker, catalogue. (Messages and
+signals that bring data into cases are the cases domain's: app/cases/cli.py.)"""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from app.clikit import Env, echo_json, handle_errors, parse_json, parse_vars, pass_env
+from app.clikit import Env, echo_json, handle_errors, parse_json, pass_env
 from app.engine import queries, service
 from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSchema
 
 
 def register(main: click.Group) -> None:
-    for command in (deploy, start, instances, incidents, message, signal, worker, catalogue):
+    for command in (deploy, start, instances, incidents, worker, catalogue):
         main.add_command(command)
 
 
@@ -188,51 +189,6 @@ def incidents_retry(env: Env, incident_id: int, reason: str) -> None:
     with env.db.transaction() as session:
         row = service.retry_incident(session, incident_id, "cli", reason)
         click.echo(f"{row.id} {row.status}")
-
-
-@click.command()
-@click.argument("name")
-@click.option("--key", "correlation_key", required=True, help="Correlatiesleutel.")
-@click.option("--data", help="Berichtgegevens als JSON-object.")
-@pass_env
-@handle_errors
-def message(env: Env, name: str, correlation_key: str, data: str | None) -> None:
-    """Lever bericht NAME af bij de instantie die erop wacht."""
-    with env.db.transaction() as session:
-        row = service.deliver_message(session, name, correlation_key, parse_json(data), "cli")
-        click.echo(f"{row.id} {row.status}")
-
-
-@click.group()
-def signal() -> None:
-    """BPMN-signalen (broadcast aan wachtende instanties); meldingen van partners: signals."""
-
-
-@signal.command("send")
-@click.argument("name")
-@click.option(
-    "--var",
-    "variables",
-    multiple=True,
-    metavar="NAAM=WAARDE",
-    help="Een variabele voor de ontvangers (waarde als JSON als dat kan, anders tekst); "
-    "herhaalbaar.",
-)
-@pass_env
-@handle_errors
-def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
-    """Stuur signaal NAME: elke wachtende instantie ontvangt het, en elk proces met een
-    signaalstart voor NAME start (de nieuwste versie)."""
-    from app.engine.signals import broadcast
-
-    data = parse_vars(variables)
-    with env.db.transaction() as session:
-        result = broadcast(session, name, data, "cli")
-    click.echo(f"ontvangen: {len(result.received)}, gestart: {len(result.started)}")
-    for instance_id in result.received:
-        click.echo(f"  ontvangen {instance_id}")
-    for instance_id in result.started:
-        click.echo(f"  gestart {instance_id}")
 
 
 @click.command()

@@ -8,11 +8,14 @@ request never has to upgrade its transaction to a write.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from app import clock
 from app.auth.crypto import pseudonym
@@ -142,3 +145,19 @@ def audit(
         secret_key,
         audits=[audit_row(principal, action, object_type, object_id, result, details)],
     )
+
+
+@contextmanager
+def command_operation(db: Database, command: str) -> Iterator[tuple[Session, Principal]]:
+    """One transaction of a command-line command, with the rules the page and the API
+    follow; the audit and processing-log lines are written once it has committed (SQLite has
+    one writer)."""
+    from app.auth.principal import cli_principal
+
+    context.begin("cli", command, deferred=True)
+    try:
+        with db.transaction() as session:
+            yield session, cli_principal()
+        flush(db)
+    finally:
+        context.end()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import click
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal, cli_principal
+from app.auth.principal import Principal
 from app.clikit import Env, echo_json, handle_errors, parse_json, pass_env
 from app.engine import queries
 from app.engine.schemas import TaskSchema
-from app.privacy import context, logs
+from app.privacy import logs
 from app.tasks import service
 
 
@@ -95,15 +94,5 @@ def tasks_complete(env: Env, task_id: str, data: str | None) -> None:
         click.echo(f"{row.id} {row.status}")
 
 
-@contextmanager
-def _operation(env: Env) -> Iterator[tuple[Session, Principal]]:
-    """One transaction with the rules the page and the API follow (app/tasks/service.py);
-    the audit and processing-log lines are written once it has committed (SQLite has one
-    writer)."""
-    context.begin("cli", "stroom tasks", deferred=True)
-    try:
-        with env.db.transaction() as session:
-            yield session, cli_principal()
-        logs.flush(env.db)
-    finally:
-        context.end()
+def _operation(env: Env) -> AbstractContextManager[tuple[Session, Principal]]:
+    return logs.command_operation(env.db, "stroom tasks")

@@ -504,6 +504,16 @@ def test_the_command_sends_a_signal(db, clock, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert f"ontvangen {instance_id}" in result.output
     assert instance(db, instance_id).data["bedrag"] == 7
+    # Logged as the API logs it: the door does not change what happened to the data.
+    from app.privacy.models import AuditLog, ProcessingLog
+
+    with db.session() as session:
+        [line] = session.scalars(select(ProcessingLog)).all()
+        [audit] = session.scalars(
+            select(AuditLog).where(AuditLog.action == "signaal.afleveren")
+        ).all()
+        assert line.attributes["doel"] == "signaal alarm"
+        assert (audit.actor, audit.object_id) == ("system:cli", instance_id)
     bad = CliRunner().invoke(main, ["--database", db.url, "signal", "send", "alarm", "--var", "x"])
     assert bad.exit_code != 0 and "NAAM=WAARDE" in bad.output
 
