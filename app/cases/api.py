@@ -102,6 +102,7 @@ class ProcessInstances(MethodView):
             municipality=body.get("municipality"),
             parties=body.get("parties"),
         )
+        _record_entered(row, body.get("data"), "zaak.starten", f"start {key}")
         session.commit()
         return row
 
@@ -197,11 +198,18 @@ class IncidentRetry(MethodView):
 
 
 def _record_entered(
-    row: ProcessInstance, data: dict[str, Any] | None, kind: str, name: str
+    row: ProcessInstance, data: dict[str, Any] | None, action: str, purpose: str
 ) -> None:
     app = stroom()
     record_entered(
-        app.db, db_session(), app.settings.secret_key, current_principal(), row, data, kind, name
+        app.db,
+        db_session(),
+        app.settings.secret_key,
+        current_principal(),
+        row,
+        data,
+        action,
+        purpose,
     )
 
 
@@ -217,7 +225,7 @@ class Messages(MethodView):
         row = send_message(
             session, principal, body["name"], body["correlation_key"], body.get("data")
         )
-        _record_entered(row, body.get("data"), "bericht", body["name"])
+        _record_entered(row, body.get("data"), "bericht.afleveren", f"bericht {body['name']}")
         session.commit()
         return row
 
@@ -243,6 +251,8 @@ class BpmnSignals(MethodView):
         for instance_id in [*result.received, *result.started]:
             row = session.get(ProcessInstance, instance_id)
             if row is not None:
-                _record_entered(row, body.get("data"), "signaal", body["name"])
+                _record_entered(
+                    row, body.get("data"), "signaal.afleveren", f"signaal {body['name']}"
+                )
         session.commit()
         return result

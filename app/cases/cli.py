@@ -89,7 +89,14 @@ def message(env: Env, name: str, correlation_key: str, data: str | None) -> None
     with command_operation(env.db, "stroom message") as (session, principal):
         row = send_message(session, principal, name, correlation_key, values)
         record_entered(
-            env.db, session, env.settings.secret_key, principal, row, values, "bericht", name
+            env.db,
+            session,
+            env.settings.secret_key,
+            principal,
+            row,
+            values,
+            "bericht.afleveren",
+            f"bericht {name}",
         )
         click.echo(f"{row.id} {row.status}")
 
@@ -126,7 +133,14 @@ def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
             row = session.get(ProcessInstance, instance_id)
             if row is not None:
                 record_entered(
-                    env.db, session, env.settings.secret_key, principal, row, data, "signaal", name
+                    env.db,
+                    session,
+                    env.settings.secret_key,
+                    principal,
+                    row,
+                    data,
+                    "signaal.afleveren",
+                    f"signaal {name}",
                 )
     click.echo(f"ontvangen: {len(result.received)}, gestart: {len(result.started)}")
     for instance_id in result.received:

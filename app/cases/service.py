@@ -224,16 +224,15 @@ def record_entered(
     principal: Principal,
     row: ProcessInstance,
     data: dict[str, Any] | None,
-    kind: str,
-    name: str,
+    action: str,
+    purpose: str,
 ) -> None:
-    """Data a message or a signal (`kind`) brought into a case is a processing of personal
-    data, as a task's form is: a processing-log line and an audit line, whichever door it came
-    through (API or command line); none without data."""
+    """Data a start, a message or a signal brought into a case is a processing of personal
+    data, as a task's form is: a processing-log line and an audit line (`action`, `purpose`),
+    whichever door it came through (API or command line); none without data."""
     if not data:
         return
     catalogue = version_catalogue(session, row.version_id)
-    action, purpose = f"{kind}.afleveren", f"{kind} {name}"
     access.record_write(db, secret_key, principal, row, sorted(data), catalogue, action, purpose)
 
 

@@ -103,6 +103,15 @@ def test_a_partner_starts_with_the_municipalitys_parties(client, db, corporation
     assert answer.status_code == 201, answer.get_json()
     instance_id = answer.get_json()["id"]
     assert _parties(db, instance_id) == {"corporatie": CORPORATION, "wijkteam": "weert-swt"}
+    # The personal data it started with is logged as a processing, as any data entering.
+    from app.privacy.models import AuditLog, ProcessingLog
+
+    with db.session() as session:
+        started = session.scalars(select(AuditLog).where(AuditLog.action == "zaak.starten")).one()
+        assert started.object_id == instance_id
+        assert started.details["velden"] == ["maanden_achterstand", "naam"]
+        purposes = [p.attributes.get("doel") for p in session.scalars(select(ProcessingLog))]
+        assert f"start {DIRECT}" in purposes
     # The team's task is the team's, not the corporation's.
     assert client.get("/api/v1/tasks", headers=corporation).get_json()["items"] == []
     data = client.get(f"/api/v1/instances/{instance_id}/data", headers=corporation).get_json()
