@@ -84,3 +84,18 @@ def test_block_lists_and_settings() -> None:
     result = rewrite(text, edited)
     assert not result.reformatted
     assert yaml_safe.load(result.text) == edited
+
+
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+def test_the_node_tree_points_at_characters_whichever_parser_reads_it(bom) -> None:
+    """libyaml reads the catalogue (each save of the editor parses the whole file) except
+    after a byte-order mark, which it leaves out of its count; the positions are characters
+    of the text either way, also after letters outside ASCII."""
+    from app.catalogue import source
+
+    text = bom + "naam: 'Zoë 😀'\nlijst: [1, 2]\nanker: &a {x: 1}\nnog: *a\n"
+    root = source._compose(text)
+    spans = [(text[k.start : k.end], text[v.start : v.end]) for k, v in root.items]
+    assert spans[0] == ("naam", "'Zoë 😀'")
+    assert spans[1][0] == "lijst" and spans[1][1].startswith("[1, 2]")
+    assert spans[3] == ("nog", "*a")
