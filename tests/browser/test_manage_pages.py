@@ -105,3 +105,64 @@ def test_heatmap(live_server: str, page: Any, scenario: Scenario) -> None:
     assert page.locator("tr[data-element='beoordelen'] td").nth(1).inner_text() == "3"
     check_accessibility(page, "warmtekaart")
     screenshot(page, "heatmap")
+
+
+def test_instance_page_says_which_condition_a_case_waits_for(
+    live_server: str, page: Any, scenario: Scenario, tmp_path: Any
+) -> None:
+    """A case that waits only on a condition over its data has no task, timer or message: the
+    page names the condition and marks the event, at desktop and phone width."""
+    from tests.support.camunda import write_diagram
+    from tests.support.engine import deploy_paths
+
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"
+    xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    xmlns:di="http://www.omg.org/spec/DD/20100524/DI" id="d" targetNamespace="t">
+  <bpmn:process id="voorwaarde_wacht" name="Wachten op een hoge schuld" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:intermediateCatchEvent id="hoog" name="Schuld boven de grens">
+      <bpmn:conditionalEventDefinition>
+        <bpmn:condition xsi:type="bpmn:tFormalExpression"
+          >${bedrag &gt; 1000 &amp;&amp; maanden_achterstand &gt;= 2}</bpmn:condition>
+      </bpmn:conditionalEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="hoog" />
+    <bpmn:sequenceFlow id="f2" sourceRef="hoog" targetRef="e" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="dia"><bpmndi:BPMNPlane id="plane" bpmnElement="voorwaarde_wacht">
+    <bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="100" y="100" width="36"
+      height="36" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="hoog_di" bpmnElement="hoog"><dc:Bounds x="200" y="100" width="36"
+      height="36" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="e_di" bpmnElement="e"><dc:Bounds x="300" y="100" width="36"
+      height="36" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="f1_di" bpmnElement="f1"><di:waypoint x="136" y="118" />
+      <di:waypoint x="200" y="118" /></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="f2_di" bpmnElement="f2"><di:waypoint x="236" y="118" />
+      <di:waypoint x="300" y="118" /></bpmndi:BPMNEdge>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>"""
+    path = write_diagram(
+        tmp_path,
+        "voorwaarde_wacht",
+        xml,
+        {"bedrag": 1, "maanden_achterstand": 1},
+        ["bedrag", "maanden_achterstand"],
+    )
+    deploy_paths(scenario.db, path)
+    scenario.start("voorwaarde_wacht", "VOORWAARDE", {"bedrag": 500, "maanden_achterstand": 1})
+    target = f"/processen/instanties/{scenario.ids['VOORWAARDE']}"
+    log_in(page, live_server, "mia", target)
+    wait_for_diagram(page)
+    table = page.get_by_role("region", name="Voorwaarden (1)")
+    assert "bedrag > 1000 and maanden_achterstand >= 2" in table.inner_text()
+    assert "Schuld boven de grens" in table.inner_text()
+    assert page.locator(".djs-element.stroom-marker--current[data-element-id='hoog']").count()
+    check_accessibility(page, "zaak-voorwaarde")
+    screenshot(page, "instance-condition")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "instance-condition-390")
