@@ -165,4 +165,6 @@ def test_instance_page_says_which_condition_a_case_waits_for(
     check_accessibility(page, "zaak-voorwaarde")
     screenshot(page, "instance-condition")
     page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()  # opened on a phone, not a desktop page made narrow
+    wait_for_diagram(page)
     screenshot(page, "instance-condition-390")
