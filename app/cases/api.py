@@ -17,7 +17,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from app.auth.bearer import current_principal, require
-from app.cases.service import record_entered, send_message, start_case
+from app.cases.service import record_entered, record_signal, send_message, start_case
 from app.engine import queries, service, signals
 from app.engine.errors import NotFound
 from app.engine.models import Incident, ProcessInstance
@@ -248,11 +248,15 @@ class BpmnSignals(MethodView):
         result = signals.broadcast(
             session, body["name"], body.get("data"), current_principal().actor
         )
-        for instance_id in [*result.received, *result.started]:
-            row = session.get(ProcessInstance, instance_id)
-            if row is not None:
-                _record_entered(
-                    row, body.get("data"), "signaal.afleveren", f"signaal {body['name']}"
-                )
+        app = stroom()
+        record_signal(
+            app.db,
+            session,
+            app.settings.secret_key,
+            current_principal(),
+            result,
+            body.get("data"),
+            body["name"],
+        )
         session.commit()
         return result

@@ -121,27 +121,14 @@ def signal() -> None:
 def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
     """Stuur signaal NAME: elke wachtende instantie ontvangt het, en elk proces met een
     signaalstart voor NAME start (de nieuwste versie)."""
-    from app.cases.service import record_entered
-    from app.engine.models import ProcessInstance
+    from app.cases.service import record_signal
     from app.engine.signals import broadcast
     from app.privacy.logs import command_operation
 
     data = parse_vars(variables)
     with command_operation(env.db, "stroom signal send") as (session, principal):
         result = broadcast(session, name, data, principal.actor)
-        for instance_id in [*result.received, *result.started]:
-            row = session.get(ProcessInstance, instance_id)
-            if row is not None:
-                record_entered(
-                    env.db,
-                    session,
-                    env.settings.secret_key,
-                    principal,
-                    row,
-                    data,
-                    "signaal.afleveren",
-                    f"signaal {name}",
-                )
+        record_signal(env.db, session, env.settings.secret_key, principal, result, data, name)
     click.echo(f"ontvangen: {len(result.received)}, gestart: {len(result.started)}")
     for instance_id in result.received:
         click.echo(f"  ontvangen {instance_id}")

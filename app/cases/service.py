@@ -236,6 +236,26 @@ def record_entered(
     access.record_write(db, secret_key, principal, row, sorted(data), catalogue, action, purpose)
 
 
+def record_signal(
+    db: Database,
+    session: Session,
+    secret_key: str,
+    principal: Principal,
+    result: Any,
+    data: dict[str, Any] | None,
+    name: str,
+) -> None:
+    """`record_entered` for each case a broadcast signal (app.engine.signals.broadcast)
+    reached or started."""
+    if not data:
+        return
+    for instance_id in [*result.received, *result.started]:
+        row = session.get(ProcessInstance, instance_id)
+        if row is not None:
+            action, purpose = "signaal.afleveren", f"signaal {name}"
+            record_entered(db, session, secret_key, principal, row, data, action, purpose)
+
+
 @dataclass(frozen=True)
 class Sendable:
     """A message the case waits for that the viewer's organisation may send from the case
