@@ -26,7 +26,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, null, select, text, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -277,12 +289,9 @@ class _Queries:
             instance_id=HumanTask.instance_id,
         )
         # A boundary timer is the term of the activity it is attached to.
+        boundaries = self._elements_of_type("boundaryEvent")
         timer_horizon = limit.expression(
-            self._horizon,
-            PI.version_id,
-            PI.municipality,
-            Timer.element_id,
-            only=self._elements_of_type("boundaryEvent"),
+            self._horizon, PI.version_id, PI.municipality, Timer.element_id, only=boundaries
         )
         timers = self.narrow(
             select(
@@ -302,6 +311,9 @@ class _Queries:
                 Timer.kind != "cycle",
                 Timer.due_at >= self.now,
                 Timer.due_at < self._horizon(self._widest(AT_RISK)),
+                # Implied by the horizon (any other timer's is now), but read from the
+                # due-date index: the other timers are dropped before their instance is.
+                _among(Timer.element_id, boundaries),
                 Timer.due_at < timer_horizon,
             ),
             # A few thousand timers due within the horizon: a probe each (45 ms at 100,000
@@ -314,12 +326,13 @@ class _Queries:
         return union_all(tasks, timers)
 
     def bericht(self) -> Any:
+        awaiting = self._elements_of_type(*AWAITING_TYPES)
         cutoff = LimitExpression(self.limits, MESSAGE).expression(
             self._cutoff,
             PI.version_id,
             PI.municipality,
             MessageSubscription.element_id,
-            only=self._elements_of_type(*AWAITING_TYPES),
+            only=awaiting,
         )
         return self.narrow(
             select(
@@ -337,6 +350,8 @@ class _Queries:
             .where(
                 MessageSubscription.status == WaitStatus.WAITING.value,
                 MessageSubscription.created_at < self._cutoff(self._narrowest(MESSAGE)),
+                # Implied by the cutoff (any other subscription's is NEVER); checked first.
+                _among(MessageSubscription.element_id, awaiting),
                 PI.status.in_(ACTIVE),
                 MessageSubscription.created_at < cutoff,
             ),
@@ -477,6 +492,12 @@ class _Queries:
         if self.filters.process:
             query = query.where(HumanTask.definition_key == self.filters.process)
         return query
+
+
+def _among(element: Any, per_version: dict[int, set[str]]) -> Any:
+    """The element is one of these in some version (a necessary condition only)."""
+    every = sorted(set().union(*per_version.values()))
+    return element.in_(every) if every else false()
 
 
 # -- the list ---------------------------------------------------------------------------------
