@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, case, exists, false, func, or_, select
+from sqlalchemy import Text, and_, case, exists, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -315,20 +315,47 @@ def page(
 
 
 def tab_counts(session: Session, principal: Principal) -> dict[str, int]:
-    """Open tasks per tab; the group tabs counted on the group rows alone."""
+    """Open tasks per tab, in one statement; the group tabs counted on the group rows alone
+    (a task offered to two of the viewer's groups has two rows: counted once)."""
     group = HumanTaskGroup
     in_groups = group.group_key.in_(_groups(principal))
-    counted = select(func.count(func.distinct(group.task_id)))
-    counts = {
-        "mijn": session.scalar(
-            select(func.count())
-            .select_from(HumanTask)
-            .where(HumanTask.status == TaskStatus.OPEN.value, tab_condition(principal, "mijn"))
-        ),
-        "groep": session.scalar(counted.where(in_groups, group.assignee.is_(None))),
-        "team": session.scalar(counted.where(in_groups)) if principal.has_role("teamleider") else 0,
-    }
-    return {tab: counts[tab] or 0 for tab in TABS}
+    # One group's rows are one per task (the key is task and group): no DISTINCT to sort.
+    counted = (
+        func.count(func.distinct(group.task_id)) if len(principal.groups) > 1 else func.count()
+    )
+    mine = (
+        select(func.count())
+        .select_from(HumanTask)
+        .where(HumanTask.status == TaskStatus.OPEN.value, tab_condition(principal, "mijn"))
+        .scalar_subquery()
+    )
+    offered = select(counted).select_from(group).where(in_groups, group.assignee.is_(None))
+    team = (
+        select(counted).select_from(group).where(in_groups).scalar_subquery()
+        if principal.has_role("teamleider")
+        else literal(0)
+    )
+    counts = session.execute(select(mine, offered.scalar_subquery(), team)).one()
+    return {tab: int(value or 0) for tab, value in zip(TABS, counts, strict=True)}
+
+
+def open_kinds(principal: Principal) -> Any:
+    """The kinds of task open for the viewer, as (process, element, name) rows: for the
+    inbox's filter menus. With groups: those offered to the viewer's groups, read from the
+    group rows (which exist for open tasks only and repeat the task's kind, migration 0019)
+    instead of every open task of the groups; without: the viewer's own open tasks."""
+    if not principal.groups:
+        return (
+            select(HumanTask.definition_key, HumanTask.element_id, HumanTask.name)
+            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.assignee == principal.name)
+            .distinct()
+        )
+    group = HumanTaskGroup
+    return (
+        select(group.definition_key, group.element_id, group.name)
+        .where(group.group_key.in_(_groups(principal)))
+        .distinct()
+    )
 
 
 def _from_groups(f: Filters) -> bool:
