@@ -10,7 +10,7 @@ its processing-log lines.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Text, and_, case, exists, false, func, literal, or_, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.calendar.deadlines import DeadlineStatus, deadline_status
+from app.clock import AMSTERDAM
 from app.engine.errors import InvalidInput
 from app.engine.models import HumanTask, HumanTaskGroup, ProcessInstance, TaskStatus
 from app.engine.runtime import version_catalogue
@@ -163,7 +164,6 @@ def _filters(
         conditions.append(source.due_at < now)
     elif f.due in ("vandaag", "deze-week"):
         from app.calendar.atw import default_calendar
-        from app.clock import AMSTERDAM
 
         today = now.astimezone(AMSTERDAM).date()
         days = 0 if f.due == "vandaag" else 5
@@ -282,6 +282,7 @@ def page(
     more = len(found) > size
     found = found[:size]
     rows = []
+    deadlines = _Deadlines(now)
     for task, key, phase, data, version_id in found:
         catalogue = version_catalogue(session, version_id)
         readable = (
@@ -294,7 +295,7 @@ def page(
                 task,
                 key,
                 (data or {}).get(NAME_FIELD) if readable else None,
-                deadline_status(task.due_at, now),
+                deadlines.status(task.due_at),
             )
         )
     next_cursor = None
@@ -312,6 +313,27 @@ def page(
             ]
         )
     return Page(rows, next_cursor, tab_counts(session, principal))
+
+
+class _Deadlines:
+    """deadline_status for a page's rows: away from today the status depends on the due
+    date's day alone, and walking the calendar per row was a sixth of the page's own time
+    (a page shares few due days)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.today = now.astimezone(AMSTERDAM).date()
+        self._by_day: dict[date, DeadlineStatus | None] = {}
+
+    def status(self, due: datetime | None) -> DeadlineStatus | None:
+        if due is None:
+            return None
+        day = due.astimezone(AMSTERDAM).date()
+        if day == self.today:
+            return deadline_status(due, self.now)
+        if day not in self._by_day:
+            self._by_day[day] = deadline_status(due, self.now)
+        return self._by_day[day]
 
 
 def tab_counts(session: Session, principal: Principal) -> dict[str, int]:

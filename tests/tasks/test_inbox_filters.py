@@ -303,3 +303,19 @@ def _copies(row: HumanTaskGroup) -> dict[str, object]:
     from app.engine.waits import GROUP_COPIES
 
     return {c: getattr(row, c) for c in GROUP_COPIES}
+
+
+def test_a_pages_deadlines_are_those_of_deadline_status() -> None:
+    """The page works out each due day's status once; every moment of 40 days around now
+    (hourly, across weekends, a holiday and today's own deadlines) gets what
+    deadline_status gives it."""
+    from datetime import UTC, datetime
+
+    from app.calendar.deadlines import deadline_status
+
+    now = datetime(2026, 12, 24, 10, 30, tzinfo=UTC)  # Christmas follows
+    memo = inbox._Deadlines(now)
+    moments = [now + timedelta(hours=h) for h in range(-20 * 24, 20 * 24)]
+    assert [memo.status(m) for m in moments] == [deadline_status(m, now) for m in moments]
+    assert {memo.status(m).status for m in moments} == {"te-laat", "vandaag", "op-tijd"}
+    assert memo.status(None) is None
