@@ -47,6 +47,18 @@ class Wait:
     value: Any = None  # timer: due datetime; message, signal: name
 
 
+# The task's columns its group rows repeat (HumanTaskGroup): the sort keys and the kind.
+GROUP_COPIES = (
+    "assignee",
+    "priority",
+    "due_at",
+    "created_at",
+    "definition_key",
+    "element_id",
+    "name",
+)
+
+
 def task_name(task: Task) -> str:
     """The inbox name: the element's, and for an instance of a multi-instance task which of
     how many it is (the element itself may be personal data the inbox must not show)."""
@@ -359,7 +371,7 @@ class WaitStates:
             {
                 "task_id": task_id,
                 "group_key": g,
-                **{c: row[c] for c in ("assignee", "priority", "due_at", "created_at")},
+                **{c: row[c] for c in GROUP_COPIES},
             }
             for g in groups
         )
