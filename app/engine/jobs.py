@@ -235,8 +235,9 @@ def throw_job_error(db: Database, claim: JobClaim, thrown: ThrownError, worker_i
 
 
 def _error_scope(task: Any, code: str) -> Any:
-    """The start event of the innermost error event sub-process around `task` that
-    catches `code`, unless an error boundary of a sub-process on the way is nearer."""
+    """What catches `code` around `task`, innermost first: the start event of a scope's
+    error event sub-process, or the error boundary event of the sub-process the error
+    leaves (before the scopes further out)."""
     scope = task.workflow
     while scope is not None:
         start = error_listener(scope, code)
@@ -244,8 +245,11 @@ def _error_scope(task: Any, code: str) -> Any:
             return start
         if scope.parent_task_id is not None:
             host = scope.top_workflow.get_task_from_id(scope.parent_task_id)
-            if _error_boundary(host, code) is not None:
-                return None
+            boundary = _error_boundary(host, code)
+            if boundary is not None:
+                # The error boundary of the sub-process (or of the sub-process around the
+                # event sub-process) the task runs in catches it, as in Camunda 7.
+                return boundary
         scope = scope.parent_workflow
     return None
 

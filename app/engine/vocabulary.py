@@ -1017,6 +1017,20 @@ def _event_subprocess_start_problem(element: etree._Element, kind: str | None) -
 
 
 def _event_subprocess_problem(element: etree._Element) -> str | None:
+    parent = element.getparent()
+    if (
+        parent is not None
+        and _local(parent.tag)[1] == "subProcess"
+        and parent.get("triggeredByEvent") in ("true", "1")
+    ):
+        # Tried (tests/engine/test_event_subprocess_inside.py): it would listen from the
+        # moment its parent listens, not only once the parent fired, as in Camunda 7.
+        return (
+            "een event-subproces in een event-subproces wordt niet ondersteund (het zou al "
+            "luisteren voordat het event-subproces eromheen start); zet de taken van het "
+            "event-subproces in een ingebed subproces en het geneste event-subproces daarin, "
+            "of gebruik een grensgebeurtenis op de taak"
+        )
     starts = list(element.iterchildren(f"{{{BPMN_NS}}}startEvent"))
     if len(starts) != 1:
         return (
@@ -1084,6 +1098,10 @@ def _error_passes_a_scope(end: etree._Element) -> str | None:
     ):
         return None
     outer = inner.getparent()
+    if inner.get("triggeredByEvent") in ("true", "1") and catches_error(outer, code):
+        # Thrown in an event sub-process: its scope is the (sub-)process around it, whose
+        # boundary catches it there (the event sub-process has no path after it).
+        return None
     while outer is not None and _local(outer.tag)[1] == "subProcess":
         if event_subprocess_catches(outer, code):
             return None  # the scope it enters catches it first
