@@ -36,6 +36,7 @@ from app.engine.models import (
     JobStatus,
     ProcessInstance,
 )
+from app.engine.multi_instance import is_body
 from app.engine.runtime import Execution
 from app.engine.sandbox import SandboxError, check_data_value
 from app.engine.waits import extensions
@@ -256,7 +257,11 @@ def _error_scope(task: Any, code: str) -> Any:
 
 def _error_boundary(task: Any, code: str) -> Any:
     """The waiting error boundary event of `task` that catches `code`: one with that code
-    before one without a code, as Camunda 7 chooses."""
+    before one without a code, as Camunda 7 chooses. An instance of a multi-instance
+    activity has none of its own: the boundary sits on the body, which then cancels every
+    instance."""
+    if task.parent is not None and is_body(task.parent.task_spec):
+        task = task.parent
     split = task.parent
     candidates = [
         t
