@@ -3,9 +3,25 @@ earlier transition, and migration and modification of an instance waiting at one
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from tests.engine.test_conditional_events import complete, condition, deploy, opened
+from sqlalchemy import select
+
+from app.engine import service
+from app.engine.migration import default_mapping, migrate
+from app.engine.models import ProcessVersion, Timer
+from app.engine.modification import modify
+from app.engine.timers import drain_timers
+from tests.engine.test_conditional_events import (
+    WAIT,
+    boundary,
+    complete,
+    condition,
+    deploy,
+    met,
+    opened,
+)
 from tests.support.engine import instance, start
 
 # Branch A writes the amount and ends (at an end event, or at a join it waits at); branch B
@@ -112,3 +128,86 @@ def test_values_from_two_branches_that_ended_are_both_seen(db, clock, tmp_path: 
     complete(db, instance_id, "ander", {"schuld": 6000})
     complete(db, instance_id, "wachten")
     assert opened(db, instance_id) == ["na"]
+
+
+# -- migration and modification of an instance waiting at a condition ---------------------------
+
+
+def test_migration_keeps_the_wait_and_the_new_version_s_condition_applies(
+    db, clock, tmp_path: Path
+) -> None:
+    deploy(db, tmp_path, "migreer", WAIT)
+    instance_id = start(db, "migreer", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    deploy(db, tmp_path, "migreer", WAIT.replace("bedrag &gt; 1000", "bedrag &gt; 500"))
+    with db.session() as session:
+        [old, new] = sorted(session.scalars(select(ProcessVersion.id)).all())
+        mapping = default_mapping(session, old, new)
+    with db.transaction() as session:
+        plan = migrate(session, instance_id, new, mapping, "beheer", dry_run=False)
+    assert plan.done and {m.element for m in plan.moves} == {"hoog", "schatten"}
+    assert met(db, instance_id) == []  # nothing changed: not evaluated yet
+    complete(db, instance_id, "schatten", {"bedrag": 700})  # true only by the new condition
+    assert met(db, instance_id) == ["hoog"]
+    complete(db, instance_id, "vaststellen")
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["pad"] == "hoog"
+
+
+def test_modification_withdraws_a_waiting_condition(db, clock, tmp_path: Path) -> None:
+    deploy(db, tmp_path, "verplaats", WAIT)
+    instance_id = start(db, "verplaats", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    with db.transaction() as session:
+        modify(session, instance_id, ["hoog"], "noteer", "beheer", dry_run=False)
+    complete(db, instance_id, "schatten", {"bedrag": 5000})
+    assert met(db, instance_id) == []  # withdrawn: it does not fire any more
+    complete(db, instance_id, "vaststellen")
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["pad"] == "hoog"
+
+
+def test_a_token_started_at_a_condition_that_holds_passes_at_once(
+    db, clock, tmp_path: Path
+) -> None:
+    deploy(db, tmp_path, "start_bij", ENDED)
+    instance_id = start(db, "start_bij", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    complete(db, instance_id, "schrijven", {"bedrag": 2000})
+    with db.transaction() as session:
+        modify(session, instance_id, ["wachten"], "hoog", "beheer", dry_run=False)
+    assert met(db, instance_id) == ["hoog"]
+    assert opened(db, instance_id) == ["na"]
+
+
+def test_modification_of_the_host_withdraws_its_conditional_boundary(
+    db, clock, tmp_path: Path
+) -> None:
+    deploy(db, tmp_path, "grens", boundary("true"))
+    instance_id = start(db, "grens", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    with db.transaction() as session:
+        modify(session, instance_id, ["behandelen"], "schuldhulp", "beheer", dry_run=False)
+    assert opened(db, instance_id) == ["bijwerken", "schuldhulp"]
+    complete(db, instance_id, "bijwerken", {"schuld": 6000})
+    assert met(db, instance_id) == []  # its activity is gone
+    assert opened(db, instance_id) == ["schuldhulp"]
+    complete(db, instance_id, "schuldhulp")
+    with db.transaction() as session:
+        service.deliver_message(session, "bijgewerkt", "B-1", {})
+    assert instance(db, instance_id).status == "completed"
+
+
+def test_modification_of_the_host_withdraws_its_timer_boundary(db, clock, tmp_path: Path) -> None:
+    """The same for a timer: its wait-state row goes with the activity."""
+    timer = (
+        "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
+        "</bpmn:timerEventDefinition>"
+    )
+    body = boundary("true").replace(condition("${schuld &gt; 5000}"), timer)
+    deploy(db, tmp_path, "tijdgrens", body)
+    instance_id = start(db, "tijdgrens", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    with db.transaction() as session:
+        modify(session, instance_id, ["behandelen"], "schuldhulp", "beheer", dry_run=False)
+    with db.session() as session:
+        statuses = session.scalars(select(Timer.status).where(Timer.instance_id == instance_id))
+        assert list(statuses) == ["cancelled"]
+    clock.advance(timedelta(hours=2))
+    assert drain_timers(db, 10) == 0
+    assert opened(db, instance_id) == ["bijwerken", "schuldhulp"]
