@@ -1478,6 +1478,19 @@ CONTEXT_RULES: list[tuple[str, str]] = [
         "geweigerd: één start per event-subproces, zonder stromen of grenzen",
     ),
     (
+        "event-subproces in een event-subproces",
+        "geweigerd: het zou al luisteren voordat het event-subproces eromheen start; zet de "
+        "taken in een ingebed subproces met het geneste event-subproces daarin",
+    ),
+    (
+        "fout in een event-subproces (fout-eindgebeurtenis of BpmnError van een handler)",
+        "draait: gevangen door de scopes eromheen, zoals in Camunda 7: een fout-event-subproces "
+        "van hetzelfde scope (ook terwijl een onderbrekend event-subproces loopt), de "
+        "fout-grens van het subproces eromheen, verder naar buiten; nooit door het "
+        "event-subproces waarin hij gegooid wordt (niemand: een fout-eindgebeurtenis eindigt "
+        "als een gewone)",
+    ),
+    (
         "errorCodeVariable/errorMessageVariable op de foutstart van een event-subproces",
         "draait: zoals op een fout-grensgebeurtenis",
     ),
@@ -1580,6 +1593,14 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     (
         "multi-instance op een subProcess, callActivity, receiveTask of gateway",
         "geweigerd: zet de meervoudigheid op de user task of service task zelf",
+    ),
+    (
+        "grensgebeurtenis (timer, bericht, signaal, voorwaarde, fout) op een "
+        "multi-instance-activiteit",
+        "draait: hoort bij de activiteit als geheel en vuurt één keer, niet per instantie; "
+        "onderbrekend annuleert alle open instanties, niet-onderbrekend start één pad en de "
+        "instanties blijven open; een BpmnError uit één instantie vangt de fout-grens van de "
+        "activiteit",
     ),
     (
         "multi-instance zonder camunda:collection en loopCardinality, of met beide",

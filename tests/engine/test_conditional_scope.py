@@ -1,5 +1,8 @@
 """Issue 18, conditional events: what a condition sees of a parallel branch that ended in an
-earlier transition, and migration and modification of an instance waiting at one."""
+earlier transition (Camunda 7 keeps its writes in the process scope; here they wait at the
+join or the scope's end join, and the condition reads them there: these tests failed before
+`spiff_fixes.waiting_branches`), and migration and modification of an instance waiting at
+one."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from tests.engine.test_conditional_events import (
 )
 from tests.support.engine import instance, start
 
+HIGH = condition("${bedrag &gt; 1000}")
 # Branch A writes the amount and ends (at an end event, or at a join it waits at); branch B
 # reaches the condition only after that, in a later transition.
 ENDED = f"""
@@ -32,7 +36,7 @@ ENDED = f"""
     <bpmn:userTask id="schrijven" />
     <bpmn:endEvent id="e1" />
     <bpmn:userTask id="wachten" />
-    <bpmn:intermediateCatchEvent id="hoog">{condition("${{bedrag &gt; 1000}}")}
+    <bpmn:intermediateCatchEvent id="hoog">{HIGH}
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="na" />
     <bpmn:endEvent id="e2" />
@@ -50,7 +54,7 @@ AT_JOIN = f"""
     <bpmn:userTask id="schrijven" />
     <bpmn:parallelGateway id="join" />
     <bpmn:userTask id="wachten" />
-    <bpmn:intermediateCatchEvent id="hoog">{condition("${{bedrag &gt; 1000}}")}
+    <bpmn:intermediateCatchEvent id="hoog">{HIGH}
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="na" />
     <bpmn:endEvent id="e2" />
@@ -64,13 +68,22 @@ AT_JOIN = f"""
     <bpmn:sequenceFlow id="f8" sourceRef="na" targetRef="e2" />"""
 
 
+def _later(clock) -> None:  # type: ignore[no-untyped-def]
+    """Transitions apart in time, as in real use: what a transition wrote is told from
+    what an earlier one wrote by the time its tasks changed state."""
+    clock.advance(timedelta(seconds=1))
+
+
 def test_a_value_from_a_branch_that_ended_is_seen(db, clock, tmp_path: Path) -> None:
     deploy(db, tmp_path, "beeindigd", ENDED)
     instance_id = start(db, "beeindigd", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    _later(clock)
     complete(db, instance_id, "schrijven", {"bedrag": 2000})
     assert opened(db, instance_id) == ["wachten"]
+    _later(clock)
     complete(db, instance_id, "wachten")
     assert opened(db, instance_id) == ["na"]
+    _later(clock)
     complete(db, instance_id, "na")
     row = instance(db, instance_id)
     assert row.status == "completed" and row.data["bedrag"] == 2000
@@ -79,7 +92,9 @@ def test_a_value_from_a_branch_that_ended_is_seen(db, clock, tmp_path: Path) -> 
 def test_a_value_from_a_branch_waiting_at_a_join_is_seen(db, clock, tmp_path: Path) -> None:
     deploy(db, tmp_path, "bijjoin", AT_JOIN)
     instance_id = start(db, "bijjoin", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    _later(clock)
     complete(db, instance_id, "schrijven", {"bedrag": 2000})
+    _later(clock)
     complete(db, instance_id, "wachten")
     assert opened(db, instance_id) == ["na"]
 
@@ -93,7 +108,7 @@ THREE = f"""
     <bpmn:userTask id="ander" />
     <bpmn:endEvent id="e3" />
     <bpmn:userTask id="wachten" />
-    <bpmn:intermediateCatchEvent id="hoog">{condition("${{bedrag &gt; 1000}}")}
+    <bpmn:intermediateCatchEvent id="hoog">{HIGH}
     </bpmn:intermediateCatchEvent>
     <bpmn:userTask id="na" />
     <bpmn:endEvent id="e2" />
@@ -113,7 +128,9 @@ def test_a_value_from_a_script_branch_that_ended_at_the_start_is_seen(
 ) -> None:
     deploy(db, tmp_path, "drie", THREE)
     instance_id = start(db, "drie", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    _later(clock)
     complete(db, instance_id, "ander")
+    _later(clock)
     complete(db, instance_id, "wachten")
     assert opened(db, instance_id) == ["na"]
 
@@ -125,7 +142,9 @@ def test_values_from_two_branches_that_ended_are_both_seen(db, clock, tmp_path: 
     body = THREE.replace("${bedrag &gt; 1000}", "${bedrag &gt; 1000 &amp;&amp; schuld &gt; 5000}")
     deploy(db, tmp_path, "twee", body)
     instance_id = start(db, "twee", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    _later(clock)
     complete(db, instance_id, "ander", {"schuld": 6000})
+    _later(clock)
     complete(db, instance_id, "wachten")
     assert opened(db, instance_id) == ["na"]
 
@@ -142,12 +161,15 @@ def test_migration_keeps_the_wait_and_the_new_version_s_condition_applies(
     with db.session() as session:
         [old, new] = sorted(session.scalars(select(ProcessVersion.id)).all())
         mapping = default_mapping(session, old, new)
+    _later(clock)
     with db.transaction() as session:
         plan = migrate(session, instance_id, new, mapping, "beheer", dry_run=False)
     assert plan.done and {m.element for m in plan.moves} == {"hoog", "schatten"}
     assert met(db, instance_id) == []  # nothing changed: not evaluated yet
+    _later(clock)
     complete(db, instance_id, "schatten", {"bedrag": 700})  # true only by the new condition
     assert met(db, instance_id) == ["hoog"]
+    _later(clock)
     complete(db, instance_id, "vaststellen")
     row = instance(db, instance_id)
     assert row.status == "completed" and row.data["pad"] == "hoog"
@@ -156,10 +178,13 @@ def test_migration_keeps_the_wait_and_the_new_version_s_condition_applies(
 def test_modification_withdraws_a_waiting_condition(db, clock, tmp_path: Path) -> None:
     deploy(db, tmp_path, "verplaats", WAIT)
     instance_id = start(db, "verplaats", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    _later(clock)
     with db.transaction() as session:
         modify(session, instance_id, ["hoog"], "noteer", "beheer", dry_run=False)
+    _later(clock)
     complete(db, instance_id, "schatten", {"bedrag": 5000})
     assert met(db, instance_id) == []  # withdrawn: it does not fire any more
+    _later(clock)
     complete(db, instance_id, "vaststellen")
     row = instance(db, instance_id)
     assert row.status == "completed" and row.data["pad"] == "hoog"
@@ -169,12 +194,12 @@ def test_a_token_started_at_a_condition_that_holds_passes_at_once(
     db, clock, tmp_path: Path
 ) -> None:
     deploy(db, tmp_path, "start_bij", ENDED)
-    instance_id = start(db, "start_bij", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
-    complete(db, instance_id, "schrijven", {"bedrag": 2000})
+    instance_id = start(db, "start_bij", "B-1", {"bedrag": 2000, "schuld": 1, "deler": 1})
+    _later(clock)
     with db.transaction() as session:
         modify(session, instance_id, ["wachten"], "hoog", "beheer", dry_run=False)
     assert met(db, instance_id) == ["hoog"]
-    assert opened(db, instance_id) == ["na"]
+    assert opened(db, instance_id) == ["na", "schrijven"]
 
 
 def test_modification_of_the_host_withdraws_its_conditional_boundary(
@@ -182,13 +207,17 @@ def test_modification_of_the_host_withdraws_its_conditional_boundary(
 ) -> None:
     deploy(db, tmp_path, "grens", boundary("true"))
     instance_id = start(db, "grens", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    _later(clock)
     with db.transaction() as session:
         modify(session, instance_id, ["behandelen"], "schuldhulp", "beheer", dry_run=False)
     assert opened(db, instance_id) == ["bijwerken", "schuldhulp"]
+    _later(clock)
     complete(db, instance_id, "bijwerken", {"schuld": 6000})
     assert met(db, instance_id) == []  # its activity is gone
     assert opened(db, instance_id) == ["schuldhulp"]
+    _later(clock)
     complete(db, instance_id, "schuldhulp")
+    _later(clock)
     with db.transaction() as session:
         service.deliver_message(session, "bijgewerkt", "B-1", {})
     assert instance(db, instance_id).status == "completed"
@@ -203,6 +232,7 @@ def test_modification_of_the_host_withdraws_its_timer_boundary(db, clock, tmp_pa
     body = boundary("true").replace(condition("${schuld &gt; 5000}"), timer)
     deploy(db, tmp_path, "tijdgrens", body)
     instance_id = start(db, "tijdgrens", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    _later(clock)
     with db.transaction() as session:
         modify(session, instance_id, ["behandelen"], "schuldhulp", "beheer", dry_run=False)
     with db.session() as session:
