@@ -9,14 +9,20 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from app.engine import service
+from app.engine.deploy import parse_files
+from app.engine.errors import DeploymentError
 from app.engine.migration import default_mapping, migrate
 from app.engine.models import ProcessVersion, Timer
 from app.engine.modification import modify
 from app.engine.timers import drain_timers
 from tests.engine.test_conditional_events import (
+    FIELDS,
+    HEAD,
+    TAIL,
     WAIT,
     boundary,
     complete,
@@ -25,7 +31,8 @@ from tests.engine.test_conditional_events import (
     met,
     opened,
 )
-from tests.support.engine import instance, start
+from tests.support.camunda import write_diagram
+from tests.support.engine import FIXTURES, instance, start
 
 HIGH = condition("${bedrag &gt; 1000}")
 # Branch A writes the amount and ends (at an end event, or at a join it waits at); branch B
@@ -241,3 +248,19 @@ def test_modification_of_the_host_withdraws_its_timer_boundary(db, clock, tmp_pa
     clock.advance(timedelta(hours=2))
     assert drain_timers(db, 10) == 0
     assert opened(db, instance_id) == ["bijwerken", "schuldhulp"]
+
+
+def test_a_condition_in_double_braces_is_refused(tmp_path: Path) -> None:
+    """`${{bedrag > 1000}}` is no JUEL; translated it was a Python set, always true (the
+    first version of the tests above passed through one)."""
+    xml = (
+        HEAD.format(key="accolades")
+        + WAIT.replace("${bedrag &gt; 1000}", "${{bedrag &gt; 1000}}")
+        + TAIL
+    )
+    path = write_diagram(tmp_path, "accolades", xml, FIELDS, ["bedrag", "schuld", "deler"])
+    with pytest.raises(DeploymentError) as caught:
+        parse_files([path], FIXTURES)
+    [problem] = caught.value.problems
+    assert problem.element == "hoog" and problem.line
+    assert "dubbele accolades" in problem.message
