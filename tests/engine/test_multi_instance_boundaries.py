@@ -47,14 +47,14 @@ def _boundary(kind: str, cancel: bool) -> str:
 
 
 def _run(db, tmp_path: Path, kind: str, cancel: bool) -> str:  # type: ignore[no-untyped-def]
-    fields = {"huurders": HUURDERS, "klaar": False}
+    fields = {"huurders": HUURDERS, "klaar": False, "gebeld": 0}
     path = write_diagram(
         tmp_path,
         "regels",
         diagram(START + _task(PARALLEL) + AFTER + _boundary(kind, cancel), EXTRA),
         fields,
         ["huurders"],
-        defaults={"klaar": False},
+        defaults={"klaar": False, "gebeld": 0},
     )
     teams_for(db, path)
     deploy_paths(db, path)
@@ -95,11 +95,16 @@ def test_an_interrupting_boundary_cancels_every_open_instance(
     db, clock, tmp_path: Path, kind: str
 ) -> None:
     instance_id = _run(db, tmp_path, kind, cancel=True)
-    _complete(db, _mine(db, instance_id)[0].id)
+    _complete(db, _mine(db, instance_id)[0].id, {"gebeld": 1})
     _fire(db, clock, kind, instance_id)
     assert _open(db, instance_id) == ["laat"]
     done = 2 if kind == "conditional" else 1
     assert _statuses(db, instance_id) == ["cancelled"] * (3 - done) + ["completed"] * done
+    # What the completed instance wrote is in the process scope, also on the boundary's
+    # path (it was lost with the interrupted body before).
+    _complete(db, next(t for t in open_tasks(db, instance_id)).id)
+    row = instance(db, instance_id)
+    assert row.status == "completed" and row.data["gebeld"] == 1
 
 
 @pytest.mark.parametrize("kind", ["timer", "message", "signal", "conditional"])
