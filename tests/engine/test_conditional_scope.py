@@ -135,6 +135,8 @@ def test_a_value_from_a_script_branch_that_ended_at_the_start_is_seen(
 ) -> None:
     deploy(db, tmp_path, "drie", THREE)
     instance_id = start(db, "drie", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    # The case data shows it too, as the condition sees it.
+    assert instance(db, instance_id).data["bedrag"] == 2000
     _later(clock)
     complete(db, instance_id, "ander")
     _later(clock)
