@@ -266,3 +266,21 @@ def test_a_condition_in_double_braces_is_refused(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert problem.element == "hoog" and problem.line
     assert "dubbele accolades" in problem.message
+
+
+def test_migration_keeps_a_conditional_boundary_with_the_new_condition(
+    db, clock, tmp_path: Path
+) -> None:
+    deploy(db, tmp_path, "grensmigratie", boundary("true"))
+    instance_id = start(db, "grensmigratie", "B-1", {"bedrag": 1, "schuld": 1, "deler": 1})
+    deploy(db, tmp_path, "grensmigratie", boundary("true", "${schuld &gt; 500}"))
+    with db.session() as session:
+        [old, new] = sorted(session.scalars(select(ProcessVersion.id)).all())
+        mapping = default_mapping(session, old, new)
+    _later(clock)
+    with db.transaction() as session:
+        assert migrate(session, instance_id, new, mapping, "beheer", dry_run=False).done
+    _later(clock)
+    complete(db, instance_id, "bijwerken", {"schuld": 700})  # true only by the new condition
+    assert met(db, instance_id) == ["te_hoog"]
+    assert opened(db, instance_id) == ["schuldhulp"]  # interrupting: behandelen is gone
