@@ -251,12 +251,11 @@ def _earlier_arrivals(join: Any) -> list[Any]:
 def waiting_branches(workflow: Any) -> list[Any]:
     """The last task of every branch waiting at a join of `workflow` (one scope) that has
     not fired yet (an end event's path waits at its scope's end join): what the join will
-    merge. A join task
-    holds no variables until it fires, so without these a branch that ended in an
-    earlier transition would be invisible until then."""
+    merge. A join task holds no variables until it fires, so without these a branch that
+    ended in an earlier transition would be invisible until then."""
     found = []
-    for join in workflow.get_tasks(state=TaskState.WAITING):
-        if join.workflow is workflow and isinstance(join.task_spec, UnstructuredJoin):
+    for join in workflow.tasks.values():  # this scope's own tasks only
+        if join.state == TaskState.WAITING and isinstance(join.task_spec, UnstructuredJoin):
             found.extend(t.parent for t in (*_earlier_arrivals(join), join) if t.parent)
     return found
 
