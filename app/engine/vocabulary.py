@@ -1098,10 +1098,15 @@ def _error_passes_a_scope(end: etree._Element) -> str | None:
     ):
         return None
     outer = inner.getparent()
-    if inner.get("triggeredByEvent") in ("true", "1") and catches_error(outer, code):
+    if inner.get("triggeredByEvent") in ("true", "1"):
         # Thrown in an event sub-process: its scope is the (sub-)process around it, whose
-        # boundary catches it there (the event sub-process has no path after it).
-        return None
+        # error event sub-process or boundary catches it there (an event sub-process has
+        # no path after it). Otherwise the error leaves that sub-process.
+        if catches_error(outer, code) or event_subprocess_catches(outer, code):
+            return None
+        if _local(outer.tag)[1] != "subProcess":
+            return None
+        inner, outer = outer, outer.getparent()
     while outer is not None and _local(outer.tag)[1] == "subProcess":
         if event_subprocess_catches(outer, code):
             return None  # the scope it enters catches it first

@@ -245,3 +245,25 @@ def test_a_handler_error_in_an_event_sub_process_reaches_its_scopes_catcher(
     else:
         assert tasks(db, instance_id) == ["daarna"] and row.data["pad"] == "gevangen"
     assert row.status == "waiting"
+
+
+def test_an_error_from_an_event_sub_process_caught_only_further_out_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The error leaves `deel` (no catch there) and only the boundary of `groot` around it
+    catches it: refused as any error that skips a sub-process's boundary, naming `deel`."""
+    deel = _deel(_throwing("intrekking", MESSAGE), boundary=False)
+    body = f"""
+    <bpmn:startEvent id="s0" />
+    <bpmn:subProcess id="groot">
+      {deel}
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="grens" attachedToRef="groot">{ERROR_A}</bpmn:boundaryEvent>
+    {user_task("via_grens")}<bpmn:endEvent id="e0" /><bpmn:endEvent id="e2" />
+    {chain("top", "s0", "groot", "e0")}{chain("alt", "grens", "via_grens", "e2")}"""
+    path = write_diagram(tmp_path, "esp", HEAD + body + TAIL, FIELDS, [])
+    with pytest.raises(DeploymentError) as caught:
+        parse_files([path], FIXTURES)
+    [problem] = [p for p in caught.value.problems if p.element == "intrekking_gooi"]
+    assert problem.line and "verlaat subproces 'deel'" in problem.message
+    assert "grensgebeurtenis op 'groot'" in problem.message
