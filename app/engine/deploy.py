@@ -10,6 +10,7 @@ forms, called processes) is unchanged gets no new version.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -668,10 +669,31 @@ def _expression_problems(
 ) -> list[Problem]:
     if source is None or not source.strip():
         return []
-    return [
+    problems = [
         Problem(str(path), element, line, f"{what}: {msg}")
         for msg in check_source(source.strip(), mode)
     ]
+    if mode == "eval" and not problems and _is_set_literal(source.strip()):
+        # `${{a > 5}}` is no JUEL (Camunda 7 refuses it); translated it is a Python set,
+        # which as a condition is always true.
+        problems.append(
+            Problem(
+                str(path),
+                element,
+                line,
+                f"{what}: dubbele accolades (${{{{…}}}}) maken er een verzameling van, die "
+                "altijd waar is; schrijf ${…} met één paar accolades",
+            )
+        )
+    return problems
+
+
+def _is_set_literal(source: str) -> bool:
+    try:
+        body = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(body, (ast.Set, ast.SetComp))
 
 
 def _check_process(parsed: ParsedProcess, root: etree._Element, forms_dir: Path) -> list[Problem]:

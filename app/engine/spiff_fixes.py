@@ -239,15 +239,34 @@ def merged_changes(tasks: list[Any]) -> dict[str, Any]:
     return merged
 
 
-def _join_changes(self: Any, my_task: Any) -> bool:
+def _earlier_arrivals(join: Any) -> list[Any]:
+    """The join tasks of the branches that reached the join of `join` before it (SpiffWorkflow
+    cancels each when the next arrives; only the latest waits), oldest first."""
     others = [
         t
-        for t in my_task.workflow.tasks.values()
-        if t.task_spec == self
+        for t in join.workflow.tasks.values()
+        if t.task_spec == join.task_spec
         and t.has_state(TaskState.FINISHED_MASK)
-        and not my_task.is_descendant_of(t)
+        and not join.is_descendant_of(t)
     ]
     others.sort(key=lambda t: t.last_state_change)
+    return others
+
+
+def waiting_branches(workflow: Any) -> list[Any]:
+    """The last task of every branch waiting at a join of `workflow` (one scope) that has
+    not fired yet (an end event's path waits at its scope's end join): what the join will
+    merge. A join task holds no variables until it fires, so without these a branch that
+    ended in an earlier transition would be invisible until then."""
+    found = []
+    for join in workflow.tasks.values():  # this scope's own tasks only
+        if join.state == TaskState.WAITING and isinstance(join.task_spec, UnstructuredJoin):
+            found.extend(t.parent for t in (*_earlier_arrivals(join), join) if t.parent)
+    return found
+
+
+def _join_changes(self: Any, my_task: Any) -> bool:
+    others = _earlier_arrivals(my_task)
     arriving = [t.parent for t in others] + [my_task.parent]
     base = _split_data(arriving)
     merged = deepcopy(base)
