@@ -109,16 +109,17 @@ def _compared(name: ast.AST, other: ast.AST, types: dict[str, tuple[str, list[st
     value = other.value
     if kind in TEXT and not isinstance(value, str):
         return [
-            f"{name.id} ({kind}) is tekst en wordt vergeleken met {_juel(value)}, wat nooit "
-            f"gelijk is; schrijf '{_juel(value)}'"
+            f"{name.id} ({kind}) is tekst en wordt vergeleken met {_juel(value)}: JUEL zet "
+            "het een om naar het ander, Python niet (nooit gelijk); "
+            f"schrijf '{_juel(value)}'"
         ]
     if kind in NUMBER and (isinstance(value, bool) or not isinstance(value, int | float)):
         hint = "een getal zonder aanhalingstekens"
         if isinstance(value, str) and _number(value) is not None:
             hint = _juel(_number(value))
         return [
-            f"{name.id} ({kind}) is een getal en wordt vergeleken met {_juel(value)}; "
-            f"schrijf {hint}"
+            f"{name.id} ({kind}) is een getal en wordt vergeleken met {_juel(value)}: JUEL "
+            f"zet het een om naar het ander, Python niet; schrijf {hint}"
         ]
     if kind in BOOLEAN and not isinstance(value, bool):
         return [

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
@@ -83,7 +84,14 @@ def _fingerprint(view: dict[str, Any]) -> str:
 def _holds(execution: Execution, task: Task, view: dict[str, Any]) -> bool:
     definition = task.task_spec.event_definition
     env = execution.workflow.script_engine.environment
-    return bool(env.evaluate(definition.expression, {**task.data, **view}))
+    value = env.evaluate(definition.expression, {**task.data, **view})
+    if not isinstance(value, bool):
+        # As a sequence flow's (spiff_fixes): Camunda 7 refuses a non-boolean condition.
+        raise WorkflowTaskException(
+            f"voorwaarde {definition.expression!r} geeft geen waar of onwaar maar {value!r}",
+            task=task,
+        )
+    return value
 
 
 def _fire(execution: Execution, task: Task, view: dict[str, Any]) -> None:

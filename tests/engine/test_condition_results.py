@@ -67,3 +67,39 @@ def test_anything_else_is_an_incident_at_the_gateway(db, deployed, value: object
         ).one()
     assert incident.element_id == "gw"
     assert "geen waar of onwaar" in incident.message, incident.message
+
+
+WAIT = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
+  <bpmn:process id="wacht" isExecutable="true">
+    <bpmn:startEvent id="s" />
+    <bpmn:intermediateCatchEvent id="tot_akkoord">
+      <bpmn:conditionalEventDefinition>
+        <bpmn:condition xsi:type="bpmn:tFormalExpression">${[akkoord][0]}</bpmn:condition>
+      </bpmn:conditionalEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="tot_akkoord" />
+    <bpmn:sequenceFlow id="f2" sourceRef="tot_akkoord" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize(("value", "status"), [(True, "completed"), (False, "waiting")])
+def test_a_conditional_event_waits_for_true(db, tmp_path: Path, value: bool, status: str) -> None:  # type: ignore[no-untyped-def]
+    deploy_paths(db, write_diagram(tmp_path, "wacht", WAIT, {"akkoord": "x"}, ["akkoord"]))
+    assert instance(db, start(db, "wacht", "W-1", {"akkoord": value})).status == status
+
+
+def test_a_conditional_event_that_gets_no_boolean_is_an_incident(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    deploy_paths(db, write_diagram(tmp_path, "wacht", WAIT, {"akkoord": "x"}, ["akkoord"]))
+    instance_id = start(db, "wacht", "W-1", {"akkoord": "false"})
+    assert instance(db, instance_id).status == "error"
+    with db.session() as session:
+        incident = session.scalars(
+            select(Incident).where(Incident.instance_id == instance_id)
+        ).one()
+    assert incident.element_id == "tot_akkoord"
+    assert "geen waar of onwaar" in incident.message, incident.message

@@ -61,7 +61,8 @@ def test_conditions_of_the_fields_own_types_pass(condition: str) -> None:
     [
         ("${besluit == 1}", "besluit (keuze) is tekst en wordt vergeleken met 1"),
         ("${opmerking != 0}", "schrijf '0'"),
-        ("${aantal == '3'}", "aantal (getal) is een getal en wordt vergeleken met '3'; schrijf 3"),
+        ("${aantal == '3'}", "aantal (getal) is een getal en wordt vergeleken met '3': JUEL"),
+        ("${aantal == '3'}", "Python niet; schrijf 3"),
         ("${bedrag > 'veel'}", "schrijf een getal zonder aanhalingstekens"),
         ("${aantal == true}", "aantal (getal) is een getal"),
         ("${akkoord == 'true'}", "akkoord (ja_nee) is waar of onwaar"),
