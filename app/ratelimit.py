@@ -7,7 +7,9 @@ The counters live where `RATE_LIMIT_STORAGE` says: `database` (the default on Po
 keeps them in the app's database, one budget however many web processes run; memory:// (the
 default on SQLite, which runs one process) counts per process; any `limits` storage
 (redis://...) works too. A counter is a fixed window: one upsert per limited request, in its
-own short transaction, never in the request's.
+own short transaction, never in the request's. What the upsert answers is kept for the rest
+of the request: Flask-Limiter then reads the counter four more times for the response's
+headers, each a connection of its own (most of an API call's time on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 import time
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, has_app_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
@@ -47,6 +49,19 @@ CHECK_ENDPOINTS = (
 DATABASE = "database"
 _TABLE = RateLimitCounter.__table__
 _SWEEP_EVERY = 1000  # increments between removals of expired counters
+_SEEN = "stroom_rate_limit_counters"  # in flask.g: {key: (count, expires_at)} of this request
+
+
+def _seen(key: str) -> tuple[int, float] | None:
+    return g.get(_SEEN, {}).get(key) if has_app_context() else None
+
+
+def _forget(key: str | None = None) -> None:
+    if has_app_context() and _SEEN in g:
+        if key is None:
+            g.pop(_SEEN)
+        else:
+            g.get(_SEEN).pop(key, None)
 
 
 class DatabaseStorage(Storage):
@@ -77,15 +92,21 @@ class DatabaseStorage(Storage):
                 "count": case((expired, amount), else_=stored.count + amount),
                 "expires_at": case((expired, now + expiry), else_=stored.expires_at),
             },
-        ).returning(stored.count)
+        ).returning(stored.count, stored.expires_at)
         with self.engine.begin() as connection:
-            count = int(connection.execute(upsert).scalar_one())
+            count, expires_at = connection.execute(upsert).one()
             self._increments += 1
             if self._increments % _SWEEP_EVERY == 0:
                 connection.execute(delete(_TABLE).where(stored.expires_at <= now))
-        return count
+        if has_app_context():  # the headers of this response show the count it made
+            g.setdefault(_SEEN, {})[key] = (int(count), float(expires_at))
+        return int(count)
 
     def get(self, key: str) -> int:
+        seen = _seen(key)
+        if seen is not None:
+            count, expires_at = seen
+            return count if expires_at > time.time() else 0
         with self.engine.connect() as connection:
             count = connection.execute(
                 select(_TABLE.c.count).where(_TABLE.c.key == key, _TABLE.c.expires_at > time.time())
@@ -93,6 +114,9 @@ class DatabaseStorage(Storage):
         return int(count or 0)
 
     def get_expiry(self, key: str) -> float:
+        seen = _seen(key)
+        if seen is not None:
+            return seen[1]
         with self.engine.connect() as connection:
             expires = connection.execute(
                 select(_TABLE.c.expires_at).where(_TABLE.c.key == key)
@@ -108,10 +132,12 @@ class DatabaseStorage(Storage):
             return False
 
     def reset(self) -> int | None:
+        _forget()
         with self.engine.begin() as connection:
             return connection.execute(delete(_TABLE)).rowcount
 
     def clear(self, key: str) -> None:
+        _forget(key)
         with self.engine.begin() as connection:
             connection.execute(delete(_TABLE).where(_TABLE.c.key == key))
 

@@ -91,3 +91,33 @@ def test_a_counter_starts_again_when_its_window_ends(db, monkeypatch) -> None:  
     assert storage.incr("k", 60, amount=2) == 2 and storage.get_expiry("k") == now[0] + 60
     storage.clear("k")
     assert storage.get("k") == 0 and storage.check()
+
+
+def test_a_request_reads_its_own_counter_from_its_upsert(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """The response's limit headers come from the count the request's own upsert answered:
+    Flask-Limiter reads a counter four times for them, on a shared database each a connection
+    of its own (most of an API call's time on PostgreSQL). Still counted in the database."""
+    from sqlalchemy import event
+
+    shared = dataclasses.replace(
+        settings, api_rate_limit="3 per minute", rate_limit_storage="database"
+    )
+    client = create_app(shared, db, testing=True).test_client()
+    token = _token(db, "partner-a")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "rate_limit_counter" in statement:
+            statements.append(statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        answers = [client.get("/api/v1/tasks", headers=token) for _ in range(4)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert all(int(a.headers["X-RateLimit-Reset"]) > 0 for a in answers)
+    # Per request one upsert of the API budget, then one read of the failed-token budget
+    # (not for the refused one: it never reaches the token).
+    assert statements == ["INSERT", "SELECT"] * 3 + ["INSERT"]
