@@ -71,6 +71,7 @@ from app.engine.waits import (
     extensions,
     find_task,
     snapshot,
+    tasks_in,
 )
 
 spiff_clock.install()
@@ -391,10 +392,7 @@ class Execution(WaitStates):
                 self.workflow.refresh_timers()
                 for _ in range(1000):
                     self.workflow.do_engine_steps(did_complete_task=self._ran)
-                    if any(
-                        not t.task_spec.manual
-                        for t in self.workflow.get_tasks(state=TaskState.READY)
-                    ):
+                    if tasks_in(self.workflow, TaskState.READY, manual=False):
                         continue
                     # Conditional events see the variables as the steps left them.
                     written, self.variables_written = self.variables_written, False
@@ -606,6 +604,8 @@ class Execution(WaitStates):
         only the refusal is kept). With `categorieen` (e.g. "gezondheid, financieel") and/or
         `velden` only those catalogue categories and fields go, everywhere they were kept; the
         rest stays (e.g. a tenant found not eligible keeps no intake data)."""
+        if self.catalogue is None or not erases(self.workflow):
+            return  # no end event asks it: no walk over every completed task
         ended = [
             t
             for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
@@ -670,6 +670,26 @@ class Execution(WaitStates):
         if any(w.kind == "job" for w in after.values()):
             return InstanceStatus.RUNNING.value
         return InstanceStatus.WAITING.value
+
+
+_ERASES = "_stroom_erases"
+
+
+def erases(workflow: BpmnWorkflow) -> bool:
+    """Whether any element of the workflow's diagrams has `gegevens = wissen`; kept on the
+    spec, which lives as long as its version's cache entry (`version_spec`)."""
+    spec = workflow.spec
+    found = spec.__dict__.get(_ERASES)
+    if found is None:
+        specs = [spec, *workflow.subprocess_specs.values()]
+        found = any(
+            ((getattr(t, "extensions", None) or {}).get("properties") or {}).get("gegevens")
+            == "wissen"
+            for s in specs
+            for t in s.task_specs.values()
+        )
+        spec.__dict__[_ERASES] = found
+    return found
 
 
 def choose_start(workflow: BpmnWorkflow, element: str | None, process: str) -> None:

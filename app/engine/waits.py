@@ -89,10 +89,58 @@ def _timer_due(task: Task) -> datetime | None:
     return TimerEventDefinition.get_datetime(value)
 
 
+# Deeper than this, SpiffWorkflow's iterator (max_depth 1000) counts depth its own way:
+# `tasks_in` leaves such a task to it.
+_DEEP = 900
+
+
+def _visited(task: Task) -> bool:
+    """Whether `workflow.get_tasks(state=...)` for a live state (READY, STARTED: the
+    iterator descends through every task from FUTURE on, and into a subprocess unless its
+    task has finished) reaches `task`."""
+    node, depth = task, 0
+    while depth < _DEEP:
+        parent = node.parent
+        wf = node.workflow
+        if parent is None:
+            if wf is wf.top_workflow:
+                return True
+            host = find_task(wf.top_workflow, str(wf.parent_task_id))
+            if host is None or host.state >= TaskState.FINISHED_MASK:
+                return False
+            node = host
+        else:
+            hosts = wf.top_workflow.subprocesses.get(parent.id) is not None
+            if parent.state < TaskState.FUTURE and not hosts:
+                return False
+            node = parent
+        depth += 1
+    return False
+
+
+def tasks_in(workflow: BpmnWorkflow, state: int, manual: bool | None = None) -> list[Task]:
+    """`workflow.get_tasks(state=state, manual=manual)` for live states, in its order, without
+    its walk of the tree when at most one task matches: SpiffWorkflow's iterator costs about
+    3 us a task, a look at every task's state 0.1 us (bench/README.md, issue 23). What the
+    iterator reaches is a subset of the workflows' task dicts, so none there means none; one
+    there is its answer when the iterator would reach it; anything else asks the iterator."""
+    if state & ~TaskState.DEFINITE_MASK:  # the iterator walks finished states differently
+        return workflow.get_tasks(state=state, manual=manual)
+    found = [
+        t
+        for wf in (workflow, *workflow.subprocesses.values())
+        for t in wf.tasks.values()
+        if t.state & state and (manual is None or t.task_spec.manual == manual)
+    ]
+    if not found or (len(found) == 1 and _visited(found[0])):
+        return found
+    return workflow.get_tasks(state=state, manual=manual)
+
+
 def snapshot(workflow: BpmnWorkflow) -> dict[tuple[str, str], Wait]:
     waits: dict[tuple[str, str], Wait] = {}
     # One pass over the tree for people and jobs; the event manager holds the catching events.
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED):
+    for task in tasks_in(workflow, TaskState.READY | TaskState.STARTED):
         if task.state == TaskState.READY:
             if task.task_spec.manual:
                 waits[("task", str(task.id))] = Wait("task", str(task.id), element_id(task))
@@ -309,6 +357,8 @@ class WaitStates:
         wrapping sub-process (a process whose whole work is one sub-process) does not pull
         the case back."""
         assert self.catalogue is not None
+        if not any(self.catalogue.phases.values()):
+            return None  # no element has a phase: no walk over every completed task
         completed = list(self.workflow.get_tasks(state=TaskState.COMPLETED))
         ends = [
             self.catalogue.phase_of(element_id(t))
@@ -456,8 +506,11 @@ def current_data(workflow: BpmnWorkflow, waits: dict[tuple[str, str], Wait]) -> 
         tasks = [workflow.last_task]
     for task in sorted(tasks, key=lambda t: t.last_state_change):
         data.update(process_data(task))  # an instance's element and counters are its own
-    ended = [t for wf in (workflow, *workflow.subprocesses.values()) for t in waiting_branches(wf)]
-    if tasks and ended:
+    # A look at every task's state per scope (about 0.1 us a task; bench/README.md, issue
+    # 23), and only when there is data to merge.
+    scopes = (workflow, *workflow.subprocesses.values()) if tasks else ()
+    ended = [t for wf in scopes for t in waiting_branches(wf)]
+    if ended:
         # A branch that ended in an earlier transition waits at a join with what it wrote;
         # the case data is the scope's, as a conditional event sees it (conditions.py):
         # each branch's changes since the split, the latest last.
