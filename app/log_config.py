@@ -13,8 +13,16 @@ from typing import Any
 from app.config import Settings
 
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Loggers whose INFO lines are routine (every tick of every interval job, every request).
-ROUTINE = ("apscheduler", "waitress.queue")
+# Loggers whose INFO lines are routine (every tick of every interval job, every request,
+# every state change of every SpiffWorkflow task: app/engine/spiff_fixes.py).
+ROUTINE = (
+    "apscheduler",
+    "waitress.queue",
+    "spiff.task",
+    "spiff.workflow",
+    "spiff.data",
+    "spiff.dmn",
+)
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 

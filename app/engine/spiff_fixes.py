@@ -38,6 +38,7 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,16 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
+
+# SpiffWorkflow builds every log record's extras before it logs, and while its loggers' own
+# level is below INFO (NOTSET counts) it walks the whole tree into them ("Workflow completed":
+# one walk per finished instance) and attaches each task's data. Their INFO lines (every
+# state change of every task) are for debugging the engine: WARNING unless someone set a
+# level (app/log_config.py sets DEBUG when the log level is DEBUG).
+SPIFF_LOGGERS = ("spiff.task", "spiff.workflow", "spiff.data", "spiff.dmn")
+for _name in SPIFF_LOGGERS:
+    if logging.getLogger(_name).level == logging.NOTSET:
+        logging.getLogger(_name).setLevel(logging.WARNING)
 
 CYCLE_STOPPED = "stroom_cycle_stopped"
 # Non-interrupting boundary events that stay subscribed while their host is active.
