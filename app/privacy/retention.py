@@ -49,13 +49,15 @@ def history_expiry(catalogue: Any, ended_at: datetime) -> datetime | None:
 
 
 def first_expiry(catalogue: Any, ended_at: datetime | None) -> datetime | None:
-    if ended_at is None:
+    """The first of the fields' and the history's expiries. Computed at every end of a case
+    (app/engine/runtime.py), so each distinct period once: a history that ends with the
+    last field cannot come first."""
+    if ended_at is None or catalogue is None:
         return None
-    moments = list(expiries(catalogue, ended_at).values())
-    history = history_expiry(catalogue, ended_at)
-    if history is not None:
-        moments.append(history)
-    return min(moments) if moments else None
+    periods = {field.retention for field in catalogue.fields.values() if field.retention}
+    if catalogue.history_retention:
+        periods.add(catalogue.history_retention)
+    return min((add_duration(ended_at, p) for p in periods), default=None)
 
 
 @dataclass
