@@ -113,3 +113,26 @@ def test_a_slow_request_is_one_warning_line(app, client, caplog) -> None:  # typ
         client.get("/healthz")
     [line] = [r.getMessage() for r in caplog.records if r.name == "app.requests"]
     assert line.startswith("traag verzoek: GET /healthz 200 in ") and line.endswith(" ms")
+
+
+def test_spiffworkflow_logs_no_task_state_changes_and_walks_no_tree_for_its_records() -> None:
+    """A worker logged every task's state change at INFO, and SpiffWorkflow below INFO put a
+    walk of the whole tree into each record's extras (bench/README.md, issue 23)."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
+    from app.engine.parser import StroomParser
+    from tests.support.engine import FIXTURES
+
+    parser = StroomParser()
+    parser.add_bpmn_file(str(FIXTURES / "simple.bpmn"))
+    workflow = BpmnWorkflow(parser.get_spec("test_simple"))
+    try:
+        configure(Settings())
+        assert not logging.getLogger("spiff.task").isEnabledFor(logging.INFO)
+        assert "tasks" not in workflow.collect_log_extras()
+        configure(Settings(log_level="DEBUG"))
+        assert logging.getLogger("spiff.task").isEnabledFor(logging.DEBUG)
+        assert "tasks" in workflow.collect_log_extras()  # what debugging the engine wants
+    finally:
+        configure(Settings())
+        logging.getLogger().handlers.clear()
