@@ -185,7 +185,31 @@ def _writes(found: Model, parsed: Any) -> dict[str, set[str]]:
     return out
 
 
-def _reads(found: Model, lines: dict[str, int]) -> dict[str, tuple[list[Read], list[Read]]]:
+def _called_reads(parsed: Any, key: str, known: set[str], seen: set[str]) -> set[str]:
+    """Every variable a called process (and what it calls with all variables) may read."""
+    spec = parsed.subprocess_specs.get(key)
+    if spec is None or key in seen:
+        return set()
+    seen.add(key)
+    out: set[str] = set()
+    for task_spec in spec.task_specs.values():
+        inner = (
+            task_spec._wf_spec.task_specs[task_spec.task_spec] if is_body(task_spec) else task_spec
+        )
+        element = _element("", inner, None, parsed.forms, parsed.catalogue, known, {}, None)
+        out |= {r.variable for r in element.reads}
+        out |= {r.variable for reads in element.conditions.values() for r in reads}
+        if element.script is not None:
+            out |= {name for name, _line in script_effect(element.script, set(), known)[1]}
+        ext = getattr(inner, "extensions", None) or {}
+        if isinstance(inner, CallActivity) and (ext.get("call_in") or {}).get("all"):
+            out |= _called_reads(parsed, inner.spec, known, seen)
+    return out
+
+
+def _reads(
+    found: Model, parsed: Any, lines: dict[str, int]
+) -> dict[str, tuple[list[Read], list[Read]]]:
     """Per node: (reads on entry and in its script, reads of its outgoing conditions)."""
     out: dict[str, tuple[list[Read], list[Read]]] = {}
     for node_id, element in found.elements.items():
@@ -199,6 +223,13 @@ def _reads(found: Model, lines: dict[str, int]) -> dict[str, tuple[list[Read], l
         ]
         if element.script is not None:
             entry.extend(_script_reads(node_id, element.script, lines.get(node_id), found))
+        ext = getattr(spec, "extensions", None) or {}
+        if isinstance(spec, CallActivity) and (ext.get("call_in") or {}).get("all"):
+            # camunda:in variables="all": the called process reads the caller's copy
+            entry.extend(
+                Read(node_id, name, 'camunda:in variables="all"', found.nodes[node_id].line)
+                for name in sorted(_called_reads(parsed, spec.spec, found.known, set()))
+            )
         leaving = [r for reads in element.conditions.values() for r in reads]
         if entry or leaving:
             out[node_id] = (entry, leaving)
@@ -467,7 +498,7 @@ def check_branch_reads(parsed: Any) -> list[Problem]:
         graph,
         forks,
         _writes(found, parsed),
-        _reads(found, {k: v for k, v in lines.items() if v}),
+        _reads(found, parsed, {k: v for k, v in lines.items() if v}),
     )
     names = {k: (v.get("name") or k) for k, v in (parsed.elements or {}).items()}
 

@@ -6,6 +6,7 @@ one."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -308,7 +309,7 @@ GATEWAY_AFTER = """
 
 
 def _parse(tmp_path: Path, key: str, body: str) -> list[Problem]:
-    """The problems deploy finds in the diagram (none: it deploys)."""
+    """The problems deploy finds in the diagram (none: it deploys); forms in tmp_path."""
     folder = tmp_path / key
     folder.mkdir(exist_ok=True)
     xml = HEAD.format(key=key) + body + TAIL
@@ -316,7 +317,7 @@ def _parse(tmp_path: Path, key: str, body: str) -> list[Problem]:
         folder, key, xml, FIELDS, ["bedrag", "schuld", "deler"], defaults={"verdubbeld": 0}
     )
     try:
-        parse_files([path], FIXTURES)
+        parse_files([path], [tmp_path, FIXTURES])
     except DeploymentError as error:
         return list(error.problems)
     return []
@@ -516,3 +517,21 @@ def test_a_read_of_what_a_non_interrupting_event_sub_process_writes_is_refused(
     [problem] = _parse(tmp_path, "eventsub", EVENT_SUB)
     assert problem.element == "keuze"
     assert "event-subproces 'bijwerken'" in problem.message
+
+
+def test_an_optional_form_field_in_another_branch_counts_as_a_write(tmp_path: Path) -> None:
+    """A form field that may stay empty is no sure write (the data-flow check does not count
+    it), but when it is filled in the other branch reads a stale copy: refused too."""
+    form = {
+        "id": "bedrag_invullen",
+        "type": "default",
+        "components": [{"key": "bedrag", "label": "Bedrag", "type": "number", "id": "f_b"}],
+    }
+    (tmp_path / "bedrag_invullen.form").write_text(json.dumps(form))
+    body = GATEWAY_AFTER.replace(
+        '<bpmn:userTask id="schrijven" />',
+        '<bpmn:userTask id="schrijven" camunda:formKey="bedrag_invullen.form" '
+        'camunda:candidateGroups="uitvoerder" />',
+    )
+    problems = [p for p in _parse(tmp_path, "formulier", body) if "parallelle tak" in p.message]
+    assert [(p.element, "'bedrag'" in p.message) for p in problems] == [("keuze", True)]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.engine.branch_reads import assigned_names
 from app.engine.dataflow import known_names, script_effect
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
@@ -259,3 +260,13 @@ def test_a_checkbox_left_out_is_written_as_unticked() -> None:
     assert (clean, errors) == ({"akkoord": False, "verplicht": True}, {})
     clean, errors = forms.validate(schema, {"akkoord": True})
     assert clean == {"akkoord": True} and errors == {"verplicht": ["Vul dit veld in."]}
+
+
+def test_what_a_script_may_write() -> None:
+    """The branch check counts every name a script may set, in any branch of it, and the
+    variables it changes in place; not its comprehension or lambda variables."""
+    source = (
+        "if a:\n    b = 1\nc[0] = 2\nd.e = 3\nf.append(4)\ng += 1\n"
+        "h = [x for x in a]\nk = lambda y: y\nfor m in a:\n    pass\n"
+    )
+    assert assigned_names(source) == {"b", "c", "d", "f", "g", "h", "k", "m"}
