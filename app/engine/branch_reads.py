@@ -430,8 +430,9 @@ def _conflicts(
     forks: list[_Fork],
     writes: dict[str, set[str]],
     reads: dict[str, tuple[list[Read], list[Read]]],
-) -> list[tuple[Read, str, _Fork]]:
-    out: list[tuple[Read, str, _Fork]] = []
+) -> list[tuple[Read, str, _Fork, int]]:
+    """(the read, the writer, the fork, the writer's branch) per element and variable."""
+    out: list[tuple[Read, str, _Fork, int]] = []
     reported: set[tuple[str, str]] = set()
     sure = _sure_writes(found)
     for fork in forks:
@@ -469,7 +470,7 @@ def _conflicts(
                             if reader not in graph.reach(starts_j, unmerged):
                                 continue
                             reported.add((reader, read.variable))
-                            out.append((read, writer, fork))
+                            out.append((read, writer, fork, i))
                             break
     return out
 
@@ -506,24 +507,14 @@ def check_branch_reads(parsed: Any) -> list[Problem]:
         return repr(names.get(node, node))
 
     problems = []
-    for read, writer, fork in conflicts:
-        where = {
-            "splitsing": f"een andere tak van de splitsing {name(fork.node)}",
-            "grens": "de tak van niet-onderbrekende grensgebeurtenis "
-            f"{name(fork.node)}, die tegelijk loopt",
-            "eventsubproces": f"niet-onderbrekend event-subproces {name(fork.node)}, "
-            "dat tegelijk loopt",
-        }[fork.kind]
-        if fork.kind == "eventsubproces" and writer not in _inside(found, fork.node):
-            where = (
-                f"de rest van het proces, terwijl event-subproces {name(fork.node)} tegelijk loopt"
-            )
+    for read, writer, fork, branch in conflicts:
+        where = _where(fork, branch, found, name)
         problems.append(
             Problem(
                 str(parsed.file),
                 read.element,
                 read.line,
-                f"{read.what} leest {read.variable!r}, dat {name(writer)} schrijft in {where}. "
+                f"{read.what} leest {read.variable!r}, dat {name(writer)} schrijft {where}. "
                 "Een parallelle tak ziet tot de samenvoeging alleen zijn eigen kopie van de "
                 "variabelen, waar Camunda 7 de nieuwe waarde zou zien. Lees "
                 f"{read.variable!r} pas na de samenvoegende gateway, of schrijf het in de tak "
@@ -533,13 +524,21 @@ def check_branch_reads(parsed: Any) -> list[Problem]:
     return problems
 
 
-def _inside(found: Model, scope: str) -> set[str]:
-    inside = {scope}
-    changed = True
-    while changed:
-        changed = False
-        for node_id, node in found.nodes.items():
-            if node.scope in inside and node_id not in inside:
-                inside.add(node_id)
-                changed = True
-    return inside
+def _where(fork: _Fork, branch: int, found: Model, name: Any) -> str:
+    """Where the writer runs, beside the reader."""
+    if fork.kind == "splitsing":
+        return f"in een andere tak van de splitsing {name(fork.node)}"
+    if fork.kind == "grens":
+        host = name(found.nodes[fork.node].attached_to)
+        if branch == 1:
+            return (
+                f"in de tak van niet-onderbrekende grensgebeurtenis {name(fork.node)}, "
+                f"die naast {host} loopt"
+            )
+        return (
+            f"in {host} of erna, terwijl de tak van niet-onderbrekende grensgebeurtenis "
+            f"{name(fork.node)} loopt"
+        )
+    if branch == 1:
+        return f"in niet-onderbrekend event-subproces {name(fork.node)}, dat tegelijk loopt"
+    return f"in de rest van het proces, terwijl event-subproces {name(fork.node)} loopt"
