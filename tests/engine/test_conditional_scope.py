@@ -535,3 +535,33 @@ def test_an_optional_form_field_in_another_branch_counts_as_a_write(tmp_path: Pa
     )
     problems = [p for p in _parse(tmp_path, "formulier", body) if "parallelle tak" in p.message]
     assert [(p.element, "'bedrag'" in p.message) for p in problems] == [("keuze", True)]
+
+
+INSIDE = """
+    <bpmn:startEvent id="s" />
+    <bpmn:subProcess id="binnen">
+      <bpmn:startEvent id="bs" />
+      <bpmn:parallelGateway id="split" />
+      <bpmn:scriptTask id="schrijven" scriptFormat="python">
+        <bpmn:script>bedrag = 2000</bpmn:script></bpmn:scriptTask>
+      <bpmn:userTask id="wachten" />
+      <bpmn:sequenceFlow id="g1" sourceRef="bs" targetRef="split" />
+      <bpmn:sequenceFlow id="g2" sourceRef="split" targetRef="schrijven" />
+      <bpmn:sequenceFlow id="g3" sourceRef="split" targetRef="wachten" />
+    </bpmn:subProcess>
+    <bpmn:exclusiveGateway id="keuze" default="fnee" />
+    <bpmn:userTask id="hoog" />
+    <bpmn:userTask id="laag" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="binnen" />
+    <bpmn:sequenceFlow id="f2" sourceRef="binnen" targetRef="keuze" />
+    <bpmn:sequenceFlow id="fja" sourceRef="keuze" targetRef="hoog">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${bedrag &gt; 1000}
+      </bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="fnee" sourceRef="keuze" targetRef="laag" />"""
+
+
+def test_the_end_of_an_embedded_sub_process_joins_its_branches(tmp_path: Path) -> None:
+    """The branches inside end without a join; the sub-process ends when both did, so the
+    gateway after it sees the amount (as in Camunda 7)."""
+    assert _parse(tmp_path, "deelproces", INSIDE) == []
