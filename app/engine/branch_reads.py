@@ -31,9 +31,12 @@ What counts: everything a node may write (every field of its form, not only the 
 ones; every output a handler declares; every name a script assigns or changes in place; a
 call's out-mappings, or what the called process may write with `variables="all"`; the
 fields the catalogue says a message brings; an error boundary's code and message variables)
-and everything it reads (its expressions, input parameters, form defaults, the conditions
-of its outgoing flows, every variable its script mentions, guarded or not). A conditional
-event's own condition is left out: it reads the merged view, as Camunda 7 does. Limits:
+and everything it reads (its expressions, input parameters, form defaults, a call's
+in-mappings, or what the called process reads with `variables="all"`, the conditions of its
+outgoing flows, what its script reads before setting it, guarded or not). Not refused: a
+read of a value its own branch surely wrote just before it, with nothing that waits in
+between (no other branch can write in between, in Camunda 7 either), and a conditional
+event's own condition, which reads the merged view as Camunda 7 does. Limits:
 a message may bring more catalogue fields than its `berichten` entry lists and a signal
 may bring any; those extra fields are not counted as writes.
 """
