@@ -91,3 +91,32 @@ def test_a_counter_starts_again_when_its_window_ends(db, monkeypatch) -> None:  
     assert storage.incr("k", 60, amount=2) == 2 and storage.get_expiry("k") == now[0] + 60
     storage.clear("k")
     assert storage.get("k") == 0 and storage.check()
+
+
+def test_the_headers_come_from_the_requests_own_count(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """With the counters in the database, a request's X-RateLimit headers show the count its
+    own upsert returned (across web processes), without reading the counter twice more."""
+    from sqlalchemy import event
+
+    shared = dataclasses.replace(
+        settings, api_rate_limit="5 per minute", rate_limit_storage="database"
+    )
+    one = create_app(shared, db, testing=True).test_client()
+    two = create_app(shared, db, testing=True).test_client()
+    token = _token(db, "partner-a")
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "rate_limit_counter" in statement:
+            seen.append(statement.split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        answers = [c.get("/api/v1/tasks", headers=token) for c in (one, two, one)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2"]
+    assert all(int(a.headers["X-RateLimit-Reset"]) > 0 for a in answers)
+    # Per request: the upsert, and the address's failed-token budget (checked before the
+    # token is looked at).
+    assert seen == ["INSERT", "SELECT"] * 3
