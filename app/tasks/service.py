@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, contains_eager, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.auth.models import Group, GroupMember, Role, User
@@ -417,10 +418,7 @@ def complete(
         raise Conflict(f"taak is al {task.status}")
     if principal.kind == "user" and task.assignee not in (None, principal.name):
         raise Conflict(f"taak is geclaimd door {task.assignee}")
-    # The answer shows the version's number: keep the version (read above) referenced until
-    # the answer is made, so the instance finds it in the session instead of reading it again
-    # after the commit.
-    version = instance.version
+    version = instance.version  # its number only (see _FOR_COMPLETION)
     catalogue = version_catalogue(session, instance.version_id)
     values = form_values(
         session, task, catalogue, {} if data is None else data, instance.version_id
@@ -428,7 +426,9 @@ def complete(
     access.check_writable(catalogue, task.party, instance.phase, values, principal)
     check_document_references(session, principal, instance, values)
     row = service.complete_task(session, task.id, values, principal.actor)
-    assert row.version is version  # from the session, no statement
+    # The engine's locked read refreshed the instance; the answer shows the version's number,
+    # so hand it the version read above instead of a read of its own after the commit.
+    set_committed_value(row, "version", version)
     if has_draft:
         session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
     access.record_write(
