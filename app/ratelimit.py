@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
@@ -27,7 +28,7 @@ from sqlalchemy import case, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from app.auth.bearer import API_PREFIX, FAILED_TOKENS
+from app.auth.bearer import API_PREFIX, FAILED_SCOPE, FAILED_TOKENS
 from app.auth.models import RateLimitCounter
 from app.config import Settings
 
@@ -61,6 +62,9 @@ class DatabaseStorage(Storage):
         self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any
     ) -> None:
         self.engine: Engine = options.pop("engine")
+        # Keys of counters the current request will read after its increment (set by
+        # register_rate_limits): read with the increment, in its transaction.
+        self.read_along: Callable[[], list[str]] | None = None
         self._increments = 0
         super().__init__(uri, wrap_exceptions, **options)
 
@@ -81,15 +85,39 @@ class DatabaseStorage(Storage):
                 "expires_at": case((expired, now + expiry), else_=stored.expires_at),
             },
         ).returning(stored.count, stored.expires_at)
+        along = self.read_along() if self.read_along and has_request_context() else []
         with self.engine.begin() as connection:
+            if dialect is postgresql:
+                # A counter is worth no wait for the disk: a crash loses at most the last
+                # moment's counts (a little more budget), never a case or a log line. The
+                # request's own commit stays synchronous.
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             count, expires_at = connection.execute(upsert).one()
+            # The request's other counters it will ask about (the address's failed tokens),
+            # read in the same transaction instead of a connection of their own.
+            read = {
+                k: (int(c), float(e))
+                for k, c, e in (
+                    connection.execute(
+                        select(stored.key, stored.count, stored.expires_at).where(
+                            stored.key.in_(along), stored.expires_at > now
+                        )
+                    )
+                    if along
+                    else ()
+                )
+            }
             self._increments += 1
             if self._increments % _SWEEP_EVERY == 0:
                 connection.execute(delete(_TABLE).where(stored.expires_at <= now))
         if has_request_context():
             # Only for the rest of this request (flask.g): a counter is never answered from
-            # here for a request that did not count it itself.
-            g.setdefault(_COUNTED, {})[key] = (int(count), float(expires_at))
+            # here for a request that did not count or read it itself.
+            counted = g.setdefault(_COUNTED, {})
+            counted[key] = (int(count), float(expires_at))
+            for other in along:
+                # An unknown or expired counter: nothing counted, its window not begun.
+                counted.setdefault(other, read.get(other, (0, now)))
         return int(count)
 
     def _counted(self, key: str) -> tuple[int, float] | None:
@@ -212,4 +240,14 @@ def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
         limit = limiter.limit(settings.modeller_check_limit, key_func=_person_key, methods=["POST"])
         app.view_functions[endpoint] = limit(view)
     app.extensions[FAILED_TOKENS] = (limiter, failed_tokens)
+    storage = limiter.storage
+    if isinstance(storage, DatabaseStorage):
+        # Every API request asks for its address's failed tokens (app/auth/bearer.py) right
+        # after its budget is counted: read them with that count.
+        def failed_key() -> list[str]:
+            if not request.path.startswith(API_PREFIX + "/"):
+                return []
+            return [failed_tokens.key_for(FAILED_SCOPE, get_remote_address())]
+
+        storage.read_along = failed_key
     return limiter

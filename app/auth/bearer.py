@@ -21,7 +21,7 @@ from app.problems import error_body
 API_PREFIX = "/api/v1"
 # Set by app.ratelimit.register_rate_limits: (limiter, limit item) of failed tokens per address.
 FAILED_TOKENS = "stroom_failed_tokens"
-_FAILED_SCOPE = "failed-bearer"
+FAILED_SCOPE = "failed-bearer"
 
 
 def current_principal() -> Principal:
@@ -106,9 +106,9 @@ def _refuse_token_guessing() -> None:
     if found is None:
         return
     limiter, item, address = found
-    if limiter.limiter.test(item, _FAILED_SCOPE, address):
+    if limiter.limiter.test(item, FAILED_SCOPE, address):
         return
-    reset = limiter.limiter.get_window_stats(item, _FAILED_SCOPE, address).reset_time
+    reset = limiter.limiter.get_window_stats(item, FAILED_SCOPE, address).reset_time
     response = jsonify(
         error_body(
             "too_many_requests",
@@ -125,4 +125,4 @@ def _count_failed_token() -> None:
     found = _failed_tokens()
     if found is not None:
         limiter, item, address = found
-        limiter.limiter.hit(item, _FAILED_SCOPE, address)
+        limiter.limiter.hit(item, FAILED_SCOPE, address)
