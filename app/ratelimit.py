@@ -9,7 +9,8 @@ default on SQLite, which runs one process) counts per process; any `limits` stor
 (redis://...) works too. A counter is a fixed window: one upsert per limited request, in its
 own short transaction, never in the request's. The upsert returns the counter's window too,
 and the answer's X-RateLimit headers of that request are made from what it returned instead
-of two more reads (see `DatabaseStorage.incr`).
+of two more reads (see `DatabaseStorage.incr`); on PostgreSQL the counters have connections
+of their own that commit each statement without waiting for the disk (`counter_engine`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import Storage
-from sqlalchemy import case, delete, select, text
+from sqlalchemy import case, create_engine, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -53,6 +54,31 @@ _SWEEP_EVERY = 1000  # increments between removals of expired counters
 _COUNTED = "stroom_rate_counted"  # flask.g: {key: (count, expires_at)} this request counted
 
 
+_COUNTER_ENGINES: dict[str, Engine] = {}
+
+
+def counter_engine(engine: Engine) -> Engine:
+    """The engine the counters use. On PostgreSQL one of their own per database and process:
+    every statement commits by itself (an upsert is atomic; no BEGIN and COMMIT round trips
+    around it), and without waiting for the disk (`synchronous_commit=off` for these
+    connections only): a crash can lose the last moment's counts, a little more budget,
+    never a case or a log line, whose commits stay synchronous. At most the web process's
+    threads use it at once. SQLite (one process) counts with the app's engine."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _COUNTER_ENGINES:
+        _COUNTER_ENGINES[url] = create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=2,
+            max_overflow=8,
+            pool_pre_ping=True,
+            connect_args={"options": "-c synchronous_commit=off"},
+        )
+    return _COUNTER_ENGINES[url]
+
+
 class DatabaseStorage(Storage):
     """Fixed-window counters in the app's database (table `rate_limit_counter`)."""
 
@@ -61,7 +87,7 @@ class DatabaseStorage(Storage):
     def __init__(
         self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any
     ) -> None:
-        self.engine: Engine = options.pop("engine")
+        self.engine: Engine = counter_engine(options.pop("engine"))
         # Keys of counters the current request will read after its increment (set by
         # register_rate_limits): read with the increment, in its transaction.
         self.read_along: Callable[[], list[str]] | None = None
@@ -86,15 +112,11 @@ class DatabaseStorage(Storage):
             },
         ).returning(stored.count, stored.expires_at)
         along = self.read_along() if self.read_along and has_request_context() else []
+        # On PostgreSQL each statement is its own transaction (see counter_engine).
         with self.engine.begin() as connection:
-            if dialect is postgresql:
-                # A counter is worth no wait for the disk: a crash loses at most the last
-                # moment's counts (a little more budget), never a case or a log line. The
-                # request's own commit stays synchronous.
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             count, expires_at = connection.execute(upsert).one()
             # The request's other counters it will ask about (the address's failed tokens),
-            # read in the same transaction instead of a connection of their own.
+            # read on the same connection instead of one of their own.
             read = {
                 k: (int(c), float(e))
                 for k, c, e in (
