@@ -86,7 +86,7 @@ def db_init(ctx: click.Context) -> None:
 def _register() -> None:
     from app.auth.cli import binding, groups, organisations, token, users
     from app.calendar.cli import workdays
-    from app.cases.cli import message, settings, signal
+    from app.cases.cli import message, settings, signal, start
     from app.demo import demo
     from app.engine.cli import register as register_engine
     from app.intake.cli import signals
@@ -101,7 +101,7 @@ def _register() -> None:
         main.add_command(command)
     for command in (simulate, signals, workdays, settings, retention, templates, export):
         main.add_command(command)
-    for command in (message, signal):
+    for command in (start, message, signal):
         main.add_command(command)
 
 

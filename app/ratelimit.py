@@ -7,10 +7,13 @@ The counters live where `RATE_LIMIT_STORAGE` says: `database` (the default on Po
 keeps them in the app's database, one budget however many web processes run; memory:// (the
 default on SQLite, which runs one process) counts per process; any `limits` storage
 (redis://...) works too. A counter is a fixed window: one upsert per limited request, in its
-own short transaction, never in the request's. The upsert returns the counter's window too,
-and the answer's X-RateLimit headers of that request are made from what it returned instead
-of two more reads (see `DatabaseStorage.incr`); on PostgreSQL the counters have connections
-of their own that commit each statement without waiting for the disk (`counter_engine`).
+own short transaction, never in the request's. What the upsert answers is kept for the rest
+of the request: Flask-Limiter then reads the counter four more times for the response's
+headers, each a connection of its own (most of an API call's time on PostgreSQL). The
+address's failed-token count, which every API request asks for, is read on the upsert's
+connection right after it (`DatabaseStorage.read_along`); on PostgreSQL the counters have
+connections of their own that commit each statement without waiting for the disk
+(`counter_engine`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
@@ -51,7 +54,19 @@ CHECK_ENDPOINTS = (
 DATABASE = "database"
 _TABLE = RateLimitCounter.__table__
 _SWEEP_EVERY = 1000  # increments between removals of expired counters
-_COUNTED = "stroom_rate_counted"  # flask.g: {key: (count, expires_at)} this request counted
+_SEEN = "stroom_rate_limit_counters"  # in flask.g: {key: (count, expires_at)} of this request
+
+
+def _seen(key: str) -> tuple[int, float] | None:
+    return g.get(_SEEN, {}).get(key) if has_app_context() else None
+
+
+def _forget(key: str | None = None) -> None:
+    if has_app_context() and _SEEN in g:
+        if key is None:
+            g.pop(_SEEN)
+        else:
+            g.get(_SEEN).pop(key, None)
 
 
 _COUNTER_ENGINES: dict[str, Engine] = {}
@@ -89,7 +104,7 @@ class DatabaseStorage(Storage):
     ) -> None:
         self.engine: Engine = counter_engine(options.pop("engine"))
         # Keys of counters the current request will read after its increment (set by
-        # register_rate_limits): read with the increment, in its transaction.
+        # register_rate_limits): read on the increment's connection.
         self.read_along: Callable[[], list[str]] | None = None
         self._increments = 0
         super().__init__(uri, wrap_exceptions, **options)
@@ -132,27 +147,18 @@ class DatabaseStorage(Storage):
             self._increments += 1
             if self._increments % _SWEEP_EVERY == 0:
                 connection.execute(delete(_TABLE).where(stored.expires_at <= now))
-        if has_request_context():
-            # Only for the rest of this request (flask.g): a counter is never answered from
-            # here for a request that did not count or read it itself.
-            counted = g.setdefault(_COUNTED, {})
-            counted[key] = (int(count), float(expires_at))
+        if has_app_context():  # the headers of this response show the count it made
+            seen = g.setdefault(_SEEN, {})
+            seen[key] = (int(count), float(expires_at))
             for other in along:
-                # An unknown or expired counter: nothing counted, its window not begun.
-                counted.setdefault(other, read.get(other, (0, now)))
+                # Read by this request, just now; unknown or expired: nothing counted yet.
+                seen.setdefault(other, read.get(other, (0, now)))
         return int(count)
 
-    def _counted(self, key: str) -> tuple[int, float] | None:
-        """What this request's own increment of `key` returned (its answer's headers read
-        the counter right after counting it: two round trips saved per API request)."""
-        if not has_request_context():
-            return None
-        return g.get(_COUNTED, {}).get(key)
-
     def get(self, key: str) -> int:
-        counted = self._counted(key)
-        if counted is not None:
-            count, expires_at = counted
+        seen = _seen(key)
+        if seen is not None:
+            count, expires_at = seen
             return count if expires_at > time.time() else 0
         with self.engine.connect() as connection:
             count = connection.execute(
@@ -161,9 +167,9 @@ class DatabaseStorage(Storage):
         return int(count or 0)
 
     def get_expiry(self, key: str) -> float:
-        counted = self._counted(key)
-        if counted is not None:
-            return counted[1]
+        seen = _seen(key)
+        if seen is not None:
+            return seen[1]
         with self.engine.connect() as connection:
             expires = connection.execute(
                 select(_TABLE.c.expires_at).where(_TABLE.c.key == key)
@@ -179,12 +185,12 @@ class DatabaseStorage(Storage):
             return False
 
     def reset(self) -> int | None:
+        _forget()
         with self.engine.begin() as connection:
             return connection.execute(delete(_TABLE)).rowcount
 
     def clear(self, key: str) -> None:
-        if has_request_context():
-            g.get(_COUNTED, {}).pop(key, None)
+        _forget(key)
         with self.engine.begin() as connection:
             connection.execute(delete(_TABLE).where(_TABLE.c.key == key))
 

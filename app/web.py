@@ -151,6 +151,9 @@ def _register_pages(app: Flask) -> None:
     from app.engine.events import label as event_label
 
     app.add_template_filter(event_label, "gebeurtenis")
+    from app.auth.principal import actor_label
+
+    app.add_template_filter(actor_label, "wie")
     app.add_template_global(web_principal, "current_principal")
 
     app.add_template_filter(lambda first, *others: list(zip(first, *others, strict=False)), "zip")

@@ -76,7 +76,7 @@ def fill(db, n_tasks: int, n_open: int, n_groups: int) -> None:  # type: ignore[
             if is_open:
                 groups.write(
                     f"{tid}\t{group}\t\\N\t{50 + (t % 7) * 5}\t{due.isoformat()}\t"
-                    f"{created.isoformat()}\n"
+                    f"{created.isoformat()}\tbench_engine\tcontact\tContact opnemen\n"
                 )
         with cursor.copy(
             "COPY process_instance (id, version_id, definition_key, business_key,"
@@ -92,12 +92,16 @@ def fill(db, n_tasks: int, n_open: int, n_groups: int) -> None:  # type: ignore[
             copy.write(tasks.getvalue())
         with cursor.copy(
             "COPY human_task_group (task_id, group_key, assignee, priority, due_at, "
-            "created_at) FROM STDIN"
+            "created_at, definition_key, element_id, name) FROM STDIN"
         ) as copy:
             copy.write(groups.getvalue())
         raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
+        # As production's autovacuum would after a load (the bench's server may run without
+        # it): without a visibility map no index-only scan skips the table rows, and the
+        # counts read every group row's table page (22 ms instead of 1.7 for one team).
+        raw.driver_connection.autocommit = True
+        cursor.execute("VACUUM ANALYZE")
+        raw.driver_connection.autocommit = False
     finally:
         raw.close()
 

@@ -236,7 +236,16 @@ def _rows(
                 ("task_created", "beoordelen", created),
             ]
             if task_open:
-                add("group", {"task_id": task_id, "group_key": groups[municipality]})
+                add(
+                    "group",
+                    {
+                        "task_id": task_id,
+                        "group_key": groups[municipality],
+                        "definition_key": "test_simple",
+                        "element_id": "beoordelen",
+                        "name": "Beoordelen",
+                    },
+                )
             else:
                 events.append(("task_completed", "beoordelen", done))
         if kind in ("message", "message_no_timer", "completed"):

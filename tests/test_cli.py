@@ -123,3 +123,39 @@ def test_one_vocabulary_and_last_versions_names_for_one_version(run) -> None:
     figures = run("haarlem-statistieken", "--van", "2026-01-01", "--json")
     assert "`haarlem-statistieken` heet nu `haarlem statistics`" in figures.stderr
     assert json.loads(figures.stdout)["meldingen"] == 0
+
+
+def test_start_with_data_is_logged_like_the_apis_start(run, db) -> None:
+    """`stroom start --data` starts a case the way the API does and writes the same
+    processing-log and audit line (zaak.starten); a refused start writes neither."""
+    from sqlalchemy import func, select
+
+    from app.privacy.models import AuditLog, ProcessingLog
+
+    def counts() -> tuple[int, int]:
+        with db.session() as session:
+            return tuple(  # type: ignore[return-value]
+                session.scalar(select(func.count()).select_from(model))
+                for model in (ProcessingLog, AuditLog)
+            )
+
+    run("deploy", str(SIMPLE), "--forms", str(FIXTURES))
+    before = counts()
+    started = run("start", "test_simple", "--key", "C-9", "--data", '{"bedrag": 7}')
+    instance_id = started.output.split()[0]
+    with db.session() as session:
+        line = session.scalars(select(ProcessingLog).order_by(ProcessingLog.id.desc())).first()
+        audit = session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
+        assert line.attributes["doel"] == "start test_simple"
+        assert (audit.action, audit.object_id, audit.details["velden"]) == (
+            "zaak.starten",
+            instance_id,
+            ["bedrag"],
+        )
+        assert audit.actor == "system:cli"
+    assert counts() == (before[0] + 1, before[1] + 1)
+    missing = run("start", "test_simple", "--key", "C-10", ok=False)
+    assert "bedrag: ontbreekt" in missing.output  # a required start field, as the API says
+    assert counts() == (before[0] + 1, before[1] + 1)
+    refused = run("start", "test_simple", "--data", '{"_geheim": 1}', ok=False)
+    assert refused.exit_code != 0 and counts() == (before[0] + 1, before[1] + 1)

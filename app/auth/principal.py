@@ -36,6 +36,34 @@ class Principal:
 
 SYSTEM = Principal("system", None, "systeem")
 
+# How the installation's own actors read on a page; the engine also writes a few bare names.
+_SYSTEM_LABELS = {
+    "cli": "Stroom (opdrachtregel)",
+    "demo": "Stroom (demo)",
+    "simulatie": "Stroom (simulatie)",
+    "systeem": "Stroom (automatisch)",
+    "timer": "Stroom (automatisch)",
+    "worker": "Stroom (automatisch)",
+}
+
+
+def actor_label(actor: str | None) -> str:
+    """An actor of history and audit lines (`user:anna`, `token:sdv`, `system:cli`, or a bare
+    name the engine wrote) as a person reads it: the user name, the partner system's token
+    name marked as such, or Stroom itself, never the stored form."""
+    if not actor:
+        return "onbekend"
+    kind, _, name = actor.partition(":")
+    if not name:
+        kind, name = "system" if actor in _SYSTEM_LABELS else "", actor
+    if kind == "user":
+        return name
+    if kind == "token":
+        return f"{name} (koppeling)"
+    if kind == "system":
+        return _SYSTEM_LABELS.get(name, f"Stroom ({name})")
+    return actor
+
 
 def cli_principal() -> Principal:
     return Principal("system", None, "cli")

@@ -1,6 +1,7 @@
 """`stroom settings`: a process's terms and a municipality's own values for them;
-`stroom message` and `stroom signal send`: data into the cases waiting for it, logged as
-processing of personal data like the API's."""
+`stroom start`, `stroom message` and `stroom signal send`: a case started, or data into the
+cases waiting for it, with the API's rules and logged as processing of personal data like
+the API's."""
 
 from __future__ import annotations
 
@@ -72,6 +73,43 @@ def settings_set(env: Env, process: str, name: str, new_value: str, municipality
     with env.db.transaction() as session:
         set_value(session, _catalogue(session, process), process, municipality, name, parsed, "cli")
     click.echo(f"{process} in {municipality}: {name} = {parsed!r}")
+
+
+@click.command()
+@click.argument("process")
+@click.option("--key", "business_key", help="Business key (bijv. zaaknummer).")
+@click.option("--data", help="Startgegevens als JSON-object.")
+@click.option("--municipality", help="Gemeente van de zaak (standaard die van het proces).")
+@pass_env
+@handle_errors
+def start(
+    env: Env, process: str, business_key: str | None, data: str | None, municipality: str | None
+) -> None:
+    """Start een zaak van PROCESS, zoals de API dat doet (partijen, documenten, logboek)."""
+    from app.cases.service import record_entered, start_case
+    from app.privacy.logs import command_operation
+
+    values = parse_json(data)
+    with command_operation(env.db, "stroom start") as (session, principal):
+        row = start_case(
+            session,
+            principal,
+            process,
+            business_key=business_key,
+            data=values,
+            municipality=municipality,
+        )
+        record_entered(
+            env.db,
+            session,
+            env.settings.secret_key,
+            principal,
+            row,
+            values,
+            "zaak.starten",
+            f"start {process}",
+        )
+        click.echo(f"{row.id} {row.status}")
 
 
 @click.command()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
+from app.auth.principal import Principal, actor_label
 from app.cases.sight import Sight, own_actors
 from app.engine.models import HumanTask, InstanceEvent, ProcessInstance
 
@@ -57,4 +57,4 @@ def _event(
 
 
 def _own(actor: str | None, own: set[str]) -> str | None:
-    return actor.split(":", 1)[1] if actor and actor in own else None
+    return actor_label(actor) if actor and actor in own else None

@@ -38,6 +38,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.auth.models import User
+from app.auth.principal import actor_label
 from app.auth.web import login_required
 from app.cases import documents
 from app.cases.models import CaseNote
@@ -188,7 +189,7 @@ def _worker(actor: str | None, own: set[str]) -> str | None:
     if not actor:
         return None
     if actor in own:
-        return actor.split(":", 1)[1]
+        return actor_label(actor)
     if actor.startswith(("user:", "token:")):
         return "andere organisatie"
     return "systeem"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from app.clikit import Env, echo_json, handle_errors, parse_json, pass_env
+from app.clikit import Env, echo_json, handle_errors, pass_env
 from app.engine import queries, service
 from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSchema
 
 
 def register(main: click.Group) -> None:
-    for command in (deploy, start, instances, incidents, worker, catalogue):
+    for command in (deploy, instances, incidents, worker, catalogue):
         main.add_command(command)
 
 
@@ -50,21 +50,6 @@ def deploy(env: Env, paths: tuple[str, ...], forms_dir: str | None, overwrite: b
         click.echo(f"nieuw: {key} versie {number}")
     for key, number in result.unchanged:
         click.echo(f"ongewijzigd: {key} versie {number}")
-
-
-@click.command()
-@click.argument("process")
-@click.option("--key", "business_key", help="Business key (bijv. zaaknummer).")
-@click.option("--data", help="Startgegevens als JSON-object.")
-@pass_env
-@handle_errors
-def start(env: Env, process: str, business_key: str | None, data: str | None) -> None:
-    """Start een instantie van PROCESS."""
-    with env.db.transaction() as session:
-        row = service.start_instance(
-            session, process, business_key=business_key, data=parse_json(data), actor="cli"
-        )
-        click.echo(f"{row.id} {row.status}")
 
 
 @click.group()

@@ -5,9 +5,9 @@ whenever the process's variables change: a task completed, a message or signal w
 variables, a service task's result, a script. Never on a clock. The variables are the
 case's as one scope (`spiff_fixes.merged_changes` over the live tasks and what completed
 in this transition), not the waiting task's own copy: a variable another branch writes
-reaches the condition, as in Camunda's process scope. (A branch that ended in an earlier
-transition took its copy with it, as everywhere in this engine until a join merges the
-branches.)
+reaches the condition, as in Camunda's process scope, also when that branch ended in an
+earlier transition: its last copy waits at a join (or its scope's end join) until the join
+merges it, and is read from there (`spiff_fixes.waiting_branches`).
 
 `Execution.run_engine` calls `check` after each round of engine steps. An activity that
 completes with variables sets them while it is still active, so its own conditional
@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
@@ -34,7 +35,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine.errors import Conflict, describe_error
-from app.engine.spiff_fixes import merged_changes
+from app.engine.spiff_fixes import merged_changes, waiting_branches
 from app.engine.waits import element_id, jsonable
 
 if TYPE_CHECKING:
@@ -55,16 +56,24 @@ def _waiting(execution: Execution) -> list[Task]:
 
 
 def _variables(execution: Execution) -> dict[str, Any]:
-    """The live branches' variables, and what tasks completed in this transition wrote (a
-    branch that ended here, e.g. at the message it received, still changed them)."""
+    """The live branches' variables, what tasks completed in this transition wrote (a
+    branch that ended here, e.g. at the message it received, still changed them), and what
+    branches waiting at a join wrote (one that ended at an end event in an earlier
+    transition waits at its scope's end join)."""
     workflow = execution.workflow
     since = execution.now.timestamp()
+    scopes = (workflow, *workflow.subprocesses.values())
     tasks = [
         t
-        for wf in (workflow, *workflow.subprocesses.values())
+        for wf in scopes
         for t in wf.tasks.values()
         if t.has_state(_LIVE) or (t.has_state(TaskState.COMPLETED) and t.last_state_change >= since)
     ]
+    seen = {id(t) for t in tasks}
+    for task in (t for wf in scopes for t in waiting_branches(wf)):
+        if id(task) not in seen:
+            seen.add(id(task))
+            tasks.append(task)
     return merged_changes(tasks)
 
 
@@ -75,7 +84,14 @@ def _fingerprint(view: dict[str, Any]) -> str:
 def _holds(execution: Execution, task: Task, view: dict[str, Any]) -> bool:
     definition = task.task_spec.event_definition
     env = execution.workflow.script_engine.environment
-    return bool(env.evaluate(definition.expression, {**task.data, **view}))
+    value = env.evaluate(definition.expression, {**task.data, **view})
+    if not isinstance(value, bool):
+        # As a sequence flow's (spiff_fixes): Camunda 7 refuses a non-boolean condition.
+        raise WorkflowTaskException(
+            f"voorwaarde {definition.expression!r} geeft geen waar of onwaar maar {value!r}",
+            task=task,
+        )
+    return value
 
 
 def _fire(execution: Execution, task: Task, view: dict[str, Any]) -> None:

@@ -10,10 +10,11 @@ forms, called processes) is unchanged gets no new version.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 import handlers
 from app import clock
 from app.engine import hooks
+from app.engine.condition_types import check_condition_types
 from app.engine.dataflow import check_data_flow
 from app.engine.errors import DeploymentError, Problem
 from app.engine.models import ProcessDefinition, ProcessVersion, SignalStart
@@ -56,6 +58,9 @@ NS = {"bpmn": BPMN_NS}
 # silently disconnected (design.md), so refuse them.
 RESERVED_IDS = {"Start", "End", "Root", "StartEventSplit", "StartEventJoin"}
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
+# Where the forms are: one folder, or several searched in order, the first holding a file of a
+# form's name winning (an upload's own forms before the server's, without copying those).
+FormFolders = Path | Sequence[Path]
 
 
 @dataclass
@@ -137,7 +142,7 @@ def read_xml(path: Path, content: bytes) -> etree._Element:
 
 
 def parse_files(
-    files: list[Path], forms_dir: Path, session: Session | None = None
+    files: list[Path], forms_dir: FormFolders, session: Session | None = None
 ) -> list[ParsedProcess]:
     hooks.require()  # without the domains' checks a diagram would pass that must not
     problems: list[Problem] = []
@@ -216,6 +221,7 @@ def parse_files(
             problems.extend(_handler_error_problems(path, process))
             problems.extend(check_timers(parsed))
             problems.extend(check_data_flow(parsed))  # no read before a write on any path
+            problems.extend(check_condition_types(parsed))  # a field against its own type
             # The domains' checks (app.engine.hooks.deploy_checks): the catalogue's rules, ...
             for check in hooks.deploy_checks:
                 problems.extend(check(parsed))
@@ -240,7 +246,10 @@ def parse_files(
 
 
 def deploy(
-    session: Session, paths: Iterable[str | Path], forms_dir: Path, actor: str | None = None
+    session: Session,
+    paths: Iterable[str | Path],
+    forms_dir: FormFolders,
+    actor: str | None = None,
 ) -> DeployResult:
     files = bpmn_files(paths)
     if not files:
@@ -666,13 +675,36 @@ def _expression_problems(
 ) -> list[Problem]:
     if source is None or not source.strip():
         return []
-    return [
+    problems = [
         Problem(str(path), element, line, f"{what}: {msg}")
         for msg in check_source(source.strip(), mode)
     ]
+    if mode == "eval" and not problems and _is_set_literal(source.strip()):
+        # `${{a > 5}}` is no JUEL (Camunda 7 refuses it); translated it is a Python set,
+        # which as a condition is always true.
+        problems.append(
+            Problem(
+                str(path),
+                element,
+                line,
+                f"{what}: dubbele accolades (${{{{…}}}}) maken er een verzameling van, die "
+                "altijd waar is; schrijf ${…} met één paar accolades",
+            )
+        )
+    return problems
 
 
-def _check_process(parsed: ParsedProcess, root: etree._Element, forms_dir: Path) -> list[Problem]:
+def _is_set_literal(source: str) -> bool:
+    try:
+        body = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(body, (ast.Set, ast.SetComp))
+
+
+def _check_process(
+    parsed: ParsedProcess, root: etree._Element, forms_dir: FormFolders
+) -> list[Problem]:
     problems: list[Problem] = []
     path = parsed.file
     all_specs = [parsed.spec, *parsed.subprocess_specs.values()]
@@ -816,21 +848,44 @@ def _topic_problems(
     return problems
 
 
-def _load_form(forms_dir: Path, key: str) -> tuple[dict[str, Any] | None, str | None]:
-    """A form by file name (`intake.form`) or by the `id` inside a .form file (formRef)."""
-    candidates = [forms_dir / key] if key.endswith(".form") else []
-    candidates += [p for p in sorted(forms_dir.glob("*.form")) if p not in candidates]
-    for candidate in candidates:
-        if not candidate.is_file():
-            continue
+def form_folders(forms: FormFolders) -> list[Path]:
+    return [forms] if isinstance(forms, Path) else list(forms)
+
+
+def _load_form(forms: FormFolders, key: str) -> tuple[dict[str, Any] | None, str | None]:
+    """A form by file name (`intake.form`) or by the `id` inside a .form file (formRef). Of
+    several folders the first with a file of a name wins. A file of the key's own name is
+    looked up directly: listing the folder (85 forms) for every user task is only for an id."""
+    folders = form_folders(forms)
+    if key.endswith(".form"):
+        for folder in folders:
+            candidate = folder / key
+            if candidate.is_file():
+                return _read_form(candidate, key)
+    files: dict[str, Path] = {}
+    for folder in reversed(folders):  # the first folder's file of a name stays
+        files |= {p.name: p for p in folder.glob("*.form")}
+    for name in sorted(files):
+        candidate = files[name]
+        if name == key or not candidate.is_file():
+            continue  # of the key's name: not a file (a folder, a broken link)
         try:
             form = json.loads(candidate.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            if candidate.name == key:
-                return None, f"formulier {key!r} is geen geldige JSON: {exc}"
+        except (OSError, ValueError):
             continue
-        if candidate.name == key or form.get("id") == key:
-            if not isinstance(form.get("components"), list):
-                return None, f"formulier {key!r} heeft geen components (geen form-js schema)"
-            return form, None
-    return None, f"formulier {key!r} niet gevonden in {forms_dir}"
+        if isinstance(form, dict) and form.get("id") == key:
+            return _read_form(candidate, key, form)
+    if len(folders) == 1:
+        return None, f"formulier {key!r} niet gevonden in {folders[0]}"
+    return None, f"formulier {key!r} niet gevonden: niet meegestuurd en niet op de server"
+
+
+def _read_form(path: Path, key: str, form: Any = None) -> tuple[dict[str, Any] | None, str | None]:
+    if form is None:
+        try:
+            form = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            return None, f"formulier {key!r} is geen geldige JSON: {exc}"
+    if not isinstance(form, dict) or not isinstance(form.get("components"), list):
+        return None, f"formulier {key!r} heeft geen components (geen form-js schema)"
+    return form, None

@@ -173,9 +173,17 @@ def _respawn(event_sub: Task, fired: Task) -> None:
             start._set_internal_data(event_value=deepcopy(cycle))
 
 
+def _is_error_listener(task: Task) -> bool:
+    start = listener_start(task)
+    return start is not None and isinstance(start.task_spec.event_definition, ErrorEventDefinition)
+
+
 def _cancel_scope_except(scope: Any, keep: Task) -> None:
     for task in list(scope.task_tree.children):
-        if task is not keep:
+        # The scope's error event sub-processes stay: in Camunda 7 they are the scope's
+        # error handlers, not subscriptions, and catch an error the interrupting event
+        # sub-process throws (never one it throws itself: it no longer listens).
+        if task is not keep and not _is_error_listener(task):
             task.cancel()
 
 

@@ -36,6 +36,7 @@ from app.engine.models import (
     JobStatus,
     ProcessInstance,
 )
+from app.engine.multi_instance import is_body
 from app.engine.runtime import Execution
 from app.engine.sandbox import SandboxError, check_data_value
 from app.engine.waits import extensions
@@ -235,8 +236,9 @@ def throw_job_error(db: Database, claim: JobClaim, thrown: ThrownError, worker_i
 
 
 def _error_scope(task: Any, code: str) -> Any:
-    """The start event of the innermost error event sub-process around `task` that
-    catches `code`, unless an error boundary of a sub-process on the way is nearer."""
+    """What catches `code` around `task`, innermost first: the start event of a scope's
+    error event sub-process, or the error boundary event of the sub-process the error
+    leaves (before the scopes further out)."""
     scope = task.workflow
     while scope is not None:
         start = error_listener(scope, code)
@@ -244,15 +246,22 @@ def _error_scope(task: Any, code: str) -> Any:
             return start
         if scope.parent_task_id is not None:
             host = scope.top_workflow.get_task_from_id(scope.parent_task_id)
-            if _error_boundary(host, code) is not None:
-                return None
+            boundary = _error_boundary(host, code)
+            if boundary is not None:
+                # The error boundary of the sub-process (or of the sub-process around the
+                # event sub-process) the task runs in catches it, as in Camunda 7.
+                return boundary
         scope = scope.parent_workflow
     return None
 
 
 def _error_boundary(task: Any, code: str) -> Any:
     """The waiting error boundary event of `task` that catches `code`: one with that code
-    before one without a code, as Camunda 7 chooses."""
+    before one without a code, as Camunda 7 chooses. An instance of a multi-instance
+    activity has none of its own: the boundary sits on the body, which then cancels every
+    instance."""
+    if task.parent is not None and is_body(task.parent.task_spec):
+        task = task.parent
     split = task.parent
     candidates = [
         t

@@ -208,13 +208,24 @@ class HumanTaskGroup(Base):
     It repeats the task's assignee and sort keys so that a team's first page is read from
     one index in inbox order, without visiting every open task of the team (bench/inbox.py).
     The runtime writes them with the row; a database trigger (migration 0007) keeps them
-    equal to the task's when a task is claimed, released, reassigned or re-prioritised."""
+    equal to the task's when a task is claimed, released, reassigned or re-prioritised.
+
+    It repeats the task's process, element and name too (which never change), so the inbox's
+    filter menus (the kinds of task open in the viewer's groups) are read from this index
+    instead of visiting every open task of the viewer's groups (migration 0019)."""
 
     __tablename__ = "human_task_group"
     __table_args__ = (
         # A group's open tasks oldest first: the API's task list (app/engine/queries.py),
-        # read in order and cut at the page.
-        Index("ix_human_task_group_created", "group_key", "created_at", "task_id"),
+        # read in order and cut at the page; on PostgreSQL with the kind of task, for the
+        # inbox's filter menus (app/tasks/views.py), from the index alone.
+        Index(
+            "ix_human_task_group_created",
+            "group_key",
+            "created_at",
+            "task_id",
+            postgresql_include=["definition_key", "element_id", "name"],
+        ),
         Index(
             "ix_human_task_group_inbox",
             "group_key",
@@ -232,6 +243,9 @@ class HumanTaskGroup(Base):
     priority: Mapped[int | None] = mapped_column(Integer, default=50)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    definition_key: Mapped[str | None] = mapped_column(String(200))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
 
 
 class WaitStatus(enum.StrEnum):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -121,6 +122,15 @@ def modify(
     parent = chosen[0].parent
     for task in chosen:
         task.cancel()
+        # Its boundary events listen only while it runs (Camunda 7 removes them with the
+        # activity): left waiting, a conditional one fired on a later change and a timer
+        # or message one took its path for an activity that was gone. A path a
+        # non-interrupting one already started is not the activity's and runs on.
+        split = task.parent
+        if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
+            for sibling in split.children:
+                if sibling is not task and sibling.has_state(TaskState.WAITING):
+                    sibling.cancel()
     new = parent._add_child(spec, TaskState.FUTURE)
     new.data = dict(chosen[0].data)
     # Predict the branch from the new task on (as SpiffWorkflow does for a new workflow), so

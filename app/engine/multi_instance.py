@@ -43,6 +43,7 @@ from copy import deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
@@ -141,6 +142,15 @@ class CamundaMultiInstanceTask(MultiInstanceTask, BpmnSpecMixin):
             if name not in local and (name not in my_task.data or my_task.data[name] != value)
         }
         my_task.data.update(deepcopy(changed))
+        split = my_task.parent
+        if split is not None and isinstance(split.task_spec, BoundaryEventSplit):
+            # A boundary event that fires later (and interrupts the body, whose data goes
+            # with it) starts its path with what completed instances wrote: in Camunda 7
+            # that is in the process scope by then. Its path inherits from the split.
+            split.data.update(deepcopy(changed))
+            for boundary in split.children:
+                if boundary is not my_task and not boundary.has_state(TaskState.FINISHED_MASK):
+                    boundary.data.update(deepcopy(changed))
         my_task.internal_data["merged"].append(str(child.id))
         sequential = bool(self.settings.get("sequential"))
         still_open = self._open(my_task)

@@ -25,6 +25,9 @@ Imported by `app.engine.parser` (and so by everything that parses or restores a 
   whole, the last branch to arrive winning: a variable one branch wrote was overwritten by
   the other branch's stale copy. Camunda 7 keeps one variable per scope, so a write in one
   branch stays unless another branch writes the same variable later.
+- A sequence flow's condition must come out true or false, as in Camunda 7 ("condition
+  expression returns non-Boolean"); anything else is an error at the gateway (an incident).
+  SpiffWorkflow took Python's truthiness: the text "false" chose the path as if true.
 - A signal thrown by a diagram (intermediate throw or end event) carries no variables, as in
   Camunda 7 without `camunda:in` (SpiffWorkflow copies the thrower's whole data into every
   catcher), and reaches every waiting subscription: those of this instance here, those of
@@ -40,6 +43,8 @@ from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
@@ -234,15 +239,34 @@ def merged_changes(tasks: list[Any]) -> dict[str, Any]:
     return merged
 
 
-def _join_changes(self: Any, my_task: Any) -> bool:
+def _earlier_arrivals(join: Any) -> list[Any]:
+    """The join tasks of the branches that reached the join of `join` before it (SpiffWorkflow
+    cancels each when the next arrives; only the latest waits), oldest first."""
     others = [
         t
-        for t in my_task.workflow.tasks.values()
-        if t.task_spec == self
+        for t in join.workflow.tasks.values()
+        if t.task_spec == join.task_spec
         and t.has_state(TaskState.FINISHED_MASK)
-        and not my_task.is_descendant_of(t)
+        and not join.is_descendant_of(t)
     ]
     others.sort(key=lambda t: t.last_state_change)
+    return others
+
+
+def waiting_branches(workflow: Any) -> list[Any]:
+    """The last task of every branch waiting at a join of `workflow` (one scope) that has
+    not fired yet (an end event's path waits at its scope's end join): what the join will
+    merge. A join task holds no variables until it fires, so without these a branch that
+    ended in an earlier transition would be invisible until then."""
+    found = []
+    for join in workflow.tasks.values():  # this scope's own tasks only
+        if join.state == TaskState.WAITING and isinstance(join.task_spec, UnstructuredJoin):
+            found.extend(t.parent for t in (*_earlier_arrivals(join), join) if t.parent)
+    return found
+
+
+def _join_changes(self: Any, my_task: Any) -> bool:
+    others = _earlier_arrivals(my_task)
     arriving = [t.parent for t in others] + [my_task.parent]
     base = _split_data(arriving)
     merged = deepcopy(base)
@@ -308,3 +332,19 @@ if getattr(BoundaryEvent.catch, "__name__", "") != _repeating_boundary.__name__:
 
 # Fired by app/engine/conditions.py (catch), never by evaluating on its own.
 ConditionalEventDefinition.has_fired = EventDefinition.has_fired  # type: ignore[method-assign]
+
+
+def _boolean_condition(self: Any, task: Any) -> bool:
+    value = task.workflow.script_engine.evaluate(
+        task, self.args[0], external_context=task.workflow.data_objects
+    )
+    if not isinstance(value, bool):
+        raise WorkflowTaskException(
+            f"voorwaarde {self.args[0]!r} geeft geen waar of onwaar maar {value!r}: "
+            "vergelijk de waarde, bijvoorbeeld ${akkoord == true} of ${bedrag > 0}",
+            task=task,
+        )
+    return value
+
+
+_BpmnCondition._matches = _boolean_condition  # type: ignore[method-assign]

@@ -81,11 +81,8 @@ def _check_timers(parsed: Any) -> list[Problem]:
             for condition, _target in getattr(spec, "cond_task_specs", []) or []:
                 args = getattr(condition, "args", None)
                 source = args[0] if args else None
-                message = (
-                    _method_problem(source, sample)
-                    or _unknown_name(source, parsed, known)
-                    or _coercion_problem(source, parsed)
-                )
+                # Types of fields against literals: app/engine/condition_types.py.
+                message = _method_problem(source, sample) or _unknown_name(source, parsed, known)
                 if message:
                     problem(f"voorwaarde {args[0]!r}: {message}")
             for key in ("due_date", "follow_up_date"):
@@ -142,45 +139,6 @@ def _unknown_name(expression: str | None, parsed: Any, known: set[str]) -> str |
                 f"leest {name!r}, die geen veld van de gegevenscatalogus is en geen functie; "
                 "Java-objecten van Camunda (execution, beans) bestaan hier niet"
             )
-    return None
-
-
-_TEXT_TYPES = {"tekst", "keuze", "datum", "tijdstip"}
-_NUMBER_TYPES = {"getal", "bedrag"}
-
-
-def _coercion_problem(expression: str | None, parsed: Any) -> str | None:
-    """A field compared with a literal of another kind (a text field with 3, a number field
-    with '3'): JUEL converts one to the other and Camunda takes the path, Python compares
-    them as unequal and silently takes another."""
-    catalogue = getattr(parsed, "catalogue", None)
-    try:
-        tree = ast.parse((expression or "").strip(), mode="eval")
-    except SyntaxError:
-        return None
-    if catalogue is None:
-        return None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Compare):
-            continue
-        sides = [node.left, *node.comparators]
-        for a, b in zip(sides, sides[1:], strict=False):
-            for name, literal in ((a, b), (b, a)):
-                if not (isinstance(name, ast.Name) and isinstance(literal, ast.Constant)):
-                    continue
-                field = catalogue.fields.get(name.id)
-                value = literal.value
-                if field is None or value is None or isinstance(value, bool):
-                    continue
-                number = isinstance(value, int | float)
-                if (field.type in _TEXT_TYPES and number) or (
-                    field.type in _NUMBER_TYPES | {"ja_nee"} and isinstance(value, str)
-                ):
-                    return (
-                        f"vergelijkt {name.id} ({field.type}) met {value!r}: JUEL zet het een "
-                        "om naar het ander, Python niet (de vergelijking zou altijd onwaar "
-                        "zijn); vergelijk met een waarde van het type van het veld"
-                    )
     return None
 
 

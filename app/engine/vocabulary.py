@@ -1017,6 +1017,20 @@ def _event_subprocess_start_problem(element: etree._Element, kind: str | None) -
 
 
 def _event_subprocess_problem(element: etree._Element) -> str | None:
+    parent = element.getparent()
+    if (
+        parent is not None
+        and _local(parent.tag)[1] == "subProcess"
+        and parent.get("triggeredByEvent") in ("true", "1")
+    ):
+        # Tried (tests/engine/test_event_subprocess_inside.py): it would listen from the
+        # moment its parent listens, not only once the parent fired, as in Camunda 7.
+        return (
+            "een event-subproces in een event-subproces wordt niet ondersteund (het zou al "
+            "luisteren voordat het event-subproces eromheen start); zet de taken van het "
+            "event-subproces in een ingebed subproces en het geneste event-subproces daarin, "
+            "of gebruik een grensgebeurtenis op de taak"
+        )
     starts = list(element.iterchildren(f"{{{BPMN_NS}}}startEvent"))
     if len(starts) != 1:
         return (
@@ -1084,6 +1098,15 @@ def _error_passes_a_scope(end: etree._Element) -> str | None:
     ):
         return None
     outer = inner.getparent()
+    if inner.get("triggeredByEvent") in ("true", "1"):
+        # Thrown in an event sub-process: its scope is the (sub-)process around it, whose
+        # error event sub-process or boundary catches it there (an event sub-process has
+        # no path after it). Otherwise the error leaves that sub-process.
+        if catches_error(outer, code) or event_subprocess_catches(outer, code):
+            return None
+        if _local(outer.tag)[1] != "subProcess":
+            return None
+        inner, outer = outer, outer.getparent()
     while outer is not None and _local(outer.tag)[1] == "subProcess":
         if event_subprocess_catches(outer, code):
             return None  # the scope it enters catches it first
@@ -1460,6 +1483,19 @@ CONTEXT_RULES: list[tuple[str, str]] = [
         "geweigerd: één start per event-subproces, zonder stromen of grenzen",
     ),
     (
+        "event-subproces in een event-subproces",
+        "geweigerd: het zou al luisteren voordat het event-subproces eromheen start; zet de "
+        "taken in een ingebed subproces met het geneste event-subproces daarin",
+    ),
+    (
+        "fout in een event-subproces (fout-eindgebeurtenis of BpmnError van een handler)",
+        "draait: gevangen door de scopes eromheen, zoals in Camunda 7: een fout-event-subproces "
+        "van hetzelfde scope (ook terwijl een onderbrekend event-subproces loopt), de "
+        "fout-grens van het subproces eromheen, verder naar buiten; nooit door het "
+        "event-subproces waarin hij gegooid wordt (niemand: een fout-eindgebeurtenis eindigt "
+        "als een gewone)",
+    ),
+    (
         "errorCodeVariable/errorMessageVariable op de foutstart van een event-subproces",
         "draait: zoals op een fout-grensgebeurtenis",
     ),
@@ -1562,6 +1598,14 @@ CONTEXT_RULES: list[tuple[str, str]] = [
     (
         "multi-instance op een subProcess, callActivity, receiveTask of gateway",
         "geweigerd: zet de meervoudigheid op de user task of service task zelf",
+    ),
+    (
+        "grensgebeurtenis (timer, bericht, signaal, voorwaarde, fout) op een "
+        "multi-instance-activiteit",
+        "draait: hoort bij de activiteit als geheel en vuurt één keer, niet per instantie; "
+        "onderbrekend annuleert alle open instanties, niet-onderbrekend start één pad en de "
+        "instanties blijven open; een BpmnError uit één instantie vangt de fout-grens van de "
+        "activiteit",
     ),
     (
         "multi-instance zonder camunda:collection en loopCardinality, of met beide",

@@ -31,7 +31,7 @@ from app.engine import hooks
 from app.engine.errors import describe_error
 from app.engine.models import InstanceParty, JobStatus, TaskStatus, WaitStatus
 from app.engine.multi_instance import LOCALS, process_data
-from app.engine.spiff_fixes import CYCLE_STOPPED
+from app.engine.spiff_fixes import CYCLE_STOPPED, merged_changes, waiting_branches
 from app.engine.statements import MOVE_TIMER
 
 DEFAULT_PRIORITY = 50
@@ -45,6 +45,18 @@ class Wait:
     task_id: str
     element_id: str
     value: Any = None  # timer: due datetime; message, signal: name
+
+
+# The task's columns its group rows repeat (HumanTaskGroup): the sort keys and the kind.
+GROUP_COPIES = (
+    "assignee",
+    "priority",
+    "due_at",
+    "created_at",
+    "definition_key",
+    "element_id",
+    "name",
+)
 
 
 def task_name(task: Task) -> str:
@@ -359,7 +371,7 @@ class WaitStates:
             {
                 "task_id": task_id,
                 "group_key": g,
-                **{c: row[c] for c in ("assignee", "priority", "due_at", "created_at")},
+                **{c: row[c] for c in GROUP_COPIES},
             }
             for g in groups
         )
@@ -444,6 +456,13 @@ def current_data(workflow: BpmnWorkflow, waits: dict[tuple[str, str], Wait]) -> 
         tasks = [workflow.last_task]
     for task in sorted(tasks, key=lambda t: t.last_state_change):
         data.update(process_data(task))  # an instance's element and counters are its own
+    ended = [t for wf in (workflow, *workflow.subprocesses.values()) for t in waiting_branches(wf)]
+    if tasks and ended:
+        # A branch that ended in an earlier transition waits at a join with what it wrote;
+        # the case data is the scope's, as a conditional event sees it (conditions.py):
+        # each branch's changes since the split, the latest last.
+        local = {n for t in tasks for n in t.internal_data.get(LOCALS) or ()}
+        data = {k: v for k, v in merged_changes([*tasks, *ended]).items() if k not in local}
     return {k: jsonable(v) for k, v in data.items() if not k.startswith("_")}
 
 

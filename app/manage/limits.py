@@ -50,11 +50,45 @@ def _as_limit(value: Any) -> int | None:
 
 
 class Limits:
-    """Limits per (version, municipality, name, element), looked up once per request."""
+    """Limits per (version, municipality, name, element), looked up once per request.
+
+    The settings rows and the versions are read once per Limits (one request): the stuck
+    list builds seven queries from them, and reading them per query was 20 of its 30
+    statements (bench/README.md)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._cache: dict[tuple[int, str, str | None, str, str | None], int | None] = {}
+        self._settings: list[tuple[str, str | None, str, Any]] | None = None
+        self._versions: list[tuple[int, str]] | None = None
+        self._bounds: dict[str, tuple[int, int] | None] = {}
+
+    def settings(self) -> list[tuple[str, str | None, str, Any]]:
+        """The municipalities' own values: (process key, municipality, name, value)."""
+        if self._settings is None:
+            self._settings = [
+                (key, town, name, value)
+                for key, town, name, value in self.session.execute(
+                    select(
+                        ProcessSetting.process_key,
+                        ProcessSetting.municipality,
+                        ProcessSetting.name,
+                        ProcessSetting.value,
+                    )
+                )
+            ]
+        return self._settings
+
+    def versions(self) -> list[tuple[int, str]]:
+        """Every process version: (version id, process key)."""
+        if self._versions is None:
+            self._versions = [
+                (version_id, key)
+                for version_id, key in self.session.execute(
+                    select(ProcessVersion.id, ProcessDefinition.key).join(ProcessDefinition)
+                )
+            ]
+        return self._versions
 
     def get(
         self,
@@ -91,17 +125,20 @@ class Limits:
         """The smallest and largest value `name` has anywhere (any version, municipality or
         activity), to narrow a query before each row is checked against its own limit;
         None when the check is switched off everywhere."""
+        if name in self._bounds:
+            return self._bounds[name]
         values: list[int | None] = [DEFAULTS[name]]
-        for version_id in self.session.scalars(select(ProcessVersion.id)):
+        for version_id, _key in self.versions():
             catalogue = version_catalogue(self.session, version_id)
             for key, spec in (catalogue.settings if catalogue else {}).items():
                 if key == name or key.startswith(name + "_"):
                     values.append(_as_limit(spec.get("waarde")))
-        for key, value in self.session.execute(select(ProcessSetting.name, ProcessSetting.value)):
+        for _process, _town, key, value in self.settings():
             if key == name or key.startswith(name + "_"):
                 values.append(_as_limit(value))
         found = [v for v in values if v is not None]
-        return (min(found), max(found)) if found else None
+        self._bounds[name] = (min(found), max(found)) if found else None
+        return self._bounds[name]
 
 
 class LimitExpression:
@@ -126,20 +163,11 @@ class LimitExpression:
         """CASE over the settings that exist, most specific first. `only` limits the check
         to some elements per version (others get `moment(None)`)."""
         session, name = self.limits.session, self.name
-        own: dict[str, list[tuple[str, str, Any]]] = {}
-        for key, town, setting, value in session.execute(
-            select(
-                ProcessSetting.process_key,
-                ProcessSetting.municipality,
-                ProcessSetting.name,
-                ProcessSetting.value,
-            )
-        ):
+        own: dict[str, list[tuple[str | None, str, Any]]] = {}
+        for key, town, setting, value in self.limits.settings():
             own.setdefault(key, []).append((town, setting, value))
         whens: list[tuple[Any, Any]] = []
-        for version_id, process_key in session.execute(
-            select(ProcessVersion.id, ProcessDefinition.key).join(ProcessDefinition)
-        ):
+        for version_id, process_key in self.limits.versions():
             catalogue = version_catalogue(session, version_id)
             declared = catalogue.settings if catalogue is not None else {}
             is_version = version == version_id
@@ -196,6 +224,8 @@ class WorkingDays:
         self.today = local(now).date()
         self.calendar = default_calendar()
         self._between: dict[date, int] = {}
+        # Walking the calendar costs ~2 ms a call; a list asks the same few limits often.
+        self._moments: dict[tuple[str, int], datetime] = {}
 
     def since(self, moment: datetime) -> int:
         """Working days from the day of `moment` to today (that day excluded, today
@@ -211,13 +241,18 @@ class WorkingDays:
 
     def idle_cutoff(self, limit: int) -> datetime:
         """Activity before this moment is more than `limit` working days ago."""
-        day = self.calendar.add_working_days(self.today, -limit)
-        return _start_of(day)
+        key = ("idle", limit)
+        if key not in self._moments:
+            self._moments[key] = _start_of(self.calendar.add_working_days(self.today, -limit))
+        return self._moments[key]
 
     def risk_horizon(self, limit: int) -> datetime:
         """Deadlines before this moment fall within `limit` working days from today."""
-        day = self.calendar.add_working_days(self.today, limit) if limit else self.today
-        return _start_of(day + timedelta(days=1))
+        key = ("risk", limit)
+        if key not in self._moments:
+            day = self.calendar.add_working_days(self.today, limit) if limit else self.today
+            self._moments[key] = _start_of(day + timedelta(days=1))
+        return self._moments[key]
 
 
 def _start_of(day: date) -> datetime:

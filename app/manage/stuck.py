@@ -26,7 +26,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, null, select, text, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -158,24 +170,27 @@ class _Queries:
         self.now = now
         self.days = WorkingDays(now)
         self.limits = Limits(session)
+        self._elements: dict[int, dict[str, Any]] | None = None
 
-    def narrow(self, query: Any, per_row: bool = False) -> Any:
+    def narrow(self, query: Any, per_row: bool = False, instance_id: Any = PI.id) -> Any:
         """The scope and the process filter. per_row: see Scope.condition; chosen per reason
-        by measurement (bench/stuck.py), the result is the same either way."""
-        query = self.scope.apply(query, PI.id, per_row)
+        by measurement (bench/stuck.py), the result is the same either way. instance_id:
+        the column the scope is checked on; the joined row's own instance id (equal to
+        PI.id) lets PostgreSQL drop rows out of scope before it reads their instance."""
+        query = self.scope.apply(query, instance_id, per_row)
         if self.filters.process:
             query = query.where(PI.definition_key == self.filters.process)
         return query
 
     def _elements_of_type(self, *types: str) -> dict[int, set[str]]:
-        found: dict[int, set[str]] = {}
-        for version_id, elements in self.session.execute(
-            select(ProcessVersion.id, ProcessVersion.elements)
-        ):
-            found[version_id] = {
-                e for e, info in (elements or {}).items() if info.get("type") in types
-            }
-        return found
+        if self._elements is None:  # read once per list, not once per query
+            self._elements = dict(
+                self.session.execute(select(ProcessVersion.id, ProcessVersion.elements)).all()
+            )
+        return {
+            version_id: {e for e, info in (elements or {}).items() if info.get("type") in types}
+            for version_id, elements in self._elements.items()
+        }
 
     def _cutoff(self, limit: int | None) -> datetime:
         return self.days.idle_cutoff(limit) if limit else NEVER
@@ -199,6 +214,7 @@ class _Queries:
             .join(PI, PI.id == Incident.instance_id)
             .where(Incident.status == IncidentStatus.OPEN.value),
             per_row=True,
+            instance_id=Incident.instance_id,
         )
 
     def timer(self) -> Any:
@@ -221,6 +237,7 @@ class _Queries:
                 PI.status != InstanceStatus.SUSPENDED.value,
             ),
             per_row=True,
+            instance_id=Timer.instance_id,
         )
 
     def te_laat(self) -> Any:
@@ -239,6 +256,7 @@ class _Queries:
             .join(PI, PI.id == HumanTask.instance_id)
             .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now),
             per_row=True,
+            instance_id=HumanTask.instance_id,
         )
 
     def risico(self) -> Any:
@@ -264,15 +282,16 @@ class _Queries:
                 HumanTask.due_at >= self.now,
                 HumanTask.due_at < self._horizon(self._widest(AT_RISK)),
                 HumanTask.due_at < task_horizon,
-            )
+            ),
+            # A probe per task read from the due-date index (a few thousand within the
+            # horizon), before the instance is read: bench/README.md, 7 December.
+            per_row=True,
+            instance_id=HumanTask.instance_id,
         )
         # A boundary timer is the term of the activity it is attached to.
+        boundaries = self._elements_of_type("boundaryEvent")
         timer_horizon = limit.expression(
-            self._horizon,
-            PI.version_id,
-            PI.municipality,
-            Timer.element_id,
-            only=self._elements_of_type("boundaryEvent"),
+            self._horizon, PI.version_id, PI.municipality, Timer.element_id, only=boundaries
         )
         timers = self.narrow(
             select(
@@ -292,22 +311,28 @@ class _Queries:
                 Timer.kind != "cycle",
                 Timer.due_at >= self.now,
                 Timer.due_at < self._horizon(self._widest(AT_RISK)),
+                # Implied by the horizon (any other timer's is now), but read from the
+                # due-date index: the other timers are dropped before their instance is.
+                _among(Timer.element_id, boundaries),
                 Timer.due_at < timer_horizon,
             ),
             # A few thousand timers due within the horizon: a probe each (45 ms at 100,000
             # cases) instead of hashing all the organisation's cases, which the planner
-            # chose on an estimate ten times too low (57 ms), bench/README.md.
+            # chose on an estimate ten times too low (57 ms), bench/README.md; on the
+            # timer's instance id, so that only the timers in scope read their instance.
             per_row=True,
+            instance_id=Timer.instance_id,
         )
         return union_all(tasks, timers)
 
     def bericht(self) -> Any:
+        awaiting = self._elements_of_type(*AWAITING_TYPES)
         cutoff = LimitExpression(self.limits, MESSAGE).expression(
             self._cutoff,
             PI.version_id,
             PI.municipality,
             MessageSubscription.element_id,
-            only=self._elements_of_type(*AWAITING_TYPES),
+            only=awaiting,
         )
         return self.narrow(
             select(
@@ -325,10 +350,13 @@ class _Queries:
             .where(
                 MessageSubscription.status == WaitStatus.WAITING.value,
                 MessageSubscription.created_at < self._cutoff(self._narrowest(MESSAGE)),
+                # Implied by the cutoff (any other subscription's is NEVER); checked first.
+                _among(MessageSubscription.element_id, awaiting),
                 PI.status.in_(ACTIVE),
                 MessageSubscription.created_at < cutoff,
             ),
             per_row=True,
+            instance_id=MessageSubscription.instance_id,
         )
 
     def stil(self) -> Any:
@@ -464,6 +492,12 @@ class _Queries:
         if self.filters.process:
             query = query.where(HumanTask.definition_key == self.filters.process)
         return query
+
+
+def _among(element: Any, per_version: dict[int, set[str]]) -> Any:
+    """The element is one of these in some version (a necessary condition only)."""
+    every = sorted(set().union(*per_version.values()))
+    return element.in_(every) if every else false()
 
 
 # -- the list ---------------------------------------------------------------------------------

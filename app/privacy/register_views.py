@@ -9,6 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app import clock
+from app.auth.principal import actor_label
 from app.auth.web import roles_required
 from app.engine.errors import Conflict, InvalidInput
 from app.exports import to_csv, to_xlsx
@@ -107,8 +108,9 @@ def breach(breach_id: int) -> Any:
 
 def _breach_items(breach: DataBreach) -> list[tuple[str, str | None]]:
     """The register entry as (label, text) pairs, a to j in the reglement's order."""
+    by = actor_label(breach.recorded_by)
     items: list[tuple[str, str | None]] = [
-        ("Geregistreerd", f"{datum(breach.recorded_at, True)} door {breach.recorded_by}"),
+        ("Geregistreerd", f"{datum(breach.recorded_at, True)} door {by}"),
         ("Gemeld door partner", breach.reported_by_partner),
     ]
     for name, label, _required in registers.BREACH_FIELDS:

@@ -117,17 +117,7 @@ def index() -> Any:
 
 
 def _filter_options(session: Any) -> dict[str, list[tuple[str, str]]]:
-    visible = (
-        select(HumanTask.definition_key, HumanTask.element_id, HumanTask.name)
-        .where(
-            HumanTask.status == TaskStatus.OPEN.value,
-            inbox._in_groups(g.principal)
-            if g.principal.groups
-            else HumanTask.assignee == g.principal.name,
-        )
-        .distinct()
-    )
-    rows = session.execute(visible).all()
+    rows = session.execute(inbox.open_kinds(g.principal)).all()
     return {
         "process": sorted({(r[0], r[0].replace("_", " ")) for r in rows}),
         "element": sorted({(r[1], r[2]) for r in rows}, key=lambda o: o[1]),

@@ -140,3 +140,37 @@ def test_the_headers_come_from_the_requests_own_count(db, settings) -> None:  # 
             assert connection.execute(text("SHOW synchronous_commit")).scalar() == "off"
         with db.engine.connect() as connection:  # the app's own commits are unchanged
             assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+
+
+def test_a_request_reads_its_own_counter_from_its_upsert(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """The response's limit headers come from the count the request's own upsert answered:
+    Flask-Limiter reads a counter four times for them, on a shared database each a connection
+    of its own (most of an API call's time on PostgreSQL). Still counted in the database."""
+    from sqlalchemy import event
+
+    shared = dataclasses.replace(
+        settings, api_rate_limit="3 per minute", rate_limit_storage="database"
+    )
+    client = create_app(shared, db, testing=True).test_client()
+    token = _token(db, "partner-a")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "rate_limit_counter" in statement:
+            statements.append(statement.split()[0])
+
+    from app.ratelimit import counter_engine
+
+    engine = counter_engine(db.engine)  # on PostgreSQL the counters' own connections
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        answers = [client.get("/api/v1/tasks", headers=token) for _ in range(4)]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert all(int(a.headers["X-RateLimit-Reset"]) > 0 for a in answers)
+    # Per request one upsert of the API budget and, on its connection, one read of the
+    # address's failed-token budget (read along with the upsert, so for the refused request
+    # too, though it never reaches the token).
+    assert statements == ["INSERT", "SELECT"] * 4

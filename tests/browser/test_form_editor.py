@@ -85,6 +85,21 @@ def test_the_form_editor_names_its_groups_in_dutch_and_says_which_version_it_wri
     page.locator('.fjs-element[data-id="Field_wil_deelnemen"]').click()
     titles = page.locator(".bio-properties-panel-group-header-title").all_inner_texts()
     assert "Algemeen" in titles and "General" not in titles, titles
+    # The palette's literal texts and the chosen field's property labels, in Dutch.
+    palette = page.locator(".fjs-palette-container")
+    assert palette.locator(".fjs-palette-header").inner_text() == "Onderdelen"
+    assert palette.get_by_placeholder("Onderdelen zoeken").count() == 1
+    groups = palette.locator(".fjs-palette-group-title").all_inner_texts()
+    assert groups[:3] == ["Invoer", "Keuze", "Weergave"], groups
+    names = palette.locator(".fjs-palette-field-text").all_inner_texts()
+    assert "Tekstveld" in names and "Text field" not in names, names
+    new_field = palette.locator('[data-field-type="textfield"]')
+    assert new_field.get_attribute("title") == "Tekstveld toevoegen"
+    page.locator(".bio-properties-panel-group-header-title", has_text="Algemeen").click()
+    panel = page.locator(".fjs-properties-container")
+    labels = panel.locator(".bio-properties-panel-label").all_inner_texts()
+    assert "Label" in labels and "Sleutel" in labels and "Key" not in labels, labels
+    assert "Field label" not in labels and "Field description" not in labels, labels
     checked = page.locator("[data-stroom-form-editor]").get_attribute("data-gecontroleerd")
     page.evaluate(
         """() => {
@@ -106,5 +121,11 @@ def test_the_form_editor_names_its_groups_in_dutch_and_says_which_version_it_wri
     check_accessibility(page, "formulierbewerker-gewijzigd")
     screenshot(page, "formulierbewerker-gewijzigd-1366")
     page.set_viewport_size({"width": 390, "height": 900})
+    # The editor needs more than a phone's width: it scrolls in its own box, not the page.
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth,"
+        " document.querySelector('[data-form-canvas]').scrollWidth]"
+    )
+    assert widths[0] <= widths[1] < widths[2], widths
     check_accessibility(page, "formulierbewerker-gewijzigd-390")
     screenshot(page, "formulierbewerker-gewijzigd-390")

@@ -83,6 +83,23 @@ def test_instance_page(live_server: str, page: Any, console: Any, scenario: Scen
     check_accessibility(page, "zaak")
     screenshot(page, "instance")
 
+    # The window narrowed (a phone turned, a window resized): the diagram fits its new box
+    # again, instead of keeping the desktop's view cut off at the right.
+    scale = "() => document.querySelector('.djs-container .viewport').transform.baseVal[0].matrix.a"
+    wide = page.evaluate(scale)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function(f"() => ({scale})() < {wide}")
+    inner = page.evaluate(
+        """() => {
+          const box = document.querySelector('[data-stroom-diagram]').getBoundingClientRect();
+          const drawn = document.querySelector('.djs-container .viewport').getBoundingClientRect();
+          return [drawn.left >= box.left - 1, drawn.right <= box.right + 1];
+        }"""
+    )
+    assert inner == [True, True]
+    screenshot(page, "instance-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # An action without a reason: the error summary, linked to the field, and nothing done.
     page.get_by_label("Opschorten: niets gebeurt meer tot hervatten").check()
     page.get_by_role("button", name="Uitvoeren").click()

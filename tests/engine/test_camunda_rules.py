@@ -671,8 +671,8 @@ REFUSED: list[tuple[str, str, str, str, str]] = [
     (
         "text compared with a number (JUEL would coerce)",
         CHOICE.replace("CONDITION", "${naam == 3}"),
-        "keuze",
-        'id="keuze"',
+        "waar",  # the flow that holds the condition
+        'id="waar"',
         "JUEL",
     ),
     (

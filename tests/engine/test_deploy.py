@@ -3,6 +3,7 @@ of bad diagram is refused with file, element and line while storing nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,34 @@ def test_missing_form_is_refused(db: Database, tmp_path: Path) -> None:
     error = _refused(db, write_variant(tmp_path, "form.bpmn", xml))
     assert error.problems[0].element == "beoordelen"
     assert "bestaat-niet.form" in error.problems[0].message
+
+
+def test_forms_are_found_by_name_or_id_in_the_first_folder_that_has_them(tmp_path: Path) -> None:
+    """An upload's own forms come before the server's (the form editor's check stages only the
+    uploaded form): by file name, and by the id inside a file (formRef)."""
+    from app.engine.deploy import _load_form
+
+    upload, server = tmp_path / "upload", tmp_path / "server"
+    upload.mkdir()
+    server.mkdir()
+
+    def write(folder: Path, name: str, form: object) -> None:
+        (folder / name).write_text(json.dumps(form), encoding="utf-8")
+
+    write(server, "a.form", {"id": "form_a", "components": [{"key": "oud"}]})
+    write(server, "b.form", {"id": "form_b", "components": []})
+    write(upload, "a.form", {"id": "form_a", "components": [{"key": "nieuw"}]})
+    write(upload, "kapot.form", "geen schema")
+    both = [upload, server]
+    assert _load_form(both, "a.form") == ({"id": "form_a", "components": [{"key": "nieuw"}]}, None)
+    assert _load_form(both, "form_a")[0] == {"id": "form_a", "components": [{"key": "nieuw"}]}
+    assert _load_form(both, "b.form")[0] == {"id": "form_b", "components": []}
+    assert _load_form(both, "form_b")[0] == {"id": "form_b", "components": []}
+    assert _load_form(server, "a.form")[0] == {"id": "form_a", "components": [{"key": "oud"}]}
+    assert "geen components" in str(_load_form(both, "kapot.form")[1])
+    missing = _load_form(both, "c.form")
+    assert missing[0] is None and "niet meegestuurd en niet op de server" in str(missing[1])
+    assert str(server) in str(_load_form(server, "c.form")[1])
 
 
 def test_one_bad_file_stores_nothing_of_the_good_one(db: Database, tmp_path: Path) -> None:

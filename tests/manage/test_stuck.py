@@ -294,3 +294,51 @@ def test_a_case_waiting_only_for_a_signal_is_listed_as_idle(db, clock, tmp_path)
     assert reasons(db, Scope()) == {}
     clock.advance(timedelta(days=10))  # Monday 2 March + 10 days: past 5 working days
     assert reasons(db, Scope()) == {"SIG-1": {"stil"}}
+
+
+def test_only_a_boundary_timer_puts_a_case_at_risk(db, scenario) -> None:
+    """A timer due within the risk horizon is a term only on a boundary event (the term of
+    the activity it is attached to); any other timer is not, however soon it is due. The
+    per-row limit says so, and the list also drops such timers on the timer's own index row
+    before it reads their case (stuck._among): the rows and the counts agree either way."""
+    import uuid
+
+    from app import clock as clock_module
+    from app.engine.models import Timer
+
+    scope = Scope(org_id(db, "weert-sdv"))
+    with db.session() as session:
+        case = session.scalars(
+            select(ProcessInstance).where(ProcessInstance.business_key == "BERICHT")
+        ).one()
+        built = stuck._Queries(session, scope, stuck.Filters(), clock_module.now())
+        boundary = sorted(built._elements_of_type("boundaryEvent")[case.version_id])[0]
+        case_id = case.id
+
+    def at_risk() -> tuple[int, list[str | None]]:
+        with db.session() as session:
+            count = stuck.counts(session, scope)["risico"]
+            rows = stuck.all_rows(session, scope, stuck.Filters(reason="risico"))
+        return count, sorted(r.element_id or "" for r in rows if r.instance_id == case_id)
+
+    def timer(element: str) -> None:
+        now = clock_module.now()
+        with db.transaction() as session:
+            session.add(
+                Timer(
+                    instance_id=case_id,
+                    spiff_task_id=str(uuid.uuid4()),
+                    element_id=element,
+                    name="Binnenkort",
+                    kind="date",
+                    due_at=now + timedelta(hours=2),
+                    status="waiting",
+                    created_at=now,
+                )
+            )
+
+    count, elements = at_risk()
+    timer("tussentijds_wachten")  # not on any boundary, due in two hours
+    assert at_risk() == (count, elements)
+    timer(boundary)
+    assert at_risk() == (count + 1, sorted([*elements, boundary]))

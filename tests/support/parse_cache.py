@@ -20,7 +20,7 @@ from app.engine import functions, hooks
 _parsed: dict[str, list[Any]] = {}
 
 
-def _digest(files: list[Path], forms_dir: Path, session: Any) -> str | None:
+def _digest(files: list[Path], forms_dir: Any, session: Any) -> str | None:
     from app.catalogue import catalogue_path
 
     digest = hashlib.sha256()
@@ -30,10 +30,11 @@ def _digest(files: list[Path], forms_dir: Path, session: Any) -> str | None:
             catalogue = catalogue_path(path)
             if catalogue.exists():
                 digest.update(b"catalogue\0" + catalogue.read_bytes())
-        if forms_dir.is_dir():
-            for form in sorted(forms_dir.rglob("*")):
-                if form.is_file():
-                    digest.update(str(form).encode() + b"\0" + form.read_bytes())
+        for folder in deploy_module.form_folders(forms_dir):  # a folder or several
+            if folder.is_dir():
+                for form in sorted(folder.rglob("*")):
+                    if form.is_file():
+                        digest.update(str(form).encode() + b"\0" + form.read_bytes())
     except OSError:
         return None  # let the parse report it
     digest.update(str(clock.local(clock.now()).date()).encode())
@@ -68,7 +69,7 @@ def install() -> None:
     if getattr(original, "_stroom_cached", False):
         return
 
-    def cached(files: list[Path], forms_dir: Path, session: Any = None) -> list[Any]:
+    def cached(files: list[Path], forms_dir: Any, session: Any = None) -> list[Any]:
         key = _digest(files, forms_dir, session)
         if key is None:
             return original(files, forms_dir, session)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -246,3 +247,75 @@ def test_saved_filters_are_made_used_and_deleted_by_their_owner_only(app, db, wo
     assert deleted.status_code == 302
     with db.session() as session:
         assert session.scalars(select(SavedFilter)).all() == []
+
+
+def test_menus_and_tab_counts_follow_the_rule_over_every_task(db, world) -> None:
+    """The filter menus (read from the group rows, which repeat the task's kind) and the tab
+    counts (one statement) against the rule written out over every task row: the kinds of
+    open task offered to one of the viewer's groups (without groups: assigned to the
+    viewer); per tab the open tasks it lists. Checked before and after tasks close and are
+    claimed, and with a task offered to two of one viewer's groups."""
+
+    def expected(session, viewer) -> tuple[set[tuple[str, str, str]], dict[str, int]]:  # type: ignore[no-untyped-def]
+        tasks = session.scalars(select(HumanTask).where(HumanTask.status == "open")).all()
+        offered = [t for t in tasks if viewer.groups & set(t.candidate_groups or [])]
+        shown = offered if viewer.groups else [t for t in tasks if t.assignee == viewer.name]
+        counts = {
+            "mijn": sum(t.assignee == viewer.name for t in tasks),
+            "groep": sum(t.assignee is None for t in offered),
+            "team": len(offered) if viewer.has_role("teamleider") else 0,
+        }
+        return {(t.definition_key, t.element_id, t.name) for t in shown}, counts
+
+    def check(viewers: dict) -> None:  # type: ignore[type-arg]
+        with db.session() as session:
+            for name, viewer in viewers.items():
+                kinds, counts = expected(session, viewer)
+                assert set(session.execute(inbox.open_kinds(viewer)).all()) == kinds, name
+                assert inbox.tab_counts(session, viewer) == counts, name
+
+    check(world["who"])
+    with db.session() as session:
+        assert session.execute(inbox.open_kinds(world["who"]["tineke"])).all()  # not vacuous
+    with db.transaction() as session:
+        engine.complete_task(
+            session, world["t2"], {"toelichting": "Gebeld.", "aantal_bewoners": 1}, "user:sanne"
+        )
+        engine.claim_task(session, world["t3"], "samir", "user:samir")
+    # The hidden-name case's task offered to a second group as well, as a diagram with two
+    # candidate groups would: a viewer in both counts and lists it once.
+    with db.transaction() as session:
+        task = session.get(HumanTask, world["hidden"])
+        row = session.get(HumanTaskGroup, (task.id, task.candidate_groups[0]))
+        task.candidate_groups = [*task.candidate_groups, "tweede-team"]
+        session.add(HumanTaskGroup(task_id=task.id, group_key="tweede-team", **_copies(row)))
+    tineke = world["who"]["tineke"]
+    check(
+        {
+            **world["who"],
+            "both": replace(tineke, groups=tineke.groups | {"tweede-team"}),
+            "second": replace(tineke, groups=frozenset({"tweede-team"})),
+        }
+    )
+
+
+def _copies(row: HumanTaskGroup) -> dict[str, object]:
+    from app.engine.waits import GROUP_COPIES
+
+    return {c: getattr(row, c) for c in GROUP_COPIES}
+
+
+def test_a_pages_deadlines_are_those_of_deadline_status() -> None:
+    """The page works out each due day's status once; every moment of 40 days around now
+    (hourly, across weekends, a holiday and today's own deadlines) gets what
+    deadline_status gives it."""
+    from datetime import UTC, datetime
+
+    from app.calendar.deadlines import deadline_status
+
+    now = datetime(2026, 12, 24, 10, 30, tzinfo=UTC)  # Christmas follows
+    memo = inbox._Deadlines(now)
+    moments = [now + timedelta(hours=h) for h in range(-20 * 24, 20 * 24)]
+    assert [memo.status(m) for m in moments] == [deadline_status(m, now) for m in moments]
+    assert {memo.status(m).status for m in moments} == {"te-laat", "vandaag", "op-tijd"}
+    assert memo.status(None) is None

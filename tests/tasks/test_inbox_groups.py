@@ -12,6 +12,7 @@ from app.auth.principal import Principal
 from app.engine.jobs import run_due_jobs
 from app.engine.models import HumanTask, HumanTaskGroup
 from app.engine.service import assign_task, claim_task
+from app.engine.waits import GROUP_COPIES
 from app.tasks import inbox
 from tests.support.engine import SIMPLE, deploy_paths, start
 
@@ -45,7 +46,7 @@ def _second_group(db, task_id: str) -> str:  # type: ignore[no-untyped-def]
     with db.transaction() as session:
         first = session.get(HumanTask, task_id).candidate_groups[0]
         row = session.get(HumanTaskGroup, (task_id, first))
-        values = {c: getattr(row, c) for c in ("assignee", "priority", "due_at", "created_at")}
+        values = {c: getattr(row, c) for c in GROUP_COPIES}
         session.add(HumanTaskGroup(task_id=task_id, group_key="tweede-team", **values))
     return first
 

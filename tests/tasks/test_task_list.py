@@ -13,6 +13,7 @@ from app.auth.principal import SYSTEM, Principal
 from app.engine.jobs import run_due_jobs
 from app.engine.models import HumanTask, HumanTaskGroup
 from app.engine.service import claim_task
+from app.engine.waits import GROUP_COPIES
 from app.tasks import service as tasks
 from tests.support.engine import SIMPLE, deploy_paths, start
 
@@ -87,9 +88,7 @@ def tasks_in_two_groups(db, clock, settings):  # type: ignore[no-untyped-def]
         for n, task_id in enumerate(ids):
             if n % 3 == 0:
                 row = session.get(HumanTaskGroup, (task_id, first))
-                values = {
-                    c: getattr(row, c) for c in ("assignee", "priority", "due_at", "created_at")
-                }
+                values = {c: getattr(row, c) for c in GROUP_COPIES}
                 session.add(HumanTaskGroup(task_id=task_id, group_key=SECOND, **values))
         session.flush()
         for n, task_id in enumerate(ids):

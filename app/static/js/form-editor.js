@@ -83,6 +83,191 @@
     };
   };
 
+  // The palette's component names come from each field type's config (its `name`, and its
+  // `label`, which a new field gets as its label): set in Dutch before the editor first draws.
+  var FIELD_NAMES = {
+    button: "Knop",
+    checkbox: "Aanvinkvakje",
+    checklist: "Aanvinklijst",
+    datetime: "Datum en tijd",
+    group: "Groep",
+    iframe: "Ingebedde pagina",
+    image: "Afbeelding",
+    number: "Getal",
+    radio: "Keuzerondjes",
+    select: "Keuzelijst",
+    separator: "Scheidingslijn",
+    spacer: "Witruimte",
+    dynamiclist: "Herhalende groep",
+    taglist: "Labellijst",
+    text: "Tekst",
+    html: "HTML-tekst",
+    expression: "Berekening",
+    textfield: "Tekstveld",
+    textarea: "Tekstvak",
+    table: "Tabel",
+    filepicker: "Bestand kiezen",
+    documentPreview: "Document tonen",
+  };
+
+  function DutchFields(formFields) {
+    Object.keys(formFields._formFields || {}).forEach(function (type) {
+      var config = formFields._formFields[type].config;
+      var name = FIELD_NAMES[type];
+      if (!config || !name) return;
+      config.name = name;
+      if (config.label) config.label = name;
+    });
+  }
+  DutchFields.$inject = ["formFields"];
+
+  // The rest of the palette and the properties panel are literal strings in form-js; they are
+  // replaced in the page as they are drawn (the editor re-renders, so this keeps watching).
+  // Only the palette and the properties panel: the form's own texts in the middle are left
+  // alone (a field may well be labelled "Email").
+  var TEXTS = {
+    Components: "Onderdelen",
+    "Search components": "Onderdelen zoeken",
+    "Clear content": "Zoekterm wissen",
+    "No components found.": "Geen onderdelen gevonden.",
+    Input: "Invoer",
+    Selection: "Keuze",
+    Presentation: "Weergave",
+    Containers: "Groepering",
+    Action: "Actie",
+    Form: "Formulier",
+    "Select a form field to edit its properties.":
+      "Kies een veld in het formulier om de eigenschappen te bewerken.",
+    "Multiple form fields are selected. Select a single form field to edit its properties.":
+      "Er zijn meerdere velden gekozen. Kies één veld om de eigenschappen te bewerken.",
+    "Field label": "Label",
+    "Group label": "Label van de groep",
+    "Table label": "Label van de tabel",
+    Label: "Label",
+    Title: "Titel",
+    Key: "Sleutel",
+    ID: "ID",
+    Path: "Pad",
+    Text: "Tekst",
+    Content: "Inhoud",
+    "Field description": "Toelichting",
+    "Default value": "Standaardwaarde",
+    Required: "Verplicht",
+    Disabled: "Uitgeschakeld",
+    "Read only": "Alleen lezen",
+    "Hide if": "Verbergen als",
+    "Deactivate if": "Uitschakelen als",
+    "Minimum length": "Minimale lengte",
+    "Maximum length": "Maximale lengte",
+    Minimum: "Minimum",
+    Maximum: "Maximum",
+    "Validation pattern": "Patroon",
+    "Custom regular expression": "Eigen reguliere expressie",
+    "Custom error message": "Eigen foutmelding",
+    Custom: "Eigen",
+    Email: "E-mailadres",
+    Phone: "Telefoonnummer",
+    Prefix: "Voorvoegsel",
+    Suffix: "Achtervoegsel",
+    Columns: "Kolommen",
+    Column: "Kolom",
+    Auto: "Automatisch",
+    Height: "Hoogte",
+    "Decimal digits": "Decimalen",
+    Increment: "Stapgrootte",
+    "Output as string": "Als tekst opslaan",
+    Searchable: "Doorzoekbaar",
+    Subtype: "Soort",
+    Type: "Soort",
+    Value: "Waarde",
+    Checked: "Aangevinkt",
+    "Not checked": "Niet aangevinkt",
+    "Date label": "Label van de datum",
+    "Time label": "Label van de tijd",
+    "Time format": "Tijdnotatie",
+    "Time interval": "Tijdstap",
+    "Disallow past dates": "Geen datums in het verleden",
+    "Compute on": "Berekenen bij",
+    "Value changes": "Wijziging van een waarde",
+    "Form submission": "Versturen van het formulier",
+    Expression: "Expressie",
+    "Alternative text": "Alternatieve tekst",
+    "Image source": "Bron van de afbeelding",
+    URL: "Adres (URL)",
+    "Supported file formats": "Toegestane bestandsformaten",
+    "Upload multiple files": "Meerdere bestanden",
+    "Binds to a form variable": "De naam waaronder de waarde wordt opgeslagen",
+    "Allows arbitrary precision values": "Staat getallen met willekeurige precisie toe",
+    "Define an expression to calculate the value of this field":
+      "Een expressie die de waarde van dit veld berekent",
+    "Height of the container in pixels.": "Hoogte in pixels.",
+    "Where the child variables of this component are pathed to.":
+      "Waaronder de waarden van de onderdelen van deze groep worden opgeslagen.",
+    "Must be unique.": "Moet uniek zijn.",
+    "Must not be empty.": "Mag niet leeg zijn.",
+    "Must not contain spaces.": "Mag geen spaties bevatten.",
+    "Must be a variable or a dot separated path.":
+      "Moet een naam zijn, of namen gescheiden door punten.",
+    "Must not contain numerical path segments.": "Mag geen delen hebben die alleen een getal zijn.",
+    "Must not be a prohibited path.": "Deze naam is niet toegestaan.",
+    "Must not cause two binding paths to collide": "Mag niet samenvallen met een ander veld",
+    "Should be a valid number.": "Moet een geldig getal zijn.",
+    "Should be an integer.": "Moet een geheel getal zijn.",
+    "Should be greater than zero.": "Moet groter dan nul zijn.",
+    "Should be greater than or equal to zero.": "Moet nul of groter zijn.",
+    "Value must be a number.": "De waarde moet een getal zijn.",
+    "Remove form field": "Veld verwijderen",
+    "Must not be empty": "Mag niet leeg zijn",
+    "Must be number": "Moet een getal zijn",
+    "Should be a valid number": "Moet een geldig getal zijn",
+  };
+  var CREATE = /^Create an? (.+) element$/;
+
+  function dutchText(text) {
+    var trimmed = text.trim();
+    var word = TEXTS[trimmed];
+    // Unchanged text is not written back: writing it would wake the observer again.
+    return word && word !== trimmed ? text.replace(trimmed, word) : null;
+  }
+
+  var PARTS = ".fjs-palette-container, .fjs-properties-container";
+
+  function dutchEditor(root) {
+    root.querySelectorAll(PARTS).forEach(dutchPart);
+  }
+
+  function dutchPart(part) {
+    var walker = document.createTreeWalker(part, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      // The header names the chosen field by its own label: the author's text.
+      if (node.parentNode.closest(".bio-properties-panel-header-label")) continue;
+      var replaced = dutchText(node.data);
+      if (replaced !== null) node.data = replaced;
+    }
+    part.querySelectorAll("[title], [placeholder], [aria-label]").forEach(function (el) {
+      ["title", "placeholder", "aria-label"].forEach(function (name) {
+        var value = el.getAttribute(name);
+        if (!value) return;
+        var create = CREATE.exec(value);
+        var replaced = create ? create[1] + " toevoegen" : dutchText(value);
+        if (replaced !== null && replaced !== value) el.setAttribute(name, replaced);
+      });
+    });
+  }
+
+  function watchEditor(root) {
+    dutchEditor(root);
+    new MutationObserver(function () {
+      dutchEditor(root);
+    }).observe(root, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      attributes: true,
+      attributeFilter: ["title", "placeholder", "aria-label"],
+    });
+  }
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -164,10 +349,21 @@
       version.hidden = false;
     }
 
+    var canvas = root.querySelector("[data-form-canvas]");
+    // The form in the middle is drawn by form-js's viewer: its own words as on a task page.
+    if (window.Stroom && window.Stroom.watchFormJs) window.Stroom.watchFormJs(canvas);
+    watchEditor(canvas);
+
     window.FormEditor.createFormEditor({
-      container: root.querySelector("[data-form-canvas]"),
+      container: canvas,
       schema: JSON.parse(data.schema),
-      additionalModules: [{ __init__: ["dutchGroups"], dutchGroups: ["type", DutchGroups] }],
+      additionalModules: [
+        {
+          __init__: ["dutchFields", "dutchGroups"],
+          dutchFields: ["type", DutchFields],
+          dutchGroups: ["type", DutchGroups],
+        },
+      ],
     }).then(function (editor) {
       window.stroomFormEditor = editor; // for the browser test and the console
       root.dataset.geladen = "1";

@@ -123,6 +123,7 @@
         addHeat(viewer, data.heat);
         container.dataset.stroomReady = "1";
         wireZoom(figure, canvas);
+        refitOnResize(container, viewer);
       })
       .catch(function (error) {
         var noDiagram = /no diagram to display/i.test(String(error && error.message));
@@ -154,6 +155,46 @@
     }
   }
 
+  // A window turned or resized: the diagram is fitted again to its new box, unless the
+  // reader has zoomed or panned since the last fit (then their view stays).
+  function refitOnResize(container, viewer) {
+    if (!window.ResizeObserver) {
+      return;
+    }
+    var canvas = viewer.get("canvas");
+    var moved = false;
+    var fitting = false;
+    var pending = false;
+    var width = container.clientWidth;
+    var height = container.clientHeight;
+    // "changing" is fired at once (the "changed" after it may be deferred).
+    viewer.on("canvas.viewbox.changing", function () {
+      if (!fitting) {
+        moved = true;
+      }
+    });
+    container.addEventListener("stroom:fitted", function () {
+      moved = false;
+    });
+    new window.ResizeObserver(function () {
+      if (pending || (container.clientWidth === width && container.clientHeight === height)) {
+        return;
+      }
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        width = container.clientWidth;
+        height = container.clientHeight;
+        canvas.resized();
+        if (!moved) {
+          fitting = true;
+          fit(canvas);
+          fitting = false;
+        }
+      });
+    }).observe(container);
+  }
+
   function wireZoom(figure, canvas) {
     if (!figure) {
       return;
@@ -163,6 +204,10 @@
         var how = button.dataset.stroomZoom;
         if (how === "fit") {
           fit(canvas);
+          var container = figure.querySelector("[data-stroom-diagram]");
+          if (container) {
+            container.dispatchEvent(new CustomEvent("stroom:fitted"));
+          }
         } else {
           canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8), "auto");
         }

@@ -405,6 +405,9 @@
     });
   }
 
+  // Also used by the form editor (form-editor.js) for the form it shows.
+  Stroom.watchFormJs = watchFormJs;
+
   function watchFormJs(container) {
     dutchFormJs(container);
     new MutationObserver(function () {
