@@ -9,25 +9,30 @@ default on SQLite, which runs one process) counts per process; any `limits` stor
 (redis://...) works too. A counter is a fixed window: one upsert per limited request, in its
 own short transaction, never in the request's. What the upsert answers is kept for the rest
 of the request: Flask-Limiter then reads the counter four more times for the response's
-headers, each a connection of its own (most of an API call's time on PostgreSQL).
+headers, each a connection of its own (most of an API call's time on PostgreSQL). The
+address's failed-token count, which every API request asks for, is read on the upsert's
+connection right after it (`DatabaseStorage.read_along`); on PostgreSQL the counters have
+connections of their own that commit each statement without waiting for the disk
+(`counter_engine`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g, has_app_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import Storage
-from sqlalchemy import case, delete, select, text
+from sqlalchemy import case, create_engine, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from app.auth.bearer import API_PREFIX, FAILED_TOKENS
+from app.auth.bearer import API_PREFIX, FAILED_SCOPE, FAILED_TOKENS
 from app.auth.models import RateLimitCounter
 from app.config import Settings
 
@@ -64,6 +69,31 @@ def _forget(key: str | None = None) -> None:
             g.get(_SEEN).pop(key, None)
 
 
+_COUNTER_ENGINES: dict[str, Engine] = {}
+
+
+def counter_engine(engine: Engine) -> Engine:
+    """The engine the counters use. On PostgreSQL one of their own per database and process:
+    every statement commits by itself (an upsert is atomic; no BEGIN and COMMIT round trips
+    around it), and without waiting for the disk (`synchronous_commit=off` for these
+    connections only): a crash can lose the last moment's counts, a little more budget,
+    never a case or a log line, whose commits stay synchronous. At most the web process's
+    threads use it at once. SQLite (one process) counts with the app's engine."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _COUNTER_ENGINES:
+        _COUNTER_ENGINES[url] = create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=2,
+            max_overflow=8,
+            pool_pre_ping=True,
+            connect_args={"options": "-c synchronous_commit=off"},
+        )
+    return _COUNTER_ENGINES[url]
+
+
 class DatabaseStorage(Storage):
     """Fixed-window counters in the app's database (table `rate_limit_counter`)."""
 
@@ -72,7 +102,10 @@ class DatabaseStorage(Storage):
     def __init__(
         self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any
     ) -> None:
-        self.engine: Engine = options.pop("engine")
+        self.engine: Engine = counter_engine(options.pop("engine"))
+        # Keys of counters the current request will read after its increment (set by
+        # register_rate_limits): read on the increment's connection.
+        self.read_along: Callable[[], list[str]] | None = None
         self._increments = 0
         super().__init__(uri, wrap_exceptions, **options)
 
@@ -93,13 +126,33 @@ class DatabaseStorage(Storage):
                 "expires_at": case((expired, now + expiry), else_=stored.expires_at),
             },
         ).returning(stored.count, stored.expires_at)
+        along = self.read_along() if self.read_along and has_request_context() else []
+        # On PostgreSQL each statement is its own transaction (see counter_engine).
         with self.engine.begin() as connection:
             count, expires_at = connection.execute(upsert).one()
+            # The request's other counters it will ask about (the address's failed tokens),
+            # read on the same connection instead of one of their own.
+            read = {
+                k: (int(c), float(e))
+                for k, c, e in (
+                    connection.execute(
+                        select(stored.key, stored.count, stored.expires_at).where(
+                            stored.key.in_(along), stored.expires_at > now
+                        )
+                    )
+                    if along
+                    else ()
+                )
+            }
             self._increments += 1
             if self._increments % _SWEEP_EVERY == 0:
                 connection.execute(delete(_TABLE).where(stored.expires_at <= now))
         if has_app_context():  # the headers of this response show the count it made
-            g.setdefault(_SEEN, {})[key] = (int(count), float(expires_at))
+            seen = g.setdefault(_SEEN, {})
+            seen[key] = (int(count), float(expires_at))
+            for other in along:
+                # Read by this request, just now; unknown or expired: nothing counted yet.
+                seen.setdefault(other, read.get(other, (0, now)))
         return int(count)
 
     def get(self, key: str) -> int:
@@ -215,4 +268,14 @@ def register_rate_limits(app: Flask, settings: Settings) -> Limiter:
         limit = limiter.limit(settings.modeller_check_limit, key_func=_person_key, methods=["POST"])
         app.view_functions[endpoint] = limit(view)
     app.extensions[FAILED_TOKENS] = (limiter, failed_tokens)
+    storage = limiter.storage
+    if isinstance(storage, DatabaseStorage):
+        # Every API request asks for its address's failed tokens (app/auth/bearer.py) right
+        # after its budget is counted: read them with that count.
+        def failed_key() -> list[str]:
+            if not request.path.startswith(API_PREFIX + "/"):
+                return []
+            return [failed_tokens.key_for(FAILED_SCOPE, get_remote_address())]
+
+        storage.read_along = failed_key
     return limiter

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import Database
+from app.privacy.context import LOGS_WITH_COMMIT
 
 
 class Stroom:
@@ -29,4 +30,9 @@ def db_session() -> Session:
     if "db_session" not in g:
         write = request.method not in ("GET", "HEAD", "OPTIONS")
         g.db_session = stroom().db.session(write=write)
+        if write:
+            # The request's log rows go in with its own commit (app/privacy/logs.py), saving
+            # a transaction per request; a read-only session never commits, so its rows
+            # stay in a transaction of their own after the request.
+            g.db_session.info[LOGS_WITH_COMMIT] = True
     return g.db_session

@@ -57,6 +57,9 @@ def create_app(
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     app.extensions["stroom"] = Stroom(settings, db)
+    from app.privacy import logs
+
+    logs.install()
 
     @app.before_request
     def _refuse_hostile_input() -> Any:

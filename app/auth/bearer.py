@@ -16,13 +16,12 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import abort
 
 from app.auth.principal import Principal
-from app.auth.tokens import authenticate
 from app.problems import error_body
 
 API_PREFIX = "/api/v1"
 # Set by app.ratelimit.register_rate_limits: (limiter, limit item) of failed tokens per address.
 FAILED_TOKENS = "stroom_failed_tokens"
-_FAILED_SCOPE = "failed-bearer"
+FAILED_SCOPE = "failed-bearer"
 
 
 def current_principal() -> Principal:
@@ -37,7 +36,7 @@ def require(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from app.auth.service import principal_for_token
+            from app.auth.service import bearer_principal
             from app.auth.tokens import due_for_touch
             from app.privacy import logs
             from app.services import db_session, stroom
@@ -47,13 +46,13 @@ def require(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
             scheme, _, token = header.partition(" ")
             session = db_session()
             bearer = scheme.lower() == "bearer" and bool(token.strip())
-            row = authenticate(session, token.strip()) if bearer else None
-            if row is None:
+            found = bearer_principal(session, token.strip()) if bearer else None
+            if found is None:
                 if bearer:  # a guess; a call without a token is limited by the API budget
                     _count_failed_token()
                 abort(401, message="geldig API-token vereist (Authorization: Bearer ...)")
-            principal = principal_for_token(session, row)
-            if scope not in (row.scopes or []):
+            principal, last_used_at = found
+            if not principal.has_scope(scope):
                 app = stroom()
                 logs.audit(
                     app.db,
@@ -66,10 +65,10 @@ def require(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                     {"scope": scope},
                 )
                 abort(403, message=f"token mist scope {scope!r}")
-            if due_for_touch(row):
+            if due_for_touch(last_used_at):
                 from app.privacy import context
 
-                token_id = row.id
+                token_id = principal.id
                 context.current().after.append(lambda: _note_use(token_id))
             g.principal = principal
             return view(*args, **kwargs)
@@ -107,9 +106,9 @@ def _refuse_token_guessing() -> None:
     if found is None:
         return
     limiter, item, address = found
-    if limiter.limiter.test(item, _FAILED_SCOPE, address):
+    if limiter.limiter.test(item, FAILED_SCOPE, address):
         return
-    reset = limiter.limiter.get_window_stats(item, _FAILED_SCOPE, address).reset_time
+    reset = limiter.limiter.get_window_stats(item, FAILED_SCOPE, address).reset_time
     response = jsonify(
         error_body(
             "too_many_requests",
@@ -126,4 +125,4 @@ def _count_failed_token() -> None:
     found = _failed_tokens()
     if found is not None:
         limiter, item, address = found
-        limiter.limiter.hit(item, _FAILED_SCOPE, address)
+        limiter.limiter.hit(item, FAILED_SCOPE, address)

@@ -83,9 +83,9 @@ def authenticate(session: Session, token: str) -> ApiToken | None:
     return row
 
 
-def due_for_touch(row: ApiToken) -> bool:
+def due_for_touch(last_used_at: datetime | None) -> bool:
     """Whether to note this use: at most once a minute per token, to keep reads cheap."""
-    return row.last_used_at is None or clock.now() - row.last_used_at > _TOUCH_INTERVAL
+    return last_used_at is None or clock.now() - last_used_at > _TOUCH_INTERVAL
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:

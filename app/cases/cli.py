@@ -75,6 +75,14 @@ def settings_set(env: Env, process: str, name: str, new_value: str, municipality
     click.echo(f"{process} in {municipality}: {name} = {parsed!r}")
 
 
+def _record_entered(env: Env, session, principal, row, values, action: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
+    """The processing-log and audit line of data a command brought into a case."""
+    from app.cases.service import record_entered
+
+    secret = env.settings.secret_key
+    record_entered(env.db, session, secret, principal, row, values, action, purpose)
+
+
 @click.command()
 @click.argument("process")
 @click.option("--key", "business_key", help="Business key (bijv. zaaknummer).")
@@ -86,7 +94,7 @@ def start(
     env: Env, process: str, business_key: str | None, data: str | None, municipality: str | None
 ) -> None:
     """Start een zaak van PROCESS, zoals de API dat doet (partijen, documenten, logboek)."""
-    from app.cases.service import record_entered, start_case
+    from app.cases.service import start_case
     from app.privacy.logs import command_operation
 
     values = parse_json(data)
@@ -99,16 +107,7 @@ def start(
             data=values,
             municipality=municipality,
         )
-        record_entered(
-            env.db,
-            session,
-            env.settings.secret_key,
-            principal,
-            row,
-            values,
-            "zaak.starten",
-            f"start {process}",
-        )
+        _record_entered(env, session, principal, row, values, "zaak.starten", f"start {process}")
         click.echo(f"{row.id} {row.status}")
 
 
@@ -120,22 +119,14 @@ def start(
 @handle_errors
 def message(env: Env, name: str, correlation_key: str, data: str | None) -> None:
     """Lever bericht NAME af bij de instantie die erop wacht."""
-    from app.cases.service import record_entered, send_message
+    from app.cases.service import send_message
     from app.privacy.logs import command_operation
 
     values = parse_json(data)
     with command_operation(env.db, "stroom message") as (session, principal):
         row = send_message(session, principal, name, correlation_key, values)
-        record_entered(
-            env.db,
-            session,
-            env.settings.secret_key,
-            principal,
-            row,
-            values,
-            "bericht.afleveren",
-            f"bericht {name}",
-        )
+        action, purpose = "bericht.afleveren", f"bericht {name}"
+        _record_entered(env, session, principal, row, values, action, purpose)
         click.echo(f"{row.id} {row.status}")
 
 

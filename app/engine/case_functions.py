@@ -1,5 +1,6 @@
 """Functions diagrams use to ask about the case's own course: `element_bereikt("element")`
-(a name no case variable is likely to have: a function name shadows a variable of that name).
+(done) and `element_gestart("element")` (begun: open or done). Names no case variable is
+likely to have: a function name shadows a variable of that name.
 
 Task data is per branch: what a parallel branch or a boundary event's branch set is not seen
 by the other branches. Whether an element has been passed is a fact of the instance, read
@@ -28,5 +29,24 @@ def element_bereikt(element: str) -> bool:
     for flow in (workflow, *workflow.subprocesses.values()):
         for task in flow.tasks.values():
             if task.has_state(TaskState.COMPLETED) and element_id(task) == element:
+                return True
+    return False
+
+
+_BEGUN = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED
+
+
+@register("element_gestart")
+def element_gestart(element: str) -> bool:
+    """True when this case has begun the element with this id (in any sub-process): a task
+    that is open now or was done. For "is this already being handled in another branch?",
+    where `element_bereikt` would wait until it is done."""
+    execution = current_execution()
+    if execution is None:
+        return False
+    workflow = execution.workflow
+    for flow in (workflow, *workflow.subprocesses.values()):
+        for task in flow.tasks.values():
+            if task.has_state(_BEGUN) and element_id(task) == element:
                 return True
     return False

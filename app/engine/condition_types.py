@@ -89,7 +89,20 @@ def condition_problems(source: str, types: dict[str, tuple[str, list[str]]]) -> 
             truth(node.orelse)
 
     truth(tree.body)
+    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and id(node) not in calls
+            and isinstance(node.value, ast.Name)
+            and types.get(node.value.id, ("",))[0] == "object"
+        ):
+            # JUEL reads a map's entry as `adres.postcode`; in Python that is an attribute,
+            # which a case's object (a dict) does not have: every run would fail.
+            problems.append(
+                f"{node.value.id}.{node.attr}: {node.value.id} is een object; lees het "
+                f"onderdeel als {node.value.id}['{node.attr}']"
+            )
         if isinstance(node, ast.IfExp):
             truth(node.test)
         if isinstance(node, ast.Compare):

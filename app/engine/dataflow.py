@@ -717,8 +717,21 @@ def _returns_all(spec: Any) -> bool:
     return mapping is None or bool(mapping.get("all"))
 
 
-def analyse(parsed: Any) -> Analysis:
-    """The analysis of one parsed process (app.engine.deploy.ParsedProcess)."""
+@dataclass
+class Model:
+    """A process's flow nodes, sequence flows, task specs and the reads and writes of each
+    node, as the analyses here (and app.engine.branch_reads) see them."""
+
+    root: etree._Element
+    nodes: dict[str, _Node]
+    flows: dict[str, Any]
+    specs: dict[str, Any]
+    elements: dict[str, _Element]
+    known: set[str]
+
+
+def model(parsed: Any) -> Model:
+    """The graph and the per-node reads and writes of one parsed process."""
     root = etree.fromstring(
         parsed.xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     )
@@ -763,6 +776,13 @@ def analyse(parsed: Any) -> Analysis:
         if isinstance(spec, CallActivity) and node_id in elements and _returns_all(spec):
             # camunda:out variables="all": what the called process writes comes back
             elements[node_id].writes |= _called_writes(parsed, spec.spec, known, set())
+    return Model(root, nodes, flows, specs, elements, known)
+
+
+def analyse(parsed: Any) -> Analysis:
+    """The analysis of one parsed process (app.engine.deploy.ParsedProcess)."""
+    found = model(parsed)
+    nodes, elements, known = found.nodes, found.elements, found.known
     initial = frozenset(start_variables(parsed.catalogue))
     entry, leave = _fixed_point(nodes, elements, initial, known)
     reads: list[Read] = []

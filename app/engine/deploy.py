@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 import handlers
 from app import clock
 from app.engine import hooks
+from app.engine.branch_reads import check_branch_reads
 from app.engine.condition_types import check_condition_types
 from app.engine.dataflow import check_data_flow
 from app.engine.errors import DeploymentError, Problem
@@ -221,6 +222,7 @@ def parse_files(
             problems.extend(_handler_error_problems(path, process))
             problems.extend(check_timers(parsed))
             problems.extend(check_data_flow(parsed))  # no read before a write on any path
+            problems.extend(check_branch_reads(parsed))  # nor of a parallel branch's write
             problems.extend(check_condition_types(parsed))  # a field against its own type
             # The domains' checks (app.engine.hooks.deploy_checks): the catalogue's rules, ...
             for check in hooks.deploy_checks:

@@ -11,7 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app import clock
 from app.catalogue import check_values
@@ -38,12 +38,14 @@ MAX_KEY_LENGTH = 200
 
 
 def latest_version(session: Session, process_key: str) -> ProcessVersion:
+    # The definition comes with it (a start reads its key): one statement, not two.
     version = session.scalar(
         select(ProcessVersion)
-        .join(ProcessDefinition)
+        .join(ProcessVersion.definition)
         .where(ProcessDefinition.key == process_key)
         .order_by(ProcessVersion.version.desc())
         .limit(1)
+        .options(contains_eager(ProcessVersion.definition))
     )
     if version is None:
         raise NotFound(f"proces {process_key!r} is niet gedeployed")

@@ -46,7 +46,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import _BpmnCondition
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
@@ -57,6 +57,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
@@ -314,6 +315,45 @@ SignalEventDefinition.throw = _throw_signal  # type: ignore[method-assign]
 _original_boundary_catch = BoundaryEvent.catch
 
 
+_LIVE = TaskState.WAITING | TaskState.READY | TaskState.STARTED
+
+
+def _inner_writes(my_task: Any) -> dict[str, Any]:
+    """What the embedded sub-process a boundary event is attached to wrote since it was
+    entered: its live tasks, branches waiting at its joins and its last finished task, as one
+    scope. In Camunda 7 those variables are the process's by then; SpiffWorkflow keeps them
+    in the sub-workflow, which the interruption throws away."""
+    split = my_task.parent
+    if split is None or not isinstance(split.task_spec, BoundaryEventSplit):
+        return {}
+    hosts = [c for c in split.children if not isinstance(c.task_spec, BoundaryEvent)]
+    # A called process's variables reach the caller only through its out-mappings, which an
+    # interruption does not apply (as in Camunda 7).
+    # (Camunda's parser makes an embedded sub-process a CallActivity spec too: it is the one
+    # whose sub-workflow is its own element.)
+    if not hosts or not isinstance(hosts[0].task_spec, CallActivity):
+        return {}
+    if hosts[0].task_spec.spec != hosts[0].task_spec.bpmn_id:
+        return {}
+    host = hosts[0]
+    top = my_task.workflow.top_workflow
+    inner = top.subprocesses.get(host.id)
+    if inner is None:
+        return {}
+    scopes = [inner]
+    for scope in scopes:  # nested sub-processes still running inside it
+        scopes += [w for w in top.subprocesses.values() if w.parent_workflow is scope]
+    tasks = [t for w in scopes for t in w.tasks.values() if t.has_state(_LIVE)]
+    for scope in scopes:
+        tasks += waiting_branches(scope)
+    finished = [t for t in inner.tasks.values() if t.has_state(TaskState.FINISHED_MASK)]
+    if finished:
+        tasks.append(max(finished, key=lambda t: t.last_state_change))
+    merged = merged_changes(tasks)
+    entered = host.data
+    return {k: v for k, v in merged.items() if k not in entered or entered[k] != v}
+
+
 def _repeating_boundary(self: Any, my_task: Any, event: Any) -> None:
     if self.cancel_activity or not isinstance(self.event_definition, REPEATING):
         _original_boundary_catch(self, my_task, event)
@@ -336,7 +376,18 @@ def _predict_no_single_path(self: Any, my_task: Any) -> None:
         _original_boundary_predict(self, my_task)
 
 
+_original_boundary_run = BoundaryEvent._run_hook
+
+
+def _interrupting_run(self: Any, my_task: Any) -> Any:
+    # Before the host is cancelled (when this event's path reaches the boundary join).
+    if self.cancel_activity:
+        my_task.data.update(deepcopy(_inner_writes(my_task)))
+    return _original_boundary_run(self, my_task)
+
+
 if getattr(BoundaryEvent.catch, "__name__", "") != _repeating_boundary.__name__:
+    BoundaryEvent._run_hook = _interrupting_run  # type: ignore[method-assign]
     BoundaryEvent.catch = _repeating_boundary  # type: ignore[method-assign]
     BoundaryEvent._predict_hook = _predict_no_single_path  # type: ignore[method-assign]
 

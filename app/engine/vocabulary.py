@@ -210,8 +210,14 @@ ELEMENTS: dict[str, Rule] = {
     "loopCondition": refused("hoort bij een standaardlus, die niet wordt ondersteund"),
     # gateways
     "exclusiveGateway": runs("kiest de eerste ware voorwaarde, anders de default"),
-    "inclusiveGateway": runs("alle ware voorwaarden, anders de default"),
-    "parallelGateway": runs("splitsen en samenvoegen"),
+    "inclusiveGateway": runs(
+        "alle ware voorwaarden, anders de default; een tak mag niet lezen wat een andere tak "
+        "van dezelfde splitsing schrijft (lees het na de samenvoeging)"
+    ),
+    "parallelGateway": runs(
+        "splitsen en samenvoegen; een tak mag niet lezen wat een andere tak van dezelfde "
+        "splitsing schrijft (lees het na de samenvoeging)"
+    ),
     "eventBasedGateway": runs(
         "de eerste gebeurtenis (bericht, timer, signaal, voorwaarde) wint en trekt de andere "
         "in; ook zonder berichttak; uitgevoerd als een receive task met grensgebeurtenissen "

@@ -24,6 +24,15 @@ class Operation:
 
 _current: ContextVar[Operation | None] = ContextVar("stroom_operation", default=None)
 
+# Set in a session's `info` (the web request's write session): its commits carry the
+# operation's pending log rows (logs.install), instead of a transaction of their own after it.
+LOGS_WITH_COMMIT = "stroom_logs_with_commit"
+
+
+def running() -> Operation | None:
+    """The operation under way, if any (without starting one, unlike `current`)."""
+    return _current.get()
+
 
 def current() -> Operation:
     operation = _current.get()

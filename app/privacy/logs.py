@@ -1,8 +1,12 @@
 """Writing the processing log and the audit log.
 
-Both are written in a transaction of their own, so that a refused or failed action is still
-recorded even when the action's own transaction is rolled back, and so that a read-only
-request never has to upgrade its transaction to a write.
+An operation's rows wait until its own transaction has ended and are then written in a
+transaction of their own (`flush`), so that a refused or failed action is still recorded
+even when the action's own transaction is rolled back, and so that a read-only request never
+has to upgrade its transaction to a write. A web request's write session (marked with
+`context.LOGS_WITH_COMMIT`) carries the rows waiting so far in its own commit instead
+(`install`): one transaction per request instead of two. They count as written only once that
+commit succeeded; if it fails, they are still waiting and `flush` writes them as before.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -92,10 +96,64 @@ def flush(db: Database) -> None:
 
 def _insert(db: Database, rows: list[dict[str, Any]], audits: list[dict[str, Any]]) -> None:
     with db.transaction() as session:
-        if rows:
-            session.execute(insert(ProcessingLog), rows)
-        if audits:
-            session.execute(insert(AuditLog), audits)
+        _execute(session, rows, audits)
+
+
+def _execute(session: Session, rows: list[dict[str, Any]], audits: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(ProcessingLog), rows)
+    if audits:
+        session.execute(insert(AuditLog), audits)
+
+
+# session.info key: the pending entries this commit carries, until it is known to have worked.
+_CARRIED = "stroom_logs_carried"
+
+
+def _carry(session: Session) -> None:
+    """before_commit: put the operation's waiting rows in the commit of a marked session.
+    (A savepoint's release fires this too; its rows would be lost with a later rollback of
+    the transaction around it, so only the outer commit carries them.)"""
+    if not session.info.get(context.LOGS_WITH_COMMIT) or session.in_nested_transaction():
+        return
+    operation = context.running()
+    if operation is None or not operation.pending:
+        return
+    carried = list(operation.pending)
+    _execute(
+        session,
+        [r for kind, r in carried if kind == "processing"],
+        [r for kind, r in carried if kind == "audit"],
+    )
+    session.info[_CARRIED] = carried
+
+
+def _carried(session: Session) -> None:
+    """after_commit: the carried rows are in; they no longer wait for `flush`. Rows logged
+    after this commit still do."""
+    carried = session.info.pop(_CARRIED, None)
+    operation = context.running()
+    if not carried or operation is None or operation.pending is None:
+        return
+    done = {id(entry) for entry in carried}
+    operation.pending = [entry for entry in operation.pending if id(entry) not in done]
+
+
+def _dropped(session: Session) -> None:
+    """after_rollback: the commit failed (or never came); the rows still wait for `flush`."""
+    session.info.pop(_CARRIED, None)
+
+
+def install() -> None:
+    """Let marked sessions carry the log rows in their commit (see the module's text);
+    called once by the web app, idempotent."""
+    for name, listener in (
+        ("before_commit", _carry),
+        ("after_commit", _carried),
+        ("after_rollback", _dropped),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def _clip(value: str | None, column: str) -> str | None:

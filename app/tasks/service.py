@@ -14,8 +14,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, contains_eager, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.auth.models import Group, GroupMember, Role, User
@@ -25,7 +26,7 @@ from app.catalogue import check_values
 from app.db import Database
 from app.engine import queries, service
 from app.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.engine.models import HumanTask, ProcessInstance, TaskStatus
+from app.engine.models import HumanTask, ProcessInstance, ProcessVersion, TaskStatus
 from app.engine.runtime import version_catalogue, version_forms
 from app.privacy import access, logs
 from app.tasks import forms
@@ -325,24 +326,27 @@ def follow_ups(session: Session, task_ids: list[str]) -> dict[str, date]:
     }
 
 
-def task_form(session: Session, task: HumanTask) -> dict[str, Any]:
-    """The task's form-js schema, as deployed with its process version; a task without a
-    form has no fields."""
+def task_form(session: Session, task: HumanTask, version_id: int | None = None) -> dict[str, Any]:
+    """The task's form-js schema, as deployed with its process version (`version_id`, read
+    from the instance when not given); a task without a form has no fields."""
     if task.form_key:
-        version_id = session.scalar(
-            select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
-        )
+        if version_id is None:
+            version_id = session.scalar(
+                select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
+            )
         schema = version_forms(session, version_id).get(task.form_key) if version_id else None
         if schema:
             return schema
     return {"components": []}
 
 
-def form_values(session: Session, task: HumanTask, catalogue: Any, raw: Any) -> dict[str, Any]:
+def form_values(
+    session: Session, task: HumanTask, catalogue: Any, raw: Any, version_id: int | None = None
+) -> dict[str, Any]:
     """What a completion of the task may store: the form's required fields and types, then
     the catalogue's rule for each value (with the same words as at the signal door, in place
     of the form's own message). Raises InvalidInput with every problem by field."""
-    values, errors = forms.validate(task_form(session, task), raw)
+    values, errors = forms.validate(task_form(session, task, version_id), raw)
     if catalogue is not None and isinstance(raw, dict):
         for name, problem in check_values(catalogue.fields, raw).items():
             errors[name] = [problem]
@@ -375,6 +379,26 @@ def complete_for_installation(
     return service.complete_task(session, task.id, values, actor)
 
 
+# What completing a task checks before the engine's locked read, in one statement: the task,
+# its instance (without the engine's state, which the engine reads under its lock), the
+# instance's version (its number only, for the answer) and whether the task has drafts to
+# remove (most completions have none; the delete is then left out).
+_FOR_COMPLETION = (
+    select(
+        HumanTask,
+        ProcessInstance,
+        select(TaskDraft.task_id).where(TaskDraft.task_id == HumanTask.id).exists(),
+    )
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .join(ProcessInstance.version)
+    .where(HumanTask.id == bindparam("task_id"))
+    .options(
+        defer(ProcessInstance.state),
+        contains_eager(ProcessInstance.version).load_only(ProcessVersion.version),
+    )
+)
+
+
 def complete(
     db: Database,
     session: Session,
@@ -386,19 +410,27 @@ def complete(
     """Complete a task from the page, the API or the command line: the form's required
     fields and types, then the catalogue's write rules and the documents the data names.
     Any refusal comes before anything is stored. The task's drafts go with it."""
-    task = visible_task(session, principal, task_id)
+    found = session.execute(_FOR_COMPLETION, {"task_id": task_id}).first()
+    if found is None or not may_see(principal, found[0]):
+        raise NotFound(f"taak {task_id} bestaat niet")
+    task, instance, has_draft = found
     if task.status != TaskStatus.OPEN.value:
         raise Conflict(f"taak is al {task.status}")
     if principal.kind == "user" and task.assignee not in (None, principal.name):
         raise Conflict(f"taak is geclaimd door {task.assignee}")
-    instance = session.get(ProcessInstance, task.instance_id)
-    assert instance is not None
+    version = instance.version  # its number only (see _FOR_COMPLETION)
     catalogue = version_catalogue(session, instance.version_id)
-    values = form_values(session, task, catalogue, {} if data is None else data)
+    values = form_values(
+        session, task, catalogue, {} if data is None else data, instance.version_id
+    )
     access.check_writable(catalogue, task.party, instance.phase, values, principal)
     check_document_references(session, principal, instance, values)
     row = service.complete_task(session, task.id, values, principal.actor)
-    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
+    # The engine's locked read refreshed the instance; the answer shows the version's number,
+    # so hand it the version read above instead of a read of its own after the commit.
+    set_committed_value(row, "version", version)
+    if has_draft:
+        session.execute(delete(TaskDraft).where(TaskDraft.task_id == task.id))
     access.record_write(
         db,
         secret_key,

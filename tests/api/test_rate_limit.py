@@ -93,6 +93,55 @@ def test_a_counter_starts_again_when_its_window_ends(db, monkeypatch) -> None:  
     assert storage.get("k") == 0 and storage.check()
 
 
+def test_the_headers_come_from_the_requests_own_count(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """With the counters in the database, a request's X-RateLimit headers show the count its
+    own upsert returned (across web processes), without reading the counter twice more."""
+    from sqlalchemy import event
+
+    shared = dataclasses.replace(
+        settings, api_rate_limit="5 per minute", rate_limit_storage="database"
+    )
+    one = create_app(shared, db, testing=True).test_client()
+    two = create_app(shared, db, testing=True).test_client()
+    token = _token(db, "partner-a")
+    assert one.get("/api/v1/tasks", headers=token).status_code == 200  # notes the first use
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "rate_limit_counter" in statement:
+            seen.append(statement.split()[0])
+
+    def began(_conn) -> None:  # type: ignore[no-untyped-def]
+        seen.append("begin")
+
+    from app.ratelimit import counter_engine
+
+    engines = {db.engine, counter_engine(db.engine)}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+        event.listen(engine, "begin", began)
+    try:
+        answers = [c.get("/api/v1/tasks", headers=token) for c in (two, one, two)]
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+            event.remove(engine, "begin", began)
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["3", "2", "1"]
+    assert all(int(a.headers["X-RateLimit-Reset"]) > 0 for a in answers)
+    # Per request: the upsert and the address's failed-token budget (checked before the
+    # token is looked at) on one connection (on PostgreSQL one of the counters' own, each
+    # statement its own transaction); then the request's own transaction.
+    assert seen == ["begin", "INSERT", "SELECT", "begin"] * 3
+    if not db.is_sqlite:
+        from sqlalchemy import text
+
+        with counter_engine(db.engine).connect() as connection:
+            assert connection.connection.dbapi_connection.autocommit is True  # type: ignore[union-attr]
+            assert connection.execute(text("SHOW synchronous_commit")).scalar() == "off"
+        with db.engine.connect() as connection:  # the app's own commits are unchanged
+            assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+
+
 def test_a_request_reads_its_own_counter_from_its_upsert(db, settings) -> None:  # type: ignore[no-untyped-def]
     """The response's limit headers come from the count the request's own upsert answered:
     Flask-Limiter reads a counter four times for them, on a shared database each a connection
@@ -110,14 +159,18 @@ def test_a_request_reads_its_own_counter_from_its_upsert(db, settings) -> None: 
         if "rate_limit_counter" in statement:
             statements.append(statement.split()[0])
 
-    event.listen(db.engine, "before_cursor_execute", seen)
+    from app.ratelimit import counter_engine
+
+    engine = counter_engine(db.engine)  # on PostgreSQL the counters' own connections
+    event.listen(engine, "before_cursor_execute", seen)
     try:
         answers = [client.get("/api/v1/tasks", headers=token) for _ in range(4)]
     finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+        event.remove(engine, "before_cursor_execute", seen)
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
     assert all(int(a.headers["X-RateLimit-Reset"]) > 0 for a in answers)
-    # Per request one upsert of the API budget, then one read of the failed-token budget
-    # (not for the refused one: it never reaches the token).
-    assert statements == ["INSERT", "SELECT"] * 3 + ["INSERT"]
+    # Per request one upsert of the API budget and, on its connection, one read of the
+    # address's failed-token budget (read along with the upsert, so for the refused request
+    # too, though it never reaches the token).
+    assert statements == ["INSERT", "SELECT"] * 4

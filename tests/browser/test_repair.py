@@ -119,7 +119,7 @@ def test_an_operator_adds_the_missing_value_and_the_case_goes_on(
     seen = open_tasks.first.inner_text()
     assert "Huurder bellen" in seen and "Brief sturen" in seen
     history = page.locator("table:has(caption:text('Geschiedenis')) tbody").inner_text()
-    assert "Gegevens aangevuld voor een storing" in history and "user:teun" in history
+    assert "Gegevens aangevuld voor een storing" in history and "\tteun\t" in history
     assert REASON in history
     both_widths(page, "storing-hersteld")
 

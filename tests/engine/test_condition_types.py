@@ -22,6 +22,7 @@ TYPES = {
     "akkoord": ("ja_nee", []),
     "peildatum": ("datum", []),
     "dossiers": ("lijst", []),
+    "adres": ("object", []),
 }
 
 
@@ -50,6 +51,9 @@ def problems(condition: str) -> list[str]:
         "${onbekend == 1}",  # not catalogued: the data-flow check's business
         "${1 < aantal < 10}",
         "${(akkoord ? bedrag : aantal) > 5}",
+        "${adres['postcode'] == '1234AB'}",
+        "${adres.get('postcode') == '1234AB'}",  # a method of the dict, not an entry
+        "${opmerking.startswith('spoed')}",
     ],
 )
 def test_conditions_of_the_fields_own_types_pass(condition: str) -> None:
@@ -75,6 +79,7 @@ def test_conditions_of_the_fields_own_types_pass(condition: str) -> None:
         ("${aantal}", "${aantal > 0}"),
         ("${1 == aantal or opmerking == 2}", "opmerking (tekst)"),
         ("${akkoord ? opmerking : false}", "opmerking is een veld van type tekst"),
+        ("${adres.postcode == '1234AB'}", "lees het onderdeel als adres['postcode']"),
     ],
 )
 def test_a_field_against_another_type_is_refused(condition: str, expected: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.engine.branch_reads import assigned_names
 from app.engine.dataflow import known_names, script_effect
 from app.engine.deploy import parse_files
 from app.engine.errors import DeploymentError
@@ -231,7 +232,11 @@ def test_a_gateway_condition_reading_an_optional_field_is_refused(tmp_path: Path
     found = _problems(path)
     # A date as true/false is refused by its type as well (app/engine/condition_types.py).
     [typed] = [p for p in found if "van type datum" in p.message]
-    [problem] = [p for p in found if p is not typed]
+    # The eviction date is written in another branch of the trajectory's split, which the
+    # gateway would not see before the join (app/engine/branch_reads.py).
+    [concurrent] = [p for p in found if "parallelle tak" in p.message]
+    assert concurrent.element == "gw_regeling" and "'ontruimingsdatum'" in concurrent.message
+    [problem] = [p for p in found if p not in (typed, concurrent)]
     assert problem.element == "gw_regeling"
     assert "voorwaarde leest 'ontruimingsdatum'" in problem.message
     assert 'id="gw_regeling"' in path.read_text().splitlines()[problem.line - 1]
@@ -255,3 +260,13 @@ def test_a_checkbox_left_out_is_written_as_unticked() -> None:
     assert (clean, errors) == ({"akkoord": False, "verplicht": True}, {})
     clean, errors = forms.validate(schema, {"akkoord": True})
     assert clean == {"akkoord": True} and errors == {"verplicht": ["Vul dit veld in."]}
+
+
+def test_what_a_script_may_write() -> None:
+    """The branch check counts every name a script may set, in any branch of it, and the
+    variables it changes in place; not its comprehension or lambda variables."""
+    source = (
+        "if a:\n    b = 1\nc[0] = 2\nd.e = 3\nf.append(4)\ng += 1\n"
+        "h = [x for x in a]\nk = lambda y: y\nfor m in a:\n    pass\n"
+    )
+    assert assigned_names(source) == {"b", "c", "d", "f", "g", "h", "k", "m"}

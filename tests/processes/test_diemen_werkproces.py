@@ -472,6 +472,10 @@ def test_zorgmelding_gezin_met_minderjarigen(db, settings, clock) -> None:
     # Mon 4 May + 1 working day; Liberation Day Tue 5 May does not count: Wed 6 May.
     assert due(task) == "2026-05-06T23:59:59+02:00"
     assert c.sees("gemeente") == set()  # the care report is not made yet
+    # The partner reports the same threat meanwhile: one care report per case, so the
+    # message ends at "al gemeld" instead of opening a second report beside this one.
+    c.sim.message("uitzetting_dreigt", c.key)
+    assert c.open_elements() == ["zorgmelding_doen"]
     c.complete(
         "uitvoerder",
         "zorgmelding_doen",
@@ -505,7 +509,8 @@ def test_zorgmelding_gezin_met_minderjarigen(db, settings, clock) -> None:
             "kenmerk_informeren": "BR-2026-0311",
         },
     )
-    assert c.end() == {"einde_zorgmelding": 1}
+    assert c.end() == {"einde_zorgmelding": 1, "einde_al_gemeld": 1}
+    assert c.instance().data["kenmerk_zorgmelding"] == "ZM-2026-0007"
     assert not {"datum_huurder_geinformeerd", "kenmerk_informeren"} & c.sees("gemeente")
     c.record()
 
@@ -584,6 +589,55 @@ def test_gemeente_keurt_budgetbeheer_niet_goed(db, settings, clock) -> None:
         },
     )
     assert c.end() == {"einde_zonder_oplossing": 1}
+    c.record()
+
+
+def test_zorgmelding_van_de_partner_gaat_voor_op_die_na_beoordeling(db, settings, clock) -> None:
+    """One care report per case, the other way round: the partner reported the threat and
+    its report is being made when the Uitvoerder's own assessment also finds a family with
+    minor children facing eviction; the work process does not open a second report."""
+    c = case(db, settings, clock)
+    report(c)  # a family with two minor children (gegeven 6)
+    to_ladder(c, zelfstandig=False, netwerk=False, vrijwilligers=False)
+    c.complete("uitvoerder", "inkomen_vaststellen", {"inkomen": "Ander inkomen"})
+    c.complete(
+        "uitvoerder",
+        "toestemming_budgetbeheer_vragen",
+        {
+            "motivering_budgetbeheer": "Kan niet zelf betalen",
+            "toestemming_budgetbeheer": True,
+            "bewijs_toestemming_budgetbeheer": "TF-2026-0106",
+        },
+    )
+    c.complete(
+        "gemeente",
+        "budgetbeheer_goedkeuren",
+        {"akkoord_gemeente": False, "toelichting_gemeente": "Eerst schuldhulp"},
+    )
+    c.sim.message("uitzetting_dreigt", c.key)
+    assert c.open_elements() == ["uitzetting_beoordelen", "zorgmelding_bij_dreiging"]
+    c.complete(
+        "uitvoerder",
+        "uitzetting_beoordelen",
+        {
+            "uitzetting_dreigt": True,
+            "gezin_met_minderjarigen": True,
+            "eindresultaat": "Niet opgepakt: andere reden",
+        },
+    )
+    assert c.open_elements() == ["zorgmelding_bij_dreiging"]
+    c.complete("uitvoerder", "zorgmelding_bij_dreiging", CARE_REPORT)
+    c.complete(
+        "uitvoerder",
+        "huurder_informeren_bij_dreiging",
+        {
+            "datum_huurder_geinformeerd": "2026-05-06",
+            "wijze_informeren": "Brief",
+            "kenmerk_informeren": "BR-2026-0312",
+        },
+    )
+    assert c.instance().status == "completed"
+    assert c.end() == {"einde_zonder_oplossing": 1, "einde_zorgmelding_bij_dreiging": 1}
     c.record()
 
 
