@@ -48,9 +48,9 @@ _SYSTEM_LABELS = {
 
 
 def actor_label(actor: str | None) -> str:
-    """An actor of history and audit lines (`user:anna`, `token:sdv`, `system:cli`, or a bare
-    name the engine wrote) as a person reads it: the user name, the partner system's token
-    name marked as such, or Stroom itself, never the stored form."""
+    """An actor of history and audit lines (`user:anna`, `token:sdv`, `system:cli`,
+    `worker:<id>`, or a bare name the engine wrote) as a person reads it: the user name, the
+    partner system's token name marked as such, or Stroom itself, never the stored form."""
     if not actor:
         return "onbekend"
     kind, _, name = actor.partition(":")
@@ -62,6 +62,8 @@ def actor_label(actor: str | None) -> str:
         return f"{name} (koppeling)"
     if kind == "system":
         return _SYSTEM_LABELS.get(name, f"Stroom ({name})")
+    if kind == "worker":  # an external-task worker, by the id it fetched the job with
+        return f"Stroom (taakverwerker {name})"
     return actor
 
 

@@ -18,6 +18,7 @@ from app.auth.principal import SYSTEM, actor_label, cli_principal
         ("timer", "Stroom (automatisch)"),  # a bare name the engine writes
         ("cli", "Stroom (opdrachtregel)"),
         ("system:nieuw", "Stroom (nieuw)"),
+        ("worker:demo-weert", "Stroom (taakverwerker demo-weert)"),
         ("user:a:b", "a:b"),  # only the first colon separates the kind
         ("iemand", "iemand"),
         (None, "onbekend"),
