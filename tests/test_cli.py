@@ -159,3 +159,9 @@ def test_start_with_data_is_logged_like_the_apis_start(run, db) -> None:
     assert counts() == (before[0] + 1, before[1] + 1)
     refused = run("start", "test_simple", "--data", '{"_geheim": 1}', ok=False)
     assert refused.exit_code != 0 and counts() == (before[0] + 1, before[1] + 1)
+    # The API's rules for the same fields, in Dutch, before anything is stored.
+    long = run("start", "test_simple", "--municipality", "x" * 101, ok=False)
+    assert "municipality: Lengte moet tussen 1 en 100 liggen" in long.output
+    empty = run("start", "test_simple", "--key", "", "--data", '{"bedrag": 1}', ok=False)
+    assert "business_key: Lengte moet tussen 1 en 200 liggen" in empty.output
+    assert counts() == (before[0] + 1, before[1] + 1)

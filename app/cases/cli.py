@@ -5,6 +5,8 @@ the API's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from app import text_rules
@@ -75,6 +77,11 @@ def settings_set(env: Env, process: str, name: str, new_value: str, municipality
     click.echo(f"{process} in {municipality}: {name} = {parsed!r}")
 
 
+def _flat(error: Any) -> list[tuple[str, list[Any]]]:
+    messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
+    return [(field, msgs if isinstance(msgs, list) else [msgs]) for field, msgs in messages.items()]
+
+
 def _record_entered(env: Env, session, principal, row, values, action: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
     """The processing-log and audit line of data a command brought into a case."""
     from app.cases.service import record_entered
@@ -94,18 +101,30 @@ def start(
     env: Env, process: str, business_key: str | None, data: str | None, municipality: str | None
 ) -> None:
     """Start een zaak van PROCESS, zoals de API dat doet (partijen, documenten, logboek)."""
-    from app.cases.service import start_case
-    from app.privacy.logs import command_operation
+    from marshmallow import ValidationError
 
-    values = parse_json(data)
+    from app.cases.service import start_case
+    from app.engine.schemas import StartSchema
+    from app.privacy.logs import command_operation
+    from app.validation_messages import dutch
+
+    given = {"business_key": business_key, "data": parse_json(data), "municipality": municipality}
+    try:  # the API's rules for the same fields
+        body = StartSchema().load({k: v for k, v in given.items() if v is not None})
+    except ValidationError as error:
+        raise click.ClickException(
+            "ongeldige start: "
+            + "; ".join(f"{field}: {' '.join(map(dutch, msgs))}" for field, msgs in _flat(error))
+        ) from error
+    values = body.get("data")
     with command_operation(env.db, "stroom start") as (session, principal):
         row = start_case(
             session,
             principal,
             process,
-            business_key=business_key,
+            business_key=body.get("business_key"),
             data=values,
-            municipality=municipality,
+            municipality=body.get("municipality"),
         )
         _record_entered(env, session, principal, row, values, "zaak.starten", f"start {process}")
         click.echo(f"{row.id} {row.status}")
