@@ -20,20 +20,7 @@ from app.engine.waits import element_id
 def element_bereikt(element: str) -> bool:
     """True when this case has completed the element with this id (in any sub-process): a
     boundary event that fired, a task that was done."""
-    execution = current_execution()
-    if execution is None:
-        return False  # evaluated outside a case (deployment checks with sample data)
-    workflow = execution.workflow
-    # Every task, not get_tasks(state=COMPLETED): that walk stops at a waiting task, and a
-    # non-interrupting boundary event that still listens holds the branches it spawned.
-    for flow in (workflow, *workflow.subprocesses.values()):
-        for task in flow.tasks.values():
-            if task.has_state(TaskState.COMPLETED) and element_id(task) == element:
-                return True
-    return False
-
-
-_BEGUN = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED
+    return _has_task(element, TaskState.COMPLETED)
 
 
 @register("element_gestart")
@@ -41,12 +28,21 @@ def element_gestart(element: str) -> bool:
     """True when this case has begun the element with this id (in any sub-process): a task
     that is open now or was done. For "is this already being handled in another branch?",
     where `element_bereikt` would wait until it is done."""
+    return _has_task(element, _BEGUN)
+
+
+_BEGUN = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED
+
+
+def _has_task(element: str, states: int) -> bool:
     execution = current_execution()
     if execution is None:
-        return False
+        return False  # evaluated outside a case (deployment checks with sample data)
     workflow = execution.workflow
+    # Every task, not get_tasks(state=...): that walk stops at a waiting task, and a
+    # non-interrupting boundary event that still listens holds the branches it spawned.
     for flow in (workflow, *workflow.subprocesses.values()):
         for task in flow.tasks.values():
-            if task.has_state(_BEGUN) and element_id(task) == element:
+            if task.has_state(states) and element_id(task) == element:
                 return True
     return False
