@@ -5,8 +5,6 @@ the API's."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from app import text_rules
@@ -77,11 +75,6 @@ def settings_set(env: Env, process: str, name: str, new_value: str, municipality
     click.echo(f"{process} in {municipality}: {name} = {parsed!r}")
 
 
-def _flat(error: Any) -> list[tuple[str, list[Any]]]:
-    messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
-    return [(field, msgs if isinstance(msgs, list) else [msgs]) for field, msgs in messages.items()]
-
-
 def _record_entered(env: Env, session, principal, row, values, action: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
     """The processing-log and audit line of data a command brought into a case."""
     from app.cases.service import record_entered
@@ -104,18 +97,16 @@ def start(
     from marshmallow import ValidationError
 
     from app.cases.service import start_case
+    from app.engine.errors import InvalidInput
     from app.engine.schemas import StartSchema
     from app.privacy.logs import command_operation
-    from app.validation_messages import dutch
+    from app.validation_messages import in_dutch
 
     given = {"business_key": business_key, "data": parse_json(data), "municipality": municipality}
     try:  # the API's rules for the same fields
         body = StartSchema().load({k: v for k, v in given.items() if v is not None})
-    except ValidationError as error:
-        raise click.ClickException(
-            "ongeldige start: "
-            + "; ".join(f"{field}: {' '.join(map(dutch, msgs))}" for field, msgs in _flat(error))
-        ) from error
+    except ValidationError as error:  # said as handle_errors says the API's 422s
+        raise InvalidInput("ongeldige start", in_dutch(error.normalized_messages())) from error
     values = body.get("data")
     with command_operation(env.db, "stroom start") as (session, principal):
         row = start_case(
