@@ -54,6 +54,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEv
 
 import handlers
 from app.engine.dataflow import (
+    UNPARSABLE,
     Model,
     Read,
     _element,
@@ -109,7 +110,7 @@ def assigned_names(source: str) -> set[str]:
     may not run), and names changed in place (`x[i] = v`, `x.a = v`, `x.append(v)`)."""
     try:
         tree = ast.parse(source.strip("\n"), mode="exec")
-    except SyntaxError:
+    except UNPARSABLE:
         return set()
     inner: set[str] = set()  # comprehension and lambda variables stay inside them
     for node in ast.walk(tree):
@@ -244,7 +245,7 @@ def _script_reads(node_id: str, script: str, first: int | None, found: Model) ->
     itself surely set it, or a name it mentions and never assigns (a guarded read)."""
     try:
         tree = ast.parse(script.strip("\n"), mode="exec")
-    except SyntaxError:
+    except UNPARSABLE:
         return []
     local = found.elements[node_id].local
     first = first or found.nodes[node_id].line

@@ -17,6 +17,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 
+from app.engine.dataflow import UNPARSABLE
 from app.engine.errors import Problem
 from app.engine.expressions import plain_expression
 
@@ -65,7 +66,7 @@ def condition_problems(source: str, types: dict[str, tuple[str, list[str]]]) -> 
     """What is wrong with one condition (Python source) against the fields' types."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError:
+    except UNPARSABLE:
         return []  # the expression check reports it
     problems: list[str] = []
 

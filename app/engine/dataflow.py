@@ -64,6 +64,12 @@ _NAME_ERRORS = {"NameError", "Exception", "BaseException"}
 MAX_ROUNDS = 10_000  # of the fixed point; a diagram of a few hundred nodes needs a few dozen
 
 
+# What ast.parse raises on a source it cannot read: syntax, nesting deeper than Python's
+# parser goes (a hostile `not not … x`), a source too big, a null byte. Deploy's sandbox
+# check reports each of these; the analyses skip the source instead of crashing the deploy.
+UNPARSABLE = (SyntaxError, RecursionError, MemoryError, ValueError)
+
+
 @dataclass(frozen=True)
 class Read:
     """One variable one element reads, and where."""
@@ -279,7 +285,7 @@ def script_effect(
     """(defined after the script, [(variable read before written, line in the script)])."""
     try:
         tree = ast.parse(source.strip("\n"), mode="exec")
-    except SyntaxError:
+    except UNPARSABLE:
         return set(defined), []  # deploy's sandbox check reports it
     reader = _ScriptReads(known)
     after = reader.block(tree.body, set(defined))
@@ -291,7 +297,7 @@ def expression_reads(source: str | None, known: set[str]) -> list[tuple[str, int
         return []
     try:
         tree = ast.parse(str(source).strip(), mode="eval")
-    except SyntaxError:
+    except UNPARSABLE:
         return []
     reader = _ScriptReads(known)
     reader.expression(tree.body, set())
@@ -675,7 +681,7 @@ def _names_loaded(source: str, known: set[str]) -> set[str]:
     """Every variable a script mentions as a value, guarded or not (for data coverage)."""
     try:
         tree = ast.parse(source.strip("\n"), mode="exec")
-    except SyntaxError:
+    except UNPARSABLE:
         return set()
     return {
         n.id

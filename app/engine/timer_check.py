@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 from app.engine import hooks
 from app.engine.budget import Budget, evaluation_budget
-from app.engine.dataflow import CAMUNDA_OBJECTS, expression_reads, known_names
+from app.engine.dataflow import CAMUNDA_OBJECTS, UNPARSABLE, expression_reads, known_names
 from app.engine.errors import Problem, SandboxError
 from app.engine.script_engine import script_engine
 
@@ -103,7 +103,7 @@ def _method_problem(expression: str | None, sample: dict[str, Any]) -> str | Non
     `status.equals('x')`, `lijst.size()`): it would fail on every run."""
     try:
         tree = ast.parse((expression or "").strip(), mode="eval")
-    except SyntaxError:
+    except UNPARSABLE:
         return None  # the syntax check reports it
     for node in ast.walk(tree):
         if (

@@ -114,3 +114,15 @@ def test_deploy_names_file_element_line_and_what_to_write(db, tmp_path: Path) ->
     assert [(Path(p.file).name, p.element, p.line) for p in found] == [("keuze.bpmn", "een", 10)]
     assert "stand (tekst) is tekst en wordt vergeleken met 1" in found[0].message
     assert "schrijf '1'" in found[0].message
+
+
+def test_a_condition_nested_beyond_the_parser_is_refused_not_a_crash(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Python's parser gives up on `not not … x` thousands deep with a RecursionError, not a
+    SyntaxError: every analysis skips such a source and the sandbox check refuses it."""
+    hostile = XML.replace("${stand == 1}", "${" + "not " * 5000 + "stand}")
+    path = write_diagram(tmp_path, "keuze", hostile, {"stand": "1"}, ["stand"])
+    with pytest.raises(DeploymentError) as refused:
+        deploy_paths(db, path)
+    assert [(p.element, p.message) for p in refused.value.problems] == [
+        ("gw", "voorwaarde: te diep genest om te compileren")
+    ]
