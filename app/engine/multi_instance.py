@@ -50,6 +50,8 @@ from SpiffWorkflow.util.task import TaskState
 
 LOCALS = "stroom_locals"  # internal data of an instance: the names local to it
 LOOP_VARIABLES = ("loopCounter", "nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances")
+MAX_INSTANCES = 1000  # per multi-instance activity run
+
 EXTENSION = "multi_instance"  # in `extensions` of the body and of its inner task spec
 
 
@@ -86,6 +88,18 @@ class CamundaMultiInstanceTask(MultiInstanceTask, BpmnSpecMixin):
         return None
 
     def _resolve(self, my_task: Any) -> tuple[int, list[Any] | None]:
+        count, items = self._resolve_unbounded(my_task)
+        if count > MAX_INSTANCES:
+            # Each instance is a task with its own copy of the variables, saved with the
+            # case: a collection of a million would make one transition unbounded.
+            raise WorkflowTaskException(
+                f"multi-instance met {count} instanties: meer dan {MAX_INSTANCES} per "
+                "activiteit kan niet; verdeel het werk (bijvoorbeeld per groep van zaken)",
+                task=my_task,
+            )
+        return count, items
+
+    def _resolve_unbounded(self, my_task: Any) -> tuple[int, list[Any] | None]:
         engine = my_task.workflow.script_engine
         collection = self.settings.get("collection")
         if collection:

@@ -396,6 +396,27 @@ def test_a_collection_that_is_no_list_is_an_incident_at_the_activity(
     assert incident.element_id == "mi" and "geen lijst" in incident.message
 
 
+def test_more_instances_than_the_limit_is_an_incident_not_an_unbounded_transition(
+    db, clock, tmp_path: Path
+) -> None:
+    from app.engine.multi_instance import MAX_INSTANCES
+
+    loop = (
+        "<bpmn:multiInstanceLoopCharacteristics>"
+        "<bpmn:loopCardinality>${aantal}</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics>"
+    )
+    _deploy(db, tmp_path, START + _task(loop) + AFTER, {"aantal": 2})
+    instance_id = start(db, "regels", "R-1", {"aantal": MAX_INSTANCES + 1})
+    assert instance(db, instance_id).status == "error"
+    assert open_tasks(db, instance_id) == []
+    with db.session() as session:
+        [incident] = session.scalars(
+            select(Incident).where(Incident.instance_id == instance_id)
+        ).all()
+    assert incident.element_id == "mi" and f"meer dan {MAX_INSTANCES}" in incident.message
+
+
 def test_erasing_the_collection_erases_the_elements_too(db, clock, tmp_path: Path) -> None:
     """The body keeps a copy of the collection and each instance its element: erasing the
     collection's field (`gegevens = wissen`) leaves neither."""
