@@ -75,6 +75,20 @@ def settings_set(env: Env, process: str, name: str, new_value: str, municipality
     click.echo(f"{process} in {municipality}: {name} = {parsed!r}")
 
 
+def _as_api(schema, given: dict, what: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Command-line input held to the API's schema for the same fields (lengths, kinds),
+    refused with its Dutch messages before anything is stored."""
+    from marshmallow import ValidationError
+
+    from app.engine.errors import InvalidInput
+    from app.validation_messages import in_dutch
+
+    try:
+        return schema.load({k: v for k, v in given.items() if v is not None})
+    except ValidationError as error:  # said by handle_errors, as the API's 422s
+        raise InvalidInput(what, in_dutch(error.normalized_messages())) from error
+
+
 def _record_entered(env: Env, session, principal, row, values, action: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
     """The processing-log and audit line of data a command brought into a case."""
     from app.cases.service import record_entered
@@ -94,19 +108,12 @@ def start(
     env: Env, process: str, business_key: str | None, data: str | None, municipality: str | None
 ) -> None:
     """Start een zaak van PROCESS, zoals de API dat doet (partijen, documenten, logboek)."""
-    from marshmallow import ValidationError
-
     from app.cases.service import start_case
-    from app.engine.errors import InvalidInput
     from app.engine.schemas import StartSchema
     from app.privacy.logs import command_operation
-    from app.validation_messages import in_dutch
 
     given = {"business_key": business_key, "data": parse_json(data), "municipality": municipality}
-    try:  # the API's rules for the same fields
-        body = StartSchema().load({k: v for k, v in given.items() if v is not None})
-    except ValidationError as error:  # said as handle_errors says the API's 422s
-        raise InvalidInput("ongeldige start", in_dutch(error.normalized_messages())) from error
+    body = _as_api(StartSchema(), given, "ongeldige start")
     values = body.get("data")
     with command_operation(env.db, "stroom start") as (session, principal):
         row = start_case(
@@ -118,7 +125,8 @@ def start(
             municipality=body.get("municipality"),
         )
         _record_entered(env, session, principal, row, values, "zaak.starten", f"start {process}")
-        click.echo(f"{row.id} {row.status}")
+        said = f"{row.id} {row.status}"
+    click.echo(said)  # once committed
 
 
 @click.command()
@@ -130,14 +138,18 @@ def start(
 def message(env: Env, name: str, correlation_key: str, data: str | None) -> None:
     """Lever bericht NAME af bij de instantie die erop wacht."""
     from app.cases.service import send_message
+    from app.engine.schemas import MessageSchema
     from app.privacy.logs import command_operation
 
-    values = parse_json(data)
+    given = {"name": name, "correlation_key": correlation_key, "data": parse_json(data)}
+    body = _as_api(MessageSchema(), given, "ongeldig bericht")
+    values = body["data"]
     with command_operation(env.db, "stroom message") as (session, principal):
         row = send_message(session, principal, name, correlation_key, values)
         action, purpose = "bericht.afleveren", f"bericht {name}"
         _record_entered(env, session, principal, row, values, action, purpose)
-        click.echo(f"{row.id} {row.status}")
+        said = f"{row.id} {row.status}"
+    click.echo(said)  # once committed
 
 
 @click.group()
@@ -161,10 +173,13 @@ def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
     """Stuur signaal NAME: elke wachtende instantie ontvangt het, en elk proces met een
     signaalstart voor NAME start (de nieuwste versie)."""
     from app.cases.service import record_signal
+    from app.engine.schemas import BpmnSignalSchema
     from app.engine.signals import broadcast
     from app.privacy.logs import command_operation
 
-    data = parse_vars(variables)
+    data = _as_api(
+        BpmnSignalSchema(), {"name": name, "data": parse_vars(variables)}, "ongeldig signaal"
+    )["data"]
     with command_operation(env.db, "stroom signal send") as (session, principal):
         result = broadcast(session, name, data, principal.actor)
         record_signal(env.db, session, env.settings.secret_key, principal, result, data, name)

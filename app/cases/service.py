@@ -249,11 +249,11 @@ def record_signal(
     reached or started."""
     if not data:
         return
-    for instance_id in [*result.received, *result.started]:
-        row = session.get(ProcessInstance, instance_id)
-        if row is not None:
-            action, purpose = "signaal.afleveren", f"signaal {name}"
-            record_entered(db, session, secret_key, principal, row, data, action, purpose)
+    ids = [*result.received, *result.started]
+    rows = session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(ids)))
+    action, purpose = "signaal.afleveren", f"signaal {name}"
+    for row in rows:
+        record_entered(db, session, secret_key, principal, row, data, action, purpose)
 
 
 @dataclass(frozen=True)

@@ -88,17 +88,21 @@ def waiting_conditions(workflow: Any) -> list[tuple[str, str]]:
 
 
 def markers(
-    workflow: Any, version: ProcessVersion, waits: dict[str, list[Any]]
+    workflow: Any,
+    version: ProcessVersion,
+    waits: dict[str, list[Any]],
+    conditions: list[tuple[str, str]],
 ) -> dict[str, list[str]]:
-    """Element ids for the diagram: where the instance waits now, where it has a failure,
-    and the elements and sequence flows it has taken (from its task tree)."""
+    """Element ids for the diagram: where the instance waits now (`conditions`: the
+    conditional events it waits at), where it has a failure, and the elements and sequence
+    flows it has taken (from its task tree)."""
     current = sorted(
         {t.element_id for t in waits["tasks"] if t.status == TaskStatus.OPEN.value}
         | {j.element_id for j in waits["jobs"] if j.status == JobStatus.PENDING.value}
         | {t.element_id for t in waits["timers"] if t.status == WaitStatus.WAITING.value}
         | {s.element_id for s in waits["subscriptions"] if s.status == WaitStatus.WAITING.value}
         | {s.element_id for s in waits["signals"] if s.status == WaitStatus.WAITING.value}
-        | {element for element, _condition in waiting_conditions(workflow)}
+        | {element for element, _condition in conditions}
     )
     failing = sorted(
         {
@@ -133,6 +137,7 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
     }
     history = _rows(session, InstanceEvent, row.id, InstanceEvent.id)
     workflow = load_workflow(session, row.version_id, row.state)
+    conditions = waiting_conditions(workflow)
     groups = {g for t in waits["tasks"] for g in t.candidate_groups or []}
     people = {t.assignee for t in waits["tasks"] if t.assignee}
     people |= {e.actor.split(":", 1)[1] for e in history if (e.actor or "").startswith("user:")}
@@ -146,13 +151,13 @@ def instance_page(session: Session, row: ProcessInstance) -> InstancePage:
         timers=waits["timers"],
         subscriptions=waits["subscriptions"],
         signals=waits["signals"],
-        conditions=waiting_conditions(workflow),
+        conditions=conditions,
         history=history,
         diagram={
             "xml": session.scalar(
                 select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version.id)
             ),
-            "markers": markers(workflow, version, waits),
+            "markers": markers(workflow, version, waits, conditions),
         },
         element_names={k: str(v.get("name") or k) for k, v in (version.elements or {}).items()},
         group_names=queries.group_names(session, groups),
