@@ -172,7 +172,9 @@ class DatabaseStorage(Storage):
             return seen[1]
         with self.engine.connect() as connection:
             expires = connection.execute(
-                select(_TABLE.c.expires_at).where(_TABLE.c.key == key)
+                select(_TABLE.c.expires_at).where(
+                    _TABLE.c.key == key, _TABLE.c.expires_at > time.time()
+                )
             ).scalar()
         return float(expires) if expires is not None else time.time()
 

@@ -24,12 +24,13 @@ YAMLError = yaml.YAMLError
 
 KEEP = 16  # texts whose tree is kept; the least recently read goes first
 SHORT = 2048  # characters: shorter texts load faster than they are looked up and copied
+LONG = 512 * 1024  # characters: longer texts (an upload) are not kept, so 16 of them stay small
 _trees: OrderedDict[str, Any] = OrderedDict()
 _lock = threading.Lock()
 
 
 def load(text: str) -> Any:
-    if len(text) < SHORT:
+    if len(text) < SHORT or len(text) > LONG:
         return yaml.load(text, Loader=LOADER)  # noqa: S506 - a safe loader
     with _lock:
         tree = _trees.get(text, _trees)
