@@ -231,8 +231,8 @@ _BEARER = (
 
 def bearer_principal(session: Session, token: str) -> tuple[Principal, datetime | None] | None:
     """Who a bearer token acts for, and when it was last noted in use; None for a token that
-    is unknown, revoked, expired or of a deactivated organisation. The same rules as
-    `tokens.authenticate` + `principal_for_token`, in one statement."""
+    is unknown, revoked, expired or of a deactivated organisation. The only place these rules
+    live: the token, its organisation and its groups in one statement."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     rows = session.execute(_BEARER, {"token_hash": hash_token(token)}).all()
@@ -260,25 +260,6 @@ def bearer_principal(session: Session, token: str) -> tuple[Principal, datetime 
         scopes=scopes,
     )
     return principal, first.last_used_at
-
-
-def principal_for_token(session: Session, token: ApiToken) -> Principal:
-    if token.organisation is None:
-        return Principal("token", token.id, token.name, scopes=frozenset(token.scopes or []))
-    groups = session.scalars(
-        select(Group.key).where(Group.organisation_id == token.organisation_id)
-    ).all()
-    return Principal(
-        kind="token",
-        id=token.id,
-        name=token.name,
-        organisation_id=token.organisation_id,
-        organisation_key=token.organisation.key,
-        municipality=token.organisation.municipality,
-        roles=frozenset({Role.PARTNER_SYSTEM.value}),
-        groups=frozenset(groups),
-        scopes=frozenset(token.scopes or []),
-    )
 
 
 # -- login -----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -67,20 +66,6 @@ def create_token(
     session.add(row)
     session.flush()
     return row, token
-
-
-def authenticate(session: Session, token: str) -> ApiToken | None:
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    now = clock.now()
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= now:
-        return None
-    if row.organisation is not None and not row.organisation.active:
-        return None
-    return row
 
 
 def due_for_touch(last_used_at: datetime | None) -> bool:

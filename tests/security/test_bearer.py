@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import event, select, update
 
 from app.auth.models import Group, Organisation
-from app.auth.service import bearer_principal, create_group, principal_for_token
-from app.auth.tokens import authenticate, create_token, revoke_token
+from app.auth.principal import Principal
+from app.auth.service import bearer_principal, create_group
+from app.auth.tokens import create_token, revoke_token
 from app.db import Database
 from tests.cases.support import secret_of, seed, signal
 
@@ -54,21 +55,44 @@ def _statements(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", note)
 
 
-def test_one_statement_gives_what_the_two_step_reading_gave(db, world) -> None:
+def test_one_statement_reads_the_token_its_organisation_and_all_its_groups(db, world) -> None:
     with db.transaction() as session:
         create_group(session, "weert-swt-2", "Tweede team", "weert-swt")
-    # Two groups, one group, no organisation at all.
+        orgs = {
+            org.key: org for org in session.scalars(select(Organisation)) if org.key is not None
+        }
+        groups = {
+            key: frozenset(
+                session.scalars(select(Group.key).where(Group.organisation_id == org.id)).all()
+            )
+            for key, org in orgs.items()
+        }
+    assert groups["weert-swt"] >= {"weert-swt-2"} and len(groups["weert-swt"]) >= 2
+    # Two groups or more, one group, no organisation at all.
     for org in ("weert-swt", "wonen-limburg", None):
-        _id, secret = _token(db, org)
+        token_id, secret = _token(db, org)
         with db.session() as session:
             with _statements(db) as seen:
                 found = bearer_principal(session, secret)
             assert [s for s in seen if s.lstrip().upper().startswith("SELECT")] == seen[-1:]
             assert found is not None
             principal, last_used = found
-            assert principal == principal_for_token(session, authenticate(session, secret))
             assert last_used is None
-    assert principal.organisation_id is None  # the operator's token: the installation
+        scopes = frozenset({"tasks:read", "tasks:write"})
+        if org is None:  # the operator's token: the installation, no role, no group
+            assert principal == Principal("token", token_id, "beheer-systeem", scopes=scopes)
+            continue
+        assert principal == Principal(
+            kind="token",
+            id=token_id,
+            name=f"{org}-systeem",
+            organisation_id=orgs[org].id,
+            organisation_key=org,
+            municipality=orgs[org].municipality,
+            roles=frozenset({"partnersysteem"}),
+            groups=groups[org],
+            scopes=scopes,
+        )
     with db.session() as session:
         assert bearer_principal(session, "stroom_" + "x" * 43) is None
         assert bearer_principal(session, "not-a-stroom-token") is None

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from app.auth.models import ApiToken
-from app.auth.tokens import ALL_SCOPES, authenticate
+from app.auth.service import bearer_principal
+from app.auth.tokens import ALL_SCOPES
 from app.cli import main
 from tests.support.orgs import organisation
 
@@ -55,9 +56,13 @@ def test_the_new_token_says_what_it_can_do(run, db, clock) -> None:
     assert "organisatie: ymere" in result.stderr
     assert "verloopt: 2026-05-31 10:00" in result.stderr  # 90 days after 2 March 09:00
     with db.session() as session:
-        row = authenticate(session, secret)
-        assert row is not None and sorted(row.scopes) == ["feedback:read", "signals:write"]
-        assert row.organisation.key == "ymere" and row.expires_at is not None
+        found = bearer_principal(session, secret)
+        assert found is not None
+        principal = found[0]
+        assert principal.scopes == {"feedback:read", "signals:write"}
+        assert principal.organisation_key == "ymere"
+        row = session.scalar(select(ApiToken).where(ApiToken.id == principal.id))
+        assert row is not None and row.expires_at is not None
 
 
 def test_an_operator_token_says_it_acts_for_the_installation(run, db) -> None:
