@@ -53,6 +53,7 @@ from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 
 import handlers
+from app.engine.budget import dutch
 from app.engine.dataflow import (
     UNPARSABLE,
     Model,
@@ -281,6 +282,16 @@ def _sure_writes(found: Model) -> dict[str, set[str]]:
     return out
 
 
+# Nodes all walks of one process's check may enter. The five product processes need at most
+# a few thousand; a split into thousands of branches that read what the others write would
+# need billions. Beyond this the deploy is refused rather than keeping the server busy.
+MAX_VISITS = 2_000_000
+
+
+class _TooLarge(Exception):
+    """The check would walk more than MAX_VISITS nodes."""
+
+
 class _Graph:
     """Successors of each node: sequence flows, boundary events (from their host), the
     starts of an embedded sub-process (from it) and its end (from its ends) to what follows
@@ -288,6 +299,7 @@ class _Graph:
 
     def __init__(self, found: Model, xml: dict[str, etree._Element]) -> None:
         nodes = found.nodes
+        self.visits = 0  # nodes entered by all walks so far, against MAX_VISITS
         self.flow: dict[str, list[str]] = {n: [] for n in nodes}
         self.boundary: dict[str, list[str]] = {n: [] for n in nodes}
         self.event_subs = {
@@ -331,7 +343,13 @@ class _Graph:
                 if following not in found and following not in avoid:
                     found.add(following)
                     todo.append(following)
+        self._spend(len(found))
         return found
+
+    def _spend(self, visits: int) -> None:
+        self.visits += visits
+        if self.visits > MAX_VISITS:
+            raise _TooLarge
 
     def joins_after(self, node: str, avoid: frozenset[str]) -> set[str]:
         """The joins a token leaving `node` may reach (by its flows, not its boundaries)."""
@@ -346,6 +364,7 @@ class _Graph:
             if current in self.joins:
                 found.add(current)
             todo.extend(self.flow.get(current, ()))
+        self._spend(len(seen))
         return found
 
 
@@ -435,7 +454,11 @@ def _conflicts(
     writes: dict[str, set[str]],
     reads: dict[str, tuple[list[Read], list[Read]]],
 ) -> list[tuple[Read, str, _Fork, int]]:
-    """(the read, the writer, the fork, the writer's branch) per element and variable."""
+    """(the read, the writer, the fork, the writer's branch) per element and variable: for
+    each read the first writer found going through the writer's branches in order, then the
+    reader's branches, then the reads of the element, then the writers by id. Each read is
+    paired only with the writers of its own variable, so a wide split costs its reads times
+    their writers, not its branches squared; what that still costs is on the graph's budget."""
     out: list[tuple[Read, str, _Fork, int]] = []
     reported: set[tuple[str, str]] = set()
     sure = _sure_writes(found)
@@ -444,38 +467,53 @@ def _conflicts(
         stop = everything | {fork.node}
         members = [graph.reach(starts, avoid) for starts, avoid in fork.branches]
         joins: dict[str, set[str]] = {}
-
-        for i, (starts_i, avoid_i) in enumerate(fork.branches):
-            for j, (starts_j, avoid_j) in enumerate(fork.branches):
-                if i == j:
-                    continue
-                for reader in sorted(members[j] & reads.keys()):
-                    entry, leaving = reads[reader]
-                    tagged = [(r, True) for r in leaving]
-                    if reader not in fork.entry_only:
-                        tagged = [(r, False) for r in entry] + tagged
-                    node = found.nodes[reader]
-                    for read, on_leaving in tagged:
-                        if (reader, read.variable) in reported:
+        writers: dict[str, list[tuple[int, str]]] = {}  # variable -> (branch, writer), in order
+        for i, member in enumerate(members):
+            for writer in sorted(member & writes.keys()):
+                for variable in writes[writer]:
+                    writers.setdefault(variable, []).append((i, writer))
+        # (reader, variable) -> (writer's branch, reader's branch, reader, read's place), writer
+        best: dict[tuple[str, str], tuple[tuple[int, int, str, int], Read, str]] = {}
+        for j, (starts_j, avoid_j) in enumerate(fork.branches):
+            unmerged_reach: dict[str, set[str]] = {}
+            for reader in sorted(members[j] & reads.keys()):
+                entry, leaving = reads[reader]
+                tagged = [(r, True) for r in leaving]
+                if reader not in fork.entry_only:
+                    tagged = [(r, False) for r in entry] + tagged
+                node = found.nodes[reader]
+                before_reach: dict[int, set[str]] = {}
+                for place, (read, on_leaving) in enumerate(tagged):
+                    key = (reader, read.variable)
+                    if key in reported or read.variable not in writers:
+                        continue
+                    if on_leaving and read.variable in sure.get(reader, ()):
+                        continue  # the node wrote it itself just before it leaves
+                    if (not on_leaving or node.tag in _INSTANT) and _fresh(
+                        found, sure, reader, read.variable, stop
+                    ):
+                        continue
+                    for i, writer in writers[read.variable]:
+                        if i == j or writer == reader:
                             continue
-                        if on_leaving and read.variable in sure.get(reader, ()):
-                            continue  # the node wrote it itself just before it leaves
-                        if (not on_leaving or node.tag in _INSTANT) and _fresh(
-                            found, sure, reader, read.variable, stop
-                        ):
-                            continue
-                        for writer in sorted(members[i] & writes.keys()):
-                            if read.variable not in writes[writer] or writer == reader:
-                                continue
+                        if key in best and best[key][0] <= (i, j, reader, place):
+                            break  # a branch found earlier wins
+                        if i not in before_reach:
+                            starts_i, avoid_i = fork.branches[i]
                             before = avoid_i | {reader} | _joins(graph, joins, reader, everything)
-                            if writer not in graph.reach(starts_i, before):
-                                continue
+                            before_reach[i] = graph.reach(starts_i, before)
+                        if writer not in before_reach[i]:
+                            continue
+                        if writer not in unmerged_reach:
                             unmerged = avoid_j | {writer} | _joins(graph, joins, writer, everything)
-                            if reader not in graph.reach(starts_j, unmerged):
-                                continue
-                            reported.add((reader, read.variable))
-                            out.append((read, writer, fork, i))
-                            break
+                            unmerged_reach[writer] = graph.reach(starts_j, unmerged)
+                        if reader not in unmerged_reach[writer]:
+                            continue
+                        best[key] = ((i, j, reader, place), read, writer)
+                        break
+        for key, (order, read, writer) in sorted(best.items(), key=lambda item: item[1][0]):
+            reported.add(key)
+            out.append((read, writer, fork, order[0]))
     return out
 
 
@@ -498,13 +536,27 @@ def check_branch_reads(parsed: Any) -> list[Problem]:
     forks = _forks(found, graph, xml)
     if not forks:
         return []
-    conflicts = _conflicts(
-        found,
-        graph,
-        forks,
-        _writes(found, parsed),
-        _reads(found, parsed, {k: v for k, v in lines.items() if v}),
-    )
+    try:
+        conflicts = _conflicts(
+            found,
+            graph,
+            forks,
+            _writes(found, parsed),
+            _reads(found, parsed, {k: v for k, v in lines.items() if v}),
+        )
+    except _TooLarge:
+        return [
+            Problem(
+                str(parsed.file),
+                parsed.key,
+                getattr(xml.get(parsed.key), "sourceline", None),
+                "het proces is te groot om te controleren op gelijktijdige takken die "
+                f"elkaars variabelen lezen (meer dan {dutch(MAX_VISITS)} stappen, "
+                f"{dutch(len(forks))} {'splitsing' if len(forks) == 1 else 'splitsingen'}): "
+                "verdeel het over deelprocessen (call activities) of gebruik minder "
+                "parallelle takken",
+            )
+        ]
     names = {k: (v.get("name") or k) for k, v in (parsed.elements or {}).items()}
 
     def name(node: str) -> str:

@@ -737,7 +737,18 @@ class Model:
 
 
 def model(parsed: Any) -> Model:
-    """The graph and the per-node reads and writes of one parsed process."""
+    """The graph and the per-node reads and writes of one parsed process, built once per
+    deploy and shared by the checks that need it (nothing changes it once built)."""
+    derived = getattr(parsed, "derived", None)
+    if derived is not None and "dataflow_model" in derived:
+        return derived["dataflow_model"]
+    built = _build_model(parsed)
+    if derived is not None:
+        derived["dataflow_model"] = built
+    return built
+
+
+def _build_model(parsed: Any) -> Model:
     root = etree.fromstring(
         parsed.xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     )
@@ -751,14 +762,13 @@ def model(parsed: Any) -> Model:
                 specs[bpmn_id] = spec
     known = known_names()
     scripts = _script_lines(root)
+    leaving: dict[str | None, dict[str | None, str]] = {}  # source -> {target: flow}
+    for flow_id, flow in flows.items():
+        leaving.setdefault(flow.get("sourceRef"), {})[flow.get("targetRef")] = flow_id
     elements: dict[str, _Element] = {}
     for node in nodes.values():
         spec = specs.get(node.id)
-        flow_of = {
-            flow.get("targetRef"): flow_id
-            for flow_id, flow in flows.items()
-            if flow.get("sourceRef") == node.id
-        }
+        flow_of = dict(leaving.get(node.id, {}))
         if spec is not None and is_body(spec):
             elements[node.id] = _multi_instance(
                 node.id, spec, node.line, parsed, known, flow_of, scripts.get(node.id)

@@ -83,6 +83,8 @@ class ParsedProcess:
     # The deploy's session, for checks that ask which candidate groups are teams (None when
     # only a draft is made: those checks are then the deploy's).
     session: Any = field(default=None, repr=False, compare=False)
+    # What the checks derive from the process once and share (the data-flow model).
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
