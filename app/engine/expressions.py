@@ -34,7 +34,10 @@ _JUEL_WORDS = {
     "le": "<=",
     "ge": ">=",
     "div": "/",
-    "mod": "%",
+    # JUEL's remainder has the sign of the dividend (Java's), Python's that of the divisor:
+    # -7 mod 3 is -1 in Camunda, 2 in Python. `@` has `%`'s precedence and associativity and
+    # no other use in an expression; the sandbox computes it as JUEL does (sandbox.juel_mod).
+    "mod": "@",
 }
 
 
@@ -154,6 +157,9 @@ def juel_to_python(expr: str) -> str:
             index += 2
         elif char == "!" and not expr.startswith("!=", index):
             out.append(" not ")
+            index += 1
+        elif char == "%":
+            out.append("@")
             index += 1
         elif char.isalpha() or char == "_":
             end = index

@@ -393,6 +393,7 @@ class Limits(Budget):
             "_inplacevar_": self.inplacevar,
             "_format_": self.format_value,
             "_percent_": self.percent,
+            "_juel_mod_": self.juel_mod,
             "_getattr_": self.getattr,
             "_getitem_": self.getitem,
             "_write_": self.write,
@@ -479,6 +480,25 @@ class Limits(Budget):
                         self.allow_items("%-opmaak", abs(v), 4)
             self.allow_items("%-opmaak", len(left) + text_size(right, self.MAX_ITEMS), 4)
         return left % right
+
+    def juel_mod(self, left: Any, right: Any) -> Any:
+        """An expression's `%` or `mod` as JUEL (Java) computes it on numbers: the remainder
+        has the dividend's sign (-7 mod 3 = -1, 7 mod -3 = 1); on text, Python's `%`
+        formatting as before (JUEL has none, so no Camunda diagram relies on it)."""
+        numbers = (int, float, Decimal)
+        if (
+            isinstance(left, numbers)
+            and isinstance(right, numbers)
+            and not isinstance(left, bool)
+            and not isinstance(right, bool)
+        ):
+            if isinstance(left, int) and isinstance(right, int):
+                remainder = abs(left) % abs(right)  # ZeroDivisionError for 0, as Java
+                return -remainder if left < 0 else remainder
+            if right == 0:
+                raise ZeroDivisionError("mod door nul")
+            return math.fmod(left, right) if not isinstance(left, Decimal) else left % right
+        return self.percent(left, right)
 
     # -- access --------------------------------------------------------------------------------
 
@@ -620,6 +640,9 @@ class _LimitingPolicy(RestrictingNodeTransformer):
         if isinstance(node.op, ast.Mod):
             call = _call("_percent_", node.left, node.right)
             return ast.fix_missing_locations(ast.copy_location(call, node))
+        if isinstance(node.op, ast.MatMult):  # JUEL's `%`/`mod` (app/engine/expressions.py)
+            call = _call("_juel_mod_", node.left, node.right)
+            return ast.fix_missing_locations(ast.copy_location(call, node))
         op = _LIMITED_OPS.get(type(node.op))
         if op is None:
             return node
@@ -722,6 +745,9 @@ def check_source(source: str, mode: str = "eval") -> list[str]:
                 )
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 problems.append(f"regel {node.lineno}: import is niet toegestaan")
+            elif isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult):
+                if mode == "exec":  # in an expression `@` is JUEL's `mod` (expressions.py)
+                    problems.append(f"regel {node.lineno}: @ is niet toegestaan")
         for stmt in _escapes_finally(tree):
             word = type(stmt).__name__.lower()
             problems.append(f"regel {stmt.lineno}: {word} in een finally-blok is niet toegestaan")

@@ -153,11 +153,30 @@ CHOICE = """
         ("${a > 5 ? c : !c}", {"a": 9, "naam": "", "c": False}, "nee"),
         ("${a > 5 ? c : !c}", {"a": 1, "naam": "", "c": False}, "ja"),
         ("${(a > 5 ? 'x' : 'y') == naam}", {"a": 1, "naam": "y", "c": False}, "ja"),
+        # JUEL's remainder has the dividend's sign (Python's: the divisor's, -7 % 3 == 2)
+        ("${a mod 3 == -1}", {"a": -7, "naam": "", "c": False}, "ja"),
+        ("${a % -3 == 1}", {"a": 7, "naam": "", "c": False}, "ja"),
+        ("${a % 2 == -1.5}", {"a": -7.5, "naam": "", "c": False}, "ja"),
+        # with `*` and `/` before `+`, from left to right: (-3 * 2) % 5, then + 1
+        ("${a * 2 % 5 + 1 == 0}", {"a": -3, "naam": "", "c": False}, "ja"),
+        ("${'%s dagen' % a == '3 dagen'}", {"a": 3, "naam": "", "c": False}, "ja"),
     ],
 )
 def test_the_juel_subset_in_conditions(db, clock, tmp_path, condition, data, path) -> None:
     instance_id = run(db, tmp_path, CHOICE.replace("CONDITION", condition), {**data, "pad": ""})
     assert instance(db, instance_id).data["pad"] == path
+
+
+def test_juel_mod_is_the_expressions_own_and_not_a_scripts_operator() -> None:
+    from app.engine.expressions import plain_expression
+    from app.engine.sandbox import check_source
+
+    assert plain_expression("${a mod 3 + b % 2}") == "a @ 3 + b @ 2"
+    assert plain_expression("${'50%'}") == "'50%'"
+    assert plain_expression("a % 3") == "a % 3"  # not `${}`: Python already
+    assert check_source("a @ 3", "eval") == []
+    assert check_source("x = a @ 3", "exec") == ["regel 1: @ is niet toegestaan"]
+    assert check_source("x @= 3", "exec") == ["regel 1: @ is niet toegestaan"]
 
 
 def test_null_in_a_condition_is_none(db, clock, tmp_path: Path) -> None:
