@@ -57,11 +57,17 @@ def bind_parties(
     municipality: str | None,
     reporter: Principal | None,
     explicit: dict[str, str] | None = None,
+    *,
+    check_known: bool = False,
 ) -> dict[str, tuple[int, str]]:
     """party -> (organisation id, group key) for a new case: the municipality's standing
-    bindings, the reporting partner as the reporting party, then explicit group keys."""
+    bindings, the reporting partner as the reporting party, then explicit group keys.
+    `check_known`: a municipality the installation named must be one it knows (checked only
+    when it has no binding for this process, so an ordinary start reads nothing more)."""
     parties: dict[str, tuple[int, str]] = {}
     if catalogue is None:
+        if check_known and municipality:
+            _check_known_municipality(session, municipality)
         return parties
     if municipality:
         # The bindings with their groups in one read (a binding whose group is gone binds
@@ -74,6 +80,8 @@ def bind_parties(
             )
         ):
             parties[party] = (organisation_id, group_key)
+        if check_known and not parties:
+            _check_known_municipality(session, municipality)
     if reporter is not None and reporter.organisation_id is not None:
         kind = session.scalar(
             select(Organisation.kind).where(Organisation.id == reporter.organisation_id)
@@ -151,6 +159,7 @@ def start_case(
             municipality,
             None if principal.is_system else principal,
             parties if principal.is_system else None,
+            check_known=check_rights and principal.is_system,
         )
 
     execution = Execution.create(
@@ -338,6 +347,29 @@ def _check_partner_start(
             f"kenmerk {business_key!r} is al in gebruik",
             {"business_key": ["een andere zaak van dit proces heeft dit kenmerk al"]},
         )
+
+
+def _check_known_municipality(session: Session, municipality: str) -> None:
+    """The installation names a municipality freely, but only one it knows (an organisation,
+    an intake route or a party binding names it): a typo would start a case that no
+    municipality's people see."""
+    known = (
+        select(Organisation.municipality.label("name"))
+        .union(select(IntakeRoute.municipality), select(PartyBinding.municipality))
+        .subquery()
+    )
+    names = sorted(n for n in session.scalars(select(known.c.name)) if n)
+    if municipality in names:
+        return
+    raise InvalidInput(
+        f"onbekende gemeente {municipality!r}",
+        {
+            "municipality": [
+                f"geen organisatie, aanmeldroute of partijkoppeling noemt {municipality!r}; "
+                + ("bekend zijn: " + ", ".join(names) if names else "er is nog geen gemeente")
+            ]
+        },
+    )
 
 
 def route_municipality(

@@ -176,6 +176,32 @@ def test_an_installation_token_may_name_the_parties(client, db, world) -> None:
     }
 
 
+def test_an_installation_token_names_only_a_municipality_the_installation_knows(
+    client, db, world
+) -> None:
+    """A typo ('harlem') once started a case that no municipality's people saw."""
+    with db.transaction() as session:
+        _row, secret = create_token(session, "beheer", ["instances:write"])
+    headers = {"Authorization": f"Bearer {secret}"}
+    before = _counts(db)
+    typo = _start(client, headers, municipality="harlem", parties={"corporatie": "wonen-limburg"})
+    assert typo.status_code == 422, typo.get_json()
+    [message] = typo.get_json()["errors"]["municipality"]
+    assert "'harlem'" in message and "haarlem" in message.split("bekend zijn:")[1]
+    assert _counts(db) == before
+    # Known from an organisation, without a binding for this process: the case starts, with
+    # the parties the installation named.
+    answer = _start(
+        client,
+        headers,
+        process="test_inbox",
+        municipality="weert",
+        parties={"wijkteam": "weert-swt"},
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert _parties(db, answer.get_json()["id"]) == {"wijkteam": "weert-swt"}
+
+
 def test_the_signal_door_follows_the_route_too(client, db, world) -> None:
     """The other door that starts cases for a partner: the route decides the process and the
     municipality; a row cannot name parties either."""
