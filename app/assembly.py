@@ -7,6 +7,7 @@ installing twice changes nothing.
 from __future__ import annotations
 
 RETENTION_SECONDS = 3600  # retention periods are months and years: hourly is plenty
+DRAFT_SWEEP_SECONDS = 300  # drafts of tasks closed other than by completing them
 
 
 def install() -> None:
@@ -28,6 +29,7 @@ def install() -> None:
     from app.privacy.consent import record_from_task
     from app.privacy.deploy_checks import check_catalogue
     from app.privacy.erasure import erase_case_records, expire_fields
+    from app.tasks.service import remove_drafts_of_closed_tasks
 
     closure_days()
     hooks.add(hooks.deploy_checks, check_catalogue)
@@ -41,5 +43,8 @@ def install() -> None:
     hooks.add(
         hooks.worker_ticks,
         hooks.Tick("retention", RETENTION_SECONDS, lambda db: len(retention.apply(db))),
+    )
+    hooks.add(
+        hooks.worker_ticks, hooks.Tick("drafts", DRAFT_SWEEP_SECONDS, remove_drafts_of_closed_tasks)
     )
     hooks.mark_installed("app.assembly")

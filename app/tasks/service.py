@@ -379,6 +379,23 @@ def complete_for_installation(
     return service.complete_task(session, task.id, values, actor)
 
 
+def remove_drafts_of_closed_tasks(db: Database) -> int:
+    """The worker's sweep: drafts of tasks that are no longer open. A completion removes its
+    task's drafts itself; this catches the other ways a task closes (a boundary event, a
+    message, a migration, a bulk action, the end of the case) and a draft saved in the
+    moment a task was being completed. A draft holds personal data nobody will use."""
+    closed = (
+        select(HumanTask.id)
+        .where(HumanTask.id == TaskDraft.task_id, HumanTask.status != TaskStatus.OPEN.value)
+        .exists()
+    )
+    with db.transaction() as session:
+        result = session.execute(
+            delete(TaskDraft).where(closed).execution_options(synchronize_session=False)
+        )
+        return result.rowcount or 0
+
+
 # What completing a task checks before the engine's locked read, in one statement: the task,
 # its instance (without the engine's state, which the engine reads under its lock), the
 # instance's version (its number only, for the answer) and whether the task has drafts to

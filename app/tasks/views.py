@@ -456,6 +456,16 @@ def submit(task_id: str) -> Any:
 def _save_draft(session: Any, row: HumanTask, data: Any) -> Any:
     if not isinstance(data, dict):
         abort(400)
+    # The page may have stood open while the task was completed or withdrawn: read its
+    # status locked (a completion updates that row), so no draft outlives its task.
+    status = session.scalar(
+        select(HumanTask.status).where(HumanTask.id == row.id).with_for_update()
+    )
+    if status != TaskStatus.OPEN.value:
+        instance_id = row.instance_id
+        session.rollback()
+        flash("Deze taak is intussen afgesloten; het concept is niet bewaard.", "error")
+        return redirect(url_for("cases.case", instance_id=instance_id))
     draft = session.get(TaskDraft, (row.id, g.principal.id))
     if draft is None:
         session.add(

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.engine import service
 from app.engine.models import HumanTask
 from app.intake.service import prepare, receive
 from app.tasks import forms
@@ -99,6 +100,43 @@ def test_drafts_are_kept_for_their_author(client, task_id, db) -> None:
         assert session.scalars(select(TaskDraft.data)).one() == {"toelichting": "half"}
     page = client.get(f"/taken/{task_id}").get_data(as_text=True)
     assert '"toelichting": "half"' in page
+
+
+def test_a_draft_of_a_task_closed_meanwhile_is_not_kept(client, task_id, db) -> None:
+    login(client, "sanne")
+    token = csrf(client, f"/taken/{task_id}")  # the page stands open ...
+    with db.transaction() as session:  # ... while a colleague completes the task
+        service.complete_task(
+            session, task_id, {"toelichting": "Gebeld en afgesproken.", "aantal_bewoners": 2}, "x"
+        )
+    saved = client.post(
+        f"/taken/{task_id}",
+        data={"csrf_token": token, "actie": "concept", "data": json.dumps({"toelichting": "h"})},
+    )
+    assert saved.status_code == 302 and "/zaken/" in saved.headers["Location"]
+    page = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Deze taak is intussen afgesloten; het concept is niet bewaard." in page
+    with db.session() as session:
+        assert session.scalars(select(TaskDraft)).all() == []
+
+
+def test_the_worker_removes_drafts_of_tasks_closed_otherwise(client, task_id, db) -> None:
+    """A boundary event, a message or a bulk action closes a task without a completion: the
+    worker's sweep removes its drafts; an open task's drafts stay."""
+    from app.engine import hooks
+    from app.tasks.service import remove_drafts_of_closed_tasks
+
+    login(client, "sanne")
+    assert _post(client, task_id, {"toelichting": "half"}, action="concept").status_code == 302
+    assert remove_drafts_of_closed_tasks(db) == 0
+    with db.transaction() as session:
+        session.get(HumanTask, task_id).status = "cancelled"
+    assert remove_drafts_of_closed_tasks(db) == 1
+    with db.session() as session:
+        assert session.scalars(select(TaskDraft)).all() == []
+    assert [t.run for t in hooks.worker_ticks if t.name == "drafts"] == [
+        remove_drafts_of_closed_tasks
+    ]
 
 
 def test_another_organisation_gets_404(client, task_id) -> None:
