@@ -29,10 +29,12 @@ def install() -> None:
     from app.privacy.consent import record_from_task
     from app.privacy.deploy_checks import check_catalogue
     from app.privacy.erasure import erase_case_records, expire_fields
+    from app.tasks.forms import check_forms
     from app.tasks.service import remove_drafts_of_closed_tasks
 
     closure_days()
     hooks.add(hooks.deploy_checks, check_catalogue)
+    hooks.add(hooks.deploy_checks, check_forms)
     hooks.add(hooks.incoming_data, check_document_fields)
     hooks.add(hooks.start_fields, start_fields)
     hooks.add(hooks.task_data, record_from_task)

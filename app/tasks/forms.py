@@ -34,6 +34,26 @@ INPUTS = {
 }
 
 
+# form-js components that show something and submit nothing.
+SHOWN_ONLY = {
+    "text",
+    "html",
+    "image",
+    "spacer",
+    "separator",
+    "iframe",
+    "table",
+    "documentPreview",
+    "button",
+}
+# What the editor's palette offers that this check cannot take, and what to do instead.
+_INSTEAD = {
+    "filepicker": "voeg documenten toe op de zaakpagina (Documenten)",
+    "dynamiclist": "gebruik een lijst van vaste velden of een aanvinklijst",
+    "expression": "reken de waarde na de taak uit in een scripttaak",
+}
+
+
 def components(schema: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
@@ -169,3 +189,55 @@ def _datetime(component: dict[str, Any], value: Any) -> str:
         return moment.isoformat()
     except ValueError as exc:
         raise ValueError("Vul een geldige datum in (JJJJ-MM-DD).") from exc
+
+
+def check_forms(parsed: Any) -> list[Any]:
+    """Deploy check (app.engine.hooks.deploy_checks): every form a user task shows holds only
+    what `validate` checks. A component of another kind that submits a value (a file, a
+    repeating group, a computed field), or a group that nests its fields under a `path`,
+    would be refused at every completion: the task could never be done."""
+    from app.engine.errors import Problem
+
+    problems: list[Problem] = []
+    for wf_spec in (parsed.spec, *parsed.subprocess_specs.values()):
+        for spec in wf_spec.task_specs.values():
+            element = getattr(spec, "bpmn_id", None)
+            form_key = (getattr(spec, "extensions", None) or {}).get("form")
+            form = parsed.forms.get(form_key) if form_key else None
+            if element is None or not isinstance(form, dict):
+                continue
+            line = (parsed.elements.get(element) or {}).get("line")
+            for message in form_problems(form):
+                problems.append(
+                    Problem(str(parsed.file), element, line, f"formulier {form_key!r}: {message}")
+                )
+    return problems
+
+
+def form_problems(schema: dict[str, Any]) -> list[str]:
+    """What in a form-js schema the server cannot take, one Dutch sentence each."""
+    found: list[str] = []
+
+    def walk(items: Any) -> None:
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            kind, key = item.get("type"), item.get("key")
+            name = repr(key or item.get("id") or kind)
+            if kind in ("group", "dynamiclist") and item.get("path"):
+                found.append(
+                    f"onderdeel {name} ({kind}) zet zijn velden onder {item['path']!r}; Stroom "
+                    "slaat velden alleen op het hoogste niveau op: laat 'path' leeg"
+                )
+            elif kind not in INPUTS and kind not in SHOWN_ONLY and kind != "group":
+                instead = _INSTEAD.get(str(kind), "gebruik een van de gewone invoervelden")
+                found.append(
+                    f"onderdeel {name} van type {kind!r} kan Stroom niet controleren en "
+                    f"opslaan: {instead}"
+                )
+            elif kind in INPUTS and not key:
+                found.append(f"invoerveld {name} ({kind}) heeft geen sleutel ('key')")
+            walk(item.get("components"))
+
+    walk(schema.get("components"))
+    return found
