@@ -46,6 +46,7 @@ SHOWN_ONLY = {
     "documentPreview",
     "button",
 }
+_CHOICES = {"select", "radio", "checklist", "taglist"}
 # What the editor's palette offers that this check cannot take, and what to do instead.
 _INSTEAD = {
     "filepicker": "voeg documenten toe op de zaakpagina (Documenten)",
@@ -237,6 +238,13 @@ def form_problems(schema: dict[str, Any]) -> list[str]:
                 )
             elif kind in INPUTS and not key:
                 found.append(f"invoerveld {name} ({kind}) heeft geen sleutel ('key')")
+            elif kind in _CHOICES and not isinstance(item.get("values"), list):
+                # Options from the case's data (valuesKey, valuesExpression): the server
+                # would take any answer.
+                found.append(
+                    f"keuzeveld {name} ({kind}) haalt zijn mogelijkheden uit de gegevens; "
+                    "geef vaste mogelijkheden ('values')"
+                )
             walk(item.get("components"))
 
     walk(schema.get("components"))

@@ -36,6 +36,10 @@ def _with(*extra: dict) -> dict:
             ["'adres'", "laat 'path' leeg"],
         ),
         ({"type": "textfield"}, ["heeft geen sleutel"]),
+        (
+            {"type": "select", "key": "team", "valuesKey": "teams"},
+            ["'team'", "vaste mogelijkheden"],
+        ),
     ],
 )
 def test_a_component_the_server_cannot_take_is_named(component: dict, words: list[str]) -> None:
