@@ -90,14 +90,14 @@ def _register() -> None:
     from app.demo import demo
     from app.engine.cli import register as register_engine
     from app.intake.cli import signals
-    from app.modelling.cli import export, templates
+    from app.modelling.cli import deploy, export, templates
     from app.privacy.cli import retention
     from app.serve import serve
     from app.simulation.cli import simulate
     from app.tasks.cli import tasks
 
     register_engine(main)
-    for command in (tasks, token, organisations, groups, users, binding, serve, demo):
+    for command in (deploy, tasks, token, organisations, groups, users, binding, serve, demo):
         main.add_command(command)
     for command in (simulate, signals, workdays, settings, retention, templates, export):
         main.add_command(command)

@@ -165,3 +165,49 @@ def test_start_with_data_is_logged_like_the_apis_start(run, db) -> None:
     empty = run("start", "test_simple", "--key", "", "--data", '{"bedrag": 1}', ok=False)
     assert "business_key: Lengte moet tussen 1 en 200 liggen" in empty.output
     assert counts() == (before[0] + 1, before[1] + 1)
+
+
+def test_a_catalogue_that_widens_reading_waits_for_the_privacy_officer(run, db, tmp_path) -> None:
+    """The four eyes hold for `stroom deploy` as for the browser and the API: an operator's
+    files cannot widen who may read personal data past the privacy officer."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from app.modelling.models import ApprovalStatus, CatalogueApproval
+    from app.privacy.models import AuditLog
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("haarlem_preventie.bpmn", "haarlem_preventie.catalogus.yaml"):
+        (tmp_path / name).write_text((root / "bpmn" / name).read_text("utf-8"), "utf-8")
+    forms = str(root / "forms")
+    diagram = str(tmp_path / "haarlem_preventie.bpmn")
+    assert "nieuw: haarlem_preventie versie 1" in run("deploy", diagram, "--forms", forms).output
+    catalogue = tmp_path / "haarlem_preventie.catalogus.yaml"
+    text = catalogue.read_text("utf-8")
+    # The troubleshooter reads the tenant's name in `bewaking` too (it did in two phases).
+    wider = text.replace(
+        "  naam:\n    omschrijving: Naam van de huurder",
+        "  naam:\n    omschrijving: Naam van de huurder (ook bij bewaking)",
+    ).replace(
+        "    voorbeeld: P.J. Jansen\n    lezen: *par1\n",
+        '    voorbeeld: P.J. Jansen\n    lezen: {corporatie: "*", wijkteam: "*", sdv: "*", '
+        "troubleshooter: [bewaking, stagnatie, ontruiming]}\n",
+    )
+    assert wider != text
+    catalogue.write_text(wider, "utf-8")
+
+    held = run("deploy", diagram, "--forms", forms, ok=False)
+    assert held.exit_code == 1
+    assert "niets gepubliceerd" in held.output and "privacyfunctionaris" in held.output
+    assert "Troubleshooter mag veld naam voortaan ook lezen in fase bewaking" in held.output
+    run("deploy", diagram, "--forms", forms, ok=False)  # asking again makes no second request
+    with db.transaction() as session:
+        [request] = session.scalars(select(CatalogueApproval)).all()
+        assert request.status == ApprovalStatus.PENDING and request.requested_by == "system:cli"
+        [audit] = session.scalars(
+            select(AuditLog).where(AuditLog.action == "catalogus.goedkeuring_vragen")
+        ).all()
+        assert audit.details["kanaal"] == "cli"
+        request.status = ApprovalStatus.APPROVED  # the officer approves this very text
+    assert "nieuw: haarlem_preventie versie 2" in run("deploy", diagram, "--forms", forms).output

@@ -1,5 +1,6 @@
-"""Engine commands: deploy, start, instances, incidents, worker, catalogue. (Messages and
-signals that bring data into cases are the cases domain's: app/cases/cli.py.)"""
+"""Engine commands: instances, incidents, worker, catalogue. (Deploying is publishing, the
+modelling domain's: app/modelling/cli.py; messages and signals that bring data into cases
+are the cases domain's: app/cases/cli.py.)"""
 
 from __future__ import annotations
 
@@ -13,43 +14,8 @@ from app.engine.schemas import IncidentSchema, InstanceDetailSchema, InstanceSch
 
 
 def register(main: click.Group) -> None:
-    for command in (deploy, instances, incidents, worker, catalogue):
+    for command in (instances, incidents, worker, catalogue):
         main.add_command(command)
-
-
-@click.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="Map met formulieren.")
-@click.option(
-    "--overwrite",
-    is_flag=True,
-    help="Publiceer ook over een versie die in de browser of via de API is gepubliceerd.",
-)
-@pass_env
-@handle_errors
-def deploy(env: Env, paths: tuple[str, ...], forms_dir: str | None, overwrite: bool) -> None:
-    """Valideer diagrammen en sla gewijzigde processen op als nieuwe versie (standaard bpmn/)."""
-    from app.engine.deploy import deploy as do_deploy
-    from app.engine.deploy import replaced_publications
-
-    targets = list(paths) or [str(env.settings.bpmn_dir)]
-    with env.db.transaction() as session:
-        result = do_deploy(
-            session, targets, Path(forms_dir) if forms_dir else env.settings.forms_dir, actor="cli"
-        )
-        overwritten = [] if overwrite else replaced_publications(session, result.created)
-        if overwritten:  # raising inside the transaction rolls the new versions back
-            raise click.ClickException(
-                "niets gepubliceerd: de bestanden zouden wijzigingen terugdraaien die daarna "
-                "in de browser of via de API zijn gepubliceerd:\n"
-                + "\n".join(overwritten)
-                + "\nHaal die versie eerst op (`stroom export PROCES`) en neem haar over in de "
-                "bestanden, of publiceer bewust eroverheen met --overwrite."
-            )
-    for key, number in result.created:
-        click.echo(f"nieuw: {key} versie {number}")
-    for key, number in result.unchanged:
-        click.echo(f"ongewijzigd: {key} versie {number}")
 
 
 @click.group()

@@ -1,6 +1,8 @@
 """`stroom element-templates`: the handlers as Camunda element templates, for the desktop
 Camunda Modeler (save the file in its `resources/element-templates/` folder). `stroom export`:
-a published version back into files, before a `stroom deploy` from the server's files."""
+a published version back into files, before a `stroom deploy` from the server's files.
+`stroom deploy`: publish diagrams, catalogues and forms from files, with the same four eyes
+on a catalogue that widens reading as the browser and the API."""
 
 from __future__ import annotations
 
@@ -65,3 +67,75 @@ def export(env: Env, process: str, number: int | None, target: str | None) -> No
     for path, state in written:
         click.echo(f"{state}: {path}")
     click.echo(f"{process} versie {version.version} staat in de bestanden")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="Map met formulieren.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Publiceer ook over een versie die in de browser of via de API is gepubliceerd.",
+)
+@pass_env
+@handle_errors
+def deploy(env: Env, paths: tuple[str, ...], forms_dir: str | None, overwrite: bool) -> None:
+    """Valideer diagrammen en sla gewijzigde processen op als nieuwe versie (standaard bpmn/).
+
+    Een catalogus die meer leesrecht op persoonsgegevens geeft dan de nieuwste versie wacht,
+    net als in de browser en via de API, op de privacyfunctionaris."""
+    from app.engine.deploy import deploy as do_deploy
+    from app.engine.deploy import replaced_publications
+
+    targets = list(paths) or [str(env.settings.bpmn_dir)]
+    held = _held_catalogues(env, targets)
+    if held:
+        raise click.ClickException(
+            "niets gepubliceerd: " + "\n".join(held) + "\nDe privacyfunctionaris ziet het "
+            "verzoek onder Privacy → Goedkeuringen; publiceer opnieuw zodra het is goedgekeurd."
+        )
+    with env.db.transaction() as session:
+        result = do_deploy(
+            session, targets, Path(forms_dir) if forms_dir else env.settings.forms_dir, actor="cli"
+        )
+        overwritten = [] if overwrite else replaced_publications(session, result.created)
+        if overwritten:  # raising inside the transaction rolls the new versions back
+            raise click.ClickException(
+                "niets gepubliceerd: de bestanden zouden wijzigingen terugdraaien die daarna "
+                "in de browser of via de API zijn gepubliceerd:\n"
+                + "\n".join(overwritten)
+                + "\nHaal die versie eerst op (`stroom export PROCES`) en neem haar over in de "
+                "bestanden, of publiceer bewust eroverheen met --overwrite."
+            )
+    for key, number in result.created:
+        click.echo(f"nieuw: {key} versie {number}")
+    for key, number in result.unchanged:
+        click.echo(f"ongewijzigd: {key} versie {number}")
+
+
+def _held_catalogues(env: Env, targets: list[str]) -> list[str]:
+    """The catalogues beside the diagrams that widen who may read personal data without the
+    privacy officer's approval of that very text: the four eyes hold for the command line
+    as for the browser and the API (their requests made, committed and audited)."""
+    from app.catalogue import catalogue_path
+    from app.engine.deploy import bpmn_files
+    from app.modelling import catalogue as edit
+    from app.privacy.logs import command_operation
+
+    held: list[str] = []
+    with command_operation(env.db, "deploy") as (session, principal):
+        for diagram in bpmn_files(targets):
+            file = catalogue_path(diagram)
+            try:
+                text = file.read_text("utf-8")
+                keys = edit.loaded(text, file.name).processes
+            except Exception:  # noqa: BLE001 - deploy reports what is wrong with it
+                continue
+            for key in keys:
+                found = edit.hold(session, key, text, principal.actor, ask=True)
+                if found is None:
+                    continue
+                if found.new_request:
+                    edit.audit_request(env.db, env.settings.secret_key, principal, found, "cli")
+                held.append(f"{file}: {edit.held_message(found)}")
+    return held
