@@ -7,6 +7,7 @@ gets a fresh database per test session, migrated with Alembic, dropped at the en
 
 from __future__ import annotations
 
+import gc
 import os
 
 # Cheap argon2 parameters (app/auth/passwords.py): set before any app module is imported.
@@ -52,6 +53,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "process(key): scenario tests of one process; "
         "the module must cover every element of its diagram",
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _freeze_heap()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _freeze_heap()
+
+
+def _freeze_heap() -> None:
+    """What is alive once the app and the tests are imported (modules, classes, parsed
+    diagrams, collected items) stays alive until the end: out of the collector's sight, the
+    full collections that the many objects of each test (an app, a workflow) set off no
+    longer walk it. A twentieth to a fifth of a test process's CPU time (test_views.py:
+    4.4-5.0 s -> 3.7 s; the Haarlem and catalogue editor files 17.2-17.6 s -> 15.2-16.8 s;
+    collecting the suite 3.1-3.5 s -> 2.7-3.0 s)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
