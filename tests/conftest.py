@@ -7,6 +7,7 @@ gets a fresh database per test session, migrated with Alembic, dropped at the en
 
 from __future__ import annotations
 
+import gc
 import os
 
 # Cheap argon2 parameters (app/auth/passwords.py): set before any app module is imported.
@@ -52,6 +53,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "process(key): scenario tests of one process; "
         "the module must cover every element of its diagram",
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _freeze_heap()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _freeze_heap()
+
+
+def _freeze_heap() -> None:
+    """What is alive once the app and the tests are imported (modules, classes, parsed
+    diagrams, collected items) stays alive until the end: out of the collector's sight, the
+    full collections that the many objects of each test (an app, a workflow) set off no
+    longer walk it. tests/privacy and tests/auth on two xdist workers: 19-23 s of CPU before,
+    14-16 s after."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -20,7 +20,6 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
 from app import clock
@@ -33,10 +32,6 @@ from app.engine.timers import drain_timers
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
-
-
-def _exit_quietly(*_: Any) -> None:
-    raise SystemExit(0)
 
 
 class SchedulerBusy(RuntimeError):
@@ -137,7 +132,7 @@ class Worker:
 
         return run
 
-    def _schedule(self, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
+    def _schedule(self, scheduler: BackgroundScheduler) -> None:
         every = self.settings.tick_seconds
         for name, func, seconds in (
             ("timers", self.tick_timers, every),
@@ -159,25 +154,35 @@ class Worker:
         """Run until SIGTERM, SIGINT or stop(); the lease is released on the way out, so a
         restarted worker can take over at once instead of waiting for the lease to expire."""
         self.acquire_lease()
-        scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="UTC")
-        previous: dict[int, Any] = {}
+        main = threading.current_thread() is threading.main_thread()
+        stops = {signal.SIGTERM, signal.SIGINT}
+        # The stop signals stay blocked and the main thread takes them with sigtimedwait: a
+        # handler raising SystemExit could land in APScheduler's hand-over of a tick to its
+        # threads, which catches every BaseException and ran on (killed after a timeout, the
+        # lease kept). Threads started from here inherit the mask.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops) if main else None
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(2)}, timezone="UTC"
+        )
         try:
-            # From here on a signal ends the run through the finally below, whenever it comes.
-            if threading.current_thread() is threading.main_thread():
-                for number in (signal.SIGTERM, signal.SIGINT):
-                    previous[number] = signal.signal(number, _exit_quietly)
             self._schedule(scheduler)
+            scheduler.start()
             if announce is not None:
                 announce()
             log.info("worker %s gestart (tick %s s)", self.worker_id, self.settings.tick_seconds)
-            scheduler.start()
+            while not self._stop.is_set():
+                if main:
+                    if signal.sigtimedwait(stops, 0.5) is not None:
+                        break
+                else:
+                    self._stop.wait(0.5)
         finally:
             if scheduler.running:
                 scheduler.shutdown(wait=True)
-            for number, handler in previous.items():
-                signal.signal(number, handler)
             self.release_lease()
             log.info("worker %s gestopt", self.worker_id)
+            if previous is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def start_background(self) -> BackgroundScheduler:
         self.acquire_lease()

@@ -37,11 +37,13 @@ def _start_many(
     *,
     batch: int = 100,
     committed_ahead: bool = False,
-) -> None:
+) -> datetime:
     """`count` instances, instance n waiting for moment(n), asked just before it starts (the
     moment must lie in the future then: a timer already due when its instance starts fires
     during the start itself). With committed_ahead, each batch must be committed before the
-    first of its moments: running workers see a timer only once it is committed."""
+    first of its moments: running workers see a timer only once it is committed. Returns the
+    latest moment."""
+    latest = datetime.min.replace(tzinfo=UTC)
     for offset in range(0, count, batch):
         moments = []
         with db.transaction() as session:
@@ -56,6 +58,8 @@ def _start_many(
                 )
         if committed_ahead:
             assert datetime.now(UTC) < min(moments), "setting up took too long for this machine"
+        latest = max(latest, *moments)
+    return latest
 
 
 def _soon(_n: int) -> datetime:
@@ -177,13 +181,15 @@ def _worker(db: Database) -> subprocess.Popen:
         STROOM_DATABASE_URL=db.url,
         PYTHONPATH=str(ROOT),
     )
-    # Test handlers are not needed: the timer diagram has no service tasks.
+    # Test handlers are not needed: the timer diagram has no service tasks. Its standard
+    # output is the one line saying it started (the log goes to standard error).
     return subprocess.Popen(
         [sys.executable, "-m", "app", "worker"],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
 
 
@@ -230,6 +236,8 @@ def _stop(*procs: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()  # gone before the database is cleaned for the next test
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @pytest.mark.postgres_only
@@ -238,11 +246,14 @@ def test_three_workers_fire_a_thousand_timers_exactly_once_and_on_time(db) -> No
     deploy_paths(db, TIMER)
     workers = [_worker(db) for _ in range(3)]
     try:
-        # All due within the same minute, spread over 20 seconds of it. They go in earliest
-        # first, a batch of 100 (2 s of the spread) at a time, while the workers run: the
-        # lead covers the first batch and the rate may be up to 3 times slower than the
-        # spread's 50 a second (the same margin as setting up all 1,000 in a 30 s lead).
-        start = datetime.now(UTC) + timedelta(seconds=18)
+        for worker in workers:  # running: start-up time is not part of the lead
+            assert "gestart" in _first_line(worker)
+        # Due over 20 seconds, put in earliest first, a batch of 100 (2 s of the spread) at a
+        # time, while the workers run. A batch takes about 0.7 s here (150 a second, three
+        # times the spread's 50): the lead covers the first batch seven times over, and the
+        # last batch is still ahead of its moments at up to 2.3 s a batch (43 a second); a
+        # slower machine fails the setup's assertion, not the timers'.
+        start = datetime.now(UTC) + timedelta(seconds=5)
         _start_many(
             db, 1000, lambda n: start + timedelta(seconds=20 * n / 1000), committed_ahead=True
         )
@@ -262,8 +273,7 @@ def test_three_workers_fire_a_thousand_timers_exactly_once_and_on_time(db) -> No
 @pytest.mark.slow
 def test_sigkill_while_firing_loses_nothing_and_repeats_nothing(db) -> None:
     deploy_paths(db, TIMER)
-    _start_many(db, 600, _soon)
-    _sleep_until(datetime.now(UTC) + timedelta(seconds=2))  # every one is due
+    _sleep_past(_start_many(db, 600, _soon))  # every one is due
     victim = _worker(db)
     try:
         _wait(lambda: sum(_fired_counts(db).values()) >= 50, timeout=60)
@@ -286,9 +296,8 @@ def test_sigkill_while_firing_loses_nothing_and_repeats_nothing(db) -> None:
 @pytest.mark.slow
 def test_timers_due_during_downtime_fire_once_on_start(db) -> None:
     deploy_paths(db, TIMER)
-    _start_many(db, 200, _soon)
     # Nothing runs while they come due.
-    _sleep_until(datetime.now(UTC) + timedelta(seconds=2))
+    _sleep_past(_start_many(db, 200, _soon))
     worker = _worker(db)
     try:
         _wait(lambda: sum(_fired_counts(db).values()) >= 200, timeout=60)
@@ -298,10 +307,9 @@ def test_timers_due_during_downtime_fire_once_on_start(db) -> None:
     _assert_all_fired_once(db, 200)
 
 
-def _sleep_until(moment: datetime) -> None:
-    remaining = (moment - datetime.now(UTC)).total_seconds()
-    assert remaining > 0, "setting up took longer than the test allows on this machine"
-    time.sleep(remaining)
+def _sleep_past(moment: datetime) -> None:
+    """Until `moment` has passed (a timer due then is due now)."""
+    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.1)
 
 
 def _worker_with_output(db: Database) -> subprocess.Popen:
