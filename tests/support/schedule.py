@@ -21,11 +21,9 @@ from xdist.scheduler import LoadFileScheduling
 # workers on the shared 2-core machine, before this file existed: only their order matters.
 # The forty most expensive files; the others averaged SECONDS_PER_TEST a test. The catalogue
 # editor's and the form editor's were lowered by the ratio measured when their checks got
-# cheaper (YAML trees kept per text, no copy of the forms per check); the every-role walk's and
-# the browser catalogue editor's by the ratio measured when browser screenshots and axe-core
-# got cheaper and the demo was loaded once per run (tests/browser/support.py).
+# cheaper (YAML trees kept per text, no copy of the forms per check).
 COSTS: dict[str, float] = {
-    "tests/browser/test_every_role.py": 225,
+    "tests/browser/test_every_role.py": 289,
     "tests/api/test_schemathesis.py": 195,
     "tests/processes/test_haarlem_preventie.py": 109,
     "tests/browser/test_form_editor.py": 85,
@@ -37,7 +35,7 @@ COSTS: dict[str, float] = {
     "tests/test_simulate.py": 53,
     "tests/browser/test_every_page.py": 51,
     "tests/modelling/test_modeller_pages.py": 50,
-    "tests/browser/test_catalogue_editor.py": 26,
+    "tests/browser/test_catalogue_editor.py": 43,
     "tests/processes/test_utrecht_vh.py": 41,
     "tests/ops/test_logs.py": 41,
     "tests/browser/test_inbox.py": 39,
