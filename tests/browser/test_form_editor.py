@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.db import Database
 from app.engine.deploy import deploy
 from app.engine.models import ProcessDefinition, ProcessVersion
-from tests.browser.support import ROOT, check_accessibility, screenshot
+from tests.browser.support import ROOT, check_accessibility, screenshot, wait_for
 from tests.browser.test_manage_pages import log_in
 from tests.support.orgs import organisation, user
 
@@ -55,7 +55,7 @@ def test_the_form_editor_round_trips_every_form_unchanged(
     log_in(page, live_server, "ida", "/processen/overzicht")
     for number, (key, name) in enumerate(forms):
         page.goto(f"{live_server}/processen/{key}/formulieren/{name}")
-        page.wait_for_selector("[data-stroom-form-editor][data-gecontroleerd]")
+        wait_for(page, "[data-stroom-form-editor][data-gecontroleerd]")
         saved = page.evaluate("() => window.stroomFormEditor.saveSchema()")
         original = json.loads((ROOT / "forms" / name).read_text(encoding="utf-8"))
         # The editor writes its own schema version (19 for 16): the only difference it makes.
