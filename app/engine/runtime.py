@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import Connection, bindparam, insert, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -246,6 +246,7 @@ class Execution(WaitStates):
         # The transition wrote variables (a completion, message, signal or result with data,
         # a script): every waiting condition is evaluated again (app/engine/conditions.py).
         self.variables_written = False
+        self._connection: Connection | None = None
 
     # -- construction ---------------------------------------------------------------------
 
@@ -391,7 +392,7 @@ class Execution(WaitStates):
                 # there READY but not run; go round until nothing automatic is ready.
                 self.workflow.refresh_timers()
                 for _ in range(1000):
-                    self.workflow.do_engine_steps(did_complete_task=self._ran)
+                    engine_steps(self.workflow, self._ran)
                     if tasks_in(self.workflow, TaskState.READY, manual=False):
                         continue
                     # Conditional events see the variables as the steps left them.
@@ -537,7 +538,12 @@ class Execution(WaitStates):
     def _write(self, statement: Any, params: Any) -> Any:
         """A Core write on the session's connection: the ORM session's own execute costs
         more than the statement on SQLite (bench/engine.py --profile)."""
-        return self.session.connection().execute(statement, params)
+        connection = self._connection
+        if connection is None or connection.closed or not connection.in_transaction():
+            # The session's connection for this transaction, asked once: each ask costs
+            # about as much as a small statement (bench/engine.py --profile).
+            connection = self._connection = self.session.connection()
+        return connection.execute(statement, params)
 
     def _write_incidents(self) -> None:
         """Incidents through the ORM (their events name their ids), after the instance row."""
@@ -670,6 +676,30 @@ class Execution(WaitStates):
         if any(w.kind == "job" for w in after.values()):
             return InstanceStatus.RUNNING.value
         return InstanceStatus.WAITING.value
+
+
+def engine_steps(workflow: BpmnWorkflow, did_complete_task: Callable[[Task], None]) -> None:
+    """`workflow.do_engine_steps(did_complete_task=...)` of SpiffWorkflow 3.2, with each pass's
+    READY tasks found by `tasks_in` instead of a walk of the whole tree: a pass usually runs
+    one task (a timer that fires runs its event, a script and the end event in as many
+    passes), so the walks were most of the engine's own work per fired timer. While a
+    sub-process is active a pass is SpiffWorkflow's own (it visits the sub-processes deepest
+    first); otherwise the pass is SpiffWorkflow's, line by line, on the same list of tasks."""
+    while _engine_pass(workflow, did_complete_task):
+        pass
+    workflow.refresh_timers()
+
+
+def _engine_pass(workflow: BpmnWorkflow, did_complete_task: Callable[[Task], None]) -> bool:
+    if workflow.get_active_subprocesses():
+        return bool(workflow._do_engine_steps(None, did_complete_task))
+    count = 0
+    for task in tasks_in(workflow, TaskState.READY):
+        if not task.task_spec.manual:
+            task.run()
+            count += 1
+            did_complete_task(task)
+    return count > 0 or len(workflow.get_active_subprocesses()) > 0
 
 
 _ERASES = "_stroom_erases"

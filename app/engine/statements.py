@@ -219,6 +219,101 @@ def one_write(
     return statement, params
 
 
+# -- PostgreSQL: a batch of transitions in one statement -------------------------------------
+#
+# The worker's batch of timers (BatchWrites) as one statement instead of an executemany per
+# kind: every instance's revision-checked UPDATE from one recordset, the closes and inserts as
+# CTEs like one_write's. The server plans and runs one statement instead of one per row, and
+# the two workers share the machine's cores with it (bench/timers.py).
+
+_INSTANCE_ROW = (
+    ("iid", String()),
+    ("old_revision", INSTANCE_TABLE.c.revision.type),
+    ("new_revision", INSTANCE_TABLE.c.revision.type),
+    *((f"v_{c}", INSTANCE_TABLE.c[c].type) for c in SAVED_COLUMNS),
+)
+
+
+def _batch_close_cte(kind: str, done: bool) -> Any:
+    """`_close_cte` for many instances: each row names its instance."""
+    table = _TABLES[kind]
+    name = f"{'done' if done else 'cancel'}_{kind}"
+    rows = _recordset(
+        name,
+        [
+            column("iid", String()),
+            column("tid", String()),
+            column("now", UTCDateTime()),
+            column("by", String()),
+        ],
+    )
+    values = {
+        key: rows.c[value.key] if isinstance(value, BindParameter) else value
+        for key, value in (_DONE_VALUES if done else _CANCEL_VALUES)[kind].items()
+    }
+    id_col = table.c.id if kind == "task" else table.c.spiff_task_id
+    statement = update(table).where(
+        table.c.instance_id == rows.c.iid,
+        id_col == rows.c.tid,
+        table.c.status == _OPEN[kind],
+    )
+    return statement.values(**values).cte(name)
+
+
+_BATCH_WRITE: dict[Any, Any] = {}
+
+
+def batch_write(
+    closes: dict[tuple[str, bool], list[dict[str, Any]]],
+    instances: list[dict[str, Any]],
+    rows: dict[str, list[dict[str, Any]]],
+) -> tuple[Any, dict[str, Any]]:
+    """The batch's writes as one UPDATE of the instances carrying the rest as CTEs, and its
+    parameters; (None, {}) when the rows of one table differ in their columns (then the
+    caller writes per kind)."""
+    inserts = []
+    for name in INSERT_ORDER:
+        if rows[name]:
+            keys = tuple(rows[name][0])
+            if any(tuple(r) != keys for r in rows[name]):
+                return None, {}
+            inserts.append((name, keys))
+    if any(tuple(i) != tuple(instances[0]) for i in instances):
+        return None, {}
+    closing = tuple(sorted(key for key, params in closes.items() if params))
+    ungroup = [p["tid"] for done in (True, False) for p in closes.get(("task", done), ())]
+    shape = (tuple(inserts), closing, bool(ungroup))
+    statement = _BATCH_WRITE.get(shape)
+    if statement is None:
+        ctes = [_batch_close_cte(kind, done) for kind, done in closing]
+        if ungroup:
+            ctes.append(_ungroup_cte())
+        ctes += [_insert_cte(name, keys) for name, keys in inserts]
+        new = _recordset("instances", [column(k, t) for k, t in _INSTANCE_ROW])
+        statement = _BATCH_WRITE[shape] = (
+            update(INSTANCE_TABLE)
+            .where(
+                INSTANCE_TABLE.c.id == new.c.iid,
+                INSTANCE_TABLE.c.revision == new.c.old_revision,
+            )
+            .values(
+                **{c: new.c[f"v_{c}"] for c in SAVED_COLUMNS},
+                revision=new.c.new_revision,
+            )
+            .add_cte(*ctes)
+        )
+    params: dict[str, Any] = {"instances": json.dumps(instances, default=_jsonable)}
+    for kind, done in closing:
+        params[f"{'done' if done else 'cancel'}_{kind}"] = json.dumps(
+            closes[(kind, done)], default=_jsonable
+        )
+    if ungroup:
+        params["ungroup"] = json.dumps([{"tid": tid} for tid in ungroup])
+    for name, _ in inserts:
+        params[f"ins_{name}"] = json.dumps(rows[name], default=_jsonable)
+    return statement, params
+
+
 PARTIES = insert(InstanceParty.__table__)
 DEFERRED = "stroom_deferred_inserts"
 
@@ -268,6 +363,13 @@ class BatchWrites:
 
     def flush(self, session: Session) -> None:
         connection = session.connection()
+        if connection.dialect.name == "postgresql" and self.instances:
+            statement, params = batch_write(self.closes, self.instances, self.rows)
+            if statement is not None:
+                if connection.execute(statement, params).rowcount != len(self.instances):
+                    raise Conflict("procesinstantie is tegelijk door iemand anders gewijzigd")
+                self.__init__()  # type: ignore[misc]
+                return
         for key, params in self.closes.items():
             if params:
                 connection.execute(CLOSE[key], params)

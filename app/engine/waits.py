@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow
 from sqlalchemy import select
 
 from app.engine import hooks
@@ -135,6 +136,45 @@ def tasks_in(workflow: BpmnWorkflow, state: int, manual: bool | None = None) -> 
     if not found or (len(found) == 1 and _visited(found[0])):
         return found
     return workflow.get_tasks(state=state, manual=manual)
+
+
+_update_waiting_tasks = Workflow.update_waiting_tasks
+
+
+def _update_waiting_tasks_if_any(self: Workflow) -> None:
+    """SpiffWorkflow's `update_waiting_tasks`, which it calls after every task that completes:
+    a walk of the workflow's own tree (a plain TaskIterator, which never enters a
+    sub-process) that updates each WAITING task it reaches. It reaches only tasks of
+    `self.tasks`, so when none of them is WAITING it would update nothing: no walk then
+    (4 of a fired timer's 6 walks, bench/README.md, issue 23)."""
+    for task in self.tasks.values():
+        if task.state == TaskState.WAITING:
+            _update_waiting_tasks(self)
+            return
+
+
+if Workflow.update_waiting_tasks.__name__ != _update_waiting_tasks_if_any.__name__:
+    Workflow.update_waiting_tasks = _update_waiting_tasks_if_any  # type: ignore[method-assign]
+
+
+def _completed_ends(workflow: BpmnWorkflow) -> list[Task]:
+    """The completed end events `workflow.get_tasks(state=COMPLETED)` reaches, from the task
+    dict instead of a walk, for a workflow without sub-processes (the iterator then reaches a
+    finished task when every ancestor is finished too); empty when unsure, and then the
+    caller walks. Their order does not matter: the caller takes the furthest phase."""
+    if workflow.subprocesses:
+        return []
+    found = []
+    for task in workflow.tasks.values():
+        if task.state != TaskState.COMPLETED or not isinstance(task.task_spec, EndEvent):
+            continue
+        node, depth = task.parent, 0
+        while node is not None and node.state >= TaskState.COMPLETED and depth < _DEEP:
+            node, depth = node.parent, depth + 1
+        if node is not None:
+            return []  # an unfinished ancestor or a very deep tree: the walk decides
+        found.append(task)
+    return found
 
 
 def snapshot(workflow: BpmnWorkflow) -> dict[tuple[str, str], Wait]:
@@ -359,6 +399,13 @@ class WaitStates:
         assert self.catalogue is not None
         if not any(self.catalogue.phases.values()):
             return None  # no element has a phase: no walk over every completed task
+        reached = [
+            phase
+            for t in _completed_ends(self.workflow)
+            if (phase := self.catalogue.phase_of(element_id(t))) is not None
+        ]
+        if reached:
+            return max(reached, key=self.catalogue.phase_order)
         completed = list(self.workflow.get_tasks(state=TaskState.COMPLETED))
         ends = [
             self.catalogue.phase_of(element_id(t))
