@@ -85,8 +85,33 @@ class Database:
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
         )
 
+        self._read_only_engine: Engine | None = None
+        self._read_only_sessions: sessionmaker[Session] | None = None
+
     def session(self, write: bool = False) -> Session:
         return (self._write_sessions if write else self._sessions)()
+
+    def read_only_session(self) -> Session:
+        """A session for a request that only reads (an API GET): on PostgreSQL on
+        connections of their own that send each statement by itself, without BEGIN and
+        ROLLBACK round trips around them (two of a task list's five), and that refuse any
+        write (`default_transaction_read_only`), so a read path that writes fails loudly
+        instead of having its write rolled back unseen. Under READ COMMITTED every
+        statement had its own snapshot already; nothing is locked. On SQLite: `session()`."""
+        if self.is_sqlite:
+            return self.session()
+        if self._read_only_sessions is None:
+            engine = create_engine(
+                self.url,
+                pool_size=4,
+                max_overflow=8,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c default_transaction_read_only=on"},
+            )
+            ping_when_idle(engine)
+            self._read_only_engine = engine
+            self._read_only_sessions = sessionmaker(engine, expire_on_commit=False)
+        return self._read_only_sessions()
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Session]:
@@ -96,6 +121,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._read_only_engine is not None:
+            self._read_only_engine.dispose()
 
 
 # A pooled connection idle longer than this is pinged before use; one used more recently is
