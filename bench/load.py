@@ -434,6 +434,7 @@ class Floor:
     requests: float  # its API requests/s
     complete_p95: float  # its completion p95, seconds
     memory: float  # SpiffWorkflow in memory, tasks/s (a step and half a start each), x web
+    cpu_bound: float  # tasks/s at its CPU cost per request, see _cpu_bound
     loads: tuple[float, float]
 
     @property
@@ -481,6 +482,7 @@ def _floor(db, operator: str, people: list[str], args) -> Floor:  # type: ignore
         requests=requests,
         complete_p95=percentile(stats.latency.get("complete", []), 95),
         memory=memory_tasks,
+        cpu_bound=_cpu_bound(stats, requests * elapsed),
         loads=(min(loads), max(loads)),
     )
 
@@ -563,6 +565,11 @@ def main() -> None:
             f"of the bound, {rate / floor.http:.2f} of the floor; the target 150/s is "
             f"{150 / floor.bound:.2f} of the bound"
         )
+        ours = _cpu_bound(stats, requests * elapsed)
+        print(
+            f"CPU bounds (load-independent): floor {floor.cpu_bound:.0f} tasks/s, Stroom "
+            f"{ours:.0f} tasks/s = {ours / floor.cpu_bound:.2f} of the floor's"
+        )
     if maintained:
         print(
             f"autovacuum is off on this server: the bench ran {len(maintained)} "
@@ -621,6 +628,19 @@ def _top_frames(path: Path) -> None:
             print(f"    {100 * n / max(requests, 1):5.1f}%  {frame}")
 
 
+# Requests per completed task with no backlog growth: a list, a completion, half a start.
+REQUESTS_PER_TASK = 2.5
+
+
+def _cpu_bound(stats: Stats, requests: float) -> float:
+    """Completed tasks/s the machine's cores could serve at this run's CPU cost per request
+    (the web processes', the workers' and the PostgreSQL backends'; not the clients'), at
+    REQUESTS_PER_TASK requests a task. The machine's other users do not enter it, so unlike
+    the tasks/s it compares runs taken at different loads."""
+    per_request = sum(stats.cpu.get(k, 0.0) for k in ("web", "workers", "PostgreSQL")) / requests
+    return (os.cpu_count() or 1) / (per_request * REQUESTS_PER_TASK)
+
+
 def _report(  # type: ignore[no-untyped-def]
     args, stats, elapsed, backlog, loads, label="Stroom", load_start=None, load_end=None
 ) -> None:
@@ -668,6 +688,12 @@ def _report(  # type: ignore[no-untyped-def]
                 else ""
             )
         )
+        if requests:
+            print(
+                f"CPU bound: {_cpu_bound(stats, requests * elapsed):.0f} tasks/s if the "
+                f"machine's {os.cpu_count()} cores did nothing else (web + workers + "
+                f"PostgreSQL CPU per request x {REQUESTS_PER_TASK} requests per task)"
+            )
     if label == "floor":
         print(f"load average sampled: {min(loads):.1f}-{max(loads):.1f}")
         return
