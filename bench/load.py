@@ -16,6 +16,14 @@ see whether the rates depend on the backlog. Where the server runs without autov
 configuration on the development machine), the bench vacuums and analyses the tables at
 autovacuum's thresholds itself, as production's autovacuum would (deploy/README.md).
 Target (issue 23): >= 150 completed tasks/s, p95 <= 150 ms, no backlog growth.
+
+The bound (`--floor SECONDS`, default 60; 0 skips it): first the same starters and clients
+against bench/floor_app.py under the same gunicorn config (a token check and the least SQL
+each call needs, nothing of ours), then SpiffWorkflow alone in memory on the same diagram;
+bound = 1/(1/floor + 1/memory), as bench/engine.py's. Every run also reports the CPU
+seconds of each part (web, workers, the database's PostgreSQL backends, this process, the
+machine's other users) and the CPU bound: the tasks/s the machine's cores could serve at the
+run's CPU cost per request, which the other users' load does not enter.
 """
 
 from __future__ import annotations
