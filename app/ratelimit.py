@@ -10,10 +10,10 @@ default on SQLite, which runs one process) counts per process; any `limits` stor
 own short transaction, never in the request's. What the upsert answers is kept for the rest
 of the request: Flask-Limiter then reads the counter four more times for the response's
 headers, each a connection of its own (most of an API call's time on PostgreSQL). The
-address's failed-token count, which every API request asks for, is read on the upsert's
-connection right after it (`DatabaseStorage.read_along`); on PostgreSQL the counters have
-connections of their own that commit each statement without waiting for the disk
-(`counter_engine`).
+address's failed-token count, which every API request asks for, is read with the upsert
+(`DatabaseStorage.read_along`): in the same statement on PostgreSQL, right after it on the
+same connection on SQLite; on PostgreSQL the counters have connections of their own that
+commit each statement without waiting for the disk (`counter_engine`).
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ class DatabaseStorage(Storage):
             if along and dialect == "postgresql":
                 # The request's other counters it will ask about (the address's failed
                 # tokens) in the upsert's own statement: one round trip for both.
-                rows = connection.execute(_statement(dialect, True), {**values, "along": along})
-                rows = rows.all()
+                both = {**values, "along": along}
+                rows = list(connection.execute(_statement(dialect, True), both))
             else:
                 # SQLite has no upsert in a WITH: the same read right after, on its connection.
                 rows = [connection.execute(_statement(dialect, False), values).one()]
