@@ -10,14 +10,15 @@ default on SQLite, which runs one process) counts per process; any `limits` stor
 own short transaction, never in the request's. What the upsert answers is kept for the rest
 of the request: Flask-Limiter then reads the counter four more times for the response's
 headers, each a connection of its own (most of an API call's time on PostgreSQL). The
-address's failed-token count, which every API request asks for, is read on the upsert's
-connection right after it (`DatabaseStorage.read_along`); on PostgreSQL the counters have
-connections of their own that commit each statement without waiting for the disk
-(`counter_engine`).
+address's failed-token count, which every API request asks for, is read with the upsert
+(`DatabaseStorage.read_along`): in the same statement on PostgreSQL, right after it on the
+same connection on SQLite; on PostgreSQL the counters have connections of their own that
+commit each statement without waiting for the disk (`counter_engine`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable
@@ -28,13 +29,14 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import Storage
-from sqlalchemy import case, create_engine, delete, select, text
+from sqlalchemy import bindparam, case, create_engine, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from app.auth.bearer import API_PREFIX, FAILED_SCOPE, FAILED_TOKENS
 from app.auth.models import RateLimitCounter
 from app.config import Settings
+from app.db import ping_when_idle
 
 LOGIN_LIMIT = "30 per minute"
 LOGIN_ENDPOINTS = ("auth.login", "auth.second_factor", "auth.enroll")
@@ -71,6 +73,39 @@ def _forget(key: str | None = None) -> None:
 
 _COUNTER_ENGINES: dict[str, Engine] = {}
 
+# Counters the request reads along with its own (their key, count and end), if not expired.
+_OTHERS = select(_TABLE.c.key, _TABLE.c.count, _TABLE.c.expires_at).where(
+    _TABLE.c.key.in_(bindparam("along", expanding=True)), _TABLE.c.expires_at > bindparam("now")
+)
+
+
+@functools.cache
+def _statement(dialect: str, with_others: bool) -> Any:
+    """The counter's upsert (bound: key, amount, now, expires), returning its key, count and
+    end; with `with_others` (PostgreSQL) followed in the same statement by `_OTHERS` (bound:
+    along). Built once: the statement's construction and cache key cost more than its
+    execution's Python side. (The others are other keys, so reading them in the snapshot
+    before the upsert is reading them now.)"""
+    stored = _TABLE.c
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
+    now, amount = bindparam("now"), bindparam("amount")
+    expired = stored.expires_at <= now
+    upsert = (
+        insert.values(key=bindparam("key"), count=amount, expires_at=bindparam("expires"))
+        .on_conflict_do_update(
+            index_elements=[stored.key],
+            set_={
+                "count": case((expired, amount), else_=stored.count + amount),
+                "expires_at": case((expired, bindparam("expires")), else_=stored.expires_at),
+            },
+        )
+        .returning(stored.key, stored.count, stored.expires_at)
+    )
+    if not with_others:
+        return upsert
+    counted = upsert.cte("counted")
+    return select(counted.c.key, counted.c.count, counted.c.expires_at).union_all(_OTHERS)
+
 
 def counter_engine(engine: Engine) -> Engine:
     """The engine the counters use. On PostgreSQL one of their own per database and process:
@@ -83,14 +118,15 @@ def counter_engine(engine: Engine) -> Engine:
         return engine
     url = engine.url.render_as_string(hide_password=False)
     if url not in _COUNTER_ENGINES:
-        _COUNTER_ENGINES[url] = create_engine(
+        counters = create_engine(
             url,
             isolation_level="AUTOCOMMIT",
             pool_size=2,
             max_overflow=8,
-            pool_pre_ping=True,
             connect_args={"options": "-c synchronous_commit=off"},
         )
+        ping_when_idle(counters)
+        _COUNTER_ENGINES[url] = counters
     return _COUNTER_ENGINES[url]
 
 
@@ -115,38 +151,27 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stored = _TABLE.c
-        insert = dialect.insert(_TABLE).values(key=key, count=amount, expires_at=now + expiry)
-        expired = stored.expires_at <= now
-        upsert = insert.on_conflict_do_update(
-            index_elements=[stored.key],
-            set_={
-                "count": case((expired, amount), else_=stored.count + amount),
-                "expires_at": case((expired, now + expiry), else_=stored.expires_at),
-            },
-        ).returning(stored.count, stored.expires_at)
+        dialect = self.engine.dialect.name
         along = self.read_along() if self.read_along and has_request_context() else []
+        along = [other for other in along if other != key]
+        values = {"key": key, "amount": amount, "now": now, "expires": now + expiry}
         # On PostgreSQL each statement is its own transaction (see counter_engine).
         with self.engine.begin() as connection:
-            count, expires_at = connection.execute(upsert).one()
-            # The request's other counters it will ask about (the address's failed tokens),
-            # read on the same connection instead of one of their own.
-            read = {
-                k: (int(c), float(e))
-                for k, c, e in (
-                    connection.execute(
-                        select(stored.key, stored.count, stored.expires_at).where(
-                            stored.key.in_(along), stored.expires_at > now
-                        )
-                    )
-                    if along
-                    else ()
-                )
-            }
+            if along and dialect == "postgresql":
+                # The request's other counters it will ask about (the address's failed
+                # tokens) in the upsert's own statement: one round trip for both.
+                both = {**values, "along": along}
+                rows = list(connection.execute(_statement(dialect, True), both))
+            else:
+                # SQLite has no upsert in a WITH: the same read right after, on its connection.
+                rows = [connection.execute(_statement(dialect, False), values).one()]
+                if along:
+                    rows += connection.execute(_OTHERS, {"now": now, "along": along}).all()
+            read = {k: (int(c), float(e)) for k, c, e in rows}
+            count, expires_at = read.pop(key)
             self._increments += 1
             if self._increments % _SWEEP_EVERY == 0:
-                connection.execute(delete(_TABLE).where(stored.expires_at <= now))
+                connection.execute(delete(_TABLE).where(_TABLE.c.expires_at <= now))
         if has_app_context():  # the headers of this response show the count it made
             seen = g.setdefault(_SEEN, {})
             seen[key] = (int(count), float(expires_at))

@@ -29,7 +29,11 @@ def db_session() -> Session:
     """One session per request; write requests take SQLite's write lock up front."""
     if "db_session" not in g:
         write = request.method not in ("GET", "HEAD", "OPTIONS")
-        g.db_session = stroom().db.session(write=write)
+        db = stroom().db
+        if not write and request.path.startswith("/api/"):
+            g.db_session = db.read_only_session()  # no BEGIN, no ROLLBACK: see its text
+        else:
+            g.db_session = db.session(write=write)
         if write:
             # The request's log rows go in with its own commit (app/privacy/logs.py), saving
             # a transaction per request; a read-only session never commits, so its rows

@@ -16,6 +16,14 @@ see whether the rates depend on the backlog. Where the server runs without autov
 configuration on the development machine), the bench vacuums and analyses the tables at
 autovacuum's thresholds itself, as production's autovacuum would (deploy/README.md).
 Target (issue 23): >= 150 completed tasks/s, p95 <= 150 ms, no backlog growth.
+
+The bound (`--floor SECONDS`, default 60; 0 skips it): first the same starters and clients
+against bench/floor_app.py under the same gunicorn config (a token check and the least SQL
+each call needs, nothing of ours), then SpiffWorkflow alone in memory on the same diagram;
+bound = 1/(1/floor + 1/memory), as bench/engine.py's. Every run also reports the CPU
+seconds of each part (web, workers, the database's PostgreSQL backends, this process, the
+machine's other users) and the CPU bound: the tasks/s the machine's cores could serve at the
+run's CPU cost per request, which the other users' load does not enter.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -58,6 +67,7 @@ class Stats:
     errors: dict[str, int] = field(default_factory=dict)
     first_error: dict[str, str] = field(default_factory=dict)  # one answer per kind, to read
     started: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # core-seconds per part, see _Cpu
 
     def took(self, what: str, seconds: float) -> None:
         with self.lock:
@@ -233,6 +243,258 @@ def _client(base: str, token: str, stop: threading.Event, stats: Stats, seed: in
                 stats.error(f"complete {answer.status_code}", answer)
 
 
+def _servers(url: str, args, app: str, workers: int) -> tuple[str, list[subprocess.Popen]]:  # type: ignore[type-arg, no-untyped-def]
+    """gunicorn with deploy/gunicorn.conf.py serving `app`, and `workers` `stroom worker`
+    processes, on url's database; returns (base URL, processes) once the web answers."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(
+        os.environ,
+        STROOM_DATABASE_URL=url,
+        STROOM_SECRET_KEY="bench-" + os.urandom(16).hex(),
+        STROOM_BIND=f"127.0.0.1:{port}",
+        STROOM_WEB_WORKERS=str(args.web),
+        # The API's per-token limit protects partners from each other; here every request
+        # is wanted load.
+        STROOM_API_RATE_LIMIT="1000000 per minute",
+        STROOM_LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "bench")]),
+    )
+    bindir = Path(sys.executable).parent
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
+    procs = [
+        subprocess.Popen(
+            [str(bindir / "gunicorn"), "-c", "deploy/gunicorn.conf.py", app],
+            env=env,
+            **quiet,  # type: ignore[arg-type]
+        ),
+        *(
+            subprocess.Popen([sys.executable, "-m", "app", "worker"], env=env, **quiet)  # type: ignore[call-overload]
+            for _ in range(workers)
+        ),
+    ]
+    try:
+        _wait_for(f"{base}{API}/openapi.json", 60)
+    except BaseException:
+        _stop(procs)
+        raise
+    return base, procs
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:  # type: ignore[type-arg]
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine since boot, from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks) - idle) / _TICK, sum(ticks) / _TICK
+
+
+class _Cpu:
+    """Where the machine's CPU went during a run: the web processes (gunicorn's and its
+    children), the `stroom worker`s, the PostgreSQL backends of the bench's database (those
+    alive at the end; the pools keep theirs), this process (the starters and clients), and
+    everything else (other users of the machine). Core-seconds."""
+
+    def __init__(self, web: int | None, workers: list[int], url: str) -> None:
+        self.web, self.workers, self.url = web, workers, url
+        self.before = self._parts(backends=[])
+        self.busy0, self.all0 = _machine_busy()
+
+    def _backends(self) -> list[int]:
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return [
+                    int(pid)
+                    for (pid,) in conn.execute(
+                        text(
+                            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()"
+                        )
+                    )
+                ]
+        finally:
+            engine.dispose()
+
+    def _parts(self, backends: list[int]) -> dict[str, float]:
+        web = [self.web, *_children(self.web)] if self.web else []
+        me = os.times()
+        return {
+            "web": sum(_cpu_of(p) for p in web),
+            "workers": sum(_cpu_of(p) for p in self.workers),
+            "PostgreSQL": sum(_cpu_of(p) for p in backends),
+            "clients": me.user + me.system,
+        }
+
+    def measure(self) -> dict[str, float]:
+        after = self._parts(self._backends())
+        busy, every = _machine_busy()
+        used = {k: after[k] - self.before.get(k, 0.0) for k in after}
+        used["PostgreSQL"] = after["PostgreSQL"]  # backends opened during the run
+        used["other"] = max(0.0, busy - self.busy0 - sum(used.values()))
+        used["idle"] = (every - self.all0) - (busy - self.busy0)
+        return used
+
+
+def _drive(
+    base: str,
+    operator: str,
+    people: list[str],
+    args,  # type: ignore[no-untyped-def]
+    duration: float,
+    open_tasks,  # type: ignore[no-untyped-def]
+    procs: list[subprocess.Popen],  # type: ignore[type-arg]
+    url: str,
+    spy_pid: int | None = None,
+) -> tuple[Stats, float, list[tuple[float, int]], list[float]]:
+    """The starters and the clients against `base` for `duration` seconds; returns the
+    stats, the elapsed time, the backlog samples and the load samples."""
+    stop = threading.Event()
+    stats = Stats()
+    # Several starters, so one slow answer does not hold back the rate.
+    starters = max(1, min(8, round(args.rate / 10)))
+    threads = [
+        *(
+            threading.Thread(
+                target=_starter,
+                args=(base, operator, args.rate / starters, stop, stats, s),
+                daemon=True,
+            )
+            for s in range(starters)
+        ),
+        *(
+            threading.Thread(target=_client, args=(base, token, stop, stats, i), daemon=True)
+            for i, token in enumerate(people)
+        ),
+    ]
+    backlog = [(0.0, open_tasks())]
+    loads = [os.getloadavg()[0]]
+    cpu = _Cpu(procs[0].pid if procs else None, [p.pid for p in procs[1:]], url)
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    timer = threading.Timer(duration, stop.set)
+    timer.start()
+    spy = None
+    if spy_pid is not None:
+        spy = threading.Timer(duration / 4, _sample, args=(spy_pid, duration / 2, args.py_spy))
+        spy.start()
+    try:
+        while not stop.wait(min(30.0, duration / 4)):
+            backlog.append((time.perf_counter() - t0, open_tasks()))
+            loads.append(os.getloadavg()[0])
+            done = len(stats.completed)
+            print(
+                f"  {backlog[-1][0]:5.0f} s: {done} tasks completed, "
+                f"{backlog[-1][1]} open, load {loads[-1]:.1f}",
+                flush=True,
+            )
+        elapsed = time.perf_counter() - t0
+        for thread in threads:
+            thread.join(timeout=60)
+        if spy is not None:
+            spy.join()
+        stats.cpu = cpu.measure()
+        backlog.append((elapsed, open_tasks()))
+    finally:
+        stop.set()
+        timer.cancel()
+    return stats, elapsed, backlog, loads
+
+
+@dataclass
+class Floor:
+    """What this machine does at best with the same layout and traffic (see `_floor`)."""
+
+    http: float  # completed tasks/s of the floor app (bench/floor_app.py)
+    requests: float  # its API requests/s
+    complete_p95: float  # its completion p95, seconds
+    memory: float  # SpiffWorkflow in memory, tasks/s (a step and half a start each), x web
+    cpu_bound: float  # tasks/s at its CPU cost per request, see _cpu_bound
+    loads: tuple[float, float]
+
+    @property
+    def bound(self) -> float:
+        """The best completed tasks/s a Stroom over HTTP could reach here: the floor's
+        requests plus SpiffWorkflow's own work per task, as engine.py's bound."""
+        return 1 / (1 / self.http + 1 / self.memory)
+
+
+def _floor(db, operator: str, people: list[str], args) -> Floor:  # type: ignore[no-untyped-def]
+    """The bound for this run: (1) bench/floor_app.py served by the same gunicorn config,
+    driven by the same starters and clients for `--floor` seconds: a token check and the
+    least SQL each call must do (see its text), nothing of ours; (2) SpiffWorkflow alone in
+    memory on the same diagram in `--web` processes (bench/engine.py's measurement): per
+    completed task one step and half a start (each case brings two tasks)."""
+    import floor_app
+    from engine import _memory_worker, _run
+
+    # The best of three short runs: the machine is shared, and this is a bound.
+    memory_tasks = max(
+        1 / (1 / m["step"] + 0.5 / m["start"])
+        for m in (_run(args.web, 1000, _memory_worker, lambda c, per: (per,)) for _ in range(3))
+    )
+    floor_app.prepare(db.url)
+
+    def open_tasks() -> int:
+        with db.engine.connect() as conn:
+            return int(
+                conn.execute(text("SELECT count(*) FROM floor_task WHERE status = 'open'")).scalar()
+                or 0
+            )
+
+    base, procs = _servers(db.url, args, "floor_app:app", 0)
+    try:
+        print(f"floor: bench/floor_app.py, same gunicorn config, {args.floor:.0f} s", flush=True)
+        stats, elapsed, backlog, loads = _drive(
+            base, operator, people, args, args.floor, open_tasks, procs, db.url
+        )
+    finally:
+        _stop(procs)
+    _report(args, stats, elapsed, backlog, loads, label="floor")
+    requests = sum(len(v) for v in stats.latency.values()) / elapsed
+    return Floor(
+        http=len(stats.completed) / elapsed,
+        requests=requests,
+        complete_p95=percentile(stats.latency.get("complete", []), 95),
+        memory=memory_tasks,
+        cpu_bound=_cpu_bound(stats, requests * elapsed),
+        loads=(min(loads), max(loads)),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=float, default=600, help="seconds of load")
@@ -244,115 +506,78 @@ def main() -> None:
         "--backlog", type=int, default=0, help="cases started before the clients begin"
     )
     parser.add_argument(
+        "--floor",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="first measure the bound for `SECONDS` (bench/floor_app.py under the same "
+        "gunicorn config and traffic, and SpiffWorkflow in memory); 0: skip it",
+    )
+    parser.add_argument(
         "--py-spy",
         metavar="FILE",
         help="sample the web processes with py-spy during the middle half of the run (needs "
         "py-spy and ptrace); collapsed stacks to FILE and the top frames printed",
     )
     args = parser.parse_args()
-    if args.duration > MAX_SECONDS:
-        raise SystemExit(f"--duration at most {MAX_SECONDS} s: the bench stops by itself")
+    if args.duration + args.floor > MAX_SECONDS:
+        raise SystemExit(f"--duration + --floor at most {MAX_SECONDS} s: the bench stops by itself")
     load_start = os.getloadavg()
+    floor = None
     with scratch_database("postgresql") as db:
         operator, people = _prepare(db, args.clients)
+        if args.floor:
+            floor = _floor(db, operator, people, args)
         if args.backlog:
             seeding = time.perf_counter()
             _seed_backlog(db, args.backlog)
             print(f"backlog: {args.backlog} cases in {time.perf_counter() - seeding:.0f} s")
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = dict(
-            os.environ,
-            STROOM_DATABASE_URL=db.url,
-            STROOM_SECRET_KEY="bench-" + os.urandom(16).hex(),
-            STROOM_BIND=f"127.0.0.1:{port}",
-            STROOM_WEB_WORKERS=str(args.web),
-            # The API's per-token limit protects partners from each other; here every request
-            # is wanted load.
-            STROOM_API_RATE_LIMIT="1000000 per minute",
-            STROOM_LOG_LEVEL="WARNING",
-            PYTHONPATH=str(ROOT),
-        )
-        bindir = Path(sys.executable).parent
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
-        procs = [
-            subprocess.Popen(
-                [str(bindir / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "app.wsgi:app"],
-                env=env,
-                **quiet,  # type: ignore[arg-type]
-            ),
-            *(
-                subprocess.Popen([sys.executable, "-m", "app", "worker"], env=env, **quiet)  # type: ignore[call-overload]
-                for _ in range(args.workers)
-            ),
-        ]
-        stop = threading.Event()
-        stats = Stats()
         maintained: list[str] = []
+        done = threading.Event()
         maintenance = threading.Thread(
-            target=_autovacuum, args=(db.url, stop, maintained), daemon=True
+            target=_autovacuum, args=(db.url, done, maintained), daemon=True
         )
         maintenance.start()
         try:
-            _wait_for(f"{base}{API}/openapi.json", 60)
-            # Several starters, so one slow answer does not hold back the rate.
-            starters = max(1, min(8, round(args.rate / 10)))
-            threads = [
-                *(
-                    threading.Thread(
-                        target=_starter,
-                        args=(base, operator, args.rate / starters, stop, stats, s),
-                        daemon=True,
-                    )
-                    for s in range(starters)
-                ),
-                *(
-                    threading.Thread(
-                        target=_client, args=(base, token, stop, stats, i), daemon=True
-                    )
-                    for i, token in enumerate(people)
-                ),
-            ]
-            backlog = [(0.0, _open_tasks(db))]
-            loads = [os.getloadavg()[0]]
-            t0 = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            timer = threading.Timer(args.duration, stop.set)
-            timer.start()
-            spy = None
-            if args.py_spy:
-                spy = threading.Timer(
-                    args.duration / 4, _sample, args=(procs[0].pid, args.duration / 2, args.py_spy)
+            base, procs = _servers(db.url, args, "app.wsgi:app", args.workers)
+            try:
+                stats, elapsed, backlog, loads = _drive(
+                    base,
+                    operator,
+                    people,
+                    args,
+                    args.duration,
+                    lambda: _open_tasks(db),
+                    procs,
+                    db.url,
+                    procs[0].pid if args.py_spy else None,
                 )
-                spy.start()
-            while not stop.wait(min(30.0, args.duration / 4)):
-                backlog.append((time.perf_counter() - t0, _open_tasks(db)))
-                loads.append(os.getloadavg()[0])
-                done = len(stats.completed)
-                print(
-                    f"  {backlog[-1][0]:5.0f} s: {done} tasks completed, "
-                    f"{backlog[-1][1]} open, load {loads[-1]:.1f}",
-                    flush=True,
-                )
-            elapsed = time.perf_counter() - t0
-            for thread in threads:
-                thread.join(timeout=60)
-            if spy is not None:
-                spy.join()
-            backlog.append((elapsed, _open_tasks(db)))
+            finally:
+                _stop(procs)
         finally:
-            stop.set()
+            done.set()
             maintenance.join(timeout=120)  # a VACUUM under way ends before the drop
-            for p in procs:
-                p.send_signal(signal.SIGTERM)
-            for p in procs:
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
     load_end = os.getloadavg()
-    _report(args, stats, elapsed, backlog, load_start, loads, load_end)
+    _report(args, stats, elapsed, backlog, loads, load_start=load_start, load_end=load_end)
+    if floor is not None:
+        rate = len(stats.completed) / elapsed
+        requests = sum(len(v) for v in stats.latency.values()) / elapsed
+        print(
+            f"bound: floor {floor.http:.0f} tasks/s ({floor.requests:.0f} requests/s, complete "
+            f"p95 {floor.complete_p95 * 1000:.0f} ms, load {floor.loads[0]:.1f}-"
+            f"{floor.loads[1]:.1f}); SpiffWorkflow in memory x{args.web} {floor.memory:.0f} "
+            f"tasks/s; bound = 1/(1/floor + 1/memory) = {floor.bound:.0f} tasks/s"
+        )
+        print(
+            f"Stroom: {rate:.0f} tasks/s ({requests:.0f} requests/s) = {rate / floor.bound:.2f} "
+            f"of the bound, {rate / floor.http:.2f} of the floor; the target 150/s is "
+            f"{150 / floor.bound:.2f} of the bound"
+        )
+        ours = _cpu_bound(stats, requests * elapsed)
+        print(
+            f"CPU bounds (load-independent): floor {floor.cpu_bound:.0f} tasks/s, Stroom "
+            f"{ours:.0f} tasks/s = {ours / floor.cpu_bound:.2f} of the floor's"
+        )
     if maintained:
         print(
             f"autovacuum is off on this server: the bench ran {len(maintained)} "
@@ -375,13 +600,16 @@ def _sample(pid: int, seconds: float, out: str) -> None:
 
 
 def _top_frames(path: Path) -> None:
-    """Top ten frames by own samples, and our own functions (app/) by samples inside them."""
+    """Of the samples inside a request (`Flask.wsgi_app`; the idle threads, the arbiter and
+    the script watchdog left out): the share spent waiting on PostgreSQL, the top frames by
+    own samples, and our own functions (app/) and the libraries' entry points by samples
+    inside them."""
     if not path.exists():
         print(f"py-spy wrote nothing to {path} (is ptrace allowed?)")
         return
     own: dict[str, int] = {}
     inside: dict[str, int] = {}
-    total = 0
+    total = requests = waiting = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
@@ -389,26 +617,50 @@ def _top_frames(path: Path) -> None:
         n = int(count)
         frames = stack.split(";")
         total += n
+        if not any("Flask.wsgi_app" in frame for frame in frames):
+            continue
+        requests += n
+        waiting += n if frames[-1].startswith("Connection.wait ") else 0
         own[frames[-1]] = own.get(frames[-1], 0) + n
-        for frame in set(frames):
-            if "/app/" in frame or "(app/" in frame:
-                inside[frame] = inside.get(frame, 0) + n
-    print(f"py-spy, web processes, {total} samples (idle included: waiting on the database)")
-    for title, table in (("own samples", own), ("inside (app/)", inside)):
-        print(f"  top ten by {title}:")
-        for frame, n in sorted(table.items(), key=lambda x: -x[1])[:10]:
-            print(f"    {100 * n / max(total, 1):5.1f}%  {frame}")
+        # A function's samples at all its lines: "name (file)".
+        for function in {re.sub(r":\d+\)$", ")", frame) for frame in frames}:
+            if "(app/" in function or "limiter" in function:
+                inside[function] = inside.get(function, 0) + n
+    print(
+        f"py-spy, web processes: {total} samples, {requests} inside requests, of which "
+        f"{100 * waiting / max(requests, 1):.0f}% waiting on PostgreSQL (Connection.wait)"
+    )
+    for title, table, top in (("own samples", own, 10), ("inside", inside, 30)):
+        print(f"  top {top} by {title} (% of request samples):")
+        for frame, n in sorted(table.items(), key=lambda x: -x[1])[:top]:
+            print(f"    {100 * n / max(requests, 1):5.1f}%  {frame}")
 
 
-def _report(args, stats, elapsed, backlog, load_start, loads, load_end) -> None:  # type: ignore[no-untyped-def]
+# Requests per completed task with no backlog growth: a list, a completion, half a start.
+REQUESTS_PER_TASK = 2.5
+
+
+def _cpu_bound(stats: Stats, requests: float) -> float:
+    """Completed tasks/s the machine's cores could serve at this run's CPU cost per request
+    (the web processes', the workers' and the PostgreSQL backends'; not the clients'), at
+    REQUESTS_PER_TASK requests a task. The machine's other users do not enter it, so unlike
+    the tasks/s it compares runs taken at different loads."""
+    per_request = sum(stats.cpu.get(k, 0.0) for k in ("web", "workers", "PostgreSQL")) / requests
+    return (os.cpu_count() or 1) / (per_request * REQUESTS_PER_TASK)
+
+
+def _report(  # type: ignore[no-untyped-def]
+    args, stats, elapsed, backlog, loads, label="Stroom", load_start=None, load_end=None
+) -> None:
     rate = len(stats.completed) / elapsed
     # Backlog growth over the second half: the first includes filling the pipeline.
     half = [b for b in backlog if b[0] >= elapsed / 2] or backlog[-1:]
     growth = (backlog[-1][1] - half[0][1]) / max(backlog[-1][0] - half[0][0], 1e-9)
     ops = ("complete",)
     both = [s for op in ops for s in stats.latency.get(op, [])]
+    workers = 0 if label == "floor" else args.workers
     print(
-        f"load benchmark: {args.web} web + {args.workers} workers on PostgreSQL, "
+        f"{label}: {args.web} web + {workers} workers on PostgreSQL, "
         f"{args.clients} clients, {args.rate:.0f} cases/s started (2 tasks each), "
         f"{elapsed:.0f} s"
     )
@@ -430,6 +682,29 @@ def _report(args, stats, elapsed, backlog, load_start, loads, load_end) -> None:
         + ", ".join(f"{t:.0f}: {n}" for t, n in backlog)
         + f"; growth over the second half {growth:+.2f} tasks/s"
     )
+    requests = sum(len(v) for v in stats.latency.values()) / elapsed
+    print(f"API requests: {requests:.1f}/s")
+    if stats.cpu:
+        machine = sum(stats.cpu.values())
+        print(
+            "CPU, core-seconds (share of the machine's): "
+            + ", ".join(f"{k} {v:.0f} ({100 * v / machine:.0f}%)" for k, v in stats.cpu.items())
+            + (
+                f"; web per API request {1000 * stats.cpu['web'] / (requests * elapsed):.1f} "
+                f"ms, PostgreSQL {1000 * stats.cpu['PostgreSQL'] / (requests * elapsed):.1f} ms"
+                if requests
+                else ""
+            )
+        )
+        if requests:
+            print(
+                f"CPU bound: {_cpu_bound(stats, requests * elapsed):.0f} tasks/s if the "
+                f"machine's {os.cpu_count()} cores did nothing else (web + workers + "
+                f"PostgreSQL CPU per request x {REQUESTS_PER_TASK} requests per task)"
+            )
+    if label == "floor":
+        print(f"load average sampled: {min(loads):.1f}-{max(loads):.1f}")
+        return
     print(
         f"load average: {load_start[0]:.1f} at the start, "
         f"{max(loads):.1f} highest sampled, {load_end[0]:.1f} at the end"
@@ -456,4 +731,7 @@ def _report(args, stats, elapsed, backlog, load_start, loads, load_end) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--frames"]:  # `load.py --frames FILE`: read a kept py-spy file again
+        _top_frames(Path(sys.argv[2]))
+    else:
+        main()

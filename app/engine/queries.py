@@ -245,11 +245,17 @@ def list_tasks(
         return Page([], None)
     # UNION: a task offered to two of the groups, or also assigned, is listed once.
     merged = union(*sources).subquery()
-    ids = list(
-        session.scalars(select(merged.c.id).order_by(merged.c.at, merged.c.id).limit(size + 1))
+    page = (
+        select(merged.c.id, merged.c.at)
+        .order_by(merged.c.at, merged.c.id)
+        .limit(size + 1)
+        .subquery()
     )
-    found = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))}
-    return _page([found[i] for i in ids if i in found], size)
+    # The page's tasks by id in the same statement (one round trip), once the page is cut.
+    rows = session.scalars(
+        select(HumanTask).join(page, page.c.id == HumanTask.id).order_by(page.c.at, page.c.id)
+    )
+    return _page(list(rows), size)
 
 
 def _task_filters(
