@@ -88,6 +88,26 @@ def test_claim_validate_complete_and_land_on_the_next_task(live_server, page, wo
     assert {t.completed_by for t in done} == {"user:sanne"}
 
 
+def test_a_half_filled_form_is_kept_as_a_draft(live_server, page, world, db) -> None:
+    """A draft is what the form holds so far: a required field still empty does not stop it
+    (it once did, in the browser only: the form was checked as if completed)."""
+    from app.tasks.models import TaskDraft
+
+    login(page, live_server, "sanne")
+    task = world["tasks"][0]
+    page.goto(f"{live_server}/taken/{task.id}")
+    page.get_by_label("Aantal bewoners").fill("3")  # the required Toelichting stays empty
+    page.get_by_role("button", name="Concept opslaan").click()
+    expect(page.locator("#meldingen")).to_contain_text("Concept opgeslagen")
+    expect(page.get_by_label("Aantal bewoners")).to_have_value("3")
+    with db.session() as session:
+        assert session.scalars(select(TaskDraft.data)).one() == {
+            "toelichting": "",
+            "aantal_bewoners": 3,
+        }
+    screenshot(page, "taak-concept")
+
+
 def test_the_same_completion_with_the_keyboard_alone(live_server, page, world) -> None:
     login(page, live_server, "samir")
     task = world["tasks"][0]

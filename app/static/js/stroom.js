@@ -288,7 +288,9 @@
       } finally {
         ownSubmit = false;
       }
-      var errorCount = countErrors(result.errors);
+      // A draft is a form half filled in: kept as it is, checked only when completed.
+      var draft = event.submitter && event.submitter.value === "concept";
+      var errorCount = draft ? 0 : countErrors(result.errors);
       if (errorCount) {
         event.preventDefault();
         Stroom.announce(
