@@ -227,3 +227,26 @@ def test_waiting_for_a_core_is_not_counted_as_computing(monkeypatch):
     now[0] += 1.0
     with pytest.raises(SandboxError, match="nog niet klaar"):
         env.evaluate("[wacht() for i in range(5)]", {"wacht": descheduled})
+
+
+def test_the_watchdog_counts_the_threads_cpu_not_the_time_before_it_looked() -> None:
+    """On a loaded machine the watchdog's first look at an evaluation can come seconds after
+    it started; that wall time was once counted as CPU, and a sound deploy or a sound script
+    step was refused with "meer dan 1 s rekentijd". It now reads the evaluation's own clock."""
+    import threading
+
+    from app.engine import budget
+
+    limits = budget.Budget()
+    limits.reset()
+    entry = limits.watch
+    entry.thread, entry.read = threading.get_ident(), None
+    limits.started = budget._monotonic() - 3.0  # began 3 s ago, spent them waiting
+    assert not budget.WATCHDOG._overran(entry, budget._monotonic())  # not on its clock yet
+    limits.cpu.start(budget._monotonic())  # e.g. it called a registered function
+    assert not budget.WATCHDOG._overran(entry, budget._monotonic())
+    limits.cpu._base -= limits.seconds + budget.Watchdog.GRACE + 0.1  # as if it computed that
+    assert budget.WATCHDOG._overran(entry, budget._monotonic())
+    limits.started = budget._monotonic() - limits.WALL_SECONDS - 1.0
+    limits.cpu.reset(limits.started)
+    assert budget.WATCHDOG._overran(entry, budget._monotonic())  # the wall-clock ceiling
