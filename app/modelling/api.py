@@ -107,26 +107,21 @@ def _held(files: list[Upload], ask: bool, channel: str) -> dict[str, list[str]]:
     deploy's own problems."""
     session, app = db_session(), stroom()
     principal = current_principal()
-    found: dict[str, list[str]] = {}
+    texts = []
     for upload in files:
-        if kind(upload.name) != "catalogue":
-            continue
-        try:
-            text = upload.content.decode("utf-8")
-            keys = catalogue.loaded(text, upload.name).processes
-        except Exception:  # noqa: BLE001 - deploy reports what is wrong with it
-            continue
-        for key in keys:
-            held = catalogue.hold(session, key, text, principal.actor, ask=ask)
-            if held is None:
-                continue
-            if ask:
-                session.commit()
-                if held.new_request:
-                    catalogue.audit_request(
-                        app.db, app.settings.secret_key, principal, held, channel
-                    )
-            found.setdefault(upload.name, []).append(catalogue.held_message(held))
+        if kind(upload.name) == "catalogue":
+            try:
+                texts.append((upload.name, upload.content.decode("utf-8")))
+            except UnicodeDecodeError:
+                continue  # deploy reports what is wrong with it
+    held = catalogue.hold_texts(session, texts, principal.actor, ask=ask)
+    if ask and held:
+        session.commit()  # the officer sees the requests even though nothing is published
+    found: dict[str, list[str]] = {}
+    for name, one in held:
+        if ask and one.new_request:
+            catalogue.audit_request(app.db, app.settings.secret_key, principal, one, channel)
+        found.setdefault(name, []).append(catalogue.held_message(one))
     return found
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -384,6 +385,24 @@ def hold(session: Session, key: str, text: str, actor: str, ask: bool = True) ->
         return Held(key, found, None, False)
     row, new = request_approval(session, key, version.version, text, found, actor)
     return Held(key, found, row, new)
+
+
+def hold_texts(
+    session: Session, texts: Iterable[tuple[str, str]], actor: str, ask: bool = True
+) -> list[tuple[str, Held]]:
+    """`hold` for each catalogue text of a publication ((file name, text) pairs): what holds
+    which file. A text that is no catalogue deploy can read is left to deploy's problems."""
+    found: list[tuple[str, Held]] = []
+    for name, text in texts:
+        try:
+            keys = loaded(text, name).processes
+        except Exception:  # noqa: BLE001 - deploy reports what is wrong with it
+            continue
+        for key in keys:
+            held = hold(session, key, text, actor, ask=ask)
+            if held is not None:
+                found.append((name, held))
+    return found
 
 
 def audit_request(

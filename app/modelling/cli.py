@@ -122,20 +122,16 @@ def _held_catalogues(env: Env, targets: list[str]) -> list[str]:
     from app.modelling import catalogue as edit
     from app.privacy.logs import command_operation
 
-    held: list[str] = []
+    texts = []
+    for diagram in bpmn_files(targets):
+        file = catalogue_path(diagram)
+        try:
+            texts.append((str(file), file.read_text("utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue  # deploy reports what is wrong with it
     with command_operation(env.db, "deploy") as (session, principal):
-        for diagram in bpmn_files(targets):
-            file = catalogue_path(diagram)
-            try:
-                text = file.read_text("utf-8")
-                keys = edit.loaded(text, file.name).processes
-            except Exception:  # noqa: BLE001 - deploy reports what is wrong with it
-                continue
-            for key in keys:
-                found = edit.hold(session, key, text, principal.actor, ask=True)
-                if found is None:
-                    continue
-                if found.new_request:
-                    edit.audit_request(env.db, env.settings.secret_key, principal, found, "cli")
-                held.append(f"{file}: {edit.held_message(found)}")
-    return held
+        held = edit.hold_texts(session, texts, principal.actor)
+        for _name, one in held:
+            if one.new_request:
+                edit.audit_request(env.db, env.settings.secret_key, principal, one, "cli")
+    return [f"{name}: {edit.held_message(one)}" for name, one in held]
