@@ -51,6 +51,7 @@ from app.engine.vocabulary import (
     prepare,
     thrown_error_code,
 )
+from app.text_rules import parse_json
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -874,7 +875,7 @@ def _load_form(forms: FormFolders, key: str) -> tuple[dict[str, Any] | None, str
         if name == key or not candidate.is_file():
             continue  # of the key's name: not a file (a folder, a broken link)
         try:
-            form = json.loads(candidate.read_text("utf-8"))
+            form = parse_json(candidate.read_text("utf-8"))
         except (OSError, ValueError):
             continue
         if isinstance(form, dict) and form.get("id") == key:
@@ -887,7 +888,7 @@ def _load_form(forms: FormFolders, key: str) -> tuple[dict[str, Any] | None, str
 def _read_form(path: Path, key: str, form: Any = None) -> tuple[dict[str, Any] | None, str | None]:
     if form is None:
         try:
-            form = json.loads(path.read_text("utf-8"))
+            form = parse_json(path.read_text("utf-8"))  # too deep: a ValueError, not a crash
         except (OSError, ValueError) as exc:
             return None, f"formulier {key!r} is geen geldige JSON: {exc}"
     if not isinstance(form, dict) or not isinstance(form.get("components"), list):

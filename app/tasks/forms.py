@@ -47,6 +47,7 @@ SHOWN_ONLY = {
     "button",
 }
 _CHOICES = {"select", "radio", "checklist", "taglist"}
+_MAX_PROBLEMS = 20
 # What the editor's palette offers that this check cannot take, and what to do instead.
 _INSTEAD = {
     "filepicker": "voeg documenten toe op de zaakpagina (Documenten)",
@@ -218,13 +219,14 @@ def check_forms(parsed: Any) -> list[Any]:
 def form_problems(schema: dict[str, Any]) -> list[str]:
     """What in a form-js schema the server cannot take, one Dutch sentence each."""
     found: list[str] = []
-
-    def walk(items: Any) -> None:
+    todo = [schema.get("components")]
+    while todo:  # a stack, not recursion: a form may nest groups as deep as JSON allows
+        items = todo.pop()
         for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict):
                 continue
             kind, key = item.get("type"), item.get("key")
-            name = repr(key or item.get("id") or kind)
+            name = repr(str(key or item.get("id") or kind)[:80])
             if kind in ("group", "dynamiclist") and item.get("path"):
                 found.append(
                     f"onderdeel {name} ({kind}) zet zijn velden onder {item['path']!r}; Stroom "
@@ -245,7 +247,7 @@ def form_problems(schema: dict[str, Any]) -> list[str]:
                     f"keuzeveld {name} ({kind}) haalt zijn mogelijkheden uit de gegevens; "
                     "geef vaste mogelijkheden ('values')"
                 )
-            walk(item.get("components"))
-
-    walk(schema.get("components"))
+            todo.append(item.get("components"))
+    if len(found) > _MAX_PROBLEMS:  # a form of thousands of them: the first say enough
+        found[_MAX_PROBLEMS:] = [f"en nog {len(found) - _MAX_PROBLEMS} zulke onderdelen"]
     return found

@@ -71,3 +71,23 @@ def test_deploy_names_the_task_the_form_and_the_component(tmp_path: Path) -> Non
     assert problem.element == "beoordelen" and problem.line == 18
     assert problem.file.endswith("inbox.bpmn")
     assert problem.message.startswith("formulier 'test-beoordelen.form': onderdeel 'bijlage'")
+
+
+def test_a_form_nested_past_what_json_can_read_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """A form of groups nested a thousand deep crashed deploy (RecursionError reading it)."""
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    deep = '{"type": "group", "components": [' * 1500 + '{"type": "text"}' + "]}" * 1500
+    text = json.dumps(FORM)[:-2] + ", " + deep + "]}"  # after the form's own components
+    (folder / "test-beoordelen.form").write_text(text)
+    with pytest.raises(DeploymentError) as info:
+        parse_files([FIXTURES / "inbox.bpmn"], [folder, FIXTURES])
+    [problem] = [p for p in info.value.problems if "test-beoordelen.form" in p.message]
+    assert "te diep genest" in problem.message and problem.element == "beoordelen"
+
+
+def test_a_form_of_thousands_of_refused_components_gets_a_short_answer() -> None:
+    many = [{"type": "filepicker", "key": "b" * 5000 + str(n)} for n in range(5000)]
+    problems = forms.form_problems(_with(*many))
+    assert len(problems) == 21 and problems[-1] == "en nog 4980 zulke onderdelen"
+    assert max(len(p) for p in problems) < 300
