@@ -225,6 +225,7 @@ ENGINE_MAY_IMPORT = {
     "app.db",
     "app.log_config",
     "app.pagination",
+    "app.text_rules",  # which text and JSON are acceptable (docs/architecture.md: foundations)
     "handlers",
 }
 
