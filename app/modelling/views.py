@@ -58,6 +58,7 @@ from app.modelling.publish import Upload, UploadProblem, deployment_id, preview,
 from app.modelling.templates import element_templates
 from app.privacy import logs
 from app.privacy.models import AuditLog
+from app.tasks.forms import accepted_kinds
 
 bp = Blueprint("modelling", __name__, url_prefix="/processen")
 
@@ -408,6 +409,7 @@ def _render_form(
         data={
             "schema": text,
             "checkUrl": url_for("modelling.form_check", key=definition.key, name=name),
+            "kinds": accepted_kinds(),
         },
         errors=errors,
         values={"notitie": request.form.get("notitie", "")},

@@ -48,6 +48,14 @@ SHOWN_ONLY = {
 }
 _CHOICES = {"select", "radio", "checklist", "taglist"}
 _MAX_PROBLEMS = 20
+
+
+def accepted_kinds() -> list[str]:
+    """The component types `form_problems` takes (a group only without a `path`): what the form
+    editor's palette may offer."""
+    return sorted(INPUTS | SHOWN_ONLY | {"group"})
+
+
 # What the editor's palette offers that this check cannot take, and what to do instead.
 _INSTEAD = {
     "filepicker": "voeg documenten toe op de zaakpagina (Documenten)",

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.db import Database
 from app.engine.deploy import deploy
 from app.engine.models import ProcessDefinition, ProcessVersion
+from app.tasks.forms import accepted_kinds
 from tests.browser.support import ROOT, check_accessibility, screenshot, wait_for
 from tests.browser.test_manage_pages import log_in
 from tests.support.orgs import organisation, user
@@ -93,6 +94,12 @@ def test_the_form_editor_names_its_groups_in_dutch_and_says_which_version_it_wri
     assert groups[:3] == ["Invoer", "Keuze", "Weergave"], groups
     names = palette.locator(".fjs-palette-field-text").all_inner_texts()
     assert "Tekstveld" in names and "Text field" not in names, names
+    # Only what the server's check takes: no file, repeating group or computed field.
+    offered = palette.locator(".fjs-palette-field").evaluate_all(
+        "fields => fields.map(f => f.dataset.fieldType)"
+    )
+    assert set(offered) <= set(accepted_kinds()) and "textfield" in offered, offered
+    assert not {"filepicker", "dynamiclist", "expression"} & set(offered), offered
     new_field = palette.locator('[data-field-type="textfield"]')
     assert new_field.get_attribute("title") == "Tekstveld toevoegen"
     page.locator(".bio-properties-panel-group-header-title", has_text="Algemeen").click()

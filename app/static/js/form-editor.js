@@ -121,6 +121,33 @@
   }
   DutchFields.$inject = ["formFields"];
 
+  // The palette offers only what the server's check takes (`kinds`, from app/tasks/forms.py):
+  // a file, a repeating group or a computed field would only be refused after it was dragged
+  // in. form-js has no palette filter; its palette lists the registered types when it is first
+  // drawn, so the others are unregistered before that, except a type the form already uses
+  // (the editor must still draw it; the check names it as a problem).
+  function acceptedFields(kinds, schema) {
+    var used = {};
+    var todo = [schema.components];
+    while (todo.length) {
+      var items = todo.pop();
+      (Array.isArray(items) ? items : []).forEach(function (item) {
+        if (!item || typeof item !== "object") return;
+        used[item.type] = true;
+        todo.push(item.components);
+      });
+    }
+    function AcceptedFields(formFields) {
+      Object.keys(formFields._formFields || {}).forEach(function (type) {
+        if (type !== "default" && kinds.indexOf(type) < 0 && !used[type]) {
+          delete formFields._formFields[type];
+        }
+      });
+    }
+    AcceptedFields.$inject = ["formFields"];
+    return AcceptedFields;
+  }
+
   // The rest of the palette and the properties panel are literal strings in form-js; they are
   // replaced in the page as they are drawn (the editor re-renders, so this keeps watching).
   // Only the palette and the properties panel: the form's own texts in the middle are left
@@ -359,7 +386,8 @@
       schema: JSON.parse(data.schema),
       additionalModules: [
         {
-          __init__: ["dutchFields", "dutchGroups"],
+          __init__: ["acceptedFields", "dutchFields", "dutchGroups"],
+          acceptedFields: ["type", acceptedFields(data.kinds, JSON.parse(data.schema))],
           dutchFields: ["type", DutchFields],
           dutchGroups: ["type", DutchGroups],
         },
