@@ -12,6 +12,7 @@ Every page is judged at each width, without reloading, on what a person sees:
 - the page scrolls sideways (the document is wider than the window);
 - a text element narrower than 8 characters holds more than 8 characters (a value column
   squeezed to one letter per line);
+- a card's column name (narrow tables) taller than its cell, running into the next one;
 - a word broken over two lines in a header (column header, heading, term, button, label,
   menu link); a break after a hyphen or a slash is fine;
 - machine values: ISO dates, timestamps and durations (`P6M`), `None`, Python reprs,
@@ -122,6 +123,19 @@ PROBE = """() => {
     const width = el.getBoundingClientRect().width;
     if (width < eight) {
       problems.push(`te smal: ${describe(el)} ${Math.round(width)}px voor "${own.slice(0, 30)}"`);
+    }
+  }
+  // A card's column name (the narrow table's ::before) taller than its cell runs into the
+  // next cell's name: two texts over each other.
+  for (const el of document.querySelectorAll('[data-label]')) {
+    if (!visible(el)) continue;
+    const label = getComputedStyle(el, '::before');
+    if (label.content === 'none' || label.display === 'none') continue;
+    const s = getComputedStyle(el);
+    const needed =
+      parseFloat(label.height) + parseFloat(s.paddingTop) + parseFloat(s.paddingBottom);
+    if (needed > el.getBoundingClientRect().height + 1) {
+      problems.push(`kolomnaam loopt over de volgende cel: ${describe(el)} "${el.dataset.label}"`);
     }
   }
   const headers = 'th, h1, h2, h3, h4, dt, caption, legend, label, button, nav a';
