@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.engine import failures
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -235,6 +236,8 @@ class _Queries:
                 Timer.status == WaitStatus.WAITING.value,
                 Timer.due_at < self.now - TIMER_GRACE,
                 PI.status != InstanceStatus.SUSPENDED.value,
+                # One the worker could not fire waits for its incident (listed as a storing).
+                failures.blocked_by_firing_incident(),
             ),
             per_row=True,
             instance_id=Timer.instance_id,
