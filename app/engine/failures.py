@@ -32,6 +32,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.config import Settings
 from app.engine.errors import CaseTooLarge, EngineError
 from app.engine.models import (
@@ -49,10 +50,13 @@ from app.engine.models import (
 FIRING = "timer_firing"  # the incident kind of a timer the worker could not fire
 
 
-def reason(exc: BaseException) -> str:
+def reason(exc: BaseException, instance_id: str | None = None) -> str:
     """Why, in Dutch, for the incident: the engine's own Dutch message, or the kind of failure
     (a database error's text may quote the case's data, a trace its code)."""
     if isinstance(exc, CaseTooLarge):
+        if instance_id is not None and exc.instance_id != instance_id:
+            # A signal this case threw would have grown another case too far.
+            return f"zaak {exc.instance_id} zou te groot worden: {exc.detail}"
         return f"de zaak is te groot geworden: {exc.detail}"
     if isinstance(exc, EngineError):
         return exc.message
@@ -223,7 +227,7 @@ def timer_failed(
         for timer in timers:
             due.setdefault(str(timer.id), timer.due_at.isoformat())
         first = timers[0]
-        why = reason(exc)
+        why = reason(exc, instance_id)
         others = f" (en {len(timers) - 1} andere timer(s) van deze zaak)" if len(timers) > 1 else ""
         if permanent(exc) or attempt > settings.job_retries:
             for timer in timers:  # the real due moments again, for the pages
@@ -290,7 +294,9 @@ def retry_failed(
         return
     with session.begin_nested():
         label = incident.message.split(" kon niet afgaan", 1)[0]
-        message = f"{label} kon niet afgaan (opnieuw geprobeerd): {reason(exc)}"
+        message = (
+            f"{label} kon niet afgaan (opnieuw geprobeerd): {reason(exc, incident.instance_id)}"
+        )
         incident.status = IncidentStatus.OPEN.value
         incident.resolved_at = incident.resolved_by = None
         incident.message = message[:4000]
@@ -305,6 +311,51 @@ def retry_failed(
             {"incident": incident.id, "reason": reason_given, "message": message[:500]},
         )
         _touch(session, incident.instance_id, now, error=True)
+
+
+# -- messages ------------------------------------------------------------------------------
+
+STATE_LIMIT = "state_limit"  # a message refused because the case would grow too large
+
+
+def message_refused(session: Session, exc: CaseTooLarge, name: str, actor: str | None) -> str:
+    """A message a system sent was refused (the caller got the 422; its transaction rolled
+    back): the case gets an incident, so its process owner sees it, not only the sender.
+    One open incident per case for this; a message refused again updates it. Call in a
+    transaction of its own, after the refused one rolled back. Returns 'incident' (or
+    'gone')."""
+    now = clock.now()
+    instance_id = exc.instance_id
+    if _locked_instance(session, instance_id) is None:
+        return "gone"
+    message = (
+        f"Bericht ‘{name}’ is geweigerd: de zaak is te groot geworden ({exc.detail}). De "
+        "afzender kreeg een foutmelding en moet het bericht na herstel opnieuw sturen."
+    )[:4000]
+    open_one = session.scalar(
+        select(Incident).where(
+            Incident.instance_id == instance_id,
+            Incident.status == IncidentStatus.OPEN.value,
+            Incident.kind == STATE_LIMIT,
+        )
+    )
+    if open_one is not None:
+        open_one.message = message
+        _event(session, instance_id, now, "message_refused", actor, None, None, {"message": name})
+    else:
+        _open_incident(
+            session,
+            instance_id,
+            now,
+            actor,
+            kind=STATE_LIMIT,
+            message=message,
+            element_id=None,
+            task_id=None,
+        )
+    session.flush()
+    _touch(session, instance_id, now, error=True)
+    return "incident"
 
 
 # -- jobs ----------------------------------------------------------------------------------

@@ -42,6 +42,11 @@ KINDS = {
         "laten gaan; de zaak staat stil. Als de oorzaak is verholpen, kunt u het opnieuw "
         "proberen: dan gaat de termijn alsnog af."
     ),
+    "state_limit": (
+        "De zaak is te groot geworden: een bericht voor deze zaak is geweigerd. Vraag de "
+        "proceseigenaar de zaak te verkleinen of de grens te verhogen; daarna kan de afzender "
+        "het bericht opnieuw sturen."
+    ),
 }
 
 
