@@ -79,6 +79,22 @@ def claim_jobs(
             query = query.with_for_update(skip_locked=True, of=Job)
         claims = []
         for job, business_key in session.execute(query).all():
+            if job.locked_by is not None and job.attempts > settings.job_retries:
+                # Its last attempt never came back: the worker stopped while running it and
+                # the lease ran out (a crash, or a handler that kills its process). Each
+                # such attempt counts; past the retries it is an incident, not one more run
+                # that may take down the next worker, for ever.
+                failures.job_failed(
+                    session,
+                    job,
+                    "de verwerking stopte onverwacht (de worker hield op tijdens deze taak)",
+                    None,
+                    settings,
+                    now,
+                    f"worker:{worker_id}",
+                    at_once=True,
+                )
+                continue
             job.locked_by = worker_id
             job.locked_until = now + timedelta(seconds=settings.job_lease_seconds)
             job.attempts += 1

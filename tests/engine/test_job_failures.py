@@ -110,3 +110,27 @@ def test_a_drain_of_jobs_ends_when_the_same_jobs_come_back_at_once(
     assert drain_jobs(deployed, no_wait, "w") == 4  # each once, then each once more: seen
     with deployed.session() as session:
         assert [j.attempts for j in session.scalars(select(Job).order_by(Job.id))] == [2, 2]
+
+
+def test_a_job_whose_worker_dies_every_time_becomes_an_incident(deployed, settings, clock) -> None:
+    """Each attempt's worker dies (its lease runs out, nothing recorded): on main the job was
+    claimed again after every lease, for ever. Each such attempt counts; past the retries
+    the next claim opens an incident instead of running it once more."""
+    from app.engine.jobs import claim_jobs
+
+    instance_id = start(deployed, "test_jobs", "STERFT", {"deler": 4})
+    for attempt in range(1, settings.job_retries + 2):
+        [claim] = claim_jobs(deployed, f"w{attempt}", settings, 10)
+        assert claim.attempt == attempt
+        clock.advance(timedelta(seconds=settings.job_lease_seconds + 1))  # w dies
+    assert claim_jobs(deployed, "laatste", settings, 10) == []
+    job = job_of(deployed, instance_id)
+    assert job.status == "incident" and job.locked_by is None
+    with deployed.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+    assert incident.job_id == job.id and "stopte onverwacht" in incident.message
+    assert instance(deployed, instance_id).status == "error"
+    with deployed.transaction() as session:  # retried: it runs again, from attempt 1
+        service.retry_incident(session, incident.id, "user:olaf", "worker hersteld")
+    assert run_due_jobs(deployed, settings, "w") == 1
+    assert [t.element_id for t in open_tasks(deployed, instance_id)] == ["kijken"]
