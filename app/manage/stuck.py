@@ -3,7 +3,8 @@
 Reasons, in the order the list shows them:
 
   storing     an open incident (a failing service task, script or expression)
-  timer       a timer that should have fired but has not (is the scheduler running?)
+  timer       a timer that should have fired but has not (is the scheduler running?); one
+              the worker could not fire is listed once, as the storing that holds it
   te-laat     an open task past its due date
   risico      a deadline within `risico_werkdagen` working days: a task's due date, or a
               boundary timer on an activity (the covenant's term for that activity)
