@@ -50,6 +50,13 @@ class Settings:
         default_factory=lambda: float(_env("JOB_LEASE_SECONDS", "300"))
     )
     tick_seconds: float = field(default_factory=lambda: float(_env("TICK_SECONDS", "2")))
+    # An instance's stored state (app/engine/state_limit.py): a transition that would make it
+    # larger than this many characters of JSON, or its task tree more than this many tasks, is
+    # refused (a person gets a 422, the worker opens an incident). Nothing of it is stored.
+    state_max_chars: int = field(
+        default_factory=lambda: int(_env("STATE_MAX_CHARS", str(8 * 1024 * 1024)))
+    )
+    state_max_tasks: int = field(default_factory=lambda: int(_env("STATE_MAX_TASKS", "20000")))
     # Roles whose users must log in with a second factor (TOTP).
     totp_roles: frozenset[str] = field(
         default_factory=lambda: frozenset(

@@ -18,8 +18,8 @@ from flask_smorest import Blueprint, abort
 
 from app.auth.bearer import current_principal, require
 from app.cases.service import record_entered, record_signal, send_message, start_case
-from app.engine import queries, service, signals
-from app.engine.errors import NotFound
+from app.engine import failures, queries, service, signals
+from app.engine.errors import CaseTooLarge, NotFound
 from app.engine.models import Incident, ProcessInstance
 from app.engine.schemas import (
     BpmnSignalSchema,
@@ -222,9 +222,17 @@ class Messages(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         session = db_session()
         principal = current_principal()
-        row = send_message(
-            session, principal, body["name"], body["correlation_key"], body.get("data")
-        )
+        try:
+            row = send_message(
+                session, principal, body["name"], body["correlation_key"], body.get("data")
+            )
+        except CaseTooLarge as exc:
+            # The sender gets the 422; the case's process owner an incident (written after
+            # the refused transition rolled back, in a transaction of its own).
+            session.rollback()
+            with stroom().db.transaction() as own:
+                failures.message_refused(own, exc, body["name"], principal.actor)
+            raise
         _record_entered(row, body.get("data"), "bericht.afleveren", f"bericht {body['name']}")
         session.commit()
         return row

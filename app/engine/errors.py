@@ -48,6 +48,19 @@ class InvalidInput(EngineError):
     code = "invalid_input"
 
 
+class CaseTooLarge(InvalidInput):
+    """A transition would make an instance's stored state larger than the limits allow
+    (app/engine/state_limit.py): refused, nothing stored. `detail` names the figures, for the
+    incident and the log (the message is for whoever caused the transition)."""
+
+    code = "case_too_large"
+
+    def __init__(self, message: str, detail: str, instance_id: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.instance_id = instance_id
+
+
 @dataclass
 class Problem:
     file: str

@@ -10,7 +10,9 @@ is still ours, so a job is applied at most once.
 from __future__ import annotations
 
 import json
+import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,21 +27,21 @@ import handlers
 from app import clock
 from app.config import Settings
 from app.db import Database
-from app.engine import conditions
+from app.engine import conditions, failures
 from app.engine.errors import describe_error
 from app.engine.event_subprocess import error_listener
 from app.engine.models import (
-    Incident,
-    IncidentStatus,
     InstanceStatus,
     Job,
     JobStatus,
     ProcessInstance,
 )
 from app.engine.multi_instance import is_body
-from app.engine.runtime import Execution
+from app.engine.runtime import Execution, lock_instance
 from app.engine.sandbox import SandboxError, check_data_value
 from app.engine.waits import extensions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,22 @@ def claim_jobs(
             query = query.with_for_update(skip_locked=True, of=Job)
         claims = []
         for job, business_key in session.execute(query).all():
+            if job.locked_by is not None and job.attempts > settings.job_retries:
+                # Its last attempt never came back: the worker stopped while running it and
+                # the lease ran out (a crash, or a handler that kills its process). Each
+                # such attempt counts; past the retries it is an incident, not one more run
+                # that may take down the next worker, for ever.
+                failures.job_failed(
+                    session,
+                    job,
+                    "de verwerking stopte onverwacht (de worker hield op tijdens deze taak)",
+                    None,
+                    settings,
+                    now,
+                    f"worker:{worker_id}",
+                    at_once=True,
+                )
+                continue
             job.locked_by = worker_id
             job.locked_until = now + timedelta(seconds=settings.job_lease_seconds)
             job.attempts += 1
@@ -135,7 +153,11 @@ def execute(
         return None, str(exc)
     except SandboxError as exc:
         return None, f"ongeldige uitvoer: {exc}"
-    except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then an incident
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any handler failure is retried, then an incident
+        # BaseException too: a handler's sys.exit() or an interruption is its failure, not
+        # the end of the tick (which left the job leased, re-run after every lease, forever).
         return None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
 
 
@@ -294,60 +316,39 @@ def finish(
 def fail_job(db: Database, claim: JobClaim, error: str, worker_id: str, settings: Settings) -> str:
     """Record a failure; returns 'retry' or 'incident' (or 'lost' if the lease is gone)."""
     with db.transaction() as session:
-        execution = Execution.open(session, claim.instance_id, f"worker:{worker_id}")
+        lock_instance(session, claim.instance_id)
         job = _locked_job(session, claim, worker_id)
         if job is None:
             return "lost"
-        job.last_error = error[:8000]
-        job.locked_by = job.locked_until = None
         first_line = error.split("\n", 1)[0]
-        if job.attempts > settings.job_retries:
-            job.status = JobStatus.INCIDENT.value
-            task = execution.task(job.spiff_task_id)
-            execution.record(
-                "job_failed",
-                job.element_id,
-                job.spiff_task_id,
-                {"job": job.id, "attempt": job.attempts, "error": first_line[:500]},
-            )
-            earlier = session.scalar(
-                select(Incident).where(Incident.job_id == job.id).order_by(Incident.id.desc())
-            )
-            if earlier is None:
-                execution.raise_incident(
-                    "job", f"{job.topic}: {first_line}", task=task, job_id=job.id, details=error
-                )
-            else:
-                # Someone retried this job's incident and it failed again: the same incident
-                # is open again with the new error (no second one for the same failure).
-                earlier.status = IncidentStatus.OPEN.value
-                earlier.resolved_at = earlier.resolved_by = None
-                earlier.message = f"{job.topic}: {first_line}"[:4000]
-                earlier.details = error
-                execution.new_incident = True
-                execution.record(
-                    "incident_retry_failed",
-                    job.element_id,
-                    job.spiff_task_id,
-                    {"incident": earlier.id, "message": first_line[:500]},
-                )
-            execution.save()
-            return "incident"
-        delay = settings.job_backoff_seconds * 2 ** (job.attempts - 1)
-        job.next_attempt_at = execution.now + timedelta(seconds=delay)
-        execution.record(
-            "job_failed",
-            job.element_id,
-            job.spiff_task_id,
-            {
-                "job": job.id,
-                "attempt": job.attempts,
-                "error": first_line[:500],
-                "retry_at": job.next_attempt_at.isoformat(),
-            },
+        return failures.job_failed(
+            session, job, first_line, error, settings, clock.now(), f"worker:{worker_id}"
         )
-        execution.save()
-        return "retry"
+
+
+def job_crashed(
+    db: Database, claim: JobClaim, exc: BaseException, worker_id: str, settings: Settings
+) -> str:
+    """The handler ran, but applying its result failed unexpectedly (the instance could not
+    be loaded or saved, the state grew too large, the database refused a row). The failed
+    transaction is gone; this one records the attempt as failed, as a handler's failure:
+    retried with backoff, then an incident (at once for a case grown too large), so the job
+    no longer runs again after every lease without anyone seeing it."""
+    with db.transaction() as session:
+        lock_instance(session, claim.instance_id)
+        job = _locked_job(session, claim, worker_id)
+        if job is None:
+            return "lost"
+        return failures.job_failed(
+            session,
+            job,
+            f"verwerken van het resultaat mislukt: {failures.reason(exc)}",
+            None,
+            settings,
+            clock.now(),
+            f"worker:{worker_id}",
+            at_once=failures.permanent(exc),
+        )
 
 
 def run_due_jobs(
@@ -357,8 +358,44 @@ def run_due_jobs(
     limit: int | None = None,
     topics: list[str] | None = None,
 ) -> int:
-    claims = claim_jobs(db, worker_id, settings, limit or settings.batch_size, topics)
+    return len(_run_claims(db, settings, worker_id, limit or settings.batch_size, topics))
+
+
+def _run_claims(
+    db: Database, settings: Settings, worker_id: str, limit: int, topics: list[str] | None
+) -> list[int]:
+    """Claim and run up to `limit` jobs; the ids claimed."""
+    claims = claim_jobs(db, worker_id, settings, limit, topics)
     for claim in claims:
-        outputs, error = execute(claim, settings)
-        finish(db, claim, outputs, error, worker_id, settings)
-    return len(claims)
+        try:
+            outputs, error = execute(claim, settings)
+            finish(db, claim, outputs, error, worker_id, settings)
+        except Exception as exc:  # noqa: BLE001 - one job's failure must not end the batch
+            log.exception("job %s (instance %s) failed", claim.id, claim.instance_id)
+            try:
+                job_crashed(db, claim, exc, worker_id, settings)
+            except Exception:  # noqa: BLE001 - not recorded: its lease runs out, then again
+                log.exception("recording the failure of job %s failed", claim.id)
+    return [claim.id for claim in claims]
+
+
+def drain_jobs(
+    db: Database,
+    settings: Settings,
+    worker_id: str,
+    topics: list[str] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Run batches until no job is due (or `stop()`); returns how many ran. Ends when a
+    batch claimed fewer jobs it had not run before than it could take: a job that fails
+    again at once (no backoff) cannot keep the loop going."""
+    seen: set[int] = set()
+    total = 0
+    while not stop():
+        claimed = _run_claims(db, settings, worker_id, settings.batch_size, topics)
+        fresh = [i for i in claimed if i not in seen]
+        seen.update(claimed)
+        total += len(claimed)
+        if len(fresh) < settings.batch_size:
+            break
+    return total

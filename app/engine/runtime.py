@@ -48,8 +48,9 @@ from app.engine.models import (
 )
 from app.engine.multi_instance import forget_elements
 from app.engine.script_engine import script_engine
-from app.engine.serializer import spec_from_json, workflow_from_json, workflow_to_json
+from app.engine.serializer import spec_from_json, workflow_from_json
 from app.engine.spiff_fixes import THROWN_SIGNALS
+from app.engine.state_limit import stored_state
 from app.engine.statements import (
     BATCH,
     CLOSE,
@@ -456,7 +457,7 @@ class Execution(WaitStates):
             self._erase_if_asked()
 
         values = {
-            "state": workflow_to_json(self.workflow),
+            "state": stored_state(row, self.workflow),
             "updated_at": self.now,
             "status": row.status,
             "ended_at": row.ended_at,

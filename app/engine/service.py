@@ -7,6 +7,7 @@ caller commits. Web requests, the CLI, workers and tests all come through here.
 from __future__ import annotations
 
 import keyword
+import logging
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session, contains_eager
 
 from app import clock
 from app.catalogue import check_values
-from app.engine import conditions, hooks
-from app.engine.errors import Conflict, InvalidInput, NotFound
+from app.engine import conditions, failures, hooks
+from app.engine.errors import CaseTooLarge, Conflict, EngineError, InvalidInput, NotFound
 from app.engine.functions import all_functions
 from app.engine.models import (
     HumanTask,
@@ -33,6 +34,8 @@ from app.engine.models import (
     WaitStatus,
 )
 from app.engine.runtime import Execution, lock_task
+
+log = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 200
 
@@ -255,10 +258,38 @@ def retry_incident(
 ) -> ProcessInstance:
     """Run the failed step again, with `data` added to it first (a repair: the caller checked
     who may write it). A step that fails again keeps its open incident, with the new error
-    (no second incident); `incident.status` tells the caller."""
+    (no second incident); `incident.status` tells the caller. A timer the worker could not
+    fire (`timer_firing`) fires now; when that fails again (its save refused, its state too
+    large) the transition is rolled back and the incident stays open saying why."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} bestaat niet")
+    if incident.kind != failures.FIRING:
+        return _retry(session, incident, actor, reason, data)
+    failed: Exception
+    try:
+        with session.begin_nested():
+            return _retry(session, incident, actor, reason, data)
+    except CaseTooLarge as exc:
+        failed = exc
+    except EngineError:
+        raise  # already resolved, suspended, bad data: the caller's answer
+    except Exception as exc:  # noqa: BLE001 - the firing failed again: the incident says why
+        log.exception("retry of incident %s failed", incident_id)
+        failed = exc
+    failures.retry_failed(session, incident_id, failed, actor, reason, clock.now())
+    row = session.get(ProcessInstance, incident.instance_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+def _retry(
+    session: Session,
+    incident: Incident,
+    actor: str | None,
+    reason: str | None,
+    data: dict[str, Any] | None,
+) -> ProcessInstance:
     execution = Execution.open(session, incident.instance_id, actor)
     session.refresh(incident)
     if incident.status != IncidentStatus.OPEN.value:
@@ -292,7 +323,8 @@ def retry_incident(
                 locked_until=None,
             )
         )
-    elif incident.spiff_task_id is not None:
+    elif incident.spiff_task_id is not None and incident.kind != failures.FIRING:
+        # (A timer the worker could not fire still waits, with its row: run_engine fires it.)
         task = execution.task(incident.spiff_task_id)
         if task.has_state(TaskState.ERROR):
             task._set_state(TaskState.READY)

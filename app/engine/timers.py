@@ -7,7 +7,12 @@ few statements (`batched_writes`: one executemany per statement kind) and commit
 worker killed mid-batch commits nothing and its locks go with its connection, so every timer
 in the batch fires later, once. If the batch fails as a whole (one instance's write refused),
 it is rolled back and done again one instance per savepoint, so one broken instance cannot
-hold up the others.
+hold up the others. An instance whose firing fails there (its load, engine run or save
+raised) is retried with the jobs' backoff and then gets a `timer_firing` incident, recorded in
+a savepoint of its own after the failed one rolled back (app/engine/failures.py); while that
+incident is open the worker leaves its timers alone, and retrying the incident fires them.
+A failed firing is not counted as fired, so `drain_timers` ends even when broken instances
+fill a batch.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import logging
 from sqlalchemy import select
 
 from app import clock
+from app.config import Settings
 from app.db import Database
+from app.engine.failures import blocked_by_firing_incident, timer_failed
 from app.engine.models import InstanceStatus, ProcessInstance, Timer, WaitStatus
 from app.engine.runtime import Execution
 from app.engine.statements import batched_writes
@@ -25,16 +32,24 @@ from app.engine.statements import batched_writes
 log = logging.getLogger(__name__)
 
 
-def fire_due_timers(db: Database, limit: int, actor: str = "timer") -> int:
-    """Fire the timers of up to `limit` instances; returns how many instances advanced."""
+def fire_due_timers(
+    db: Database, limit: int, actor: str = "timer", settings: Settings | None = None
+) -> int:
+    """Fire the timers of up to `limit` instances; returns how many instances advanced (one
+    whose firing failed is not counted: it waits for its retry or has an incident)."""
+    return len(_fire_due(db, limit, actor, settings or Settings()))
+
+
+def _fire_due(db: Database, limit: int, actor: str, settings: Settings) -> list[str]:
     try:
-        return _fire(db, limit, actor, batched=True)
+        return _fire(db, limit, actor, settings, batched=True)
     except Exception:  # noqa: BLE001 - retried one by one, where a failure stays with its instance
         log.warning("timerbatch mislukt; de instanties worden één voor één gedaan", exc_info=True)
-        return _fire(db, limit, actor, batched=False)
+        return _fire(db, limit, actor, settings, batched=False)
 
 
-def _fire(db: Database, limit: int, actor: str, batched: bool) -> int:
+def _fire(db: Database, limit: int, actor: str, settings: Settings, batched: bool) -> list[str]:
+    """The ids of the instances that advanced."""
     with db.transaction() as session:
         now = clock.now()
         due = select(Timer.instance_id).where(
@@ -47,6 +62,7 @@ def _fire(db: Database, limit: int, actor: str, batched: bool) -> int:
                 ProcessInstance.status.not_in(
                     [InstanceStatus.SUSPENDED.value, *InstanceStatus.ended()]
                 ),
+                blocked_by_firing_incident(),
             )
             .limit(limit)
             .execution_options(populate_existing=True)
@@ -60,22 +76,38 @@ def _fire(db: Database, limit: int, actor: str, batched: bool) -> int:
                     execution = Execution.for_row(session, row, actor)
                     execution.run_engine()
                     execution.save()
-            return len(rows)
-        for row in rows:
+            return [row.id for row in rows]
+        advanced = []
+        for instance_id in [row.id for row in rows]:
             try:
                 with session.begin_nested():
-                    execution = Execution.open(session, row.id, actor)
+                    execution = Execution.open(session, instance_id, actor)
                     execution.run_engine()
                     execution.save()
-            except Exception:  # noqa: BLE001 - one broken instance must not stop the batch
-                log.exception("timer firing failed for instance %s", row.id)
-        return len(rows)
+                advanced.append(instance_id)
+            except Exception as exc:  # noqa: BLE001 - one broken instance must not stop the batch
+                log.exception("timer firing failed for instance %s", instance_id)
+                try:
+                    timer_failed(session, instance_id, exc, settings, now, actor)
+                except Exception:  # noqa: BLE001 - not recorded: tried again at the next tick
+                    log.exception("recording the failed firing of %s failed", instance_id)
+        return advanced
 
 
-def drain_timers(db: Database, batch_size: int, actor: str = "timer") -> int:
+def drain_timers(
+    db: Database, batch_size: int, actor: str = "timer", settings: Settings | None = None
+) -> int:
+    """Fire batches until the due timers are done; returns how many instances advanced.
+    Ends when a batch advanced fewer instances it had not advanced before than it could
+    take: failures wait for their retry, and an instance that stays due after firing
+    (which would be a bug) cannot keep the loop going."""
+    settings = settings or Settings()
+    seen: set[str] = set()
     total = 0
     while True:
-        fired = fire_due_timers(db, batch_size, actor)
-        total += fired
-        if fired < batch_size:
+        advanced = _fire_due(db, batch_size, actor, settings)
+        fresh = [i for i in advanced if i not in seen]
+        seen.update(advanced)
+        total += len(advanced)
+        if len(fresh) < batch_size:
             return total

@@ -26,7 +26,7 @@ from app import clock
 from app.config import Settings
 from app.db import Database
 from app.engine import hooks
-from app.engine.jobs import run_due_jobs
+from app.engine.jobs import drain_jobs
 from app.engine.models import SchedulerLease
 from app.engine.timers import drain_timers
 
@@ -87,16 +87,10 @@ class Worker:
 
     def tick_timers(self) -> int:
         self.acquire_lease()
-        return drain_timers(self.db, self.settings.batch_size, actor="timer")
+        return drain_timers(self.db, self.settings.batch_size, "timer", self.settings)
 
     def tick_jobs(self) -> int:
-        total = 0
-        while not self._stop.is_set():
-            ran = run_due_jobs(self.db, self.settings, self.worker_id, topics=self.topics)
-            total += ran
-            if ran < self.settings.batch_size:
-                return total
-        return total
+        return drain_jobs(self.db, self.settings, self.worker_id, self.topics, self._stop.is_set)
 
     def tick(self) -> int:
         """One full pass: everything due now. Used by tests, simulation and the scheduler."""

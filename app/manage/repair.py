@@ -36,6 +36,17 @@ KINDS = {
     "timer": "De termijn van deze stap kon niet worden berekend.",
     "expression": "Een voorwaarde of berekening in het proces kon niet worden uitgevoerd.",
     "script": "Een berekening in deze stap kon niet worden uitgevoerd.",
+    # app/engine/failures.py: the worker tried a few times, then stopped trying.
+    "timer_firing": (
+        "De termijn van deze stap is verstreken, maar het systeem kon de zaak niet verder "
+        "laten gaan; de zaak staat stil. Als de oorzaak is verholpen, kunt u het opnieuw "
+        "proberen: dan gaat de termijn alsnog af."
+    ),
+    "state_limit": (
+        "De zaak is te groot geworden: een bericht voor deze zaak is geweigerd. Vraag de "
+        "proceseigenaar de zaak te verkleinen of de grens te verhogen; daarna kan de afzender "
+        "het bericht opnieuw sturen."
+    ),
 }
 
 

@@ -3,7 +3,8 @@
 Reasons, in the order the list shows them:
 
   storing     an open incident (a failing service task, script or expression)
-  timer       a timer that should have fired but has not (is the scheduler running?)
+  timer       a timer that should have fired but has not (is the scheduler running?); one
+              the worker could not fire is listed once, as the storing that holds it
   te-laat     an open task past its due date
   risico      a deadline within `risico_werkdagen` working days: a task's due date, or a
               boundary timer on an activity (the covenant's term for that activity)
@@ -42,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.engine import failures
 from app.engine.models import (
     HumanTask,
     Incident,
@@ -235,6 +237,8 @@ class _Queries:
                 Timer.status == WaitStatus.WAITING.value,
                 Timer.due_at < self.now - TIMER_GRACE,
                 PI.status != InstanceStatus.SUSPENDED.value,
+                # One the worker could not fire waits for its incident (listed as a storing).
+                failures.blocked_by_firing_incident(),
             ),
             per_row=True,
             instance_id=Timer.instance_id,

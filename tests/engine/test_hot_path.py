@@ -153,7 +153,7 @@ def test_a_failing_batch_is_done_again_one_instance_at_a_time(db, clock, caplog)
             update(ProcessInstance).where(ProcessInstance.id == ids[2]).values(state="{kapot")
         )
     clock.advance(timedelta(hours=2))
-    assert fire_due_timers(db, 10) == 5
+    assert fire_due_timers(db, 10) == 4  # the broken one did not advance: not counted
     assert _fired(db) == 4
     with db.session() as session:
         broken = session.scalars(select(Timer).where(Timer.instance_id == ids[2])).one()
