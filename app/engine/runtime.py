@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, bindparam, insert, inspect, select
+from sqlalchemy import Connection, bindparam, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -55,6 +55,7 @@ from app.engine.statements import (
     BATCH,
     CLOSE,
     DEFERRED,
+    INSERT_INSTANCE,
     INSERT_ORDER,
     INSERTS,
     INSTANCE_TABLE,
@@ -63,6 +64,7 @@ from app.engine.statements import (
     UPDATE_INSTANCE,
     InsertBuffer,
     one_write,
+    send,
 )
 from app.engine.waits import (
     Wait,
@@ -544,7 +546,7 @@ class Execution(WaitStates):
             # The session's connection for this transaction, asked once: each ask costs
             # about as much as a small statement (bench/engine.py --profile).
             connection = self._connection = self.session.connection()
-        return connection.execute(statement, params)
+        return send(connection, statement, params)
 
     def _write_incidents(self) -> None:
         """Incidents through the ORM (their events name their ids), after the instance row."""
@@ -596,7 +598,7 @@ class Execution(WaitStates):
             if buffer is not None:
                 buffer.add(INSTANCE_TABLE, [columns])
             else:
-                self._write(insert(INSTANCE_TABLE), columns)
+                self._write(INSERT_INSTANCE, columns)
             row.revision = 1
             make_transient_to_detached(row)
             self.session.add(row)

@@ -10,7 +10,20 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, bindparam, cast, column, delete, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    CursorResult,
+    String,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
@@ -100,6 +113,7 @@ MOVE_TIMER = (
     .values(due_at=bindparam("due"))
 )
 INSTANCE_TABLE = ProcessInstance.__table__
+INSERT_INSTANCE = insert(INSTANCE_TABLE)
 SAVED_COLUMNS = (
     "state",
     "status",
@@ -314,6 +328,90 @@ def batch_write(
     return statement, params
 
 
+# -- Sending a prepared statement ---------------------------------------------------------
+#
+# SQLAlchemy's `Connection.execute` of a Core statement costs 20-60 us before the driver sees
+# it (a cache key of the statement's tree, the compiled lookup, parameter processing), more
+# than SQLite takes to run it; a transition sends one to six. `send` compiles each
+# (statement, parameter names) once per dialect and hands the SQL text and the processed
+# values to `exec_driver_sql`, which still runs the engine's events (`before_cursor_execute`:
+# the statement-counting tests see every statement) and returns the same result.
+
+
+class _Prepared:
+    """A statement compiled for one dialect and one set of parameter names."""
+
+    def __init__(self, sql: str, positional: bool, binds: list[tuple[str, Any, Any]]) -> None:
+        self.sql = sql
+        self.positional = positional
+        self.binds = binds  # (name, value when the caller gives none, bind processor)
+
+    def values(self, params: dict[str, Any]) -> Any:
+        if self.positional:
+            return tuple(
+                (process(params.get(name, default)) if process else params.get(name, default))
+                for name, default, process in self.binds
+            )
+        return {
+            name: (process(params.get(name, default)) if process else params.get(name, default))
+            for name, default, process in self.binds
+        }
+
+
+def _prepare(statement: Any, connection: Connection, keys: tuple[str, ...]) -> _Prepared | None:
+    """None when the statement needs more than its text and values: Python-side defaults
+    or onupdate values (prefetch), RETURNING, expanding parameters, escaped names."""
+    dialect = connection.dialect
+    compiled = statement.compile(
+        dialect=dialect, column_keys=list(keys) if statement.is_insert else None
+    )
+    if (
+        compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.effective_returning
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.escaped_bind_names
+    ):
+        return None
+    given = set(keys)
+    defaults = compiled.construct_params(_check=False)
+    if any(bp.required and name not in given for name, bp in compiled.binds.items()):
+        return None  # let SQLAlchemy say which parameter is missing
+    processors = compiled._bind_processors
+    names = compiled.positiontup if compiled.positional else list(defaults)
+    binds = [(name, defaults.get(name), processors.get(name)) for name in names or ()]
+    return _Prepared(compiled.string, bool(compiled.positional), binds)
+
+
+_PREPARED = "_stroom_prepared"
+# The engine's statements are module-level (one per table and kind, one per `one_write`
+# shape), so a dialect's cache holds a few dozen; past this a statement is sent unprepared
+# rather than kept (a caller that builds its statement per call would otherwise grow it).
+_PREPARED_MAX = 512
+
+
+def send(connection: Connection, statement: Any, params: Any) -> CursorResult[Any]:
+    """`connection.execute(statement, params)` for a Core write, with params one dict or a
+    list of dicts with the same keys (then an executemany), without SQLAlchemy's work per
+    call (above). Anything `_prepare` cannot send goes to `connection.execute`."""
+    many = isinstance(params, list)
+    first = params[0] if many else params
+    keys = tuple(first)
+    cache = connection.dialect.__dict__.setdefault(_PREPARED, {})
+    try:
+        prepared = cache[(statement, keys)]
+    except KeyError:
+        if len(cache) >= _PREPARED_MAX:
+            return connection.execute(statement, params)
+        prepared = cache[(statement, keys)] = _prepare(statement, connection, keys)
+    if prepared is None or (many and any(tuple(p) != keys for p in params)):
+        return connection.execute(statement, params)
+    if many:
+        return connection.exec_driver_sql(prepared.sql, [prepared.values(p) for p in params])
+    return connection.exec_driver_sql(prepared.sql, prepared.values(params))
+
+
 PARTIES = insert(InstanceParty.__table__)
 DEFERRED = "stroom_deferred_inserts"
 
@@ -330,9 +428,17 @@ class InsertBuffer:
             self.rows.setdefault(table, []).extend(rows)
 
     def flush(self, session: Session) -> None:
+        connection = session.connection()
         for table, rows in self.rows.items():
-            session.execute(insert(table), rows)
+            statement = _INSERT_OF.get(table)
+            if statement is None:
+                connection.execute(insert(table), rows)
+            else:
+                send(connection, statement, rows)
         self.rows = {}
+
+
+_INSERT_OF = {s.table: s for s in (INSERT_INSTANCE, PARTIES, *INSERTS.values())}
 
 
 BATCH = "stroom_batched_writes"
@@ -366,22 +472,22 @@ class BatchWrites:
         if connection.dialect.name == "postgresql" and self.instances:
             statement, params = batch_write(self.closes, self.instances, self.rows)
             if statement is not None:
-                if connection.execute(statement, params).rowcount != len(self.instances):
+                if send(connection, statement, params).rowcount != len(self.instances):
                     raise Conflict("procesinstantie is tegelijk door iemand anders gewijzigd")
                 self.__init__()  # type: ignore[misc]
                 return
         for key, params in self.closes.items():
             if params:
-                connection.execute(CLOSE[key], params)
+                send(connection, CLOSE[key], params)
                 if key[0] == "task":
-                    connection.execute(UNGROUP, params)
+                    send(connection, UNGROUP, params)
         if self.instances:
-            result = connection.execute(UPDATE_INSTANCE, self.instances)
+            result = send(connection, UPDATE_INSTANCE, self.instances)
             if result.rowcount not in (-1, len(self.instances)):
                 raise Conflict("procesinstantie is tegelijk door iemand anders gewijzigd")
         for name in INSERT_ORDER:
             if self.rows[name]:
-                connection.execute(INSERTS[name], self.rows[name])
+                send(connection, INSERTS[name], self.rows[name])
         self.__init__()  # type: ignore[misc]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from SpiffWorkflow.util.task import TaskIterator
 from sqlalchemy import event, select, update
@@ -14,6 +14,7 @@ from sqlalchemy import event, select, update
 from app.db import Database
 from app.engine import service
 from app.engine.models import HumanTask, HumanTaskGroup, InstanceEvent, ProcessInstance, Timer
+from app.engine.statements import INSERTS, send
 from app.engine.timers import fire_due_timers
 from tests.cases.support import seed
 from tests.support.engine import FIXTURES, deploy_paths
@@ -159,3 +160,48 @@ def test_a_failing_batch_is_done_again_one_instance_at_a_time(db, clock, caplog)
         broken = session.scalars(select(Timer).where(Timer.instance_id == ids[2])).one()
         assert broken.status == "waiting"
     assert "timerbatch mislukt" in caplog.text
+
+
+def test_a_prepared_write_stores_what_sqlalchemy_would_and_is_counted(db, clock) -> None:
+    """`statements.send` hands SQLAlchemy's compiled text and processed values to the driver
+    (`exec_driver_sql`): the rows read back equal those `connection.execute` writes (JSON, a
+    UTC datetime, an executemany), each statement still reaches `before_cursor_execute`
+    once, and a statement that needs SQLAlchemy's own work (a Python-side default of a
+    column left out) goes through `execute` and gets its default."""
+    world = seed(db, "test-secret")
+    instance_id = world.tasks[0].instance_id
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+    def event_row(kind: str) -> dict[str, object]:
+        return {
+            "instance_id": instance_id,
+            "at": at,
+            "kind": kind,
+            "element_id": None,
+            "task_id": None,
+            "actor": "sanne",
+            "details": {"velden": ["a", "b"], "n": 1},
+        }
+
+    with db.transaction() as session:
+        connection = session.connection()
+        connection.execute(INSERTS["event"], [event_row("via_execute")])
+        with statements(db) as sent:
+            send(connection, INSERTS["event"], [event_row("via_send"), event_row("via_send")])
+            send(connection, INSERTS["event"], event_row("via_send_one"))
+            without_details = event_row("without_details")
+            del without_details["details"]
+            send(connection, INSERTS["event"], without_details)
+        assert len(sent) == 3, sent
+    with db.session() as session:
+        rows = {
+            e.kind: e
+            for e in session.scalars(
+                select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)
+            )
+        }
+    for kind in ("via_send", "via_send_one"):
+        assert rows[kind].details == rows["via_execute"].details == {"velden": ["a", "b"], "n": 1}
+        assert rows[kind].at == rows["via_execute"].at == at
+        assert rows[kind].actor == "sanne" and rows[kind].element_id is None
+    assert rows["without_details"].details == {}
