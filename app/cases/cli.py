@@ -188,3 +188,5 @@ def signal_send(env: Env, name: str, variables: tuple[str, ...]) -> None:
         click.echo(f"  ontvangen {instance_id}")
     for instance_id in result.started:
         click.echo(f"  gestart {instance_id}")
+    for instance_id in result.refused:
+        click.echo(f"  geweigerd (zaak te groot, incident geopend) {instance_id}")

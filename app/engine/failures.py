@@ -324,14 +324,38 @@ def message_refused(session: Session, exc: CaseTooLarge, name: str, actor: str |
     One open incident per case for this; a message refused again updates it. Call in a
     transaction of its own, after the refused one rolled back. Returns 'incident' (or
     'gone')."""
+    return _refused(
+        session,
+        exc,
+        actor,
+        f"Bericht ‘{name}’ is geweigerd: de zaak is te groot geworden ({exc.detail}). De "
+        "afzender kreeg een foutmelding en moet het bericht na herstel opnieuw sturen.",
+        {"message": name},
+    )
+
+
+def signal_refused(session: Session, exc: CaseTooLarge, name: str, actor: str | None) -> str:
+    """A signal one case could not take (its delivery rolled back to its savepoint): the
+    other receivers got it; this case gets an incident, as for a refused message."""
+    return _refused(
+        session,
+        exc,
+        actor,
+        f"Signaal ‘{name}’ is bij deze zaak niet aangekomen: de zaak is te groot geworden "
+        f"({exc.detail}). De andere ontvangers kregen het wel; stuur het na herstel opnieuw "
+        "als deze zaak het nog nodig heeft.",
+        {"signal": name},
+    )
+
+
+def _refused(
+    session: Session, exc: CaseTooLarge, actor: str | None, message: str, what: dict[str, str]
+) -> str:
     now = clock.now()
     instance_id = exc.instance_id
     if _locked_instance(session, instance_id) is None:
         return "gone"
-    message = (
-        f"Bericht ‘{name}’ is geweigerd: de zaak is te groot geworden ({exc.detail}). De "
-        "afzender kreeg een foutmelding en moet het bericht na herstel opnieuw sturen."
-    )[:4000]
+    message = message[:4000]
     open_one = session.scalar(
         select(Incident).where(
             Incident.instance_id == instance_id,
@@ -341,7 +365,8 @@ def message_refused(session: Session, exc: CaseTooLarge, name: str, actor: str |
     )
     if open_one is not None:
         open_one.message = message
-        _event(session, instance_id, now, "message_refused", actor, None, None, {"message": name})
+        kind = "signal_refused" if "signal" in what else "message_refused"
+        _event(session, instance_id, now, kind, actor, None, None, what)
     else:
         _open_incident(
             session,

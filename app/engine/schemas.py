@@ -233,6 +233,13 @@ class BroadcastSchema(Schema):
     started = fields.List(
         fields.String(), metadata={"description": "Instanties die het signaal startte."}
     )
+    refused = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Instanties die op het signaal wachtten maar te groot zijn "
+            "geworden om het te ontvangen; elk kreeg een incident (state_limit)."
+        },
+    )
 
 
 class CaseDataSchema(Schema):

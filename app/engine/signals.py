@@ -27,8 +27,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from app.catalogue import check_values
-from app.engine import hooks
-from app.engine.errors import Conflict, InvalidInput
+from app.engine import failures, hooks
+from app.engine.errors import CaseTooLarge, Conflict, InvalidInput
 from app.engine.models import (
     InstanceStatus,
     ProcessDefinition,
@@ -53,6 +53,7 @@ class Broadcast:
     name: str
     received: list[str] = field(default_factory=list)  # instances that caught it
     started: list[str] = field(default_factory=list)  # instances it started
+    refused: list[str] = field(default_factory=list)  # too large to take it (an incident each)
 
 
 def broadcast(
@@ -114,7 +115,15 @@ def broadcast(
     token = _DEPTH.set(depth + 1)
     try:
         for instance_id, _version in targets:
-            if _deliver(session, instance_id, name, values, actor, details):
+            # One case that may not grow this large does not keep the signal from the others.
+            try:
+                with session.begin_nested():
+                    delivered = _deliver(session, instance_id, name, values, actor, details)
+            except CaseTooLarge as exc:
+                failures.signal_refused(session, exc, name, actor)
+                result.refused.append(instance_id)
+                continue
+            if delivered:
                 result.received.append(instance_id)
         for start_event, version in starts:
             try:

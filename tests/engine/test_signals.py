@@ -475,7 +475,12 @@ def test_the_api_sends_a_signal_for_operators_only(app, client, db, clock, tmp_p
         "/api/v1/bpmn-signals", headers=auth, json={"name": "alarm", "data": {"bedrag": 3}}
     )
     assert sent.status_code == 200, sent.get_json()
-    assert sent.get_json() == {"name": "alarm", "received": [instance_id], "started": []}
+    assert sent.get_json() == {
+        "name": "alarm",
+        "received": [instance_id],
+        "started": [],
+        "refused": [],
+    }
     assert instance(db, instance_id).data["bedrag"] == 3
     # The data it brought into the case is a processing of personal data: logged per case.
     from app.privacy.models import AuditLog, ProcessingLog

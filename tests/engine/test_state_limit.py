@@ -232,3 +232,58 @@ def test_a_case_that_keeps_growing_stops_at_the_task_limit(
     assert drain_timers(db, 10, "timer", settings) == 0  # it stays where it stopped
     assert len(open_tasks(db, instance_id)) - 1 == reminders
     assert kinds(db, instance_id).count("timer_failed") == 1
+
+
+def test_one_case_too_large_for_a_signal_does_not_keep_it_from_the_others(
+    db, clock, tmp_path, limit
+) -> None:
+    """A broadcast goes to every waiting case; one that may not grow this large gets an
+    incident and keeps waiting, the others receive the signal (before, the whole broadcast
+    was refused because of that one case)."""
+    from tests.engine.test_signals import SET_PATH, deploy, events, send, waiting
+
+    catch = """
+    <bpmn:startEvent id="s" />
+    <bpmn:intermediateCatchEvent id="wacht"><bpmn:signalEventDefinition signalRef="sig_alarm" />
+    </bpmn:intermediateCatchEvent>
+    {steps}
+    <bpmn:userTask id="na" />
+    <bpmn:endEvent id="e" />
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wacht" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wacht" targetRef="{first}" />
+    {flows}
+    <bpmn:sequenceFlow id="f9" sourceRef="na" targetRef="e" />"""
+    deploy(db, tmp_path, "klein", catch.format(steps="", first="na", flows=""))
+    steps = "".join(SET_PATH.format(id=f"stap{i}", path=f"stap {i}") for i in range(3))
+    flows = (
+        '<bpmn:sequenceFlow id="g0" sourceRef="stap0" targetRef="stap1" />'
+        '<bpmn:sequenceFlow id="g1" sourceRef="stap1" targetRef="stap2" />'
+        '<bpmn:sequenceFlow id="g2" sourceRef="stap2" targetRef="na" />'
+    )
+    deploy(db, tmp_path, "groot", catch.format(steps=steps, first="stap0", flows=flows))
+    # The sizes each reaches with the signal, measured on a first pair.
+    small, large = start(db, "klein", "K-1", {}), start(db, "groot", "G-1", {})
+    send(db, "alarm")
+    grown_small, grown_large = state_size(db, small), state_size(db, large)
+    assert grown_large > grown_small
+
+    small, large = start(db, "klein", "K-2", {}), start(db, "groot", "G-2", {})
+    state_before = instance(db, large).state
+    limit(chars=grown_small + (grown_large - grown_small) // 2)
+    result = send(db, "alarm")
+    assert result.received == [small] and result.refused == [large]
+    assert [t.element_id for t in open_tasks(db, small)] == ["na"]
+    # The large case is as it was, still waiting for the signal, with one incident.
+    assert waiting(db) == [large]
+    assert instance(db, large).state == state_before
+    assert events(db, large, "signal_received") == []
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident).where(Incident.instance_id == large))
+    assert incident.kind == failures.STATE_LIMIT and incident.status == "open"
+    assert "Signaal ‘alarm’" in incident.message and "te groot" in incident.message
+    # A second broadcast it still cannot take updates the incident: no second one.
+    assert send(db, "alarm").refused == [large]
+    with db.session() as session:
+        assert (
+            len(session.scalars(select(Incident).where(Incident.instance_id == large)).all()) == 1
+        )
