@@ -16,8 +16,12 @@ Reasons, in the order the list shows them:
   opgeschort  suspended by someone
 
 Every reason is one SQL query with each row's own limit inside it (limits.LimitExpression),
-so the counts and the page come straight from the database: the list costs the same with
-ten stuck cases as with ten thousand. See bench/stuck.py.
+so the counts and the page come straight from the database. `risico`, `bericht` and `stil`
+read the maintained facts (stuck_reasons.py: what each instance's waits say, without the
+clock or a limit) for the instances whose facts are current, and the rule itself (the
+queries below) for the instances marked as changed since; both in one statement, so the list
+is the rule's answer at every moment (stuck_reasons.py gives the argument). See
+bench/stuck.py.
 """
 
 from __future__ import annotations
@@ -59,7 +63,9 @@ from app.engine.models import (
 )
 from app.manage import queries
 from app.manage.limits import AT_RISK, IDLE, MESSAGE, LimitExpression, Limits, WorkingDays
+from app.manage.models import StuckFact
 from app.manage.scope import Scope
+from app.manage.stuck_reasons import marked
 
 REASONS: dict[str, str] = {
     "storing": "Storing",
@@ -75,10 +81,14 @@ TIMER_GRACE = timedelta(minutes=10)
 # The flow waits for these; a boundary or event-subprocess message only listens.
 AWAITING_TYPES = ("receiveTask", "intermediateCatchEvent")
 PAGE_SIZE = 50
+# The reasons read from the maintained facts where they are current (stuck_reasons.py); the
+# others are cheap as they are (an index of open incidents, of due dates, of statuses).
+FACT_REASONS = ("risico", "bericht", "stil")
 NEVER = datetime(1900, 1, 1, tzinfo=clock.AMSTERDAM)
 ACTIVE = (InstanceStatus.WAITING.value, InstanceStatus.RUNNING.value)
 
 PI = ProcessInstance
+F = StuckFact
 _INSTANCE_COLUMNS = (
     PI.id,
     PI.definition_key,
@@ -162,9 +172,39 @@ def _columns(
     ]
 
 
+def _fact_columns(
+    reason: str, since: Any, due: Any, element: Any, detail: Any, ref: Any, order: Any
+) -> list[Any]:
+    """`_columns` read from a fact (the business key from its instance, for the page)."""
+    return [
+        literal(reason).label("reason"),
+        F.instance_id.label("instance_id"),
+        F.process_key.label("process_key"),
+        F.version_id.label("version_id"),
+        PI.business_key.label("business_key"),
+        F.municipality.label("municipality"),
+        since.label("since"),
+        due.label("due"),
+        element.label("element_id"),
+        cast(detail, String).label("detail"),
+        cast(ref, String).label("ref"),
+        order.label("sort_at"),
+    ]
+
+
 class _Queries:
-    def __init__(self, session: Session, scope: Scope, filters: Filters, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        scope: Scope,
+        filters: Filters,
+        now: datetime,
+        use_facts: bool = True,
+    ) -> None:
+        """use_facts=False: the rule alone, over every instance (what the facts must equal;
+        tests/manage/test_stuck_facts.py compares the two)."""
         self.session = session
+        self.use_facts = use_facts
         self.scope = scope
         self.filters = filters
         self.now = now
@@ -180,6 +220,18 @@ class _Queries:
         query = self.scope.apply(query, instance_id, per_row)
         if self.filters.process:
             query = query.where(PI.definition_key == self.filters.process)
+        return query
+
+    def facts(self, query: Any, lean: bool) -> Any:
+        """A query on the facts: current ones only (the unmarked instances), the scope and
+        the process filter on the fact's own columns; the page's rows join the instance for
+        its business key, the counts need not."""
+        query = query.where(F.instance_id.not_in(marked()))
+        if not lean:
+            query = query.join(PI, PI.id == F.instance_id)
+        query = self.scope.apply(query, F.instance_id, per_row=True)
+        if self.filters.process:
+            query = query.where(F.process_key == self.filters.process)
         return query
 
     def _elements_of_type(self, *types: str) -> dict[int, set[str]]:
@@ -260,6 +312,9 @@ class _Queries:
         )
 
     def risico(self) -> Any:
+        return union_all(*self.risico_parts())
+
+    def risico_parts(self) -> list[Any]:
         limit = LimitExpression(self.limits, AT_RISK)
         task_horizon = limit.expression(
             self._horizon, PI.version_id, PI.municipality, HumanTask.element_id
@@ -282,7 +337,8 @@ class _Queries:
                 HumanTask.due_at >= self.now,
                 HumanTask.due_at < self._horizon(self._widest(AT_RISK)),
                 HumanTask.due_at < task_horizon,
-            ),
+            )
+            .where(*self._marked(HumanTask.instance_id)),
             # A probe per task read from the due-date index (a few thousand within the
             # horizon), before the instance is read: bench/README.md, 7 December.
             per_row=True,
@@ -315,7 +371,8 @@ class _Queries:
                 # due-date index: the other timers are dropped before their instance is.
                 _among(Timer.element_id, boundaries),
                 Timer.due_at < timer_horizon,
-            ),
+            )
+            .where(*self._marked(Timer.instance_id)),
             # A few thousand timers due within the horizon: a probe each (45 ms at 100,000
             # cases) instead of hashing all the organisation's cases, which the planner
             # chose on an estimate ten times too low (57 ms), bench/README.md; on the
@@ -323,7 +380,38 @@ class _Queries:
             per_row=True,
             instance_id=Timer.instance_id,
         )
-        return union_all(tasks, timers)
+        return [tasks, timers]
+
+    def risico_facts(self, lean: bool) -> list[Any]:
+        """At-risk tasks and boundary timers, from the facts: the same conditions on the
+        fact's columns as `risico` puts on the task's and timer's."""
+        limit = LimitExpression(self.limits, AT_RISK)
+        widest = self._horizon(self._widest(AT_RISK))
+        boundaries = self._elements_of_type("boundaryEvent")
+        parts = []
+        for kind, only, ref in (("task", None, F.ref), ("timer", boundaries, null())):
+            horizon = limit.expression(
+                self._horizon, F.version_id, F.municipality, F.element_id, only=only
+            )
+            columns = (
+                [F.instance_id]
+                if lean
+                else _fact_columns(
+                    "risico", F.since, F.moment, F.element_id, F.detail, ref, F.moment
+                )
+            )
+            query = select(*columns).where(
+                F.kind == kind, F.moment >= self.now, F.moment < widest, F.moment < horizon
+            )
+            if only is not None:
+                query = query.where(_among(F.element_id, only))
+            parts.append(self.facts(query, lean))
+        return parts
+
+    def _marked(self, instance_id: Any) -> list[Any]:
+        """The rule's query keeps to the instances whose facts are not current (all of them
+        when the list reads no facts)."""
+        return [instance_id.in_(marked())] if self.use_facts else []
 
     def bericht(self) -> Any:
         awaiting = self._elements_of_type(*AWAITING_TYPES)
@@ -354,9 +442,33 @@ class _Queries:
                 _among(MessageSubscription.element_id, awaiting),
                 PI.status.in_(ACTIVE),
                 MessageSubscription.created_at < cutoff,
+                *self._marked(MessageSubscription.instance_id),
             ),
             per_row=True,
             instance_id=MessageSubscription.instance_id,
+        )
+
+    def bericht_facts(self, lean: bool) -> Any:
+        """Awaited messages from the facts (an inactive instance's have none)."""
+        awaiting = self._elements_of_type(*AWAITING_TYPES)
+        cutoff = LimitExpression(self.limits, MESSAGE).expression(
+            self._cutoff, F.version_id, F.municipality, F.element_id, only=awaiting
+        )
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns(
+                "bericht", F.moment, null(), F.element_id, F.detail, null(), F.moment
+            )
+        )
+        return self.facts(
+            select(*columns).where(
+                F.kind == "message",
+                F.moment < self._cutoff(self._narrowest(MESSAGE)),
+                _among(F.element_id, awaiting),
+                F.moment < cutoff,
+            ),
+            lean,
         )
 
     def stil(self) -> Any:
@@ -420,6 +532,7 @@ class _Queries:
         ).where(
             PI.status.in_(ACTIVE),
             PI.updated_at < self._cutoff(self._narrowest(IDLE)),
+            *self._marked(PI.id),
             waiting_timer.is_(None),
         )
         candidates = self.narrow(candidates).cte("idle_candidates").prefix_with("MATERIALIZED")
@@ -454,6 +567,42 @@ class _Queries:
             moved.label("sort_at"),
         ).where(moved < cutoff)
 
+    def stil_facts(self, lean: bool) -> Any:
+        """Idle instances from the facts: one fact per activity waited at (or one for the
+        process), all with the moment the instance last moved; the instance is idle when
+        that moment is before the cutoff of any of them (the latest cutoff, as in `stil`)."""
+        cutoff = LimitExpression(self.limits, IDLE).expression(
+            self._cutoff, F.version_id, F.municipality, F.element_id
+        )
+        columns = (
+            [F.instance_id]
+            if lean
+            else [
+                literal("stil").label("reason"),
+                F.instance_id.label("instance_id"),
+                F.process_key.label("process_key"),
+                F.version_id.label("version_id"),
+                PI.business_key.label("business_key"),
+                F.municipality.label("municipality"),
+                F.moment.label("since"),
+                null().label("due"),
+                cast(null(), String).label("element_id"),
+                cast(null(), String).label("detail"),
+                cast(null(), String).label("ref"),
+                F.moment.label("sort_at"),
+            ]
+        )
+        return self.facts(
+            select(*columns)
+            .where(
+                F.kind == "idle",
+                F.moment < self._cutoff(self._narrowest(IDLE)),
+                F.moment < cutoff,
+            )
+            .distinct(),
+            lean,
+        )
+
     def opgeschort(self) -> Any:
         # Nothing but resuming or cancelling changes a suspended instance: updated_at is
         # the moment it was suspended.
@@ -474,14 +623,28 @@ class _Queries:
         return bounds[1] if bounds else None
 
     def reason(self, reason: str) -> Any:
-        return getattr(self, reason.replace("-", "_"))()
+        """The rows of a reason, in `_columns`: the rule's, and where facts are kept for
+        the reason, theirs (the two never hold the same instance)."""
+        if not self.use_facts or reason not in FACT_REASONS:
+            return getattr(self, reason.replace("-", "_"))()
+        return union_all(*self._rule_parts(reason), *self._fact_parts(reason, lean=False))
 
-    def counted(self, reason: str) -> Any:
-        """The rows counted for a reason's tab. Late tasks are counted on the task rows alone
-        (the task carries its instance and process, and the due-date index both, so no
-        instance is read per late task); the other reasons filter on the instance too."""
+    def _rule_parts(self, reason: str) -> list[Any]:
+        return self.risico_parts() if reason == "risico" else [getattr(self, reason)()]
+
+    def _fact_parts(self, reason: str, lean: bool) -> list[Any]:
+        facts = getattr(self, reason + "_facts")(lean=lean)
+        return facts if isinstance(facts, list) else [facts]
+
+    def counted(self, reason: str) -> list[Any]:
+        """The queries whose rows are counted (and summed) for a reason's tab. Late tasks
+        are counted on the task rows alone (the task carries its instance and process, and
+        the due-date index both, so no instance is read per late task); the facts on their
+        own index (stuck_reasons.py); the other reasons filter on the instance too."""
+        if self.use_facts and reason in FACT_REASONS:
+            return [*self._rule_parts(reason), *self._fact_parts(reason, lean=True)]
         if reason != "te-laat":
-            return self.reason(reason)
+            return [self.reason(reason)]
         query = self.scope.apply(
             select(HumanTask.id).where(
                 HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now
@@ -491,7 +654,7 @@ class _Queries:
         )
         if self.filters.process:
             query = query.where(HumanTask.definition_key == self.filters.process)
-        return query
+        return [query]
 
 
 def _among(element: Any, per_version: dict[int, set[str]]) -> Any:
@@ -504,19 +667,32 @@ def _among(element: Any, per_version: dict[int, set[str]]) -> Any:
 
 
 def counts(
-    session: Session, scope: Scope, filters: Filters | None = None, now: datetime | None = None
+    session: Session,
+    scope: Scope,
+    filters: Filters | None = None,
+    now: datetime | None = None,
+    use_facts: bool = True,
 ) -> dict[str, int]:
-    built = _Queries(session, scope, filters or Filters(), now or clock.now())
+    built = _Queries(session, scope, filters or Filters(), now or clock.now(), use_facts)
     return _counts(built)
 
 
 def _counts(built: _Queries) -> dict[str, int]:
-    subqueries = [
-        select(func.count()).select_from(built.counted(r).subquery()).scalar_subquery()
+    """Every tab's count in one statement: one snapshot, so the facts and the marks that
+    say which of them are current are read together (stuck_reasons.py)."""
+    counts = [
+        [
+            select(func.count()).select_from(part.subquery()).scalar_subquery()
+            for part in built.counted(r)
+        ]
         for r in REASONS
     ]
-    values = built.session.execute(select(*subqueries)).one()
-    return dict(zip(REASONS, (int(v or 0) for v in values), strict=True))
+    values = built.session.execute(select(*(c for parts in counts for c in parts))).one()
+    totals, at = {}, 0
+    for reason, parts in zip(REASONS, counts, strict=True):
+        totals[reason] = sum(int(v or 0) for v in values[at : at + len(parts)])
+        at += len(parts)
+    return totals
 
 
 def stuck_list(
@@ -526,9 +702,10 @@ def stuck_list(
     page: int = 1,
     now: datetime | None = None,
     size: int = PAGE_SIZE,
+    use_facts: bool = True,
 ) -> StuckList:
     filters = filters or Filters()
-    built = _Queries(session, scope, filters, now or clock.now())
+    built = _Queries(session, scope, filters, now or clock.now(), use_facts)
     _no_jit(session)
     totals = _counts(built)
     reasons = [filters.reason] if filters.reason in REASONS else list(REASONS)
@@ -558,11 +735,16 @@ def stuck_list(
 
 
 def all_rows(
-    session: Session, scope: Scope, filters: Filters | None = None, now: datetime | None = None
+    session: Session,
+    scope: Scope,
+    filters: Filters | None = None,
+    now: datetime | None = None,
+    use_facts: bool = True,
 ) -> list[StuckRow]:
-    """Every row of the list (for tests and exports), in list order, not described."""
+    """Every row of the list (for tests and exports), in list order, not described.
+    use_facts=False: by the rule alone (what the facts must give)."""
     filters = filters or Filters()
-    built = _Queries(session, scope, filters, now or clock.now())
+    built = _Queries(session, scope, filters, now or clock.now(), use_facts)
     rows: list[StuckRow] = []
     for reason in [filters.reason] if filters.reason else list(REASONS):
         query = built.reason(reason).subquery()

@@ -1,0 +1,154 @@
+"""the stuck list's maintained facts and the triggers that mark what they no longer know
+
+`stuck_fact` holds per instance what its waits say without the clock and without limits
+(app/manage/stuck_reasons.py); `stuck_mark` names the instances whose facts may be stale.
+The triggers below write a mark in the same transaction as every change to an input of the
+facts, whoever writes it (the engine, the intake's bulk insert, consent, repair, retention):
+so the list never trusts a fact its instance's own rows have overtaken. Every instance is
+marked here, so the facts are built by the worker's tick before the list uses any.
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-07 19:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0021"
+down_revision: str | None = "0020"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# table -> (its instance-id column, the columns the facts read). An UPDATE of any other
+# column (an assignee, case data, a job's lock) changes no fact and marks nothing.
+WATCHED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "process_instance": (
+        "id",
+        ("status", "updated_at", "version_id", "municipality", "definition_key"),
+    ),
+    "human_task": (
+        "instance_id",
+        ("instance_id", "status", "due_at", "element_id", "created_at", "name"),
+    ),
+    "timer": (
+        "instance_id",
+        ("instance_id", "status", "due_at", "kind", "element_id", "created_at", "name"),
+    ),
+    "job": ("instance_id", ("instance_id", "status", "element_id")),
+    "message_subscription": (
+        "instance_id",
+        ("instance_id", "status", "element_id", "created_at", "message_name"),
+    ),
+    "instance_event": ("instance_id", ("id", "instance_id", "at")),
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "stuck_fact",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("instance_id", sa.String(36), nullable=False),
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("process_key", sa.String(200), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("municipality", sa.String(100)),
+        sa.Column("element_id", sa.String(200)),
+        sa.Column("moment", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("detail", sa.Text()),
+        sa.Column("ref", sa.String(36)),
+    )
+    op.create_index(
+        "ix_stuck_fact_kind_moment",
+        "stuck_fact",
+        ["kind", "moment"],
+        postgresql_include=[
+            "instance_id",
+            "process_key",
+            "version_id",
+            "municipality",
+            "element_id",
+        ],
+    )
+    op.create_index("ix_stuck_fact_instance", "stuck_fact", ["instance_id"])
+    op.create_table(
+        "stuck_mark",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("instance_id", sa.String(36), nullable=False),
+        sa.Column("tx", sa.BigInteger(), nullable=False, server_default=sa.text("0")),
+        sa.UniqueConstraint("instance_id", "tx", name="uq_stuck_mark_instance_tx"),
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        _postgresql_triggers()
+    else:
+        _sqlite_triggers()
+    # Nothing is known yet: every instance is marked (the list reads them with the rule
+    # itself until the worker's tick has built their facts).
+    op.execute("INSERT INTO stuck_mark (instance_id, tx) SELECT id, 0 FROM process_instance")
+
+
+def _postgresql_triggers() -> None:
+    for name, column in (("stuck_mark_instance", "id"), ("stuck_mark_wait", "instance_id")):
+        op.execute(
+            f"""
+            CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP <> 'DELETE' THEN
+                    INSERT INTO stuck_mark (instance_id, tx)
+                    VALUES (NEW.{column}, txid_current()) ON CONFLICT DO NOTHING;
+                END IF;
+                IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE'
+                        AND OLD.{column} IS DISTINCT FROM NEW.{column}) THEN
+                    INSERT INTO stuck_mark (instance_id, tx)
+                    VALUES (OLD.{column}, txid_current()) ON CONFLICT DO NOTHING;
+                END IF;
+                RETURN NULL;
+            END $$
+            """
+        )
+    for table, (column, watched) in WATCHED.items():
+        function = "stuck_mark_instance" if column == "id" else "stuck_mark_wait"
+        op.execute(
+            f"CREATE TRIGGER stuck_mark_{table} AFTER INSERT OR DELETE OR UPDATE OF "
+            f"{', '.join(watched)} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
+        )
+
+
+def _sqlite_triggers() -> None:
+    def mark(row: str, column: str) -> str:
+        return f"INSERT OR IGNORE INTO stuck_mark (instance_id, tx) VALUES ({row}.{column}, 0);"
+
+    for table, (column, watched) in WATCHED.items():
+        op.execute(
+            f"CREATE TRIGGER stuck_mark_{table}_insert AFTER INSERT ON {table} "
+            f"BEGIN {mark('NEW', column)} END"
+        )
+        op.execute(
+            f"CREATE TRIGGER stuck_mark_{table}_update AFTER UPDATE OF {', '.join(watched)} "
+            f"ON {table} BEGIN {mark('NEW', column)} {mark('OLD', column)} END"
+        )
+        op.execute(
+            f"CREATE TRIGGER stuck_mark_{table}_delete AFTER DELETE ON {table} "
+            f"BEGIN {mark('OLD', column)} END"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in WATCHED:
+            op.execute(f"DROP TRIGGER IF EXISTS stuck_mark_{table} ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS stuck_mark_instance()")
+        op.execute("DROP FUNCTION IF EXISTS stuck_mark_wait()")
+    else:
+        for table in WATCHED:
+            for op_name in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS stuck_mark_{table}_{op_name}")
+    op.drop_table("stuck_mark")
+    op.drop_index("ix_stuck_fact_instance", table_name="stuck_fact")
+    op.drop_index("ix_stuck_fact_kind_moment", table_name="stuck_fact")
+    op.drop_table("stuck_fact")
