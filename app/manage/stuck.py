@@ -611,7 +611,10 @@ class _Queries:
                 *_columns(
                     "opgeschort", PI.updated_at, null(), null(), null(), null(), PI.updated_at
                 )
-            ).where(PI.status == InstanceStatus.SUSPENDED.value)
+            ).where(PI.status == InstanceStatus.SUSPENDED.value),
+            # A few hundred suspended cases: a probe each (2.5 ms at 100,000 cases) instead
+            # of the organisation's 25,000 parties merged (14 ms), bench/README.md.
+            per_row=True,
         )
 
     def _narrowest(self, name: str) -> int | None:
