@@ -15,15 +15,21 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 class StuckFact(Base):
     """What an instance's waits say, without the clock and without limits: a deadline of an
     open task or a waiting timer, since when a message is awaited, since when nothing moved at
-    an activity. The list compares them with its own moment and each row's current limit."""
+    an activity. The list compares them with its own moment and each row's current limit.
+
+    Each fact is kept once for every scope without an organisation (`organisation_id` 0)
+    and once more for each organisation that plays a party in the instance, so that a
+    manager's count is a range of the index too, not a probe of the parties per row."""
 
     __tablename__ = "stuck_fact"
     __table_args__ = (
-        # Every count is a range of one kind on this index (read from the index alone on
-        # PostgreSQL): the moment against the widest horizon or cutoff, then the row's limit.
+        # Every count is a range of one kind and scope on this index (read from the index
+        # alone on PostgreSQL): the moment against the widest horizon or cutoff, then the
+        # row's own limit.
         Index(
             "ix_stuck_fact_kind_moment",
             "kind",
+            "organisation_id",
             "moment",
             postgresql_include=[
                 "instance_id",
@@ -39,6 +45,7 @@ class StuckFact(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(10))  # task, timer, message, idle
+    organisation_id: Mapped[int] = mapped_column(Integer)  # 0: the row for every scope
     process_key: Mapped[str] = mapped_column(String(200))
     version_id: Mapped[int] = mapped_column(Integer)
     municipality: Mapped[str | None] = mapped_column(String(100))

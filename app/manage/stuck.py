@@ -65,7 +65,7 @@ from app.manage import queries
 from app.manage.limits import AT_RISK, IDLE, MESSAGE, LimitExpression, Limits, WorkingDays
 from app.manage.models import StuckFact
 from app.manage.scope import Scope
-from app.manage.stuck_reasons import marked
+from app.manage.stuck_reasons import EVERY_SCOPE, marked
 
 REASONS: dict[str, str] = {
     "storing": "Storing",
@@ -82,8 +82,8 @@ TIMER_GRACE = timedelta(minutes=10)
 AWAITING_TYPES = ("receiveTask", "intermediateCatchEvent")
 PAGE_SIZE = 50
 # The reasons read from the maintained facts where they are current (stuck_reasons.py); the
-# others are cheap as they are (an index of open incidents, of due dates, of statuses).
-FACT_REASONS = ("risico", "bericht", "stil")
+# others are cheap as they are (a few hundred open incidents, suspended cases, missed timers).
+FACT_REASONS = ("te-laat", "risico", "bericht", "stil")
 NEVER = datetime(1900, 1, 1, tzinfo=clock.AMSTERDAM)
 ACTIVE = (InstanceStatus.WAITING.value, InstanceStatus.RUNNING.value)
 
@@ -225,11 +225,20 @@ class _Queries:
     def facts(self, query: Any, lean: bool) -> Any:
         """A query on the facts: current ones only (the unmarked instances), the scope and
         the process filter on the fact's own columns; the page's rows join the instance for
-        its business key, the counts need not."""
+        its business key, the counts need not. The scope picks the facts' copy: an
+        organisation's own (kept for each organisation playing a party, as Scope.condition
+        asks), else the one for every scope, of the municipality's cases if one is given."""
         query = query.where(F.instance_id.not_in(marked()))
         if not lean:
             query = query.join(PI, PI.id == F.instance_id)
-        query = self.scope.apply(query, F.instance_id, per_row=True)
+        if self.scope.municipality is not None:
+            query = query.where(
+                F.organisation_id == EVERY_SCOPE, F.municipality == self.scope.municipality
+            )
+        elif self.scope.organisation_id is not None:
+            query = query.where(F.organisation_id == self.scope.organisation_id)
+        else:
+            query = query.where(F.organisation_id == EVERY_SCOPE)
         if self.filters.process:
             query = query.where(F.process_key == self.filters.process)
         return query
@@ -306,10 +315,22 @@ class _Queries:
                 )
             )
             .join(PI, PI.id == HumanTask.instance_id)
-            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now),
+            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now)
+            .where(*self._marked(HumanTask.instance_id)),
             per_row=True,
             instance_id=HumanTask.instance_id,
         )
+
+    def te_laat_facts(self, lean: bool) -> Any:
+        """Late tasks from the facts: a task's due date before now."""
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns(
+                "te-laat", F.moment, F.moment, F.element_id, F.detail, F.ref, F.moment
+            )
+        )
+        return self.facts(select(*columns).where(F.kind == "task", F.moment < self.now), lean)
 
     def risico(self) -> Any:
         return union_all(*self.risico_parts())
@@ -633,10 +654,12 @@ class _Queries:
         return union_all(*self._rule_parts(reason), *self._fact_parts(reason, lean=False))
 
     def _rule_parts(self, reason: str) -> list[Any]:
-        return self.risico_parts() if reason == "risico" else [getattr(self, reason)()]
+        if reason == "risico":
+            return self.risico_parts()
+        return [getattr(self, reason.replace("-", "_"))()]
 
     def _fact_parts(self, reason: str, lean: bool) -> list[Any]:
-        facts = getattr(self, reason + "_facts")(lean=lean)
+        facts = getattr(self, reason.replace("-", "_") + "_facts")(lean=lean)
         return facts if isinstance(facts, list) else [facts]
 
     def counted(self, reason: str) -> list[Any]:
@@ -644,20 +667,23 @@ class _Queries:
         are counted on the task rows alone (the task carries its instance and process, and
         the due-date index both, so no instance is read per late task); the facts on their
         own index (stuck_reasons.py); the other reasons filter on the instance too."""
-        if self.use_facts and reason in FACT_REASONS:
-            return [*self._rule_parts(reason), *self._fact_parts(reason, lean=True)]
+        facts = (
+            self._fact_parts(reason, lean=True) if self.use_facts and reason in FACT_REASONS else []
+        )
         if reason != "te-laat":
-            return [self.reason(reason)]
+            return [*(self._rule_parts(reason) if facts else [self.reason(reason)]), *facts]
         query = self.scope.apply(
             select(HumanTask.id).where(
-                HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now
+                HumanTask.status == TaskStatus.OPEN.value,
+                HumanTask.due_at < self.now,
+                *self._marked(HumanTask.instance_id),
             ),
             HumanTask.instance_id,
             per_row=True,
         )
         if self.filters.process:
             query = query.where(HumanTask.definition_key == self.filters.process)
-        return [query]
+        return [query, *facts]
 
 
 def _among(element: Any, per_version: dict[int, set[str]]) -> Any:

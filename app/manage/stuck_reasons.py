@@ -16,7 +16,10 @@ depends on neither the clock nor a limit:
            pending job), or once without an activity (the process's limit) when it waits at
            none and awaits no message
 
-with the instance's process, version and municipality, which select the limit. The list
+with the instance's process, version and municipality, which select the limit; and once per
+scope: a copy for every scope without an organisation, one per organisation playing a party
+in the instance (a manager's count is a range of the index, no probe of the parties). `task`
+facts also give `te-laat` (due before now). The list
 (stuck.py) applies the very comparisons of the rule to these columns, with the limits and
 the calendar as they are at that moment: a limit a process owner changes, a closure day, a
 new version deployed and a jump of the simulation clock show at once, since no fact depends
@@ -25,10 +28,10 @@ on them. The "time-driven" part of the rule is therefore never precomputed: ther
 
 **Why the facts are never stale where the list uses them.** Migration 0021 puts triggers on
 every table and column a fact is derived from (the instance row, tasks, timers, jobs,
-message subscriptions, history events): any INSERT, DELETE or UPDATE of such a column writes
-a mark (`stuck_mark`) for the instance, in the same transaction, whoever writes it (the
-engine's save, the intake's bulk insert, a consent, a repair, retention and erasure, a
-bench). Invariant: *in every committed state, an instance without a mark has exactly the
+message subscriptions, history events, parties): any INSERT, DELETE or UPDATE of such a
+column writes a mark (`stuck_mark`) for the instance, in the same transaction, whoever
+writes it (the engine's save, the intake's bulk insert, a consent, a repair, retention and
+erasure, a bench). Invariant: *in every committed state, an instance without a mark has exactly the
 facts its rows give.* The list reads, in one statement and so one snapshot, the facts of
 the unmarked instances and the rule itself (the existing queries) for the marked ones: the
 two parts partition the instances, so the list equals the rule at every moment, whatever
@@ -70,6 +73,7 @@ from app.db import Database
 from app.engine.models import (
     HumanTask,
     InstanceEvent,
+    InstanceParty,
     InstanceStatus,
     Job,
     JobStatus,
@@ -88,6 +92,9 @@ BATCH = 2000
 CHUNK = 500  # instance ids per IN list (SQLite's bound parameters)
 # A number of our own for pg_try_advisory_xact_lock: one refresh at a time.
 LOCK_KEY = 23_0021
+# The copy of a fact counted by every scope without an organisation (organisation ids start
+# at 1).
+EVERY_SCOPE = 0
 
 
 def marked() -> Any:
@@ -139,22 +146,31 @@ def facts(session: Session, ids: list[str]) -> list[dict[str, Any]]:
     """The facts of these instances, from their rows now (see the module docstring)."""
     rows: list[dict[str, Any]] = []
     instance = (PI.definition_key, PI.version_id, PI.municipality)
+    seen_by: dict[str, set[int]] = {}
+    for instance_id, organisation_id in session.execute(
+        select(InstanceParty.instance_id, InstanceParty.organisation_id).where(
+            InstanceParty.instance_id.in_(ids), InstanceParty.organisation_id.is_not(None)
+        )
+    ):
+        seen_by.setdefault(instance_id, set()).add(organisation_id)
 
     def fact(kind: str, row: Any, element: Any, moment: Any, since: Any, detail: Any, ref: Any):
-        rows.append(
-            {
-                "instance_id": row.instance_id,
-                "kind": kind,
-                "process_key": row.definition_key,
-                "version_id": row.version_id,
-                "municipality": row.municipality,
-                "element_id": element,
-                "moment": moment,
-                "since": since,
-                "detail": detail,
-                "ref": ref,
-            }
-        )
+        for organisation_id in (EVERY_SCOPE, *sorted(seen_by.get(row.instance_id, ()))):
+            rows.append(
+                {
+                    "instance_id": row.instance_id,
+                    "kind": kind,
+                    "organisation_id": organisation_id,
+                    "process_key": row.definition_key,
+                    "version_id": row.version_id,
+                    "municipality": row.municipality,
+                    "element_id": element,
+                    "moment": moment,
+                    "since": since,
+                    "detail": detail,
+                    "ref": ref,
+                }
+            )
 
     for row in session.execute(
         select(

@@ -1,11 +1,13 @@
 """the stuck list's maintained facts and the triggers that mark what they no longer know
 
 `stuck_fact` holds per instance what its waits say without the clock and without limits
-(app/manage/stuck_reasons.py); `stuck_mark` names the instances whose facts may be stale.
-The triggers below write a mark in the same transaction as every change to an input of the
-facts, whoever writes it (the engine, the intake's bulk insert, consent, repair, retention):
-so the list never trusts a fact its instance's own rows have overtaken. Every instance is
-marked here, so the facts are built by the worker's tick before the list uses any.
+(app/manage/stuck_reasons.py), once for every scope and once per organisation playing a
+party; `stuck_mark` names the instances whose facts may be stale. The triggers below
+write a mark in the same transaction as every change to an input of the facts (the
+instance, its waits, history and parties), whoever writes it (the engine, the intake's bulk
+insert, consent, repair, retention): so the list never trusts a fact its instance's own rows
+have overtaken. Every instance is marked here, so the facts are built by the worker's tick
+before the list uses any.
 
 Revision ID: 0021
 Revises: 0020
@@ -45,6 +47,8 @@ WATCHED: dict[str, tuple[str, tuple[str, ...]]] = {
         ("instance_id", "status", "element_id", "created_at", "message_name"),
     ),
     "instance_event": ("instance_id", ("id", "instance_id", "at")),
+    # Who sees the facts: one copy per organisation playing a party.
+    "instance_party": ("instance_id", ("instance_id", "organisation_id")),
 }
 
 
@@ -54,6 +58,7 @@ def upgrade() -> None:
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
         sa.Column("instance_id", sa.String(36), nullable=False),
         sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("process_key", sa.String(200), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("municipality", sa.String(100)),
@@ -66,7 +71,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_stuck_fact_kind_moment",
         "stuck_fact",
-        ["kind", "moment"],
+        ["kind", "organisation_id", "moment"],
         postgresql_include=[
             "instance_id",
             "process_key",

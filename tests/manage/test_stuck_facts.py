@@ -11,12 +11,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from app.auth.principal import SYSTEM
 from app.cases import settings as process_settings
 from app.engine import hooks, service
-from app.engine.models import HumanTask, Incident, InstanceEvent, ProcessInstance
+from app.engine.models import (
+    HumanTask,
+    Incident,
+    InstanceEvent,
+    InstanceParty,
+    ProcessInstance,
+)
 from app.engine.runtime import version_catalogue
 from app.manage import stuck, stuck_reasons
 from app.manage.models import StuckFact, StuckMark
@@ -105,6 +111,15 @@ def over_time(db, clock, expect_facts: bool | None = None) -> set[str]:
     return seen
 
 
+def forget(db) -> None:
+    """The state migration 0021 leaves: no facts, every instance marked."""
+    with db.transaction() as session:
+        session.execute(delete(StuckFact))
+        session.execute(
+            insert(StuckMark).from_select(["instance_id", "tx"], select(ProcessInstance.id, 0))
+        )
+
+
 def tick(db) -> None:
     """The worker's tick, as the app registers it (app/assembly.py)."""
     (run,) = [t.run for t in hooks.worker_ticks if t.name == "stuck-facts"]
@@ -121,6 +136,7 @@ def test_the_facts_give_the_rule_while_time_and_cases_move(db, scenario: Scenari
         counts = agree(db_, expect_facts)
         seen.update(reason for reason, n in counts.items() if n)
 
+    forget(db)
     check(expect_facts=False)  # nothing built yet: every instance by the rule
     tick(db)
     with db.session() as session:
@@ -170,6 +186,33 @@ def test_the_facts_give_the_rule_while_time_and_cases_move(db, scenario: Scenari
     check()
     tick(db)
     check()
+
+    # A party joins a case and leaves it again: who sees it changes with it.
+    weert = org_id(db, "weert-sdv")
+    with db.transaction() as session:
+        session.add(
+            InstanceParty(
+                instance_id=scenario.ids["ANDERS"],
+                party="meekijker",
+                organisation_id=weert,
+                group_key="weert-sdv",
+            )
+        )
+    check()
+    tick(db)
+    with db.session() as session:
+        listed = stuck.all_rows(session, Scope(weert))
+    assert scenario.ids["ANDERS"] in {r.instance_id for r in listed}
+    check(expect_facts=True)
+    with db.transaction() as session:
+        session.execute(
+            delete(InstanceParty).where(
+                InstanceParty.instance_id == scenario.ids["ANDERS"],
+                InstanceParty.party == "meekijker",
+            )
+        )
+    check()
+    tick(db)
 
     # Limits changed by a process owner: shown at once, without any refresh.
     with db.transaction() as session:
