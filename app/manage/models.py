@@ -44,7 +44,8 @@ class StuckFact(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instance_id: Mapped[str] = mapped_column(String(36))
-    kind: Mapped[str] = mapped_column(String(10))  # task, timer, message, idle
+    # incident, suspended, task, timer, message, idle
+    kind: Mapped[str] = mapped_column(String(10))
     organisation_id: Mapped[int] = mapped_column(Integer)  # 0: the row for every scope
     process_key: Mapped[str] = mapped_column(String(200))
     version_id: Mapped[int] = mapped_column(Integer)
@@ -68,3 +69,12 @@ class StuckMark(Base):
     # The writing transaction (PostgreSQL's txid; 0 on SQLite, where writers are serialised):
     # one mark per instance and transaction, never merged with a mark a refresh has read.
     tx: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+class StuckFactVersion(Base):
+    """Which definition of the facts `stuck_fact` holds (one row): stuck_reasons.FACTS_VERSION
+    of the code that built them. A list whose code defines facts otherwise reads the rule."""
+
+    __tablename__ = "stuck_fact_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -65,7 +65,7 @@ from app.manage import queries
 from app.manage.limits import AT_RISK, IDLE, MESSAGE, LimitExpression, Limits, WorkingDays
 from app.manage.models import StuckFact
 from app.manage.scope import Scope
-from app.manage.stuck_reasons import EVERY_SCOPE, marked
+from app.manage.stuck_reasons import EVERY_SCOPE, current, marked
 
 REASONS: dict[str, str] = {
     "storing": "Storing",
@@ -81,9 +81,9 @@ TIMER_GRACE = timedelta(minutes=10)
 # The flow waits for these; a boundary or event-subprocess message only listens.
 AWAITING_TYPES = ("receiveTask", "intermediateCatchEvent")
 PAGE_SIZE = 50
-# The reasons read from the maintained facts where they are current (stuck_reasons.py); the
-# others are cheap as they are (a few hundred open incidents, suspended cases, missed timers).
-FACT_REASONS = ("te-laat", "risico", "bericht", "stil")
+# The reasons read from the maintained facts where they are current (stuck_reasons.py).
+# Missed timers are not: the rule reads the few timers long past due from the due-date index.
+FACT_REASONS = ("storing", "te-laat", "risico", "bericht", "stil", "opgeschort")
 NEVER = datetime(1900, 1, 1, tzinfo=clock.AMSTERDAM)
 ACTIVE = (InstanceStatus.WAITING.value, InstanceStatus.RUNNING.value)
 
@@ -204,7 +204,7 @@ class _Queries:
         """use_facts=False: the rule alone, over every instance (what the facts must equal;
         tests/manage/test_stuck_facts.py compares the two)."""
         self.session = session
-        self.use_facts = use_facts
+        self.use_facts = use_facts and current(session)
         self.scope = scope
         self.filters = filters
         self.now = now
@@ -273,10 +273,20 @@ class _Queries:
                 )
             )
             .join(PI, PI.id == Incident.instance_id)
-            .where(Incident.status == IncidentStatus.OPEN.value),
+            .where(Incident.status == IncidentStatus.OPEN.value)
+            .where(*self._marked(Incident.instance_id)),
             per_row=True,
             instance_id=Incident.instance_id,
         )
+
+    def storing_facts(self, lean: bool) -> Any:
+        """Open incidents from the facts (their message as the rule cuts it)."""
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns("storing", F.moment, null(), F.element_id, F.detail, F.ref, F.moment)
+        )
+        return self.facts(select(*columns).where(F.kind == "incident"), lean)
 
     def timer(self) -> Any:
         return self.narrow(
@@ -632,11 +642,20 @@ class _Queries:
                 *_columns(
                     "opgeschort", PI.updated_at, null(), null(), null(), null(), PI.updated_at
                 )
-            ).where(PI.status == InstanceStatus.SUSPENDED.value),
+            ).where(PI.status == InstanceStatus.SUSPENDED.value, *self._marked(PI.id)),
             # A few hundred suspended cases: a probe each (2.5 ms at 100,000 cases) instead
             # of the organisation's 25,000 parties merged (14 ms), bench/README.md.
             per_row=True,
         )
+
+    def opgeschort_facts(self, lean: bool) -> Any:
+        """Suspended cases from the facts."""
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns("opgeschort", F.moment, null(), null(), null(), null(), F.moment)
+        )
+        return self.facts(select(*columns).where(F.kind == "suspended"), lean)
 
     def _narrowest(self, name: str) -> int | None:
         bounds = self.limits.bounds(name)

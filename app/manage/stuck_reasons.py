@@ -2,12 +2,17 @@
 that the list counts a range of one index instead of probing every candidate's waits
 (bench/README.md, issue 23).
 
-**What a fact is.** The reasons that need limits and the clock (`risico`, `bericht`, `stil`)
-each compare one moment of a wait with a cutoff or horizon worked out from the list's own
-"now" and that row's limit. A fact stores only the wait's side of that comparison, which
-depends on neither the clock nor a limit:
+**What a fact is.** The reasons that need limits and the clock (`te-laat`, `risico`,
+`bericht`, `stil`) each compare one moment of a wait with a cutoff or horizon worked out
+from the list's own "now" and that row's limit. A fact stores only the wait's side of that
+comparison, which depends on neither the clock nor a limit; `storing` and `opgeschort`
+need no clock at all. Missed timers (`timer`) are read by the rule alone: the due-date index
+gives the few timers long past due directly.
 
-  task     an open task's due date (at risk when due between now and its horizon)
+  incident an open incident (`storing`), since it was raised
+  suspended a suspended instance (`opgeschort`), since it was suspended
+  task     an open task's due date (late when due before now, at risk when due between now
+           and its horizon)
   timer    a waiting, non-cycle timer's due date (the list keeps only boundary timers)
   message  since when an active instance awaits a message (the list keeps only receive tasks
            and catch events)
@@ -18,24 +23,23 @@ depends on neither the clock nor a limit:
 
 with the instance's process, version and municipality, which select the limit; and once per
 scope: a copy for every scope without an organisation, one per organisation playing a party
-in the instance (a manager's count is a range of the index, no probe of the parties). `task`
-facts also give `te-laat` (due before now). The list
-(stuck.py) applies the very comparisons of the rule to these columns, with the limits and
-the calendar as they are at that moment: a limit a process owner changes, a closure day, a
-new version deployed and a jump of the simulation clock show at once, since no fact depends
-on them. The "time-driven" part of the rule is therefore never precomputed: there is no
-"per <tick time>" and no window of rows that became due since a tick.
+in the instance (a manager's count is a range of the index, no probe of the parties). The
+list (stuck.py) applies the very comparisons of the rule to these columns, with the limits
+and the calendar as they are at that moment: a limit a process owner changes, a closure
+day, a new version deployed and a jump of the simulation clock show at once, since no fact
+depends on them. The "time-driven" part of the rule is therefore never precomputed: there
+is no "per <tick time>" and no window of rows that became due since a tick.
 
 **Why the facts are never stale where the list uses them.** Migration 0021 puts triggers on
 every table and column a fact is derived from (the instance row, tasks, timers, jobs,
-message subscriptions, history events, parties): any INSERT, DELETE or UPDATE of such a
-column writes a mark (`stuck_mark`) for the instance, in the same transaction, whoever
-writes it (the engine's save, the intake's bulk insert, a consent, a repair, retention and
-erasure, a bench). Invariant: *in every committed state, an instance without a mark has exactly the
-facts its rows give.* The list reads, in one statement and so one snapshot, the facts of
-the unmarked instances and the rule itself (the existing queries) for the marked ones: the
-two parts partition the instances, so the list equals the rule at every moment, whatever
-the tick has done or not done. How the invariant is kept:
+message subscriptions, incidents, history events, parties): any INSERT, DELETE or UPDATE of
+such a column writes a mark (`stuck_mark`) for the instance, in the same transaction,
+whoever writes it (the engine's save, the intake's bulk insert, a consent, a repair,
+retention and erasure, a bench). Invariant: *in every committed state, an instance without
+a mark has exactly the facts its rows give.* The list reads, in one statement and so one
+snapshot, the facts of the unmarked instances and the rule itself (the existing queries)
+for the marked ones: the two parts partition the instances, so the list equals the rule at
+every moment, whatever the tick has done or not done. How the invariant is kept:
 
 - A change commits together with its mark (same transaction), so no committed change leaves
   its instance unmarked. Rolled back, neither exists.
@@ -57,6 +61,13 @@ the tick has done or not done. How the invariant is kept:
   rule finds no instance, the refresh deletes its facts.
 - The migration marks every instance: a database migrated with data in it lists by the
   rule until the ticks have built the facts.
+- What a fact holds is code (`facts`), so it is versioned: `FACTS_VERSION` changes with
+  every change to it, and `stuck_fact_version` says which version the table holds. A list
+  whose code has another version reads the rule alone (`current`). The first refresh of new
+  code moves the table to its version and marks every instance, in one transaction: from
+  then on every fact of the old definition belongs to a marked instance. A worker still
+  running older code refreshes nothing (its version is not the table's); one that raced the
+  move deletes only the marks it read before it, never the move's own.
 
 The tick therefore decides only how much of the list is read from facts (speed), never what
 it shows. Its cost follows the instances changed since the last tick, not the instances.
@@ -66,12 +77,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.engine.models import (
     HumanTask,
+    Incident,
+    IncidentStatus,
     InstanceEvent,
     InstanceParty,
     InstanceStatus,
@@ -83,18 +96,27 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
-from app.manage.models import StuckFact, StuckMark
+from app.manage.models import StuckFact, StuckFactVersion, StuckMark
 
 PI = ProcessInstance
 ACTIVE = (InstanceStatus.WAITING.value, InstanceStatus.RUNNING.value)
 # Marks read per refresh: a tick's transaction stays short; the next tick takes the rest.
 BATCH = 2000
 CHUNK = 500  # instance ids per IN list (SQLite's bound parameters)
+# What `facts` writes: change it with every change to what a fact holds (see above).
+FACTS_VERSION = 1
 # A number of our own for pg_try_advisory_xact_lock: one refresh at a time.
 LOCK_KEY = 23_0021
 # The copy of a fact counted by every scope without an organisation (organisation ids start
 # at 1).
 EVERY_SCOPE = 0
+
+
+def current(session: Session) -> bool:
+    """Does the table hold facts as this code defines them? Read before the list's
+    statement: the version only moves forward, and the move marks every instance in its own
+    transaction, so facts read after a True are of this version or marked."""
+    return session.get(StuckFactVersion, FACTS_VERSION) is not None
 
 
 def marked() -> Any:
@@ -110,10 +132,26 @@ def refresh(db: Database, batch: int = BATCH) -> int:
 
 def refresh_in(session: Session, batch: int = BATCH) -> int:
     """`refresh` within the caller's transaction (tests roll one back halfway)."""
-    if session.get_bind().dialect.name == "postgresql" and not session.scalar(
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql and not session.scalar(
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOCK_KEY}
     ):
         return 0  # another worker is refreshing
+    held = session.scalar(select(func.max(StuckFactVersion.version)))
+    if held is not None and held > FACTS_VERSION:
+        return 0  # newer code owns the facts (a worker not yet upgraded)
+    if held != FACTS_VERSION:  # older facts, or none known (the row lost)
+        # The facts change definition: every instance marked in this transaction (those
+        # marked already stay so: only a refresh deletes marks, and it holds the lock).
+        session.execute(delete(StuckFactVersion))
+        session.add(StuckFactVersion(version=FACTS_VERSION))
+        tx = func.txid_current() if postgresql else literal(0)
+        moved = session.execute(
+            insert(StuckMark).from_select(
+                ["instance_id", "tx"], select(PI.id, tx).where(PI.id.not_in(marked()))
+            )
+        )
+        return max(moved.rowcount or 0, 1)
     marks = session.execute(
         select(StuckMark.id, StuckMark.instance_id).order_by(StuckMark.id).limit(batch)
     ).all()
@@ -172,6 +210,25 @@ def facts(session: Session, ids: list[str]) -> list[dict[str, Any]]:
                 }
             )
 
+    for row in session.execute(
+        select(
+            Incident.instance_id,
+            Incident.id,
+            Incident.element_id,
+            Incident.created_at,
+            func.substr(Incident.message, 1, 300).label("message"),
+            *instance,
+        )
+        .join(PI, PI.id == Incident.instance_id)
+        .where(Incident.instance_id.in_(ids), Incident.status == IncidentStatus.OPEN.value)
+    ):
+        fact("incident", row, row.element_id, row.created_at, row.created_at, row.message, row.id)
+    for row in session.execute(
+        select(PI.id.label("instance_id"), PI.updated_at, *instance).where(
+            PI.id.in_(ids), PI.status == InstanceStatus.SUSPENDED.value
+        )
+    ):
+        fact("suspended", row, None, row.updated_at, row.updated_at, None, None)
     for row in session.execute(
         select(
             HumanTask.instance_id,

@@ -2,12 +2,12 @@
 
 `stuck_fact` holds per instance what its waits say without the clock and without limits
 (app/manage/stuck_reasons.py), once for every scope and once per organisation playing a
-party; `stuck_mark` names the instances whose facts may be stale. The triggers below
-write a mark in the same transaction as every change to an input of the facts (the
-instance, its waits, history and parties), whoever writes it (the engine, the intake's bulk
-insert, consent, repair, retention): so the list never trusts a fact its instance's own rows
-have overtaken. Every instance is marked here, so the facts are built by the worker's tick
-before the list uses any.
+party; `stuck_mark` names the instances whose facts may be stale. The triggers below write
+a mark in the same transaction as every change to an input of the facts (the instance, its
+waits, incidents, history and parties), whoever writes it (the engine, the intake's bulk
+insert, consent, repair, retention): so the list never trusts a fact its instance's own
+rows have overtaken. Every instance is marked here, so the facts are built by the worker's
+tick before the list uses any.
 
 Revision ID: 0021
 Revises: 0020
@@ -47,6 +47,7 @@ WATCHED: dict[str, tuple[str, tuple[str, ...]]] = {
         ("instance_id", "status", "element_id", "created_at", "message_name"),
     ),
     "instance_event": ("instance_id", ("id", "instance_id", "at")),
+    "incident": ("instance_id", ("instance_id", "status", "created_at", "element_id", "message")),
     # Who sees the facts: one copy per organisation playing a party.
     "instance_party": ("instance_id", ("instance_id", "organisation_id")),
 }
@@ -88,6 +89,10 @@ def upgrade() -> None:
         sa.Column("tx", sa.BigInteger(), nullable=False, server_default=sa.text("0")),
         sa.UniqueConstraint("instance_id", "tx", name="uq_stuck_mark_instance_tx"),
     )
+    version = op.create_table(
+        "stuck_fact_version", sa.Column("version", sa.Integer(), primary_key=True)
+    )
+    op.bulk_insert(version, [{"version": 1}])
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_triggers()
     else:
@@ -153,6 +158,7 @@ def downgrade() -> None:
         for table in WATCHED:
             for op_name in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS stuck_mark_{table}_{op_name}")
+    op.drop_table("stuck_fact_version")
     op.drop_table("stuck_mark")
     op.drop_index("ix_stuck_fact_instance", table_name="stuck_fact")
     op.drop_index("ix_stuck_fact_kind_moment", table_name="stuck_fact")

@@ -324,3 +324,34 @@ def test_a_change_committed_during_a_refresh_keeps_its_instance_marked(
     monkeypatch.setattr(stuck_reasons, "facts", real)
     tick(db)
     over_time(db, scenario.clock, expect_facts=True)
+
+
+def test_facts_of_another_definition_are_never_read(
+    db, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New code that defines facts otherwise (FACTS_VERSION) reads the rule until its first
+    refresh has moved the table to its version and marked every instance; older code still
+    running then reads the rule and refreshes nothing."""
+    from app.manage.models import StuckFactVersion
+
+    tick(db)
+    monkeypatch.setattr(stuck_reasons, "FACTS_VERSION", 2)
+    with db.session() as session:
+        assert not stuck_reasons.current(session)
+    agree(db)
+    assert stuck_reasons.refresh(db) > 0  # the move: version 2, every instance marked
+    with db.session() as session:
+        assert session.scalar(select(StuckFactVersion.version)) == 2
+        assert stuck_reasons.pending(session) == session.scalar(
+            select(func.count()).select_from(ProcessInstance)
+        )
+    over_time(db, scenario.clock, expect_facts=False)
+    tick(db)
+    over_time(db, scenario.clock, expect_facts=True)
+    monkeypatch.setattr(stuck_reasons, "FACTS_VERSION", 1)  # a worker not yet upgraded
+    scenario.complete("RISICO", "beoordelen", {"akkoord": True})
+    assert stuck_reasons.refresh(db) == 0
+    with db.session() as session:
+        assert not stuck_reasons.current(session)
+        assert stuck_reasons.pending(session) == 1
+    agree(db)
