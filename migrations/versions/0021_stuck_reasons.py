@@ -102,30 +102,54 @@ def upgrade() -> None:
     op.execute("INSERT INTO stuck_mark (instance_id, tx) SELECT id, 0 FROM process_instance")
 
 
+# The engine's transaction writes one instance's rows four to ten times: the instance marked
+# last in this transaction is remembered in a transaction-local setting (reverted with a
+# rolled-back savepoint, like the mark), and the trigger's WHEN compares it without calling
+# any function, so only the first write of an instance in a transaction pays for the INSERT.
+POSTGRESQL_MARK = """
+    CREATE OR REPLACE FUNCTION stuck_mark_one(instance text) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF instance IS NOT NULL THEN
+            INSERT INTO stuck_mark (instance_id, tx)
+            VALUES (instance, txid_current()) ON CONFLICT DO NOTHING;
+            PERFORM set_config('stroom.stuck_marked', instance, true);
+        END IF;
+    END $$
+"""
+UNMARKED = "current_setting('stroom.stuck_marked', true) IS DISTINCT FROM NEW.{column}"
+
+
 def _postgresql_triggers() -> None:
-    for name, column in (("stuck_mark_instance", "id"), ("stuck_mark_wait", "instance_id")):
-        op.execute(
-            f"""
-            CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP <> 'DELETE' THEN
-                    INSERT INTO stuck_mark (instance_id, tx)
-                    VALUES (NEW.{column}, txid_current()) ON CONFLICT DO NOTHING;
-                END IF;
-                IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE'
-                        AND OLD.{column} IS DISTINCT FROM NEW.{column}) THEN
-                    INSERT INTO stuck_mark (instance_id, tx)
-                    VALUES (OLD.{column}, txid_current()) ON CONFLICT DO NOTHING;
-                END IF;
-                RETURN NULL;
-            END $$
-            """
-        )
+    op.execute(POSTGRESQL_MARK)
+    for name, column in (("instance", "id"), ("wait", "instance_id")):
+        for row in ("NEW", "OLD"):
+            op.execute(
+                f"""
+                CREATE OR REPLACE FUNCTION stuck_mark_{row.lower()}_{name}() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM stuck_mark_one({row}.{column});
+                    RETURN NULL;
+                END $$
+                """
+            )
     for table, (column, watched) in WATCHED.items():
-        function = "stuck_mark_instance" if column == "id" else "stuck_mark_wait"
+        kind = "instance" if column == "id" else "wait"
         op.execute(
-            f"CREATE TRIGGER stuck_mark_{table} AFTER INSERT OR DELETE OR UPDATE OF "
-            f"{', '.join(watched)} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
+            f"CREATE TRIGGER stuck_mark_{table} AFTER INSERT OR UPDATE OF {', '.join(watched)} "
+            f"ON {table} FOR EACH ROW WHEN ({UNMARKED.format(column=column)}) "
+            f"EXECUTE FUNCTION stuck_mark_new_{kind}()"
+        )
+        # A row deleted, or moved to another instance: the instance it leaves.
+        op.execute(
+            f"CREATE TRIGGER stuck_mark_{table}_delete AFTER DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION stuck_mark_old_{kind}()"
+        )
+        op.execute(
+            f"CREATE TRIGGER stuck_mark_{table}_moved AFTER UPDATE OF {column} ON {table} "
+            f"FOR EACH ROW WHEN (OLD.{column} IS DISTINCT FROM NEW.{column}) "
+            f"EXECUTE FUNCTION stuck_mark_old_{kind}()"
         )
 
 
@@ -151,9 +175,11 @@ def _sqlite_triggers() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in WATCHED:
-            op.execute(f"DROP TRIGGER IF EXISTS stuck_mark_{table} ON {table}")
-        op.execute("DROP FUNCTION IF EXISTS stuck_mark_instance()")
-        op.execute("DROP FUNCTION IF EXISTS stuck_mark_wait()")
+            for suffix in ("", "_delete", "_moved"):
+                op.execute(f"DROP TRIGGER IF EXISTS stuck_mark_{table}{suffix} ON {table}")
+        for name in ("new_instance", "old_instance", "new_wait", "old_wait"):
+            op.execute(f"DROP FUNCTION IF EXISTS stuck_mark_{name}()")
+        op.execute("DROP FUNCTION IF EXISTS stuck_mark_one(text)")
     else:
         for table in WATCHED:
             for op_name in ("insert", "update", "delete"):
