@@ -169,7 +169,8 @@ def refresh_in(session: Session, batch: int = BATCH) -> int:
 
 
 def refresh_all(db: Database) -> int:
-    """Refresh until no mark is left (the bench, tests, `stroom` after a migration)."""
+    """Refresh until no mark is left (the bench and the tests; the worker takes a batch a
+    tick)."""
     total = 0
     while done := refresh(db):
         total += done
