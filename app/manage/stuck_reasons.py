@@ -49,16 +49,23 @@ every moment, whatever the tick has done or not done. How the invariant is kept:
   so a mark that was read stands for changes the rebuild sees. A change committing after that
   read writes a mark the refresh did not read and so does not delete: the instance stays
   marked, and the list keeps using the rule for it until the next refresh. On PostgreSQL the
-  trigger dedupes marks per transaction (unique instance + txid), never against a mark of
-  another transaction that a refresh may be deleting. On SQLite every write transaction
-  starts with BEGIN IMMEDIATE: writers, the refresh included, run one after another.
+  trigger dedupes marks per transaction (unique instance + txid; within the transaction a
+  transaction-local setting remembers the instance marked last, and a savepoint rolled back
+  forgets it together with the mark), never against a mark of another transaction that a
+  refresh may be deleting. On SQLite every write transaction starts with BEGIN IMMEDIATE:
+  writers, the refresh included, run one after another.
 - A worker killed mid-tick, or a tick that fails, rolls its transaction back: marks and
   facts stay as they were, the invariant with them (tests/manage/test_stuck_facts.py).
 - Several workers: the refresh takes a transaction-scoped advisory lock on PostgreSQL and
   returns at once if another holds it (two rebuilds of one instance under READ COMMITTED
   could both insert its facts). On SQLite one scheduler runs (its lease).
-- An instance deleted (retention, erasure) marks itself through the same triggers; the
-  rule finds no instance, the refresh deletes its facts.
+- An instance deleted marks itself through the same triggers; the rule finds no instance,
+  the refresh deletes its facts. Retention and erasure today keep the instance and delete
+  or rewrite its records: a history event deleted marks it like any other write.
+- The clock (the simulation's may jump either way), limits changed by a process owner, a
+  closure day, a new process version: no fact depends on them (see above); the list applies
+  them as they are when it runs. An instance migrated to another version changes its row's
+  version_id, which marks it.
 - The migration marks every instance: a database migrated with data in it lists by the
   rule until the ticks have built the facts.
 - What a fact holds is code (`facts`), so it is versioned: `FACTS_VERSION` changes with
