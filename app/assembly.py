@@ -8,6 +8,9 @@ from __future__ import annotations
 
 RETENTION_SECONDS = 3600  # retention periods are months and years: hourly is plenty
 DRAFT_SWEEP_SECONDS = 300  # drafts of tasks closed other than by completing them
+# The stuck list's facts of changed instances (app/manage/stuck_reasons.py): how often only
+# decides how much of the list is read by the rule instead of from facts, never what it shows.
+STUCK_FACTS_SECONDS = 5
 
 
 def install() -> None:
@@ -25,6 +28,7 @@ def install() -> None:
     from app.cases.documents import check_document_fields
     from app.cases.service import teams_by_key
     from app.intake.service import start_fields
+    from app.manage import stuck_reasons
     from app.privacy import retention
     from app.privacy.consent import record_from_task
     from app.privacy.deploy_checks import check_catalogue
@@ -48,5 +52,9 @@ def install() -> None:
     )
     hooks.add(
         hooks.worker_ticks, hooks.Tick("drafts", DRAFT_SWEEP_SECONDS, remove_drafts_of_closed_tasks)
+    )
+    hooks.add(
+        hooks.worker_ticks,
+        hooks.Tick("stuck-facts", STUCK_FACTS_SECONDS, stuck_reasons.refresh),
     )
     hooks.mark_installed("app.assembly")

@@ -13,6 +13,12 @@ queries. Target: the stuck list within 300 ms.
 
 With --database NAME the filled database is kept under that name and used again by the next
 run with the same name (filling 100,000 instances takes minutes); drop it yourself after.
+
+The rows are inserted past the engine, but the database's triggers mark every instance they
+touch (migration 0021): before measuring, the stuck list's facts of the marked instances are
+built as the worker's tick would (`stuck_reasons.refresh`), and the time that took is printed.
+Each measured line ends with the load average when it started (a shared machine: compare
+A/B runs in alternating pairs, with their loads).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -412,6 +419,30 @@ def measure(client: httpx.Client, path: str, requests: int) -> dict[str, float]:
     return {"p50": percentile(times, 50), "p95": percentile(times, 95), "max": max(times)}
 
 
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def build_facts(db: Database) -> None:
+    """The stuck list's facts for every marked instance, as the worker's ticks would build
+    them (app/manage/stuck_reasons.py), then VACUUM ANALYZE of their tables."""
+    from app.manage import stuck_reasons
+
+    with db.session() as session:
+        pending = stuck_reasons.pending(session)
+    if not pending:
+        return
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    done = stuck_reasons.refresh_all(db)
+    print(
+        f"stuck facts built for {done:,} instances ({pending:,} marks) in "
+        f"{time.perf_counter() - t0:.1f} s ({time.process_time() - cpu0:.1f} s CPU here), {load()}"
+    )
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE stuck_fact"))
+        conn.execute(text("VACUUM ANALYZE stuck_mark"))
+
+
 def per_reason(db: Database, rounds: int = 5) -> None:
     """In process, without HTTP: the list's SQL per reason, for the manager's scope (one
     organisation) and the operator's (everything), medians in ms. Shows what the scope costs."""
@@ -430,15 +461,25 @@ def per_reason(db: Database, rounds: int = 5) -> None:
                 session.execute(text("SET LOCAL jit = off"))
                 built = stuck._Queries(session, scope, stuck.Filters(), clock.now())
                 for reason in stuck.REASONS:
-                    query = select(func.count()).select_from(built.reason(reason).subquery())
+                    # The tab's count as the list runs it (the rule's part and the facts').
+                    query = select(
+                        *(
+                            select(func.count()).select_from(part.subquery()).scalar_subquery()
+                            for part in built.counted(reason)
+                        )
+                    )
                     t0 = time.perf_counter()
-                    counts[name][reason] = session.scalar(query)
+                    counts[name][reason] = sum(session.execute(query).one())
                     times[name].setdefault(reason, []).append((time.perf_counter() - t0) * 1000)
             with db.session() as session:
                 t0 = time.perf_counter()
                 stuck.stuck_list(session, scope)
                 times[name].setdefault("stuck_list()", []).append((time.perf_counter() - t0) * 1000)
-    print(f"\n{'SQL per reason (median ms, rows)':34}" + "".join(f"{n:>20}" for n in scopes))
+    print(
+        f"\n{'SQL per reason (median ms, rows)':34}"
+        + "".join(f"{n:>20}" for n in scopes)
+        + f"   ({load()})"
+    )
     for reason in [*stuck.REASONS, "stuck_list()"]:
         cells = "".join(
             f"{percentile(times[n][reason], 50):11.1f} ({counts[n].get(reason, ''):>5})"
@@ -559,6 +600,7 @@ def main() -> None:
             with db.session() as session:
                 n = session.scalar(select(func.count()).select_from(ProcessInstance))
             print(f"using the filled database {args.database}: {n:,} instances")
+        build_facts(db)
         with Server(db) as base:
             for who, paths in (
                 (
@@ -588,12 +630,13 @@ def main() -> None:
                         )
                 client = login(base, username)
                 for path in paths:
+                    started = load()
                     result = measure(client, path, args.requests)
                     size = len(client.get(path).content)
                     print(
                         f"{who:22} GET {path:34} p50 {result['p50']:6.1f} ms  "
                         f"p95 {result['p95']:6.1f} ms  max {result['max']:6.1f} ms  "
-                        f"({size // 1024} KB)"
+                        f"({size // 1024} KB)  {started}"
                     )
         per_reason(db)
         if not args.no_explain:

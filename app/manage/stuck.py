@@ -17,8 +17,12 @@ Reasons, in the order the list shows them:
   opgeschort  suspended by someone
 
 Every reason is one SQL query with each row's own limit inside it (limits.LimitExpression),
-so the counts and the page come straight from the database: the list costs the same with
-ten stuck cases as with ten thousand. See bench/stuck.py.
+so the counts and the page come straight from the database. `risico`, `bericht` and `stil`
+read the maintained facts (stuck_reasons.py: what each instance's waits say, without the
+clock or a limit) for the instances whose facts are current, and the rule itself (the
+queries below) for the instances marked as changed since; both in one statement, so the list
+is the rule's answer at every moment (stuck_reasons.py gives the argument). See
+bench/stuck.py.
 """
 
 from __future__ import annotations
@@ -61,7 +65,9 @@ from app.engine.models import (
 )
 from app.manage import queries
 from app.manage.limits import AT_RISK, IDLE, MESSAGE, LimitExpression, Limits, WorkingDays
+from app.manage.models import StuckFact
 from app.manage.scope import Scope
+from app.manage.stuck_reasons import EVERY_SCOPE, current, marked
 
 REASONS: dict[str, str] = {
     "storing": "Storing",
@@ -77,10 +83,14 @@ TIMER_GRACE = timedelta(minutes=10)
 # The flow waits for these; a boundary or event-subprocess message only listens.
 AWAITING_TYPES = ("receiveTask", "intermediateCatchEvent")
 PAGE_SIZE = 50
+# The reasons read from the maintained facts where they are current (stuck_reasons.py).
+# Missed timers are not: the rule reads the few timers long past due from the due-date index.
+FACT_REASONS = ("storing", "te-laat", "risico", "bericht", "stil", "opgeschort")
 NEVER = datetime(1900, 1, 1, tzinfo=clock.AMSTERDAM)
 ACTIVE = (InstanceStatus.WAITING.value, InstanceStatus.RUNNING.value)
 
 PI = ProcessInstance
+F = StuckFact
 _INSTANCE_COLUMNS = (
     PI.id,
     PI.definition_key,
@@ -164,9 +174,39 @@ def _columns(
     ]
 
 
+def _fact_columns(
+    reason: str, since: Any, due: Any, element: Any, detail: Any, ref: Any, order: Any
+) -> list[Any]:
+    """`_columns` read from a fact (the business key from its instance, for the page)."""
+    return [
+        literal(reason).label("reason"),
+        F.instance_id.label("instance_id"),
+        F.process_key.label("process_key"),
+        F.version_id.label("version_id"),
+        PI.business_key.label("business_key"),
+        F.municipality.label("municipality"),
+        since.label("since"),
+        due.label("due"),
+        element.label("element_id"),
+        cast(detail, String).label("detail"),
+        cast(ref, String).label("ref"),
+        order.label("sort_at"),
+    ]
+
+
 class _Queries:
-    def __init__(self, session: Session, scope: Scope, filters: Filters, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        scope: Scope,
+        filters: Filters,
+        now: datetime,
+        use_facts: bool = True,
+    ) -> None:
+        """use_facts=False: the rule alone, over every instance (what the facts must equal;
+        tests/manage/test_stuck_facts.py compares the two)."""
         self.session = session
+        self.use_facts = use_facts and current(session)
         self.scope = scope
         self.filters = filters
         self.now = now
@@ -182,6 +222,27 @@ class _Queries:
         query = self.scope.apply(query, instance_id, per_row)
         if self.filters.process:
             query = query.where(PI.definition_key == self.filters.process)
+        return query
+
+    def facts(self, query: Any, lean: bool) -> Any:
+        """A query on the facts: current ones only (the unmarked instances), the scope and
+        the process filter on the fact's own columns; the page's rows join the instance for
+        its business key, the counts need not. The scope picks the facts' copy: an
+        organisation's own (kept for each organisation playing a party, as Scope.condition
+        asks), else the one for every scope, of the municipality's cases if one is given."""
+        query = query.where(F.instance_id.not_in(marked()))
+        if not lean:
+            query = query.join(PI, PI.id == F.instance_id)
+        if self.scope.municipality is not None:
+            query = query.where(
+                F.organisation_id == EVERY_SCOPE, F.municipality == self.scope.municipality
+            )
+        elif self.scope.organisation_id is not None:
+            query = query.where(F.organisation_id == self.scope.organisation_id)
+        else:
+            query = query.where(F.organisation_id == EVERY_SCOPE)
+        if self.filters.process:
+            query = query.where(F.process_key == self.filters.process)
         return query
 
     def _elements_of_type(self, *types: str) -> dict[int, set[str]]:
@@ -214,10 +275,20 @@ class _Queries:
                 )
             )
             .join(PI, PI.id == Incident.instance_id)
-            .where(Incident.status == IncidentStatus.OPEN.value),
+            .where(Incident.status == IncidentStatus.OPEN.value)
+            .where(*self._marked(Incident.instance_id)),
             per_row=True,
             instance_id=Incident.instance_id,
         )
+
+    def storing_facts(self, lean: bool) -> Any:
+        """Open incidents from the facts (their message as the rule cuts it)."""
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns("storing", F.moment, null(), F.element_id, F.detail, F.ref, F.moment)
+        )
+        return self.facts(select(*columns).where(F.kind == "incident"), lean)
 
     def timer(self) -> Any:
         return self.narrow(
@@ -258,12 +329,27 @@ class _Queries:
                 )
             )
             .join(PI, PI.id == HumanTask.instance_id)
-            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now),
+            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now)
+            .where(*self._marked(HumanTask.instance_id)),
             per_row=True,
             instance_id=HumanTask.instance_id,
         )
 
+    def te_laat_facts(self, lean: bool) -> Any:
+        """Late tasks from the facts: a task's due date before now."""
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns(
+                "te-laat", F.moment, F.moment, F.element_id, F.detail, F.ref, F.moment
+            )
+        )
+        return self.facts(select(*columns).where(F.kind == "task", F.moment < self.now), lean)
+
     def risico(self) -> Any:
+        return union_all(*self.risico_parts())
+
+    def risico_parts(self) -> list[Any]:
         limit = LimitExpression(self.limits, AT_RISK)
         task_horizon = limit.expression(
             self._horizon, PI.version_id, PI.municipality, HumanTask.element_id
@@ -286,7 +372,8 @@ class _Queries:
                 HumanTask.due_at >= self.now,
                 HumanTask.due_at < self._horizon(self._widest(AT_RISK)),
                 HumanTask.due_at < task_horizon,
-            ),
+            )
+            .where(*self._marked(HumanTask.instance_id)),
             # A probe per task read from the due-date index (a few thousand within the
             # horizon), before the instance is read: bench/README.md, 7 December.
             per_row=True,
@@ -319,7 +406,8 @@ class _Queries:
                 # due-date index: the other timers are dropped before their instance is.
                 _among(Timer.element_id, boundaries),
                 Timer.due_at < timer_horizon,
-            ),
+            )
+            .where(*self._marked(Timer.instance_id)),
             # A few thousand timers due within the horizon: a probe each (45 ms at 100,000
             # cases) instead of hashing all the organisation's cases, which the planner
             # chose on an estimate ten times too low (57 ms), bench/README.md; on the
@@ -327,7 +415,38 @@ class _Queries:
             per_row=True,
             instance_id=Timer.instance_id,
         )
-        return union_all(tasks, timers)
+        return [tasks, timers]
+
+    def risico_facts(self, lean: bool) -> list[Any]:
+        """At-risk tasks and boundary timers, from the facts: the same conditions on the
+        fact's columns as `risico` puts on the task's and timer's."""
+        limit = LimitExpression(self.limits, AT_RISK)
+        widest = self._horizon(self._widest(AT_RISK))
+        boundaries = self._elements_of_type("boundaryEvent")
+        parts = []
+        for kind, only, ref in (("task", None, F.ref), ("timer", boundaries, null())):
+            horizon = limit.expression(
+                self._horizon, F.version_id, F.municipality, F.element_id, only=only
+            )
+            columns = (
+                [F.instance_id]
+                if lean
+                else _fact_columns(
+                    "risico", F.since, F.moment, F.element_id, F.detail, ref, F.moment
+                )
+            )
+            query = select(*columns).where(
+                F.kind == kind, F.moment >= self.now, F.moment < widest, F.moment < horizon
+            )
+            if only is not None:
+                query = query.where(_among(F.element_id, only))
+            parts.append(self.facts(query, lean))
+        return parts
+
+    def _marked(self, instance_id: Any) -> list[Any]:
+        """The rule's query keeps to the instances whose facts are not current (all of them
+        when the list reads no facts)."""
+        return [instance_id.in_(marked())] if self.use_facts else []
 
     def bericht(self) -> Any:
         awaiting = self._elements_of_type(*AWAITING_TYPES)
@@ -358,9 +477,33 @@ class _Queries:
                 _among(MessageSubscription.element_id, awaiting),
                 PI.status.in_(ACTIVE),
                 MessageSubscription.created_at < cutoff,
+                *self._marked(MessageSubscription.instance_id),
             ),
             per_row=True,
             instance_id=MessageSubscription.instance_id,
+        )
+
+    def bericht_facts(self, lean: bool) -> Any:
+        """Awaited messages from the facts (an inactive instance's have none)."""
+        awaiting = self._elements_of_type(*AWAITING_TYPES)
+        cutoff = LimitExpression(self.limits, MESSAGE).expression(
+            self._cutoff, F.version_id, F.municipality, F.element_id, only=awaiting
+        )
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns(
+                "bericht", F.moment, null(), F.element_id, F.detail, null(), F.moment
+            )
+        )
+        return self.facts(
+            select(*columns).where(
+                F.kind == "message",
+                F.moment < self._cutoff(self._narrowest(MESSAGE)),
+                _among(F.element_id, awaiting),
+                F.moment < cutoff,
+            ),
+            lean,
         )
 
     def stil(self) -> Any:
@@ -424,6 +567,7 @@ class _Queries:
         ).where(
             PI.status.in_(ACTIVE),
             PI.updated_at < self._cutoff(self._narrowest(IDLE)),
+            *self._marked(PI.id),
             waiting_timer.is_(None),
         )
         candidates = self.narrow(candidates).cte("idle_candidates").prefix_with("MATERIALIZED")
@@ -458,6 +602,42 @@ class _Queries:
             moved.label("sort_at"),
         ).where(moved < cutoff)
 
+    def stil_facts(self, lean: bool) -> Any:
+        """Idle instances from the facts: one fact per activity waited at (or one for the
+        process), all with the moment the instance last moved; the instance is idle when
+        that moment is before the cutoff of any of them (the latest cutoff, as in `stil`)."""
+        cutoff = LimitExpression(self.limits, IDLE).expression(
+            self._cutoff, F.version_id, F.municipality, F.element_id
+        )
+        columns = (
+            [F.instance_id]
+            if lean
+            else [
+                literal("stil").label("reason"),
+                F.instance_id.label("instance_id"),
+                F.process_key.label("process_key"),
+                F.version_id.label("version_id"),
+                PI.business_key.label("business_key"),
+                F.municipality.label("municipality"),
+                F.moment.label("since"),
+                null().label("due"),
+                cast(null(), String).label("element_id"),
+                cast(null(), String).label("detail"),
+                cast(null(), String).label("ref"),
+                F.moment.label("sort_at"),
+            ]
+        )
+        return self.facts(
+            select(*columns)
+            .where(
+                F.kind == "idle",
+                F.moment < self._cutoff(self._narrowest(IDLE)),
+                F.moment < cutoff,
+            )
+            .distinct(),
+            lean,
+        )
+
     def opgeschort(self) -> Any:
         # Nothing but resuming or cancelling changes a suspended instance: updated_at is
         # the moment it was suspended.
@@ -466,8 +646,20 @@ class _Queries:
                 *_columns(
                     "opgeschort", PI.updated_at, null(), null(), null(), null(), PI.updated_at
                 )
-            ).where(PI.status == InstanceStatus.SUSPENDED.value)
+            ).where(PI.status == InstanceStatus.SUSPENDED.value, *self._marked(PI.id)),
+            # A few hundred suspended cases: a probe each (2.5 ms at 100,000 cases) instead
+            # of the organisation's 25,000 parties merged (14 ms), bench/README.md.
+            per_row=True,
         )
+
+    def opgeschort_facts(self, lean: bool) -> Any:
+        """Suspended cases from the facts."""
+        columns = (
+            [F.instance_id]
+            if lean
+            else _fact_columns("opgeschort", F.moment, null(), null(), null(), null(), F.moment)
+        )
+        return self.facts(select(*columns).where(F.kind == "suspended"), lean)
 
     def _narrowest(self, name: str) -> int | None:
         bounds = self.limits.bounds(name)
@@ -478,24 +670,43 @@ class _Queries:
         return bounds[1] if bounds else None
 
     def reason(self, reason: str) -> Any:
-        return getattr(self, reason.replace("-", "_"))()
+        """The rows of a reason, in `_columns`: the rule's, and where facts are kept for
+        the reason, theirs (the two never hold the same instance)."""
+        if not self.use_facts or reason not in FACT_REASONS:
+            return getattr(self, reason.replace("-", "_"))()
+        return union_all(*self._rule_parts(reason), *self._fact_parts(reason, lean=False))
 
-    def counted(self, reason: str) -> Any:
-        """The rows counted for a reason's tab. Late tasks are counted on the task rows alone
-        (the task carries its instance and process, and the due-date index both, so no
-        instance is read per late task); the other reasons filter on the instance too."""
+    def _rule_parts(self, reason: str) -> list[Any]:
+        if reason == "risico":
+            return self.risico_parts()
+        return [getattr(self, reason.replace("-", "_"))()]
+
+    def _fact_parts(self, reason: str, lean: bool) -> list[Any]:
+        facts = getattr(self, reason.replace("-", "_") + "_facts")(lean=lean)
+        return facts if isinstance(facts, list) else [facts]
+
+    def counted(self, reason: str) -> list[Any]:
+        """The queries whose rows are counted (and summed) for a reason's tab. Late tasks
+        are counted on the task rows alone (the task carries its instance and process, and
+        the due-date index both, so no instance is read per late task); the facts on their
+        own index (stuck_reasons.py); the other reasons filter on the instance too."""
+        facts = (
+            self._fact_parts(reason, lean=True) if self.use_facts and reason in FACT_REASONS else []
+        )
         if reason != "te-laat":
-            return self.reason(reason)
+            return [*(self._rule_parts(reason) if facts else [self.reason(reason)]), *facts]
         query = self.scope.apply(
             select(HumanTask.id).where(
-                HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now
+                HumanTask.status == TaskStatus.OPEN.value,
+                HumanTask.due_at < self.now,
+                *self._marked(HumanTask.instance_id),
             ),
             HumanTask.instance_id,
             per_row=True,
         )
         if self.filters.process:
             query = query.where(HumanTask.definition_key == self.filters.process)
-        return query
+        return [query, *facts]
 
 
 def _among(element: Any, per_version: dict[int, set[str]]) -> Any:
@@ -508,19 +719,32 @@ def _among(element: Any, per_version: dict[int, set[str]]) -> Any:
 
 
 def counts(
-    session: Session, scope: Scope, filters: Filters | None = None, now: datetime | None = None
+    session: Session,
+    scope: Scope,
+    filters: Filters | None = None,
+    now: datetime | None = None,
+    use_facts: bool = True,
 ) -> dict[str, int]:
-    built = _Queries(session, scope, filters or Filters(), now or clock.now())
+    built = _Queries(session, scope, filters or Filters(), now or clock.now(), use_facts)
     return _counts(built)
 
 
 def _counts(built: _Queries) -> dict[str, int]:
-    subqueries = [
-        select(func.count()).select_from(built.counted(r).subquery()).scalar_subquery()
+    """Every tab's count in one statement: one snapshot, so the facts and the marks that
+    say which of them are current are read together (stuck_reasons.py)."""
+    counts = [
+        [
+            select(func.count()).select_from(part.subquery()).scalar_subquery()
+            for part in built.counted(r)
+        ]
         for r in REASONS
     ]
-    values = built.session.execute(select(*subqueries)).one()
-    return dict(zip(REASONS, (int(v or 0) for v in values), strict=True))
+    values = built.session.execute(select(*(c for parts in counts for c in parts))).one()
+    totals, at = {}, 0
+    for reason, parts in zip(REASONS, counts, strict=True):
+        totals[reason] = sum(int(v or 0) for v in values[at : at + len(parts)])
+        at += len(parts)
+    return totals
 
 
 def stuck_list(
@@ -530,9 +754,10 @@ def stuck_list(
     page: int = 1,
     now: datetime | None = None,
     size: int = PAGE_SIZE,
+    use_facts: bool = True,
 ) -> StuckList:
     filters = filters or Filters()
-    built = _Queries(session, scope, filters, now or clock.now())
+    built = _Queries(session, scope, filters, now or clock.now(), use_facts)
     _no_jit(session)
     totals = _counts(built)
     reasons = [filters.reason] if filters.reason in REASONS else list(REASONS)
@@ -562,11 +787,16 @@ def stuck_list(
 
 
 def all_rows(
-    session: Session, scope: Scope, filters: Filters | None = None, now: datetime | None = None
+    session: Session,
+    scope: Scope,
+    filters: Filters | None = None,
+    now: datetime | None = None,
+    use_facts: bool = True,
 ) -> list[StuckRow]:
-    """Every row of the list (for tests and exports), in list order, not described."""
+    """Every row of the list (for tests and exports), in list order, not described.
+    use_facts=False: by the rule alone (what the facts must give)."""
     filters = filters or Filters()
-    built = _Queries(session, scope, filters, now or clock.now())
+    built = _Queries(session, scope, filters, now or clock.now(), use_facts)
     rows: list[StuckRow] = []
     for reason in [filters.reason] if filters.reason else list(REASONS):
         query = built.reason(reason).subquery()

@@ -31,6 +31,7 @@ from app.db import Database
 from app.engine import service
 from app.engine.jobs import run_due_jobs
 from app.engine.models import HumanTask
+from app.manage import stuck_reasons
 from tests.support import handlers
 from tests.support.engine import FIXTURES, deploy_paths
 from tests.support.orgs import organisation, user
@@ -113,4 +114,8 @@ def build_scenario(db: Database, clock: VirtualClock, settings: Settings) -> Sce
     s.start("test_jobs", "STORING", {"deler": 4})
     s.jobs(rounds=1 + settings.job_retries)
     clock.set(NOW)
+    # The stuck list's facts built as the worker's tick would: the tests then read the
+    # scenario's cases from facts, and what they change afterwards by the rule until the
+    # next refresh (app/manage/stuck_reasons.py; tests/manage/test_stuck_facts.py compares).
+    stuck_reasons.refresh_all(db)
     return s
