@@ -57,5 +57,4 @@ def install() -> None:
         hooks.worker_ticks,
         hooks.Tick("stuck-facts", STUCK_FACTS_SECONDS, stuck_reasons.refresh),
     )
-    hooks.add(hooks.bulk_written, stuck_reasons.mark_written)
     hooks.mark_installed("app.assembly")

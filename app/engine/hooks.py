@@ -14,7 +14,6 @@ no domain; the app registers the domains' parts once, where it is assembled
 | `worker_ticks` | the worker's scheduler: recurring work besides timers and jobs |
 | `start_fields` | at deploy (data-flow analysis): fields a domain gives every instance it starts |
 | `set_teams` | at deploy and when a task opens: which candidate groups are teams (and whose) |
-| `bulk_written` | after new instances' rows were written in bulk (the intake), with their ids |
 
 Using the engine before anything was installed is an error, not a quietly smaller engine:
 `require()` says so.
@@ -63,13 +62,6 @@ worker_ticks: list[Tick] = []
 # date of the report), which the data-flow analysis counts as written at the start.
 start_fields: list[Callable[[Any], set[str]]] = []
 _expiry: list[Expiry] = []
-# (connection, instance ids): after the engine wrote new instances' rows in bulk, on PostgreSQL
-# with the transaction-local setting BULK_WRITE on meanwhile. A domain whose row triggers track
-# the instances that changed may skip such rows (per row they would run thousands of times)
-# and take the ids here, in one statement.
-BulkWritten = Callable[[Any, "list[str]"], None]
-bulk_written: list[BulkWritten] = []
-BULK_WRITE = "stroom.bulk_write"
 # (session, group keys) -> {key: (organisation id, key)} for the keys that are teams.
 Teams = Callable[["Session", "list[str]"], "dict[str, tuple[int, str]]"]
 _teams: list[Teams] = []

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from app.db import UTCDateTime
-from app.engine import hooks
 from app.engine.errors import Conflict
 from app.engine.models import (
     HumanTask,
@@ -430,26 +429,12 @@ class InsertBuffer:
 
     def flush(self, session: Session) -> None:
         connection = session.connection()
-        # Row triggers that track changed instances may skip a bulk write's rows and get its
-        # instances in one call (hooks.bulk_written). The setting is transaction-local: an
-        # error rolls it back with the rows.
-        bulk = bool(hooks.bulk_written and self.rows) and connection.dialect.name == "postgresql"
-        if bulk:
-            connection.exec_driver_sql(f"SELECT set_config('{hooks.BULK_WRITE}', 'on', true)")
         for table, rows in self.rows.items():
             statement = _INSERT_OF.get(table)
             if statement is None:
                 connection.execute(insert(table), rows)
             else:
                 send(connection, statement, rows)
-        if bulk:
-            connection.exec_driver_sql(f"SELECT set_config('{hooks.BULK_WRITE}', '', true)")
-            ids: set[str] = set()
-            for table, rows in self.rows.items():
-                column = "id" if table is ProcessInstance.__table__ else "instance_id"
-                ids.update(row[column] for row in rows if row.get(column))
-            for hook in hooks.bulk_written:
-                hook(connection, sorted(ids))
         self.rows = {}
 
 

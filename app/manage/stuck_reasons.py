@@ -126,19 +126,6 @@ def current(session: Session) -> bool:
     return session.get(StuckFactVersion, FACTS_VERSION) is not None
 
 
-def mark_written(connection: Any, ids: list[str]) -> None:
-    """hooks.bulk_written: the new instances of the engine's bulk write, marked in one
-    statement (the triggers skip that write's rows on PostgreSQL; on SQLite they mark per
-    row and this adds nothing)."""
-    if not ids or connection.dialect.name != "postgresql":
-        return
-    connection.exec_driver_sql(
-        "INSERT INTO stuck_mark (instance_id, tx) SELECT unnest(%(ids)s::text[]), "
-        "txid_current() ON CONFLICT DO NOTHING",
-        {"ids": ids},
-    )
-
-
 def marked() -> Any:
     """The instances whose facts may be stale (a subquery of instance ids)."""
     return select(StuckMark.instance_id)

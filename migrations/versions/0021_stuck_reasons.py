@@ -120,12 +120,7 @@ POSTGRESQL_MARK = """
         END IF;
     END $$
 """
-# The engine's bulk write of new instances (the intake) marks them in one statement itself
-# (app/engine/hooks.py `bulk_written`), with `stroom.bulk_write` on meanwhile.
-UNMARKED = (
-    "current_setting('stroom.stuck_marked', true) IS DISTINCT FROM NEW.{column} "
-    "AND current_setting('stroom.bulk_write', true) IS DISTINCT FROM 'on'"
-)
+UNMARKED = "current_setting('stroom.stuck_marked', true) IS DISTINCT FROM NEW.{column}"
 
 
 def _postgresql_triggers() -> None:
