@@ -355,3 +355,34 @@ def test_facts_of_another_definition_are_never_read(
         assert not stuck_reasons.current(session)
         assert stuck_reasons.pending(session) == 1
     agree(db)
+
+
+def test_a_bulk_write_of_new_instances_marks_each_of_them(db, clock) -> None:
+    """The intake writes new instances through the engine's insert buffer (one statement per
+    table for many instances): the triggers mark every new instance, once, and go on marking
+    after the bulk write in the same transaction; the tick builds their facts."""
+    from app.engine.statements import deferred_inserts
+    from tests.support.engine import SIMPLE, deploy_paths
+
+    deploy_paths(db, SIMPLE)
+    with db.transaction() as session:
+        session.execute(delete(StuckMark))
+        with deferred_inserts(session):
+            new = [
+                service.start_instance(
+                    session, "test_simple", business_key=f"B{i}", data={"bedrag": i}, actor="t"
+                ).id
+                for i in range(5)
+            ]
+        # In the same transaction after the bulk write: the triggers mark again.
+        later = service.start_instance(
+            session, "test_simple", business_key="NA", data={"bedrag": 1}, actor="t"
+        ).id
+    with db.session() as session:
+        marks = session.scalars(select(StuckMark.instance_id)).all()
+    assert sorted(marks) == sorted([*new, later])  # each once, not once per row written
+    tick(db)
+    with db.session() as session:
+        assert session.scalars(select(StuckMark.instance_id)).all() == []
+        built = set(session.scalars(select(StuckFact.instance_id)))
+    assert built <= {*new, later}
