@@ -56,13 +56,26 @@ def _pattern(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w/@]){re.escape(word)}(?![\w]|-[a-z*])", re.IGNORECASE)
 
 
+def _any_word(words: list[str]) -> re.Pattern[str]:
+    """One pattern that matches where any word's `_pattern` matches (the alternatives are
+    tried at each position, the guards around each): 68 patterns over 44,000 lines took
+    8 s, one pass over each file takes milliseconds. The words contain no line break, so a
+    file it does not match has no line that one of them matches."""
+    alternatives = "|".join(re.escape(word) for word in words)
+    return re.compile(rf"(?<![\w/@])(?:{alternatives})(?![\w]|-[a-z*])", re.IGNORECASE)
+
+
 def test_no_generic_module_names_a_municipality() -> None:
     words = _municipality_words()
     assert {"weert", "Hollands Kroon", "ymere"} <= {w for w in words}
     patterns = [(w, _pattern(w)) for w in words]
+    any_word = _any_word(words)
     found = []
     for path in _generic_files():
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text = path.read_text(encoding="utf-8")
+        if not any_word.search(text):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
             for word, pattern in patterns:
                 if pattern.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{number}: {word!r}: {line.strip()}")
@@ -76,6 +89,11 @@ def test_the_check_finds_a_planted_name(tmp_path: Path) -> None:
     hits = [w for w in words if _pattern(w).search(line)]
     assert {"haarlem-swt", "Hollands Kroon", "weert"} <= set(hits)
     assert not any(_pattern(w).search('<div class="utrecht-alert">') for w in words)
+    # The one pattern the module check passes files through sees what the words' own do.
+    any_word = _any_word(words)
+    assert any_word.search(line) and not any_word.search('<div class="utrecht-alert">')
+    for other in ("zie Hollands Kroon.", "weert-x", "haarlem_swt", "@weert/x", "/weert"):
+        assert bool(any_word.search(other)) == any(_pattern(w).search(other) for w in words)
 
 
 # -- a process package from elsewhere --------------------------------------------------------

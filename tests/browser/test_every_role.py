@@ -1,7 +1,7 @@
 """Every page of every demo role, at 390, 768 and 1366 px (issue 21).
 
 The demo of `stroom demo` is loaded once per run into a fresh SQLite database (shared by the
-xdist workers), and each work unit serves a copy of its own. One demo
+xdist workers, tests/support/demo.py), and each work unit serves a copy of its own. One demo
 user per process package, kind of organisation and set of roles logs in (colleagues of the
 same kind see the same pages with other cases) and walks the pages reachable from the home
 page: the links of the header, the menu and the content, one address per route, three clicks
@@ -29,25 +29,20 @@ most); scripts/test deals the people over three xdist work units (tests/support/
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import importlib
-import os
 import re
-import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from click.testing import CliRunner
 
 from app import plugins
 from app.demo_data import common
 from tests.browser.support import ConsoleWatch, check_accessibility, screenshot, wait_for
 from tests.browser.test_every_page import NOT_PAGES
+from tests.support.demo import copy_database, loaded_demo
 
 WIDTHS = (1366, 768, 390)
 TABLET = 768
@@ -204,7 +199,6 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, A
     has its own test in test_every_page.py)."""
     from werkzeug.serving import make_server
 
-    from app.cli import main
     from app.config import Settings
     from app.db import Database
     from app.web import create_app
@@ -212,7 +206,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, A
 
     # A copy of its own: the walk logs people in, which writes.
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    _backup(_loaded_demo(tmp_path_factory, main), path)
+    copy_database(loaded_demo(tmp_path_factory), path)
     url = f"sqlite:///{path}"
     db = Database(url)
     settings = Settings(
@@ -232,33 +226,6 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, A
         thread.join(timeout=10)
         server.server_close()
         db.dispose()
-
-
-def _loaded_demo(tmp_path_factory: pytest.TempPathFactory, main: Any) -> Path:
-    """`stroom demo` loaded once per run into a file shared by the xdist workers (the root of
-    their temporary folders), under a lock: scripts/test deals this file's tests over several
-    work units, each with the module's fixtures, and loading costs seconds of CPU each time."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    loaded = shared / "stroom-demo.db"
-    with open(shared / "stroom-demo.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not loaded.exists():
-            loading = shared / f"stroom-demo-{os.getpid()}.db"
-            url = f"sqlite:///{loading}"
-            result = CliRunner().invoke(main, ["--database", url, "demo"], catch_exceptions=False)
-            assert result.exit_code == 0, result.output[-3000:]
-            ready = shared / f"stroom-demo-{os.getpid()}-ready.db"
-            _backup(loading, ready)
-            ready.rename(loaded)
-    return loaded
-
-
-def _backup(source: Path, target: Path) -> None:
-    """Copy an SQLite database through SQLite's backup (the source may still have pages in its
-    write-ahead log, which a file copy would miss)."""
-    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
-        original.backup(copy)
 
 
 def route_of(app: Any, path: str) -> str | None:

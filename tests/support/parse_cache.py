@@ -4,6 +4,12 @@ catalogues, the forms), today's date (catalogue date rules), what is registered 
 expression functions, the domains' hooks) and which candidate groups are teams. With all of
 those in the key, a second parse of the same input returns the first one's result. `deploy`
 only reads it. Tests only; the tests that expect a refusal use their own files and miss.
+
+The web's checks and publishes (app/modelling/publish.py) stage each upload in a temporary
+folder of its own: the key names their files by their place in it, and a result used for
+another staging folder gets that folder's paths (the process's file and its specs'), so that
+it is what a parse of those files would have given. The form editor's check of each unchanged
+form stages the server's own files again: one parse per process instead of one per form.
 """
 
 from __future__ import annotations
@@ -17,24 +23,46 @@ from app import clock
 from app.engine import deploy as deploy_module
 from app.engine import functions, hooks
 
-_parsed: dict[str, list[Any]] = {}
+_parsed: dict[str, tuple[str | None, list[Any]]] = {}
+STAGED = "stroom-publish-"  # app/modelling/publish.py's staging folders
+
+
+def _staging_root(path: Path) -> str | None:
+    for parent in path.parents:
+        if parent.name.startswith(STAGED):
+            return str(parent)
+    return None
+
+
+def _named(path: Path, root: str | None) -> str:
+    text = str(path)
+    return "<staged>" + text[len(root) :] if root and text.startswith(root + "/") else text
 
 
 def _digest(files: list[Path], forms_dir: Any, session: Any) -> str | None:
     from app.catalogue import catalogue_path
 
     digest = hashlib.sha256()
+    root = _staging_root(files[0]) if files else None
     try:
         for path in files:
-            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+            digest.update(_named(path, root).encode() + b"\0" + path.read_bytes())
             catalogue = catalogue_path(path)
             if catalogue.exists():
                 digest.update(b"catalogue\0" + catalogue.read_bytes())
-        for folder in deploy_module.form_folders(forms_dir):  # a folder or several
+        # The forms as deploy finds them (deploy.form_folders, _load_form): by their place in
+        # a folder, the first folder's of a place. Uploads of different forms, each the same
+        # as the server's, are then the same input.
+        folders = deploy_module.form_folders(forms_dir)  # a folder or several
+        digest.update(f"{len(folders)} folders\0".encode())
+        found: dict[Path, Path] = {}
+        for folder in folders:
             if folder.is_dir():
-                for form in sorted(folder.rglob("*")):
-                    if form.is_file():
-                        digest.update(str(form).encode() + b"\0" + form.read_bytes())
+                for form in folder.rglob("*"):
+                    found.setdefault(form.relative_to(folder), form)
+        for place, form in sorted(found.items()):
+            content = form.read_bytes() if form.is_file() else b"not a file"
+            digest.update(str(place).encode() + b"\0" + content + b"\0")
     except OSError:
         return None  # let the parse report it
     digest.update(str(clock.local(clock.now()).date()).encode())
@@ -73,11 +101,20 @@ def install() -> None:
         key = _digest(files, forms_dir, session)
         if key is None:
             return original(files, forms_dir, session)
+        root = _staging_root(files[0]) if files else None
         if key not in _parsed:
-            _parsed[key] = original(files, forms_dir, session)  # a refusal is not kept
-        for parsed in _parsed[key]:
+            _parsed[key] = (root, original(files, forms_dir, session))  # a refusal is not kept
+        first_root, result = _parsed[key]
+        for parsed in result:
             parsed.session = session  # never an earlier test's
-        return _parsed[key]
+            if first_root and root and first_root != root:  # this upload's folder
+                if str(parsed.file).startswith(first_root + "/"):
+                    parsed.file = Path(root + str(parsed.file)[len(first_root) :])
+                for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
+                    if isinstance(spec.file, str) and spec.file.startswith(first_root + "/"):
+                        spec.file = root + spec.file[len(first_root) :]
+        _parsed[key] = (root, result)
+        return result
 
     cached._stroom_cached = True  # type: ignore[attr-defined]
     deploy_module.parse_files = cached  # type: ignore[assignment]
