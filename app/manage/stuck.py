@@ -156,15 +156,31 @@ class StuckList:
 
 
 def _columns(
-    reason: str, since: Any, due: Any, element: Any, detail: Any, ref: Any, order: Any
+    reason: str,
+    since: Any,
+    due: Any,
+    element: Any,
+    detail: Any,
+    ref: Any,
+    order: Any,
+    keys: Any = None,
 ) -> list[Any]:
+    """The list's columns; `keys` the instance's id, process, version and municipality when
+    they come from elsewhere than its row (a fact holds them; the business key comes from the
+    instance, for the page)."""
+    instance, process, version, municipality = keys or (
+        PI.id,
+        PI.definition_key,
+        PI.version_id,
+        PI.municipality,
+    )
     return [
         literal(reason).label("reason"),
-        PI.id.label("instance_id"),
-        PI.definition_key.label("process_key"),
-        PI.version_id.label("version_id"),
+        instance.label("instance_id"),
+        process.label("process_key"),
+        version.label("version_id"),
         PI.business_key.label("business_key"),
-        PI.municipality.label("municipality"),
+        municipality.label("municipality"),
         since.label("since"),
         due.label("due"),
         element.label("element_id"),
@@ -177,21 +193,9 @@ def _columns(
 def _fact_columns(
     reason: str, since: Any, due: Any, element: Any, detail: Any, ref: Any, order: Any
 ) -> list[Any]:
-    """`_columns` read from a fact (the business key from its instance, for the page)."""
-    return [
-        literal(reason).label("reason"),
-        F.instance_id.label("instance_id"),
-        F.process_key.label("process_key"),
-        F.version_id.label("version_id"),
-        PI.business_key.label("business_key"),
-        F.municipality.label("municipality"),
-        since.label("since"),
-        due.label("due"),
-        element.label("element_id"),
-        cast(detail, String).label("detail"),
-        cast(ref, String).label("ref"),
-        order.label("sort_at"),
-    ]
+    """`_columns` read from a fact."""
+    keys = (F.instance_id, F.process_key, F.version_id, F.municipality)
+    return _columns(reason, since, due, element, detail, ref, order, keys)
 
 
 class _Queries:
