@@ -67,7 +67,7 @@ from app.manage import queries
 from app.manage.limits import AT_RISK, IDLE, MESSAGE, LimitExpression, Limits, WorkingDays
 from app.manage.models import StuckFact
 from app.manage.scope import Scope
-from app.manage.stuck_reasons import EVERY_SCOPE, current, marked
+from app.manage.stuck_reasons import EVERY_SCOPE, current, idle_subqueries, marked
 
 REASONS: dict[str, str] = {
     "storing": "Storing",
@@ -532,19 +532,7 @@ class _Queries:
                 .scalar_subquery()
             )
 
-        last_event = (
-            select(InstanceEvent.at)
-            .where(InstanceEvent.instance_id == PI.id)
-            .order_by(InstanceEvent.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        waiting_timer = (
-            select(Timer.id)
-            .where(Timer.instance_id == PI.id, Timer.status == WaitStatus.WAITING.value)
-            .limit(1)
-            .scalar_subquery()
-        )
+        last_event, waiting_timer = idle_subqueries()
         waiting_message = (
             select(MessageSubscription.id)
             .where(

@@ -292,9 +292,10 @@ def facts(session: Session, ids: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _idle(session: Session, ids: list[str], fact: Any) -> None:
-    """The `stil` rule's facts: written as stuck.py's `stil` query reads its candidates (the
-    last event is the one with the highest id, as there)."""
+def idle_subqueries() -> tuple[Any, Any]:
+    """For the `stil` rule, per instance row (PI): when its last event happened (the one with
+    the highest id) and a waiting timer of it, if any (such an instance is not idle). The
+    list's query and the facts read candidates alike."""
     last_event = (
         select(InstanceEvent.at)
         .where(InstanceEvent.instance_id == PI.id)
@@ -308,6 +309,13 @@ def _idle(session: Session, ids: list[str], fact: Any) -> None:
         .limit(1)
         .scalar_subquery()
     )
+    return last_event, waiting_timer
+
+
+def _idle(session: Session, ids: list[str], fact: Any) -> None:
+    """The `stil` rule's facts: written as stuck.py's `stil` query reads its candidates (the
+    last event is the one with the highest id, as there)."""
+    last_event, waiting_timer = idle_subqueries()
     candidates = session.execute(
         select(
             PI.id.label("instance_id"),
