@@ -229,37 +229,17 @@ def timer_failed(
         first = timers[0]
         why = reason(exc, instance_id)
         others = f" (en {len(timers) - 1} andere timer(s) van deze zaak)" if len(timers) > 1 else ""
-        if permanent(exc) or attempt > settings.job_retries:
+        give_up = permanent(exc) or attempt > settings.job_retries
+        details: dict[str, Any] = {"attempt": attempt, "error": why[:500]}
+        if give_up:
             for timer in timers:  # the real due moments again, for the pages
                 if str(timer.id) in due:
                     timer.due_at = datetime.fromisoformat(due[str(timer.id)])
-            session.flush()
-            _event(
-                session,
-                instance_id,
-                now,
-                "timer_failed",
-                actor,
-                first.element_id,
-                first.spiff_task_id,
-                {"attempt": attempt, "error": why[:500]},
-            )
-            tries = "" if attempt == 1 else f" na {attempt} pogingen"
-            _open_incident(
-                session,
-                instance_id,
-                now,
-                actor,
-                kind=FIRING,
-                message=f"Timer {_timer_label(first)}{others} kon niet afgaan{tries}: {why}",
-                element_id=first.element_id,
-                task_id=first.spiff_task_id,
-            )
-            _touch(session, instance_id, now, error=True)
-            return "incident"
-        retry_at = now + backoff(settings, attempt)
-        for timer in timers:
-            timer.due_at = retry_at
+        else:
+            retry_at = now + backoff(settings, attempt)
+            for timer in timers:
+                timer.due_at = retry_at
+            details.update(retry_at=retry_at.isoformat(), due=due)
         session.flush()
         _event(
             session,
@@ -269,14 +249,23 @@ def timer_failed(
             actor,
             first.element_id,
             first.spiff_task_id,
-            {
-                "attempt": attempt,
-                "error": why[:500],
-                "retry_at": retry_at.isoformat(),
-                "due": due,
-            },
+            details,
         )
-        return "retry"
+        if not give_up:
+            return "retry"
+        tries = "" if attempt == 1 else f" na {attempt} pogingen"
+        _open_incident(
+            session,
+            instance_id,
+            now,
+            actor,
+            kind=FIRING,
+            message=f"Timer {_timer_label(first)}{others} kon niet afgaan{tries}: {why}",
+            element_id=first.element_id,
+            task_id=first.spiff_task_id,
+        )
+        _touch(session, instance_id, now, error=True)
+        return "incident"
 
 
 def retry_failed(
