@@ -97,7 +97,10 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     modules: dict[str, set[str]] = {}
+    serial: set[Path] = set()
     for item in items:
+        if item.get_closest_marker("serial"):
+            serial.add(item.path)
         marker = item.get_closest_marker("process")
         if marker:
             counts = _process_modules.setdefault(marker.args[0], {"collected": 0, "run": 0})
@@ -108,6 +111,13 @@ def pytest_collection_modifyitems(
             raise pytest.UsageError(
                 f"process({process!r}) staat op {len(found)} modules ({', '.join(sorted(found))}):"
                 " één scenariomodule per proces; andere modules roepen alleen record() aan"
+            )
+    # scripts/test finds the serial part's files by the text "mark.serial" in them.
+    for path in sorted(serial):
+        if "mark.serial" not in path.read_text(encoding="utf-8"):
+            raise pytest.UsageError(
+                f"{path}: tests marked serial elsewhere than in their own file "
+                "(scripts/test finds them by 'mark.serial' in the file)"
             )
 
 
