@@ -79,6 +79,14 @@ def check_accessibility(page: Any, name: str, *, exclude: list[str] | None = Non
         raise AssertionError("\n".join(lines))
 
 
+def leave_focus(page: Any) -> None:
+    """Let the page finish loading, then take keyboard focus off whatever has it, so a check
+    or a screenshot sees the page as it rests. (A mouse click in a corner did this before; once
+    in CI it was followed by a navigation to / that destroyed the page under axe-core.)"""
+    page.wait_for_load_state("load")
+    page.evaluate("() => { if (document.activeElement) document.activeElement.blur(); }")
+
+
 def wait_for(page: Any, selector: str, timeout_ms: int = 10_000) -> None:
     """Wait until an element matching `selector` is in the page: a MutationObserver wakes on
     each change. page.wait_for_selector polls on every animation frame, and each frame it asks

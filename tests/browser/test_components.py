@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import flash, render_template_string
 
-from tests.browser.support import check_accessibility, screenshot
+from tests.browser.support import check_accessibility, leave_focus, screenshot
 
 PAGE = """
 {% extends "base.html" %}
@@ -152,7 +152,7 @@ def test_components_are_accessible(live_server: str, page: Any) -> None:
     assert [b.strip() for b in badges] == ["te laat", "vandaag", "op tijd"]
     assert page.locator("time").first.inner_text() == "vr 27 feb 2026"
 
-    page.mouse.click(5, 5)
+    leave_focus(page)
     check_accessibility(page, "components")
     screenshot(page, "components")
 

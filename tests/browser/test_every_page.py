@@ -28,7 +28,7 @@ from sqlalchemy import select
 from app.auth import service
 from app.auth.models import User
 from app.db import Database
-from tests.browser.support import check_accessibility, screenshot
+from tests.browser.support import check_accessibility, leave_focus, screenshot
 from tests.support.orgs import PASSWORD, organisation, user
 
 TOTP_ROLES = frozenset({"beheerder", "privacyfunctionaris"})
@@ -42,7 +42,7 @@ def settings(settings: Any) -> Any:
 
 def check(page: Any, name: str) -> None:
     """axe-core on the page as it is now, then a screenshot (without a focus ring)."""
-    page.mouse.click(5, 5)
+    leave_focus(page)
     check_accessibility(page, name)
     screenshot(page, name)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.support import check_accessibility, screenshot
+from tests.browser.support import check_accessibility, leave_focus, screenshot
 
 
 def test_home_page(live_server: str, page: Any) -> None:
@@ -47,7 +47,7 @@ def test_home_page(live_server: str, page: Any) -> None:
         == "Overzicht"
     )
 
-    page.mouse.click(5, 890)  # leave keyboard focus before the screenshot
+    leave_focus(page)
     check_accessibility(page, "home")
     screenshot(page, "home")
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.auth.crypto import pseudonym
 from app.db import Database
-from tests.browser.support import check_accessibility, screenshot
+from tests.browser.support import check_accessibility, leave_focus, screenshot
 from tests.privacy.test_views import (  # noqa: F401 - case_with_consents is a fixture
     BSN,
     case_with_consents,
@@ -46,10 +46,6 @@ def log_in(page: Any, base: str, target: str) -> None:
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_url(f"{base}{target}")
-
-
-def leave_focus(page: Any) -> None:
-    page.mouse.click(5, 5)
 
 
 def test_processing_log_page(live_server: str, page: Any, console: Any, settings: Any) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.support import check_accessibility, screenshot
+from tests.browser.support import check_accessibility, leave_focus, screenshot
 from tests.browser.test_privacy_pages import (  # noqa: F401 - fixtures
     app,
     log_in,
@@ -27,7 +27,7 @@ BREACH = {
 
 
 def both_widths(page: Any, name: str) -> None:
-    page.mouse.click(5, 5)  # no focus ring left on the link just used
+    leave_focus(page)  # no focus ring left on the link just used
     for width, height in ((1366, 768), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         overflow = page.evaluate(
