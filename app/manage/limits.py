@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, literal, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ClauseElement
 
 from app.calendar.atw import default_calendar
 from app.cases import settings as process_settings
@@ -61,6 +62,7 @@ class Limits:
         self._cache: dict[tuple[int, str, str | None, str, str | None], int | None] = {}
         self._settings: list[tuple[str, str | None, str, Any]] | None = None
         self._versions: list[tuple[int, str]] | None = None
+        self._hashes: tuple[tuple[int, str, str], ...] = ()
         self._bounds: dict[str, tuple[int, int] | None] = {}
 
     def settings(self) -> list[tuple[str, str | None, str, Any]]:
@@ -82,13 +84,20 @@ class Limits:
     def versions(self) -> list[tuple[int, str]]:
         """Every process version: (version id, process key)."""
         if self._versions is None:
-            self._versions = [
-                (version_id, key)
-                for version_id, key in self.session.execute(
-                    select(ProcessVersion.id, ProcessDefinition.key).join(ProcessDefinition)
+            rows = self.session.execute(
+                select(ProcessVersion.id, ProcessDefinition.key, ProcessVersion.content_hash).join(
+                    ProcessDefinition
                 )
-            ]
+            ).all()
+            self._versions = [(version_id, key) for version_id, key, _hash in rows]
+            self._hashes = tuple(sorted((v, k, h) for v, k, h in rows))
         return self._versions
+
+    def fingerprint(self) -> tuple[tuple[int, str, str], ...]:
+        """The versions with their content hashes: what their catalogues (the declared
+        limits) and elements are made of."""
+        self.versions()
+        return self._hashes
 
     def get(
         self,
@@ -212,8 +221,10 @@ class LimitExpression:
         return case(*whens, else_=default) if whens else default
 
 
-def _at(moment: datetime) -> Any:
-    return literal(moment, UTCDateTime())
+def _at(moment: Any) -> Any:
+    """A moment in SQL: a parameter the caller made (a moment computed per list, see
+    stuck.py), or a fixed value."""
+    return moment if isinstance(moment, ClauseElement) else literal(moment, UTCDateTime())
 
 
 class WorkingDays:

@@ -23,17 +23,26 @@ clock or a limit) for the instances whose facts are current, and the rule itself
 queries below) for the instances marked as changed since; both in one statement, so the list
 is the rule's answer at every moment (stuck_reasons.py gives the argument). See
 bench/stuck.py.
+
+The statements are built once per scope, filter and state of the processes' limits and
+versions (`_prepared`) and kept: the clock enters them only as named moments (now, each
+limit's cutoff and horizon), computed for every list; a date or time written into a statement
+any other way is refused when it is built (tests/manage/test_stuck_statements.py).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     String,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -45,8 +54,10 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from app import clock
+from app.db import UTCDateTime
 from app.engine import failures
 from app.engine.models import (
     HumanTask,
@@ -217,6 +228,48 @@ class _Queries:
         self.days = WorkingDays(now)
         self.limits = Limits(session)
         self._elements: dict[int, dict[str, Any]] | None = None
+        # The moments a statement compares with, as named parameters (name -> the parameter
+        # and how to compute its value): the statement is built once (`_prepared`), the
+        # moments are computed for every list.
+        self.moments: dict[str, tuple[BindParameter[Any], tuple[str, int]]] = {}
+
+    def _moment(self, kind: str, limit: int = 0) -> BindParameter[Any]:
+        name = f"{kind}_{limit}"
+        if name not in self.moments:
+            value = self.moment_value((kind, limit))
+            self.moments[name] = (bindparam(name, value, type_=UTCDateTime()), (kind, limit))
+        return self.moments[name][0]
+
+    def moment_value(self, recipe: tuple[str, int]) -> datetime:
+        kind, limit = recipe
+        if kind == "now":
+            return self.now
+        if kind == "late":  # a timer this far past due was not fired
+            return self.now - TIMER_GRACE
+        if kind == "cutoff":
+            return self.days.idle_cutoff(limit) if limit else NEVER
+        if kind == "horizon":
+            return self.days.risk_horizon(limit) if limit else self.now
+        raise ValueError(kind)
+
+    @property
+    def _now(self) -> BindParameter[Any]:
+        return self._moment("now")
+
+    def key(self) -> tuple[Any, ...]:
+        """Everything a statement is built from but the clock: the database (its versions,
+        catalogues and elements by content hash, the municipalities' settings), the scope,
+        the filter and whether facts are read."""
+        bind = self.session.get_bind()
+        return (
+            str(bind.engine.url) if hasattr(bind, "engine") else id(bind),
+            self.scope.organisation_id,
+            self.scope.municipality,
+            self.filters.process,
+            self.use_facts,
+            tuple(sorted(repr(row) for row in self.limits.settings())),
+            self.limits.fingerprint(),
+        )
 
     def narrow(self, query: Any, per_row: bool = False, instance_id: Any = PI.id) -> Any:
         """The scope and the process filter. per_row: see Scope.condition; chosen per reason
@@ -259,11 +312,11 @@ class _Queries:
             for version_id, elements in self._elements.items()
         }
 
-    def _cutoff(self, limit: int | None) -> datetime:
-        return self.days.idle_cutoff(limit) if limit else NEVER
+    def _cutoff(self, limit: int | None) -> BindParameter[Any]:
+        return self._moment("cutoff", limit or 0)
 
-    def _horizon(self, limit: int | None) -> datetime:
-        return self.days.risk_horizon(limit) if limit else self.now
+    def _horizon(self, limit: int | None) -> BindParameter[Any]:
+        return self._moment("horizon", limit or 0)
 
     def storing(self) -> Any:
         return self.narrow(
@@ -310,7 +363,7 @@ class _Queries:
             .join(PI, PI.id == Timer.instance_id)
             .where(
                 Timer.status == WaitStatus.WAITING.value,
-                Timer.due_at < self.now - TIMER_GRACE,
+                Timer.due_at < self._moment("late"),
                 PI.status != InstanceStatus.SUSPENDED.value,
                 # One the worker could not fire waits for its incident (listed as a storing).
                 failures.blocked_by_firing_incident(),
@@ -333,7 +386,7 @@ class _Queries:
                 )
             )
             .join(PI, PI.id == HumanTask.instance_id)
-            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self.now)
+            .where(HumanTask.status == TaskStatus.OPEN.value, HumanTask.due_at < self._now)
             .where(*self._marked(HumanTask.instance_id)),
             per_row=True,
             instance_id=HumanTask.instance_id,
@@ -348,7 +401,7 @@ class _Queries:
                 "te-laat", F.moment, F.moment, F.element_id, F.detail, F.ref, F.moment
             )
         )
-        return self.facts(select(*columns).where(F.kind == "task", F.moment < self.now), lean)
+        return self.facts(select(*columns).where(F.kind == "task", F.moment < self._now), lean)
 
     def risico(self) -> Any:
         return union_all(*self.risico_parts())
@@ -373,7 +426,7 @@ class _Queries:
             .join(PI, PI.id == HumanTask.instance_id)
             .where(
                 HumanTask.status == TaskStatus.OPEN.value,
-                HumanTask.due_at >= self.now,
+                HumanTask.due_at >= self._now,
                 HumanTask.due_at < self._horizon(self._widest(AT_RISK)),
                 HumanTask.due_at < task_horizon,
             )
@@ -404,7 +457,7 @@ class _Queries:
             .where(
                 Timer.status == WaitStatus.WAITING.value,
                 Timer.kind != "cycle",
-                Timer.due_at >= self.now,
+                Timer.due_at >= self._now,
                 Timer.due_at < self._horizon(self._widest(AT_RISK)),
                 # Implied by the horizon (any other timer's is now), but read from the
                 # due-date index: the other timers are dropped before their instance is.
@@ -440,7 +493,7 @@ class _Queries:
                 )
             )
             query = select(*columns).where(
-                F.kind == kind, F.moment >= self.now, F.moment < widest, F.moment < horizon
+                F.kind == kind, F.moment >= self._now, F.moment < widest, F.moment < horizon
             )
             if only is not None:
                 query = query.where(_among(F.element_id, only))
@@ -690,7 +743,7 @@ class _Queries:
         query = self.scope.apply(
             select(HumanTask.id).where(
                 HumanTask.status == TaskStatus.OPEN.value,
-                HumanTask.due_at < self.now,
+                HumanTask.due_at < self._now,
                 *self._marked(HumanTask.instance_id),
             ),
             HumanTask.instance_id,
@@ -724,19 +777,77 @@ def counts(
 def _counts(built: _Queries) -> dict[str, int]:
     """Every tab's count in one statement: one snapshot, so the facts and the marks that
     say which of them are current are read together (stuck_reasons.py)."""
-    counts = [
-        [
-            select(func.count()).select_from(part.subquery()).scalar_subquery()
-            for part in built.counted(r)
+
+    def build() -> tuple[Any, list[int]]:
+        counts = [
+            [
+                select(func.count()).select_from(part.subquery()).scalar_subquery()
+                for part in built.counted(r)
+            ]
+            for r in REASONS
         ]
-        for r in REASONS
-    ]
-    values = built.session.execute(select(*(c for parts in counts for c in parts))).one()
+        return select(*(c for parts in counts for c in parts)), [len(p) for p in counts]
+
+    (statement, sizes), params = _prepared(built, "counts", build)
+    values = built.session.execute(statement, params).one()
     totals, at = {}, 0
-    for reason, parts in zip(REASONS, counts, strict=True):
-        totals[reason] = sum(int(v or 0) for v in values[at : at + len(parts)])
-        at += len(parts)
+    for reason, size in zip(REASONS, sizes, strict=True):
+        totals[reason] = sum(int(v or 0) for v in values[at : at + size])
+        at += size
     return totals
+
+
+def _ordered(built: _Queries, reason: str) -> tuple[Any, dict[str, datetime]]:
+    """A reason's rows in list order, and the moments to run it with."""
+
+    def build() -> Any:
+        query = built.reason(reason).subquery()
+        return select(query).order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
+
+    return _prepared(built, reason, build)
+
+
+# Built statements by `_Queries.key()` and name. Building one is most of a list's time in
+# Python (the seven reasons' queries, their limits as CASE expressions, SQLAlchemy's
+# column collections: 20-30 ms a list at 100,000 cases, bench/README.md); the clock enters
+# only through the named moments, computed anew for every list.
+_STATEMENTS: OrderedDict[tuple[Any, ...], tuple[Any, dict[str, tuple[str, int]]]] = OrderedDict()
+_STATEMENTS_KEPT = 256
+_statements_lock = threading.Lock()
+
+
+def _prepared(built: _Queries, name: str, build: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """The statement `build` makes for this key (built once), and its moments' values now."""
+    key = (*built.key(), name)
+    with _statements_lock:
+        found = _STATEMENTS.get(key)
+        if found is not None:
+            _STATEMENTS.move_to_end(key)
+    if found is None:
+        built.moments = {}
+        made = build()
+        recipes = {n: recipe for n, (_param, recipe) in built.moments.items()}
+        _refuse_fixed_moments(made, recipes, built.session)
+        found = (made, recipes)
+        with _statements_lock:
+            _STATEMENTS[key] = found
+            while len(_STATEMENTS) > _STATEMENTS_KEPT:
+                _STATEMENTS.popitem(last=False)
+    made, recipes = found
+    return made, {n: built.moment_value(recipe) for n, recipe in recipes.items()}
+
+
+def _refuse_fixed_moments(made: Any, recipes: dict[str, Any], session: Session) -> None:
+    """A moment written into a statement as a fixed value would be reused at every later
+    moment: each date or time must be one of the named moments."""
+    statements = made if isinstance(made, tuple) else (made,)
+    for statement in statements:
+        if not hasattr(statement, "compile"):
+            continue
+        compiled = statement.compile(dialect=session.get_bind().dialect)
+        for bind in compiled.binds.values():
+            if isinstance(bind.value, (datetime, date)) and bind.key not in recipes:
+                raise RuntimeError(f"vast tijdstip {bind.key} in de vastgelegde stuck-query")
 
 
 def stuck_list(
@@ -763,13 +874,8 @@ def stuck_list(
             start -= totals[reason]
             continue
         want = size - len(rows)
-        query = built.reason(reason).subquery()
-        found = session.execute(
-            select(query)
-            .order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
-            .offset(start)
-            .limit(want)
-        ).all()
+        ordered, params = _ordered(built, reason)
+        found = session.execute(ordered.offset(start).limit(want), params).all()
         rows.extend(_from_sql(r) for r in found)
         start = 0
         if len(rows) >= size:
@@ -791,13 +897,8 @@ def all_rows(
     built = _Queries(session, scope, filters, now or clock.now(), use_facts)
     rows: list[StuckRow] = []
     for reason in [filters.reason] if filters.reason else list(REASONS):
-        query = built.reason(reason).subquery()
-        rows.extend(
-            _from_sql(r)
-            for r in session.execute(
-                select(query).order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
-            )
-        )
+        ordered, params = _ordered(built, reason)
+        rows.extend(_from_sql(r) for r in session.execute(ordered, params))
     return rows
 
 
