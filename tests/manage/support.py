@@ -24,13 +24,15 @@ from typing import Any
 from sqlalchemy import select
 
 from app.auth.principal import SYSTEM
+from app.cases import settings as process_settings
 from app.cases.service import start_case
 from app.clock import VirtualClock
 from app.config import Settings
 from app.db import Database
 from app.engine import service
 from app.engine.jobs import run_due_jobs
-from app.engine.models import HumanTask
+from app.engine.models import HumanTask, ProcessInstance
+from app.engine.runtime import version_catalogue
 from app.manage import stuck_reasons
 from tests.support import handlers
 from tests.support.engine import FIXTURES, deploy_paths
@@ -119,3 +121,16 @@ def build_scenario(db: Database, clock: VirtualClock, settings: Settings) -> Sce
     # next refresh (app/manage/stuck_reasons.py; tests/manage/test_stuck_facts.py compares).
     stuck_reasons.refresh_all(db)
     return s
+
+
+def set_limits(db: Database, *values: tuple[str, str, Any]) -> int:
+    """Municipalities' own limits for test_toezicht, as a process owner sets them:
+    (municipality, setting, value) each. Returns the version they were set on."""
+    with db.transaction() as session:
+        version_id = session.scalar(
+            select(ProcessInstance.version_id).where(ProcessInstance.business_key == "STIL")
+        )
+        catalogue = version_catalogue(session, version_id)
+        for town, name, value in values:
+            process_settings.set_value(session, catalogue, "test_toezicht", town, name, value, "t")
+    return version_id

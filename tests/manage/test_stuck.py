@@ -7,14 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.cases import settings as process_settings
 from app.engine.jobs import run_due_jobs
 from app.engine.models import HumanTask, Incident, ProcessInstance
-from app.engine.runtime import version_catalogue
 from app.manage import actions, stuck
 from app.manage.limits import IDLE, LimitExpression, Limits, WorkingDays
 from app.manage.scope import Scope
-from tests.manage.support import NOW
+from tests.manage.support import NOW, set_limits
 from tests.support import handlers
 from tests.support.orgs import user
 
@@ -123,33 +121,13 @@ def test_filters_by_process_and_reason(db, scenario) -> None:
 
 
 def test_a_municipality_sets_its_own_limits(db, scenario) -> None:
-    with db.transaction() as session:
-        version_id = session.scalar(
-            select(ProcessInstance.version_id).where(ProcessInstance.business_key == "STIL")
-        )
-        catalogue = version_catalogue(session, version_id)
-        # Weert allows 10 working days at `nabellen`, and only 3 for messages... then 9.
-        process_settings.set_value(
-            session,
-            catalogue,
-            "test_toezicht",
-            "weert",
-            "max_wachttijd_werkdagen_nabellen",
-            10,
-            "test",
-        )
-        process_settings.set_value(
-            session,
-            catalogue,
-            "test_toezicht",
-            "weert",
-            "max_berichtwachttijd_werkdagen",
-            9,
-            "test",
-        )
-        process_settings.set_value(
-            session, catalogue, "test_toezicht", "weert", "risico_werkdagen", 0, "test"
-        )  # 0: not checked
+    # Weert allows 10 working days at `nabellen`, and only 3 for messages... then 9.
+    set_limits(
+        db,
+        ("weert", "max_wachttijd_werkdagen_nabellen", 10),
+        ("weert", "max_berichtwachttijd_werkdagen", 9),
+        ("weert", "risico_werkdagen", 0),  # 0: not checked
+    )
     found = reasons(db, Scope(None))
     assert "STIL" not in found and "BERICHT" not in found and "RISICO" not in found
     assert found["ANDERS"] == {"risico"}  # Roermond keeps the covenant's 2 days
@@ -160,14 +138,7 @@ def test_the_sql_limit_and_the_limit_per_row_agree(db, scenario) -> None:
     same way, whatever level it is set at."""
     from sqlalchemy import literal_column
 
-    with db.transaction() as session:
-        version_id = session.scalar(
-            select(ProcessInstance.version_id).where(ProcessInstance.business_key == "STIL")
-        )
-        catalogue = version_catalogue(session, version_id)
-        process_settings.set_value(
-            session, catalogue, "test_toezicht", "roermond", "max_wachttijd_werkdagen", 7, "test"
-        )
+    version_id = set_limits(db, ("roermond", "max_wachttijd_werkdagen", 7))
     days = WorkingDays(NOW)
     with db.session() as session:
         limits = Limits(session)

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import delete, func, insert, select
 
 from app.auth.principal import SYSTEM
-from app.cases import settings as process_settings
 from app.engine import hooks, service
 from app.engine.models import (
     HumanTask,
@@ -23,11 +22,10 @@ from app.engine.models import (
     InstanceParty,
     ProcessInstance,
 )
-from app.engine.runtime import version_catalogue
 from app.manage import stuck, stuck_reasons
 from app.manage.models import StuckFact, StuckMark
 from app.manage.scope import Scope
-from tests.manage.support import NOW, THURSDAY, Scenario
+from tests.manage.support import NOW, THURSDAY, Scenario, set_limits
 from tests.support import handlers
 
 
@@ -226,18 +224,13 @@ def test_the_facts_give_the_rule_while_time_and_cases_move(db, scenario: Scenari
     tick(db)
 
     # Limits changed by a process owner: shown at once, without any refresh.
-    with db.transaction() as session:
-        version_id = session.scalar(
-            select(ProcessInstance.version_id).where(ProcessInstance.business_key == "STIL")
-        )
-        catalogue = version_catalogue(session, version_id)
-        for town, name, value in (
-            ("weert", "max_wachttijd_werkdagen_nabellen", 1),
-            ("weert", "max_berichtwachttijd_werkdagen", 2),
-            ("roermond", "risico_werkdagen", 6),
-            ("weert", "max_wachttijd_werkdagen", 0),
-        ):
-            process_settings.set_value(session, catalogue, "test_toezicht", town, name, value, "t")
+    set_limits(
+        db,
+        ("weert", "max_wachttijd_werkdagen_nabellen", 1),
+        ("weert", "max_berichtwachttijd_werkdagen", 2),
+        ("roermond", "risico_werkdagen", 6),
+        ("weert", "max_wachttijd_werkdagen", 0),
+    )
     with db.session() as session:
         assert stuck_reasons.pending(session) == 0
     check(expect_facts=True)

@@ -9,14 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from app.cases import settings as process_settings
-from app.engine.models import HumanTask, ProcessInstance
-from app.engine.runtime import version_catalogue
+from app.engine.models import HumanTask
 from app.manage import stuck
 from app.manage.scope import Scope
-from tests.manage.support import NOW, THURSDAY, Scenario
+from tests.manage.support import NOW, THURSDAY, Scenario, set_limits
 from tests.manage.test_stuck_facts import _row, scopes
 
 
@@ -55,17 +52,11 @@ def test_kept_statements_give_the_list_of_every_moment(db, scenario: Scenario) -
     assert seen[0] == seen[-1]
 
     # A municipality's own limit is part of the key: the next list is built with it.
-    with db.transaction() as session:
-        version_id = session.scalar(
-            select(ProcessInstance.version_id).where(ProcessInstance.business_key == "STIL")
-        )
-        catalogue = version_catalogue(session, version_id)
-        process_settings.set_value(
-            session, catalogue, "test_toezicht", "weert", "max_wachttijd_werkdagen_nabellen", 1, "t"
-        )
-        process_settings.set_value(
-            session, catalogue, "test_toezicht", "weert", "risico_werkdagen", 6, "t"
-        )
+    set_limits(
+        db,
+        ("weert", "max_wachttijd_werkdagen_nabellen", 1),
+        ("weert", "risico_werkdagen", 6),
+    )
     changed = kept_and_fresh(db)
     assert changed != seen[-1]
 
