@@ -133,3 +133,40 @@ def test_a_completion_over_the_api_logs_in_its_own_commit(client, db, world) -> 
     assert (processing - before[0], audit - before[1]) == (1, 1)
     row = audits(db, "taak.afronden")[-1]
     assert row.object_id == world.case and row.actor == "token:weert-swt-systeem"
+
+
+@pytest.mark.parametrize("processings", [1, 3, 40])
+def test_processing_and_audit_rows_are_written_as_given(db, clock, processings: int) -> None:
+    """A request's rows in one statement (PostgreSQL, a statement per shape, kept), or in
+    two when there are many: every row once, with its JSON and its moments."""
+    from app.privacy.models import ProcessingLog
+
+    context.begin("test", deferred=False)
+    try:
+        logs.write(
+            db,
+            "geheim",
+            processings=[
+                logs.Processing(
+                    f"lezen {i}", "zaak-lezen", "zaak", f"Z-{i}", attributes={"veld": [i, "é"]}
+                )
+                for i in range(processings)
+            ],
+            audits=[
+                logs.audit_row(SYSTEM, "zaak.lezen", "zaak", "Z-0", details={"n": processings})
+            ],
+        )
+    finally:
+        context.end()
+    with db.session() as session:
+        rows = session.execute(
+            select(ProcessingLog.name, ProcessingLog.attributes, ProcessingLog.end_time).order_by(
+                ProcessingLog.id
+            )
+        ).all()
+        (audit,) = session.execute(select(AuditLog.details, AuditLog.at)).all()
+    assert [(r.name, r.attributes) for r in rows] == [
+        (f"lezen {i}", {"veld": [i, "é"]}) for i in range(processings)
+    ]
+    assert {r.end_time for r in rows} == {clock.now()}
+    assert audit == ({"n": processings}, clock.now())
