@@ -138,8 +138,9 @@ def lock_instance(session: Session, instance_id: str) -> ProcessInstance:
 _DATABASES: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 
 
-def _database(session: Session) -> str:
-    """The key of the session's database in the caches below: its URL, rendered once per
+def database_key(session: Session) -> str:
+    """The key of the session's database in the caches below (and in other caches that
+    live as long as the process): its URL, rendered once per
     engine (str(url) costs 8-16 us, and a step looks a version up several times)."""
     engine = session.get_bind().engine
     key = _DATABASES.get(engine)
@@ -154,7 +155,7 @@ _SPECS: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
 def version_spec(session: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
     """The parsed spec of a deployed version. Versions never change once stored, so the cache
     lives as long as the process (keyed per database, since one process may use several)."""
-    key = (_database(session), version_id)
+    key = (database_key(session), version_id)
     cached = _SPECS.get(key)
     if cached is None:
         text = session.scalar(
@@ -171,7 +172,7 @@ _CATALOGUES: dict[tuple[str, int], Any] = {}
 
 def version_catalogue(session: Session, version_id: int) -> Any:
     """The data catalogue a version was deployed with (None for a diagram without one)."""
-    key = (_database(session), version_id)
+    key = (database_key(session), version_id)
     if key not in _CATALOGUES:
         data = session.scalar(
             select(ProcessVersion.catalogue).where(ProcessVersion.id == version_id)
@@ -186,7 +187,7 @@ _FORMS: dict[tuple[str, int], dict[str, Any]] = {}
 def version_forms(session: Session, version_id: int) -> dict[str, Any]:
     """The form-js schemas a version was deployed with, by form key; read once per version
     (they are frozen with it). Callers must not change the dict."""
-    key = (_database(session), version_id)
+    key = (database_key(session), version_id)
     if key not in _FORMS:
         forms = session.scalar(select(ProcessVersion.forms).where(ProcessVersion.id == version_id))
         if forms is None:

@@ -74,6 +74,7 @@ from app.engine.models import (
     Timer,
     WaitStatus,
 )
+from app.engine.runtime import database_key
 from app.manage import queries
 from app.manage.limits import AT_RISK, IDLE, MESSAGE, LimitExpression, Limits, WorkingDays
 from app.manage.models import StuckFact
@@ -232,6 +233,7 @@ class _Queries:
         # and how to compute its value): the statement is built once (`_prepared`), the
         # moments are computed for every list.
         self.moments: dict[str, tuple[BindParameter[Any], tuple[str, int]]] = {}
+        self._key: tuple[Any, ...] | None = None
 
     def _moment(self, kind: str, limit: int = 0) -> BindParameter[Any]:
         name = f"{kind}_{limit}"
@@ -259,17 +261,18 @@ class _Queries:
     def key(self) -> tuple[Any, ...]:
         """Everything a statement is built from but the clock: the database (its versions,
         catalogues and elements by content hash, the municipalities' settings), the scope,
-        the filter and whether facts are read."""
-        bind = self.session.get_bind()
-        return (
-            str(bind.engine.url) if hasattr(bind, "engine") else id(bind),
-            self.scope.organisation_id,
-            self.scope.municipality,
-            self.filters.process,
-            self.use_facts,
-            tuple(sorted(repr(row) for row in self.limits.settings())),
-            self.limits.fingerprint(),
-        )
+        the filter and whether facts are read. Worked out once per list."""
+        if self._key is None:
+            self._key = (
+                database_key(self.session),
+                self.scope.organisation_id,
+                self.scope.municipality,
+                self.filters.process,
+                self.use_facts,
+                tuple(sorted(repr(row) for row in self.limits.settings())),
+                self.limits.fingerprint(),
+            )
+        return self._key
 
     def narrow(self, query: Any, per_row: bool = False, instance_id: Any = PI.id) -> Any:
         """The scope and the process filter. per_row: see Scope.condition; chosen per reason
@@ -788,7 +791,7 @@ def _counts(built: _Queries) -> dict[str, int]:
         ]
         return select(*(c for parts in counts for c in parts)), [len(p) for p in counts]
 
-    (statement, sizes), params = _prepared(built, "counts", build)
+    statement, sizes, params = _prepared(built, "counts", build)
     values = built.session.execute(statement, params).one()
     totals, at = {}, 0
     for reason, size in zip(REASONS, sizes, strict=True):
@@ -800,24 +803,30 @@ def _counts(built: _Queries) -> dict[str, int]:
 def _ordered(built: _Queries, reason: str) -> tuple[Any, dict[str, datetime]]:
     """A reason's rows in list order, and the moments to run it with."""
 
-    def build() -> Any:
+    def build() -> tuple[Any, None]:
         query = built.reason(reason).subquery()
-        return select(query).order_by(query.c.sort_at, query.c.instance_id, query.c.element_id)
+        order = (query.c.sort_at, query.c.instance_id, query.c.element_id)
+        return select(query).order_by(*order), None
 
-    return _prepared(built, reason, build)
+    statement, _none, params = _prepared(built, reason, build)
+    return statement, params
 
 
 # Built statements by `_Queries.key()` and name. Building one is most of a list's time in
 # Python (the seven reasons' queries, their limits as CASE expressions, SQLAlchemy's
 # column collections: 20-30 ms a list at 100,000 cases, bench/README.md); the clock enters
 # only through the named moments, computed anew for every list.
-_STATEMENTS: OrderedDict[tuple[Any, ...], tuple[Any, dict[str, tuple[str, int]]]] = OrderedDict()
+_Kept = tuple[Any, Any, dict[str, tuple[str, int]]]  # statement, what else build gave, moments
+_STATEMENTS: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
 _STATEMENTS_KEPT = 256
 _statements_lock = threading.Lock()
 
 
-def _prepared(built: _Queries, name: str, build: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-    """The statement `build` makes for this key (built once), and its moments' values now."""
+def _prepared(
+    built: _Queries, name: str, build: Callable[[], tuple[Any, Any]]
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The statement (and what else) `build` gives for this key, built once, and the values
+    of its moments now."""
     key = (*built.key(), name)
     with _statements_lock:
         found = _STATEMENTS.get(key)
@@ -825,29 +834,25 @@ def _prepared(built: _Queries, name: str, build: Callable[[], Any]) -> tuple[Any
             _STATEMENTS.move_to_end(key)
     if found is None:
         built.moments = {}
-        made = build()
+        statement, extra = build()
         recipes = {n: recipe for n, (_param, recipe) in built.moments.items()}
-        _refuse_fixed_moments(made, recipes, built.session)
-        found = (made, recipes)
+        _refuse_fixed_moments(statement, recipes, built.session)
+        found = (statement, extra, recipes)
         with _statements_lock:
             _STATEMENTS[key] = found
             while len(_STATEMENTS) > _STATEMENTS_KEPT:
                 _STATEMENTS.popitem(last=False)
-    made, recipes = found
-    return made, {n: built.moment_value(recipe) for n, recipe in recipes.items()}
+    statement, extra, recipes = found
+    return statement, extra, {n: built.moment_value(recipe) for n, recipe in recipes.items()}
 
 
-def _refuse_fixed_moments(made: Any, recipes: dict[str, Any], session: Session) -> None:
+def _refuse_fixed_moments(statement: Any, recipes: dict[str, Any], session: Session) -> None:
     """A moment written into a statement as a fixed value would be reused at every later
     moment: each date or time must be one of the named moments."""
-    statements = made if isinstance(made, tuple) else (made,)
-    for statement in statements:
-        if not hasattr(statement, "compile"):
-            continue
-        compiled = statement.compile(dialect=session.get_bind().dialect)
-        for bind in compiled.binds.values():
-            if isinstance(bind.value, (datetime, date)) and bind.key not in recipes:
-                raise RuntimeError(f"vast tijdstip {bind.key} in de vastgelegde stuck-query")
+    compiled = statement.compile(dialect=session.get_bind().dialect)
+    for bind in compiled.binds.values():
+        if isinstance(bind.value, (datetime, date)) and bind.key not in recipes:
+            raise RuntimeError(f"vast tijdstip {bind.key} in de vastgelegde stuck-query")
 
 
 def stuck_list(
