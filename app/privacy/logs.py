@@ -101,16 +101,19 @@ def _insert(db: Database, rows: list[dict[str, Any]], audits: list[dict[str, Any
         _execute(session, rows, audits)
 
 
-# More rows than this go in the two executemany statements below (one round trip each)
-# rather than in one statement with a parameter per value.
-_COMBINED_MAX = 32
+# A request's rows go in one statement only up to these counts: each count pair is a statement
+# kept here and in `send`'s prepared cache, which the engine's statements share (at most 64
+# kept); more rows go in the two executemany statements below (one round trip each).
+_COMBINED_ROWS = 16
+_COMBINED_AUDITS = 4
 
 
 def _execute(session: Session, rows: list[dict[str, Any]], audits: list[dict[str, Any]]) -> None:
     if (
         rows
         and audits
-        and len(rows) + len(audits) <= _COMBINED_MAX
+        and len(rows) <= _COMBINED_ROWS
+        and len(audits) <= _COMBINED_AUDITS
         and session.get_bind().dialect.name == "postgresql"
         and _uniform(rows)
         and _uniform(audits)
@@ -130,7 +133,7 @@ def _execute(session: Session, rows: list[dict[str, Any]], audits: list[dict[str
         session.execute(insert(AuditLog), audits)
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=_COMBINED_ROWS * _COMBINED_AUDITS)
 def _combined(
     row_keys: tuple[str, ...], rows: int, audit_keys: tuple[str, ...], audits: int
 ) -> Any:
