@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.auth.models import Organisation
 from app.auth.principal import SYSTEM
 from app.cases import settings as process_settings
 from app.cases.service import start_case
@@ -33,7 +34,8 @@ from app.engine import service
 from app.engine.jobs import run_due_jobs
 from app.engine.models import HumanTask, ProcessInstance
 from app.engine.runtime import version_catalogue
-from app.manage import stuck_reasons
+from app.manage import stuck, stuck_reasons
+from app.manage.scope import Scope
 from tests.support import handlers
 from tests.support.engine import FIXTURES, deploy_paths
 from tests.support.orgs import organisation, user
@@ -134,3 +136,32 @@ def set_limits(db: Database, *values: tuple[str, str, Any]) -> int:
         for town, name, value in values:
             process_settings.set_value(session, catalogue, "test_toezicht", town, name, value, "t")
     return version_id
+
+
+def org_id(db: Database, key: str) -> int:
+    with db.session() as session:
+        return session.scalar(select(Organisation.id).where(Organisation.key == key))
+
+
+def scopes(db: Database) -> list[Scope]:
+    """The stuck list's scopes of the scenario: everything, two organisations, a municipality."""
+    return [
+        Scope(None),
+        Scope(org_id(db, "weert-sdv")),
+        Scope(org_id(db, "roermond-sdv")),
+        Scope(None, "weert"),
+    ]
+
+
+def row_values(row: stuck.StuckRow) -> tuple[Any, ...]:
+    """A stuck list row's own columns, to compare lists."""
+    return (
+        row.reason,
+        row.instance_id,
+        row.business_key,
+        row.since,
+        row.due,
+        row.element_id,
+        row.detail,
+        row.ref,
+    )

@@ -19,7 +19,7 @@ from app.engine.runtime import load_workflow
 from app.engine.timers import fire_due_timers
 from app.manage.limits import WorkingDays
 from tests.manage.pages import html, json_script
-from tests.manage.support import HERE, NOW
+from tests.manage.support import HERE, NOW, org_id
 from tests.support.engine import deploy_paths
 
 # -- heatmap ----------------------------------------------------------------------------------
@@ -96,13 +96,6 @@ def page_heatmap(page: str) -> dict[str, dict[str, int]]:
             "incidents": int(values[2]),
         }
     return found
-
-
-def org_id(db, key: str) -> int:  # type: ignore[no-untyped-def]
-    from app.auth.models import Organisation
-
-    with db.session() as session:
-        return session.scalar(select(Organisation.id).where(Organisation.key == key))
 
 
 def version_of(db, process: str) -> int:  # type: ignore[no-untyped-def]

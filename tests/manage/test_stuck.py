@@ -12,16 +12,9 @@ from app.engine.models import HumanTask, Incident, ProcessInstance
 from app.manage import actions, stuck
 from app.manage.limits import IDLE, LimitExpression, Limits, WorkingDays
 from app.manage.scope import Scope
-from tests.manage.support import NOW, set_limits
+from tests.manage.support import NOW, org_id, set_limits
 from tests.support import handlers
 from tests.support.orgs import user
-
-
-def org_id(db, key: str) -> int:
-    from app.auth.models import Organisation
-
-    with db.session() as session:
-        return session.scalar(select(Organisation.id).where(Organisation.key == key))
 
 
 def reasons(db, scope: Scope, **filters) -> dict[str, set[str]]:

@@ -25,37 +25,16 @@ from app.engine.models import (
 from app.manage import stuck, stuck_reasons
 from app.manage.models import StuckFact, StuckMark
 from app.manage.scope import Scope
-from tests.manage.support import NOW, THURSDAY, Scenario, set_limits
+from tests.manage.support import (
+    NOW,
+    THURSDAY,
+    Scenario,
+    org_id,
+    row_values,
+    scopes,
+    set_limits,
+)
 from tests.support import handlers
-
-
-def org_id(db, key: str) -> int:
-    from app.auth.models import Organisation
-
-    with db.session() as session:
-        return session.scalar(select(Organisation.id).where(Organisation.key == key))
-
-
-def scopes(db) -> list[Scope]:
-    return [
-        Scope(None),
-        Scope(org_id(db, "weert-sdv")),
-        Scope(org_id(db, "roermond-sdv")),
-        Scope(None, "weert"),
-    ]
-
-
-def _row(row: stuck.StuckRow) -> tuple[Any, ...]:
-    return (
-        row.reason,
-        row.instance_id,
-        row.business_key,
-        row.since,
-        row.due,
-        row.element_id,
-        row.detail,
-        row.ref,
-    )
 
 
 def agree(db, expect_facts: bool | None = None, full: bool = True) -> dict[str, int]:
@@ -75,16 +54,16 @@ def agree(db, expect_facts: bool | None = None, full: bool = True) -> dict[str, 
         for process in (None, "test_toezicht", "test_jobs") if full else (None,):
             filters = stuck.Filters(process=process)
             with db.session() as session:
-                kept = [_row(r) for r in stuck.all_rows(session, scope, filters)]
+                kept = [row_values(r) for r in stuck.all_rows(session, scope, filters)]
                 by_rule = stuck.all_rows(session, scope, filters, use_facts=False)
-                rule = [_row(r) for r in by_rule]
+                rule = [row_values(r) for r in by_rule]
                 assert kept == rule, (scope, process)
                 # The counts (a path of their own: late tasks counted on the task rows, the
                 # facts on their index) are those of the rule's rows; a page is their start.
                 if full:
                     listed = stuck.stuck_list(session, scope, filters, size=5)
-                    shown = [_row(r) for r in stuck.describe(session, by_rule[:5])]
-                    assert [_row(r) for r in listed.rows] == shown, (scope, process)
+                    shown = [row_values(r) for r in stuck.describe(session, by_rule[:5])]
+                    assert [row_values(r) for r in listed.rows] == shown, (scope, process)
                     counts = listed.counts
                 else:
                     counts = stuck.counts(session, scope, filters)

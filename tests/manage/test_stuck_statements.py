@@ -13,15 +13,14 @@ import pytest
 from app.engine.models import HumanTask
 from app.manage import stuck
 from app.manage.scope import Scope
-from tests.manage.support import NOW, THURSDAY, Scenario, set_limits
-from tests.manage.test_stuck_facts import _row, scopes
+from tests.manage.support import NOW, THURSDAY, Scenario, row_values, scopes, set_limits
 
 
 def lists(db, scope: Scope) -> tuple[Any, ...]:
     with db.session() as session:
-        rows = [_row(r) for r in stuck.all_rows(session, scope)]
+        rows = [row_values(r) for r in stuck.all_rows(session, scope)]
         counts = stuck.counts(session, scope)
-        page = [_row(r) for r in stuck.stuck_list(session, scope, size=3, page=2).rows]
+        page = [row_values(r) for r in stuck.stuck_list(session, scope, size=3, page=2).rows]
     return rows, counts, page
 
 
