@@ -57,4 +57,5 @@ def install() -> None:
         hooks.worker_ticks,
         hooks.Tick("stuck-facts", STUCK_FACTS_SECONDS, stuck_reasons.refresh),
     )
+    hooks.add(hooks.before_batch, stuck_reasons.mark_batch)
     hooks.mark_installed("app.assembly")

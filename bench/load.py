@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from common import ROOT, percentile, scratch_database
+from common import ROOT, CpuParts, percentile, scratch_database
 from sqlalchemy import create_engine, func, select, text
 
 from app.auth import service as auth
@@ -67,7 +67,8 @@ class Stats:
     errors: dict[str, int] = field(default_factory=dict)
     first_error: dict[str, str] = field(default_factory=dict)  # one answer per kind, to read
     started: int = 0
-    cpu: dict[str, float] = field(default_factory=dict)  # core-seconds per part, see _Cpu
+    # core-seconds per part, see common.CpuParts
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def took(self, what: str, seconds: float) -> None:
         with self.lock:
@@ -291,83 +292,6 @@ def _stop(procs: list[subprocess.Popen]) -> None:  # type: ignore[type-arg]
             p.kill()
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of(pid: int) -> float:
-    """CPU seconds (user + system) a process has used; 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rpartition(")")[2].split()[1]) == parent:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def _machine_busy() -> tuple[float, float]:
-    """(busy, all) CPU seconds of the whole machine since boot, from /proc/stat."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return (sum(ticks) - idle) / _TICK, sum(ticks) / _TICK
-
-
-class _Cpu:
-    """Where the machine's CPU went during a run: the web processes (gunicorn's and its
-    children), the `stroom worker`s, the PostgreSQL backends of the bench's database (those
-    alive at the end; the pools keep theirs), this process (the starters and clients), and
-    everything else (other users of the machine). Core-seconds."""
-
-    def __init__(self, web: int | None, workers: list[int], url: str) -> None:
-        self.web, self.workers, self.url = web, workers, url
-        self.before = self._parts(backends=[])
-        self.busy0, self.all0 = _machine_busy()
-
-    def _backends(self) -> list[int]:
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [
-                    int(pid)
-                    for (pid,) in conn.execute(
-                        text(
-                            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                            "AND pid <> pg_backend_pid()"
-                        )
-                    )
-                ]
-        finally:
-            engine.dispose()
-
-    def _parts(self, backends: list[int]) -> dict[str, float]:
-        web = [self.web, *_children(self.web)] if self.web else []
-        me = os.times()
-        return {
-            "web": sum(_cpu_of(p) for p in web),
-            "workers": sum(_cpu_of(p) for p in self.workers),
-            "PostgreSQL": sum(_cpu_of(p) for p in backends),
-            "clients": me.user + me.system,
-        }
-
-    def measure(self) -> dict[str, float]:
-        after = self._parts(self._backends())
-        busy, every = _machine_busy()
-        used = {k: after[k] - self.before.get(k, 0.0) for k in after}
-        used["PostgreSQL"] = after["PostgreSQL"]  # backends opened during the run
-        used["other"] = max(0.0, busy - self.busy0 - sum(used.values()))
-        used["idle"] = (every - self.all0) - (busy - self.busy0)
-        return used
-
-
 def _drive(
     base: str,
     operator: str,
@@ -401,7 +325,7 @@ def _drive(
     ]
     backlog = [(0.0, open_tasks())]
     loads = [os.getloadavg()[0]]
-    cpu = _Cpu(procs[0].pid if procs else None, [p.pid for p in procs[1:]], url)
+    cpu = CpuParts(procs[0].pid if procs else None, [p.pid for p in procs[1:]], url)
     t0 = time.perf_counter()
     for thread in threads:
         thread.start()

@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import ROOT, percentile, scratch_database
+from common import ROOT, CpuParts, percentile, scratch_database
 from sqlalchemy import func, select
 
 from app.engine import service
@@ -107,6 +107,7 @@ def run(n: int, workers: int, tick: float, lead: float = 0) -> dict[str, float]:
             )
             for _ in range(workers)
         ]
+        cpu = CpuParts(None, [p.pid for p in procs], db.url)
         try:
             while True:
                 with db.session() as session:
@@ -118,6 +119,7 @@ def run(n: int, workers: int, tick: float, lead: float = 0) -> dict[str, float]:
                 if datetime.now(UTC) > due + timedelta(minutes=10):
                     raise SystemExit(f"{left} timers still waiting after 10 minutes")
                 time.sleep(0.5)
+            used = cpu.measure()
         finally:
             for p in procs:
                 p.terminate()
@@ -135,7 +137,12 @@ def run(n: int, workers: int, tick: float, lead: float = 0) -> dict[str, float]:
             "p99": percentile(lags, 99),
             "max": max(lags),
             "per_s": n / max((last - due).total_seconds(), 1e-9),
+            "first": min(lags),
+            **{f"cpu_{k}": v for k, v in used.items()},
         }
+
+
+_PARTS = {"clients": "this bench"}
 
 
 def main() -> None:
@@ -169,7 +176,17 @@ def main() -> None:
         )
         print(
             f"{workers:>8}{r['drain_s']:>9.1f}{r['per_s']:>9.0f}{r['p50']:>8.1f}"
-            f"{r['p90']:>8.1f}{r['p99']:>8.1f}{r['max']:>8.1f}  {verdict}"
+            f"{r['p90']:>8.1f}{r['p99']:>8.1f}{r['max']:>8.1f}  {verdict}; "
+            f"p99 / bound {r['p99'] / least:.2f}"
+        )
+        print(
+            f"{'':>8}first timer fired {r['first']:.2f} s after the moment; CPU seconds from the "
+            "workers' start to the last firing: "
+            + ", ".join(
+                f"{_PARTS.get(k[4:], k[4:])} {v:.1f}"
+                for k, v in r.items()
+                if k.startswith("cpu_") and k != "cpu_web"
+            )
         )
 
 

@@ -14,6 +14,7 @@ no domain; the app registers the domains' parts once, where it is assembled
 | `worker_ticks` | the worker's scheduler: recurring work besides timers and jobs |
 | `start_fields` | at deploy (data-flow analysis): fields a domain gives every instance it starts |
 | `set_teams` | at deploy and when a task opens: which candidate groups are teams (and whose) |
+| `before_batch` | before a batch of instances' writes goes out (timers, intake): their ids |
 
 Using the engine before anything was installed is an error, not a quietly smaller engine:
 `require()` says so.
@@ -28,6 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from app.db import Database
@@ -61,6 +63,9 @@ worker_ticks: list[Tick] = []
 # (catalogue) -> names: what a domain writes into every instance it starts (the intake's
 # date of the report), which the data-flow analysis counts as written at the start.
 start_fields: list[Callable[[Any], set[str]]] = []
+# (connection, instance ids): a domain that works per written row (a trigger) can do the
+# batch's instances at once instead.
+before_batch: list[Callable[[Connection, list[str]], None]] = []
 _expiry: list[Expiry] = []
 # (session, group keys) -> {key: (organisation id, key)} for the keys that are teams.
 Teams = Callable[["Session", "list[str]"], "dict[str, tuple[int, str]]"]

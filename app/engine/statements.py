@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from app.db import UTCDateTime
+from app.engine import hooks
 from app.engine.errors import Conflict
 from app.engine.models import (
     HumanTask,
@@ -429,6 +430,7 @@ class InsertBuffer:
 
     def flush(self, session: Session) -> None:
         connection = session.connection()
+        _before_batch(connection, [r["id"] for r in self.rows.get(INSTANCE_TABLE, ())])
         for table, rows in self.rows.items():
             statement = _INSERT_OF.get(table)
             if statement is None:
@@ -442,6 +444,12 @@ _INSERT_OF = {s.table: s for s in (INSERT_INSTANCE, PARTIES, *INSERTS.values())}
 
 
 BATCH = "stroom_batched_writes"
+
+
+def _before_batch(connection: Connection, instance_ids: list[str]) -> None:
+    if instance_ids:
+        for hook in hooks.before_batch:
+            hook(connection, instance_ids)
 
 
 class BatchWrites:
@@ -469,6 +477,7 @@ class BatchWrites:
 
     def flush(self, session: Session) -> None:
         connection = session.connection()
+        _before_batch(connection, [i["iid"] for i in self.instances])
         if connection.dialect.name == "postgresql" and self.instances:
             statement, params = batch_write(self.closes, self.instances, self.rows)
             if statement is not None:

@@ -18,8 +18,9 @@ fill a batch.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import clock
 from app.config import Settings
@@ -92,6 +93,18 @@ def _fire(db: Database, limit: int, actor: str, settings: Settings, batched: boo
                 except Exception:  # noqa: BLE001 - not recorded: tried again at the next tick
                     log.exception("recording the failed firing of %s failed", instance_id)
         return advanced
+
+
+def next_due(db: Database) -> datetime | None:
+    """The earliest moment after now at which a waiting timer comes due (the worker wakes for
+    it). Timers already due are the next tick's: one that stays due (its instance suspended,
+    or blocked by an incident) must not wake the worker over and over."""
+    with db.session() as session:
+        return session.scalar(
+            select(func.min(Timer.due_at)).where(
+                Timer.status == WaitStatus.WAITING.value, Timer.due_at > clock.now()
+            )
+        )
 
 
 def drain_timers(

@@ -14,7 +14,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,10 +29,16 @@ from app.db import Database
 from app.engine import hooks
 from app.engine.jobs import drain_jobs
 from app.engine.models import SchedulerLease
-from app.engine.timers import drain_timers
+from app.engine.timers import drain_timers, next_due
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
+# A domain's recurring work waits while this worker fires due timers or runs due jobs (they
+# share its two threads and the machine's cores), but never longer than this.
+MAX_POSTPONE_SECONDS = 60.0
+# Woken for a timer, the tick starts this much after its moment: a tick started a hair early
+# would find nothing due and leave the timer to the next tick.
+WAKE_MARGIN_SECONDS = 0.005
 
 
 class SchedulerBusy(RuntimeError):
@@ -51,6 +58,9 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.topics = topics
         self._stop = threading.Event()
+        self._scheduler: BackgroundScheduler | None = None
+        self._draining = 0  # drains of timers or jobs running now (threads of this worker)
+        self._drain_lock = threading.Lock()
 
     # SQLite: one scheduler at a time ---------------------------------------------------------
 
@@ -87,10 +97,44 @@ class Worker:
 
     def tick_timers(self) -> int:
         self.acquire_lease()
-        return drain_timers(self.db, self.settings.batch_size, "timer", self.settings)
+        with self._drain():
+            fired = drain_timers(self.db, self.settings.batch_size, "timer", self.settings)
+        self._wake_for_next_timer()
+        return fired
 
     def tick_jobs(self) -> int:
-        return drain_jobs(self.db, self.settings, self.worker_id, self.topics, self._stop.is_set)
+        with self._drain():
+            return drain_jobs(
+                self.db, self.settings, self.worker_id, self.topics, self._stop.is_set
+            )
+
+    @contextmanager
+    def _drain(self) -> Iterator[None]:
+        with self._drain_lock:
+            self._draining += 1
+        try:
+            yield
+        finally:
+            with self._drain_lock:
+                self._draining -= 1
+
+    def _wake_for_next_timer(self) -> None:
+        """A timer that comes due before the next tick fires at its moment, not up to a tick
+        late: the timer tick is moved to that moment. Only on the real clock (a simulation's
+        moments are not the scheduler's)."""
+        scheduler = self._scheduler
+        if scheduler is None or not isinstance(clock.get_clock(), clock.SystemClock):
+            return
+        due = next_due(self.db)
+        if due is None:
+            return
+        wait = max((due - clock.now()).total_seconds(), 0.0) + WAKE_MARGIN_SECONDS
+        if wait >= self.settings.tick_seconds:
+            return
+        job = scheduler.get_job("timers")
+        at = datetime.now(UTC) + timedelta(seconds=wait)
+        if job is not None and job.next_run_time is not None and job.next_run_time > at:
+            scheduler.modify_job("timers", next_run_time=at)
 
     def tick(self) -> int:
         """One full pass: everything due now. Used by tests, simulation and the scheduler."""
@@ -120,13 +164,19 @@ class Worker:
     def _extra(self, tick: hooks.Tick) -> Any:
         """A domain's recurring work (app.engine.hooks.worker_ticks), under the lease."""
 
+        last = [time.monotonic()]
+
         def run() -> int:
+            if self._draining and time.monotonic() - last[0] < MAX_POSTPONE_SECONDS:
+                return 0  # due timers and jobs first; this tick comes round again
             self.acquire_lease()
+            last[0] = time.monotonic()
             return tick.run(self.db)
 
         return run
 
     def _schedule(self, scheduler: BackgroundScheduler) -> None:
+        self._scheduler = scheduler
         every = self.settings.tick_seconds
         for name, func, seconds in (
             ("timers", self.tick_timers, every),

@@ -52,7 +52,12 @@ every moment, whatever the tick has done or not done. How the invariant is kept:
   trigger dedupes marks per transaction (unique instance + txid; within the transaction a
   transaction-local setting remembers the instance marked last, and a savepoint rolled back
   forgets it together with the mark), never against a mark of another transaction that a
-  refresh may be deleting. On SQLite every write transaction starts with BEGIN IMMEDIATE:
+  refresh may be deleting. A batch of many instances' writes (the worker's timers, the
+  intake's new cases) marks its instances in one statement before it writes, and names them
+  in a second transaction-local setting; the triggers' WHEN skips rows of the instances
+  named there (`mark_batch`, migration 0022). A refresh inside a writing transaction (the
+  tests') clears both settings when it deletes marks, so no later write of that transaction
+  is taken for marked. On SQLite every write transaction starts with BEGIN IMMEDIATE:
   writers, the refresh included, run one after another.
 - A worker killed mid-tick, or a tick that fails, rolls its transaction back: marks and
   facts stay as they were, the invariant with them (tests/manage/test_stuck_facts.py).
@@ -84,7 +89,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select, text
+from sqlalchemy import Connection, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -114,6 +119,9 @@ CHUNK = 500  # instance ids per IN list (SQLite's bound parameters)
 FACTS_VERSION = 1
 # A number of our own for pg_try_advisory_xact_lock: one refresh at a time.
 LOCK_KEY = 23_0021
+# Most instances named in the setting the triggers' WHEN searches: beyond it each row's
+# search would cost more than the mark it saves, and the triggers mark row by row as before.
+BATCH_MARK_LIMIT = 1000
 # The copy of a fact counted by every scope without an organisation (organisation ids start
 # at 1).
 EVERY_SCOPE = 0
@@ -124,6 +132,29 @@ def current(session: Session) -> bool:
     statement: the version only moves forward, and the move marks every instance in its own
     transaction, so facts read after a True are of this version or marked."""
     return session.get(StuckFactVersion, FACTS_VERSION) is not None
+
+
+def mark_batch(connection: Connection, instance_ids: list[str]) -> None:
+    """Before a batch of writes (`hooks.before_batch`): mark its instances in one statement
+    and name them in the transaction-local setting `stroom.stuck_batch`, so the triggers
+    (PostgreSQL's, migration 0022) skip their rows instead of marking them one by one. The
+    marks and the setting go together: a savepoint rolled back takes both. On SQLite the
+    triggers are plain INSERTs in the writing statement and stay as they are."""
+    if (
+        connection.dialect.name != "postgresql"
+        or len(instance_ids) > BATCH_MARK_LIMIT
+        or any("," in i for i in instance_ids)  # the list's separator
+    ):
+        return
+    connection.execute(
+        text(
+            "WITH marked AS (INSERT INTO stuck_mark (instance_id, tx) "
+            "SELECT id, txid_current() FROM unnest(CAST(:ids AS text[])) AS id "
+            "ON CONFLICT DO NOTHING) "
+            "SELECT set_config('stroom.stuck_batch', :named, true)"
+        ),
+        {"ids": instance_ids, "named": "," + ",".join(instance_ids) + ","},
+    )
 
 
 def marked() -> Any:
@@ -172,6 +203,13 @@ def refresh_in(session: Session, batch: int = BATCH) -> int:
             session.execute(insert(StuckFact), rows)
     for chunk in _chunks([m.id for m in marks]):
         session.execute(delete(StuckMark).where(StuckMark.id.in_(chunk)))
+    if postgresql:  # the marks these settings vouch for may be gone (see above)
+        session.execute(
+            text(
+                "SELECT set_config('stroom.stuck_marked', '', true), "
+                "set_config('stroom.stuck_batch', '', true)"
+            )
+        )
     return len(ids)
 
 

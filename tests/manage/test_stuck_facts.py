@@ -369,3 +369,66 @@ def test_a_bulk_write_of_new_instances_marks_each_of_them(db, clock) -> None:
         assert session.scalars(select(StuckMark.instance_id)).all() == []
         built = set(session.scalars(select(StuckFact.instance_id)))
     assert built <= {*new, later}
+
+
+def test_a_batch_marks_its_own_instances_and_no_other(db, clock) -> None:
+    """A batch (the worker's timers) marks its instances in one statement before writing and
+    names them for the triggers, which then skip their rows (PostgreSQL). Every fired
+    instance is marked; a row of any instance not named still marks it, in the same
+    transaction, after a savepoint with a batch was rolled back, and after a refresh in the
+    same transaction took the batch's marks."""
+    from sqlalchemy import text, update
+
+    from app.engine.models import Timer
+    from app.engine.timers import fire_due_timers
+    from tests.support.engine import FIXTURES, deploy_paths
+
+    deploy_paths(db, FIXTURES / "timer.bpmn")
+
+    def start(key: str, hours: int) -> str:
+        with db.transaction() as session:
+            moment = (clock.now() + timedelta(hours=hours)).isoformat()
+            return service.start_instance(
+                session, "test_timer", business_key=key, data={"wanneer": moment}, actor="t"
+            ).id
+
+    due = [start(f"D{i}", 1) for i in range(6)]
+    a, b, c, other = (start(key, 5) for key in "ABCX")
+
+    def marks() -> list[str]:
+        with db.session() as session:
+            return sorted(session.scalars(select(StuckMark.instance_id)))
+
+    def touch(session, instance_id: str) -> None:  # a watched column of a wait row
+        session.execute(
+            update(Timer)
+            .where(Timer.instance_id == instance_id)
+            .values(due_at=clock.now() + timedelta(hours=6))
+        )
+
+    tick(db)
+    assert marks() == []
+    clock.advance(timedelta(hours=2))
+    assert fire_due_timers(db, 10) == 6
+    assert marks() == sorted(due)
+    tick(db)
+    with db.transaction() as session:
+        connection = session.connection()
+        stuck_reasons.mark_batch(connection, [a])
+        touch(session, other)  # not in the batch: its trigger marks it
+        touch(session, a)
+        with session.begin_nested() as savepoint:
+            stuck_reasons.mark_batch(connection, [b])
+            savepoint.rollback()
+        touch(session, b)  # the batch that named b was rolled back: b marks itself
+        seen = session.scalars(select(StuckMark.instance_id)).all()
+        assert sorted(seen) == sorted([a, b, other])  # each once
+        stuck_reasons.mark_batch(connection, [c])
+        stuck_reasons.refresh_in(session)  # builds c's facts, deletes its mark
+        touch(session, c)  # so this write must mark c again
+        stuck_reasons.mark_batch(connection, ["x,y"])  # never a list with its separator
+        if db.engine.dialect.name == "postgresql":
+            named = session.scalar(text("SELECT current_setting('stroom.stuck_batch', true)"))
+            assert named == ""
+    assert marks() == sorted([c])  # the refresh took a, b and other with it
+    agree(db, full=False)
