@@ -12,24 +12,17 @@ import pytest
 from sqlalchemy import select
 
 from app.config import Settings
-from app.engine import hooks, service, worker
+from app.engine import hooks, worker
 from app.engine.models import Timer
 from app.engine.timers import next_due
 from app.engine.worker import Worker
-from tests.support.engine import FIXTURES, deploy_paths
+from tests.support.engine import FIXTURES, deploy_paths, start
 
 TIMER = FIXTURES / "timer.bpmn"
 
 
 def _start(db, moment: datetime) -> None:  # type: ignore[no-untyped-def]
-    with db.transaction() as session:
-        service.start_instance(
-            session,
-            "test_timer",
-            business_key=f"W-{moment.timestamp()}",
-            data={"wanneer": moment.isoformat()},
-            actor="test",
-        )
+    start(db, "test_timer", f"W-{moment.timestamp()}", {"wanneer": moment.isoformat()})
 
 
 def _fired_at(db) -> list[datetime | None]:  # type: ignore[no-untyped-def]

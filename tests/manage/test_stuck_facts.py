@@ -381,19 +381,16 @@ def test_a_batch_marks_its_own_instances_and_no_other(db, clock) -> None:
 
     from app.engine.models import Timer
     from app.engine.timers import fire_due_timers
-    from tests.support.engine import FIXTURES, deploy_paths
+    from tests.support.engine import FIXTURES, deploy_paths, start
 
     deploy_paths(db, FIXTURES / "timer.bpmn")
 
-    def start(key: str, hours: int) -> str:
-        with db.transaction() as session:
-            moment = (clock.now() + timedelta(hours=hours)).isoformat()
-            return service.start_instance(
-                session, "test_timer", business_key=key, data={"wanneer": moment}, actor="t"
-            ).id
+    def waiting(key: str, hours: int) -> str:
+        moment = (clock.now() + timedelta(hours=hours)).isoformat()
+        return start(db, "test_timer", key, {"wanneer": moment})
 
-    due = [start(f"D{i}", 1) for i in range(6)]
-    a, b, c, other = (start(key, 5) for key in "ABCX")
+    due = [waiting(f"D{i}", 1) for i in range(6)]
+    a, b, c, other = (waiting(key, 5) for key in "ABCX")
 
     def marks() -> list[str]:
         with db.session() as session:
